@@ -1,0 +1,487 @@
+//! The typed configuration: what `config/example.toml` says, after `check` has accepted it.
+//!
+//! These types are built by [`super::read`] from the parsed document tree, not by serde:
+//! serde stops at the first error, and `check` must report every error with its span.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Console-wide settings (`[console]`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Console {
+    pub title: String,
+    pub theme: String,
+    pub layout: String,
+    /// Unix users who may run steps; empty means everyone.
+    pub operators: Vec<String>,
+}
+
+impl Default for Console {
+    fn default() -> Self {
+        Console {
+            title: "warroom".into(),
+            theme: "dark".into(),
+            layout: "auto".into(),
+            operators: Vec::new(),
+        }
+    }
+}
+
+/// `[aws]`: credentials always come from the SDK's default chain.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Aws {
+    pub endpoint_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Tier {
+    Critical,
+    Standard,
+}
+
+impl Tier {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tier::Critical => "critical",
+            Tier::Standard => "standard",
+        }
+    }
+}
+
+/// How often a probe runs and how many agreeing answers change what the screen says.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Schedule {
+    pub every: Duration,
+    pub timeout: Duration,
+    pub confirm_after: u32,
+}
+
+impl Schedule {
+    pub const DEFAULT_EVERY: Duration = Duration::from_secs(15);
+    pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+    pub const DEFAULT_CONFIRM_AFTER: u32 = 2;
+}
+
+impl Default for Schedule {
+    fn default() -> Self {
+        Schedule {
+            every: Self::DEFAULT_EVERY,
+            timeout: Self::DEFAULT_TIMEOUT,
+            confirm_after: Self::DEFAULT_CONFIRM_AFTER,
+        }
+    }
+}
+
+/// Where a secret-free connection string comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Dsn {
+    /// The name of the environment variable that holds the DSN.
+    Env(String),
+    /// A DSN written in the config; `check` refuses one with a password.
+    Inline(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum HealthKind {
+    Http {
+        url: String,
+        expect_status: u16,
+        body_contains: Option<String>,
+        /// Header name → name of the environment variable holding its value.
+        headers_env: BTreeMap<String, String>,
+        warn_latency: Option<Duration>,
+    },
+    Tcp {
+        address: String,
+    },
+    Command {
+        argv: Vec<String>,
+    },
+    K8sDeployment {
+        namespace: String,
+        deployment: String,
+        context: Option<String>,
+    },
+    RdsInstance {
+        instance: String,
+        region: String,
+    },
+    Postgres {
+        dsn: Dsn,
+    },
+}
+
+impl HealthKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            HealthKind::Http { .. } => "http",
+            HealthKind::Tcp { .. } => "tcp",
+            HealthKind::Command { .. } => "command",
+            HealthKind::K8sDeployment { .. } => "k8s_deployment",
+            HealthKind::RdsInstance { .. } => "rds_instance",
+            HealthKind::Postgres { .. } => "postgres",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct HealthProbe {
+    pub kind: HealthKind,
+    pub schedule: Schedule,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LagMetric {
+    ReplicaLag,
+    AuroraReplicaLag,
+}
+
+impl LagMetric {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LagMetric::ReplicaLag => "ReplicaLag",
+            LagMetric::AuroraReplicaLag => "AuroraReplicaLag",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum LagKind {
+    Cloudwatch {
+        instance: String,
+        region: String,
+        metric: LagMetric,
+    },
+    PostgresReplica {
+        dsn: Dsn,
+    },
+}
+
+impl LagKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            LagKind::Cloudwatch { .. } => "cloudwatch",
+            LagKind::PostgresReplica { .. } => "postgres_replica",
+        }
+    }
+}
+
+/// Warn and crit thresholds of a lag or a backup age.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Thresholds {
+    pub warn: Duration,
+    pub crit: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LagProbe {
+    pub kind: LagKind,
+    pub schedule: Schedule,
+    pub thresholds: Thresholds,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum SnapshotSource {
+    Instance(String),
+    Cluster(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum BackupKind {
+    RdsSnapshots {
+        source: SnapshotSource,
+        region: String,
+    },
+    Files {
+        glob: String,
+    },
+    Command {
+        argv: Vec<String>,
+    },
+}
+
+impl BackupKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            BackupKind::RdsSnapshots { .. } => "rds_snapshots",
+            BackupKind::Files { .. } => "files",
+            BackupKind::Command { .. } => "command",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct BackupProbe {
+    pub kind: BackupKind,
+    pub schedule: Schedule,
+    pub thresholds: Thresholds,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Component {
+    pub id: String,
+    pub name: String,
+    pub tier: Tier,
+    pub group: Option<String>,
+    pub rto: Option<Duration>,
+    pub rpo: Option<Duration>,
+    pub health: HealthProbe,
+    pub lag: Option<LagProbe>,
+    pub backup: Option<BackupProbe>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum SnapshotChoice {
+    Named(String),
+    /// The newest available snapshot of this instance.
+    LatestOf(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    RdsPromoteReadReplica {
+        instance: String,
+        region: String,
+    },
+    RdsRestoreSnapshot {
+        snapshot: SnapshotChoice,
+        target: String,
+        instance_class: Option<String>,
+        region: String,
+    },
+    RdsRestorePointInTime {
+        source: String,
+        target: String,
+        region: String,
+    },
+    RdsFailoverCluster {
+        cluster: String,
+        target_instance: Option<String>,
+        region: String,
+    },
+    K8sRolloutRestart {
+        namespace: String,
+        deployment: String,
+        context: Option<String>,
+    },
+    K8sScale {
+        namespace: String,
+        deployment: String,
+        context: Option<String>,
+        replicas: u32,
+    },
+    K8sWaitAvailable {
+        namespace: String,
+        deployment: String,
+        context: Option<String>,
+        timeout: Duration,
+    },
+    Command {
+        argv: Vec<String>,
+        env: BTreeMap<String, String>,
+        cwd: Option<PathBuf>,
+        timeout: Duration,
+    },
+    Http {
+        method: String,
+        url: String,
+        /// Plain headers (e.g. Content-Type); `check` refuses credentials here.
+        headers: BTreeMap<String, String>,
+        headers_env: BTreeMap<String, String>,
+        body: Option<String>,
+        expect_status: u16,
+    },
+    Checklist {
+        items: Vec<String>,
+    },
+    Notify {
+        template: String,
+    },
+}
+
+impl Action {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Action::RdsPromoteReadReplica { .. } => "rds_promote_read_replica",
+            Action::RdsRestoreSnapshot { .. } => "rds_restore_snapshot",
+            Action::RdsRestorePointInTime { .. } => "rds_restore_point_in_time",
+            Action::RdsFailoverCluster { .. } => "rds_failover_cluster",
+            Action::K8sRolloutRestart { .. } => "k8s_rollout_restart",
+            Action::K8sScale { .. } => "k8s_scale",
+            Action::K8sWaitAvailable { .. } => "k8s_wait_available",
+            Action::Command { .. } => "command",
+            Action::Http { .. } => "http",
+            Action::Checklist { .. } => "checklist",
+            Action::Notify { .. } => "notify",
+        }
+    }
+
+    /// What the operator types to confirm when the step names no `confirm`: the thing acted on.
+    pub fn target_name(&self) -> String {
+        match self {
+            Action::RdsPromoteReadReplica { instance, .. } => instance.clone(),
+            Action::RdsRestoreSnapshot { target, .. } => target.clone(),
+            Action::RdsRestorePointInTime { target, .. } => target.clone(),
+            Action::RdsFailoverCluster { cluster, .. } => cluster.clone(),
+            Action::K8sRolloutRestart { deployment, .. }
+            | Action::K8sScale { deployment, .. }
+            | Action::K8sWaitAvailable { deployment, .. } => deployment.clone(),
+            Action::Command { argv, .. } => argv
+                .first()
+                .map(|a| a.rsplit('/').next().unwrap_or(a).to_string())
+                .unwrap_or_default(),
+            Action::Http { url, .. } => url.clone(),
+            Action::Checklist { .. } => "done".into(),
+            Action::Notify { template } => template.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputKind {
+    Text,
+    Rfc3339,
+    Integer,
+}
+
+impl InputKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InputKind::Text => "text",
+            InputKind::Rfc3339 => "rfc3339",
+            InputKind::Integer => "integer",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Input {
+    pub name: String,
+    pub kind: InputKind,
+    pub prompt: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExpectedState {
+    Up,
+    Down,
+}
+
+/// A condition checked against live values before a step may run.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Precheck {
+    LagBelow {
+        component: String,
+        max: Duration,
+    },
+    BackupYoungerThan {
+        component: String,
+        max: Duration,
+    },
+    State {
+        component: String,
+        state: ExpectedState,
+    },
+}
+
+impl Precheck {
+    pub fn component(&self) -> &str {
+        match self {
+            Precheck::LagBelow { component, .. }
+            | Precheck::BackupYoungerThan { component, .. }
+            | Precheck::State { component, .. } => component,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verify {
+    pub component: String,
+    pub up_within: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    pub id: String,
+    pub title: String,
+    pub key: char,
+    pub action: Action,
+    pub confirm: String,
+    pub requires: Vec<String>,
+    pub precheck: Vec<Precheck>,
+    pub verify: Option<Verify>,
+    pub inputs: Vec<Input>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Runbook {
+    pub id: String,
+    pub title: String,
+    /// The file the runbook was written in (the main config or one of its `runbook_files`).
+    pub file: PathBuf,
+    pub steps: Vec<Step>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum SlackAuth {
+    /// Bot token: postMessage + threaded replies + chat.update.
+    TokenEnv(String),
+    /// Incoming webhook: the URL itself is the secret.
+    WebhookUrlEnv(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Slack {
+    pub auth: SlackAuth,
+    pub channel: Option<String>,
+    pub api_url: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum StatusPageKind {
+    Atlassian {
+        page_id: String,
+        api_key_env: String,
+        api_url: String,
+    },
+    Webhook {
+        url_env: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatusPage {
+    pub kind: StatusPageKind,
+    /// Our component id → the status page's component id.
+    pub components: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Journal {
+    pub dir: Option<PathBuf>,
+}
+
+/// A whole, valid configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// The main config file this was read from.
+    pub path: PathBuf,
+    pub console: Console,
+    pub aws: Aws,
+    pub components: Vec<Component>,
+    pub runbooks: Vec<Runbook>,
+    pub slack: Option<Slack>,
+    pub statuspage: Option<StatusPage>,
+    pub journal: Journal,
+}
+
+impl Config {
+    pub fn component(&self, id: &str) -> Option<&Component> {
+        self.components.iter().find(|c| c.id == id)
+    }
+
+    pub fn step_count(&self) -> usize {
+        self.runbooks.iter().map(|r| r.steps.len()).sum()
+    }
+}

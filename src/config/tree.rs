@@ -1,0 +1,411 @@
+//! Reading typed values out of a parsed TOML tree while collecting every error with its span.
+//!
+//! Each table read through [`Tbl`] remembers which keys were asked for; `finish` reports the
+//! rest as unknown keys. Nothing stops at the first error.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::time::Duration;
+
+use toml_edit::{Item, TableLike, Value};
+
+use super::diagnostic::{Diagnostic, SourceFile};
+use super::secrets::is_secret_key;
+
+pub type Span = Option<Range<usize>>;
+
+/// Where something was written, kept for checks that span files (references, duplicates).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Loc {
+    pub file: std::path::PathBuf,
+    pub line_col: (usize, usize),
+    pub path: String,
+}
+
+impl Loc {
+    pub fn error(&self, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            file: self.file.clone(),
+            location: Some(self.line_col),
+            path: self.path.clone(),
+            message: message.into(),
+        }
+    }
+
+    pub fn short(&self) -> String {
+        format!(
+            "{}:{}:{}",
+            self.file.display(),
+            self.line_col.0,
+            self.line_col.1
+        )
+    }
+}
+
+/// Collects the diagnostics of one file.
+pub struct Reader<'s> {
+    pub src: &'s SourceFile,
+    pub diags: &'s mut Vec<Diagnostic>,
+}
+
+impl<'s> Reader<'s> {
+    pub fn error(&mut self, span: Span, path: &str, message: impl Into<String>) {
+        self.diags
+            .push(Diagnostic::at(self.src, span, path, message.into()));
+    }
+
+    pub fn loc(&self, span: Span, path: &str) -> Loc {
+        Loc {
+            file: self.src.path.clone(),
+            line_col: self.src.line_col(span.map_or(0, |s| s.start)),
+            path: path.to_string(),
+        }
+    }
+}
+
+pub fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_string()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+fn type_name(item: &Item) -> &'static str {
+    match item {
+        Item::None => "nothing",
+        Item::Value(v) => v.type_name(),
+        Item::Table(_) => "table",
+        Item::ArrayOfTables(_) => "array of tables",
+    }
+}
+
+/// A table (standard or inline) being read.
+pub struct Tbl<'a> {
+    table: &'a dyn TableLike,
+    pub path: String,
+    pub span: Span,
+    asked: Vec<&'static str>,
+    /// Extra words for the unknown-key message, e.g. "for health kind `tcp`".
+    pub context: String,
+}
+
+/// A value found at a key, with where it was written.
+pub struct Found<'a> {
+    pub item: &'a Item,
+    pub span: Span,
+    pub path: String,
+}
+
+impl<'a> Tbl<'a> {
+    pub fn new(table: &'a dyn TableLike, path: String, span: Span) -> Self {
+        Tbl {
+            table,
+            path,
+            span,
+            asked: Vec::new(),
+            context: String::new(),
+        }
+    }
+
+    /// The span of a key itself (where an unknown or misplaced key is reported).
+    pub fn key_span(&self, key: &str) -> Span {
+        self.table
+            .key(key)
+            .and_then(|k| k.span())
+            .or(self.span.clone())
+    }
+
+    pub fn has(&mut self, key: &'static str) -> bool {
+        self.asked.push(key);
+        self.table.contains_key(key)
+    }
+
+    pub fn get(&mut self, key: &'static str) -> Option<Found<'a>> {
+        self.asked.push(key);
+        let table: &'a dyn TableLike = self.table;
+        let item = table.get(key)?;
+        Some(Found {
+            item,
+            span: item.span().or_else(|| self.key_span(key)),
+            path: join(&self.path, key),
+        })
+    }
+
+    fn missing(&self, r: &mut Reader, key: &str) {
+        let what = if self.context.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", self.context)
+        };
+        r.error(
+            self.span.clone(),
+            &self.path,
+            format!("missing key `{key}`{what}"),
+        );
+    }
+
+    pub fn req_str(&mut self, r: &mut Reader, key: &'static str) -> Option<String> {
+        if !self.table.contains_key(key) {
+            self.asked.push(key);
+            self.missing(r, key);
+            return None;
+        }
+        self.opt_str(r, key)
+    }
+
+    pub fn opt_str(&mut self, r: &mut Reader, key: &'static str) -> Option<String> {
+        let f = self.get(key)?;
+        match f.item.as_str() {
+            Some(s) => Some(s.to_string()),
+            None => {
+                r.error(
+                    f.span,
+                    &f.path,
+                    format!("expected a string, found {}", type_name(f.item)),
+                );
+                None
+            }
+        }
+    }
+
+    /// An integer within `min..=max`.
+    pub fn opt_int(
+        &mut self,
+        r: &mut Reader,
+        key: &'static str,
+        min: i64,
+        max: i64,
+    ) -> Option<i64> {
+        let f = self.get(key)?;
+        match f.item.as_integer() {
+            Some(n) if (min..=max).contains(&n) => Some(n),
+            Some(n) => {
+                r.error(
+                    f.span,
+                    &f.path,
+                    format!("{n} is out of range: expected {min} to {max}"),
+                );
+                None
+            }
+            None => {
+                r.error(
+                    f.span,
+                    &f.path,
+                    format!("expected an integer, found {}", type_name(f.item)),
+                );
+                None
+            }
+        }
+    }
+
+    pub fn opt_duration(&mut self, r: &mut Reader, key: &'static str) -> Option<Duration> {
+        let f = self.get(key)?;
+        let Some(text) = f.item.as_str() else {
+            r.error(
+                f.span,
+                &f.path,
+                format!(
+                    "expected a duration string such as \"30s\", \"15m\" or \"1h\", found {}",
+                    type_name(f.item)
+                ),
+            );
+            return None;
+        };
+        match humantime::parse_duration(text) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                // humantime lists every unit it knows; the first clause is the useful part.
+                let e = e.to_string();
+                let why = e.split(", supported units").next().unwrap_or(&e);
+                r.error(
+                    f.span,
+                    &f.path,
+                    format!("bad duration \"{text}\": {why} (write e.g. \"30s\", \"15m\", \"1h\")"),
+                );
+                None
+            }
+        }
+    }
+
+    pub fn req_duration(&mut self, r: &mut Reader, key: &'static str) -> Option<Duration> {
+        if !self.table.contains_key(key) {
+            self.asked.push(key);
+            self.missing(r, key);
+            return None;
+        }
+        self.opt_duration(r, key)
+    }
+
+    /// A list of strings; `None` when absent or wrong (the error is recorded).
+    pub fn opt_str_list(&mut self, r: &mut Reader, key: &'static str) -> Option<Vec<String>> {
+        let f = self.get(key)?;
+        let Some(array) = f.item.as_array() else {
+            r.error(
+                f.span,
+                &f.path,
+                format!("expected a list of strings, found {}", type_name(f.item)),
+            );
+            return None;
+        };
+        let mut out = Vec::with_capacity(array.len());
+        let mut ok = true;
+        for (i, v) in array.iter().enumerate() {
+            match v.as_str() {
+                Some(s) => out.push(s.to_string()),
+                None => {
+                    ok = false;
+                    r.error(
+                        v.span(),
+                        &format!("{}[{i}]", f.path),
+                        format!("expected a string, found {}", v.type_name()),
+                    );
+                }
+            }
+        }
+        ok.then_some(out)
+    }
+
+    /// A list of strings with the span of each element.
+    pub fn opt_str_list_spanned(
+        &mut self,
+        r: &mut Reader,
+        key: &'static str,
+    ) -> Option<Vec<(String, Span, String)>> {
+        let f = self.get(key)?;
+        let Some(array) = f.item.as_array() else {
+            r.error(
+                f.span,
+                &f.path,
+                format!("expected a list of strings, found {}", type_name(f.item)),
+            );
+            return None;
+        };
+        let mut out = Vec::with_capacity(array.len());
+        for (i, v) in array.iter().enumerate() {
+            let path = format!("{}[{i}]", f.path);
+            match v.as_str() {
+                Some(s) => out.push((s.to_string(), v.span(), path)),
+                None => r.error(
+                    v.span(),
+                    &path,
+                    format!("expected a string, found {}", v.type_name()),
+                ),
+            }
+        }
+        Some(out)
+    }
+
+    /// An inline table of string values, e.g. `headers_env = { Authorization = "API_TOKEN" }`.
+    pub fn opt_str_map(
+        &mut self,
+        r: &mut Reader,
+        key: &'static str,
+    ) -> Option<BTreeMap<String, (String, Span)>> {
+        let f = self.get(key)?;
+        let Some(t) = f.item.as_table_like() else {
+            r.error(
+                f.span,
+                &f.path,
+                format!(
+                    "expected a table of strings such as {{ NAME = \"value\" }}, found {}",
+                    type_name(f.item)
+                ),
+            );
+            return None;
+        };
+        let mut out = BTreeMap::new();
+        for (k, v) in t.iter() {
+            match v.as_str() {
+                Some(s) => {
+                    out.insert(k.to_string(), (s.to_string(), v.span()));
+                }
+                None => r.error(
+                    v.span(),
+                    &join(&f.path, k),
+                    format!("expected a string, found {}", type_name(v)),
+                ),
+            }
+        }
+        Some(out)
+    }
+
+    /// A sub-table, standard (`[console]`) or inline (`health = { … }`).
+    pub fn opt_table(&mut self, r: &mut Reader, key: &'static str) -> Option<Tbl<'a>> {
+        let f = self.get(key)?;
+        match f.item.as_table_like() {
+            Some(t) => Some(Tbl::new(t, f.path, f.span)),
+            None => {
+                r.error(
+                    f.span,
+                    &f.path,
+                    format!("expected a table, found {}", type_name(f.item)),
+                );
+                None
+            }
+        }
+    }
+
+    /// A list of tables: `[[key]]` sections or an array of inline tables.
+    pub fn opt_tables(&mut self, r: &mut Reader, key: &'static str) -> Vec<Tbl<'a>> {
+        let Some(f) = self.get(key) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        match f.item {
+            Item::ArrayOfTables(a) => {
+                for (i, t) in a.iter().enumerate() {
+                    out.push(Tbl::new(t, format!("{}[{i}]", f.path), t.span()));
+                }
+            }
+            Item::Value(Value::Array(a)) => {
+                for (i, v) in a.iter().enumerate() {
+                    let path = format!("{}[{i}]", f.path);
+                    match v.as_inline_table() {
+                        Some(t) => out.push(Tbl::new(t, path, v.span())),
+                        None => r.error(
+                            v.span(),
+                            &path,
+                            format!("expected a table, found {}", v.type_name()),
+                        ),
+                    }
+                }
+            }
+            other => r.error(
+                f.span,
+                &f.path,
+                format!("expected a list of tables, found {}", type_name(other)),
+            ),
+        }
+        out
+    }
+
+    /// Reports every key that no reader asked for.
+    pub fn finish(self, r: &mut Reader) {
+        for (key, item) in self.table.iter() {
+            if self.asked.contains(&key) {
+                continue;
+            }
+            // Inline secrets are reported by the secret scan, with advice; not twice.
+            if is_secret_key(key) && item.is_str() {
+                continue;
+            }
+            let what = if self.context.is_empty() {
+                String::new()
+            } else {
+                format!(" {}", self.context)
+            };
+            let mut known: Vec<&str> = self.asked.clone();
+            known.sort_unstable();
+            known.dedup();
+            r.error(
+                self.key_span(key),
+                &join(&self.path, key),
+                format!(
+                    "unknown key `{key}`{what} (known keys: {})",
+                    known.join(", ")
+                ),
+            );
+        }
+    }
+}

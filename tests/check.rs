@@ -1,0 +1,373 @@
+//! `warroom check` and the CLI contract, run on the real binary.
+//!
+//! Fixtures: `tests/configs/valid/` must pass; each `tests/configs/invalid/X.toml` (or
+//! directory `X/` with a `config.toml`) must fail with exactly the lines of `X.expected`.
+//! Each fixture is copied to a fresh directory with owner-only write permission first, so
+//! the result does not depend on the umask the repository was checked out with.
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn fixtures(kind: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/configs")
+        .join(kind)
+}
+
+fn warroom(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_warroom"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("WARROOM_CONFIG")
+        .env("HOME", dir)
+        .env("XDG_CONFIG_HOME", dir.join("xdg-config"))
+        .output()
+        .expect("run warroom")
+}
+
+/// Copies a file or directory tree into `into`, owner-writable only.
+fn copy_safe(from: &Path, into: &Path) -> PathBuf {
+    let to = into.join(from.file_name().expect("fixture has a name"));
+    if from.is_dir() {
+        fs::create_dir_all(&to).expect("mkdir");
+        fs::set_permissions(&to, fs::Permissions::from_mode(0o755)).expect("chmod");
+        for entry in fs::read_dir(from).expect("read fixture dir") {
+            copy_safe(&entry.expect("entry").path(), &to);
+        }
+    } else {
+        fs::copy(from, &to).expect("copy fixture");
+        fs::set_permissions(&to, fs::Permissions::from_mode(0o644)).expect("chmod");
+    }
+    to
+}
+
+/// The `-c` argument for a fixture copied into the working directory.
+fn config_arg(fixture: &Path) -> String {
+    let name = fixture
+        .file_name()
+        .and_then(|n| n.to_str())
+        .expect("utf-8 fixture name");
+    if fixture.is_dir() {
+        format!("{name}/config.toml")
+    } else {
+        name.to_string()
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn every_valid_fixture_passes_with_a_one_line_summary() {
+    let mut seen = 0;
+    for entry in fs::read_dir(fixtures("valid")).expect("valid fixtures") {
+        let fixture = entry.expect("entry").path();
+        let tmp = tempfile::tempdir().expect("tempdir");
+        copy_safe(&fixture, tmp.path());
+        let arg = config_arg(&fixture);
+        let out = warroom(tmp.path(), &["check", "-c", &arg]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{arg} should pass; stderr:\n{}",
+            text(&out.stderr)
+        );
+        let stdout = text(&out.stdout);
+        assert_eq!(stdout.lines().count(), 1, "one line: {stdout}");
+        assert!(stdout.starts_with(&format!("{arg}: ok: ")), "{stdout}");
+        seen += 1;
+    }
+    assert!(seen >= 2, "expected the valid fixtures, found {seen}");
+}
+
+#[test]
+fn the_every_kind_fixture_counts_components_runbooks_and_steps() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    copy_safe(&fixtures("valid").join("every-kind"), tmp.path());
+    let out = warroom(tmp.path(), &["check", "-c", "every-kind/config.toml"]);
+    assert_eq!(
+        text(&out.stdout),
+        "every-kind/config.toml: ok: 6 components, 2 runbooks, 12 steps\n"
+    );
+}
+
+#[test]
+fn every_invalid_fixture_fails_with_exactly_its_expected_messages() {
+    let mut seen = 0;
+    for entry in fs::read_dir(fixtures("invalid")).expect("invalid fixtures") {
+        let fixture = entry.expect("entry").path();
+        if fixture.extension().is_some_and(|e| e == "expected") {
+            continue;
+        }
+        let stem = fixture
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .expect("utf-8 name");
+        let expected_path = fixtures("invalid").join(format!("{stem}.expected"));
+        let expected = fs::read_to_string(&expected_path)
+            .unwrap_or_else(|_| panic!("{} has no {}", fixture.display(), expected_path.display()));
+        let tmp = tempfile::tempdir().expect("tempdir");
+        copy_safe(&fixture, tmp.path());
+        let out = warroom(tmp.path(), &["check", "-c", &config_arg(&fixture)]);
+        assert_eq!(out.status.code(), Some(1), "{stem} must exit 1");
+        assert_eq!(text(&out.stderr), expected, "messages of {stem}");
+        assert!(out.stdout.is_empty(), "{stem}: nothing on stdout");
+        seen += 1;
+    }
+    assert!(seen >= 10, "expected the invalid fixtures, found {seen}");
+}
+
+#[test]
+fn check_reports_every_error_at_once_not_the_first() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    copy_safe(&fixtures("invalid").join("wrong-types.toml"), tmp.path());
+    let out = warroom(tmp.path(), &["check", "-c", "wrong-types.toml"]);
+    let stderr = text(&out.stderr);
+    // Four independent mistakes in three tables, then the count.
+    assert_eq!(stderr.lines().count(), 5, "{stderr}");
+    assert!(stderr.ends_with("wrong-types.toml: 4 errors\n"), "{stderr}");
+}
+
+fn write_config(dir: &Path, name: &str, mode: u32) -> PathBuf {
+    let path = dir.join(name);
+    fs::write(
+        &path,
+        "[[component]]\nid = \"api\"\ntier = \"critical\"\nhealth = { kind = \"tcp\", address = \"127.0.0.1:1\" }\n",
+    )
+    .expect("write config");
+    fs::set_permissions(&path, fs::Permissions::from_mode(mode)).expect("chmod");
+    path
+}
+
+#[test]
+fn a_config_writable_by_group_or_others_is_refused_with_the_reason() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    write_config(tmp.path(), "group.toml", 0o664);
+    write_config(tmp.path(), "others.toml", 0o646);
+    let out = warroom(tmp.path(), &["check", "-c", "group.toml"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        "group.toml: refused: writable by group (mode 0664); its command steps run with your rights. Fix with: chmod go-w group.toml\ngroup.toml: 1 error\n"
+    );
+    let out = warroom(tmp.path(), &["check", "-c", "others.toml"]);
+    assert!(
+        text(&out.stderr).starts_with("others.toml: refused: writable by others (mode 0646)"),
+        "{}",
+        text(&out.stderr)
+    );
+    // Any command but check exits 78 on it.
+    let out = warroom(tmp.path(), &["-c", "group.toml"]);
+    assert_eq!(out.status.code(), Some(78));
+}
+
+#[test]
+fn a_config_owned_by_another_user_is_refused() {
+    // Giving a file away needs root; CI and this machine run the tests as root.
+    if !nix::unistd::getuid().is_root() {
+        eprintln!("skipped: chown needs root");
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let path = write_config(tmp.path(), "theirs.toml", 0o644);
+    nix::unistd::chown(&path, Some(nix::unistd::Uid::from_raw(65534)), None).expect("chown");
+    let out = warroom(tmp.path(), &["check", "-c", "theirs.toml"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr)
+            .starts_with("theirs.toml: refused: owned by uid 65534, not by you (uid 0) or root"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn the_config_is_found_at_warroom_config_then_the_xdg_config_dir() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    write_config(tmp.path(), "from-env.toml", 0o600);
+    let out = Command::new(env!("CARGO_BIN_EXE_warroom"))
+        .arg("check")
+        .current_dir(tmp.path())
+        .env("WARROOM_CONFIG", "from-env.toml")
+        .output()
+        .expect("run");
+    assert_eq!(
+        text(&out.stdout),
+        "from-env.toml: ok: 1 component, 0 runbooks, 0 steps\n"
+    );
+
+    let xdg = tmp.path().join("xdg-config/warroom");
+    fs::create_dir_all(&xdg).expect("mkdir");
+    let path = write_config(&xdg, "config.toml", 0o600);
+    let out = warroom(tmp.path(), &["check"]);
+    assert_eq!(
+        text(&out.stdout),
+        format!("{}: ok: 1 component, 0 runbooks, 0 steps\n", path.display())
+    );
+
+    // -c wins over the environment.
+    let out = Command::new(env!("CARGO_BIN_EXE_warroom"))
+        .args(["check", "-c", "missing.toml"])
+        .current_dir(tmp.path())
+        .env("WARROOM_CONFIG", "from-env.toml")
+        .output()
+        .expect("run");
+    assert_eq!(
+        text(&out.stderr),
+        "missing.toml: no such file\nmissing.toml: 1 error\n"
+    );
+}
+
+#[test]
+fn usage_errors_exit_64_not_2() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    for args in [
+        &["bogus"][..],
+        &["--no-such-flag"],
+        &["status", "--jsn"],
+        &["drill", "--speed", "fast"],
+        &["journal"],
+    ] {
+        let out = warroom(tmp.path(), args);
+        assert_eq!(
+            out.status.code(),
+            Some(64),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn help_documents_every_command_and_option() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = warroom(tmp.path(), &["--help"]);
+    assert_eq!(out.status.code(), Some(0));
+    let help = text(&out.stdout);
+    for word in [
+        "drill",
+        "check",
+        "status",
+        "report",
+        "journal",
+        "--config",
+        "--theme",
+        "--layout",
+        "--read-only",
+        "--low-bandwidth",
+        "--ascii",
+        "--data-dir",
+        "78",
+    ] {
+        assert!(help.contains(word), "--help lacks {word}:\n{help}");
+    }
+    let out = warroom(tmp.path(), &["drill", "--help"]);
+    let help = text(&out.stdout);
+    assert!(
+        help.contains("--speed") && help.contains("SCENARIO"),
+        "{help}"
+    );
+    let out = warroom(tmp.path(), &["journal", "verify", "--help"]);
+    assert!(text(&out.stdout).contains("INCIDENT"));
+    let out = warroom(tmp.path(), &["status", "--help"]);
+    assert!(text(&out.stdout).contains("--json"));
+}
+
+#[test]
+fn global_options_are_accepted_before_or_after_the_command() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    write_config(tmp.path(), "c.toml", 0o600);
+    let after = warroom(tmp.path(), &["check", "-c", "c.toml", "--data-dir", "d"]);
+    let before = warroom(tmp.path(), &["-c", "c.toml", "--data-dir", "d", "check"]);
+    assert_eq!(after.status.code(), Some(0));
+    assert_eq!(after.stdout, before.stdout);
+}
+
+#[test]
+fn commands_not_built_yet_say_what_is_missing_and_exit_64() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    write_config(tmp.path(), "c.toml", 0o600);
+    for (args, missing) in [
+        (&["-c", "c.toml", "status"][..], "live probes"),
+        (&["-c", "c.toml", "report"], "the incident journal"),
+        (
+            &["-c", "c.toml", "journal", "verify"],
+            "the incident journal",
+        ),
+        (&["-c", "c.toml", "drill"], "the simulated estate"),
+        (&["-c", "c.toml"], "the terminal screen"),
+    ] {
+        let out = warroom(tmp.path(), args);
+        assert_eq!(out.status.code(), Some(64), "{args:?}");
+        let stderr = text(&out.stderr);
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.contains(missing), "{args:?}: {stderr}");
+        assert!(out.stdout.is_empty(), "{args:?}: no fake output");
+    }
+}
+
+#[test]
+fn an_invalid_config_exits_78_for_the_console() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    copy_safe(&fixtures("invalid").join("unknown-key.toml"), tmp.path());
+    let out = warroom(tmp.path(), &["-c", "unknown-key.toml"]);
+    assert_eq!(out.status.code(), Some(78));
+    assert!(text(&out.stderr).contains("unknown-key.toml:3:1: console.colour: unknown key"));
+}
+
+#[test]
+fn the_example_estate_passes_check() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let config = copy_safe(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("config"),
+        tmp.path(),
+    );
+    assert!(config.join("example.toml").exists());
+    let out = warroom(tmp.path(), &["check", "-c", "config/example.toml"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "config/example.toml must pass check:\n{}",
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stdout).starts_with("config/example.toml: ok: "),
+        "{}",
+        text(&out.stdout)
+    );
+
+    // The six rows of the seed's RTO/RPO table, with their own names and targets.
+    let cfg = warroom::config::load(&config.join("example.toml")).expect("example loads");
+    let minutes = |m: u64| std::time::Duration::from_secs(m * 60);
+    for (name, rto, rpo) in [
+        ("Base de Datos Principal", minutes(60), minutes(15)),
+        ("Aplicaciones Web", minutes(30), minutes(0)),
+        ("Cola de Mensajes", minutes(15), minutes(0)),
+        ("Cache (Redis)", minutes(30), minutes(60)),
+        ("Almacenamiento de Archivos", minutes(120), minutes(60)),
+        ("Configuración y Secretos", minutes(15), minutes(0)),
+    ] {
+        let c = cfg
+            .components
+            .iter()
+            .find(|c| c.name == name)
+            .unwrap_or_else(|| panic!("example lacks {name}"));
+        assert_eq!((c.rto, c.rpo), (Some(rto), Some(rpo)), "{name}");
+    }
+    // DR levels 1-3 and the 8-step failover of the seeds.
+    let failover = cfg
+        .runbooks
+        .iter()
+        .find(|r| r.id == "failover")
+        .expect("the 8-step failover");
+    assert_eq!(failover.steps.len(), 8);
+    for level in ["l1-", "l2-", "l3-"] {
+        assert!(
+            cfg.runbooks.iter().any(|r| r.id.starts_with(level)),
+            "no runbook for DR level {level}"
+        );
+    }
+}
