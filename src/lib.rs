@@ -1,5 +1,6 @@
 //! warroom: a terminal console for running a disaster-recovery incident.
 //!
-//! Data flow (see DESIGN.md): events in, pure update, effects out, pure draw.
+//! Data flow (see DESIGN.md): events in, pure [`app::update`], effects out, pure draw.
 
+pub mod app;
 pub mod config;

@@ -1,0 +1,31 @@
+//! The model: events in, [`update`] decides, effects out.
+//!
+//! Pure: no I/O, no clock reads (time arrives in [`Event`]s), no locks. Everything the screen
+//! says — component state, lag, backup age, RPO exposure, RTO budget, overall severity — is
+//! decided here and unit-tested without a terminal.
+
+pub mod budget;
+pub mod estate;
+pub mod fmt;
+pub mod observation;
+pub mod severity;
+pub mod signals;
+pub mod track;
+pub mod update;
+
+pub use budget::{Exposure, Outage, Rpo, RpoLevel};
+pub use estate::{BackupSpec, ComponentIx, ComponentSpec, Estate, HealthSpec, LagSpec, Timing};
+pub use observation::{Event, Observation, ObserveError, Outcome, Signal};
+pub use severity::{Assessment, Severity};
+pub use signals::{
+    BackupLevel, BackupState, BackupTrack, Health, HealthState, LagLevel, LagState, LagTrack,
+    Measured, NotRunning, Replica,
+};
+pub use track::{Tracker, UnknownReason};
+pub use update::{ComponentState, Effect, Entry, EntryKind, ShownHealth, State, update};
+
+#[cfg(test)]
+pub(crate) mod testkit;
+
+#[cfg(test)]
+mod proptests;

@@ -1,0 +1,124 @@
+//! What the world tells the core: observations from probes, and the passing of time.
+
+use std::time::Duration;
+
+use jiff::Timestamp;
+
+use super::estate::ComponentIx;
+
+/// One answer of one probe about one component.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Observation {
+    pub component: ComponentIx,
+    pub signal: Signal,
+    /// When the probe got its answer (wall clock, or simulated time in a drill).
+    pub at: Timestamp,
+    pub outcome: Outcome,
+}
+
+/// Which of a component's signals an observation is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Signal {
+    Health,
+    /// Replication lag of one replica (a component may have several).
+    Lag {
+        replica: String,
+    },
+    BackupAge,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Up {
+        latency: Duration,
+        detail: String,
+    },
+    /// Answered, but slow or partial.
+    Degraded {
+        detail: String,
+    },
+    /// The thing itself failed or refused (for a lag: not replicating; for a backup: none found).
+    Down {
+        detail: String,
+    },
+    /// Not the thing's fault: auth expired, control-plane API unreachable, timeout.
+    CannotObserve {
+        reason: ObserveError,
+    },
+    /// A lag or a backup age, in seconds.
+    Seconds(f64),
+}
+
+/// Why a probe could not tell.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ObserveError {
+    #[error("timed out")]
+    Timeout,
+    #[error("credentials: {0}")]
+    Credentials(String),
+    #[error("access denied: {0}")]
+    AccessDenied(String),
+    #[error("unreachable: {0}")]
+    Unreachable(String),
+    #[error("no datapoints")]
+    NoDatapoints,
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Everything `update` reacts to. More kinds (keys, step progress, deliveries) will come:
+/// match with a wildcard arm outside this crate.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Event {
+    Observed(Observation),
+    /// The clock moved on: derive what depends on time (stale signals, budgets, timeouts).
+    Tick(Timestamp),
+}
+
+impl Event {
+    /// The time this event carries.
+    pub fn at(&self) -> Timestamp {
+        match self {
+            Event::Observed(o) => o.at,
+            Event::Tick(t) => *t,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn observe_errors_read_as_reasons() {
+        assert_eq!(ObserveError::Timeout.to_string(), "timed out");
+        assert_eq!(
+            ObserveError::Credentials("token expired".into()).to_string(),
+            "credentials: token expired"
+        );
+        assert_eq!(
+            ObserveError::AccessDenied("rds:DescribeDBInstances".into()).to_string(),
+            "access denied: rds:DescribeDBInstances"
+        );
+        assert_eq!(
+            ObserveError::Unreachable("eks api".into()).to_string(),
+            "unreachable: eks api"
+        );
+        assert_eq!(ObserveError::NoDatapoints.to_string(), "no datapoints");
+        assert_eq!(ObserveError::Other("boom".into()).to_string(), "boom");
+    }
+
+    #[test]
+    fn event_time() {
+        let t = Timestamp::from_second(100).expect("valid");
+        assert_eq!(Event::Tick(t).at(), t);
+        let o = Observation {
+            component: ComponentIx(0),
+            signal: Signal::Health,
+            at: t,
+            outcome: Outcome::Seconds(1.0),
+        };
+        assert_eq!(Event::Observed(o).at(), t);
+    }
+}

@@ -1,0 +1,1388 @@
+//! The one owner of state: `update(&mut State, Event) -> Vec<Effect>`.
+//!
+//! Pure: no I/O, no clock (time arrives in events), no locks. An observation costs O(1): it
+//! finds its component by index and touches that component only; the overall assessment
+//! (O(n)) is recomputed only when a shown level changed, and on every Tick.
+
+use std::collections::VecDeque;
+use std::mem;
+use std::time::Duration;
+
+use jiff::{SignedDuration, Timestamp};
+use serde::{Deserialize, Serialize};
+
+use super::budget::{Exposure, Outage, Rpo, RpoLevel};
+use super::estate::{ComponentIx, ComponentSpec, Estate, signed};
+use super::fmt;
+use super::observation::{Event, Observation, Outcome, Signal};
+use super::severity::{self, Assessment, Severity};
+use super::signals::{
+    BackupLevel, BackupState, BackupTrack, Health, HealthState, LagLevel, LagState, LagTrack,
+    Replica,
+};
+use super::track::{Level, Step, Tracker};
+
+/// Entries kept in memory for the timeline panel; the journal keeps them all.
+pub const TIMELINE_CAP: usize = 10_000;
+
+/// What the core asks of the world. More will come (RunStep, Post, Quit).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Write this entry to the journal (the recorder console does; the others follow).
+    Append(Entry),
+}
+
+/// One line of the incident timeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    pub at: Timestamp,
+    pub kind: EntryKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EntryKind {
+    /// The shown health of a component changed.
+    ComponentState {
+        component: String,
+        from: HealthState,
+        to: HealthState,
+        reason: String,
+        /// The first observation of the agreeing run that made the change.
+        since: Timestamp,
+    },
+    LagLevel {
+        component: String,
+        replica: String,
+        from: LagState,
+        to: LagState,
+        /// Seconds, when the new level stands on a measured lag.
+        value: Option<f64>,
+        detail: Option<String>,
+    },
+    BackupLevel {
+        component: String,
+        from: BackupState,
+        to: BackupState,
+        /// Age of the newest backup in seconds, when measured.
+        age: Option<f64>,
+        detail: Option<String>,
+    },
+    RpoExposure {
+        component: String,
+        from: RpoLevel,
+        to: RpoLevel,
+        exposure: Exposure,
+        rpo: SignedDuration,
+    },
+    RtoBreached {
+        component: String,
+        down_since: Timestamp,
+        rto: SignedDuration,
+    },
+    /// A component confirmed UP again after an outage: the RTO achieved.
+    Recovered {
+        component: String,
+        down_since: Timestamp,
+        recovered_at: Timestamp,
+        took: SignedDuration,
+        rto: Option<SignedDuration>,
+    },
+    Severity {
+        from: Severity,
+        to: Severity,
+        reasons: Vec<String>,
+    },
+}
+
+impl EntryKind {
+    /// One line for the timeline panel and the report.
+    pub fn describe(&self) -> String {
+        fn opt(detail: &Option<String>) -> String {
+            detail
+                .as_deref()
+                .map(|d| format!(" ({d})"))
+                .unwrap_or_default()
+        }
+        match self {
+            EntryKind::ComponentState {
+                component,
+                from,
+                to,
+                reason,
+                ..
+            } => {
+                let why = if reason.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({reason})")
+                };
+                format!("{component}: {} → {}{why}", from.label(), to.label())
+            }
+            EntryKind::LagLevel {
+                component,
+                replica,
+                from,
+                to,
+                value,
+                detail,
+            } => {
+                let v = value.map(|v| format!(" ({})", fmt::seconds(v)));
+                format!(
+                    "{component} lag {replica}: {} → {}{}",
+                    from.label(),
+                    to.label(),
+                    v.unwrap_or_else(|| opt(detail))
+                )
+            }
+            EntryKind::BackupLevel {
+                component,
+                from,
+                to,
+                age,
+                detail,
+            } => {
+                let v = age.map(|v| format!(" (age {})", fmt::seconds(v)));
+                format!(
+                    "{component} backup: {} → {}{}",
+                    from.label(),
+                    to.label(),
+                    v.unwrap_or_else(|| opt(detail))
+                )
+            }
+            EntryKind::RpoExposure {
+                component,
+                from,
+                to,
+                exposure,
+                rpo,
+            } => format!(
+                "{component} RPO: {} → {} ({}, RPO {})",
+                from.label(),
+                to.label(),
+                exposure.describe(),
+                fmt::signed(*rpo)
+            ),
+            EntryKind::RtoBreached {
+                component,
+                down_since,
+                rto,
+            } => format!(
+                "{component} RTO {} breached (DOWN since {down_since})",
+                fmt::signed(*rto)
+            ),
+            EntryKind::Recovered {
+                component,
+                took,
+                rto,
+                ..
+            } => match rto {
+                Some(rto) => format!(
+                    "{component} recovered after {} (RTO {})",
+                    fmt::signed(*took),
+                    fmt::signed(*rto)
+                ),
+                None => format!("{component} recovered after {}", fmt::signed(*took)),
+            },
+            EntryKind::Severity { from, to, reasons } => {
+                let why = reasons
+                    .first()
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default();
+                format!("severity: {} → {}{why}", from.label(), to.label())
+            }
+        }
+    }
+}
+
+/// A component's health as the UI shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShownHealth {
+    pub state: HealthState,
+    pub reason: String,
+    pub since: Timestamp,
+    pub latency: Option<Duration>,
+    /// UNKNOWN because the last answer is older than 3 intervals ("… STALE").
+    pub stale: bool,
+}
+
+/// Everything `update` knows about one component.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ComponentState {
+    health: Tracker<Health>,
+    lag: Option<LagTrack>,
+    backup: Option<BackupTrack>,
+    rpo: Option<Rpo>,
+    outage: Option<Outage>,
+}
+
+impl ComponentState {
+    fn new(spec: &ComponentSpec, started: Timestamp) -> ComponentState {
+        ComponentState {
+            health: Tracker::new(started),
+            lag: spec.lag.as_ref().map(|_| LagTrack::new()),
+            backup: spec.backup.as_ref().map(|_| BackupTrack::new(started)),
+            rpo: spec.rpo.map(Rpo::new),
+            outage: None,
+        }
+    }
+
+    pub fn health(&self) -> &Tracker<Health> {
+        &self.health
+    }
+
+    /// None when the component has no lag probe.
+    pub fn lag(&self) -> Option<&LagTrack> {
+        self.lag.as_ref()
+    }
+
+    /// None when the component has no backup probe.
+    pub fn backup(&self) -> Option<&BackupTrack> {
+        self.backup.as_ref()
+    }
+
+    /// None when the component has no RPO.
+    pub fn rpo(&self) -> Option<&Rpo> {
+        self.rpo.as_ref()
+    }
+
+    /// The current outage, or the last one (with `recovered_at`) if it is over.
+    pub fn outage(&self) -> Option<&Outage> {
+        self.outage.as_ref()
+    }
+
+    /// RTO − time since first confirmed DOWN while an outage is open; negative = breached.
+    pub fn rto_budget(&self, spec: &ComponentSpec, now: Timestamp) -> Option<SignedDuration> {
+        self.outage.as_ref()?.budget(spec.rto?, now)
+    }
+
+    // ------------------------------------------------------------ observations
+
+    fn observe_health(&mut self, spec: &ComponentSpec, o: Observed, log: &mut Log) -> Seen {
+        let first = !self.health.answered();
+        let reading = Health::from_outcome(o.outcome, spec.health.warn_latency);
+        let confirm = spec.health.timing.confirm_after();
+        let mut changed = match self.health.observe(reading, o.at, confirm) {
+            Step::Ignored => return Seen::Ignored,
+            Step::Same => first,
+            Step::Changed { from } => {
+                self.health_changed(spec, from, log);
+                true
+            }
+        };
+        // An observation that arrives late may already be stale.
+        if let Step::Changed { from } = self.health.refresh(log.at, &spec.health.timing) {
+            self.health_changed(spec, from, log);
+            changed = true;
+        }
+        self.check_rto(spec, log);
+        Seen::from(changed)
+    }
+
+    fn observe_lag(
+        &mut self,
+        spec: &ComponentSpec,
+        replica: String,
+        o: Observed,
+        log: &mut Log,
+    ) -> Seen {
+        let (Some(lag_spec), Some(lag)) = (spec.lag.as_ref(), self.lag.as_mut()) else {
+            return Seen::Ignored;
+        };
+        let (_, r) = lag.replica_mut(replica, o.at);
+        let first = !r.track().answered();
+        let mut changed = match r.observe(o.outcome, o.at, lag_spec) {
+            Step::Ignored => return Seen::Ignored,
+            Step::Same => first,
+            Step::Changed { from } => {
+                log_lag(spec, r, from, log);
+                true
+            }
+        };
+        if let Step::Changed { from } = r.refresh(log.at, &lag_spec.timing) {
+            log_lag(spec, r, from, log);
+            changed = true;
+        }
+        changed |= self.refresh_rpo(spec, log);
+        Seen::from(changed)
+    }
+
+    fn observe_backup(&mut self, spec: &ComponentSpec, o: Observed, log: &mut Log) -> Seen {
+        let (Some(backup_spec), Some(backup)) = (spec.backup.as_ref(), self.backup.as_mut()) else {
+            return Seen::Ignored;
+        };
+        let first = !backup.track().answered();
+        let mut changed = match backup.observe(
+            o.outcome,
+            o.at,
+            &backup_spec.thresholds,
+            &backup_spec.timing,
+        ) {
+            Step::Ignored => return Seen::Ignored,
+            Step::Same => first,
+            Step::Changed { from } => {
+                log_backup(spec, backup, from, log);
+                true
+            }
+        };
+        if let Step::Changed { from } = backup.refresh(log.at, &backup_spec.timing) {
+            log_backup(spec, backup, from, log);
+            changed = true;
+        }
+        changed |= self.refresh_rpo(spec, log);
+        Seen::from(changed)
+    }
+
+    // ------------------------------------------------------------ time
+
+    /// Everything that depends on time alone; true when a shown level changed.
+    fn refresh(&mut self, spec: &ComponentSpec, log: &mut Log) -> bool {
+        let mut changed = false;
+        if let Step::Changed { from } = self.health.refresh(log.at, &spec.health.timing) {
+            self.health_changed(spec, from, log);
+            changed = true;
+        }
+        if let (Some(lag_spec), Some(lag)) = (spec.lag.as_ref(), self.lag.as_mut()) {
+            for r in lag.replicas_mut() {
+                if let Step::Changed { from } = r.refresh(log.at, &lag_spec.timing) {
+                    log_lag(spec, r, from, log);
+                    changed = true;
+                }
+            }
+        }
+        if let (Some(backup_spec), Some(backup)) = (spec.backup.as_ref(), self.backup.as_mut())
+            && let Step::Changed { from } = backup.refresh(log.at, &backup_spec.timing)
+        {
+            log_backup(spec, backup, from, log);
+            changed = true;
+        }
+        changed |= self.refresh_rpo(spec, log);
+        self.check_rto(spec, log);
+        changed
+    }
+
+    // ------------------------------------------------------------ consequences
+
+    fn health_changed(&mut self, spec: &ComponentSpec, from: Health, log: &mut Log) {
+        let to = self.health.shown().state();
+        let since = self.health.since();
+        if !first_answer_all_well(&from, to == HealthState::Up) {
+            log.push(EntryKind::ComponentState {
+                component: spec.id.clone(),
+                from: from.state(),
+                to,
+                reason: self.health.shown().reason(log.at),
+                since,
+            });
+        }
+        match to {
+            HealthState::Down => {
+                // A new DOWN after recovery opens a new outage; during one, it changes nothing.
+                if self.outage.is_none_or(|o| !o.is_open()) {
+                    self.outage = Some(Outage::open(since));
+                }
+            }
+            HealthState::Up => {
+                if let Some(o) = self.outage.as_mut().filter(|o| o.is_open()) {
+                    o.recovered_at = Some(since);
+                    log.push(EntryKind::Recovered {
+                        component: spec.id.clone(),
+                        down_since: o.down_since,
+                        recovered_at: since,
+                        took: since.duration_since(o.down_since),
+                        rto: spec.rto.map(signed),
+                    });
+                }
+            }
+            // The outage stays open through UNKNOWN and DEGRADED.
+            HealthState::Degraded | HealthState::Unknown => {}
+        }
+    }
+
+    /// Record an RTO breach once per outage.
+    fn check_rto(&mut self, spec: &ComponentSpec, log: &mut Log) {
+        let (Some(rto), Some(o)) = (spec.rto, self.outage.as_mut()) else {
+            return;
+        };
+        if o.breach_recorded || !o.budget(rto, log.at).is_some_and(|b| b.is_negative()) {
+            return;
+        }
+        o.breach_recorded = true;
+        log.push(EntryKind::RtoBreached {
+            component: spec.id.clone(),
+            down_since: o.down_since,
+            rto: signed(rto),
+        });
+    }
+
+    /// Recompute the RPO exposure (a handful of replicas: O(1)); true when its level changed.
+    fn refresh_rpo(&mut self, spec: &ComponentSpec, log: &mut Log) -> bool {
+        let Some(rpo) = self.rpo.as_mut() else {
+            return false;
+        };
+        rpo.exposure = Exposure::of(self.lag.as_ref(), self.backup.as_ref(), log.at);
+        let level = rpo.exposure.level(rpo.rpo);
+        if level == rpo.level {
+            return false;
+        }
+        let from = mem::replace(&mut rpo.level, level);
+        // The first known level is news only if it is bad.
+        if rpo.ever_known || level != RpoLevel::Ok {
+            log.push(EntryKind::RpoExposure {
+                component: spec.id.clone(),
+                from,
+                to: level,
+                exposure: rpo.exposure,
+                rpo: signed(rpo.rpo),
+            });
+        }
+        rpo.ever_known |= level != RpoLevel::Unknown;
+        true
+    }
+}
+
+/// The first answer of a probe that says all is well is not news: it would fill the timeline
+/// with one "UNKNOWN → UP" per probe at start. A first answer that is bad, and any change after
+/// that (including back from STALE), is recorded.
+fn first_answer_all_well<L: Level>(from: &L, to_is_ok: bool) -> bool {
+    to_is_ok && from.unknown_reason().is_some_and(|r| r.is_waiting())
+}
+
+fn log_lag(spec: &ComponentSpec, r: &Replica, from: LagLevel, log: &mut Log) {
+    let to = r.level();
+    if first_answer_all_well(&from, *to == LagLevel::Ok) {
+        return;
+    }
+    log.push(EntryKind::LagLevel {
+        component: spec.id.clone(),
+        replica: r.name().to_string(),
+        from: from.state(),
+        to: to.state(),
+        value: if to.is_measured() {
+            r.value().map(|m| m.seconds)
+        } else {
+            None
+        },
+        detail: to.detail(log.at),
+    });
+}
+
+fn log_backup(spec: &ComponentSpec, b: &BackupTrack, from: BackupLevel, log: &mut Log) {
+    let to = b.level();
+    if first_answer_all_well(&from, *to == BackupLevel::Ok) {
+        return;
+    }
+    log.push(EntryKind::BackupLevel {
+        component: spec.id.clone(),
+        from: from.state(),
+        to: to.state(),
+        age: if to.is_measured() {
+            b.value().map(|m| m.seconds)
+        } else {
+            None
+        },
+        detail: to.detail(log.at),
+    });
+}
+
+/// The parts of an observation a signal needs once its kind is known.
+struct Observed {
+    at: Timestamp,
+    outcome: Outcome,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Seen {
+    /// Out of order, or for a signal the component does not have.
+    Ignored,
+    Unchanged,
+    /// A shown level changed (or a probe answered for the first time): reassess.
+    Changed,
+}
+
+impl From<bool> for Seen {
+    fn from(changed: bool) -> Seen {
+        if changed {
+            Seen::Changed
+        } else {
+            Seen::Unchanged
+        }
+    }
+}
+
+/// Where entries go: the in-memory timeline and the effects of this update.
+struct Log<'a> {
+    at: Timestamp,
+    timeline: &'a mut VecDeque<Entry>,
+    effects: &'a mut Vec<Effect>,
+}
+
+impl Log<'_> {
+    fn push(&mut self, kind: EntryKind) {
+        let entry = Entry { at: self.at, kind };
+        if self.timeline.len() >= TIMELINE_CAP {
+            self.timeline.pop_front();
+        }
+        self.timeline.push_back(entry.clone());
+        self.effects.push(Effect::Append(entry));
+    }
+}
+
+/// Everything the console knows.
+#[derive(Debug, Clone)]
+pub struct State {
+    estate: Estate,
+    started: Timestamp,
+    now: Timestamp,
+    components: Vec<ComponentState>,
+    assessment: Assessment,
+    /// Newest last, at most [`TIMELINE_CAP`] entries (the oldest are dropped). A deque, so
+    /// dropping the oldest costs nothing.
+    pub timeline: VecDeque<Entry>,
+    ignored: u64,
+}
+
+impl State {
+    pub fn new(estate: Estate, started: Timestamp) -> State {
+        let components = estate
+            .components()
+            .iter()
+            .map(|spec| ComponentState::new(spec, started))
+            .collect();
+        let mut state = State {
+            estate,
+            started,
+            now: started,
+            components,
+            assessment: Assessment {
+                severity: Severity::Observing,
+                reasons: Vec::new(),
+            },
+            timeline: VecDeque::new(),
+            ignored: 0,
+        };
+        state.assessment = severity::assess(&state);
+        state
+    }
+
+    pub fn estate(&self) -> &Estate {
+        &self.estate
+    }
+
+    pub fn started(&self) -> Timestamp {
+        self.started
+    }
+
+    /// The latest time any event carried.
+    pub fn now(&self) -> Timestamp {
+        self.now
+    }
+
+    pub fn assessment(&self) -> &Assessment {
+        &self.assessment
+    }
+
+    pub fn severity(&self) -> Severity {
+        self.assessment.severity
+    }
+
+    /// Observations ignored so far: unknown component, a signal the component has no probe
+    /// for, or older than the last answer of their signal.
+    pub fn ignored(&self) -> u64 {
+        self.ignored
+    }
+
+    pub fn component(&self, ix: ComponentIx) -> Option<&ComponentState> {
+        self.components.get(ix.index())
+    }
+
+    pub fn components(
+        &self,
+    ) -> impl Iterator<Item = (ComponentIx, &ComponentSpec, &ComponentState)> {
+        self.estate
+            .iter()
+            .zip(&self.components)
+            .map(|((ix, spec), c)| (ix, spec, c))
+    }
+
+    /// The shown health of a component, with its reason in words.
+    pub fn health(&self, ix: ComponentIx) -> Option<ShownHealth> {
+        let h = &self.components.get(ix.index())?.health;
+        Some(ShownHealth {
+            state: h.shown().state(),
+            reason: h.shown().reason(self.now),
+            since: h.since(),
+            latency: h.shown().latency(),
+            stale: h.is_stale(),
+        })
+    }
+
+    /// RTO budget left for a component in an open outage; negative = breached.
+    pub fn rto_budget(&self, ix: ComponentIx) -> Option<SignedDuration> {
+        let spec = self.estate.get(ix)?;
+        self.components.get(ix.index())?.rto_budget(spec, self.now)
+    }
+
+    fn advance(&mut self, t: Timestamp) {
+        if t > self.now {
+            self.now = t;
+        }
+    }
+
+    fn on_observation(&mut self, o: Observation, effects: &mut Vec<Effect>) {
+        self.advance(o.at);
+        let ix = o.component.index();
+        let (Some(spec), Some(c)) = (self.estate.get(o.component), self.components.get_mut(ix))
+        else {
+            self.ignored += 1;
+            return;
+        };
+        let mut log = Log {
+            at: self.now,
+            timeline: &mut self.timeline,
+            effects,
+        };
+        let observed = Observed {
+            at: o.at,
+            outcome: o.outcome,
+        };
+        let seen = match o.signal {
+            Signal::Health => c.observe_health(spec, observed, &mut log),
+            Signal::Lag { replica } => c.observe_lag(spec, replica, observed, &mut log),
+            Signal::BackupAge => c.observe_backup(spec, observed, &mut log),
+        };
+        match seen {
+            Seen::Ignored => self.ignored += 1,
+            Seen::Unchanged => {}
+            Seen::Changed => self.reassess(effects),
+        }
+    }
+
+    fn on_tick(&mut self, t: Timestamp, effects: &mut Vec<Effect>) {
+        self.advance(t);
+        let mut log = Log {
+            at: self.now,
+            timeline: &mut self.timeline,
+            effects,
+        };
+        for (spec, c) in self.estate.components().iter().zip(&mut self.components) {
+            c.refresh(spec, &mut log);
+        }
+        self.reassess(effects);
+    }
+
+    fn reassess(&mut self, effects: &mut Vec<Effect>) {
+        let next = severity::assess(self);
+        if next.severity != self.assessment.severity {
+            let mut log = Log {
+                at: self.now,
+                timeline: &mut self.timeline,
+                effects,
+            };
+            log.push(EntryKind::Severity {
+                from: self.assessment.severity,
+                to: next.severity,
+                reasons: next.reasons.clone(),
+            });
+        }
+        self.assessment = next;
+    }
+}
+
+/// Take one event; return what the world should do about it.
+pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    match event {
+        Event::Observed(o) => state.on_observation(o, &mut effects),
+        Event::Tick(t) => state.on_tick(t, &mut effects),
+    }
+    effects
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::observation::ObserveError;
+    use crate::app::testkit::*;
+    use crate::app::track::UnknownReason;
+    use crate::config::Tier::{Critical, Standard};
+
+    fn severity_entry(from: Severity, to: Severity, reasons: Vec<String>) -> EntryKind {
+        EntryKind::Severity { from, to, reasons }
+    }
+
+    #[test]
+    fn first_answers_end_observing_and_all_up_is_one_entry() {
+        let mut rig = Rig::new(vec![comp("api", Critical, 2), comp("web", Standard, 2)]);
+        assert!(rig.up(0, 1).is_empty(), "a first UP is not news");
+        assert_eq!(rig.severity(), Severity::Observing);
+        assert_eq!(
+            entries(&rig.up(1, 2)),
+            vec![severity_entry(
+                Severity::Observing,
+                Severity::Healthy,
+                vec![]
+            )]
+        );
+        assert_eq!(rig.state.timeline.len(), 1);
+        assert_eq!(rig.state.timeline[0].at, t(2));
+    }
+
+    #[test]
+    fn a_first_answer_that_is_bad_is_recorded_and_shown_at_once() {
+        let mut rig = Rig::new(vec![comp("api", Critical, 3)]);
+        let fx = entries(&rig.down(0, 4));
+        assert_eq!(
+            fx[0],
+            EntryKind::ComponentState {
+                component: "api".into(),
+                from: HealthState::Unknown,
+                to: HealthState::Down,
+                reason: "connection refused".into(),
+                since: t(4),
+            }
+        );
+        assert_eq!(rig.shown(0), HealthState::Down);
+        assert_eq!(rig.severity(), Severity::Critical { unverified: false });
+    }
+
+    #[test]
+    fn flapping_never_changes_the_shown_state_with_confirm_after_two() {
+        let mut rig = Rig::new(vec![comp("api", Critical, 2)]);
+        rig.up(0, 0);
+        for i in 1..=40 {
+            let fx = if i % 2 == 1 {
+                rig.down(0, i)
+            } else {
+                rig.up(0, i)
+            };
+            assert!(fx.is_empty(), "observation {i} emitted {fx:?}");
+            assert_eq!(rig.shown(0), HealthState::Up);
+        }
+        assert_eq!(rig.severity(), Severity::Healthy);
+        assert_eq!(rig.component(0).health().since(), t(0));
+    }
+
+    #[test]
+    fn one_lost_packet_changes_nothing() {
+        let mut rig = Rig::new(vec![comp("api", Critical, 2)]);
+        rig.up(0, 0);
+        assert!(rig.health(0, 15, cannot(ObserveError::Timeout)).is_empty());
+        assert_eq!(rig.shown(0), HealthState::Up);
+        assert_eq!(rig.severity(), Severity::Healthy);
+        assert!(rig.up(0, 30).is_empty());
+        assert_eq!(rig.component(0).health().pending(), None);
+    }
+
+    #[test]
+    fn agreeing_observations_emit_nothing_and_changes_emit_one_entry() {
+        let mut rig = Rig::new(vec![comp("api", Standard, 2)]);
+        rig.up(0, 0);
+        for i in 1..10 {
+            assert!(rig.up(0, i).is_empty());
+        }
+        assert!(rig.down(0, 10).is_empty(), "first DOWN only starts a run");
+        let fx = entries(&rig.down(0, 11));
+        assert_eq!(
+            fx,
+            vec![
+                EntryKind::ComponentState {
+                    component: "api".into(),
+                    from: HealthState::Up,
+                    to: HealthState::Down,
+                    reason: "connection refused".into(),
+                    since: t(10),
+                },
+                severity_entry(
+                    Severity::Healthy,
+                    Severity::Degraded,
+                    vec!["api DOWN: connection refused".into()]
+                ),
+            ]
+        );
+        for i in 12..20 {
+            assert!(rig.health(0, i, down_outcome("503")).is_empty());
+        }
+        assert_eq!(rig.reason(0), "503", "details refresh in place");
+        assert_eq!(rig.component(0).health().since(), t(10));
+    }
+
+    #[test]
+    fn latency_at_or_above_warn_latency_is_degraded() {
+        let mut rig = Rig::new(vec![comp("api", Critical, 1).warn_latency(secs(1))]);
+        rig.up(0, 0);
+        rig.health(
+            0,
+            1,
+            Outcome::Up {
+                latency: Duration::from_millis(1200),
+                detail: "200 OK".into(),
+            },
+        );
+        let h = rig.state.health(ComponentIx(0)).expect("api");
+        assert_eq!(h.state, HealthState::Degraded);
+        assert_eq!(h.reason, "slow: 1.2s ≥ 1s");
+        assert_eq!(h.latency, Some(Duration::from_millis(1200)));
+        assert_eq!(rig.severity(), Severity::Degraded);
+        rig.health(
+            0,
+            2,
+            Outcome::Up {
+                latency: Duration::from_millis(300),
+                detail: "200 OK".into(),
+            },
+        );
+        assert_eq!(rig.shown(0), HealthState::Up);
+        assert_eq!(rig.severity(), Severity::Healthy);
+    }
+
+    #[test]
+    fn cannot_observe_is_unknown_never_down() {
+        let mut rig = Rig::new(vec![comp("db", Critical, 1)]);
+        rig.up(0, 0);
+        rig.health(0, 1, cannot(ObserveError::AccessDenied("rds".into())));
+        assert_eq!(rig.shown(0), HealthState::Unknown);
+        assert_eq!(rig.reason(0), "access denied: rds");
+        assert!(rig.component(0).outage().is_none(), "no outage opened");
+        rig.health(0, 2, Outcome::Seconds(3.0));
+        assert_eq!(rig.reason(0), "probe answered a number");
+    }
+
+    #[test]
+    fn stale_critical_component_is_critical_unverified_until_it_answers() {
+        let mut rig = Rig::new(vec![comp("db", Critical, 2), comp("api", Standard, 2)]);
+        rig.up(0, 1);
+        rig.up(1, 1);
+        rig.up(1, 44);
+        assert!(
+            rig.tick(46).is_empty(),
+            "45s since the last answer: not stale yet"
+        );
+        let fx = entries(&rig.tick(47));
+        assert_eq!(
+            fx,
+            vec![
+                EntryKind::ComponentState {
+                    component: "db".into(),
+                    from: HealthState::Up,
+                    to: HealthState::Unknown,
+                    reason: "stale: no answer for 46s".into(),
+                    since: t(46),
+                },
+                severity_entry(
+                    Severity::Healthy,
+                    Severity::Critical { unverified: true },
+                    vec!["db (critical) UNKNOWN: stale: no answer for 46s".into()]
+                ),
+            ]
+        );
+        let h = rig.state.health(ComponentIx(0)).expect("db");
+        assert!(h.stale);
+        assert_eq!(h.since, t(46));
+        // A fresh answer clears it at once (no agreement needed after STALE).
+        rig.up(0, 50);
+        assert_eq!(rig.shown(0), HealthState::Up);
+        assert_eq!(rig.severity(), Severity::Healthy);
+    }
+
+    #[test]
+    fn a_late_observation_can_be_stale_on_arrival() {
+        let mut rig = Rig::new(vec![comp("db", Standard, 1)]);
+        rig.up(0, 1);
+        rig.tick(100);
+        rig.up(0, 101);
+        rig.tick(200);
+        // Answered at 101, delivered when the clock says 200: already 3 intervals old.
+        assert_eq!(rig.shown(0), HealthState::Unknown);
+        assert!(rig.state.health(ComponentIx(0)).is_some_and(|h| h.stale));
+    }
+
+    #[test]
+    fn observing_until_every_probe_answered_once() {
+        let mut rig = Rig::new(vec![
+            comp("db", Critical, 2)
+                .lag(schedule(15, 10, 2), thresholds(30, 60))
+                .backup(schedule(60, 20, 2), thresholds(90_000, 93_600)),
+        ]);
+        rig.up(0, 1);
+        assert_eq!(rig.severity(), Severity::Observing);
+        rig.lag(0, "dr", 2, Outcome::Seconds(1.0));
+        assert_eq!(rig.severity(), Severity::Observing);
+        assert_eq!(
+            rig.state.assessment().reasons,
+            vec![
+                "waiting for 1 probe(s) to answer".to_string(),
+                "db backup".into()
+            ]
+        );
+        rig.backup(0, 3, Outcome::Seconds(3600.0));
+        assert_eq!(rig.severity(), Severity::Healthy);
+    }
+
+    #[test]
+    fn observing_until_every_probe_timed_out() {
+        let mut rig = Rig::new(vec![
+            comp("db", Critical, 2).lag(schedule(15, 12, 2), thresholds(30, 60)),
+            comp("api", Standard, 2),
+        ]);
+        rig.up(1, 1);
+        rig.tick(9);
+        assert_eq!(rig.severity(), Severity::Observing);
+        rig.tick(10);
+        // db health timed out (10s); its lag has until 12s.
+        assert_eq!(rig.severity(), Severity::Observing);
+        assert_eq!(rig.reason(0), "no answer within 10s");
+        let fx = entries(&rig.tick(12));
+        assert_eq!(rig.severity(), Severity::Critical { unverified: true });
+        assert_eq!(
+            fx,
+            vec![severity_entry(
+                Severity::Observing,
+                Severity::Critical { unverified: true },
+                vec![
+                    "db (critical) UNKNOWN: no answer within 10s".into(),
+                    "db lag UNKNOWN: no answer within 12s".into()
+                ]
+            )]
+        );
+        // The late first answer is adopted at once and is not news when it is UP.
+        let fx = entries(&rig.up(0, 13));
+        assert_eq!(rig.shown(0), HealthState::Up);
+        assert_eq!(fx.len(), 1, "{fx:?}");
+    }
+
+    #[test]
+    fn minus_one_lag_is_not_running_and_rpo_falls_back_to_backup_age() {
+        let mut rig = Rig::new(vec![
+            comp("db", Critical, 1)
+                .rpo(secs(4 * 3600))
+                .lag(schedule(15, 10, 1), thresholds(30, 60))
+                .backup(schedule(300, 30, 1), thresholds(90_000, 93_600)),
+        ]);
+        rig.up(0, 0);
+        rig.backup(0, 0, Outcome::Seconds(3600.0));
+        rig.lag(0, "dtem-postgres-dr", 0, Outcome::Seconds(2.0));
+        let rpo = rig.component(0).rpo().expect("rpo").clone();
+        assert_eq!(
+            (rpo.exposure, rpo.level),
+            (
+                Exposure::Replication {
+                    lag: SignedDuration::from_secs(2)
+                },
+                RpoLevel::Ok
+            )
+        );
+        let fx = entries(&rig.lag(0, "dtem-postgres-dr", 600, Outcome::Seconds(-1.0)));
+        assert_eq!(
+            fx[0],
+            EntryKind::LagLevel {
+                component: "db".into(),
+                replica: "dtem-postgres-dr".into(),
+                from: LagState::Ok,
+                to: LagState::NotRunning,
+                value: None,
+                detail: Some("replication not running (ReplicaLag -1)".into()),
+            }
+        );
+        let rpo = rig.component(0).rpo().expect("rpo");
+        // The backup was 1h old at 0; at 600 it is 1h10m old.
+        assert_eq!(
+            rpo.exposure,
+            Exposure::Backup {
+                age: SignedDuration::from_secs(4200)
+            }
+        );
+        assert_eq!(rpo.level, RpoLevel::Ok);
+        assert_eq!(rig.severity(), Severity::Degraded);
+        // Time passes: the backup ages past half the RPO (2h) at the next Tick.
+        rig.backup(0, 3000, Outcome::Seconds(3600.0 + 3000.0));
+        rig.lag(0, "dtem-postgres-dr", 3000, Outcome::Seconds(-1.0));
+        let fx = entries(&rig.tick(3601));
+        assert!(
+            fx.contains(&EntryKind::RpoExposure {
+                component: "db".into(),
+                from: RpoLevel::Ok,
+                to: RpoLevel::AtRisk,
+                exposure: Exposure::Backup {
+                    age: SignedDuration::from_secs(7201)
+                },
+                rpo: SignedDuration::from_secs(4 * 3600),
+            }),
+            "{fx:?}"
+        );
+    }
+
+    #[test]
+    fn missing_backup_without_replication_breaches_the_rpo() {
+        let mut rig = Rig::new(vec![
+            comp("db", Critical, 1)
+                .rpo(secs(900))
+                .lag(schedule(15, 10, 1), thresholds(30, 60))
+                .backup(schedule(300, 30, 1), thresholds(90_000, 93_600)),
+        ]);
+        rig.up(0, 0);
+        rig.lag(0, "dr", 0, Outcome::Seconds(-1.0));
+        rig.backup(0, 0, down_outcome("no snapshots of dtem-postgres"));
+        let rpo = rig.component(0).rpo().expect("rpo");
+        assert_eq!(
+            (rpo.exposure, rpo.level),
+            (Exposure::NoBackup, RpoLevel::Breached)
+        );
+        assert_eq!(rig.severity(), Severity::Critical { unverified: false });
+    }
+
+    #[test]
+    fn no_datapoints_is_unknown_never_zero() {
+        let mut rig = Rig::new(vec![
+            comp("db", Standard, 2)
+                .rpo(secs(900))
+                .lag(schedule(60, 10, 2), thresholds(30, 60)),
+        ]);
+        rig.up(0, 0);
+        let fx = entries(&rig.lag(0, "dr", 1, cannot(ObserveError::NoDatapoints)));
+        let lag = rig.component(0).lag().expect("lag");
+        let r = &lag.replicas()[0];
+        assert_eq!(
+            r.level(),
+            &LagLevel::Unknown(UnknownReason::CannotObserve(ObserveError::NoDatapoints))
+        );
+        assert_eq!(r.value(), None);
+        assert_eq!(lag.best_lag(), None);
+        assert!(r.history()[0].is_nan());
+        assert_eq!(
+            rig.component(0).rpo().map(|r| r.level),
+            Some(RpoLevel::Unknown)
+        );
+        assert_eq!(rig.severity(), Severity::Degraded);
+        // Still UNKNOWN (only the reason changed): no lag entry, but OBSERVING is over.
+        assert_eq!(
+            fx,
+            vec![severity_entry(
+                Severity::Observing,
+                Severity::Degraded,
+                vec!["db lag dr UNKNOWN: no datapoints".into()]
+            )]
+        );
+    }
+
+    #[test]
+    fn postgres_not_streaming_is_not_running_with_its_detail() {
+        let mut rig = Rig::new(vec![
+            comp("db", Critical, 2).lag(schedule(15, 10, 2), thresholds(30, 60)),
+        ]);
+        rig.up(0, 0);
+        rig.lag(0, "standby", 0, Outcome::Seconds(0.0));
+        let detail = "not streaming, last replay at 2024-05-01T10:00:00Z";
+        assert!(rig.lag(0, "standby", 15, down_outcome(detail)).is_empty());
+        let fx = entries(&rig.lag(0, "standby", 30, down_outcome(detail)));
+        assert_eq!(
+            fx[0],
+            EntryKind::LagLevel {
+                component: "db".into(),
+                replica: "standby".into(),
+                from: LagState::Ok,
+                to: LagState::NotRunning,
+                value: None,
+                detail: Some(detail.into()),
+            }
+        );
+        let r = &rig.component(0).lag().expect("lag").replicas()[0];
+        assert_eq!(r.track().since(), t(15));
+        assert_eq!(
+            rig.state.assessment().reasons,
+            vec![format!("db lag standby NOT RUNNING: {detail}")]
+        );
+    }
+
+    #[test]
+    fn rto_budget_counts_from_the_first_confirmed_down_and_breach_is_recorded_once() {
+        let mut rig = Rig::new(vec![comp("db", Critical, 2).rto(secs(60))]);
+        rig.up(0, 0);
+        assert_eq!(rig.state.rto_budget(ComponentIx(0)), None);
+        rig.down(0, 10);
+        assert_eq!(
+            rig.state.rto_budget(ComponentIx(0)),
+            None,
+            "not confirmed yet"
+        );
+        rig.down(0, 25);
+        assert_eq!(
+            rig.component(0).outage().map(|o| o.down_since),
+            Some(t(10)),
+            "the outage starts at the first DOWN of the confirming run"
+        );
+        assert_eq!(
+            rig.state.rto_budget(ComponentIx(0)),
+            Some(SignedDuration::from_secs(45))
+        );
+        // UNKNOWN during the outage keeps it open.
+        rig.health(0, 40, cannot(ObserveError::Timeout));
+        rig.health(0, 55, cannot(ObserveError::Timeout));
+        assert_eq!(rig.shown(0), HealthState::Unknown);
+        assert!(rig.tick(70).is_empty(), "budget exactly 0 is not breached");
+        assert_eq!(
+            rig.state.rto_budget(ComponentIx(0)),
+            Some(SignedDuration::ZERO)
+        );
+        rig.health(0, 70, cannot(ObserveError::Timeout));
+        let fx = entries(&rig.tick(71));
+        assert_eq!(
+            fx,
+            vec![EntryKind::RtoBreached {
+                component: "db".into(),
+                down_since: t(10),
+                rto: SignedDuration::from_secs(60),
+            }]
+        );
+        assert_eq!(
+            rig.state.rto_budget(ComponentIx(0)),
+            Some(SignedDuration::from_secs(-1))
+        );
+        rig.health(0, 72, cannot(ObserveError::Timeout));
+        assert!(rig.tick(80).is_empty(), "breach recorded once per outage");
+    }
+
+    #[test]
+    fn recovery_closes_the_outage_and_reports_the_rto_achieved() {
+        let mut rig = Rig::new(vec![comp("db", Critical, 2).rto(secs(3600))]);
+        rig.up(0, 0);
+        rig.down(0, 100);
+        rig.down(0, 115);
+        assert_eq!(rig.severity(), Severity::Critical { unverified: false });
+        assert!(rig.up(0, 1900).is_empty());
+        let fx = entries(&rig.up(0, 1915));
+        assert_eq!(
+            fx,
+            vec![
+                EntryKind::ComponentState {
+                    component: "db".into(),
+                    from: HealthState::Down,
+                    to: HealthState::Up,
+                    reason: "200 OK".into(),
+                    since: t(1900),
+                },
+                EntryKind::Recovered {
+                    component: "db".into(),
+                    down_since: t(100),
+                    recovered_at: t(1900),
+                    took: SignedDuration::from_secs(1800),
+                    rto: Some(SignedDuration::from_secs(3600)),
+                },
+                severity_entry(
+                    Severity::Critical { unverified: false },
+                    Severity::Healthy,
+                    vec![]
+                ),
+            ]
+        );
+        let o = *rig.component(0).outage().expect("outage");
+        assert!(!o.is_open());
+        assert_eq!(o.achieved(), Some(SignedDuration::from_secs(1800)));
+        assert_eq!(rig.state.rto_budget(ComponentIx(0)), None);
+        let recovered = rig
+            .state
+            .timeline
+            .iter()
+            .filter(|e| matches!(e.kind, EntryKind::Recovered { .. }))
+            .count();
+        assert_eq!(recovered, 1);
+        // A new DOWN after recovery opens a new outage with its own budget.
+        rig.down(0, 2000);
+        rig.down(0, 2015);
+        assert_eq!(
+            rig.component(0).outage().map(|o| o.down_since),
+            Some(t(2000))
+        );
+        assert_eq!(
+            rig.state.rto_budget(ComponentIx(0)),
+            Some(SignedDuration::from_secs(3585))
+        );
+    }
+
+    #[test]
+    fn degraded_during_an_outage_does_not_close_it() {
+        let mut rig = Rig::new(vec![comp("api", Critical, 1).rto(secs(600))]);
+        rig.down(0, 0);
+        rig.health(
+            0,
+            10,
+            Outcome::Degraded {
+                detail: "1/3 available".into(),
+            },
+        );
+        assert!(rig.component(0).outage().is_some_and(|o| o.is_open()));
+        assert_eq!(
+            rig.state.rto_budget(ComponentIx(0)),
+            Some(SignedDuration::from_secs(590))
+        );
+    }
+
+    #[test]
+    fn rpo_at_risk_then_breached_from_lag() {
+        let mut rig = Rig::new(vec![
+            comp("db", Standard, 1)
+                .rpo(secs(900))
+                .lag(schedule(15, 10, 1), thresholds(3600, 7200)),
+        ]);
+        rig.up(0, 0);
+        assert_eq!(
+            entries(&rig.lag(0, "dr", 0, Outcome::Seconds(450.0))),
+            vec![severity_entry(
+                Severity::Observing,
+                Severity::Healthy,
+                vec![]
+            )],
+            "exactly half the RPO is not at risk"
+        );
+        let fx = entries(&rig.lag(0, "dr", 15, Outcome::Seconds(451.0)));
+        assert_eq!(
+            fx[0],
+            EntryKind::RpoExposure {
+                component: "db".into(),
+                from: RpoLevel::Ok,
+                to: RpoLevel::AtRisk,
+                exposure: Exposure::Replication {
+                    lag: SignedDuration::from_secs(451)
+                },
+                rpo: SignedDuration::from_secs(900),
+            }
+        );
+        assert_eq!(rig.severity(), Severity::Degraded);
+        assert!(rig.lag(0, "dr", 30, Outcome::Seconds(900.0)).is_empty());
+        let fx = entries(&rig.lag(0, "dr", 45, Outcome::Seconds(900.5)));
+        assert!(matches!(
+            fx[0],
+            EntryKind::RpoExposure {
+                from: RpoLevel::AtRisk,
+                to: RpoLevel::Breached,
+                ..
+            }
+        ));
+        assert_eq!(
+            rig.severity(),
+            Severity::Degraded,
+            "standard: only DEGRADED"
+        );
+    }
+
+    #[test]
+    fn the_best_replica_sets_the_exposure() {
+        let mut rig = Rig::new(vec![
+            comp("db", Critical, 1)
+                .rpo(secs(900))
+                .lag(schedule(15, 10, 1), thresholds(3600, 7200)),
+        ]);
+        rig.up(0, 0);
+        rig.lag(0, "far", 0, Outcome::Seconds(800.0));
+        assert_eq!(
+            rig.component(0).rpo().map(|r| r.level),
+            Some(RpoLevel::AtRisk)
+        );
+        rig.lag(0, "near", 1, Outcome::Seconds(5.0));
+        assert_eq!(rig.component(0).rpo().map(|r| r.level), Some(RpoLevel::Ok));
+        assert_eq!(rig.severity(), Severity::Healthy);
+    }
+
+    #[test]
+    fn ignored_observations_are_counted_not_applied() {
+        let mut rig = Rig::new(vec![comp("api", Standard, 1)]);
+        rig.up(0, 10);
+        assert!(rig.down(0, 5).is_empty(), "older than the last answer");
+        assert_eq!(rig.shown(0), HealthState::Up);
+        assert!(rig.up(7, 11).is_empty(), "no such component");
+        assert!(
+            rig.lag(0, "dr", 11, Outcome::Seconds(1.0)).is_empty(),
+            "no lag probe"
+        );
+        assert_eq!(rig.state.ignored(), 3);
+        assert_eq!(rig.state.now(), t(11));
+    }
+
+    #[test]
+    fn now_is_the_latest_event_time() {
+        let mut rig = Rig::new(vec![comp("api", Standard, 1)]);
+        rig.tick(50);
+        rig.up(0, 40);
+        assert_eq!(rig.state.now(), t(50));
+        rig.up(0, 60);
+        assert_eq!(rig.state.now(), t(60));
+    }
+
+    #[test]
+    fn timeline_keeps_the_newest_ten_thousand() {
+        let mut rig = Rig::new(vec![comp("a", Standard, 1), comp("b", Standard, 1)]);
+        rig.up(1, 0);
+        rig.up(0, 0);
+        let mut i = 1;
+        while rig.state.timeline.len() < TIMELINE_CAP {
+            rig.down(0, i);
+            rig.up(0, i);
+            i += 1;
+        }
+        let fx = rig.down(0, i);
+        assert!(!fx.is_empty());
+        assert_eq!(rig.state.timeline.len(), TIMELINE_CAP);
+        assert_eq!(
+            rig.state.timeline.back().map(|e| e.at),
+            Some(t(i)),
+            "newest last"
+        );
+    }
+
+    #[test]
+    fn entries_read_as_one_line() {
+        let e = EntryKind::ComponentState {
+            component: "db".into(),
+            from: HealthState::Up,
+            to: HealthState::Down,
+            reason: "refused".into(),
+            since: t(0),
+        };
+        assert_eq!(e.describe(), "db: UP → DOWN (refused)");
+        let e = EntryKind::LagLevel {
+            component: "db".into(),
+            replica: "dr".into(),
+            from: LagState::Ok,
+            to: LagState::Warn,
+            value: Some(40.0),
+            detail: None,
+        };
+        assert_eq!(e.describe(), "db lag dr: OK → WARN (40s)");
+        let e = EntryKind::Recovered {
+            component: "db".into(),
+            down_since: t(0),
+            recovered_at: t(1800),
+            took: SignedDuration::from_secs(1800),
+            rto: Some(SignedDuration::from_secs(3600)),
+        };
+        assert_eq!(e.describe(), "db recovered after 30m (RTO 1h)");
+        let e = severity_entry(
+            Severity::Healthy,
+            Severity::Critical { unverified: true },
+            vec!["db (critical) UNKNOWN: timed out".into()],
+        );
+        assert_eq!(
+            e.describe(),
+            "severity: HEALTHY → CRITICAL (unverified) (db (critical) UNKNOWN: timed out)"
+        );
+    }
+
+    #[test]
+    fn entries_serialize_for_the_journal() {
+        let e = Entry {
+            at: t(0),
+            kind: EntryKind::RtoBreached {
+                component: "db".into(),
+                down_since: t(0),
+                rto: SignedDuration::from_secs(3600),
+            },
+        };
+        let json = serde_json::to_string(&e).expect("serializes");
+        assert_eq!(
+            json,
+            r#"{"at":"2023-11-14T22:13:20Z","kind":{"type":"rto_breached","component":"db","down_since":"2023-11-14T22:13:20Z","rto":"PT1H"}}"#
+        );
+        let back: Entry = serde_json::from_str(&json).expect("deserializes");
+        assert_eq!(back, e);
+    }
+}
