@@ -12,6 +12,7 @@ pub mod severity;
 pub mod signals;
 pub mod track;
 pub mod update;
+pub mod view;
 
 pub use budget::{Exposure, Outage, Rpo, RpoLevel};
 pub use estate::{BackupSpec, ComponentIx, ComponentSpec, Estate, HealthSpec, LagSpec, Timing};
@@ -23,6 +24,7 @@ pub use signals::{
 };
 pub use track::{Tracker, UnknownReason};
 pub use update::{ComponentState, Effect, Entry, EntryKind, ShownHealth, State, update};
+pub use view::{Key, KeyOutcome, Panel, View};
 
 #[cfg(test)]
 pub(crate) mod testkit;

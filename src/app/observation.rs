@@ -74,14 +74,17 @@ pub enum Event {
     Observed(Observation),
     /// The clock moved on: derive what depends on time (stale signals, budgets, timeouts).
     Tick(Timestamp),
+    /// The operator pressed a key (no time: what a key does never depends on the clock).
+    Key(super::view::Key),
 }
 
 impl Event {
-    /// The time this event carries.
-    pub fn at(&self) -> Timestamp {
+    /// The time this event carries, if it carries one.
+    pub fn at(&self) -> Option<Timestamp> {
         match self {
-            Event::Observed(o) => o.at,
-            Event::Tick(t) => *t,
+            Event::Observed(o) => Some(o.at),
+            Event::Tick(t) => Some(*t),
+            Event::Key(_) => None,
         }
     }
 }
@@ -112,13 +115,13 @@ mod tests {
     #[test]
     fn event_time() {
         let t = Timestamp::from_second(100).expect("valid");
-        assert_eq!(Event::Tick(t).at(), t);
+        assert_eq!(Event::Tick(t).at(), Some(t));
         let o = Observation {
             component: ComponentIx(0),
             signal: Signal::Health,
             at: t,
             outcome: Outcome::Seconds(1.0),
         };
-        assert_eq!(Event::Observed(o).at(), t);
+        assert_eq!(Event::Observed(o).at(), Some(t));
     }
 }

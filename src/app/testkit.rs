@@ -144,8 +144,9 @@ impl Rig {
 pub fn entries(effects: &[Effect]) -> Vec<EntryKind> {
     effects
         .iter()
-        .map(|e| match e {
-            Effect::Append(entry) => entry.kind.clone(),
+        .filter_map(|e| match e {
+            Effect::Append(entry) => Some(entry.kind.clone()),
+            Effect::Quit => None,
         })
         .collect()
 }

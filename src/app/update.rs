@@ -21,6 +21,7 @@ use super::signals::{
     Replica,
 };
 use super::track::{Level, Step, Tracker};
+use super::view::{KeyOutcome, View};
 
 /// Entries kept in memory for the timeline panel; the journal keeps them all.
 pub const TIMELINE_CAP: usize = 10_000;
@@ -30,6 +31,8 @@ pub const TIMELINE_CAP: usize = 10_000;
 pub enum Effect {
     /// Write this entry to the journal (the recorder console does; the others follow).
     Append(Entry),
+    /// The operator asked to leave.
+    Quit,
 }
 
 /// One line of the incident timeline.
@@ -540,6 +543,10 @@ pub struct State {
     /// dropping the oldest costs nothing.
     pub timeline: VecDeque<Entry>,
     ignored: u64,
+    /// What the operator is looking at (focus, filter, help).
+    pub view: View,
+    /// How many runbooks the runbook panel can choose from.
+    pub runbooks: usize,
 }
 
 impl State {
@@ -560,6 +567,8 @@ impl State {
             },
             timeline: VecDeque::new(),
             ignored: 0,
+            view: View::default(),
+            runbooks: 0,
         };
         state.assessment = severity::assess(&state);
         state
@@ -695,6 +704,11 @@ pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
     match event {
         Event::Observed(o) => state.on_observation(o, &mut effects),
         Event::Tick(t) => state.on_tick(t, &mut effects),
+        Event::Key(key) => {
+            if state.view.on_key(&key, state.runbooks) == KeyOutcome::Quit {
+                effects.push(Effect::Quit);
+            }
+        }
     }
     effects
 }

@@ -1,0 +1,304 @@
+//! What the operator is looking at: focus, filter, help, selection. Driven by keys in
+//! [`super::update`]; drawn by `ui`. Nothing here changes the estate or any system.
+
+/// A key press, already translated from the terminal's events (the runtime does that), so
+/// the model never depends on crossterm.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Key {
+    Char(char),
+    Enter,
+    Esc,
+    Backspace,
+    Tab,
+    BackTab,
+    Up,
+    Down,
+    Left,
+    Right,
+    PageUp,
+    PageDown,
+    Home,
+    End,
+    /// Text pasted as one piece (bracketed paste).
+    Paste(String),
+}
+
+/// The panels that can hold the focus, in Tab order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Panel {
+    Health,
+    Replication,
+    Backups,
+    Timeline,
+    Runbooks,
+}
+
+impl Panel {
+    pub const ALL: [Panel; 5] = [
+        Panel::Health,
+        Panel::Replication,
+        Panel::Backups,
+        Panel::Timeline,
+        Panel::Runbooks,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Panel::Health => "Health",
+            Panel::Replication => "Replication",
+            Panel::Backups => "Backups",
+            Panel::Timeline => "Timeline",
+            Panel::Runbooks => "Runbooks",
+        }
+    }
+}
+
+/// The longest filter kept: a paste of a whole file must not grow the state without bound.
+const FILTER_MAX: usize = 64;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct View {
+    /// Panels this layout shows, in Tab order (the observer layout has no runbook panel).
+    pub panels: Vec<Panel>,
+    pub focus: Panel,
+    pub help: bool,
+    /// Components whose id or name contains this (case-insensitive) are shown.
+    pub filter: String,
+    /// The filter line is taking keys.
+    pub editing_filter: bool,
+    /// First row shown per panel (scrolling), indexed like [`Panel::ALL`].
+    pub scroll: [usize; 5],
+    /// The runbook shown in the runbook panel.
+    pub runbook: usize,
+}
+
+impl Default for View {
+    fn default() -> Self {
+        View {
+            panels: Panel::ALL.to_vec(),
+            focus: Panel::Health,
+            help: false,
+            filter: String::new(),
+            editing_filter: false,
+            scroll: [0; 5],
+            runbook: 0,
+        }
+    }
+}
+
+/// What a key asks of the runtime.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyOutcome {
+    Nothing,
+    Redraw,
+    Quit,
+}
+
+impl View {
+    /// Restricts focus to the panels a layout shows.
+    pub fn set_panels(&mut self, panels: &[Panel]) {
+        self.panels = panels.to_vec();
+        if !self.panels.contains(&self.focus) {
+            self.focus = self.panels.first().copied().unwrap_or(Panel::Health);
+        }
+    }
+
+    pub fn scroll_of(&self, panel: Panel) -> usize {
+        self.scroll[panel as usize]
+    }
+
+    /// Whether a component passes the filter.
+    pub fn shows(&self, id: &str, name: &str) -> bool {
+        if self.filter.is_empty() {
+            return true;
+        }
+        let f = self.filter.to_lowercase();
+        id.to_lowercase().contains(&f) || name.to_lowercase().contains(&f)
+    }
+
+    fn move_focus(&mut self, forward: bool) {
+        let n = self.panels.len();
+        if n == 0 {
+            return;
+        }
+        let i = self
+            .panels
+            .iter()
+            .position(|p| *p == self.focus)
+            .unwrap_or(0);
+        let j = if forward {
+            (i + 1) % n
+        } else {
+            (i + n - 1) % n
+        };
+        self.focus = self.panels[j];
+    }
+
+    fn scroll_by(&mut self, delta: isize) {
+        let s = &mut self.scroll[self.focus as usize];
+        *s = s.saturating_add_signed(delta);
+    }
+
+    /// Handles one key. `runbooks` is how many runbooks there are (to cycle through them).
+    pub fn on_key(&mut self, key: &Key, runbooks: usize) -> KeyOutcome {
+        if self.editing_filter {
+            match key {
+                Key::Char(c) if !c.is_control() => {
+                    if self.filter.chars().count() < FILTER_MAX {
+                        self.filter.push(*c);
+                    }
+                }
+                Key::Paste(text) => {
+                    for c in text.chars().filter(|c| !c.is_control()) {
+                        if self.filter.chars().count() >= FILTER_MAX {
+                            break;
+                        }
+                        self.filter.push(c);
+                    }
+                }
+                Key::Backspace => {
+                    self.filter.pop();
+                }
+                Key::Enter => self.editing_filter = false,
+                Key::Esc => {
+                    self.filter.clear();
+                    self.editing_filter = false;
+                }
+                _ => return KeyOutcome::Nothing,
+            }
+            return KeyOutcome::Redraw;
+        }
+        if self.help {
+            // Any key closes the help; q still quits.
+            self.help = false;
+            return match key {
+                Key::Char('q') => KeyOutcome::Quit,
+                _ => KeyOutcome::Redraw,
+            };
+        }
+        match key {
+            Key::Char('q') => return KeyOutcome::Quit,
+            Key::Char('?') => self.help = true,
+            Key::Char('/') => {
+                self.editing_filter = true;
+                self.focus = Panel::Health;
+            }
+            Key::Esc if !self.filter.is_empty() => self.filter.clear(),
+            Key::Tab | Key::Right => self.move_focus(true),
+            Key::BackTab | Key::Left => self.move_focus(false),
+            // Step keys are the operator's (any letter but the console's own), so the
+            // runbook panel chooses its runbook with the arrows, not with letters.
+            Key::Up if self.focus == Panel::Runbooks => {
+                if runbooks > 0 {
+                    self.runbook = (self.runbook + runbooks - 1) % runbooks;
+                }
+            }
+            Key::Down if self.focus == Panel::Runbooks => {
+                if runbooks > 0 {
+                    self.runbook = (self.runbook + 1) % runbooks;
+                }
+            }
+            Key::Down => self.scroll_by(1),
+            Key::Up => self.scroll_by(-1),
+            Key::PageDown => self.scroll_by(10),
+            Key::PageUp => self.scroll_by(-10),
+            Key::Home => self.scroll[self.focus as usize] = 0,
+            _ => return KeyOutcome::Nothing,
+        }
+        KeyOutcome::Redraw
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn q_quits_unless_typing_a_filter() {
+        let mut v = View::default();
+        assert_eq!(v.on_key(&Key::Char('/'), 0), KeyOutcome::Redraw);
+        assert_eq!(v.on_key(&Key::Char('q'), 0), KeyOutcome::Redraw);
+        assert_eq!(v.filter, "q");
+        assert_eq!(v.on_key(&Key::Enter, 0), KeyOutcome::Redraw);
+        assert_eq!(v.on_key(&Key::Char('q'), 0), KeyOutcome::Quit);
+    }
+
+    #[test]
+    fn filter_matches_id_or_name_ignoring_case_and_esc_clears_it() {
+        let mut v = View::default();
+        v.on_key(&Key::Char('/'), 0);
+        v.on_key(&Key::Paste("DB\x1b[2J".into()), 0);
+        assert_eq!(
+            v.filter, "DB[2J",
+            "control characters never enter the filter"
+        );
+        v.on_key(&Key::Backspace, 0);
+        v.on_key(&Key::Backspace, 0);
+        v.on_key(&Key::Backspace, 0);
+        assert!(v.shows("db-primary", "Base de Datos"));
+        assert!(!v.shows("web-apps", "Aplicaciones Web"));
+        v.on_key(&Key::Esc, 0);
+        assert!(!v.editing_filter);
+        assert!(v.filter.is_empty());
+        assert!(v.shows("web-apps", "Aplicaciones Web"));
+    }
+
+    #[test]
+    fn a_pasted_file_does_not_grow_the_filter_without_bound() {
+        let mut v = View::default();
+        v.on_key(&Key::Char('/'), 0);
+        v.on_key(&Key::Paste("x".repeat(1_000_000)), 0);
+        assert_eq!(v.filter.chars().count(), FILTER_MAX);
+    }
+
+    #[test]
+    fn tab_cycles_focus_over_the_layouts_panels_only() {
+        let mut v = View::default();
+        v.set_panels(&[Panel::Health, Panel::Timeline]);
+        assert_eq!(v.focus, Panel::Health);
+        v.on_key(&Key::Tab, 0);
+        assert_eq!(v.focus, Panel::Timeline);
+        v.on_key(&Key::Tab, 0);
+        assert_eq!(v.focus, Panel::Health);
+        v.on_key(&Key::BackTab, 0);
+        assert_eq!(v.focus, Panel::Timeline);
+    }
+
+    #[test]
+    fn help_opens_with_question_mark_and_any_key_closes_it() {
+        let mut v = View::default();
+        v.on_key(&Key::Char('?'), 0);
+        assert!(v.help);
+        assert_eq!(v.on_key(&Key::Char('x'), 0), KeyOutcome::Redraw);
+        assert!(!v.help);
+        v.on_key(&Key::Char('?'), 0);
+        assert_eq!(v.on_key(&Key::Char('q'), 0), KeyOutcome::Quit);
+    }
+
+    #[test]
+    fn arrows_scroll_the_focused_panel_and_never_below_zero() {
+        let mut v = View::default();
+        v.on_key(&Key::Up, 0);
+        assert_eq!(v.scroll_of(Panel::Health), 0);
+        v.on_key(&Key::Down, 0);
+        v.on_key(&Key::Down, 0);
+        assert_eq!(v.scroll_of(Panel::Health), 2);
+        v.on_key(&Key::Tab, 0);
+        assert_eq!(v.scroll_of(Panel::Replication), 0);
+    }
+
+    #[test]
+    fn arrows_choose_the_runbook_when_the_runbook_panel_has_focus() {
+        let mut v = View {
+            focus: Panel::Runbooks,
+            ..View::default()
+        };
+        v.on_key(&Key::Down, 3);
+        assert_eq!(v.runbook, 1);
+        v.on_key(&Key::Up, 3);
+        v.on_key(&Key::Up, 3);
+        assert_eq!(v.runbook, 2);
+        // Letters are left to the runbook's step keys.
+        assert_eq!(v.on_key(&Key::Char('k'), 3), KeyOutcome::Nothing);
+    }
+}
