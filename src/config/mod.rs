@@ -7,7 +7,7 @@ pub mod diagnostic;
 pub mod load;
 mod read;
 mod secrets;
-mod tree;
+pub(crate) mod tree;
 
 pub use diagnostic::{Diagnostic, Diagnostics};
 pub use load::{CONFIG_ENV, load, locate, unsafe_permissions};
