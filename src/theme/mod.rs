@@ -10,7 +10,7 @@ mod read;
 #[cfg(test)]
 mod tests;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use ratatui::style::Style;
 
@@ -85,6 +85,23 @@ pub struct Theme {
     pub background: Style,
 }
 
+/// Why a theme could not be had.
+#[derive(Debug, thiserror::Error)]
+pub enum ThemeError {
+    #[error("unknown theme `{name}` (known themes: {})", known.join(", "))]
+    Unknown { name: String, known: Vec<String> },
+    #[error("cannot read theme file {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("theme file {} is not valid:\n{diagnostics}", path.display())]
+    Invalid {
+        path: PathBuf,
+        diagnostics: Diagnostics,
+    },
+}
+
 impl Default for Theme {
     fn default() -> Self {
         Theme::builtin(BUILTIN_NAMES[0]).expect("the default theme is built in")
@@ -107,6 +124,45 @@ impl Theme {
     /// No colours at all, only modifiers: what `NO_COLOR` asks for.
     pub fn monochrome() -> Theme {
         Theme::builtin("monochrome").expect("monochrome is built in")
+    }
+
+    /// The theme `spec` names, as the console's `--theme` or `console.theme` gives it.
+    ///
+    /// - `no_color` (the caller's reading of `NO_COLOR`, see [`no_color_env`]): monochrome,
+    ///   whatever `spec` says.
+    /// - A spec containing `/` or ending in `.toml` is a path (relative to the working directory).
+    /// - Otherwise a name: `user_dir/<name>.toml` if it exists, else a built-in.
+    pub fn resolve(
+        spec: &str,
+        user_dir: Option<&Path>,
+        no_color: bool,
+    ) -> Result<Theme, ThemeError> {
+        if no_color {
+            return Ok(Theme::monochrome());
+        }
+        if spec.contains('/') || spec.ends_with(".toml") {
+            let path = Path::new(spec);
+            let text = std::fs::read_to_string(path).map_err(|source| ThemeError::Read {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            let name = path
+                .file_stem()
+                .map_or_else(|| spec.to_string(), |s| s.to_string_lossy().into_owned());
+            return Theme::from_file(&name, path, text);
+        }
+        if let Some(dir) = user_dir {
+            let path = dir.join(format!("{spec}.toml"));
+            match std::fs::read_to_string(&path) {
+                Ok(text) => return Theme::from_file(spec, &path, text),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(source) => return Err(ThemeError::Read { path, source }),
+            }
+        }
+        Theme::builtin(spec).ok_or_else(|| ThemeError::Unknown {
+            name: spec.to_string(),
+            known: known_names(user_dir),
+        })
     }
 
     /// Parses a theme file's text; every error at once.
@@ -140,6 +196,14 @@ impl Theme {
         })
     }
 
+    fn from_file(name: &str, path: &Path, text: String) -> Result<Theme, ThemeError> {
+        let src = SourceFile::new(path, text);
+        Theme::from_source(name, &src).map_err(|diagnostics| ThemeError::Invalid {
+            path: path.to_path_buf(),
+            diagnostics,
+        })
+    }
+
     /// Every token with its style, in [`TOKENS`] order (for previews and tests).
     pub fn tokens(&self) -> [(&'static str, Style); TOKENS.len()] {
         let styles = [
@@ -164,7 +228,77 @@ pub fn validate(src: &SourceFile) -> Vec<Diagnostic> {
     read::read(src).err().unwrap_or_default()
 }
 
+/// Checks the built-in themes and every `*.toml` in the user's theme directory.
+pub fn check_all(user_dir: Option<&Path>) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    for (name, text) in BUILTINS {
+        diags.extend(validate(&SourceFile::new(
+            builtin_path(name),
+            (*text).to_string(),
+        )));
+    }
+    let Some(dir) = user_dir else { return diags };
+    let files = match user_files(dir) {
+        Ok(files) => files,
+        // No theme directory is the usual case, not an error.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return diags,
+        Err(e) => {
+            diags.push(Diagnostic::file(
+                dir,
+                format!("cannot read theme directory: {e}"),
+            ));
+            return diags;
+        }
+    };
+    for path in files {
+        match std::fs::read_to_string(&path) {
+            Ok(text) => diags.extend(validate(&SourceFile::new(path, text))),
+            Err(e) => diags.push(Diagnostic::file(&path, format!("cannot read: {e}"))),
+        }
+    }
+    diags
+}
+
+/// `<XDG config dir>/warroom/themes`, where user themes live; `None` without a home directory.
+pub fn user_dir() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "warroom").map(|d| d.config_dir().join("themes"))
+}
+
+/// Whether `NO_COLOR` asks for no colour: set and not empty (https://no-color.org).
+pub fn no_color_env() -> bool {
+    std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+}
+
 /// Where diagnostics place a built-in theme: it has no file on the user's disk.
 fn builtin_path(name: &str) -> PathBuf {
     PathBuf::from(format!("<built-in>/{name}.toml"))
+}
+
+/// The `*.toml` files in `dir`, sorted so that reports come in a stable order.
+fn user_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// The names `resolve` would accept: the built-ins and the user's own, sorted, once each.
+fn known_names(user_dir: Option<&Path>) -> Vec<String> {
+    let mut names: Vec<String> = BUILTIN_NAMES.iter().map(|n| n.to_string()).collect();
+    let user = user_dir
+        .and_then(|d| user_files(d).ok())
+        .unwrap_or_default();
+    names.extend(
+        user.iter()
+            .filter_map(|p| p.file_stem())
+            .map(|s| s.to_string_lossy().into_owned()),
+    );
+    names.sort();
+    names.dedup();
+    names
 }

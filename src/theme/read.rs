@@ -9,7 +9,7 @@ use crate::config::diagnostic::SourceFile;
 use crate::config::tree::{Reader, Tbl, join};
 
 /// The keys of one token's style, each with the modifier it sets (none for the colours).
-const STYLE_KEYS: &[(&str, Option<Modifier>)] = &[
+const STYLE_KEYS: [(&str, Option<Modifier>); 7] = [
     ("fg", None),
     ("bg", None),
     ("bold", Some(Modifier::BOLD)),
@@ -18,6 +18,14 @@ const STYLE_KEYS: &[(&str, Option<Modifier>)] = &[
     ("reversed", Some(Modifier::REVERSED)),
     ("dim", Some(Modifier::DIM)),
 ];
+
+/// What a colour may be: ratatui's names (it also takes spellings such as "light-red" and
+/// "grey"), "#rrggbb" or an index into the 256-colour palette.
+const COLOUR_FORMS: &str = concat!(
+    "use a name (black, red, green, yellow, blue, magenta, cyan, gray, darkgray, lightred, ",
+    "lightgreen, lightyellow, lightblue, lightmagenta, lightcyan, white, reset), ",
+    "\"#rrggbb\" or an index \"0\" to \"255\""
+);
 
 /// Every token's style in [`TOKENS`] order, or every error found.
 pub(super) fn read(src: &SourceFile) -> Result<[Style; TOKENS.len()], Vec<Diagnostic>> {
@@ -65,76 +73,47 @@ pub(super) fn read(src: &SourceFile) -> Result<[Style; TOKENS.len()], Vec<Diagno
 
 /// One token's style; `None` if any of its keys was wrong (the errors are recorded).
 fn read_style(r: &mut Reader, t: &mut Tbl, table: &dyn TableLike) -> Option<Style> {
-    let keys: Vec<&str> = STYLE_KEYS.iter().map(|(k, _)| *k).collect();
-    unknown_keys(r, t, table, &keys, "key", "keys");
+    unknown_keys(r, t, table, &STYLE_KEYS.map(|(k, _)| k), "key", "keys");
     let mut style = Style::default();
     let mut ok = true;
-    for &(key, modifier) in STYLE_KEYS {
+    for (key, modifier) in STYLE_KEYS {
         let Some(f) = t.get(key) else { continue };
-        match modifier {
-            None => match f.item.as_str() {
-                Some(text) => match colour(text) {
-                    Some(c) if key == "fg" => style = style.fg(c),
-                    Some(c) => style = style.bg(c),
-                    None => {
-                        ok = false;
-                        r.error(f.span, &f.path, format!("bad colour \"{text}\": use a name ({}), \"#rrggbb\" or an index \"0\" to \"255\"", COLOUR_NAMES.join(", ")));
-                    }
-                },
-                None => {
-                    ok = false;
-                    r.error(
-                        f.span,
-                        &f.path,
-                        format!(
-                            "expected a colour string such as \"red\" or \"#dc322f\", found {}",
-                            f.item.type_name()
-                        ),
-                    );
-                }
-            },
+        let read = match modifier {
+            None => colour(f.item).map(|c| match key {
+                "fg" => style.fg(c),
+                _ => style.bg(c),
+            }),
             // `false` takes the modifier away, so a style laid over a bold one can unbold it.
-            Some(m) => match f.item.as_bool() {
-                Some(true) => style = style.add_modifier(m),
-                Some(false) => style = style.remove_modifier(m),
-                None => {
-                    ok = false;
-                    r.error(
-                        f.span,
-                        &f.path,
-                        format!("expected true or false, found {}", f.item.type_name()),
-                    );
-                }
-            },
+            Some(m) => flag(f.item).map(|on| match on {
+                true => style.add_modifier(m),
+                false => style.remove_modifier(m),
+            }),
+        };
+        match read {
+            Ok(s) => style = s,
+            Err(message) => {
+                ok = false;
+                r.error(f.span, &f.path, message);
+            }
         }
     }
     ok.then_some(style)
 }
 
-/// The colour names ratatui knows (it also takes spellings such as "light-red" and "grey").
-const COLOUR_NAMES: &[&str] = &[
-    "black",
-    "red",
-    "green",
-    "yellow",
-    "blue",
-    "magenta",
-    "cyan",
-    "gray",
-    "darkgray",
-    "lightred",
-    "lightgreen",
-    "lightyellow",
-    "lightblue",
-    "lightmagenta",
-    "lightcyan",
-    "white",
-    "reset",
-];
+fn colour(item: &Item) -> Result<Color, String> {
+    let Some(text) = item.as_str() else {
+        return Err(format!(
+            "expected a colour string such as \"red\" or \"#dc322f\", found {}",
+            item.type_name()
+        ));
+    };
+    text.parse()
+        .map_err(|_| format!("bad colour \"{text}\": {COLOUR_FORMS}"))
+}
 
-/// A colour name, "#rrggbb" or an index 0–255, as ratatui parses them.
-fn colour(text: &str) -> Option<Color> {
-    text.parse().ok()
+fn flag(item: &Item) -> Result<bool, String> {
+    item.as_bool()
+        .ok_or_else(|| format!("expected true or false, found {}", item.type_name()))
 }
 
 /// Reports each key of `table` that is not in `known`.

@@ -59,8 +59,103 @@ fn every_builtin_parses_and_validates_clean() {
         assert_eq!(validate(&src), vec![], "{name}");
         assert_eq!(Theme::builtin(name).unwrap().name, *name);
     }
+    assert_eq!(check_all(None), vec![]);
     assert_eq!(Theme::default().name, "dark");
     assert!(Theme::builtin("no-such-theme").is_none());
+}
+
+#[test]
+fn resolve_by_name_gives_the_builtin() {
+    let t = Theme::resolve("solarized-dark", None, false).unwrap();
+    assert_eq!(t, Theme::builtin("solarized-dark").unwrap());
+    assert_eq!(t.background.bg, Some(Color::Rgb(0x00, 0x2b, 0x36)));
+}
+
+#[test]
+fn resolve_by_path_reads_the_file_and_names_the_theme_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ops-wall.toml");
+    fs::write(
+        &path,
+        full_theme(&["down"], "down = { fg = \"#ff0000\", bold = true }\n"),
+    )
+    .unwrap();
+    let t = Theme::resolve(path.to_str().unwrap(), None, false).unwrap();
+    assert_eq!(t.name, "ops-wall");
+    assert_eq!(t.down, Style::new().fg(Color::Rgb(255, 0, 0)).bold());
+    assert_eq!(t.up, Style::new());
+
+    // A path is never looked up by name, even when a built-in of that name exists.
+    let missing = dir.path().join("dark.toml");
+    let e = Theme::resolve(missing.to_str().unwrap(), None, false).unwrap_err();
+    assert!(matches!(e, ThemeError::Read { .. }), "{e:?}");
+    assert!(
+        e.to_string()
+            .starts_with(&format!("cannot read theme file {}: ", missing.display())),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_theme_in_the_user_dir_overrides_the_builtin_of_the_same_name() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("dark.toml"), full_theme(&[], "")).unwrap();
+    fs::write(dir.path().join("mine.toml"), full_theme(&[], "")).unwrap();
+    let t = Theme::resolve("dark", Some(dir.path()), false).unwrap();
+    assert_eq!(t.name, "dark");
+    assert_eq!(t.up, Style::new(), "the user's file, not the built-in");
+    assert_eq!(
+        Theme::resolve("mine", Some(dir.path()), false)
+            .unwrap()
+            .name,
+        "mine"
+    );
+    // Names the user dir does not have still come from the built-ins.
+    assert_eq!(
+        Theme::resolve("light", Some(dir.path()), false).unwrap(),
+        Theme::builtin("light").unwrap()
+    );
+}
+
+#[test]
+fn an_invalid_theme_in_the_user_dir_is_an_error_not_a_fallback() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("dark.toml");
+    fs::write(&path, full_theme(&["border"], "")).unwrap();
+    let e = Theme::resolve("dark", Some(dir.path()), false).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "theme file {p} is not valid:\n{p}:1:1: missing token `border`",
+            p = path.display()
+        )
+    );
+}
+
+#[test]
+fn no_color_gives_monochrome_whatever_the_spec() {
+    let mono = Theme::monochrome();
+    for spec in ["dark", "no-such-theme", "/no/such/file.toml"] {
+        assert_eq!(Theme::resolve(spec, None, true).unwrap(), mono, "{spec}");
+    }
+}
+
+#[test]
+fn an_unknown_name_lists_the_known_ones() {
+    let e = Theme::resolve("drak", None, false).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "unknown theme `drak` (known themes: dark, deuteranopia, high-contrast, light, monochrome, solarized-dark)"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("ops-wall.toml"), full_theme(&[], "")).unwrap();
+    fs::write(dir.path().join("dark.toml"), full_theme(&[], "")).unwrap();
+    fs::write(dir.path().join("notes.txt"), "not a theme").unwrap();
+    let e = Theme::resolve("drak", Some(dir.path()), false).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "unknown theme `drak` (known themes: dark, deuteranopia, high-contrast, light, monochrome, ops-wall, solarized-dark)"
+    );
 }
 
 #[test]
@@ -135,6 +230,28 @@ text = { bold = false, dim = true, italic = true, underline = true, reversed = t
             Modifier::DIM | Modifier::ITALIC | Modifier::UNDERLINED | Modifier::REVERSED
         )
     );
+}
+
+#[test]
+fn check_all_reports_the_user_dir_files_and_ignores_other_files() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("good.toml"), full_theme(&[], "")).unwrap();
+    fs::write(dir.path().join("bad.toml"), full_theme(&[], "extra = {}\n")).unwrap();
+    fs::write(dir.path().join("README"), "not toml = at all [").unwrap();
+    let bad = dir.path().join("bad.toml");
+    let d: Vec<String> = check_all(Some(dir.path()))
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        d,
+        vec![format!(
+            "{}:1:1: extra: unknown token `extra` (tokens: {})",
+            bad.display(),
+            TOKENS.join(", ")
+        )]
+    );
+    assert_eq!(check_all(Some(&dir.path().join("absent"))), vec![]);
 }
 
 #[test]
