@@ -1,0 +1,85 @@
+//! Backups: the newest backup's age against its thresholds and the RPO exposure.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::app::{BackupState, Panel, RpoLevel, State, fmt};
+
+use super::{Screen, clean};
+
+pub fn draw(state: &State, screen: &Screen, frame: &mut Frame, area: Rect) {
+    let t = screen.theme;
+    let now = state.now();
+    let block = screen.block(state, Panel::Backups, "");
+    // Narrow panels name components by id, wide ones by name.
+    let label = |spec: &crate::app::ComponentSpec| {
+        if area.width >= 60 {
+            clean(&spec.name).into_owned()
+        } else {
+            clean(&spec.id).into_owned()
+        }
+    };
+    let mut lines: Vec<Line> = Vec::new();
+    for (_, spec, c) in state.components() {
+        if let (Some(b_spec), Some(b)) = (spec.backup.as_ref(), c.backup()) {
+            let level = b.level();
+            let style = match level.state() {
+                BackupState::Ok => t.up,
+                BackupState::Warn => t.degraded,
+                BackupState::Unknown => t.unknown,
+                _ => t.down,
+            };
+            let what = match (level.detail(now), b.age_at(now)) {
+                (Some(d), _) => d,
+                (None, Some(a)) => format!("{} old", super::health::age(a)),
+                (None, None) => String::new(),
+            };
+            lines.push(Line::from(vec![
+                Span::styled(format!("{} ", label(spec)), t.text),
+                Span::styled(format!("{} ", level.state().label()), style),
+                Span::styled(clean(&what).into_owned(), t.text),
+                Span::styled(
+                    format!(
+                        "  warn {} crit {}",
+                        fmt::duration(b_spec.thresholds.warn),
+                        fmt::duration(b_spec.thresholds.crit)
+                    ),
+                    t.muted,
+                ),
+            ]));
+        }
+        if let Some(rpo) = c.rpo()
+            && (spec.lag.is_some() || spec.backup.is_some())
+        {
+            let style = match rpo.level {
+                RpoLevel::Ok => t.up,
+                RpoLevel::AtRisk => t.degraded,
+                RpoLevel::Breached => t.down,
+                RpoLevel::Unknown => t.unknown,
+            };
+            lines.push(Line::from(vec![
+                Span::styled(format!("  RPO {} ", fmt::duration(rpo.rpo)), t.muted),
+                Span::styled(format!("{} ", rpo.level.label()), style),
+                Span::styled(clean(&rpo.exposure.describe()).into_owned(), t.text),
+            ]));
+        }
+    }
+    if lines.is_empty() {
+        lines.push(Line::from(Span::styled(
+            "no backup probes configured",
+            t.muted,
+        )));
+    }
+    let scroll = state
+        .view
+        .scroll_of(Panel::Backups)
+        .min(lines.len().saturating_sub(1));
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .scroll((scroll as u16, 0)),
+        area,
+    );
+}

@@ -1,0 +1,173 @@
+//! The header: title, incident clock, overall severity, [RW]/[RO], data freshness.
+
+use jiff::{SignedDuration, Timestamp};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Direction, Layout as Split, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use tui_big_text::{BigText, PixelSize};
+
+use crate::app::{HealthState, Severity, State};
+
+use super::layout::{HeaderStyle, Layout};
+use super::{Screen, clean};
+
+pub fn height(layout: &Layout, area: Rect) -> u16 {
+    match layout.header {
+        HeaderStyle::Big if area.height >= 30 => 10,
+        _ => 2,
+    }
+}
+
+pub fn severity_style(screen: &Screen, severity: Severity) -> Style {
+    let t = screen.theme;
+    match severity {
+        Severity::Observing => t.unknown,
+        Severity::Healthy => t.up,
+        Severity::Degraded => t.degraded,
+        Severity::Critical { unverified: true } => t.unknown,
+        Severity::Critical { .. } | Severity::Emergency => t.down,
+    }
+}
+
+/// When the incident started, as far as this console knows: the earliest open outage.
+/// (A declared incident, with the journal, will take its place.)
+pub fn incident_start(state: &State) -> Option<Timestamp> {
+    state
+        .components()
+        .filter_map(|(_, _, c)| c.outage().filter(|o| o.is_open()).map(|o| o.down_since))
+        .min()
+}
+
+fn hh_mm(d: SignedDuration) -> String {
+    let m = d.as_mins().max(0);
+    format!("{:02}:{:02}", m / 60, m % 60)
+}
+
+fn hh_mm_ss(d: SignedDuration) -> String {
+    let s = d.as_secs().max(0);
+    format!("{:02}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
+}
+
+/// Stale or unanswered health signals: what the screen cannot vouch for.
+fn stale_count(state: &State) -> usize {
+    state
+        .components()
+        .filter(|(_, _, c)| c.health().is_stale())
+        .count()
+}
+
+pub fn draw(state: &State, screen: &Screen, frame: &mut Frame, area: Rect) {
+    let t = screen.theme;
+    let now = state.now();
+    let severity = state.severity();
+    let sev_style = severity_style(screen, severity);
+    let clock = incident_start(state).map(|s| now.duration_since(s));
+    let sep = Span::styled(format!(" {} ", screen.glyphs.separator), t.border);
+    let badge = if screen.read_only {
+        Span::styled(" [RO] ", t.selection)
+    } else {
+        Span::styled(" [RW] ", t.accent)
+    };
+    let stale = stale_count(state);
+    let freshness = if stale == 0 {
+        Span::styled("data fresh", t.muted)
+    } else {
+        Span::styled(format!("{} {stale} stale", screen.glyphs.stale), t.stale)
+    };
+    let wall = now.strftime("%H:%M:%SZ").to_string();
+    let mut spans = vec![
+        Span::styled(clean(screen.title).into_owned(), t.text),
+        sep.clone(),
+        Span::styled(severity.label(), sev_style),
+        sep.clone(),
+        match clock {
+            Some(d) => Span::styled(format!("T+{}", hh_mm_ss(d)), t.down),
+            None => Span::styled("no incident", t.muted),
+        },
+        sep.clone(),
+        Span::styled(wall, t.text),
+        sep.clone(),
+        freshness,
+        sep.clone(),
+        badge,
+    ];
+    if let Some(drill) = screen.drill {
+        spans.push(sep.clone());
+        spans.push(Span::styled(format!("DRILL {drill}"), t.accent));
+    }
+    let summary = summary_line(state, screen);
+
+    if height(screen.layout, area) > 2 && area.height >= 10 {
+        let parts = Split::default()
+            .direction(Direction::Vertical)
+            .constraints([
+                Constraint::Length(8),
+                Constraint::Length(1),
+                Constraint::Length(1),
+            ])
+            .split(area);
+        let big = Split::default()
+            .direction(Direction::Horizontal)
+            .constraints([Constraint::Length(44), Constraint::Min(10)])
+            .split(parts[0]);
+        let clock_text = clock.map_or_else(|| now.strftime("%H:%M").to_string(), hh_mm);
+        frame.render_widget(
+            BigText::builder()
+                .pixel_size(PixelSize::Full)
+                .style(if clock.is_some() { t.down } else { t.text })
+                .lines(vec![clock_text.into()])
+                .build(),
+            big[0],
+        );
+        let word = match severity {
+            Severity::Critical { unverified: true } => "CRITICAL?",
+            s => s.label(),
+        };
+        frame.render_widget(
+            BigText::builder()
+                .pixel_size(PixelSize::Full)
+                .style(sev_style)
+                .lines(vec![word.into()])
+                .build(),
+            big[1],
+        );
+        frame.render_widget(Paragraph::new(Line::from(spans)), parts[1]);
+        frame.render_widget(Paragraph::new(summary), parts[2]);
+    } else {
+        frame.render_widget(Paragraph::new(vec![Line::from(spans), summary]), area);
+    }
+}
+
+/// Counts per state, glyph + word, and the first reason for the severity.
+fn summary_line<'a>(state: &State, screen: &Screen) -> Line<'a> {
+    let t = screen.theme;
+    let mut counts = [0usize; 4];
+    for (ix, _, _) in state.components() {
+        if let Some(h) = state.health(ix) {
+            let i = match h.state {
+                HealthState::Up => 0,
+                HealthState::Degraded => 1,
+                HealthState::Down => 2,
+                HealthState::Unknown => 3,
+            };
+            counts[i] += 1;
+        }
+    }
+    let g = screen.glyphs;
+    let mut spans = vec![
+        Span::styled(format!("{} {} up  ", g.up, counts[0]), t.up),
+        Span::styled(
+            format!("{} {} degraded  ", g.degraded, counts[1]),
+            t.degraded,
+        ),
+        Span::styled(format!("{} {} down  ", g.down, counts[2]), t.down),
+        Span::styled(format!("{} {} unknown", g.unknown, counts[3]), t.unknown),
+    ];
+    if let Some(reason) = state.assessment().reasons.first() {
+        spans.push(Span::styled(format!("  {} ", g.separator), t.border));
+        spans.push(Span::styled(clean(reason).into_owned(), t.text));
+    }
+    Line::from(spans)
+}

@@ -1,0 +1,127 @@
+//! Drawing: `draw(&State, &Screen, &mut Frame)` is pure — it reads the model and writes
+//! cells, nothing else. One file per panel.
+
+pub mod backups;
+pub mod glyphs;
+pub mod header;
+pub mod health;
+pub mod help;
+pub mod layout;
+pub mod replication;
+pub mod runbooks;
+pub mod sanitize;
+pub mod timeline;
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Borders};
+
+use crate::app::{HealthState, Panel, State};
+use crate::config::Runbook;
+use crate::theme::Theme;
+
+pub use glyphs::Glyphs;
+pub use layout::Layout;
+pub use sanitize::clean;
+
+/// What the screen needs besides the model: settings fixed for the session.
+pub struct Screen<'a> {
+    pub title: &'a str,
+    pub read_only: bool,
+    pub theme: &'a Theme,
+    pub layout: &'a Layout,
+    pub glyphs: &'a Glyphs,
+    pub runbooks: &'a [Runbook],
+    /// "DRILL region-outage ×10" when the estate is simulated.
+    pub drill: Option<&'a str>,
+}
+
+impl Screen<'_> {
+    pub fn health_style(&self, state: HealthState, stale: bool) -> Style {
+        let t = self.theme;
+        if stale {
+            return t.stale;
+        }
+        match state {
+            HealthState::Up => t.up,
+            HealthState::Degraded => t.degraded,
+            HealthState::Down => t.down,
+            HealthState::Unknown => t.unknown,
+        }
+    }
+
+    /// A panel's frame, its title marked when it has the focus.
+    pub fn block<'b>(&self, state: &State, panel: Panel, extra: &str) -> Block<'b> {
+        let focused = state.view.focus == panel;
+        let mut title = vec![Span::styled(
+            format!(" {} ", panel.title()),
+            if focused {
+                self.theme.accent
+            } else {
+                self.theme.text
+            },
+        )];
+        if focused {
+            title.insert(0, Span::styled(self.glyphs.focus, self.theme.accent));
+        }
+        if !extra.is_empty() {
+            title.push(Span::styled(format!("{extra} "), self.theme.muted));
+        }
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .border_style(if focused {
+                self.theme.accent
+            } else {
+                self.theme.border
+            })
+            .title(Line::from(title));
+        if self.glyphs.ascii {
+            block.border_set(glyphs::ASCII_BORDER)
+        } else if focused {
+            block.border_type(BorderType::Thick)
+        } else {
+            block.border_type(BorderType::Plain)
+        }
+    }
+}
+
+/// Draws one frame.
+pub fn draw(state: &State, screen: &Screen, frame: &mut Frame) {
+    let area = frame.area();
+    frame.buffer_mut().set_style(area, screen.theme.background);
+    let header_height = header::height(screen.layout, area);
+    let header_area = Rect {
+        height: header_height.min(area.height),
+        ..area
+    };
+    let body = Rect {
+        y: area.y + header_area.height,
+        height: area.height.saturating_sub(header_area.height),
+        ..area
+    };
+    header::draw(state, screen, frame, header_area);
+    for (panel, rect) in screen.layout.split(body) {
+        match panel {
+            Panel::Health => health::draw(state, screen, frame, rect),
+            Panel::Replication => replication::draw(state, screen, frame, rect),
+            Panel::Backups => backups::draw(state, screen, frame, rect),
+            Panel::Timeline => timeline::draw(state, screen, frame, rect),
+            Panel::Runbooks => runbooks::draw(state, screen, frame, rect),
+        }
+    }
+    if state.view.help {
+        help::draw(screen, frame, area);
+    }
+}
+
+/// `n` rows of `items` starting at `scroll`, clamped so the last page stays full.
+pub fn window<T>(items: &[T], scroll: usize, rows: usize) -> &[T] {
+    let start = scroll.min(items.len().saturating_sub(rows));
+    let end = (start + rows).min(items.len());
+    &items[start..end]
+}
+
+#[cfg(test)]
+mod tests;

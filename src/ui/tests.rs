@@ -1,0 +1,412 @@
+//! Snapshots of the screen: every layout at the sizes it supports, `auto` at 80×24 and
+//! 200×50, every panel alone, the help overlay, `--ascii`, and the themes with their styles
+//! (the plain-text snapshots drop colours, so theme snapshots record each styled run).
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+
+use crate::app::{
+    ComponentIx, Estate, Event, Key, Observation, ObserveError, Outcome, Panel, Signal, State,
+    update,
+};
+use crate::config::{Config, load};
+use crate::theme::Theme;
+use crate::ui::layout::{HeaderStyle, Row};
+
+use super::{Glyphs, Layout, Screen, draw};
+
+fn at(s: i64) -> Timestamp {
+    // 2026-11-25T03:00:00Z: a 3 a.m. outage.
+    Timestamp::from_second(1_795_575_600 + s).expect("valid time")
+}
+
+/// The example estate, copied with safe permissions so the checkout's umask does not matter.
+fn example() -> Config {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+    let runbooks = dir.path().join("runbooks");
+    std::fs::create_dir(&runbooks).expect("mkdir");
+    for entry in std::fs::read_dir(root.join("runbooks")).expect("runbooks") {
+        let path = entry.expect("entry").path();
+        let to = runbooks.join(path.file_name().expect("name"));
+        std::fs::copy(&path, &to).expect("copy");
+        set_mode(&to);
+    }
+    let main = dir.path().join("example.toml");
+    std::fs::copy(root.join("example.toml"), &main).expect("copy");
+    set_mode(&main);
+    let mut cfg = load(&main).expect("the example loads");
+    cfg.path = "config/example.toml".into();
+    cfg
+}
+
+fn set_mode(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+}
+
+fn observe(state: &mut State, id: &str, signal: Signal, s: i64, outcome: Outcome) {
+    let component = state.estate().ix(id).unwrap_or(ComponentIx(u32::MAX));
+    update(
+        state,
+        Event::Observed(Observation {
+            component,
+            signal,
+            at: at(s),
+            outcome,
+        }),
+    );
+}
+
+fn up(ms: u64) -> Outcome {
+    Outcome::Up {
+        latency: Duration::from_millis(ms),
+        detail: String::new(),
+    }
+}
+
+/// Seven minutes into a region outage: the primary database down, its replica's lag
+/// climbing, the API slow, the queue unobservable, backups ageing.
+fn mid_incident(cfg: &Config) -> State {
+    let mut state = State::new(Estate::from_config(cfg), at(0));
+    let lag = || Signal::Lag {
+        replica: "dtem-postgres-dr-replica".into(),
+    };
+    for s in [0, 15, 30] {
+        for id in [
+            "web-apps",
+            "cache-redis",
+            "file-storage",
+            "config-secrets",
+            "db-dr",
+            "apps-dr",
+        ] {
+            observe(&mut state, id, Signal::Health, s, up(40));
+        }
+        observe(&mut state, "db-primary", Signal::Health, s, up(12));
+        observe(&mut state, "message-queue", Signal::Health, s, up(8));
+        observe(&mut state, "db-primary", lag(), s, Outcome::Seconds(2.0));
+    }
+    observe(
+        &mut state,
+        "db-primary",
+        Signal::BackupAge,
+        0,
+        Outcome::Seconds(6.0 * 3600.0),
+    );
+    observe(
+        &mut state,
+        "file-storage",
+        Signal::BackupAge,
+        0,
+        Outcome::Seconds(240.0),
+    );
+    for (i, s) in (45..=420).step_by(15).enumerate() {
+        let down = Outcome::Down {
+            detail: "connection timed out (us-east-1 unreachable)".into(),
+        };
+        observe(&mut state, "db-primary", Signal::Health, s, down);
+        observe(
+            &mut state,
+            "db-primary",
+            lag(),
+            s,
+            Outcome::Seconds(2.0 + 15.0 * i as f64),
+        );
+        observe(&mut state, "web-apps", Signal::Health, s, up(1400));
+        observe(
+            &mut state,
+            "message-queue",
+            Signal::Health,
+            s,
+            Outcome::CannotObserve {
+                reason: ObserveError::Unreachable("mq.dtem.internal: no route to host".into()),
+            },
+        );
+        for id in [
+            "cache-redis",
+            "file-storage",
+            "config-secrets",
+            "db-dr",
+            "apps-dr",
+        ] {
+            observe(&mut state, id, Signal::Health, s, up(40));
+        }
+    }
+    update(&mut state, Event::Tick(at(425)));
+    state
+}
+
+fn render(state: &State, screen: &Screen, width: u16, height: u16) -> Buffer {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
+    terminal
+        .draw(|frame| draw(state, screen, frame))
+        .expect("draw");
+    terminal.backend().buffer().clone()
+}
+
+fn text(buffer: &Buffer) -> String {
+    let area = buffer.area;
+    let mut out = String::new();
+    for y in 0..area.height {
+        let mut line = String::new();
+        for x in 0..area.width {
+            line.push_str(buffer[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// The text, then every run of cells sharing a style that is not the default.
+fn styled(buffer: &Buffer) -> String {
+    let mut out = text(buffer);
+    out.push_str("--- styles (row: columns style)\n");
+    let area = buffer.area;
+    for y in 0..area.height {
+        let mut x = 0;
+        while x < area.width {
+            let style = buffer[(x, y)].style();
+            let start = x;
+            while x < area.width && buffer[(x, y)].style() == style {
+                x += 1;
+            }
+            if style != Style::default() {
+                let _ = writeln!(out, "{y}: {start}-{} {style:?}", x - 1);
+            }
+        }
+    }
+    out
+}
+
+struct Rig {
+    cfg: Config,
+    state: State,
+}
+
+impl Rig {
+    fn new() -> Rig {
+        let cfg = example();
+        let state = mid_incident(&cfg);
+        Rig { cfg, state }
+    }
+
+    fn screen<'a>(&'a self, theme: &'a Theme, layout: &'a Layout, ascii: bool) -> Screen<'a> {
+        Screen {
+            title: &self.cfg.console.title,
+            read_only: false,
+            theme,
+            layout,
+            glyphs: Glyphs::for_ascii(ascii),
+            runbooks: &self.cfg.runbooks,
+            drill: None,
+        }
+    }
+
+    fn shot(&mut self, layout: &Layout, theme: &Theme, w: u16, h: u16) -> Buffer {
+        self.state.view.set_panels(&layout.panels());
+        let screen = self.screen(theme, layout, false);
+        render(&self.state, &screen, w, h)
+    }
+}
+
+fn dark() -> Theme {
+    Theme::builtin("dark").expect("dark")
+}
+
+#[test]
+fn every_layout_at_the_sizes_it_supports() {
+    let mut rig = Rig::new();
+    for (name, sizes) in [
+        ("war-room", &[(160u16, 40u16), (200, 50)][..]),
+        ("bastion", &[(80, 24), (200, 50)]),
+        ("observer", &[(100, 30), (200, 50)]),
+    ] {
+        let layout = Layout::builtin(name).expect(name);
+        for (w, h) in sizes {
+            let buffer = rig.shot(&layout, &dark(), *w, *h);
+            insta::assert_snapshot!(format!("layout_{name}_{w}x{h}"), text(&buffer));
+        }
+    }
+}
+
+#[test]
+fn auto_at_80x24_and_200x50() {
+    let mut rig = Rig::new();
+    for (w, h) in [(80, 24), (200, 50)] {
+        let layout = Layout::auto(w, h, false);
+        let buffer = rig.shot(&layout, &dark(), w, h);
+        insta::assert_snapshot!(format!("auto_{w}x{h}"), text(&buffer));
+    }
+}
+
+#[test]
+fn the_bastion_layout_shows_what_matters_at_80x24() {
+    let mut rig = Rig::new();
+    let layout = Layout::builtin("bastion").expect("bastion");
+    let screen = text(&rig.shot(&layout, &dark(), 80, 24));
+    for needle in [
+        "CRITICAL",
+        "[RW]",
+        "db-primary",
+        "✖ DOWN",
+        "connection timed out",
+        "? UNKNOWN",
+        "▲ DEGRADED",
+        "Replication",
+        "Timeline",
+        "Runbooks",
+    ] {
+        assert!(screen.contains(needle), "80×24 lacks {needle}:\n{screen}");
+    }
+}
+
+#[test]
+fn every_panel_alone_at_80x24_and_200x50() {
+    let mut rig = Rig::new();
+    for panel in Panel::ALL {
+        let layout = Layout {
+            name: "one".into(),
+            min_width: 40,
+            min_height: 10,
+            header: HeaderStyle::Line,
+            rows: vec![Row {
+                size: 100,
+                panels: vec![(panel, 100)],
+            }],
+        };
+        rig.state.view.focus = panel;
+        for (w, h) in [(80, 24), (200, 50)] {
+            let buffer = rig.shot(&layout, &dark(), w, h);
+            insta::assert_snapshot!(
+                format!("panel_{}_{w}x{h}", panel.title().to_lowercase()),
+                text(&buffer)
+            );
+        }
+    }
+}
+
+#[test]
+fn help_overlay_and_filter() {
+    let mut rig = Rig::new();
+    let layout = Layout::builtin("bastion").expect("bastion");
+    update(&mut rig.state, Event::Key(Key::Char('?')));
+    insta::assert_snapshot!("help_80x24", text(&rig.shot(&layout, &dark(), 80, 24)));
+    update(&mut rig.state, Event::Key(Key::Esc));
+    for key in [Key::Char('/'), Key::Char('d'), Key::Char('b')] {
+        update(&mut rig.state, Event::Key(key));
+    }
+    let filtered = text(&rig.shot(&layout, &dark(), 80, 24));
+    insta::assert_snapshot!("filter_80x24", filtered);
+}
+
+#[test]
+fn ascii_replaces_every_glyph() {
+    let mut rig = Rig::new();
+    let layout = Layout::builtin("bastion").expect("bastion");
+    rig.state.view.set_panels(&layout.panels());
+    let theme = dark();
+    let screen = rig.screen(&theme, &layout, true);
+    let shot = text(&render(&rig.state, &screen, 80, 24));
+    assert!(
+        shot.is_ascii() || !shot.chars().any(|c| "✔▲✖…▶│▁▂▃▄▅▆▇█".contains(c)),
+        "{shot}"
+    );
+    insta::assert_snapshot!("ascii_80x24", shot);
+}
+
+#[test]
+fn themes_with_their_styles() {
+    let mut rig = Rig::new();
+    let layout = Layout::builtin("bastion").expect("bastion");
+    for name in [
+        "dark",
+        "light",
+        "high-contrast",
+        "solarized-dark",
+        "deuteranopia",
+        "monochrome",
+    ] {
+        let theme = Theme::builtin(name).expect(name);
+        for (w, h) in [(80, 24), (200, 50)] {
+            let buffer = rig.shot(&layout, &theme, w, h);
+            insta::assert_snapshot!(format!("theme_{name}_{w}x{h}"), styled(&buffer));
+        }
+    }
+}
+
+#[test]
+fn no_color_draws_without_any_colour() {
+    let mut rig = Rig::new();
+    let layout = Layout::builtin("bastion").expect("bastion");
+    let theme = Theme::resolve("dark", None, true).expect("NO_COLOR theme");
+    let buffer = rig.shot(&layout, &theme, 80, 24);
+    for cell in buffer.content() {
+        let s = cell.style();
+        for colour in [s.fg, s.bg].into_iter().flatten() {
+            assert_eq!(
+                colour,
+                ratatui::style::Color::Reset,
+                "a colour under NO_COLOR"
+            );
+        }
+    }
+    insta::assert_snapshot!("no_color_80x24", styled(&buffer));
+}
+
+#[test]
+fn hostile_strings_never_reach_the_terminal() {
+    let cfg = example();
+    let mut state = State::new(Estate::from_config(&cfg), at(0));
+    let evil = Outcome::Down {
+        detail: "boom\x1b[2J\x1b]0;owned\x07\u{202e}\r\nrm -rf".into(),
+    };
+    for s in [0, 15] {
+        observe(&mut state, "web-apps", Signal::Health, s, evil.clone());
+    }
+    let layout = Layout::builtin("bastion").expect("bastion");
+    let theme = dark();
+    let screen = Screen {
+        title: "t\x1b[31m",
+        read_only: true,
+        theme: &theme,
+        layout: &layout,
+        glyphs: Glyphs::for_ascii(false),
+        runbooks: &cfg.runbooks,
+        drill: None,
+    };
+    let buffer = render(&state, &screen, 200, 50);
+    for cell in buffer.content() {
+        assert!(
+            !cell
+                .symbol()
+                .chars()
+                .any(|c| c.is_control() || c == '\u{202e}'),
+            "a control character was drawn: {:?}",
+            cell.symbol()
+        );
+    }
+    assert!(text(&buffer).contains("boom"));
+    assert!(text(&buffer).contains("[RO]"));
+}
+
+#[test]
+fn a_tiny_terminal_does_not_panic() {
+    let mut rig = Rig::new();
+    for (w, h) in [(1, 1), (10, 3), (40, 10), (79, 23)] {
+        let layout = Layout::auto(w, h, false);
+        let _ = rig.shot(&layout, &dark(), w, h);
+        let war_room = Layout::builtin("war-room").expect("war-room");
+        let _ = rig.shot(&war_room, &dark(), w, h);
+    }
+    let _ = Rect::default();
+}
