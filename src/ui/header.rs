@@ -99,7 +99,7 @@ pub fn draw(state: &State, screen: &Screen, frame: &mut Frame, area: Rect) {
     }
     let summary = summary_line(state, screen);
 
-    if height(screen.layout, area) > 2 && area.height >= 10 {
+    if screen.layout.header == HeaderStyle::Big && area.height >= 10 {
         let parts = Split::default()
             .direction(Direction::Vertical)
             .constraints([
