@@ -4,5 +4,7 @@
 
 pub mod app;
 pub mod config;
+pub mod probe;
+pub mod runbook;
 pub mod theme;
 pub mod ui;

@@ -55,12 +55,11 @@ pub fn unsafe_permissions(path: &Path) -> Option<String> {
     None
 }
 
-/// Reads, parses and scans one file; `None` if it could not be parsed at all.
-fn read_file(
-    path: &Path,
-    diags: &mut Vec<Diagnostic>,
-    read: impl FnOnce(&mut Reader, &dyn toml_edit::TableLike) -> Parts,
-) -> Option<Parts> {
+/// How one kind of file is read from its parsed tree: the main config or a runbook file.
+type ReadParts = fn(&mut Reader, &dyn toml_edit::TableLike) -> Parts;
+
+/// Reads, parses and scans one file on disk; `None` if it could not be parsed at all.
+fn read_file(path: &Path, diags: &mut Vec<Diagnostic>, read: ReadParts) -> Option<Parts> {
     if let Some(why) = unsafe_permissions(path) {
         diags.push(Diagnostic::file(path, why));
     }
@@ -75,6 +74,16 @@ fn read_file(
             return None;
         }
     };
+    parse_text(path, text, diags, read)
+}
+
+/// Parses and scans the text of one file; `None` if it could not be parsed at all.
+fn parse_text(
+    path: &Path,
+    text: String,
+    diags: &mut Vec<Diagnostic>,
+    read: ReadParts,
+) -> Option<Parts> {
     let src = SourceFile::new(path, text);
     let doc = match toml_edit::Document::parse(src.text.as_str()) {
         Ok(doc) => doc,
@@ -98,8 +107,80 @@ fn read_file(
 
 /// Reads the config at `path` and every runbook file it names, reporting every error at once.
 pub fn load(path: &Path) -> Result<Config, Diagnostics> {
+    assemble(path, read_file)
+}
+
+/// Reads a config from text in memory: `main` is the main file (its path names it in errors
+/// and resolves its `runbook_files`), `files` the runbook files it may name, by path as
+/// resolved against the main file's directory. Nothing is read from disk, so no permission
+/// check: that check is about files on disk, which others could change.
+pub fn load_from_sources(
+    main: (&Path, &str),
+    files: &[(&Path, &str)],
+) -> Result<Config, Diagnostics> {
+    let (main_path, main_text) = main;
+    assemble(main_path, |path, diags, read| {
+        let text = if path == main_path {
+            Some(main_text)
+        } else {
+            files.iter().find(|(p, _)| *p == path).map(|(_, t)| *t)
+        };
+        match text {
+            Some(text) => parse_text(path, text.to_string(), diags, read),
+            None => {
+                diags.push(Diagnostic::file(path, "no such file".to_string()));
+                None
+            }
+        }
+    })
+}
+
+/// The example estate (`config/example.toml` and its runbooks), built into the binary: what
+/// `warroom drill` runs on without `-c`. Its path is `config/example.toml`.
+pub fn load_embedded_example() -> Config {
+    let runbooks: [(&Path, &str); 6] = [
+        (
+            Path::new("config/runbooks/level-1-component.toml"),
+            include_str!("../../config/runbooks/level-1-component.toml"),
+        ),
+        (
+            Path::new("config/runbooks/level-2-az.toml"),
+            include_str!("../../config/runbooks/level-2-az.toml"),
+        ),
+        (
+            Path::new("config/runbooks/level-3-region.toml"),
+            include_str!("../../config/runbooks/level-3-region.toml"),
+        ),
+        (
+            Path::new("config/runbooks/level-4-multi-region.toml"),
+            include_str!("../../config/runbooks/level-4-multi-region.toml"),
+        ),
+        (
+            Path::new("config/runbooks/db-restore.toml"),
+            include_str!("../../config/runbooks/db-restore.toml"),
+        ),
+        (
+            Path::new("config/runbooks/failover.toml"),
+            include_str!("../../config/runbooks/failover.toml"),
+        ),
+    ];
+    let main = (
+        Path::new("config/example.toml"),
+        include_str!("../../config/example.toml"),
+    );
+    // A test checks it is valid: an error here is a build of a broken example.
+    load_from_sources(main, &runbooks)
+        .unwrap_or_else(|d| panic!("the built-in example config is invalid:\n{d}"))
+}
+
+/// Reads the main file and every runbook file it names through `read_one`, then checks
+/// across files.
+fn assemble(
+    path: &Path,
+    mut read_one: impl FnMut(&Path, &mut Vec<Diagnostic>, ReadParts) -> Option<Parts>,
+) -> Result<Config, Diagnostics> {
     let mut diags = Vec::new();
-    let Some(main) = read_file(path, &mut diags, read_main) else {
+    let Some(main) = read_one(path, &mut diags, read_main) else {
         return Err(Diagnostics(diags));
     };
     let mut files = vec![path.to_path_buf()];
@@ -118,7 +199,7 @@ pub fn load(path: &Path) -> Result<Config, Diagnostics> {
         seen_files.insert(file.clone(), named_at.clone());
         files.push(file.clone());
         let before = diags.len();
-        match read_file(file, &mut diags, read_runbook_file) {
+        match read_one(file, &mut diags, read_runbook_file) {
             Some(parts) => {
                 runbooks.extend(parts.runbooks);
                 refs.extend(parts.component_refs);
@@ -191,4 +272,50 @@ pub fn load(path: &Path) -> Result<Config, Diagnostics> {
         statuspage: main.statuspage,
         journal: main.journal.unwrap_or_default(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_embedded_example_is_the_example_on_disk() {
+        let embedded = load_embedded_example();
+        assert_eq!(embedded.path, Path::new("config/example.toml"));
+        assert_eq!(embedded.components.len(), 8);
+        assert!(
+            embedded
+                .runbooks
+                .iter()
+                .any(|r| r.id == "l3-region-failover")
+        );
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let on_disk = load(&dir.join("config/example.toml"));
+        if let Ok(on_disk) = on_disk {
+            assert_eq!(on_disk.components, embedded.components);
+            assert_eq!(on_disk.step_count(), embedded.step_count());
+        }
+    }
+
+    #[test]
+    fn sources_in_memory_report_errors_and_missing_files() {
+        let main =
+            "runbook_files = [\"rb/a.toml\", \"rb/missing.toml\"]\n[console]\ntitel = \"x\"\n";
+        let a = "[[runbook]]\nid = \"r\"\ntitle = \"R\"\nbogus = 1\n";
+        let err = load_from_sources(
+            (Path::new("mem/config.toml"), main),
+            &[(Path::new("mem/rb/a.toml"), a)],
+        )
+        .expect_err("invalid");
+        let lines: Vec<String> = err.0.iter().map(|d| d.to_string()).collect();
+        assert_eq!(
+            lines,
+            [
+                "mem/config.toml:1:31: runbook_files[1]: mem/rb/missing.toml: no such file",
+                "mem/config.toml:3:1: console.titel: unknown key `titel` (known keys: layout, operators, theme, title)",
+                "mem/rb/a.toml:1:1: runbook[0]: a runbook needs at least one [[runbook.step]]",
+                "mem/rb/a.toml:4:1: runbook[0].bogus: unknown key `bogus` (known keys: id, step, title)",
+            ]
+        );
+    }
 }

@@ -1,0 +1,467 @@
+//! Runs every probe as its own tokio task, on its own interval, and sends what each answered.
+//!
+//! - The first round fires at once, so the screen leaves OBSERVING as soon as every probe has
+//!   answered once.
+//! - Round `k` of a probe is due at `start + k × interval + jitter`, the interval being the
+//!   probe's `every` divided by the speed and the jitter a random delay below a few percent of
+//!   it (so probes configured alike do not all fire in the same instant). Rounds never drift
+//!   and never overlap: a round that ends late skips the ticks it missed.
+//! - A round that takes longer than `timeout` (divided by the speed) is answered
+//!   `CannotObserve { reason: Timeout }`.
+//! - `at` is stamped by the [`Clock`] when the answer arrived.
+//! - A task stops when the [`Scheduler`] is stopped or dropped, or when the receiver is
+//!   dropped. Starting never blocks the caller; a full channel delays only that probe's task.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use super::Probe;
+use super::clock::{Clock, clamp_speed, scale};
+use crate::app::{ComponentIx, Observation, ObserveError, Outcome, Signal};
+use crate::config::Schedule;
+
+/// One probe with what the scheduler needs to run it.
+#[derive(Clone)]
+pub struct Scheduled {
+    pub component: ComponentIx,
+    pub signal: Signal,
+    pub schedule: Schedule,
+    pub probe: Arc<dyn Probe>,
+}
+
+/// How the scheduler runs its probes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Options {
+    /// Intervals and timeouts are divided by this (a drill's `--speed`); clamped to
+    /// [`MIN_SPEED`](super::clock::MIN_SPEED)..=[`MAX_SPEED`](super::clock::MAX_SPEED).
+    pub speed: f64,
+    /// Each round is delayed by a random fraction of the interval below this; 0 = none.
+    pub jitter: f64,
+    /// Seed of the jitter, so a run can be repeated.
+    pub seed: u64,
+}
+
+/// Jitter of each round: below 5 % of the interval.
+pub const DEFAULT_JITTER: f64 = 0.05;
+
+/// No probe runs more often than this in real time, whatever the speed.
+pub const MIN_INTERVAL: Duration = Duration::from_millis(1);
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            speed: 1.0,
+            jitter: DEFAULT_JITTER,
+            seed: fastrand::u64(..),
+        }
+    }
+}
+
+/// The running probes. Stopping it (or dropping it) ends every task.
+pub struct Scheduler {
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Scheduler {
+    /// Starts one task per probe and returns at once. Must be called within a tokio runtime.
+    ///
+    /// Observations go into `tx`, each mapped by `wrap` (`std::convert::identity` for a
+    /// channel of observations, or the runtime's `Event::Observed`).
+    pub fn start<T, F>(
+        probes: Vec<Scheduled>,
+        clock: Arc<dyn Clock>,
+        options: Options,
+        tx: mpsc::Sender<T>,
+        wrap: F,
+    ) -> Scheduler
+    where
+        T: Send + 'static,
+        F: Fn(Observation) -> T + Send + Sync + 'static,
+    {
+        let (stop, stopped) = watch::channel(false);
+        let speed = clamp_speed(options.speed);
+        let jitter = if options.jitter.is_finite() {
+            options.jitter.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        let wrap = Arc::new(wrap);
+        let tasks = probes
+            .into_iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let task = Task {
+                    interval: scale(p.schedule.every, 1.0 / speed).max(MIN_INTERVAL),
+                    timeout: scale(p.schedule.timeout, 1.0 / speed).max(MIN_INTERVAL),
+                    jitter,
+                    rng: fastrand::Rng::with_seed(options.seed.wrapping_add(i as u64)),
+                    probe: p,
+                    clock: clock.clone(),
+                };
+                tokio::spawn(task.run(tx.clone(), wrap.clone(), stopped.clone()))
+            })
+            .collect();
+        Scheduler { stop, tasks }
+    }
+
+    /// How many probes run.
+    pub fn len(&self) -> usize {
+        self.tasks.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.tasks.is_empty()
+    }
+
+    /// Tells every task to stop; a round in flight is abandoned. Returns at once.
+    pub fn stop(&self) {
+        self.stop.send_replace(true);
+    }
+
+    /// Stops every task and waits until all have ended.
+    pub async fn shutdown(mut self) {
+        self.stop();
+        for t in std::mem::take(&mut self.tasks) {
+            let _ = t.await;
+        }
+    }
+}
+
+impl Drop for Scheduler {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+struct Task {
+    probe: Scheduled,
+    clock: Arc<dyn Clock>,
+    interval: Duration,
+    timeout: Duration,
+    jitter: f64,
+    rng: fastrand::Rng,
+}
+
+/// Why a task ends.
+struct Stop;
+
+impl Task {
+    async fn run<T, F>(
+        mut self,
+        tx: mpsc::Sender<T>,
+        wrap: Arc<F>,
+        mut stopped: watch::Receiver<bool>,
+    ) where
+        T: Send + 'static,
+        F: Fn(Observation) -> T + Send + Sync + 'static,
+    {
+        let start = Instant::now();
+        let mut round: u32 = 0;
+        loop {
+            if self.round(&tx, &*wrap, &mut stopped).await.is_err() {
+                return;
+            }
+            // The next tick after now: a round that ended late skips the ticks it missed.
+            let elapsed = start.elapsed();
+            let ticks = (elapsed.as_nanos() / self.interval.as_nanos().max(1)) as u32;
+            round = round.max(ticks).saturating_add(1);
+            let due = start
+                + self.interval.saturating_mul(round)
+                + scale(self.interval, self.jitter * self.rng.f64());
+            tokio::select! {
+                _ = stopped.wait_for(|s| *s) => return,
+                _ = tx.closed() => return,
+                _ = tokio::time::sleep_until(due) => {}
+            }
+        }
+    }
+
+    /// One observation: ask, time out, stamp, send.
+    async fn round<T, F>(
+        &self,
+        tx: &mpsc::Sender<T>,
+        wrap: &F,
+        stopped: &mut watch::Receiver<bool>,
+    ) -> Result<(), Stop>
+    where
+        F: Fn(Observation) -> T,
+    {
+        let outcome = tokio::select! {
+            biased;
+            _ = stopped.wait_for(|s| *s) => return Err(Stop),
+            _ = tx.closed() => return Err(Stop),
+            answer = tokio::time::timeout(self.timeout, self.probe.probe.observe()) => {
+                answer.unwrap_or(Outcome::CannotObserve { reason: ObserveError::Timeout })
+            }
+        };
+        let observation = Observation {
+            component: self.probe.component,
+            signal: self.probe.signal.clone(),
+            at: self.clock.now(),
+            outcome,
+        };
+        tokio::select! {
+            biased;
+            _ = stopped.wait_for(|s| *s) => Err(Stop),
+            sent = tx.send(wrap(observation)) => sent.map_err(|_| Stop),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::probe::{ObserveFuture, SimClock};
+    use jiff::{SignedDuration, Timestamp};
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    fn t0() -> Timestamp {
+        Timestamp::from_second(1_700_000_000).expect("valid")
+    }
+
+    fn secs(s: u64) -> Duration {
+        Duration::from_secs(s)
+    }
+
+    /// Answers UP at once, or never (to be timed out), counting how often it was asked.
+    struct Fake {
+        hang: bool,
+        asked: AtomicU32,
+    }
+
+    impl Fake {
+        fn new(hang: bool) -> Arc<Fake> {
+            Arc::new(Fake {
+                hang,
+                asked: AtomicU32::new(0),
+            })
+        }
+    }
+
+    impl Probe for Fake {
+        fn observe(&self) -> ObserveFuture<'_> {
+            self.asked.fetch_add(1, Ordering::SeqCst);
+            let hang = self.hang;
+            Box::pin(async move {
+                if hang {
+                    std::future::pending::<()>().await;
+                }
+                Outcome::Up {
+                    latency: Duration::from_millis(5),
+                    detail: "ok".into(),
+                }
+            })
+        }
+        fn describe(&self) -> String {
+            "fake".into()
+        }
+    }
+
+    fn scheduled(ix: u32, every: u64, timeout: u64, probe: Arc<Fake>) -> Scheduled {
+        Scheduled {
+            component: ComponentIx(ix),
+            signal: Signal::Health,
+            schedule: Schedule {
+                every: secs(every),
+                timeout: secs(timeout),
+                confirm_after: 2,
+            },
+            probe,
+        }
+    }
+
+    fn options(speed: f64, jitter: f64) -> Options {
+        Options {
+            speed,
+            jitter,
+            seed: 7,
+        }
+    }
+
+    fn offset(o: &Observation) -> SignedDuration {
+        o.at.duration_since(t0())
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn first_round_at_once_then_every_interval_per_probe() {
+        let clock = Arc::new(SimClock::new(t0(), 1.0));
+        let (tx, mut rx) = mpsc::channel(16);
+        let a = Fake::new(false);
+        let b = Fake::new(false);
+        let s = Scheduler::start(
+            vec![
+                scheduled(0, 10, 5, a.clone()),
+                scheduled(1, 15, 5, b.clone()),
+            ],
+            clock,
+            options(1.0, 0.0),
+            tx,
+            std::convert::identity,
+        );
+        assert_eq!(s.len(), 2);
+        let mut seen = Vec::new();
+        while seen.len() < 7 {
+            let o = rx.recv().await.expect("observation");
+            seen.push((o.component.0, offset(&o).as_secs()));
+        }
+        seen.sort();
+        assert_eq!(
+            seen,
+            [(0, 0), (0, 10), (0, 20), (0, 30), (1, 0), (1, 15), (1, 30)]
+        );
+        s.shutdown().await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn speed_divides_the_interval_and_stamps_simulated_time() {
+        let clock = Arc::new(SimClock::new(t0(), 10.0));
+        let (tx, mut rx) = mpsc::channel(16);
+        let started = Instant::now();
+        let s = Scheduler::start(
+            vec![scheduled(0, 15, 10, Fake::new(false))],
+            clock,
+            options(10.0, 0.0),
+            tx,
+            std::convert::identity,
+        );
+        let mut at = Vec::new();
+        for _ in 0..3 {
+            at.push(offset(&rx.recv().await.expect("obs")).as_secs());
+        }
+        assert_eq!(at, [0, 15, 30]);
+        // 2 intervals of 1.5 s of real time.
+        assert_eq!(started.elapsed(), Duration::from_millis(3000));
+        drop(s);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn jitter_stays_within_a_few_percent_without_drift() {
+        let clock = Arc::new(SimClock::new(t0(), 1.0));
+        let (tx, mut rx) = mpsc::channel(64);
+        let s = Scheduler::start(
+            vec![scheduled(0, 100, 5, Fake::new(false))],
+            clock,
+            options(1.0, DEFAULT_JITTER),
+            tx,
+            std::convert::identity,
+        );
+        let first = rx.recv().await.expect("obs");
+        assert_eq!(offset(&first), SignedDuration::ZERO);
+        let mut jittered = 0;
+        for k in 1..=20i64 {
+            let o = rx.recv().await.expect("obs");
+            let late = offset(&o) - SignedDuration::from_secs(100 * k);
+            assert!(
+                late >= SignedDuration::ZERO && late < SignedDuration::from_secs(5),
+                "round {k} is {late} late"
+            );
+            if late > SignedDuration::ZERO {
+                jittered += 1;
+            }
+        }
+        assert!(jittered > 10, "jitter should move most rounds");
+        s.shutdown().await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_probe_that_does_not_answer_times_out() {
+        let clock = Arc::new(SimClock::new(t0(), 2.0));
+        let (tx, mut rx) = mpsc::channel(16);
+        let hang = Fake::new(true);
+        let s = Scheduler::start(
+            vec![scheduled(3, 30, 10, hang.clone())],
+            clock,
+            options(2.0, 0.0),
+            tx,
+            std::convert::identity,
+        );
+        let o = rx.recv().await.expect("obs");
+        assert_eq!(o.component, ComponentIx(3));
+        assert_eq!(
+            o.outcome,
+            Outcome::CannotObserve {
+                reason: ObserveError::Timeout
+            }
+        );
+        // The timeout is 10 s of simulated time.
+        assert_eq!(offset(&o), SignedDuration::from_secs(10));
+        // The next round is due at 30 s (simulated), not 30 s after the timeout.
+        let o = rx.recv().await.expect("obs");
+        assert_eq!(offset(&o), SignedDuration::from_secs(40));
+        assert_eq!(hang.asked.load(Ordering::SeqCst), 2);
+        s.shutdown().await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn stop_ends_every_task_and_closes_the_channel() {
+        let clock = Arc::new(SimClock::new(t0(), 1.0));
+        let (tx, mut rx) = mpsc::channel(16);
+        let a = Fake::new(false);
+        let s = Scheduler::start(
+            vec![
+                scheduled(0, 10, 5, a.clone()),
+                scheduled(1, 10, 5, Fake::new(true)),
+            ],
+            clock,
+            options(1.0, 0.0),
+            tx,
+            std::convert::identity,
+        );
+        assert_eq!(offset(&rx.recv().await.expect("obs")).as_secs(), 0);
+        s.stop();
+        // Every sender is gone once the tasks have ended: recv ends.
+        while let Some(o) = rx.recv().await {
+            assert!(offset(&o).as_secs() == 0, "nothing after stop: {o:?}");
+        }
+        assert_eq!(a.asked.load(Ordering::SeqCst), 1);
+        s.shutdown().await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn dropping_the_receiver_ends_the_tasks() {
+        let clock = Arc::new(SimClock::new(t0(), 1.0));
+        let (tx, rx) = mpsc::channel::<Observation>(1);
+        let a = Fake::new(false);
+        let s = Scheduler::start(
+            vec![scheduled(0, 10, 5, a.clone())],
+            clock,
+            options(1.0, 0.0),
+            tx,
+            std::convert::identity,
+        );
+        tokio::time::sleep(secs(25)).await;
+        drop(rx);
+        tokio::time::timeout(secs(60), s.shutdown())
+            .await
+            .expect("tasks end when the receiver is gone");
+        // Channel of 1: the first answer was taken by the buffer, the second waited to be sent.
+        assert!(a.asked.load(Ordering::SeqCst) <= 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn wrap_maps_observations_into_the_callers_events() {
+        #[derive(Debug)]
+        enum Ev {
+            Obs(Observation),
+        }
+        let clock = Arc::new(SimClock::new(t0(), 1.0));
+        let (tx, mut rx) = mpsc::channel(4);
+        let s = Scheduler::start(
+            vec![scheduled(2, 10, 5, Fake::new(false))],
+            clock,
+            options(1.0, 0.0),
+            tx,
+            Ev::Obs,
+        );
+        let Some(Ev::Obs(o)) = rx.recv().await else {
+            panic!("an event")
+        };
+        assert_eq!(o.component, ComponentIx(2));
+        s.shutdown().await;
+    }
+}
