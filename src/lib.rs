@@ -7,4 +7,5 @@ pub mod config;
 pub mod probe;
 pub mod runbook;
 pub mod theme;
+pub mod tui;
 pub mod ui;

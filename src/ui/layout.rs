@@ -262,6 +262,11 @@ impl Layout {
     }
 }
 
+/// `<XDG config dir>/warroom/layouts`, where user layouts live.
+pub fn user_dir() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "warroom").map(|d| d.config_dir().join("layouts"))
+}
+
 /// For `warroom check`: every built-in and every layout file in the user's dir.
 pub fn check_all(user_dir: Option<&Path>) -> Vec<Diagnostic> {
     let mut out = Vec::new();

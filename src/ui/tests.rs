@@ -3,7 +3,6 @@
 //! (the plain-text snapshots drop colours, so theme snapshots record each styled run).
 
 use std::fmt::Write as _;
-use std::path::Path;
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -17,7 +16,8 @@ use crate::app::{
     ComponentIx, Estate, Event, Key, Observation, ObserveError, Outcome, Panel, Signal, State,
     update,
 };
-use crate::config::{Config, load};
+use crate::config::Config;
+use crate::config::load::load_embedded_example;
 use crate::theme::Theme;
 use crate::ui::layout::{HeaderStyle, Row};
 
@@ -28,29 +28,9 @@ fn at(s: i64) -> Timestamp {
     Timestamp::from_second(1_795_575_600 + s).expect("valid time")
 }
 
-/// The example estate, copied with safe permissions so the checkout's umask does not matter.
+/// The example estate, as built into the binary.
 fn example() -> Config {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
-    let runbooks = dir.path().join("runbooks");
-    std::fs::create_dir(&runbooks).expect("mkdir");
-    for entry in std::fs::read_dir(root.join("runbooks")).expect("runbooks") {
-        let path = entry.expect("entry").path();
-        let to = runbooks.join(path.file_name().expect("name"));
-        std::fs::copy(&path, &to).expect("copy");
-        set_mode(&to);
-    }
-    let main = dir.path().join("example.toml");
-    std::fs::copy(root.join("example.toml"), &main).expect("copy");
-    set_mode(&main);
-    let mut cfg = load(&main).expect("the example loads");
-    cfg.path = "config/example.toml".into();
-    cfg
-}
-
-fn set_mode(path: &Path) {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    load_embedded_example()
 }
 
 fn observe(state: &mut State, id: &str, signal: Signal, s: i64, outcome: Outcome) {
