@@ -4,5 +4,6 @@
 
 pub mod app;
 pub mod config;
+pub mod drill;
 pub mod probe;
 pub mod runbook;
