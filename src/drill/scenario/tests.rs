@@ -245,6 +245,10 @@ health = "up"
             "s.toml:22:13: effect[0].component: unknown component \"dbprimary\" (known: apps-dr, cache-redis, config-secrets, db-dr, db-primary, file-storage, message-queue, web-apps)",
         ]
     );
+    // The world refuses a scenario that does not fit.
+    let err = crate::drill::SimWorld::new(&config, &s, jiff::Timestamp::UNIX_EPOCH)
+        .expect_err("does not fit");
+    assert_eq!(err.0.len(), 7);
 }
 
 #[test]
