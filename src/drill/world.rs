@@ -7,6 +7,7 @@
 //! moves forward: asking about a moment before the latest one asked answers for the latest.
 
 use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -466,15 +467,17 @@ impl SimWorld {
         }
     }
 
-    /// Every probe of `slots` at its nominal times (every `every`, from the start, no jitter)
-    /// up to `until` after the start, in time order: a drill without a runtime, for tests and
-    /// benches.
-    pub fn rounds(&mut self, slots: &[Slot], until: Duration) -> Vec<Observation> {
+    /// Every probe of `slots` at its nominal times (every `every` from the start, no jitter)
+    /// within `span` (offsets from the start, end excluded), in time order: a drill without a
+    /// runtime, for tests and benches. Consecutive spans (`0..60s`, `60s..120s`) compose.
+    pub fn rounds(&mut self, slots: &[Slot], span: Range<Duration>) -> Vec<Observation> {
         let mut due: Vec<(Duration, usize)> = Vec::new();
         for (i, s) in slots.iter().enumerate() {
             let every = s.schedule.every.max(Duration::from_millis(1));
-            let mut t = Duration::ZERO;
-            while t <= until {
+            // The first round at or after the span's start.
+            let first = span.start.as_nanos().div_ceil(every.as_nanos());
+            let mut t = every.saturating_mul(u32::try_from(first).unwrap_or(u32::MAX));
+            while t < span.end {
                 due.push((t, i));
                 t += every;
             }

@@ -441,7 +441,7 @@ fn steady_is_quiet() {
     let mut w = world(&config, "steady");
     let estate = w.estate().clone();
     let slots = slots(&config, &estate);
-    let rounds = w.rounds(&slots, Duration::from_secs(3600));
+    let rounds = w.rounds(&slots, Duration::ZERO..Duration::from_secs(3600));
     let mut last: BTreeMap<String, Outcome> = BTreeMap::new();
     let mut changes = 0;
     for o in &rounds {
@@ -496,13 +496,13 @@ fn the_same_inputs_give_the_same_world() {
         let mut w = world(&config, "region-outage");
         let estate = w.estate().clone();
         let slots = slots(&config, &estate);
-        let mut out = w.rounds(&slots, Duration::from_secs(100));
+        let mut out = w.rounds(&slots, Duration::ZERO..Duration::from_secs(100));
         w.act(
             step(&config, "l3-region-failover", "promote-db"),
             &no_inputs(),
             t(100),
         );
-        out.extend(w.rounds(&slots, Duration::from_secs(300)));
+        out.extend(w.rounds(&slots, Duration::from_secs(100)..Duration::from_secs(300)));
         out
     };
     assert_eq!(run(), run());
@@ -514,7 +514,12 @@ fn rounds_follow_each_probe_schedule_in_time_order() {
     let mut w = world(&config, "steady");
     let estate = w.estate().clone();
     let slots = slots(&config, &estate);
-    let rounds = w.rounds(&slots, Duration::from_secs(60));
+    let rounds = w.rounds(&slots, Duration::ZERO..Duration::from_secs(61));
+    // Spans compose.
+    let mut again = world(&config, "steady");
+    let mut split = again.rounds(&slots, Duration::ZERO..Duration::from_secs(30));
+    split.extend(again.rounds(&slots, Duration::from_secs(30)..Duration::from_secs(61)));
+    assert_eq!(split, rounds);
     // 11 probes at 0; the 15 s ones (6) at 15, 30, 45, 60; the 30 s one at 30, 60; the
     // 60 s ones (lag, file-storage health) at 60.
     assert_eq!(rounds.iter().filter(|o| o.at == t(0)).count(), 11);
