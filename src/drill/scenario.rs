@@ -1057,6 +1057,14 @@ fn read_reason(
     let Some((word, span, path)) = reason else {
         return Some(ObserveError::Unreachable(text("control-plane API")));
     };
+    if matches!(word.as_str(), "timeout" | "no_datapoints") && detail.is_some() {
+        cx.error(
+            span.clone(),
+            path,
+            format!("reason \"{word}\" has no detail of its own: drop `detail`"),
+        );
+        return None;
+    }
     Some(match word.as_str() {
         "timeout" => ObserveError::Timeout,
         "credentials" => ObserveError::Credentials(text("token expired")),

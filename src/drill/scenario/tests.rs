@@ -143,6 +143,13 @@ component = "a"
 health = "unknown"
 reason = "gremlins"
 
+[[event]]
+at = "4m"
+component = "a"
+health = "unknown"
+reason = "timeout"
+detail = "slow"
+
 [[effect]]
 after = "soon"
 component = "a"
@@ -183,15 +190,16 @@ http = "2 fortnights"
             "s.toml:25:12: event[3].replicas: -1 is out of range: expected 0 to 100000",
             "s.toml:26:11: event[3].latency: expected a duration string such as \"30s\", \"15m\" or \"1h\", found integer",
             "s.toml:32:10: event[4].reason: unknown reason \"gremlins\" (expected timeout, credentials, access_denied, unreachable, no_datapoints or other)",
-            "s.toml:34:1: effect[0]: an effect needs `step`, `target`, `region` or `context`: which actions trigger it",
-            "s.toml:35:9: effect[0].after: bad duration \"soon\": expected number at 0 (write e.g. \"30s\", \"15m\", \"1h\")",
-            "s.toml:38:1: effect[0].frobnicate: unknown key `frobnicate` (known keys: after, backup_age, backup_detail, backup_every, component, context, detail, fail, health, lag, lag_detail, lag_rate, latency, reason, region, replicas, step, target)",
-            "s.toml:42:8: effect[1].fail: an effect that fails the action changes nothing: no `component` with `fail`",
-            "s.toml:45:1: effect[2]: missing key `component` (what the effect changes), or `fail` (the action fails)",
-            "s.toml:49:1: delays.k8s_wait_available: k8s_wait_available waits for its deployment: it has no delay of its own",
-            "s.toml:50:1: delays.teleport: unknown action kind `teleport` (known: rds_promote_read_replica, rds_restore_snapshot, rds_restore_point_in_time, rds_failover_cluster, k8s_rollout_restart, k8s_scale, command, http, checklist, notify)",
-            "s.toml:51:11: delays.command: expected a duration string such as \"30s\", \"15m\" or \"1h\", found integer",
-            "s.toml:52:8: delays.http: bad duration \"2 fortnights\": unknown time unit \"fortnights\" (write e.g. \"30s\", \"15m\", \"1h\")",
+            "s.toml:38:10: event[5].reason: reason \"timeout\" has no detail of its own: drop `detail`",
+            "s.toml:41:1: effect[0]: an effect needs `step`, `target`, `region` or `context`: which actions trigger it",
+            "s.toml:42:9: effect[0].after: bad duration \"soon\": expected number at 0 (write e.g. \"30s\", \"15m\", \"1h\")",
+            "s.toml:45:1: effect[0].frobnicate: unknown key `frobnicate` (known keys: after, backup_age, backup_detail, backup_every, component, context, detail, fail, health, lag, lag_detail, lag_rate, latency, reason, region, replicas, step, target)",
+            "s.toml:49:8: effect[1].fail: an effect that fails the action changes nothing: no `component` with `fail`",
+            "s.toml:52:1: effect[2]: missing key `component` (what the effect changes), or `fail` (the action fails)",
+            "s.toml:56:1: delays.k8s_wait_available: k8s_wait_available waits for its deployment: it has no delay of its own",
+            "s.toml:57:1: delays.teleport: unknown action kind `teleport` (known: rds_promote_read_replica, rds_restore_snapshot, rds_restore_point_in_time, rds_failover_cluster, k8s_rollout_restart, k8s_scale, command, http, checklist, notify)",
+            "s.toml:58:11: delays.command: expected a duration string such as \"30s\", \"15m\" or \"1h\", found integer",
+            "s.toml:59:8: delays.http: bad duration \"2 fortnights\": unknown time unit \"fortnights\" (write e.g. \"30s\", \"15m\", \"1h\")",
         ]
     );
 }
