@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod config;
+pub mod drill;
 pub mod probe;
 pub mod runbook;
 pub mod theme;

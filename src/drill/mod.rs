@@ -1,0 +1,269 @@
+//! Drills: the console on a simulated estate.
+//!
+//! [`SimWorld`] is a deterministic estate in simulated time, built from any config (the
+//! built-in example or the operator's own) and a [`Scenario`]. [`SimProbe`] answers each
+//! configured probe from the world; [`SimExecutor`] runs every action kind against it. A drill
+//! never touches a real system: no network, no processes.
+//!
+//! The runtime calls [`start`]: it gets the observations through its channel, stamps its
+//! Tick events with [`DrillHandle::clock`], runs steps through [`DrillHandle::executor`], and
+//! stops the drill with [`DrillHandle::stop`] (or by dropping the handle).
+
+pub mod scenario;
+pub mod world;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use jiff::Timestamp;
+use tokio::sync::mpsc;
+
+use crate::app::{ComponentIx, Observation, Signal};
+use crate::config::{Config, Diagnostics, Step};
+use crate::probe::clock::{add, clamp_speed};
+use crate::probe::{Clock, ObserveFuture, Options, Probe, Scheduled, Scheduler, SimClock, slots};
+use crate::runbook::{Executor, RunFuture, StepOutcome, StepProgress};
+
+pub use scenario::Scenario;
+pub use world::{Act, Deployment, SimWorld};
+
+/// The world shared by the probes and the executor.
+pub type SharedWorld = Arc<Mutex<SimWorld>>;
+
+fn lock(world: &SharedWorld) -> MutexGuard<'_, SimWorld> {
+    // A panic while holding the lock leaves a world that is still consistent enough to read.
+    world.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// One configured probe, answered by the simulated world at the clock's now.
+pub struct SimProbe {
+    pub world: SharedWorld,
+    pub component: ComponentIx,
+    pub signal: Signal,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Probe for SimProbe {
+    fn observe(&self) -> ObserveFuture<'_> {
+        Box::pin(async move {
+            let now = self.clock.now();
+            lock(&self.world).observe(self.component, &self.signal, now)
+        })
+    }
+
+    fn describe(&self) -> String {
+        let world = lock(&self.world);
+        let id = world
+            .estate()
+            .get(self.component)
+            .map_or("?", |c| c.id.as_str());
+        match &self.signal {
+            Signal::Health => format!("simulated health of {id}"),
+            Signal::Lag { replica } => format!("simulated lag of {id} ({replica})"),
+            Signal::BackupAge => format!("simulated backup age of {id}"),
+        }
+    }
+}
+
+/// How often a `k8s_wait_available` looks again, in simulated time.
+pub const WAIT_POLL: Duration = Duration::from_secs(2);
+
+/// Runs every action kind against the simulated world, in simulated time.
+pub struct SimExecutor {
+    world: SharedWorld,
+    clock: Arc<SimClock>,
+}
+
+impl SimExecutor {
+    pub fn new(world: SharedWorld, clock: Arc<SimClock>) -> SimExecutor {
+        SimExecutor { world, clock }
+    }
+
+    async fn sleep(&self, sim: Duration) {
+        tokio::time::sleep(self.clock.to_real(sim)).await;
+    }
+
+    async fn wait(
+        &self,
+        deployment: &Deployment,
+        timeout: Duration,
+        progress: &mpsc::Sender<StepProgress>,
+    ) -> StepOutcome {
+        let deadline = add(self.clock.now(), timeout);
+        let mut said = String::new();
+        loop {
+            let now = self.clock.now();
+            let (available, detail) = lock(&self.world).deployment(deployment, now);
+            if available {
+                return StepOutcome::Succeeded { summary: detail };
+            }
+            if now >= deadline {
+                return StepOutcome::Failed {
+                    reason: format!(
+                        "timed out after {}: {detail}",
+                        crate::app::fmt::duration(timeout)
+                    ),
+                };
+            }
+            if detail != said {
+                let _ = progress.send(StepProgress::Status(detail.clone())).await;
+                said = detail;
+            }
+            let left = deadline.duration_since(now);
+            let left = Duration::try_from(left).unwrap_or(Duration::ZERO);
+            self.sleep(WAIT_POLL.min(left)).await;
+        }
+    }
+}
+
+impl Executor for SimExecutor {
+    fn run<'a>(
+        &'a self,
+        step: &'a Step,
+        inputs: &'a BTreeMap<String, String>,
+        progress: mpsc::Sender<StepProgress>,
+    ) -> RunFuture<'a> {
+        Box::pin(async move {
+            let act = lock(&self.world).act(step, inputs, self.clock.now());
+            // A closed progress channel is not the step's failure.
+            let _ = progress.send(StepProgress::Status(act.status)).await;
+            self.sleep(act.call).await;
+            for line in act.lines {
+                let _ = progress.send(StepProgress::Output(line)).await;
+            }
+            match act.wait {
+                Some((deployment, timeout)) => self.wait(&deployment, timeout, &progress).await,
+                None => act.outcome,
+            }
+        })
+    }
+}
+
+/// A running drill.
+pub struct DrillHandle {
+    clock: Arc<SimClock>,
+    world: SharedWorld,
+    executor: Arc<SimExecutor>,
+    scheduler: Scheduler,
+    scenario: Scenario,
+}
+
+impl DrillHandle {
+    /// Simulated time: stamp Tick events with it.
+    pub fn clock(&self) -> Arc<SimClock> {
+        self.clock.clone()
+    }
+
+    /// Simulated time at the start of the drill (the console's `started`).
+    pub fn started(&self) -> Timestamp {
+        self.clock.start()
+    }
+
+    /// Simulated time now.
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    pub fn speed(&self) -> f64 {
+        self.clock.speed()
+    }
+
+    /// Runs steps against the simulated estate.
+    pub fn executor(&self) -> Arc<SimExecutor> {
+        self.executor.clone()
+    }
+
+    pub fn world(&self) -> SharedWorld {
+        self.world.clone()
+    }
+
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+
+    /// How many simulated probes run.
+    pub fn probes(&self) -> usize {
+        self.scheduler.len()
+    }
+
+    /// Stops every probe at once (steps in flight run on). Dropping the handle does the same.
+    pub fn stop(&self) {
+        self.scheduler.stop();
+    }
+
+    /// Stops every probe and waits until their tasks have ended.
+    pub async fn shutdown(self) {
+        self.scheduler.shutdown().await;
+    }
+}
+
+/// Starts a drill: builds the world from `config` and `scenario` with simulated time starting
+/// now (to the second) and running `speed` times faster, and one [`SimProbe`] per configured
+/// probe run by the scheduler, sending into `tx` through `wrap` (`std::convert::identity`
+/// for a channel of observations, or the runtime's `Event::Observed`). Must be called within
+/// a tokio runtime. Fails if the scenario does not fit the config.
+pub fn start<T, F>(
+    config: &Config,
+    scenario: Scenario,
+    speed: f64,
+    tx: mpsc::Sender<T>,
+    wrap: F,
+) -> Result<DrillHandle, Diagnostics>
+where
+    T: Send + 'static,
+    F: Fn(Observation) -> T + Send + Sync + 'static,
+{
+    let now = Timestamp::now();
+    let start = Timestamp::from_second(now.as_second()).unwrap_or(now);
+    start_at(config, scenario, start, speed, tx, wrap)
+}
+
+/// [`start`] with simulated time starting at `start`.
+pub fn start_at<T, F>(
+    config: &Config,
+    scenario: Scenario,
+    start: Timestamp,
+    speed: f64,
+    tx: mpsc::Sender<T>,
+    wrap: F,
+) -> Result<DrillHandle, Diagnostics>
+where
+    T: Send + 'static,
+    F: Fn(Observation) -> T + Send + Sync + 'static,
+{
+    let speed = clamp_speed(speed);
+    let world = Arc::new(Mutex::new(SimWorld::new(config, &scenario, start)?));
+    let clock = Arc::new(SimClock::new(start, speed));
+    let dyn_clock: Arc<dyn Clock> = clock.clone();
+    let estate = lock(&world).estate().clone();
+    let probes = slots(config, &estate)
+        .into_iter()
+        .map(|s| Scheduled {
+            component: s.component,
+            signal: s.signal.clone(),
+            schedule: s.schedule,
+            probe: Arc::new(SimProbe {
+                world: world.clone(),
+                component: s.component,
+                signal: s.signal,
+                clock: dyn_clock.clone(),
+            }),
+        })
+        .collect();
+    let options = Options {
+        speed,
+        ..Options::default()
+    };
+    let scheduler = Scheduler::start(probes, dyn_clock, options, tx, wrap);
+    Ok(DrillHandle {
+        executor: Arc::new(SimExecutor::new(world.clone(), clock.clone())),
+        clock,
+        world,
+        scheduler,
+        scenario,
+    })
+}
+
+#[cfg(test)]
+mod tests;

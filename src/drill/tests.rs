@@ -1,0 +1,423 @@
+//! The drill end to end without a terminal: the world's observations through `update`, and
+//! the running drill (probes, clock, executor) on a paused tokio clock.
+
+use super::*;
+use crate::app::{Estate, Event, HealthState, Severity, State, update};
+use crate::config::load::load_embedded_example;
+use crate::probe::Slot;
+
+fn t0() -> Timestamp {
+    Timestamp::from_second(1_700_000_000).expect("valid")
+}
+
+fn secs(s: u64) -> Duration {
+    Duration::from_secs(s)
+}
+
+fn step<'c>(config: &'c Config, runbook: &str, id: &str) -> &'c Step {
+    config
+        .runbooks
+        .iter()
+        .find(|r| r.id == runbook)
+        .and_then(|r| r.steps.iter().find(|s| s.id == id))
+        .expect("step")
+}
+
+/// A drill without a runtime: the world, the console's state, the probes' slots.
+struct Offline {
+    config: Config,
+    world: SimWorld,
+    state: State,
+    slots: Vec<Slot>,
+    /// Simulated seconds fed so far.
+    fed: u64,
+}
+
+impl Offline {
+    fn new(scenario: &str) -> Offline {
+        let config = load_embedded_example();
+        let world = SimWorld::new(
+            &config,
+            &Scenario::builtin(scenario).expect("built in"),
+            t0(),
+        )
+        .expect("fits");
+        let estate = Estate::from_config(&config);
+        let slots = slots(&config, &estate);
+        Offline {
+            state: State::new(estate, t0()),
+            config,
+            world,
+            slots,
+            fed: 0,
+        }
+    }
+
+    /// Every probe round up to `until` seconds (excluded), a Tick after each second that had one.
+    fn run_until(&mut self, until: u64) {
+        let observations = self.world.rounds(&self.slots, secs(self.fed)..secs(until));
+        let mut last = None;
+        for o in observations {
+            if last.is_some_and(|t| t != o.at) {
+                update(&mut self.state, Event::Tick(last.expect("some")));
+            }
+            last = Some(o.at);
+            update(&mut self.state, Event::Observed(o));
+        }
+        if let Some(t) = last {
+            update(&mut self.state, Event::Tick(t));
+        }
+        self.fed = until;
+    }
+
+    fn act(&mut self, runbook: &str, id: &str, at: u64) -> crate::runbook::StepOutcome {
+        let step = step(&self.config, runbook, id).clone();
+        self.world
+            .act(&step, &BTreeMap::new(), add(t0(), secs(at)))
+            .outcome
+    }
+
+    fn shown(&self, id: &str) -> HealthState {
+        let ix = self.state.estate().ix(id).expect("component");
+        self.state.health(ix).expect("health").state
+    }
+}
+
+#[test]
+fn region_outage_raises_the_severity_in_the_first_round() {
+    let mut d = Offline::new("region-outage");
+    assert_eq!(d.state.severity(), Severity::Observing);
+    // The first round, at the start: every probe answers at once.
+    d.run_until(1);
+    assert_eq!(d.shown("db-primary"), HealthState::Down);
+    assert_eq!(d.shown("config-secrets"), HealthState::Unknown);
+    assert_eq!(d.shown("web-apps"), HealthState::Degraded);
+    assert_eq!(
+        d.state.severity(),
+        Severity::Critical { unverified: false },
+        "{:?}",
+        d.state.assessment()
+    );
+    // The queue follows within seconds: two critical components DOWN.
+    d.run_until(31);
+    assert_eq!(d.shown("message-queue"), HealthState::Down);
+    assert_eq!(d.state.severity(), Severity::Emergency);
+    d.run_until(120);
+    assert_eq!(d.shown("web-apps"), HealthState::Down);
+    assert_eq!(d.shown("cache-redis"), HealthState::Down);
+    assert_eq!(d.state.severity(), Severity::Emergency);
+}
+
+#[test]
+fn steady_is_healthy_and_says_so_once() {
+    let mut d = Offline::new("steady");
+    d.run_until(1);
+    assert_eq!(
+        d.state.severity(),
+        Severity::Healthy,
+        "{:?}",
+        d.state.assessment()
+    );
+    let entries = d.state.timeline.len();
+    d.run_until(4 * 3600);
+    assert_eq!(d.state.severity(), Severity::Healthy);
+    assert_eq!(
+        d.state.timeline.len(),
+        entries,
+        "nothing happens: {:?}",
+        d.state.timeline
+    );
+}
+
+#[test]
+fn the_level_3_runbook_recovers_what_the_dr_region_can_serve() {
+    let mut d = Offline::new("region-outage");
+    d.run_until(120);
+    assert_eq!(d.state.severity(), Severity::Emergency);
+    for (id, at) in [
+        ("declare", 120),
+        ("notify-initial", 130),
+        ("promote-db", 140),
+        ("scale-api-gateway", 150),
+        ("scale-dte-service", 151),
+        ("scale-web-frontend", 152),
+        ("update-dns", 240),
+    ] {
+        d.run_until(at);
+        let outcome = d.act("l3-region-failover", id, at);
+        assert!(outcome.succeeded(), "{id}: {outcome:?}");
+    }
+    d.run_until(400);
+    assert_eq!(d.shown("db-dr"), HealthState::Up);
+    assert_eq!(d.shown("apps-dr"), HealthState::Up);
+    assert_eq!(d.shown("web-apps"), HealthState::Up);
+    assert_eq!(d.shown("message-queue"), HealthState::Up);
+    assert_eq!(d.shown("cache-redis"), HealthState::Up);
+    assert!(
+        d.act("l3-region-failover", "verify-services", 400)
+            .succeeded()
+    );
+    // us-east-1 is still gone: the old primary stays DOWN, so one critical component is.
+    assert_eq!(d.shown("db-primary"), HealthState::Down);
+    assert_eq!(d.state.severity(), Severity::Critical { unverified: false });
+}
+
+#[test]
+fn the_failover_runbook_passes_its_lag_prechecks_once_writes_stop() {
+    let mut d = Offline::new("region-outage");
+    d.run_until(20);
+    assert!(d.act("failover", "stop-writes", 20).succeeded());
+    d.run_until(200);
+    let ix = d.state.estate().ix("db-primary").expect("db-primary");
+    let lag = d
+        .state
+        .component(ix)
+        .and_then(|c| c.lag())
+        .and_then(|l| l.replicas().first())
+        .and_then(|r| r.value())
+        .expect("a measured lag");
+    assert_eq!(lag.seconds, 2.0);
+    for (id, at) in [("promote", 200), ("activate-services", 210), ("dns", 300)] {
+        d.run_until(at);
+        assert!(d.act("failover", id, at).succeeded(), "{id}");
+    }
+    d.run_until(500);
+    assert_eq!(d.shown("db-dr"), HealthState::Up);
+    assert_eq!(d.shown("apps-dr"), HealthState::Up);
+    assert_eq!(d.shown("web-apps"), HealthState::Up);
+}
+
+#[test]
+fn az_failure_is_degraded_and_the_level_2_runbook_makes_it_healthy() {
+    let mut d = Offline::new("az-failure");
+    d.run_until(1);
+    assert_eq!(d.state.severity(), Severity::Healthy);
+    d.run_until(60);
+    assert_eq!(d.shown("cache-redis"), HealthState::Down);
+    assert_eq!(d.shown("db-primary"), HealthState::Degraded);
+    assert_eq!(d.state.severity(), Severity::Degraded);
+    for (id, at) in [
+        ("verify-az", 60),
+        ("avoid-az-api-gateway", 70),
+        ("scale-api-gateway", 80),
+    ] {
+        d.run_until(at);
+        assert!(d.act("l2-az-us-east-1a", id, at).succeeded(), "{id}");
+    }
+    d.run_until(200);
+    assert_eq!(d.shown("web-apps"), HealthState::Up);
+    assert_eq!(d.shown("db-primary"), HealthState::Up);
+    assert_eq!(d.shown("cache-redis"), HealthState::Up);
+    d.run_until(8 * 60);
+    assert_eq!(
+        d.state.severity(),
+        Severity::Healthy,
+        "{:?}",
+        d.state.assessment()
+    );
+}
+
+// ---------------------------------------------------------------- the running drill
+
+fn region_outage() -> Scenario {
+    Scenario::builtin("region-outage").expect("built in")
+}
+
+#[tokio::test(start_paused = true)]
+async fn start_runs_one_simulated_probe_per_configured_probe() {
+    let config = load_embedded_example();
+    let (tx, mut rx) = mpsc::channel(64);
+    let drill = start_at(&config, region_outage(), t0(), 10.0, tx, Event::Observed).expect("fits");
+    assert_eq!(drill.probes(), 11);
+    assert_eq!(drill.started(), t0());
+    assert_eq!(drill.speed(), 10.0);
+    assert_eq!(drill.scenario().name, "region-outage");
+    // The first round, all at the start of simulated time.
+    let mut first = Vec::new();
+    for _ in 0..11 {
+        let Some(Event::Observed(o)) = rx.recv().await else {
+            panic!("an observation")
+        };
+        assert_eq!(o.at, t0());
+        first.push(o);
+    }
+    let db = drill
+        .world()
+        .lock()
+        .expect("world")
+        .estate()
+        .ix("db-primary");
+    assert!(first.iter().any(|o| Some(o.component) == db
+        && o.signal == Signal::Health
+        && matches!(o.outcome, crate::app::Outcome::Down { .. })));
+    // 1.5 s of real time is 15 s of simulated time: the 15 s probes answer again.
+    tokio::time::sleep(Duration::from_millis(1600)).await;
+    assert_eq!(drill.now(), add(t0(), Duration::from_secs(16)));
+    let Some(Event::Observed(o)) = rx.recv().await else {
+        panic!("an observation")
+    };
+    assert!(o.at >= add(t0(), secs(15)), "{o:?}");
+    drill.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_executor_runs_steps_in_simulated_time() {
+    let config = load_embedded_example();
+    let (tx, _rx) = mpsc::channel(1024);
+    let drill = start_at(
+        &config,
+        region_outage(),
+        t0(),
+        10.0,
+        tx,
+        std::convert::identity,
+    )
+    .expect("fits");
+    let executor: Arc<dyn Executor> = drill.executor();
+    let (ptx, mut prx) = mpsc::channel(16);
+    let inputs = BTreeMap::new();
+    let promote = step(&config, "l3-region-failover", "promote-db");
+    let real = tokio::time::Instant::now();
+    let outcome = executor.run(promote, &inputs, ptx.clone()).await;
+    assert!(outcome.succeeded(), "{outcome:?}");
+    // The 2 s call took 0.2 s of real time at speed 10.
+    assert_eq!(real.elapsed(), Duration::from_millis(200));
+    assert_eq!(
+        prx.recv().await,
+        Some(StepProgress::Status(
+            "PromoteReadReplica dtem-postgres-dr-replica…".into()
+        ))
+    );
+    assert_eq!(
+        prx.recv().await,
+        Some(StepProgress::Output(
+            "PromoteReadReplica dtem-postgres-dr-replica (us-west-2): accepted, status modifying"
+                .into()
+        ))
+    );
+
+    // Wait for a deployment that is rolling out: until it is done, in simulated time.
+    let scale = step(&config, "l3-region-failover", "scale-dte-service");
+    assert!(executor.run(scale, &inputs, ptx.clone()).await.succeeded());
+    let wait = step(&config, "l3-region-failover", "wait-dte-service");
+    let before = drill.now();
+    let outcome = executor.run(wait, &inputs, ptx.clone()).await;
+    assert_eq!(
+        outcome,
+        StepOutcome::Succeeded {
+            summary: "dte-service: available".into()
+        }
+    );
+    let waited = drill.now().duration_since(before).as_secs();
+    assert!((58..=62).contains(&waited), "waited {waited}s");
+    drill.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_wait_that_never_ends_times_out() {
+    let config = load_embedded_example();
+    // apps-dr down for good: waiting for its deployment times out after 10 min.
+    let scenario = Scenario::parse(
+        std::path::Path::new("s.toml"),
+        "name = \"s\"\n[[event]]\nat = \"0s\"\ncomponent = \"apps-dr\"\nhealth = \"down\"\n",
+    )
+    .expect("valid");
+    let (tx, _rx) = mpsc::channel(1024);
+    let drill = start_at(&config, scenario, t0(), 100.0, tx, std::convert::identity).expect("fits");
+    let executor = drill.executor();
+    let (ptx, mut prx) = mpsc::channel(64);
+    let wait = Step {
+        id: "wait".into(),
+        title: "Wait".into(),
+        key: 'w',
+        action: crate::config::Action::K8sWaitAvailable {
+            namespace: "dtem-prod".into(),
+            deployment: "api-gateway".into(),
+            context: Some("dtem-us-west-2".into()),
+            timeout: secs(600),
+        },
+        confirm: "api-gateway".into(),
+        requires: vec![],
+        precheck: vec![],
+        verify: None,
+        inputs: vec![],
+    };
+    let outcome = executor.run(&wait, &BTreeMap::new(), ptx).await;
+    assert_eq!(
+        outcome,
+        StepOutcome::Failed {
+            reason: "timed out after 10m: api-gateway: 0/3 available".into()
+        }
+    );
+    assert_eq!(
+        prx.recv().await,
+        Some(StepProgress::Status("waiting for api-gateway…".into()))
+    );
+    assert_eq!(
+        prx.recv().await,
+        Some(StepProgress::Status("api-gateway: 0/3 available".into()))
+    );
+    drill.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn stopping_the_drill_stops_the_probes() {
+    let config = load_embedded_example();
+    let (tx, mut rx) = mpsc::channel(64);
+    let drill = start_at(
+        &config,
+        Scenario::builtin("steady").expect("built in"),
+        t0(),
+        1.0,
+        tx,
+        std::convert::identity,
+    )
+    .expect("fits");
+    for _ in 0..11 {
+        rx.recv().await.expect("first round");
+    }
+    drill.stop();
+    tokio::time::sleep(secs(120)).await;
+    assert!(rx.recv().await.is_none(), "no probe runs after stop");
+    drop(drill);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_scenario_that_does_not_fit_is_refused() {
+    let mut config = load_embedded_example();
+    config.components.retain(|c| c.id != "db-primary");
+    let (tx, _rx) = mpsc::channel::<Observation>(4);
+    let Err(e) = start(&config, region_outage(), 1.0, tx, std::convert::identity) else {
+        panic!("refused")
+    };
+    let known =
+        "apps-dr, cache-redis, config-secrets, db-dr, file-storage, message-queue, web-apps";
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "config/scenarios/region-outage.toml:31:13: event[0].component: unknown component \"db-primary\" (known: {known})\n\
+             config/scenarios/region-outage.toml:115:13: effect[2].component: unknown component \"db-primary\" (known: {known})"
+        )
+    );
+}
+
+#[test]
+fn sim_probes_describe_themselves() {
+    let config = load_embedded_example();
+    let world = Arc::new(Mutex::new(
+        SimWorld::new(&config, &region_outage(), t0()).expect("fits"),
+    ));
+    let clock: Arc<dyn Clock> = Arc::new(SimClock::new(t0(), 1.0));
+    let probe = SimProbe {
+        world,
+        component: ComponentIx(0),
+        signal: Signal::Lag {
+            replica: "dtem-postgres-dr-replica".into(),
+        },
+        clock,
+    };
+    assert_eq!(
+        probe.describe(),
+        "simulated lag of db-primary (dtem-postgres-dr-replica)"
+    );
+}

@@ -1,0 +1,986 @@
+//! The simulated estate: every component's health, replica lag and backup age, as a function
+//! of simulated time, the scenario's timeline and the actions run so far.
+//!
+//! Deterministic: the same config, scenario, actions and query times give the same answers.
+//! Changes are kept in a queue ordered by (time, order of scheduling) and applied as time
+//! passes; values that grow (lag, backup age) are computed from the time asked. Time only
+//! moves forward: asking about a moment before the latest one asked answers for the latest.
+
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
+use std::time::Duration;
+
+use jiff::Timestamp;
+
+use super::scenario::{BackupSet, Change, Effect, HealthSet, LagSet, Scenario, SimHealth};
+use crate::app::{ComponentIx, Estate, Observation, ObserveError, Outcome, Signal};
+use crate::config::{
+    Action, BackupKind, Config, Diagnostics, HealthKind, InputKind, LagKind, SnapshotChoice,
+    SnapshotSource, Step,
+};
+use crate::probe::Slot;
+use crate::probe::clock::add;
+use crate::runbook::StepOutcome;
+
+/// How long an RDS API call of an action takes (simulated).
+pub const RDS_CALL: Duration = Duration::from_secs(2);
+/// How long a Kubernetes API call of an action takes (simulated).
+pub const K8S_CALL: Duration = Duration::from_secs(1);
+/// Replicas of a k8s deployment component until a scenario or a scale says otherwise.
+pub const DEFAULT_REPLICAS: u32 = 3;
+/// Replica lag until a scenario says otherwise.
+pub const DEFAULT_LAG: f64 = 1.0;
+
+/// A Kubernetes deployment, as actions and `k8s_deployment` probes name it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Deployment {
+    pub context: Option<String>,
+    pub namespace: String,
+    pub name: String,
+}
+
+impl Deployment {
+    /// Same namespace and name, and the same context unless one of them is the default.
+    fn is(&self, other: &Deployment) -> bool {
+        self.namespace == other.namespace
+            && self.name == other.name
+            && match (&self.context, &other.context) {
+                (Some(a), Some(b)) => a == b,
+                _ => true,
+            }
+    }
+}
+
+/// What running an action does, decided at once (the world's changes are already queued).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Act {
+    /// How long the call takes, in simulated time.
+    pub call: Duration,
+    /// What the call reports before it ends.
+    pub status: String,
+    /// Output lines, sent when the call ends.
+    pub lines: Vec<String>,
+    /// How the call ends, unless it waits.
+    pub outcome: StepOutcome,
+    /// `k8s_wait_available`: wait for this deployment, at most this long, after the call.
+    pub wait: Option<(Deployment, Duration)>,
+}
+
+#[derive(Debug, Clone)]
+struct HealthNow {
+    state: SimHealth,
+    /// `None`: the default of the probe kind for the state.
+    detail: Option<String>,
+    latency: Duration,
+}
+
+#[derive(Debug, Clone)]
+enum LagMode {
+    Value,
+    NotRunning(Option<String>),
+    NoData,
+}
+
+#[derive(Debug, Clone)]
+struct LagNow {
+    kind: LagKind,
+    mode: LagMode,
+    /// The lag at `since`, in seconds.
+    base: f64,
+    since: Timestamp,
+    rate: f64,
+}
+
+impl LagNow {
+    fn value(&self, at: Timestamp) -> f64 {
+        (self.base + self.rate * secs_between(self.since, at)).max(0.0)
+    }
+
+    fn rebase(&mut self, at: Timestamp) {
+        self.base = self.value(at);
+        self.since = at;
+    }
+}
+
+#[derive(Debug, Clone)]
+struct BackupNow {
+    missing: Option<Option<String>>,
+    /// The age at `since`, in seconds.
+    base: f64,
+    since: Timestamp,
+    every: Option<Duration>,
+}
+
+impl BackupNow {
+    fn age(&self, at: Timestamp) -> f64 {
+        let age = self.base + secs_between(self.since, at);
+        match self.every {
+            Some(every) if !every.is_zero() => age % every.as_secs_f64(),
+            _ => age,
+        }
+    }
+
+    fn rebase(&mut self, at: Timestamp) {
+        self.base = self.age(at);
+        self.since = at;
+    }
+}
+
+#[derive(Debug, Clone)]
+struct SimComponent {
+    health_kind: HealthKind,
+    health: HealthNow,
+    replicas: u32,
+    lag: Option<LagNow>,
+    backup: Option<BackupNow>,
+}
+
+fn secs_between(from: Timestamp, to: Timestamp) -> f64 {
+    if to <= from {
+        0.0
+    } else {
+        to.duration_since(from).as_secs_f64()
+    }
+}
+
+/// A typical answer time of a probe kind; below a quarter of an http probe's warn latency.
+fn default_latency(kind: &HealthKind) -> Duration {
+    let ms = match kind {
+        HealthKind::Http { .. } => 120,
+        HealthKind::Tcp { .. } => 2,
+        HealthKind::Command { .. } => 350,
+        HealthKind::K8sDeployment { .. } => 40,
+        HealthKind::RdsInstance { .. } => 90,
+        HealthKind::Postgres { .. } => 8,
+    };
+    let latency = Duration::from_millis(ms);
+    match kind {
+        HealthKind::Http {
+            warn_latency: Some(warn),
+            ..
+        } => latency.min(*warn / 4),
+        _ => latency,
+    }
+}
+
+impl SimComponent {
+    fn new(c: &crate::config::Component, start: Timestamp) -> SimComponent {
+        SimComponent {
+            health: HealthNow {
+                state: SimHealth::Up,
+                detail: None,
+                latency: default_latency(&c.health.kind),
+            },
+            health_kind: c.health.kind.clone(),
+            replicas: DEFAULT_REPLICAS,
+            lag: c.lag.as_ref().map(|l| LagNow {
+                kind: l.kind.clone(),
+                mode: LagMode::Value,
+                base: DEFAULT_LAG,
+                since: start,
+                rate: 0.0,
+            }),
+            backup: c.backup.as_ref().map(|b| BackupNow {
+                missing: None,
+                // Renewed regularly, never older than half its warn threshold.
+                base: (b.thresholds.warn / 4).as_secs_f64(),
+                since: start,
+                every: Some(b.thresholds.warn / 2),
+            }),
+        }
+    }
+
+    fn default_detail(&self, state: &SimHealth) -> String {
+        let d = self.replicas;
+        match (&self.health_kind, state) {
+            (HealthKind::Http { expect_status, .. }, SimHealth::Up) => {
+                format!("HTTP {expect_status}")
+            }
+            (HealthKind::Http { .. }, SimHealth::Degraded) => "partial answer".into(),
+            (HealthKind::Http { .. }, _) => "HTTP 503".into(),
+            (HealthKind::Tcp { address }, SimHealth::Up) => format!("connected to {address}"),
+            (HealthKind::Tcp { address }, _) => format!("connect {address}: connection refused"),
+            (HealthKind::Command { .. }, SimHealth::Up) => "exit 0".into(),
+            (HealthKind::Command { .. }, _) => "exit 1".into(),
+            (HealthKind::K8sDeployment { .. }, SimHealth::Up) => format!("{d}/{d} available"),
+            (HealthKind::K8sDeployment { .. }, SimHealth::Degraded) => {
+                format!("{}/{d} available", (d / 2).max(1).min(d))
+            }
+            (HealthKind::K8sDeployment { .. }, _) => format!("0/{d} available"),
+            (HealthKind::RdsInstance { .. }, SimHealth::Up) => "available".into(),
+            (HealthKind::RdsInstance { .. }, SimHealth::Degraded) => "modifying".into(),
+            (HealthKind::RdsInstance { .. }, _) => "failed".into(),
+            (HealthKind::Postgres { .. }, SimHealth::Up) => "accepting connections".into(),
+            (HealthKind::Postgres { .. }, _) => "connection refused".into(),
+        }
+    }
+
+    fn health_outcome(&self) -> Outcome {
+        let detail = || {
+            self.health
+                .detail
+                .clone()
+                .unwrap_or_else(|| self.default_detail(&self.health.state))
+        };
+        match &self.health.state {
+            SimHealth::Up => Outcome::Up {
+                latency: self.health.latency,
+                detail: detail(),
+            },
+            SimHealth::Degraded => Outcome::Degraded { detail: detail() },
+            SimHealth::Down => Outcome::Down { detail: detail() },
+            SimHealth::Unknown(reason) => Outcome::CannotObserve {
+                reason: reason.clone(),
+            },
+        }
+    }
+
+    fn lag_outcome(&self, at: Timestamp) -> Outcome {
+        let Some(lag) = &self.lag else {
+            return Outcome::CannotObserve {
+                reason: ObserveError::Other("no lag probe".into()),
+            };
+        };
+        match (&lag.mode, &lag.kind) {
+            (LagMode::Value, _) => Outcome::Seconds(lag.value(at)),
+            (LagMode::NoData, _) => Outcome::CannotObserve {
+                reason: ObserveError::NoDatapoints,
+            },
+            // CloudWatch ReplicaLag reports a stopped replication as −1.
+            (LagMode::NotRunning(_), LagKind::Cloudwatch { .. }) => Outcome::Seconds(-1.0),
+            (LagMode::NotRunning(detail), LagKind::PostgresReplica { .. }) => Outcome::Down {
+                detail: detail
+                    .clone()
+                    .unwrap_or_else(|| format!("not streaming, last replay at {}", lag.since)),
+            },
+        }
+    }
+
+    fn backup_outcome(&self, at: Timestamp) -> Outcome {
+        let Some(backup) = &self.backup else {
+            return Outcome::CannotObserve {
+                reason: ObserveError::Other("no backup probe".into()),
+            };
+        };
+        match &backup.missing {
+            Some(detail) => Outcome::Down {
+                detail: detail.clone().unwrap_or_else(|| "no backup found".into()),
+            },
+            None => Outcome::Seconds(backup.age(at)),
+        }
+    }
+
+    fn apply(&mut self, change: &Change, at: Timestamp) {
+        if let Some(n) = change.replicas {
+            self.replicas = n;
+        }
+        if let Some(HealthSet { state, detail }) = &change.health {
+            self.health.state = state.clone();
+            self.health.detail = detail.clone();
+        }
+        if let Some(latency) = change.latency {
+            self.health.latency = latency;
+        }
+        if let Some(lag) = self.lag.as_mut() {
+            if let Some(set) = &change.lag {
+                lag.rebase(at);
+                match set {
+                    LagSet::Seconds(s) => {
+                        lag.mode = LagMode::Value;
+                        lag.base = *s;
+                    }
+                    LagSet::NotRunning(d) => lag.mode = LagMode::NotRunning(d.clone()),
+                    LagSet::NoData => lag.mode = LagMode::NoData,
+                }
+            }
+            if let Some(rate) = change.lag_rate {
+                lag.rebase(at);
+                lag.rate = rate;
+            }
+        }
+        if let Some(backup) = self.backup.as_mut() {
+            if let Some(every) = change.backup_every {
+                backup.rebase(at);
+                backup.every = every;
+            }
+            match &change.backup_age {
+                Some(BackupSet::Age(age)) => {
+                    backup.missing = None;
+                    backup.base = age.as_secs_f64();
+                    backup.since = at;
+                }
+                Some(BackupSet::Missing(d)) => {
+                    backup.rebase(at);
+                    backup.missing = Some(d.clone());
+                }
+                None => {}
+            }
+        }
+    }
+
+    fn deployment(&self) -> Option<Deployment> {
+        match &self.health_kind {
+            HealthKind::K8sDeployment {
+                namespace,
+                deployment,
+                context,
+            } => Some(Deployment {
+                context: context.clone(),
+                namespace: namespace.clone(),
+                name: deployment.clone(),
+            }),
+            _ => None,
+        }
+    }
+
+    fn is_rds(&self, instance: &str) -> bool {
+        matches!(&self.health_kind, HealthKind::RdsInstance { instance: i, .. } if i == instance)
+    }
+}
+
+/// The simulated estate.
+#[derive(Debug, Clone)]
+pub struct SimWorld {
+    start: Timestamp,
+    now: Timestamp,
+    estate: Estate,
+    components: Vec<SimComponent>,
+    /// Changes to come, by (time, order scheduled).
+    pending: BTreeMap<(Timestamp, u64), (ComponentIx, Change)>,
+    seq: u64,
+    /// Rollouts of deployments: done at this time.
+    rollouts: HashMap<Deployment, Timestamp>,
+    effects: Vec<Effect>,
+    delays: BTreeMap<String, Duration>,
+    /// Which snapshot source each component's backups are of (for `latest_of`).
+    snapshot_sources: Vec<Option<String>>,
+}
+
+impl SimWorld {
+    /// The world at `start` (simulated time), with the scenario's timeline queued. Fails if the
+    /// scenario does not fit the config (see [`Scenario::check`]).
+    pub fn new(
+        config: &Config,
+        scenario: &Scenario,
+        start: Timestamp,
+    ) -> Result<SimWorld, Diagnostics> {
+        let problems = scenario.check(config);
+        if !problems.is_empty() {
+            return Err(Diagnostics(problems));
+        }
+        let estate = Estate::from_config(config);
+        let components = config
+            .components
+            .iter()
+            .map(|c| SimComponent::new(c, start))
+            .collect();
+        let snapshot_sources = config
+            .components
+            .iter()
+            .map(|c| match c.backup.as_ref().map(|b| &b.kind) {
+                Some(BackupKind::RdsSnapshots {
+                    source: SnapshotSource::Instance(i) | SnapshotSource::Cluster(i),
+                    ..
+                }) => Some(i.clone()),
+                _ => None,
+            })
+            .collect();
+        let mut world = SimWorld {
+            start,
+            now: start,
+            estate,
+            components,
+            pending: BTreeMap::new(),
+            seq: 0,
+            rollouts: HashMap::new(),
+            effects: scenario.effects.clone(),
+            delays: scenario.delays.clone(),
+            snapshot_sources,
+        };
+        for event in &scenario.events {
+            let at = add(start, event.at);
+            for named in &event.components {
+                if let Some(ix) = world.estate.ix(&named.id) {
+                    world.schedule(at, ix, event.change.clone());
+                }
+            }
+        }
+        // Changes at the very start are the state the drill starts in.
+        world.apply_due(start);
+        Ok(world)
+    }
+
+    /// Simulated time at the start of the drill.
+    pub fn start(&self) -> Timestamp {
+        self.start
+    }
+
+    /// The latest time the world was asked about.
+    pub fn now(&self) -> Timestamp {
+        self.now
+    }
+
+    pub fn estate(&self) -> &Estate {
+        &self.estate
+    }
+
+    fn schedule(&mut self, at: Timestamp, ix: ComponentIx, change: Change) {
+        self.pending.insert((at, self.seq), (ix, change));
+        self.seq += 1;
+    }
+
+    fn apply_due(&mut self, to: Timestamp) {
+        while let Some(entry) = self.pending.first_entry() {
+            let (at, _) = *entry.key();
+            if at > to {
+                break;
+            }
+            let (ix, change) = entry.remove();
+            if let Some(c) = self.components.get_mut(ix.index()) {
+                c.apply(&change, at);
+            }
+        }
+    }
+
+    /// Moves simulated time to `at` (never back), applying every change due by then.
+    pub fn advance(&mut self, at: Timestamp) {
+        if at > self.now {
+            self.now = at;
+        }
+        let now = self.now;
+        self.apply_due(now);
+    }
+
+    /// What the probe of `signal` on `component` answers at `at`.
+    pub fn observe(&mut self, component: ComponentIx, signal: &Signal, at: Timestamp) -> Outcome {
+        self.advance(at);
+        let now = self.now;
+        let Some(c) = self.components.get(component.index()) else {
+            return Outcome::CannotObserve {
+                reason: ObserveError::Other(format!("no component {}", component.0)),
+            };
+        };
+        match signal {
+            Signal::Health => c.health_outcome(),
+            Signal::Lag { .. } => c.lag_outcome(now),
+            Signal::BackupAge => c.backup_outcome(now),
+        }
+    }
+
+    /// Every probe of `slots` at its nominal times (every `every` from the start, no jitter)
+    /// within `span` (offsets from the start, end excluded), in time order: a drill without a
+    /// runtime, for tests and benches. Consecutive spans (`0..60s`, `60s..120s`) compose.
+    pub fn rounds(&mut self, slots: &[Slot], span: Range<Duration>) -> Vec<Observation> {
+        let mut due: Vec<(Duration, usize)> = Vec::new();
+        for (i, s) in slots.iter().enumerate() {
+            let every = s.schedule.every.max(Duration::from_millis(1));
+            // The first round at or after the span's start.
+            let first = span.start.as_nanos().div_ceil(every.as_nanos());
+            let mut t = every.saturating_mul(u32::try_from(first).unwrap_or(u32::MAX));
+            while t < span.end {
+                due.push((t, i));
+                t += every;
+            }
+        }
+        due.sort();
+        due.into_iter()
+            .map(|(t, i)| {
+                let s = &slots[i];
+                let at = add(self.start, t);
+                Observation {
+                    component: s.component,
+                    signal: s.signal.clone(),
+                    at,
+                    outcome: self.observe(s.component, &s.signal, at),
+                }
+            })
+            .collect()
+    }
+
+    /// Whether a deployment is available at `at`, and how it reads ("3/5 available").
+    pub fn deployment(&mut self, d: &Deployment, at: Timestamp) -> (bool, String) {
+        self.advance(at);
+        let now = self.now;
+        let watched: Vec<&SimComponent> = self
+            .components
+            .iter()
+            .filter(|c| c.deployment().is_some_and(|cd| cd.is(d)))
+            .collect();
+        if let Some(c) = watched
+            .iter()
+            .find(|c| c.health.state != SimHealth::Up)
+            .or(watched.first())
+        {
+            let available = c.health.state == SimHealth::Up;
+            let detail = match c.health_outcome() {
+                Outcome::Up { detail, .. }
+                | Outcome::Degraded { detail }
+                | Outcome::Down { detail } => detail,
+                Outcome::CannotObserve { reason } => format!("cannot observe: {reason}"),
+                Outcome::Seconds(_) => String::new(),
+            };
+            return (available, format!("{}: {detail}", d.name));
+        }
+        match self.rollouts.get(d) {
+            Some(done) if *done > now => (false, format!("{}: rolling out", d.name)),
+            _ => (true, format!("{}: available", d.name)),
+        }
+    }
+
+    fn delay(&self, kind: &str) -> Duration {
+        self.delays
+            .get(kind)
+            .copied()
+            .unwrap_or_else(|| super::scenario::default_delay(kind))
+    }
+
+    fn find(&self, pred: impl Fn(&SimComponent) -> bool) -> Vec<ComponentIx> {
+        self.components
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| pred(c))
+            .map(|(i, _)| ComponentIx(i as u32))
+            .collect()
+    }
+
+    /// Runs `step`'s action at `at`: queues what it does to the world and says how the call
+    /// goes. Never touches a real system.
+    pub fn act(&mut self, step: &Step, inputs: &BTreeMap<String, String>, at: Timestamp) -> Act {
+        self.advance(at);
+        let at = self.now;
+        let kind = step.action.kind();
+        let delay = self.delay(kind);
+        let call = match &step.action {
+            Action::RdsPromoteReadReplica { .. }
+            | Action::RdsRestoreSnapshot { .. }
+            | Action::RdsRestorePointInTime { .. }
+            | Action::RdsFailoverCluster { .. } => RDS_CALL,
+            Action::K8sRolloutRestart { .. }
+            | Action::K8sScale { .. }
+            | Action::K8sWaitAvailable { .. } => K8S_CALL,
+            _ => delay,
+        };
+        let status = describe_call(&step.action);
+
+        // A scenario may make the action fail: then nothing else happens.
+        let effects: Vec<Effect> = self
+            .effects
+            .iter()
+            .filter(|e| triggers(e, step))
+            .cloned()
+            .collect();
+        if let Some(reason) = effects.iter().find_map(|e| e.fail.clone()) {
+            return Act {
+                call,
+                status,
+                lines: vec![reason.clone()],
+                outcome: StepOutcome::Failed { reason },
+                wait: None,
+            };
+        }
+
+        let done = add(at, call);
+        let ready = add(done, delay);
+        let (lines, outcome, wait) = match self.builtin(step, inputs, at, done, ready) {
+            Ok((lines, summary, wait)) => (lines, StepOutcome::Succeeded { summary }, wait),
+            Err(reason) => {
+                return Act {
+                    call,
+                    status,
+                    lines: vec![reason.clone()],
+                    outcome: StepOutcome::Failed { reason },
+                    wait: None,
+                };
+            }
+        };
+        for e in effects {
+            let when = add(done, e.after);
+            for named in &e.components {
+                if let Some(ix) = self.estate.ix(&named.id) {
+                    self.schedule(when, ix, e.change.clone());
+                }
+            }
+        }
+        Act {
+            call,
+            status,
+            lines,
+            outcome,
+            wait,
+        }
+    }
+
+    /// The built-in effect of an action: output lines, summary, what to wait for; or why it fails.
+    #[allow(clippy::type_complexity)]
+    fn builtin(
+        &mut self,
+        step: &Step,
+        inputs: &BTreeMap<String, String>,
+        at: Timestamp,
+        done: Timestamp,
+        ready: Timestamp,
+    ) -> Result<(Vec<String>, String, Option<(Deployment, Duration)>), String> {
+        let health = |state: SimHealth, detail: &str| Change {
+            health: Some(HealthSet {
+                state,
+                detail: Some(detail.to_string()),
+            }),
+            ..Change::default()
+        };
+        let up = Change {
+            health: Some(HealthSet {
+                state: SimHealth::Up,
+                detail: None,
+            }),
+            ..Change::default()
+        };
+        match &step.action {
+            Action::RdsPromoteReadReplica { instance, region } => {
+                for ix in self.find(|c| c.is_rds(instance)) {
+                    self.schedule(
+                        done,
+                        ix,
+                        health(SimHealth::Degraded, "modifying (promoting read replica)"),
+                    );
+                    self.schedule(
+                        ready,
+                        ix,
+                        health(SimHealth::Up, "available (promoted to primary)"),
+                    );
+                }
+                let replica_of = self.find(|c| {
+                    matches!(&c.lag, Some(LagNow { kind: LagKind::Cloudwatch { instance: i, .. }, .. }) if i == instance)
+                });
+                for ix in replica_of {
+                    // Promotion starts by stopping replication: the replica is a primary now.
+                    self.schedule(
+                        done,
+                        ix,
+                        Change {
+                            lag: Some(LagSet::NotRunning(Some(format!(
+                                "{instance} was promoted: it is a primary now"
+                            )))),
+                            ..Change::default()
+                        },
+                    );
+                }
+                Ok((
+                    vec![format!(
+                        "PromoteReadReplica {instance} ({region}): accepted, status modifying"
+                    )],
+                    format!("{instance} is being promoted to a standalone primary"),
+                    None,
+                ))
+            }
+            Action::RdsRestoreSnapshot {
+                snapshot,
+                target,
+                region,
+                ..
+            } => {
+                let from = match snapshot {
+                    SnapshotChoice::Named(s) => s.clone(),
+                    SnapshotChoice::LatestOf(instance) => {
+                        let source = self
+                            .snapshot_sources
+                            .iter()
+                            .position(|s| s.as_deref() == Some(instance));
+                        let newest = source.and_then(|i| {
+                            let b = self.components[i].backup.as_ref()?;
+                            Some(match &b.missing {
+                                Some(_) => None,
+                                None => Some(b.age(at)),
+                            })
+                        });
+                        match newest {
+                            Some(None) => {
+                                return Err(format!("no snapshot of {instance} found in {region}"));
+                            }
+                            Some(Some(age)) => format!(
+                                "the newest snapshot of {instance} (taken {} ago)",
+                                crate::app::fmt::seconds(age)
+                            ),
+                            None => format!("the newest snapshot of {instance}"),
+                        }
+                    }
+                };
+                self.restore(target, done, ready);
+                Ok((
+                    vec![format!(
+                        "RestoreDBInstanceFromDBSnapshot {target} ({region}): accepted, status creating"
+                    )],
+                    format!("{target} is being restored from {from}"),
+                    None,
+                ))
+            }
+            Action::RdsRestorePointInTime {
+                source,
+                target,
+                region,
+            } => {
+                let input = step
+                    .inputs
+                    .iter()
+                    .find(|i| i.kind == InputKind::Rfc3339)
+                    .map(|i| i.name.as_str())
+                    .unwrap_or("time");
+                let Some(text) = inputs.get(input) else {
+                    return Err(format!("no restore time given (input `{input}`)"));
+                };
+                let time: Timestamp = text
+                    .parse()
+                    .map_err(|e| format!("restore time \"{text}\" is not RFC 3339: {e}"))?;
+                if time > at {
+                    return Err(format!("restore time {time} is in the future (now {at})"));
+                }
+                self.restore(target, done, ready);
+                Ok((
+                    vec![format!(
+                        "RestoreDBInstanceToPointInTime {source} → {target} at {time} ({region}): accepted, status creating"
+                    )],
+                    format!("{target} is being restored from {source} as of {time}"),
+                    None,
+                ))
+            }
+            Action::RdsFailoverCluster {
+                cluster,
+                target_instance,
+                region,
+            } => {
+                let to = target_instance
+                    .as_deref()
+                    .map(|t| format!(" to {t}"))
+                    .unwrap_or_default();
+                Ok((
+                    vec![format!(
+                        "FailoverDBCluster {cluster}{to} ({region}): accepted"
+                    )],
+                    format!("{cluster} is failing over{to}"),
+                    None,
+                ))
+            }
+            Action::K8sRolloutRestart {
+                namespace,
+                deployment,
+                context,
+            } => {
+                let d = Deployment {
+                    context: context.clone(),
+                    namespace: namespace.clone(),
+                    name: deployment.clone(),
+                };
+                for ix in self.find(|c| c.deployment().is_some_and(|cd| cd.is(&d))) {
+                    let n = self.components[ix.index()].replicas;
+                    self.schedule(
+                        done,
+                        ix,
+                        health(
+                            SimHealth::Degraded,
+                            &format!("rolling restart: 0/{n} updated"),
+                        ),
+                    );
+                    self.schedule(ready, ix, up.clone());
+                }
+                self.rollouts.insert(d, ready);
+                Ok((
+                    vec![format!("deployment.apps/{deployment} restarted")],
+                    format!("{deployment} is restarting"),
+                    None,
+                ))
+            }
+            Action::K8sScale {
+                namespace,
+                deployment,
+                context,
+                replicas,
+            } => {
+                let d = Deployment {
+                    context: context.clone(),
+                    namespace: namespace.clone(),
+                    name: deployment.clone(),
+                };
+                let n = *replicas;
+                for ix in self.find(|c| c.deployment().is_some_and(|cd| cd.is(&d))) {
+                    let c = &self.components[ix.index()];
+                    let have = if c.health.state == SimHealth::Up {
+                        c.replicas
+                    } else {
+                        0
+                    };
+                    let scaling = Change {
+                        replicas: Some(n),
+                        ..if n == 0 {
+                            health(SimHealth::Down, "0/0 available (scaled to 0)")
+                        } else if have >= n {
+                            up.clone()
+                        } else {
+                            health(SimHealth::Degraded, &format!("{have}/{n} available"))
+                        }
+                    };
+                    self.schedule(done, ix, scaling);
+                    if n > 0 {
+                        self.schedule(ready, ix, up.clone());
+                    }
+                }
+                self.rollouts.insert(d, ready);
+                Ok((
+                    vec![format!("deployment.apps/{deployment} scaled")],
+                    format!("{deployment} scaled to {n}"),
+                    None,
+                ))
+            }
+            Action::K8sWaitAvailable {
+                namespace,
+                deployment,
+                context,
+                timeout,
+            } => Ok((
+                Vec::new(),
+                format!("{deployment} is available"),
+                Some((
+                    Deployment {
+                        context: context.clone(),
+                        namespace: namespace.clone(),
+                        name: deployment.clone(),
+                    },
+                    *timeout,
+                )),
+            )),
+            Action::Http { method, url, .. } => {
+                let host = host_of(url);
+                let watched = self.find(|c| {
+                    matches!(&c.health_kind, HealthKind::Http { url: u, .. } if host_of(u) == host)
+                });
+                for ix in watched {
+                    match self.components[ix.index()].health_outcome() {
+                        Outcome::Down { detail } => {
+                            return Err(format!("{method} {url}: {detail}"));
+                        }
+                        Outcome::CannotObserve { reason } => {
+                            return Err(format!("{method} {url}: {reason}"));
+                        }
+                        _ => {}
+                    }
+                }
+                Ok((
+                    vec![format!("{method} {url}: HTTP 200")],
+                    format!("{method} {url}: HTTP 200"),
+                    None,
+                ))
+            }
+            Action::Command { argv, .. } => Ok((
+                vec!["(drill: simulated, nothing was run)".to_string()],
+                format!(
+                    "{} exited 0",
+                    argv.first().map(String::as_str).unwrap_or("command")
+                ),
+                None,
+            )),
+            Action::Checklist { items } => {
+                Ok((Vec::new(), format!("{} items checked", items.len()), None))
+            }
+            Action::Notify { template } => Ok((
+                vec![format!(
+                    "(drill: the {template} notice goes to the simulated sink only)"
+                )],
+                format!("{template} notice posted (drill)"),
+                None,
+            )),
+        }
+    }
+
+    fn restore(&mut self, target: &str, done: Timestamp, ready: Timestamp) {
+        for ix in self.find(|c| c.is_rds(target)) {
+            self.schedule(
+                done,
+                ix,
+                Change {
+                    health: Some(HealthSet {
+                        state: SimHealth::Degraded,
+                        detail: Some("creating (restoring)".into()),
+                    }),
+                    ..Change::default()
+                },
+            );
+            self.schedule(
+                ready,
+                ix,
+                Change {
+                    health: Some(HealthSet {
+                        state: SimHealth::Up,
+                        detail: Some("available (restored)".into()),
+                    }),
+                    ..Change::default()
+                },
+            );
+        }
+    }
+}
+
+/// What the call is doing, for the step's status line.
+fn describe_call(action: &Action) -> String {
+    match action {
+        Action::RdsPromoteReadReplica { instance, .. } => format!("PromoteReadReplica {instance}…"),
+        Action::RdsRestoreSnapshot { target, .. } => {
+            format!("RestoreDBInstanceFromDBSnapshot {target}…")
+        }
+        Action::RdsRestorePointInTime { target, .. } => {
+            format!("RestoreDBInstanceToPointInTime {target}…")
+        }
+        Action::RdsFailoverCluster { cluster, .. } => format!("FailoverDBCluster {cluster}…"),
+        Action::K8sRolloutRestart { deployment, .. } => format!("rollout restart {deployment}…"),
+        Action::K8sScale {
+            deployment,
+            replicas,
+            ..
+        } => format!("scale {deployment} to {replicas}…"),
+        Action::K8sWaitAvailable { deployment, .. } => format!("waiting for {deployment}…"),
+        Action::Command { argv, .. } => format!("running {}…", argv.join(" ")),
+        Action::Http { method, url, .. } => format!("{method} {url}…"),
+        Action::Checklist { .. } => "checklist…".to_string(),
+        Action::Notify { template } => format!("posting the {template} notice…"),
+    }
+}
+
+/// The host of a URL ("https://api.example/health" → "api.example").
+fn host_of(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    authority.rsplit('@').next().unwrap_or(authority)
+}
+
+fn action_region(action: &Action) -> Option<&str> {
+    match action {
+        Action::RdsPromoteReadReplica { region, .. }
+        | Action::RdsRestoreSnapshot { region, .. }
+        | Action::RdsRestorePointInTime { region, .. }
+        | Action::RdsFailoverCluster { region, .. } => Some(region),
+        _ => None,
+    }
+}
+
+fn action_context(action: &Action) -> Option<&str> {
+    match action {
+        Action::K8sRolloutRestart { context, .. }
+        | Action::K8sScale { context, .. }
+        | Action::K8sWaitAvailable { context, .. } => context.as_deref(),
+        _ => None,
+    }
+}
+
+/// Whether running `step` triggers the effect: every selector given must match.
+fn triggers(effect: &Effect, step: &Step) -> bool {
+    let t = &effect.trigger;
+    (t.steps.is_empty() || t.steps.iter().any(|s| s.id == step.id))
+        && (t.targets.is_empty() || {
+            let target = step.action.target_name();
+            t.targets.iter().any(|s| s.id == target)
+        })
+        && (t.regions.is_empty()
+            || action_region(&step.action).is_some_and(|r| t.regions.iter().any(|x| x == r)))
+        && (t.contexts.is_empty()
+            || action_context(&step.action).is_some_and(|c| t.contexts.iter().any(|x| x == c)))
+}
+
+#[cfg(test)]
+mod tests;
