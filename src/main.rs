@@ -6,6 +6,8 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use warroom::config;
+use warroom::theme::{self, Theme};
+use warroom::ui::layout::{self, Layout};
 
 /// Exit code for usage errors and for commands that are not built yet (EX_USAGE).
 const EXIT_USAGE: u8 = 64;
@@ -115,8 +117,8 @@ fn main() -> ExitCode {
     };
     match &cli.command {
         Some(Command::Check) => check(cli.global.config.as_deref()),
-        Some(Command::Drill { .. }) => {
-            not_built("drill", "the simulated estate and the console screen")
+        Some(Command::Drill { scenario, speed }) => {
+            drill(cli.global.config.as_deref(), &cli.display, scenario, *speed)
         }
         Some(Command::Status { .. }) => not_built("status", "live probes"),
         Some(Command::Report { .. }) => not_built("report", "the incident journal"),
@@ -124,7 +126,10 @@ fn main() -> ExitCode {
         None => {
             // The console will need a valid config: say so now rather than after the TUI exists.
             match load(cli.global.config.as_deref()) {
-                Ok(_) => not_built("the console", "the terminal screen"),
+                Ok(_) => not_built(
+                    "the console on a real estate",
+                    "live probes (`warroom drill` runs it on a simulated estate)",
+                ),
                 Err(code) => code,
             }
         }
@@ -162,6 +167,149 @@ fn load(explicit: Option<&Path>) -> Result<config::Config, ExitCode> {
     })
 }
 
+/// How the console looks: `--theme`/`--layout` over the config's, `NO_COLOR` over both.
+fn settings(
+    cfg: &config::Config,
+    display: &Display,
+    drill: Option<String>,
+) -> Result<warroom::tui::Settings, ExitCode> {
+    // A bad name on the command line is a usage error; one in the config a config error.
+    let code = |from_cli: bool| ExitCode::from(if from_cli { EXIT_USAGE } else { EXIT_CONFIG });
+    let theme_spec = display.theme.as_deref().unwrap_or(&cfg.console.theme);
+    let theme = Theme::resolve(
+        theme_spec,
+        theme::user_dir().as_deref(),
+        theme::no_color_env(),
+    )
+    .map_err(|e| {
+        eprintln!("warroom: {e}");
+        code(display.theme.is_some())
+    })?;
+    let layout_spec = display.layout.as_deref().unwrap_or(&cfg.console.layout);
+    let layout = if layout_spec == "auto" {
+        None
+    } else {
+        Some(
+            Layout::resolve(layout_spec, layout::user_dir().as_deref()).map_err(|e| {
+                eprintln!("warroom: {e}");
+                code(display.layout.is_some())
+            })?,
+        )
+    };
+    Ok(warroom::tui::Settings {
+        title: cfg.console.title.clone(),
+        read_only: display.read_only,
+        ascii: display.ascii,
+        low_bandwidth: display.low_bandwidth,
+        theme,
+        layout,
+        runbooks: cfg.runbooks.clone(),
+        drill,
+    })
+}
+
+/// Logs go to a file in the state dir: nothing may be printed while the TUI owns the
+/// terminal. Without a writable state dir the console runs without a log.
+fn init_log() -> Option<PathBuf> {
+    let dirs = directories::ProjectDirs::from("", "", "warroom")?;
+    let dir = dirs
+        .state_dir()
+        .unwrap_or_else(|| dirs.data_local_dir())
+        .to_path_buf();
+    std::fs::create_dir_all(&dir).ok()?;
+    let path = dir.join("warroom.log");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .ok()?;
+    tracing_subscriber::fmt()
+        .with_writer(std::sync::Mutex::new(file))
+        .with_ansi(false)
+        .try_init()
+        .ok()?;
+    Some(path)
+}
+
+fn drill(explicit: Option<&Path>, display: &Display, scenario: &str, speed: f64) -> ExitCode {
+    // Without -c a drill runs on the built-in example estate, never on a config found
+    // by $WARROOM_CONFIG or the XDG dir: a drill is chosen, not stumbled into.
+    let cfg = match explicit {
+        Some(path) => match config::load(path) {
+            Ok(cfg) => cfg,
+            Err(diags) => {
+                for d in &diags.0 {
+                    eprintln!("{d}");
+                }
+                return ExitCode::from(EXIT_CONFIG);
+            }
+        },
+        None => config::load::load_embedded_example(),
+    };
+    let scenario = match warroom::drill::Scenario::resolve(scenario) {
+        Ok(s) => s,
+        Err(diags) => {
+            for d in &diags.0 {
+                eprintln!("{d}");
+            }
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let misfit = scenario.check(&cfg);
+    if !misfit.is_empty() {
+        for d in &misfit {
+            eprintln!("{d}");
+        }
+        eprintln!(
+            "warroom drill: scenario {} does not fit {}: `steady` fits any estate, or write a scenario for your own components",
+            scenario.name,
+            cfg.path.display()
+        );
+        return ExitCode::from(EXIT_USAGE);
+    }
+    let speed = warroom::probe::clock::clamp_speed(speed);
+    let label = format!("{} x{speed}", scenario.name);
+    let settings = match settings(&cfg, display, Some(label)) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let log = init_log();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("warroom: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        let (tx, rx) = tokio::sync::mpsc::channel(1024);
+        let drill = warroom::drill::start(&cfg, scenario, speed, tx, |o| o)
+            .map_err(|d| anyhow::anyhow!("{d}"))?;
+        let state =
+            warroom::app::State::new(warroom::app::Estate::from_config(&cfg), drill.started());
+        let clock: std::sync::Arc<dyn warroom::probe::clock::Clock> = drill.clock();
+        let exit = warroom::tui::run(state, settings, rx, clock).await;
+        drill.stop();
+        exit
+    });
+    match result {
+        Ok(exit) => {
+            tracing::info!(?exit, "console ended");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("warroom: {e:#}");
+            if let Some(log) = log {
+                eprintln!("warroom: the log is at {}", log.display());
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn check(explicit: Option<&Path>) -> ExitCode {
     let path = match config::locate(explicit) {
         Ok(p) => p,
@@ -170,7 +318,28 @@ fn check(explicit: Option<&Path>) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match config::load(&path) {
+    // Themes and layouts are checked too: the built-ins and the user's own.
+    let mut extra = theme::check_all(theme::user_dir().as_deref());
+    extra.extend(layout::check_all(layout::user_dir().as_deref()));
+    let loaded = config::load(&path).and_then(|cfg| {
+        let mut diags = extra.clone();
+        diags.extend(check_look(&cfg));
+        diags.extend(check_scenarios(&cfg));
+        if diags.is_empty() {
+            Ok(cfg)
+        } else {
+            Err(config::Diagnostics(diags))
+        }
+    });
+    let loaded = loaded.map_err(|mut d| {
+        for e in &extra {
+            if !d.0.contains(e) {
+                d.0.push(e.clone());
+            }
+        }
+        d
+    });
+    match loaded {
         Ok(cfg) => {
             println!(
                 "{}: ok: {}, {}, {}",
@@ -189,6 +358,54 @@ fn check(explicit: Option<&Path>) -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// Scenario files beside the config (`scenarios/*.toml`) and in the user's config dir are
+/// checked against this config: their faults must name its components.
+fn check_scenarios(cfg: &config::Config) -> Vec<config::Diagnostic> {
+    let mut dirs = Vec::new();
+    if let Some(parent) = cfg.path.parent() {
+        dirs.push(parent.join("scenarios"));
+    }
+    if let Some(d) = directories::ProjectDirs::from("", "", "warroom") {
+        dirs.push(d.config_dir().join("scenarios"));
+    }
+    let mut diags = Vec::new();
+    for dir in dirs {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        let mut files: Vec<PathBuf> = entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+            .collect();
+        files.sort();
+        for file in files {
+            diags.extend(warroom::drill::scenario::validate_path(&file, cfg));
+        }
+    }
+    diags
+}
+
+/// The config's own theme and layout must exist.
+fn check_look(cfg: &config::Config) -> Vec<config::Diagnostic> {
+    let mut diags = Vec::new();
+    let at = |key: &str, message: String| config::Diagnostic {
+        file: cfg.path.clone(),
+        location: None,
+        path: key.to_string(),
+        message,
+    };
+    if let Err(e) = Theme::resolve(&cfg.console.theme, theme::user_dir().as_deref(), false) {
+        diags.push(at("console.theme", e.to_string()));
+    }
+    if cfg.console.layout != "auto"
+        && let Err(e) = Layout::resolve(&cfg.console.layout, layout::user_dir().as_deref())
+    {
+        diags.push(at("console.layout", e.to_string()));
+    }
+    diags
 }
 
 fn count(n: usize, what: &str) -> String {

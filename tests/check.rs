@@ -297,8 +297,7 @@ fn commands_not_built_yet_say_what_is_missing_and_exit_64() {
             &["-c", "c.toml", "journal", "verify"],
             "the incident journal",
         ),
-        (&["-c", "c.toml", "drill"], "the simulated estate"),
-        (&["-c", "c.toml"], "the terminal screen"),
+        (&["-c", "c.toml"], "live probes"),
     ] {
         let out = warroom(tmp.path(), args);
         assert_eq!(out.status.code(), Some(64), "{args:?}");
@@ -370,4 +369,53 @@ fn the_example_estate_passes_check() {
             "no runbook for DR level {level}"
         );
     }
+}
+
+#[test]
+fn check_validates_scenarios_beside_the_config_and_user_themes() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    write_config(tmp.path(), "c.toml", 0o600);
+    fs::create_dir(tmp.path().join("scenarios")).expect("mkdir");
+    fs::write(
+        tmp.path().join("scenarios/mine.toml"),
+        "name = \"mine\"\ndescription = \"x\"\n[[event]]\nat = \"5s\"\ncomponent = \"db-primary\"\nhealth = \"down\"\n",
+    )
+    .expect("write scenario");
+    let out = warroom(tmp.path(), &["check", "-c", "c.toml"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("scenarios/mine.toml:5:") && stderr.contains("db-primary"),
+        "a scenario naming a component the config lacks:\n{stderr}"
+    );
+
+    // A broken theme of the user's own is reported too.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    write_config(tmp.path(), "c.toml", 0o600);
+    let themes = tmp.path().join("xdg-config/warroom/themes");
+    fs::create_dir_all(&themes).expect("mkdir");
+    fs::write(themes.join("mine.toml"), "up = { fg = \"purplish\" }\n").expect("write theme");
+    let out = warroom(tmp.path(), &["check", "-c", "c.toml"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("mine.toml:1:"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn a_drill_scenario_that_does_not_fit_the_config_says_so() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    write_config(tmp.path(), "c.toml", 0o600);
+    let out = warroom(tmp.path(), &["drill", "-c", "c.toml"]);
+    assert_eq!(out.status.code(), Some(64));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("db-primary"), "{stderr}");
+    assert!(
+        stderr.contains("`steady` fits any estate"),
+        "the way out is named: {stderr}"
+    );
+    let out = warroom(tmp.path(), &["drill", "no-such-scenario"]);
+    assert_eq!(out.status.code(), Some(64), "{}", text(&out.stderr));
 }

@@ -66,20 +66,20 @@ pub fn draw(state: &State, screen: &Screen, frame: &mut Frame, area: Rect) {
     let clock = incident_start(state).map(|s| now.duration_since(s));
     let sep = Span::styled(format!(" {} ", screen.glyphs.separator), t.border);
     let badge = if screen.read_only {
-        Span::styled(" [RO] ", t.selection)
+        Span::styled("[RO] ", t.selection)
     } else {
-        Span::styled(" [RW] ", t.accent)
+        Span::styled("[RW] ", t.accent)
     };
     let stale = stale_count(state);
     let freshness = if stale == 0 {
-        Span::styled("data fresh", t.muted)
+        Span::styled("fresh", t.muted)
     } else {
         Span::styled(format!("{} {stale} stale", screen.glyphs.stale), t.stale)
     };
     let wall = now.strftime("%H:%M:%SZ").to_string();
+    // Most important first: at 80 columns the end of the line may be cut.
     let mut spans = vec![
-        Span::styled(clean(screen.title).into_owned(), t.text),
-        sep.clone(),
+        badge,
         Span::styled(severity.label(), sev_style),
         sep.clone(),
         match clock {
@@ -87,15 +87,15 @@ pub fn draw(state: &State, screen: &Screen, frame: &mut Frame, area: Rect) {
             None => Span::styled("no incident", t.muted),
         },
         sep.clone(),
+        Span::styled(clean(screen.title).into_owned(), t.text),
+        sep.clone(),
         Span::styled(wall, t.text),
         sep.clone(),
         freshness,
-        sep.clone(),
-        badge,
     ];
     if let Some(drill) = screen.drill {
         spans.push(sep.clone());
-        spans.push(Span::styled(format!("DRILL {drill}"), t.accent));
+        spans.push(Span::styled(format!("DRILL {}", clean(drill)), t.accent));
     }
     let summary = summary_line(state, screen);
 

@@ -23,7 +23,13 @@ pub struct Pty {
 
 impl Pty {
     /// Runs `warroom ARGS` in a `cols`×`rows` terminal, in `dir`, with `env` added.
-    pub fn spawn(args: &[&str], cols: u16, rows: u16, dir: &std::path::Path, env: &[(&str, &str)]) -> Pty {
+    pub fn spawn(
+        args: &[&str],
+        cols: u16,
+        rows: u16,
+        dir: &std::path::Path,
+        env: &[(&str, &str)],
+    ) -> Pty {
         let pair = native_pty_system()
             .openpty(PtySize {
                 rows,
@@ -49,7 +55,8 @@ impl Pty {
         drop(pair.slave);
         let mut reader = pair.master.try_clone_reader().expect("pty reader");
         let writer = pair.master.take_writer().expect("pty writer");
-        let parser = Arc::new(Mutex::new(vt100::Parser::new(rows, cols, 0)));
+        let size = |n: u16| std::num::NonZeroU16::new(n).expect("a terminal is at least 1×1");
+        let parser = Arc::new(Mutex::new(vt100::Parser::new(size(rows), size(cols), 0)));
         let bytes = Arc::new(AtomicUsize::new(0));
         let raw = Arc::new(Mutex::new(Vec::new()));
         let (p, b, r) = (parser.clone(), bytes.clone(), raw.clone());
@@ -88,7 +95,10 @@ impl Pty {
 
     /// The screen as text, rows joined by newlines.
     pub fn screen(&self) -> String {
-        self.parser.lock().map(|p| p.screen().contents()).unwrap_or_default()
+        self.parser
+            .lock()
+            .map(|p| p.screen().contents())
+            .unwrap_or_default()
     }
 
     /// Bytes the program has written so far.
@@ -102,14 +112,22 @@ impl Pty {
 
     /// Waits until the screen shows `needle`; the screen on failure, to say what it showed.
     pub fn wait_for(&self, needle: &str, timeout: Duration) -> Result<String, String> {
+        self.wait_for_all(&[needle], timeout)
+    }
+
+    /// Waits until the screen shows every needle at once (a frame arrives in pieces, so
+    /// one needle seen does not mean the rest of the frame is there yet).
+    pub fn wait_for_all(&self, needles: &[&str], timeout: Duration) -> Result<String, String> {
         let deadline = Instant::now() + timeout;
         loop {
             let screen = self.screen();
-            if screen.contains(needle) {
+            if needles.iter().all(|n| screen.contains(n)) {
                 return Ok(screen);
             }
             if Instant::now() > deadline {
-                return Err(format!("screen never showed {needle:?}; it showed:\n{screen}"));
+                return Err(format!(
+                    "screen never showed all of {needles:?}; it showed:\n{screen}"
+                ));
             }
             thread::sleep(Duration::from_millis(20));
         }
@@ -135,7 +153,8 @@ impl Pty {
     }
 
     pub fn signal(&self, signal: nix::sys::signal::Signal) {
-        nix::sys::signal::kill(nix::unistd::Pid::from_raw(self.pid()), signal).expect("send signal");
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(self.pid()), signal)
+            .expect("send signal");
     }
 
     /// The exit code, once the program has ended (`None` if it did not within `timeout`).
@@ -169,11 +188,14 @@ impl Pty {
         if screen.bracketed_paste() {
             wrong.push("bracketed paste still on");
         }
-        if let Some(termios) = self.master.get_termios() {
-            let flags = termios.local_flags.bits() as nix::libc::tcflag_t;
-            if flags & nix::libc::ICANON == 0 || flags & nix::libc::ECHO == 0 {
-                wrong.push("still in raw mode");
+        match self.master.get_termios() {
+            Some(termios) => {
+                let flags = termios.local_flags.bits() as nix::libc::tcflag_t;
+                if flags & nix::libc::ICANON == 0 || flags & nix::libc::ECHO == 0 {
+                    wrong.push("still in raw mode");
+                }
             }
+            None => wrong.push("the terminal modes cannot be read"),
         }
         if wrong.is_empty() {
             Ok(())

@@ -1,0 +1,163 @@
+//! The real binary in a pseudo-terminal: what an operator sees and what the terminal is
+//! left in afterwards.
+
+mod support;
+
+use std::time::Duration;
+
+use nix::sys::signal::Signal;
+use support::pty::Pty;
+
+const PATIENCE: Duration = Duration::from_secs(20);
+
+fn drill(cols: u16, rows: u16, extra: &[&str]) -> (Pty, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut args = vec!["drill"];
+    args.extend_from_slice(extra);
+    let pty = Pty::spawn(&args, cols, rows, dir.path(), &[]);
+    (pty, dir)
+}
+
+#[test]
+fn the_drill_shows_the_failed_primary_database_and_the_raised_severity() {
+    let (pty, _dir) = drill(80, 24, &["--speed", "10"]);
+    pty.wait_for_all(&["[RW]", "DRILL"], PATIENCE)
+        .expect("the header");
+    let screen = pty
+        .wait_for_all(&["✖ DOWN", "Timeline"], PATIENCE)
+        .expect("a component goes down in the region outage");
+    let db_row = screen
+        .lines()
+        .find(|l| l.contains("db-primary") && l.contains("DOWN"));
+    assert!(
+        db_row.is_some(),
+        "the primary database is shown DOWN:\n{screen}"
+    );
+    let header = screen.lines().next().unwrap_or_default();
+    assert!(
+        header.contains("CRITICAL") || header.contains("EMERGENCY"),
+        "the severity is raised:\n{screen}"
+    );
+}
+
+#[test]
+fn question_mark_shows_the_help_and_q_quits_restoring_the_terminal() {
+    let (mut pty, _dir) = drill(80, 24, &[]);
+    pty.wait_for("[RW]", PATIENCE).expect("the first frame");
+    pty.send(b"?");
+    pty.wait_for_all(&["this help", "filter components"], PATIENCE)
+        .expect("the help overlay");
+    pty.send(b"x");
+    pty.wait_gone("this help", PATIENCE)
+        .expect("any key closes the help");
+    // While the console runs, the terminal is in its modes: the check below can fail.
+    let running = pty.restored().expect_err("the console owns the terminal");
+    assert_eq!(
+        running,
+        "still in the alternate screen, cursor still hidden, bracketed paste still on, still in raw mode"
+    );
+    pty.send(b"q");
+    assert_eq!(pty.wait_exit(PATIENCE), Some(0), "q exits 0");
+    pty.restored().expect("the terminal is restored after q");
+}
+
+#[test]
+fn the_filter_narrows_the_health_panel() {
+    let (mut pty, _dir) = drill(80, 24, &[]);
+    pty.wait_for("web-apps", PATIENCE)
+        .expect("the health panel");
+    pty.send(b"/cache");
+    pty.wait_for("/cache_", PATIENCE).expect("the filter line");
+    pty.send(b"\r");
+    let screen = pty
+        .wait_for("/cache (1 of 8)", PATIENCE)
+        .expect("the health panel says how many components the filter keeps");
+    // The health panel's rows: between its header row and its bottom border.
+    let rows: Vec<&str> = screen
+        .lines()
+        .skip_while(|l| !l.contains("Component"))
+        .skip(1)
+        .take_while(|l| !l.contains("━━━"))
+        .filter(|l| {
+            !l.trim_matches(|c: char| c == '┃' || c.is_whitespace())
+                .is_empty()
+        })
+        .collect();
+    assert_eq!(rows.len(), 1, "{screen}");
+    assert!(rows[0].contains("cache-redis"), "{screen}");
+    pty.send(b"q");
+    assert_eq!(pty.wait_exit(PATIENCE), Some(0));
+}
+
+#[test]
+fn sigterm_restores_the_terminal() {
+    let (mut pty, _dir) = drill(80, 24, &[]);
+    pty.wait_for("[RW]", PATIENCE).expect("the first frame");
+    pty.signal(Signal::SIGTERM);
+    assert!(
+        pty.wait_exit(PATIENCE).is_some(),
+        "SIGTERM ends the console"
+    );
+    pty.restored()
+        .expect("the terminal is restored after SIGTERM");
+}
+
+#[test]
+fn sighup_detaches_and_restores_the_terminal() {
+    let (mut pty, _dir) = drill(80, 24, &[]);
+    pty.wait_for("[RW]", PATIENCE).expect("the first frame");
+    pty.signal(Signal::SIGHUP);
+    assert!(pty.wait_exit(PATIENCE).is_some(), "SIGHUP ends the console");
+    pty.restored()
+        .expect("the terminal is restored after SIGHUP");
+}
+
+#[test]
+fn read_only_shows_the_ro_badge_and_the_wall_layout_fits_200x50() {
+    let (mut pty, _dir) = drill(200, 50, &["--read-only"]);
+    let screen = pty
+        .wait_for_all(&["[RO]", "Health", "Timeline"], PATIENCE)
+        .expect("the RO badge and the panels");
+    assert!(!screen.contains("[RW]"), "{screen}");
+    pty.send(b"q");
+    assert_eq!(pty.wait_exit(PATIENCE), Some(0));
+}
+
+#[test]
+fn nothing_is_printed_after_the_terminal_is_given_back() {
+    let (mut pty, _dir) = drill(80, 24, &[]);
+    pty.wait_for("[RW]", PATIENCE).expect("the first frame");
+    pty.send(b"q");
+    assert_eq!(pty.wait_exit(PATIENCE), Some(0));
+    let raw = pty.raw();
+    // The last thing written is the restore (leave the alternate screen, show the cursor).
+    let leave = b"\x1b[?1049l";
+    let at = raw
+        .windows(leave.len())
+        .rposition(|w| w == leave)
+        .expect("the alternate screen is left");
+    let after = String::from_utf8_lossy(&raw[at + leave.len()..]).to_string();
+    assert!(
+        without_csi(&after).trim().is_empty(),
+        "text after the restore: {after:?}"
+    );
+}
+
+/// The text with CSI escape sequences (`ESC [ … final`) taken out.
+fn without_csi(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' && chars.peek() == Some(&'[') {
+            chars.next();
+            for c in chars.by_ref() {
+                if ('@'..='~').contains(&c) {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
