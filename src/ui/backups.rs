@@ -7,7 +7,7 @@ use ratatui::widgets::Paragraph;
 
 use crate::app::{BackupState, Panel, RpoLevel, State, fmt};
 
-use super::{Screen, clean};
+use super::{Screen, Visible, clean};
 
 pub fn draw(state: &State, screen: &Screen, frame: &mut Frame, area: Rect) {
     let t = screen.theme;
@@ -21,65 +21,66 @@ pub fn draw(state: &State, screen: &Screen, frame: &mut Frame, area: Rect) {
             clean(&spec.id).into_owned()
         }
     };
-    let mut lines: Vec<Line> = Vec::new();
+    let room = area.height.saturating_sub(2) as usize;
+    let mut out = Visible::new(state.view.scroll_of(Panel::Backups), room);
     for (_, spec, c) in state.components() {
+        if out.full() {
+            break;
+        }
         if let (Some(b_spec), Some(b)) = (spec.backup.as_ref(), c.backup()) {
-            let level = b.level();
-            let style = match level.state() {
-                BackupState::Ok => t.up,
-                BackupState::Warn => t.degraded,
-                BackupState::Unknown => t.unknown,
-                _ => t.down,
-            };
-            let what = match (level.detail(now), b.age_at(now)) {
-                (Some(d), _) => d,
-                (None, Some(a)) => format!("{} old", super::health::age(a)),
-                (None, None) => String::new(),
-            };
-            lines.push(Line::from(vec![
-                Span::styled(format!("{} ", label(spec)), t.text),
-                Span::styled(format!("{} ", level.state().label()), style),
-                Span::styled(clean(&what).into_owned(), t.text),
-                Span::styled(
-                    format!(
-                        "  warn {} crit {}",
-                        fmt::duration(b_spec.thresholds.warn),
-                        fmt::duration(b_spec.thresholds.crit)
+            out.push(|| {
+                let level = b.level();
+                let style = match level.state() {
+                    BackupState::Ok => t.up,
+                    BackupState::Warn => t.degraded,
+                    BackupState::Unknown => t.unknown,
+                    _ => t.down,
+                };
+                let what = match (level.detail(now), b.age_at(now)) {
+                    (Some(d), _) => d,
+                    (None, Some(a)) => format!("{} old", super::health::age(a)),
+                    (None, None) => String::new(),
+                };
+                Line::from(vec![
+                    Span::styled(format!("{} ", label(spec)), t.text),
+                    Span::styled(format!("{} ", level.state().label()), style),
+                    Span::styled(clean(&what).into_owned(), t.text),
+                    Span::styled(
+                        format!(
+                            "  warn {} crit {}",
+                            fmt::duration(b_spec.thresholds.warn),
+                            fmt::duration(b_spec.thresholds.crit)
+                        ),
+                        t.muted,
                     ),
-                    t.muted,
-                ),
-            ]));
+                ])
+            });
         }
         if let Some(rpo) = c.rpo()
             && (spec.lag.is_some() || spec.backup.is_some())
         {
-            let style = match rpo.level {
-                RpoLevel::Ok => t.up,
-                RpoLevel::AtRisk => t.degraded,
-                RpoLevel::Breached => t.down,
-                RpoLevel::Unknown => t.unknown,
-            };
-            lines.push(Line::from(vec![
-                Span::styled(format!("  RPO {} ", fmt::duration(rpo.rpo)), t.muted),
-                Span::styled(format!("{} ", rpo.level.label()), style),
-                Span::styled(clean(&rpo.exposure.describe()).into_owned(), t.text),
-            ]));
+            out.push(|| {
+                let style = match rpo.level {
+                    RpoLevel::Ok => t.up,
+                    RpoLevel::AtRisk => t.degraded,
+                    RpoLevel::Breached => t.down,
+                    RpoLevel::Unknown => t.unknown,
+                };
+                Line::from(vec![
+                    Span::styled(format!("  RPO {} ", fmt::duration(rpo.rpo)), t.muted),
+                    Span::styled(format!("{} ", rpo.level.label()), style),
+                    Span::styled(clean(&rpo.exposure.describe()).into_owned(), t.text),
+                ])
+            });
         }
     }
-    if lines.is_empty() {
-        lines.push(Line::from(Span::styled(
+    let lines = if out.is_empty() {
+        vec![Line::from(Span::styled(
             "no backup probes configured",
             t.muted,
-        )));
-    }
-    let scroll = state
-        .view
-        .scroll_of(Panel::Backups)
-        .min(lines.len().saturating_sub(1));
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .scroll((scroll as u16, 0)),
-        area,
-    );
+        ))]
+    } else {
+        out.lines
+    };
+    frame.render_widget(Paragraph::new(lines).block(block), area);
 }

@@ -68,7 +68,11 @@ pub fn draw(state: &State, screen: &Screen, frame: &mut Frame, area: Rect) {
     };
     let longest = shown
         .iter()
-        .map(|(_, spec, _)| label(spec).chars().count())
+        .map(|(_, spec, _)| {
+            clean(if wide { &spec.name } else { &spec.id })
+                .chars()
+                .count()
+        })
         .max()
         .unwrap_or(9)
         .max(9) as u16;

@@ -116,6 +116,44 @@ pub fn draw(state: &State, screen: &Screen, frame: &mut Frame) {
     }
 }
 
+/// The lines of a scrolled panel: only the visible ones are built, so a panel over 1000
+/// components costs what it shows, not what it could show.
+pub struct Visible<'a> {
+    skip: usize,
+    room: usize,
+    seen: usize,
+    pub lines: Vec<Line<'a>>,
+}
+
+impl<'a> Visible<'a> {
+    pub fn new(scroll: usize, room: usize) -> Self {
+        Visible {
+            skip: scroll,
+            room,
+            seen: 0,
+            lines: Vec::with_capacity(room),
+        }
+    }
+
+    /// Adds a line, built only if it will be seen.
+    pub fn push(&mut self, make: impl FnOnce() -> Line<'a>) {
+        if self.seen >= self.skip && self.lines.len() < self.room {
+            self.lines.push(make());
+        }
+        self.seen += 1;
+    }
+
+    /// Nothing more will be shown.
+    pub fn full(&self) -> bool {
+        self.lines.len() >= self.room
+    }
+
+    /// Whether anything was pushed at all (shown or scrolled past).
+    pub fn is_empty(&self) -> bool {
+        self.seen == 0
+    }
+}
+
 /// `n` rows of `items` starting at `scroll`, clamped so the last page stays full.
 pub fn window<T>(items: &[T], scroll: usize, rows: usize) -> &[T] {
     let start = scroll.min(items.len().saturating_sub(rows));

@@ -7,7 +7,7 @@ use ratatui::widgets::Paragraph;
 
 use crate::app::{LagState, Panel, State, fmt};
 
-use super::{Screen, clean};
+use super::{Screen, Visible, clean};
 
 /// The last `width` values as block characters, scaled to `top` (the crit threshold or the
 /// largest value seen); a missing value (NaN) is a gap, never drawn as 0.
@@ -38,85 +38,88 @@ pub fn draw(state: &State, screen: &Screen, frame: &mut Frame, area: Rect) {
             clean(&spec.id).into_owned()
         }
     };
-    let mut lines: Vec<Line> = Vec::new();
+    let room = area.height.saturating_sub(2) as usize;
+    let mut out = Visible::new(state.view.scroll_of(Panel::Replication), room);
     let spark_width = (area.width as usize).saturating_sub(40).clamp(8, 60);
     for (_, spec, c) in state.components() {
+        if out.full() {
+            break;
+        }
         let (Some(lag_spec), Some(lag)) = (spec.lag.as_ref(), c.lag()) else {
             continue;
         };
         let th = &lag_spec.thresholds;
-        let limits = match spec.rpo {
-            Some(rpo) => format!(
-                "warn {} crit {} RPO {}",
-                fmt::duration(th.warn),
-                fmt::duration(th.crit),
-                fmt::duration(rpo)
-            ),
-            None => format!(
-                "warn {} crit {}",
-                fmt::duration(th.warn),
-                fmt::duration(th.crit)
-            ),
-        };
-        lines.push(Line::from(vec![
-            Span::styled(label(spec), t.text),
-            Span::styled(format!("  {limits}"), t.muted),
-        ]));
+        out.push(|| {
+            let limits = match spec.rpo {
+                Some(rpo) => format!(
+                    "warn {} crit {} RPO {}",
+                    fmt::duration(th.warn),
+                    fmt::duration(th.crit),
+                    fmt::duration(rpo)
+                ),
+                None => format!(
+                    "warn {} crit {}",
+                    fmt::duration(th.warn),
+                    fmt::duration(th.crit)
+                ),
+            };
+            Line::from(vec![
+                Span::styled(label(spec), t.text),
+                Span::styled(format!("  {limits}"), t.muted),
+            ])
+        });
         if lag.replicas().is_empty() {
-            lines.push(Line::from(Span::styled(
-                format!("  {} UNKNOWN no data yet", screen.glyphs.unknown),
-                t.unknown,
-            )));
+            out.push(|| {
+                Line::from(Span::styled(
+                    format!("  {} UNKNOWN no data yet", screen.glyphs.unknown),
+                    t.unknown,
+                ))
+            });
         }
         for r in lag.replicas() {
-            let level = r.level();
-            let state_ = level.state();
-            let style = match state_ {
-                LagState::Ok => t.up,
-                LagState::Warn => t.degraded,
-                LagState::Unknown => t.unknown,
-                _ => t.down,
-            };
-            let value = match (level.detail(now), r.value()) {
-                (Some(d), _) => d,
-                (None, Some(v)) => fmt::seconds(v.seconds),
-                (None, None) => String::new(),
-            };
-            let history: Vec<f32> = r.history().iter().copied().collect();
-            let top = (th.crit.as_secs_f32()).max(
-                history
-                    .iter()
-                    .copied()
-                    .filter(|v| v.is_finite())
-                    .fold(0.0, f32::max),
-            );
-            lines.push(Line::from(vec![
-                Span::styled(format!("  {} ", clean(r.name())), t.muted),
-                Span::styled(format!("{} ", state_.label()), style),
-                Span::styled(format!("{} ", clean(&value)), t.text),
-                Span::styled(
-                    sparkline(&history, spark_width, top, &screen.glyphs.sparkline),
-                    style,
-                ),
-            ]));
+            out.push(|| {
+                let level = r.level();
+                let state_ = level.state();
+                let style = match state_ {
+                    LagState::Ok => t.up,
+                    LagState::Warn => t.degraded,
+                    LagState::Unknown => t.unknown,
+                    _ => t.down,
+                };
+                let value = match (level.detail(now), r.value()) {
+                    (Some(d), _) => d,
+                    (None, Some(v)) => fmt::seconds(v.seconds),
+                    (None, None) => String::new(),
+                };
+                let history: Vec<f32> = r.history().iter().copied().collect();
+                let top = th.crit.as_secs_f32().max(
+                    history
+                        .iter()
+                        .copied()
+                        .filter(|v| v.is_finite())
+                        .fold(0.0, f32::max),
+                );
+                Line::from(vec![
+                    Span::styled(format!("  {} ", clean(r.name())), t.muted),
+                    Span::styled(format!("{} ", state_.label()), style),
+                    Span::styled(format!("{} ", clean(&value)), t.text),
+                    Span::styled(
+                        sparkline(&history, spark_width, top, &screen.glyphs.sparkline),
+                        style,
+                    ),
+                ])
+            });
         }
     }
-    if lines.is_empty() {
-        lines.push(Line::from(Span::styled(
+    let lines = if out.is_empty() {
+        vec![Line::from(Span::styled(
             "no replication probes configured",
             t.muted,
-        )));
-    }
-    let scroll = state
-        .view
-        .scroll_of(Panel::Replication)
-        .min(lines.len().saturating_sub(1));
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .scroll((scroll as u16, 0)),
-        area,
-    );
+        ))]
+    } else {
+        out.lines
+    };
+    frame.render_widget(Paragraph::new(lines).block(block), area);
 }
 
 #[cfg(test)]

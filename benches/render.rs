@@ -1,0 +1,150 @@
+//! Drawing one frame: the war-room and bastion layouts with 10, 100 and 1000 components
+//! (every second one with lag and backup probes), a timeline of 10 000 entries. The budget:
+//! one war-room frame with 1000 components in ≤ 2 ms median (release build).
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use jiff::{SignedDuration, Timestamp};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use warroom::app::{
+    ComponentIx, ComponentSpec, Entry, EntryKind, Estate, Event, HealthState, Observation, Outcome,
+    Severity, Signal, State, update,
+};
+use warroom::config::{Schedule, Thresholds, Tier};
+use warroom::theme::Theme;
+use warroom::ui::{Glyphs, Layout, Screen, draw};
+
+fn estate(n: u32) -> Estate {
+    let schedule = Schedule {
+        every: Duration::from_secs(15),
+        timeout: Duration::from_secs(10),
+        confirm_after: 2,
+    };
+    let lag = Thresholds {
+        warn: Duration::from_secs(30),
+        crit: Duration::from_secs(60),
+    };
+    let backup = Thresholds {
+        warn: Duration::from_secs(25 * 3600),
+        crit: Duration::from_secs(26 * 3600),
+    };
+    Estate::new(
+        (0..n)
+            .map(|i| {
+                let tier = if i % 10 == 0 {
+                    Tier::Critical
+                } else {
+                    Tier::Standard
+                };
+                let mut c = ComponentSpec::new(format!("svc-{i:04}"), tier)
+                    .name(format!("Service number {i}"))
+                    .health(schedule)
+                    .rto(Duration::from_secs(3600));
+                if i % 2 == 0 {
+                    c = c
+                        .rpo(Duration::from_secs(900))
+                        .lag(schedule, lag)
+                        .backup(schedule, backup);
+                }
+                c
+            })
+            .collect(),
+    )
+}
+
+fn at(s: i64) -> Timestamp {
+    Timestamp::UNIX_EPOCH
+        .checked_add(SignedDuration::from_secs(1_795_575_600 + s))
+        .expect("in range")
+}
+
+/// An estate mid-incident: a few components down, lag histories full, a long timeline.
+fn state(n: u32) -> State {
+    let mut state = State::new(estate(n), at(0));
+    for round in 0..130i64 {
+        for i in 0..n {
+            let outcome = if i % 97 == 3 && round > 10 {
+                Outcome::Down {
+                    detail: "connection refused".into(),
+                }
+            } else {
+                Outcome::Up {
+                    latency: Duration::from_millis(20),
+                    detail: String::new(),
+                }
+            };
+            let component = ComponentIx(i);
+            update(
+                &mut state,
+                Event::Observed(Observation {
+                    component,
+                    signal: Signal::Health,
+                    at: at(round * 15),
+                    outcome,
+                }),
+            );
+            if i % 2 == 0 {
+                update(
+                    &mut state,
+                    Event::Observed(Observation {
+                        component,
+                        signal: Signal::Lag {
+                            replica: "replica-1".into(),
+                        },
+                        at: at(round * 15),
+                        outcome: Outcome::Seconds((round % 40) as f64),
+                    }),
+                );
+            }
+        }
+    }
+    while state.timeline.len() < 10_000 {
+        let k = state.timeline.len() as i64;
+        state.timeline.push_back(Entry {
+            at: at(k),
+            kind: EntryKind::Severity {
+                from: Severity::Healthy,
+                to: Severity::Degraded,
+                reasons: vec![format!("svc-{k} {}", HealthState::Degraded.label())],
+            },
+        });
+    }
+    update(&mut state, Event::Tick(at(130 * 15)));
+    state
+}
+
+fn bench_frames(c: &mut Criterion) {
+    let theme = Theme::builtin("dark").expect("dark theme");
+    let mut group = c.benchmark_group("frame");
+    for (name, w, h) in [("war-room", 200u16, 50u16), ("bastion", 80, 24)] {
+        let layout = Layout::builtin(name).expect("layout");
+        for n in [10u32, 100, 1000] {
+            let mut state = state(n);
+            state.view.set_panels(&layout.panels());
+            let screen = Screen {
+                title: "bench",
+                read_only: false,
+                theme: &theme,
+                layout: &layout,
+                glyphs: Glyphs::for_ascii(false),
+                runbooks: &[],
+                drill: None,
+            };
+            let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("terminal");
+            group.bench_with_input(BenchmarkId::new(name, n), &n, |b, _| {
+                b.iter(|| {
+                    terminal
+                        .draw(|frame| draw(black_box(&state), &screen, frame))
+                        .expect("draw");
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_frames);
+criterion_main!(benches);
