@@ -220,6 +220,25 @@ fn every_layout_at_the_sizes_it_supports() {
 }
 
 #[test]
+fn every_layout_at_its_sizes_in_three_themes_with_styles() {
+    let mut rig = Rig::new();
+    for (name, sizes) in [
+        ("war-room", &[(160u16, 40u16), (200, 50)][..]),
+        ("bastion", &[(80, 24), (200, 50)]),
+        ("observer", &[(100, 30), (200, 50)]),
+    ] {
+        let layout = Layout::builtin(name).expect(name);
+        for theme in ["dark", "high-contrast", "deuteranopia"] {
+            let theme_ = Theme::builtin(theme).expect(theme);
+            for (w, h) in sizes {
+                let buffer = rig.shot(&layout, &theme_, *w, *h);
+                insta::assert_snapshot!(format!("styled_{name}_{theme}_{w}x{h}"), styled(&buffer));
+            }
+        }
+    }
+}
+
+#[test]
 fn auto_at_80x24_and_200x50() {
     let mut rig = Rig::new();
     for (w, h) in [(80, 24), (200, 50)] {
