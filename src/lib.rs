@@ -7,6 +7,7 @@ pub mod config;
 pub mod drill;
 pub mod probe;
 pub mod runbook;
+pub mod status;
 pub mod theme;
 pub mod tui;
 pub mod ui;

@@ -7,6 +7,7 @@
 //! [`Observation`](crate::app::Observation), stamped by a [`Clock`].
 
 pub mod clock;
+pub mod round;
 pub mod scheduler;
 
 use std::future::Future;
@@ -21,6 +22,9 @@ pub use scheduler::{Options, Scheduled, Scheduler};
 /// What [`Probe::observe`] returns: a boxed future, so that `dyn Probe` works.
 pub type ObserveFuture<'a> = Pin<Box<dyn Future<Output = Outcome> + Send + 'a>>;
 
+/// What [`Probe::observe_all`] returns: one answer per signal.
+pub type ObserveAllFuture<'a> = Pin<Box<dyn Future<Output = Vec<(Signal, Outcome)>> + Send + 'a>>;
+
 /// One configured probe: asks once, answers one [`Outcome`].
 ///
 /// A probe never fails: whatever went wrong is an outcome (`Down` when the thing itself
@@ -28,6 +32,12 @@ pub type ObserveFuture<'a> = Pin<Box<dyn Future<Output = Outcome> + Send + 'a>>;
 /// probe may take as long as it takes.
 pub trait Probe: Send + Sync {
     fn observe(&self) -> ObserveFuture<'_>;
+    /// The answers of one round, each with its signal. Most probes answer for the one
+    /// signal they were scheduled for; a lag probe on a PostgreSQL primary answers for
+    /// every standby it sees, by name, and overrides this.
+    fn observe_all<'a>(&'a self, signal: &'a Signal) -> ObserveAllFuture<'a> {
+        Box::pin(async move { vec![(signal.clone(), self.observe().await)] })
+    }
     /// One line saying what is asked, for logs and `warroom status` ("rds_instance
     /// dtem-postgres (us-east-1)").
     fn describe(&self) -> String;

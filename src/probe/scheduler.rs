@@ -9,6 +9,9 @@
 //! - A round that takes longer than `timeout` (divided by the speed) is answered
 //!   `CannotObserve { reason: Timeout }`.
 //! - `at` is stamped by the [`Clock`] when the answer arrived.
+//! - A round answered `CannotObserve` (credentials, an API that does not answer) is followed
+//!   by a pause of twice the interval: an unreachable control plane is not hammered, and
+//!   the signal still answers before it would read STALE (three intervals).
 //! - A task stops when the [`Scheduler`] is stopped or dropped, or when the receiver is
 //!   dropped. Starting never blocks the caller; a full channel delays only that probe's task.
 
@@ -163,13 +166,14 @@ impl Task {
         let start = Instant::now();
         let mut round: u32 = 0;
         loop {
-            if self.round(&tx, &*wrap, &mut stopped).await.is_err() {
-                return;
-            }
+            let backoff = match self.round(&tx, &*wrap, &mut stopped).await {
+                Ok(backoff) => backoff,
+                Err(Stop) => return,
+            };
             // The next tick after now: a round that ended late skips the ticks it missed.
             let elapsed = start.elapsed();
             let ticks = (elapsed.as_nanos() / self.interval.as_nanos().max(1)) as u32;
-            round = round.max(ticks).saturating_add(1);
+            round = round.max(ticks).saturating_add(if backoff { 2 } else { 1 });
             let due = start
                 + self.interval.saturating_mul(round)
                 + scale(self.interval, self.jitter * self.rng.f64());
@@ -181,35 +185,47 @@ impl Task {
         }
     }
 
-    /// One observation: ask, time out, stamp, send.
+    /// One round: ask, time out, stamp, send. Whether to back off (nothing could be seen).
     async fn round<T, F>(
         &self,
         tx: &mpsc::Sender<T>,
         wrap: &F,
         stopped: &mut watch::Receiver<bool>,
-    ) -> Result<(), Stop>
+    ) -> Result<bool, Stop>
     where
         F: Fn(Observation) -> T,
     {
-        let outcome = tokio::select! {
+        let signal = &self.probe.signal;
+        let answers = tokio::select! {
             biased;
             _ = stopped.wait_for(|s| *s) => return Err(Stop),
             _ = tx.closed() => return Err(Stop),
-            answer = tokio::time::timeout(self.timeout, self.probe.probe.observe()) => {
-                answer.unwrap_or(Outcome::CannotObserve { reason: ObserveError::Timeout })
+            answer = tokio::time::timeout(self.timeout, self.probe.probe.observe_all(signal)) => {
+                answer.unwrap_or_else(|_| vec![(
+                    signal.clone(),
+                    Outcome::CannotObserve { reason: ObserveError::Timeout },
+                )])
             }
         };
-        let observation = Observation {
-            component: self.probe.component,
-            signal: self.probe.signal.clone(),
-            at: self.clock.now(),
-            outcome,
-        };
-        tokio::select! {
-            biased;
-            _ = stopped.wait_for(|s| *s) => Err(Stop),
-            sent = tx.send(wrap(observation)) => sent.map_err(|_| Stop),
+        let at = self.clock.now();
+        let backoff = !answers.is_empty()
+            && answers
+                .iter()
+                .all(|(_, o)| matches!(o, Outcome::CannotObserve { .. }));
+        for (signal, outcome) in answers {
+            let observation = Observation {
+                component: self.probe.component,
+                signal,
+                at,
+                outcome,
+            };
+            tokio::select! {
+                biased;
+                _ = stopped.wait_for(|s| *s) => return Err(Stop),
+                sent = tx.send(wrap(observation)) => sent.map_err(|_| Stop)?,
+            }
         }
+        Ok(backoff)
     }
 }
 
@@ -390,10 +406,85 @@ mod tests {
         );
         // The timeout is 10 s of simulated time.
         assert_eq!(offset(&o), SignedDuration::from_secs(10));
-        // The next round is due at 30 s (simulated), not 30 s after the timeout.
+        // Nothing could be seen: the next round backs off to twice the interval (60 s,
+        // simulated), counted from the start, not from the timeout; it too times out at +10 s.
         let o = rx.recv().await.expect("obs");
-        assert_eq!(offset(&o), SignedDuration::from_secs(40));
+        assert_eq!(offset(&o), SignedDuration::from_secs(70));
         assert_eq!(hang.asked.load(Ordering::SeqCst), 2);
+        s.shutdown().await;
+    }
+
+    /// Answers for two standbys at once, like a lag probe on a PostgreSQL primary.
+    struct Primary;
+
+    impl Probe for Primary {
+        fn observe(&self) -> ObserveFuture<'_> {
+            Box::pin(async { Outcome::Seconds(0.0) })
+        }
+        fn observe_all<'a>(&'a self, _signal: &'a Signal) -> crate::probe::ObserveAllFuture<'a> {
+            Box::pin(async {
+                vec![
+                    (
+                        Signal::Lag {
+                            replica: "standby-a".into(),
+                        },
+                        Outcome::Seconds(1.5),
+                    ),
+                    (
+                        Signal::Lag {
+                            replica: "standby-b".into(),
+                        },
+                        Outcome::Seconds(3.0),
+                    ),
+                ]
+            })
+        }
+        fn describe(&self) -> String {
+            "primary".into()
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_probe_may_answer_for_several_replicas_in_one_round() {
+        let clock = Arc::new(SimClock::new(t0(), 1.0));
+        let (tx, mut rx) = mpsc::channel(16);
+        let s = Scheduler::start(
+            vec![Scheduled {
+                component: ComponentIx(2),
+                signal: Signal::Lag {
+                    replica: "standby".into(),
+                },
+                schedule: Schedule {
+                    every: secs(10),
+                    timeout: secs(5),
+                    confirm_after: 2,
+                },
+                probe: Arc::new(Primary),
+            }],
+            clock,
+            options(1.0, 0.0),
+            tx,
+            std::convert::identity,
+        );
+        let a = rx.recv().await.expect("obs");
+        let b = rx.recv().await.expect("obs");
+        assert_eq!(
+            a.signal,
+            Signal::Lag {
+                replica: "standby-a".into()
+            }
+        );
+        assert_eq!(
+            b.signal,
+            Signal::Lag {
+                replica: "standby-b".into()
+            }
+        );
+        assert_eq!((a.component, a.at), (ComponentIx(2), b.at));
+        assert_eq!(b.outcome, Outcome::Seconds(3.0));
+        // Answers were seen: no back-off, the next round comes after one interval.
+        let next = rx.recv().await.expect("obs");
+        assert_eq!(offset(&next), SignedDuration::from_secs(10));
         s.shutdown().await;
     }
 
