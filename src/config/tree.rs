@@ -71,12 +71,30 @@ pub fn join(path: &str, key: &str) -> String {
     }
 }
 
-fn type_name(item: &Item) -> &'static str {
+pub fn type_name(item: &Item) -> &'static str {
     match item {
         Item::None => "nothing",
         Item::Value(v) => v.type_name(),
         Item::Table(_) => "table",
         Item::ArrayOfTables(_) => "array of tables",
+    }
+}
+
+/// A humantime duration, or an error at `span` saying what is wrong with it.
+pub fn parse_duration(r: &mut Reader, text: &str, span: Span, path: &str) -> Option<Duration> {
+    match humantime::parse_duration(text) {
+        Ok(d) => Some(d),
+        Err(e) => {
+            // humantime lists every unit it knows; the first clause is the useful part.
+            let e = e.to_string();
+            let why = e.split(", supported units").next().unwrap_or(&e);
+            r.error(
+                span,
+                path,
+                format!("bad duration \"{text}\": {why} (write e.g. \"30s\", \"15m\", \"1h\")"),
+            );
+            None
+        }
     }
 }
 
@@ -143,6 +161,32 @@ impl<'a> Tbl<'a> {
             &self.path,
             format!("missing key `{key}`{what}"),
         );
+    }
+
+    /// Reports `key` as missing, with why it is needed (e.g. " (when, e.g. at = \"30s\")").
+    pub fn missing_because(&mut self, r: &mut Reader, key: &'static str, why: &str) {
+        self.asked.push(key);
+        r.error(
+            self.span.clone(),
+            &self.path,
+            format!("missing key `{key}`{why}"),
+        );
+    }
+
+    /// A string with where it was written: its span and key path.
+    pub fn str_at(&mut self, r: &mut Reader, key: &'static str) -> Option<(String, Span, String)> {
+        let f = self.get(key)?;
+        match f.item.as_str() {
+            Some(s) => Some((s.to_string(), f.span, f.path)),
+            None => {
+                r.error(
+                    f.span,
+                    &f.path,
+                    format!("expected a string, found {}", type_name(f.item)),
+                );
+                None
+            }
+        }
     }
 
     pub fn req_str(&mut self, r: &mut Reader, key: &'static str) -> Option<String> {
@@ -212,20 +256,7 @@ impl<'a> Tbl<'a> {
             );
             return None;
         };
-        match humantime::parse_duration(text) {
-            Ok(d) => Some(d),
-            Err(e) => {
-                // humantime lists every unit it knows; the first clause is the useful part.
-                let e = e.to_string();
-                let why = e.split(", supported units").next().unwrap_or(&e);
-                r.error(
-                    f.span,
-                    &f.path,
-                    format!("bad duration \"{text}\": {why} (write e.g. \"30s\", \"15m\", \"1h\")"),
-                );
-                None
-            }
-        }
+        parse_duration(r, text, f.span, &f.path)
     }
 
     pub fn req_duration(&mut self, r: &mut Reader, key: &'static str) -> Option<Duration> {

@@ -81,13 +81,11 @@
 //! not a k8s deployment, effects naming steps or targets no runbook has). [`validate`] does both.
 
 use std::collections::BTreeMap;
-use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use toml_edit::{Item, TableLike, Value};
-
 use crate::app::ObserveError;
+use crate::config::tree::{Reader as Cx, Span, Tbl, join, parse_duration, type_name};
 use crate::config::{Config, Diagnostic, Diagnostics, HealthKind, diagnostic::SourceFile};
 
 /// The built-in scenarios: name and text (also under `config/scenarios/`).
@@ -305,16 +303,16 @@ impl Scenario {
     /// Parses a scenario, reporting every error with line:col. `path` names it in errors.
     pub fn parse(path: &Path, text: &str) -> Result<Scenario, Diagnostics> {
         let src = SourceFile::new(path, text.to_string());
-        let mut cx = Cx {
+        let mut diags = Vec::new();
+        let scenario = read(&mut Cx {
             src: &src,
-            diags: Vec::new(),
-        };
-        let scenario = read(&mut cx);
+            diags: &mut diags,
+        });
         match scenario {
-            Some(s) if cx.diags.is_empty() => Ok(s),
+            Some(s) if diags.is_empty() => Ok(s),
             _ => {
-                cx.diags.sort_by_key(|d| d.location);
-                Err(Diagnostics(cx.diags))
+                diags.sort_by_key(|d| d.location);
+                Err(Diagnostics(diags))
             }
         }
     }
@@ -437,202 +435,53 @@ pub fn validate_path(path: &Path, config: &Config) -> Vec<Diagnostic> {
 
 // ---------------------------------------------------------------- reading
 
-type Span = Option<Range<usize>>;
-
-struct Cx<'s> {
-    src: &'s SourceFile,
-    diags: Vec<Diagnostic>,
-}
-
-impl Cx<'_> {
-    fn error(&mut self, span: Span, path: &str, message: impl Into<String>) {
-        self.diags
-            .push(Diagnostic::at(self.src, span, path, message.into()));
-    }
-
-    fn spot(&self, span: &Span, path: &str) -> Spot {
-        Spot {
-            line_col: self.src.line_col(span.as_ref().map_or(0, |s| s.start)),
-            path: path.to_string(),
-        }
+/// Where something was written, kept for the checks against a config.
+fn spot(cx: &Cx, span: &Span, path: &str) -> Spot {
+    Spot {
+        line_col: cx.src.line_col(span.as_ref().map_or(0, |s| s.start)),
+        path: path.to_string(),
     }
 }
 
-fn join(path: &str, key: &str) -> String {
-    if path.is_empty() {
-        key.to_string()
-    } else {
-        format!("{path}.{key}")
+/// A string or a list of strings (component ids, step ids, …), each with where it was written.
+fn names(t: &mut Tbl, cx: &mut Cx, key: &'static str) -> Option<Vec<Named>> {
+    let f = t.get(key)?;
+    if let Some(s) = f.item.as_str() {
+        return Some(vec![Named {
+            id: s.to_string(),
+            spot: spot(cx, &f.span, &f.path),
+        }]);
     }
-}
-
-fn type_name(item: &Item) -> &'static str {
-    match item {
-        Item::None => "nothing",
-        Item::Value(v) => v.type_name(),
-        Item::Table(_) => "table",
-        Item::ArrayOfTables(_) => "array of tables",
-    }
-}
-
-/// A table being read: remembers the keys asked for, reports the others in `finish`.
-struct Tbl<'a> {
-    table: &'a dyn TableLike,
-    path: String,
-    span: Span,
-    asked: Vec<&'static str>,
-}
-
-struct Found<'a> {
-    item: &'a Item,
-    span: Span,
-    path: String,
-}
-
-impl<'a> Tbl<'a> {
-    fn new(table: &'a dyn TableLike, path: String, span: Span) -> Self {
-        Tbl {
-            table,
-            path,
-            span,
-            asked: Vec::new(),
-        }
-    }
-
-    fn key_span(&self, key: &str) -> Span {
-        self.table
-            .key(key)
-            .and_then(|k| k.span())
-            .or(self.span.clone())
-    }
-
-    fn get(&mut self, key: &'static str) -> Option<Found<'a>> {
-        self.asked.push(key);
-        let table: &'a dyn TableLike = self.table;
-        let item = table.get(key)?;
-        Some(Found {
-            item,
-            span: item.span().or_else(|| self.key_span(key)),
-            path: join(&self.path, key),
-        })
-    }
-
-    fn has(&self, key: &str) -> bool {
-        self.table.contains_key(key)
-    }
-
-    fn missing(&mut self, cx: &mut Cx, key: &'static str, why: &str) {
-        self.asked.push(key);
+    let Some(array) = f.item.as_array() else {
         cx.error(
-            self.span.clone(),
-            &self.path,
-            format!("missing key `{key}`{why}"),
+            f.span,
+            &f.path,
+            format!(
+                "expected a string or a list of strings, found {}",
+                type_name(f.item)
+            ),
         );
-    }
-
-    fn str(&mut self, cx: &mut Cx, key: &'static str) -> Option<(String, Span, String)> {
-        let f = self.get(key)?;
-        match f.item.as_str() {
-            Some(s) => Some((s.to_string(), f.span, f.path)),
-            None => {
-                cx.error(
-                    f.span,
-                    &f.path,
-                    format!("expected a string, found {}", type_name(f.item)),
-                );
-                None
-            }
-        }
-    }
-
-    /// A string or a list of strings, each with where it was written.
-    fn names(&mut self, cx: &mut Cx, key: &'static str) -> Option<Vec<Named>> {
-        let f = self.get(key)?;
-        if let Some(s) = f.item.as_str() {
-            return Some(vec![Named {
+        return None;
+    };
+    let mut out = Vec::new();
+    for (i, v) in array.iter().enumerate() {
+        let path = format!("{}[{i}]", f.path);
+        match v.as_str() {
+            Some(s) => out.push(Named {
                 id: s.to_string(),
-                spot: cx.spot(&f.span, &f.path),
-            }]);
-        }
-        let Some(array) = f.item.as_array() else {
-            cx.error(
-                f.span,
-                &f.path,
-                format!(
-                    "expected a string or a list of strings, found {}",
-                    type_name(f.item)
-                ),
-            );
-            return None;
-        };
-        let mut out = Vec::new();
-        for (i, v) in array.iter().enumerate() {
-            let path = format!("{}[{i}]", f.path);
-            match v.as_str() {
-                Some(s) => out.push(Named {
-                    id: s.to_string(),
-                    spot: cx.spot(&v.span(), &path),
-                }),
-                None => cx.error(
-                    v.span(),
-                    &path,
-                    format!("expected a string, found {}", v.type_name()),
-                ),
-            }
-        }
-        if out.is_empty() && array.is_empty() {
-            cx.error(f.span, &f.path, "an empty list names nothing");
-        }
-        Some(out)
-    }
-
-    fn duration(&mut self, cx: &mut Cx, key: &'static str) -> Option<Duration> {
-        let f = self.get(key)?;
-        let Some(text) = f.item.as_str() else {
-            cx.error(
-                f.span,
-                &f.path,
-                format!(
-                    "expected a duration string such as \"30s\", \"15m\" or \"1h\", found {}",
-                    type_name(f.item)
-                ),
-            );
-            return None;
-        };
-        duration(cx, text, f.span, &f.path)
-    }
-
-    fn finish(self, cx: &mut Cx) {
-        for (key, _) in self.table.iter() {
-            if self.asked.contains(&key) {
-                continue;
-            }
-            let mut known = self.asked.clone();
-            known.sort_unstable();
-            known.dedup();
-            cx.error(
-                self.key_span(key),
-                &join(&self.path, key),
-                format!("unknown key `{key}` (known keys: {})", known.join(", ")),
-            );
+                spot: spot(cx, &v.span(), &path),
+            }),
+            None => cx.error(
+                v.span(),
+                &path,
+                format!("expected a string, found {}", v.type_name()),
+            ),
         }
     }
-}
-
-fn duration(cx: &mut Cx, text: &str, span: Span, path: &str) -> Option<Duration> {
-    match humantime::parse_duration(text) {
-        Ok(d) => Some(d),
-        Err(e) => {
-            let e = e.to_string();
-            let why = e.split(", supported units").next().unwrap_or(&e);
-            cx.error(
-                span,
-                path,
-                format!("bad duration \"{text}\": {why} (write e.g. \"30s\", \"15m\", \"1h\")"),
-            );
-            None
-        }
+    if out.is_empty() && array.is_empty() {
+        cx.error(f.span, &f.path, "an empty list names nothing");
     }
+    Some(out)
 }
 
 fn read(cx: &mut Cx) -> Option<Scenario> {
@@ -644,28 +493,28 @@ fn read(cx: &mut Cx) -> Option<Scenario> {
         }
     };
     let mut root = Tbl::new(doc.as_table(), String::new(), None);
-    let name = match root.str(cx, "name") {
+    let name = match root.str_at(cx, "name") {
         Some((n, _, _)) => n,
         None if !root.has("name") => {
-            root.missing(cx, "name", " (the scenario's name)");
+            root.missing_because(cx, "name", " (the scenario's name)");
             String::new()
         }
         None => String::new(),
     };
     let description = root
-        .str(cx, "description")
+        .str_at(cx, "description")
         .map(|(d, _, _)| d)
         .unwrap_or_default();
 
     let mut events = Vec::new();
-    for t in tables(cx, &mut root, "event") {
+    for t in root.opt_tables(cx, "event") {
         events.extend(read_event(cx, t));
     }
     // Stable: events at the same offset keep their file order.
     events.sort_by_key(|e: &Event| e.at);
 
     let mut effects = Vec::new();
-    for t in tables(cx, &mut root, "effect") {
+    for t in root.opt_tables(cx, "effect") {
         effects.extend(read_effect(cx, t));
     }
 
@@ -703,7 +552,7 @@ fn read(cx: &mut Cx) -> Option<Scenario> {
                     }
                     match v.as_str() {
                         Some(text) => {
-                            if let Some(d) = duration(cx, text, span, &path) {
+                            if let Some(d) = parse_duration(cx, text, span, &path) {
                                 delays.insert(kind.to_string(), d);
                             }
                         }
@@ -736,54 +585,21 @@ fn read(cx: &mut Cx) -> Option<Scenario> {
     })
 }
 
-fn tables<'a>(cx: &mut Cx, t: &mut Tbl<'a>, key: &'static str) -> Vec<Tbl<'a>> {
-    let Some(f) = t.get(key) else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    match f.item {
-        Item::ArrayOfTables(a) => {
-            for (i, t) in a.iter().enumerate() {
-                out.push(Tbl::new(t, format!("{}[{i}]", f.path), t.span()));
-            }
-        }
-        Item::Value(Value::Array(a)) => {
-            for (i, v) in a.iter().enumerate() {
-                let path = format!("{}[{i}]", f.path);
-                match v.as_inline_table() {
-                    Some(t) => out.push(Tbl::new(t, path, v.span())),
-                    None => cx.error(
-                        v.span(),
-                        &path,
-                        format!("expected a table, found {}", v.type_name()),
-                    ),
-                }
-            }
-        }
-        other => cx.error(
-            f.span,
-            &f.path,
-            format!("expected [[{key}]] tables, found {}", type_name(other)),
-        ),
-    }
-    out
-}
-
 /// Keys of a change, for the "needs at least one change" message.
 const CHANGE_KEYS: &str = "health, latency, replicas, lag, lag_rate, backup_age, backup_every";
 
 fn read_event(cx: &mut Cx, mut t: Tbl) -> Option<Event> {
     let errors = cx.diags.len();
     let at = if t.has("at") {
-        t.duration(cx, "at")
+        t.opt_duration(cx, "at")
     } else {
-        t.missing(cx, "at", " (when, e.g. at = \"30s\")");
+        t.missing_because(cx, "at", " (when, e.g. at = \"30s\")");
         None
     };
     let components = if t.has("component") {
-        t.names(cx, "component")
+        names(&mut t, cx, "component")
     } else {
-        t.missing(cx, "component", " (a component id, or a list of ids)");
+        t.missing_because(cx, "component", " (a component id, or a list of ids)");
         None
     };
     let change = read_change(cx, &mut t);
@@ -794,7 +610,7 @@ fn read_event(cx: &mut Cx, mut t: Tbl) -> Option<Event> {
             format!("an event needs at least one change ({CHANGE_KEYS})"),
         );
     }
-    let spot = cx.spot(&t.span, &t.path);
+    let spot = spot(cx, &t.span, &t.path);
     t.finish(cx);
     if cx.diags.len() > errors {
         return None;
@@ -810,18 +626,16 @@ fn read_event(cx: &mut Cx, mut t: Tbl) -> Option<Event> {
 fn read_effect(cx: &mut Cx, mut t: Tbl) -> Option<Effect> {
     let errors = cx.diags.len();
     let mut trigger = Trigger {
-        steps: t.names(cx, "step").unwrap_or_default(),
-        targets: t.names(cx, "target").unwrap_or_default(),
+        steps: names(&mut t, cx, "step").unwrap_or_default(),
+        targets: names(&mut t, cx, "target").unwrap_or_default(),
         ..Trigger::default()
     };
-    trigger.regions = t
-        .names(cx, "region")
+    trigger.regions = names(&mut t, cx, "region")
         .unwrap_or_default()
         .into_iter()
         .map(|n| n.id)
         .collect();
-    trigger.contexts = t
-        .names(cx, "context")
+    trigger.contexts = names(&mut t, cx, "context")
         .unwrap_or_default()
         .into_iter()
         .map(|n| n.id)
@@ -837,14 +651,14 @@ fn read_effect(cx: &mut Cx, mut t: Tbl) -> Option<Effect> {
         );
     }
     let after = if t.has("after") {
-        t.duration(cx, "after")
+        t.opt_duration(cx, "after")
     } else {
         Some(Duration::ZERO)
     };
-    let fail = t.str(cx, "fail");
-    let components = t.names(cx, "component");
+    let fail = t.str_at(cx, "fail");
+    let components = names(&mut t, cx, "component");
     let change = read_change(cx, &mut t);
-    let spot = cx.spot(&t.span, &t.path);
+    let spot = spot(cx, &t.span, &t.path);
     match (&fail, &components, &change) {
         (Some((_, span, path)), Some(_), _) => cx.error(
             span.clone(),
@@ -887,9 +701,9 @@ fn read_change(cx: &mut Cx, t: &mut Tbl) -> Option<Change> {
     let errors = cx.diags.len();
     let mut change = Change::default();
 
-    let detail = t.str(cx, "detail");
-    let reason = t.str(cx, "reason");
-    if let Some((state, span, path)) = t.str(cx, "health") {
+    let detail = t.str_at(cx, "detail");
+    let reason = t.str_at(cx, "reason");
+    if let Some((state, span, path)) = t.str_at(cx, "health") {
         let state = match state.as_str() {
             "up" => Some(SimHealth::Up),
             "degraded" => Some(SimHealth::Degraded),
@@ -936,7 +750,7 @@ fn read_change(cx: &mut Cx, t: &mut Tbl) -> Option<Change> {
         }
     }
 
-    change.latency = t.duration(cx, "latency");
+    change.latency = t.opt_duration(cx, "latency");
     if let Some(f) = t.get("replicas") {
         match f.item.as_integer() {
             Some(n) if (0..=100_000).contains(&n) => change.replicas = Some(n as u32),
@@ -953,15 +767,15 @@ fn read_change(cx: &mut Cx, t: &mut Tbl) -> Option<Change> {
         }
     }
 
-    let lag_detail = t.str(cx, "lag_detail");
-    if let Some((text, span, path)) = t.str(cx, "lag") {
+    let lag_detail = t.str_at(cx, "lag_detail");
+    if let Some((text, span, path)) = t.str_at(cx, "lag") {
         change.lag = match text.as_str() {
             "not_running" => Some(LagSet::NotRunning(
                 lag_detail.as_ref().map(|(d, _, _)| d.clone()),
             )),
             "no_data" => Some(LagSet::NoData),
             _ if text.starts_with(|c: char| c.is_ascii_digit()) => {
-                duration(cx, &text, span, &path).map(|d| LagSet::Seconds(d.as_secs_f64()))
+                parse_duration(cx, &text, span, &path).map(|d| LagSet::Seconds(d.as_secs_f64()))
             }
             _ => {
                 cx.error(
@@ -985,7 +799,7 @@ fn read_change(cx: &mut Cx, t: &mut Tbl) -> Option<Change> {
             "`lag_detail` describes lag = \"not_running\": set that too",
         );
     }
-    if let Some((text, span, path)) = t.str(cx, "lag_rate") {
+    if let Some((text, span, path)) = t.str_at(cx, "lag_rate") {
         match rate(&text) {
             Some(r) => change.lag_rate = Some(r),
             None => cx.error(
@@ -998,14 +812,14 @@ fn read_change(cx: &mut Cx, t: &mut Tbl) -> Option<Change> {
         }
     }
 
-    let backup_detail = t.str(cx, "backup_detail");
-    if let Some((text, span, path)) = t.str(cx, "backup_age") {
+    let backup_detail = t.str_at(cx, "backup_detail");
+    if let Some((text, span, path)) = t.str_at(cx, "backup_age") {
         change.backup_age = match text.as_str() {
             "missing" => Some(BackupSet::Missing(
                 backup_detail.as_ref().map(|(d, _, _)| d.clone()),
             )),
             _ if text.starts_with(|c: char| c.is_ascii_digit()) => {
-                duration(cx, &text, span, &path).map(BackupSet::Age)
+                parse_duration(cx, &text, span, &path).map(BackupSet::Age)
             }
             _ => {
                 cx.error(
@@ -1029,10 +843,10 @@ fn read_change(cx: &mut Cx, t: &mut Tbl) -> Option<Change> {
             "`backup_detail` describes backup_age = \"missing\": set that too",
         );
     }
-    if let Some((text, span, path)) = t.str(cx, "backup_every") {
+    if let Some((text, span, path)) = t.str_at(cx, "backup_every") {
         if text == "never" {
             change.backup_every = Some(None);
-        } else if let Some(d) = duration(cx, &text, span.clone(), &path) {
+        } else if let Some(d) = parse_duration(cx, &text, span.clone(), &path) {
             if d.is_zero() {
                 cx.error(
                     span,

@@ -13,14 +13,7 @@ pub fn draw(state: &State, screen: &Screen, frame: &mut Frame, area: Rect) {
     let t = screen.theme;
     let now = state.now();
     let block = screen.block(state, Panel::Backups, "");
-    // Narrow panels name components by id, wide ones by name.
-    let label = |spec: &crate::app::ComponentSpec| {
-        if area.width >= 60 {
-            clean(&spec.name).into_owned()
-        } else {
-            clean(&spec.id).into_owned()
-        }
-    };
+    let label = |spec: &crate::app::ComponentSpec| screen.label(spec, area.width >= 60);
     let room = area.height.saturating_sub(2) as usize;
     let mut out = Visible::new(state.view.scroll_of(Panel::Backups), room);
     for (_, spec, c) in state.components() {

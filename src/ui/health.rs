@@ -59,13 +59,7 @@ pub fn draw(state: &State, screen: &Screen, frame: &mut Frame, area: Rect) {
     // the short ids and drop latency (a slow answer says it in its reason), so that the
     // reason — what the operator acts on — keeps its room.
     let wide = area.width >= 120;
-    let label = |spec: &crate::app::ComponentSpec| {
-        if wide {
-            clean(&spec.name).into_owned()
-        } else {
-            clean(&spec.id).into_owned()
-        }
-    };
+    let label = |spec: &crate::app::ComponentSpec| screen.label(spec, wide);
     let longest = shown
         .iter()
         .map(|(_, spec, _)| {

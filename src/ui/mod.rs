@@ -52,6 +52,12 @@ impl Screen<'_> {
         }
     }
 
+    /// How a panel names a component: its name where there is room, its (short) id where
+    /// there is not.
+    pub fn label(&self, spec: &crate::app::ComponentSpec, roomy: bool) -> String {
+        clean(if roomy { &spec.name } else { &spec.id }).into_owned()
+    }
+
     /// A panel's frame, its title marked when it has the focus.
     pub fn block<'b>(&self, state: &State, panel: Panel, extra: &str) -> Block<'b> {
         let focused = state.view.focus == panel;
