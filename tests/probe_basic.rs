@@ -5,12 +5,86 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use tokio::net::TcpListener;
+use warroom::app::{ObserveError, Outcome};
+use warroom::probe::Probe;
+use warroom::probe::tcp::TcpProbe;
 use warroom::process::{self, Exit, ProcessError, Stream};
 
 const SECOND: Duration = Duration::from_secs(1);
 
 fn argv(words: &[&str]) -> Vec<String> {
     words.iter().map(|w| w.to_string()).collect()
+}
+
+fn down(detail: &str) -> Outcome {
+    Outcome::Down {
+        detail: detail.into(),
+    }
+}
+
+fn other(reason: &str) -> Outcome {
+    Outcome::CannotObserve {
+        reason: ObserveError::Other(reason.into()),
+    }
+}
+
+/// A port on loopback where nothing listens (bound, then let go).
+fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("addr").port()
+}
+
+// ---------------------------------------------------------------------------------------
+// TCP
+
+#[tokio::test]
+async fn tcp_open_port_is_up() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let outcome = TcpProbe::new(addr.to_string()).observe().await;
+    let Outcome::Up { latency, detail } = outcome else {
+        panic!("{outcome:?}");
+    };
+    assert_eq!(detail, format!("connected to {addr}"));
+    assert!(latency < 2 * SECOND);
+    // By name too: localhost may resolve to ::1 first, where nothing listens.
+    let outcome = TcpProbe::new(format!("localhost:{}", addr.port()))
+        .observe()
+        .await;
+    assert!(matches!(outcome, Outcome::Up { .. }), "{outcome:?}");
+}
+
+#[tokio::test]
+async fn tcp_closed_port_is_refused() {
+    let probe = TcpProbe::new(format!("127.0.0.1:{}", closed_port()));
+    assert_eq!(probe.observe().await, down("connection refused"));
+    assert_eq!(
+        TcpProbe::new("[::1]:5432").describe(),
+        "tcp [::1]:5432".to_string()
+    );
+}
+
+#[tokio::test]
+async fn tcp_name_that_does_not_resolve_is_down() {
+    let outcome = TcpProbe::new("db.warroom-test.invalid:5432")
+        .observe()
+        .await;
+    let Outcome::Down { detail } = outcome else {
+        panic!("{outcome:?}");
+    };
+    assert!(
+        detail.starts_with("DNS: cannot resolve db.warroom-test.invalid"),
+        "{detail}"
+    );
+}
+
+#[tokio::test]
+async fn tcp_address_without_a_port_cannot_be_observed() {
+    assert_eq!(
+        TcpProbe::new("db.internal").observe().await,
+        other("address db.internal is not host:port")
+    );
 }
 
 // ---------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@
 pub mod clock;
 pub mod round;
 pub mod scheduler;
+pub mod tcp;
 
 use std::future::Future;
 use std::pin::Pin;
