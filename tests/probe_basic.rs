@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use warroom::app::{ObserveError, Outcome};
 use warroom::probe::Probe;
+use warroom::probe::command::{CommandBackupProbe, CommandProbe};
 use warroom::probe::tcp::TcpProbe;
 use warroom::process::{self, Exit, ProcessError, Stream};
 
@@ -28,6 +29,10 @@ fn other(reason: &str) -> Outcome {
         reason: ObserveError::Other(reason.into()),
     }
 }
+
+const TIMED_OUT: Outcome = Outcome::CannotObserve {
+    reason: ObserveError::Timeout,
+};
 
 /// A port on loopback where nothing listens (bound, then let go).
 fn closed_port() -> u16 {
@@ -393,4 +398,141 @@ async fn process_streams_lines_as_they_come() {
     };
     assert_eq!(of(Stream::Stdout), ["one", "three", "four"]);
     assert_eq!(of(Stream::Stderr), ["two"]);
+}
+
+// ---------------------------------------------------------------------------------------
+// Command probes
+
+#[tokio::test]
+async fn command_exit_0_is_up_with_the_first_line_of_stdout() {
+    let outcome = CommandProbe::new(argv(&["/bin/true"]), 5 * SECOND)
+        .observe()
+        .await;
+    assert!(
+        matches!(outcome, Outcome::Up { ref detail, .. } if detail.is_empty()),
+        "{outcome:?}"
+    );
+    let probe = CommandProbe::new(
+        argv(&[
+            "/bin/sh",
+            "-c",
+            "printf '\\n\\033[2Jqueue depth 3\\nmore\\n'",
+        ]),
+        5 * SECOND,
+    );
+    let outcome = probe.observe().await;
+    assert!(
+        matches!(outcome, Outcome::Up { ref detail, .. } if detail == "queue depth 3"),
+        "{outcome:?}"
+    );
+    assert_eq!(
+        probe.describe(),
+        "command /bin/sh -c printf '\\n\\033[2Jqueue depth 3\\nmore\\n'"
+    );
+}
+
+#[tokio::test]
+async fn command_nonzero_exit_is_down_with_the_last_line_of_stderr() {
+    assert_eq!(
+        CommandProbe::new(argv(&["/bin/false"]), 5 * SECOND)
+            .observe()
+            .await,
+        down("exit 1")
+    );
+    let probe = CommandProbe::new(
+        argv(&[
+            "/bin/sh",
+            "-c",
+            "echo checking; echo 'connecting' >&2; echo 'replica not streaming' >&2; exit 2",
+        ]),
+        5 * SECOND,
+    );
+    assert_eq!(probe.observe().await, down("exit 2: replica not streaming"));
+}
+
+#[tokio::test]
+async fn command_that_cannot_run_or_is_killed_cannot_be_observed() {
+    assert_eq!(
+        CommandProbe::new(argv(&["/nonexistent/check-db"]), 5 * SECOND)
+            .observe()
+            .await,
+        other("cannot run /nonexistent/check-db: not found")
+    );
+    assert_eq!(
+        CommandProbe::new(argv(&["/bin/sh", "-c", "kill -9 $$"]), 5 * SECOND)
+            .observe()
+            .await,
+        other("/bin/sh killed by SIGKILL")
+    );
+}
+
+#[tokio::test]
+async fn command_that_hangs_times_out_and_its_group_dies() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pidfile = dir.path().join("pids");
+    let probe = CommandProbe::new(family(&pidfile), SECOND);
+    assert_eq!(probe.observe().await, TIMED_OUT);
+    all_dead(&read_pids(&pidfile).await).await;
+
+    // Abandoned by the scheduler (its timeout drops the round): the group dies all the same.
+    let pidfile = dir.path().join("pids-dropped");
+    let probe = CommandProbe::new(family(&pidfile), 60 * SECOND);
+    let pids = tokio::select! {
+        outcome = probe.observe() => panic!("ended: {outcome:?}"),
+        pids = running_pids(&pidfile) => pids,
+    };
+    all_dead(&pids).await;
+}
+
+#[tokio::test]
+async fn command_backup_age_from_an_rfc3339_time() {
+    let now = CommandBackupProbe::new(argv(&["date", "-u", "+%Y-%m-%dT%H:%M:%SZ"]), 5 * SECOND)
+        .observe()
+        .await;
+    let Outcome::Seconds(age) = now else {
+        panic!("{now:?}");
+    };
+    assert!((0.0..5.0).contains(&age), "{age}");
+
+    let two_hours_ago = CommandBackupProbe::new(
+        argv(&["date", "-d", "-2 hours", "+%Y-%m-%dT%H:%M:%S%:z"]),
+        5 * SECOND,
+    )
+    .observe()
+    .await;
+    let Outcome::Seconds(age) = two_hours_ago else {
+        panic!("{two_hours_ago:?}");
+    };
+    assert!((7200.0..7205.0).contains(&age), "{age}");
+}
+
+#[tokio::test]
+async fn command_backup_garbage_or_failure_cannot_be_observed() {
+    assert_eq!(
+        CommandBackupProbe::new(argv(&["echo", "yesterday\x1b[2J"]), 5 * SECOND)
+            .observe()
+            .await,
+        other("echo printed \"yesterday\", not an RFC 3339 time")
+    );
+    assert_eq!(
+        CommandBackupProbe::new(argv(&["/bin/true"]), 5 * SECOND)
+            .observe()
+            .await,
+        other("/bin/true printed nothing, not an RFC 3339 time")
+    );
+    assert_eq!(
+        CommandBackupProbe::new(
+            argv(&["/bin/sh", "-c", "echo 'bucket not found' >&2; exit 1"]),
+            5 * SECOND
+        )
+        .observe()
+        .await,
+        other("/bin/sh exit 1: bucket not found")
+    );
+    assert_eq!(
+        CommandBackupProbe::new(argv(&["warroom-no-such-lister"]), 5 * SECOND)
+            .observe()
+            .await,
+        other("cannot run warroom-no-such-lister: not found")
+    );
 }
