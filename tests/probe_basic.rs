@@ -3,12 +3,13 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use tokio::net::TcpListener;
 use warroom::app::{ObserveError, Outcome};
 use warroom::probe::Probe;
 use warroom::probe::command::{CommandBackupProbe, CommandProbe};
+use warroom::probe::files::FilesBackupProbe;
 use warroom::probe::tcp::TcpProbe;
 use warroom::process::{self, Exit, ProcessError, Stream};
 
@@ -534,5 +535,76 @@ async fn command_backup_garbage_or_failure_cannot_be_observed() {
             .observe()
             .await,
         other("cannot run warroom-no-such-lister: not found")
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Files
+
+fn touch(path: &Path, age: Duration) {
+    let file = std::fs::File::create(path).expect("create");
+    file.set_modified(SystemTime::now() - age)
+        .expect("set mtime");
+}
+
+#[tokio::test]
+async fn files_backup_age_is_the_newest_match() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    touch(&dir.path().join("a.dump"), Duration::from_secs(3 * 3600));
+    touch(&dir.path().join("b.dump"), Duration::from_secs(3600));
+    // Newer, but does not match.
+    touch(&dir.path().join("c.log"), Duration::ZERO);
+    let glob = format!("{}/*.dump", dir.path().display());
+    let probe = FilesBackupProbe::new(glob.clone());
+    let outcome = probe.observe().await;
+    let Outcome::Seconds(age) = outcome else {
+        panic!("{outcome:?}");
+    };
+    assert!((3600.0..3605.0).contains(&age), "{age}");
+    assert_eq!(probe.describe(), format!("files {glob}"));
+}
+
+#[tokio::test]
+async fn files_backup_without_a_match_is_down_not_age_0() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    touch(&dir.path().join("c.log"), Duration::ZERO);
+    let glob = format!("{}/*.dump", dir.path().display());
+    assert_eq!(
+        FilesBackupProbe::new(glob.clone()).observe().await,
+        down(&format!("no file matches {glob}"))
+    );
+    // A directory that does not exist holds no backup either.
+    let glob = format!("{}/gone/*.dump", dir.path().display());
+    assert_eq!(
+        FilesBackupProbe::new(glob.clone()).observe().await,
+        down(&format!("no file matches {glob}"))
+    );
+}
+
+#[tokio::test]
+async fn files_backup_in_an_unreadable_directory_cannot_be_observed() {
+    use std::os::unix::fs::PermissionsExt;
+    if nix::unistd::geteuid().is_root() {
+        // Root reads every directory: the mapping is unit-tested in probe::files.
+        eprintln!("skipped: running as root, no directory is unreadable");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let locked = dir.path().join("locked");
+    std::fs::create_dir(&locked).expect("mkdir");
+    touch(&locked.join("a.dump"), Duration::ZERO);
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).expect("chmod");
+    let outcome = FilesBackupProbe::new(format!("{}/*.dump", locked.display()))
+        .observe()
+        .await;
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+    assert!(
+        matches!(
+            outcome,
+            Outcome::CannotObserve {
+                reason: ObserveError::AccessDenied(_)
+            }
+        ),
+        "{outcome:?}"
     );
 }

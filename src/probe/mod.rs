@@ -8,6 +8,7 @@
 
 pub mod clock;
 pub mod command;
+pub mod files;
 pub mod round;
 pub mod scheduler;
 pub mod tcp;
