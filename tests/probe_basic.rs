@@ -3,13 +3,16 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use warroom::app::{ObserveError, Outcome};
 use warroom::probe::Probe;
 use warroom::probe::command::{CommandBackupProbe, CommandProbe};
 use warroom::probe::files::FilesBackupProbe;
+use warroom::probe::http::HttpProbe;
 use warroom::probe::tcp::TcpProbe;
 use warroom::process::{self, Exit, ProcessError, Stream};
 
@@ -39,6 +42,337 @@ const TIMED_OUT: Outcome = Outcome::CannotObserve {
 fn closed_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     listener.local_addr().expect("addr").port()
+}
+
+// ---------------------------------------------------------------------------------------
+// A raw HTTP/1.1 server on loopback
+
+/// What the server does with each connection.
+#[derive(Clone)]
+enum Answer {
+    /// Writes this response after the delay.
+    Respond { delay: Duration, raw: Vec<u8> },
+    /// Closes the connection without a word.
+    Close,
+    /// Writes this at once, without waiting for a request (as a plain HTTP server does to a
+    /// TLS handshake it cannot read), and closes.
+    Blurt(Vec<u8>),
+}
+
+fn respond(status: &str, body: &str) -> Answer {
+    Answer::Respond {
+        delay: Duration::ZERO,
+        raw: format!(
+            "HTTP/1.1 {status}\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .into_bytes(),
+    }
+}
+
+struct Server {
+    base: String,
+    port: u16,
+    /// Each request's head (request line and headers), as received.
+    requests: Arc<Mutex<Vec<String>>>,
+}
+
+async fn serve(answer: Answer) -> Server {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let requests = Arc::new(Mutex::new(Vec::new()));
+    let seen = requests.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            let answer = answer.clone();
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                if let Answer::Blurt(raw) = &answer {
+                    let _ = socket.write_all(raw).await;
+                    let _ = socket.shutdown().await;
+                    return;
+                }
+                let mut head = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match socket.read(&mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                seen.lock()
+                    .expect("lock")
+                    .push(String::from_utf8_lossy(&head).into_owned());
+                match answer {
+                    Answer::Respond { delay, raw } => {
+                        tokio::time::sleep(delay).await;
+                        let _ = socket.write_all(&raw).await;
+                        let _ = socket.shutdown().await;
+                    }
+                    Answer::Close | Answer::Blurt(_) => drop(socket),
+                }
+            });
+        }
+    });
+    Server {
+        base: format!("http://127.0.0.1:{port}"),
+        port,
+        requests,
+    }
+}
+
+/// A plain HTTP server, as a TLS client meets it.
+fn plain_http() -> Answer {
+    Answer::Blurt(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n".to_vec())
+}
+
+fn http(url: &str, body_contains: Option<&str>) -> HttpProbe {
+    HttpProbe::new(
+        url,
+        200,
+        body_contains.map(str::to_string),
+        &BTreeMap::new(),
+        // Generous: the first https round of a client loads the system's root certificates.
+        10 * SECOND,
+    )
+}
+
+// ---------------------------------------------------------------------------------------
+// HTTP
+
+#[tokio::test]
+async fn http_up_with_the_expected_status_and_its_latency() {
+    let server = serve(respond("200 OK", "fine")).await;
+    let outcome = http(&format!("{}/health", server.base), None)
+        .observe()
+        .await;
+    let Outcome::Up { latency, detail } = outcome else {
+        panic!("{outcome:?}");
+    };
+    assert_eq!(detail, "HTTP 200 OK");
+    assert!(
+        latency > Duration::ZERO && latency < 2 * SECOND,
+        "{latency:?}"
+    );
+    let requests = server.requests.lock().expect("lock");
+    assert!(
+        requests[0].starts_with("GET /health HTTP/1.1\r\n"),
+        "{requests:?}"
+    );
+}
+
+#[tokio::test]
+async fn http_another_status_is_down_with_the_status() {
+    let server = serve(respond("503 Service Unavailable", "ok")).await;
+    let outcome = http(&server.base, Some("ok")).observe().await;
+    assert_eq!(outcome, down("HTTP 503 Service Unavailable"));
+    // Another expected status is honoured.
+    let server = serve(respond("204 No Content", "")).await;
+    let probe = HttpProbe::new(&server.base, 204, None, &BTreeMap::new(), 2 * SECOND);
+    assert!(
+        matches!(probe.observe().await, Outcome::Up { detail, .. } if detail == "HTTP 204 No Content")
+    );
+}
+
+#[tokio::test]
+async fn http_redirects_are_answers_not_followed() {
+    let server = serve(Answer::Respond {
+        delay: Duration::ZERO,
+        raw:
+            b"HTTP/1.1 302 Found\r\nlocation: http://127.0.0.1:1/login\r\ncontent-length: 0\r\n\r\n"
+                .to_vec(),
+    })
+    .await;
+    assert_eq!(
+        http(&server.base, None).observe().await,
+        down("HTTP 302 Found")
+    );
+    assert_eq!(server.requests.lock().expect("lock").len(), 1);
+}
+
+#[tokio::test]
+async fn http_body_must_contain_the_text() {
+    let server = serve(respond("200 OK", r#"{"status":"ok"}"#)).await;
+    assert!(matches!(
+        http(&server.base, Some("\"ok\"")).observe().await,
+        Outcome::Up { .. }
+    ));
+    let server = serve(respond("200 OK", r#"{"status":"failing"}"#)).await;
+    assert_eq!(
+        http(&server.base, Some("ok")).observe().await,
+        down("body lacks \"ok\"")
+    );
+}
+
+#[tokio::test]
+async fn http_body_is_searched_within_its_first_64_kib_only() {
+    let within = format!("{}ok", "x".repeat(60 * 1024));
+    let server = serve(respond("200 OK", &within)).await;
+    assert!(matches!(
+        http(&server.base, Some("ok")).observe().await,
+        Outcome::Up { .. }
+    ));
+    let beyond = format!("{}ok", "x".repeat(70 * 1024));
+    let server = serve(respond("200 OK", &beyond)).await;
+    assert_eq!(
+        http(&server.base, Some("ok")).observe().await,
+        down("body lacks \"ok\"")
+    );
+}
+
+#[tokio::test]
+async fn http_slow_answer_times_out_and_cannot_be_observed() {
+    let server = serve(Answer::Respond {
+        delay: 10 * SECOND,
+        raw: b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n".to_vec(),
+    })
+    .await;
+    let probe = HttpProbe::new(
+        &server.base,
+        200,
+        None,
+        &BTreeMap::new(),
+        Duration::from_millis(300),
+    );
+    let start = Instant::now();
+    assert_eq!(probe.observe().await, TIMED_OUT);
+    assert!(start.elapsed() < 3 * SECOND, "{:?}", start.elapsed());
+}
+
+#[tokio::test]
+async fn http_connection_refused_is_down() {
+    let url = format!("http://127.0.0.1:{}/health", closed_port());
+    assert_eq!(http(&url, None).observe().await, down("connection refused"));
+}
+
+#[tokio::test]
+async fn http_connection_closed_without_an_answer_is_down() {
+    let server = serve(Answer::Close).await;
+    let outcome = http(&server.base, None).observe().await;
+    assert_eq!(outcome, down("connection closed before message completed"));
+}
+
+#[tokio::test]
+async fn http_body_cut_short_is_down() {
+    let server = serve(Answer::Respond {
+        delay: Duration::ZERO,
+        raw: b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nstatus: ".to_vec(),
+    })
+    .await;
+    let outcome = http(&server.base, Some("ok")).observe().await;
+    assert_eq!(
+        outcome,
+        down("body: end of file before message length reached")
+    );
+}
+
+#[tokio::test]
+async fn http_name_that_does_not_resolve_is_down_naming_the_host() {
+    // RFC 6761: .invalid never resolves.
+    let outcome = http("http://api.warroom-test.invalid/health", None)
+        .observe()
+        .await;
+    let Outcome::Down { detail } = outcome else {
+        panic!("{outcome:?}");
+    };
+    assert!(
+        detail.starts_with("DNS: cannot resolve api.warroom-test.invalid"),
+        "{detail}"
+    );
+}
+
+#[tokio::test]
+async fn https_to_a_server_that_does_not_speak_tls_is_a_tls_failure() {
+    let server = serve(plain_http()).await;
+    let url = format!("https://127.0.0.1:{}/health", server.port);
+    let outcome = http(&url, None).observe().await;
+    let Outcome::Down { detail } = outcome else {
+        panic!("{outcome:?}");
+    };
+    assert!(detail.starts_with("TLS: "), "{detail}");
+}
+
+#[tokio::test]
+async fn http_headers_come_from_the_environment_at_each_round() {
+    let server = serve(respond("200 OK", "ok")).await;
+    // PATH is set in every test run, and its value is known: no need to change the
+    // environment of a multi-threaded process.
+    let path = std::env::var("PATH").expect("PATH is set");
+    let headers = BTreeMap::from([("X-Probe-Path".to_string(), "PATH".to_string())]);
+    let probe = HttpProbe::new(&server.base, 200, None, &headers, 2 * SECOND);
+    assert!(matches!(probe.observe().await, Outcome::Up { .. }));
+    let requests = server.requests.lock().expect("lock");
+    assert!(
+        requests[0]
+            .to_ascii_lowercase()
+            .contains(&format!("x-probe-path: {}\r\n", path.to_ascii_lowercase())),
+        "{requests:?}"
+    );
+}
+
+#[tokio::test]
+async fn http_header_variable_not_set_cannot_be_observed_naming_the_variable() {
+    let server = serve(respond("200 OK", "ok")).await;
+    let headers = BTreeMap::from([(
+        "Authorization".to_string(),
+        "WARROOM_TEST_SURELY_UNSET_TOKEN".to_string(),
+    )]);
+    let probe = HttpProbe::new(&server.base, 200, None, &headers, 2 * SECOND);
+    assert_eq!(
+        probe.observe().await,
+        other("header Authorization: $WARROOM_TEST_SURELY_UNSET_TOKEN is not set")
+    );
+    assert!(server.requests.lock().expect("lock").is_empty());
+}
+
+#[tokio::test]
+async fn http_secrets_in_the_url_never_reach_an_outcome_or_the_description() {
+    let secret = "s3cret";
+    let password = "pa55word";
+    let with_secrets = |base: &str| format!("{base}/health?token={secret}&x=1");
+    let userinfo = |port: u16| format!("http://probe:{password}@127.0.0.1:{port}");
+
+    let failing = serve(respond("503 Service Unavailable", "")).await;
+    let closing = serve(Answer::Close).await;
+    let slow = serve(Answer::Respond {
+        delay: 10 * SECOND,
+        raw: Vec::new(),
+    })
+    .await;
+    let plain = serve(plain_http()).await;
+    let urls = [
+        with_secrets(&failing.base),
+        with_secrets(&userinfo(failing.port)),
+        with_secrets(&closing.base),
+        with_secrets(&userinfo(closed_port())),
+        with_secrets("http://api.warroom-test.invalid"),
+        with_secrets(&format!("https://127.0.0.1:{}", plain.port)),
+        with_secrets(&slow.base),
+    ];
+    for url in &urls {
+        let probe = HttpProbe::new(
+            url,
+            200,
+            Some("ok".into()),
+            &BTreeMap::new(),
+            Duration::from_millis(500),
+        );
+        let outcome = probe.observe().await;
+        let text = format!("{outcome:?} {}", probe.describe());
+        assert!(!text.contains(secret) && !text.contains(password), "{text}");
+        assert!(!matches!(outcome, Outcome::Up { .. }), "{text}");
+    }
+    // The secret did go where it belongs: in the request.
+    let requests = failing.requests.lock().expect("lock");
+    assert!(requests[0].starts_with(&format!("GET /health?token={secret}&x=1 ")));
+    let probe = http(&urls[1], None);
+    assert_eq!(
+        probe.describe(),
+        format!("http GET http://127.0.0.1:{}/health?…", failing.port)
+    );
 }
 
 // ---------------------------------------------------------------------------------------

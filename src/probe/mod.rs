@@ -9,6 +9,7 @@
 pub mod clock;
 pub mod command;
 pub mod files;
+pub mod http;
 pub mod round;
 pub mod scheduler;
 pub mod tcp;
