@@ -6,6 +6,8 @@ pub mod app;
 pub mod config;
 pub mod drill;
 pub mod probe;
+pub mod process;
+pub mod redact;
 pub mod runbook;
 pub mod status;
 pub mod theme;

@@ -7,8 +7,12 @@
 //! [`Observation`](crate::app::Observation), stamped by a [`Clock`].
 
 pub mod clock;
+pub mod command;
+pub mod files;
+pub mod http;
 pub mod round;
 pub mod scheduler;
+pub mod tcp;
 
 use std::future::Future;
 use std::pin::Pin;

@@ -1,0 +1,533 @@
+//! Runs a program as a child process, the one way every part of warroom does it (command
+//! probes now, runbook `command` steps later).
+//!
+//! - Never through a shell: `argv[0]` is the program (looked up in `PATH` when it has no
+//!   slash), the rest are its arguments, passed as they are.
+//! - stdin is `/dev/null`, and the child runs in a session of its own (`setsid`), so it has no
+//!   controlling terminal: an `ssh`, `sudo` or `aws sso` prompt can never grab the operator's
+//!   terminal or wait for a key nobody will press.
+//! - The child's session is also its process group (pgid = its pid), and that group never
+//!   outlives the run: it is killed (`SIGKILL`) on timeout, when the future is dropped (the
+//!   probe scheduler enforces its timeout by dropping), and after the program exits (whatever
+//!   it left running in its group would have no one to read its output). A daemon that must
+//!   outlive the step has to start a session of its own.
+//! - stdout and stderr are captured, each bounded to `output_limit` bytes: the first half of
+//!   the limit is kept from the head, the second half from the tail, and the middle is
+//!   replaced by a line saying how much was left out. The first line says what the program
+//!   is about, the last ones why it failed.
+//! - [`run_streaming`] also hands every line to a callback as it comes (the runbook step log
+//!   shows output live). Lines are untrusted text: sanitize before drawing.
+//! - The environment is the console's, plus `env`.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::fmt;
+use std::io;
+use std::os::unix::process::ExitStatusExt;
+use std::path::Path;
+use std::process::{ExitStatus, Stdio};
+use std::time::Duration;
+
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::Pid;
+use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::process::{Child, Command};
+use tokio::time::Instant;
+
+/// How long, after the program exited (or was killed), the output pipes are still read: a
+/// process outside its group (one that started its own session) may hold them open forever.
+pub const DRAIN_GRACE: Duration = Duration::from_millis(500);
+
+/// A line longer than this is handed to the callback in pieces of this many bytes.
+pub const MAX_LINE: usize = 4096;
+
+/// Which output a line came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+/// How the program ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// It exited with this code.
+    Code(i32),
+    /// A signal ended it (the number).
+    Signal(i32),
+}
+
+impl Exit {
+    fn from_status(status: ExitStatus) -> Exit {
+        match (status.code(), status.signal()) {
+            (Some(code), _) => Exit::Code(code),
+            (None, Some(signal)) => Exit::Signal(signal),
+            // Neither a code nor a signal does not happen on Unix for a waited child.
+            (None, None) => Exit::Code(-1),
+        }
+    }
+
+    pub fn success(self) -> bool {
+        self == Exit::Code(0)
+    }
+}
+
+impl fmt::Display for Exit {
+    /// "exit 2", "killed by SIGKILL".
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Exit::Code(code) => write!(f, "exit {code}"),
+            Exit::Signal(n) => match Signal::try_from(n) {
+                Ok(signal) => write!(f, "killed by {}", signal.as_str()),
+                Err(_) => write!(f, "killed by signal {n}"),
+            },
+        }
+    }
+}
+
+/// One output stream as captured: its head and tail within the limit.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Captured {
+    /// The text (invalid UTF-8 replaced). When output was left out, a line
+    /// `… N bytes left out …` stands between the head and the tail.
+    pub text: String,
+    /// How many bytes were left out of the middle (0 when everything was kept).
+    pub omitted: u64,
+}
+
+impl Captured {
+    /// The first line that is not blank, trimmed.
+    pub fn first_line(&self) -> Option<&str> {
+        self.text.lines().map(str::trim).find(|l| !l.is_empty())
+    }
+
+    /// The last line that is not blank, trimmed.
+    pub fn last_line(&self) -> Option<&str> {
+        self.text.lines().map(str::trim).rfind(|l| !l.is_empty())
+    }
+}
+
+/// A program that ran to its end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finished {
+    pub exit: Exit,
+    pub stdout: Captured,
+    pub stderr: Captured,
+    /// From the spawn to the exit.
+    pub elapsed: Duration,
+}
+
+impl Finished {
+    pub fn success(&self) -> bool {
+        self.exit.success()
+    }
+}
+
+/// Why a program did not run to its end. Every variant names the program (`argv[0]`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProcessError {
+    #[error("no program to run (empty argv)")]
+    EmptyArgv,
+    #[error("{program}: program not found")]
+    NotFound { program: String },
+    #[error("{program}: permission denied (not executable?)")]
+    PermissionDenied { program: String },
+    #[error("{program}: working directory {cwd}: {reason}")]
+    Cwd {
+        program: String,
+        cwd: String,
+        reason: String,
+    },
+    #[error("{program}: cannot start: {reason}")]
+    Spawn { program: String, reason: String },
+    /// It ran longer than the timeout; its process group was killed. What it printed until
+    /// then is kept.
+    #[error("{program}: timed out after {}", humantime::format_duration(*.after))]
+    TimedOut {
+        program: String,
+        after: Duration,
+        stdout: Captured,
+        stderr: Captured,
+    },
+}
+
+/// Runs `argv` to its end (or its timeout) and returns what it printed; see the module docs.
+/// `output_limit` bounds each of stdout and stderr.
+pub async fn run(
+    argv: &[String],
+    env: &BTreeMap<String, String>,
+    cwd: Option<&Path>,
+    timeout: Duration,
+    output_limit: usize,
+) -> Result<Finished, ProcessError> {
+    run_streaming(argv, env, cwd, timeout, output_limit, |_, _| {}).await
+}
+
+/// [`run`], handing every line of output to `on_line` as soon as it is complete (without its
+/// line break; invalid UTF-8 replaced; a line longer than [`MAX_LINE`] bytes comes in
+/// pieces). Lines come in the order they were read; stdout and stderr interleave as the
+/// program wrote them, as far as the pipes tell.
+pub async fn run_streaming(
+    argv: &[String],
+    env: &BTreeMap<String, String>,
+    cwd: Option<&Path>,
+    timeout: Duration,
+    output_limit: usize,
+    mut on_line: impl FnMut(Stream, String) + Send,
+) -> Result<Finished, ProcessError> {
+    let Some(program) = argv.first() else {
+        return Err(ProcessError::EmptyArgv);
+    };
+    let name = program.clone();
+    if let Some(cwd) = cwd {
+        // The child's chdir failing reads as ENOENT, which would blame the program.
+        match tokio::fs::metadata(cwd).await {
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => return Err(cwd_error(&name, cwd, "not a directory".into())),
+            Err(e) => return Err(cwd_error(&name, cwd, io_reason(&e))),
+        }
+    }
+
+    let mut command = Command::new(program);
+    command
+        .args(&argv[1..])
+        .envs(env)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    if let Some(cwd) = cwd {
+        command.current_dir(cwd);
+    }
+    // SAFETY: the closure runs in the forked child before exec, where only async-signal-safe
+    // functions may be called. It calls setsid(2) alone, a single system call that is
+    // async-signal-safe, and allocates nothing (the error path builds an io::Error from a raw
+    // errno, which does not allocate).
+    unsafe {
+        command.pre_exec(|| nix::unistd::setsid().map(drop).map_err(io::Error::from));
+    }
+
+    let start = Instant::now();
+    let child = command.spawn().map_err(|e| spawn_error(&name, &e))?;
+    // With a pre_exec hook, spawn returns only once the child has exec'd (or failed to), so
+    // it is already the leader of its own session and process group.
+    let mut group = Group::new(child);
+    let stdout = group.child.stdout.take();
+    let stderr = group.child.stderr.take();
+
+    let mut out = Reader::new(stdout, Stream::Stdout, output_limit);
+    let mut err = Reader::new(stderr, Stream::Stderr, output_limit);
+    let deadline = start + timeout;
+    let mut exit: Option<Exit> = None;
+    let mut elapsed = Duration::ZERO;
+    let mut timed_out = false;
+    // Set once the program ended: the pipes are read until then at most.
+    let mut drain_until: Option<Instant> = None;
+
+    while !(exit.is_some() && out.closed() && err.closed()) {
+        tokio::select! {
+            n = out.read(), if !out.closed() => out.took(n, &mut on_line),
+            n = err.read(), if !err.closed() => err.took(n, &mut on_line),
+            status = group.child.wait(), if exit.is_none() => {
+                elapsed = start.elapsed();
+                // Without a status (wait failed), the program is gone all the same.
+                exit = Some(status.map_or(Exit::Code(-1), Exit::from_status));
+                // Whatever it left running in its group goes with it.
+                group.kill();
+                drain_until.get_or_insert(Instant::now() + DRAIN_GRACE);
+            }
+            () = sleep_until(deadline), if !timed_out && exit.is_none() => {
+                timed_out = true;
+                group.kill();
+                drain_until = Some(Instant::now() + DRAIN_GRACE);
+            }
+            () = sleep_until(drain_until.unwrap_or(deadline)), if drain_until.is_some() => break,
+        }
+    }
+    group.kill();
+    out.finish(&mut on_line);
+    err.finish(&mut on_line);
+
+    if timed_out {
+        return Err(ProcessError::TimedOut {
+            program: name,
+            after: timeout,
+            stdout: out.capture.done(),
+            stderr: err.capture.done(),
+        });
+    }
+    Ok(Finished {
+        // The loop ends without an exit only when the drain grace ran out, which is set
+        // once the exit is known or after a timeout (returned above).
+        exit: exit.unwrap_or(Exit::Code(-1)),
+        stdout: out.capture.done(),
+        stderr: err.capture.done(),
+        elapsed,
+    })
+}
+
+async fn sleep_until(at: Instant) {
+    tokio::time::sleep_until(at).await;
+}
+
+fn cwd_error(program: &str, cwd: &Path, reason: String) -> ProcessError {
+    ProcessError::Cwd {
+        program: program.to_string(),
+        cwd: cwd.display().to_string(),
+        reason,
+    }
+}
+
+fn spawn_error(program: &str, e: &io::Error) -> ProcessError {
+    let program = program.to_string();
+    match e.kind() {
+        io::ErrorKind::NotFound => ProcessError::NotFound { program },
+        io::ErrorKind::PermissionDenied => ProcessError::PermissionDenied { program },
+        _ => ProcessError::Spawn {
+            program,
+            reason: io_reason(e),
+        },
+    }
+}
+
+/// An io error's message without the "(os error N)" suffix.
+pub(crate) fn io_reason(e: &io::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" (os error ") {
+        Some(at) if text.ends_with(')') => text[..at].to_string(),
+        _ => text,
+    }
+}
+
+/// The child and its process group: the group is killed when this is dropped.
+struct Group {
+    child: Child,
+    pgid: Option<Pid>,
+}
+
+impl Group {
+    fn new(child: Child) -> Group {
+        let pgid = child
+            .id()
+            .and_then(|id| i32::try_from(id).ok())
+            .map(Pid::from_raw);
+        Group { child, pgid }
+    }
+
+    /// SIGKILL to every process of the group. Until the leader is reaped its pid cannot be
+    /// reused; after that, the group id stays reserved as long as a member lives, so this
+    /// reaches only the child's own group (ESRCH when it is empty, which is fine).
+    fn kill(&self) {
+        if let Some(pgid) = self.pgid {
+            let _ = killpg(pgid, Signal::SIGKILL);
+        }
+    }
+}
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        // Dropped mid-run (the caller's timeout) or after: either way nothing of it stays.
+        // The child itself is then killed and reaped by tokio (kill_on_drop).
+        self.kill();
+    }
+}
+
+/// One output pipe: read into a bounded capture, split into lines for the callback.
+struct Reader<R> {
+    pipe: Option<R>,
+    stream: Stream,
+    buf: Box<[u8]>,
+    line: Vec<u8>,
+    capture: Capture,
+}
+
+impl<R: AsyncRead + Unpin> Reader<R> {
+    fn new(pipe: Option<R>, stream: Stream, limit: usize) -> Reader<R> {
+        Reader {
+            pipe,
+            stream,
+            buf: vec![0; 8192].into_boxed_slice(),
+            line: Vec::new(),
+            capture: Capture::new(limit),
+        }
+    }
+
+    fn closed(&self) -> bool {
+        self.pipe.is_none()
+    }
+
+    /// Reads once (cancel-safe: a read that did not complete took nothing).
+    async fn read(&mut self) -> io::Result<usize> {
+        match self.pipe.as_mut() {
+            Some(pipe) => pipe.read(&mut self.buf).await,
+            None => Ok(0),
+        }
+    }
+
+    fn took(&mut self, n: io::Result<usize>, on_line: &mut impl FnMut(Stream, String)) {
+        match n {
+            Ok(0) | Err(_) => self.pipe = None,
+            Ok(n) => {
+                let bytes = &self.buf[..n];
+                self.capture.push(bytes);
+                for &b in bytes {
+                    if b == b'\n' {
+                        emit(self.stream, &mut self.line, on_line);
+                    } else {
+                        self.line.push(b);
+                        if self.line.len() >= MAX_LINE {
+                            emit(self.stream, &mut self.line, on_line);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The last line, if it had no line break.
+    fn finish(&mut self, on_line: &mut impl FnMut(Stream, String)) {
+        self.pipe = None;
+        if !self.line.is_empty() {
+            emit(self.stream, &mut self.line, on_line);
+        }
+    }
+}
+
+/// Hands a line (without its `\r`, if any) to the callback and empties it.
+fn emit(stream: Stream, line: &mut Vec<u8>, on_line: &mut impl FnMut(Stream, String)) {
+    if line.last() == Some(&b'\r') {
+        line.pop();
+    }
+    on_line(stream, String::from_utf8_lossy(line).into_owned());
+    line.clear();
+}
+
+/// Keeps the first half of the limit and the last half of what came after it.
+struct Capture {
+    head: Vec<u8>,
+    tail: VecDeque<u8>,
+    head_limit: usize,
+    tail_limit: usize,
+    omitted: u64,
+}
+
+impl Capture {
+    fn new(limit: usize) -> Capture {
+        let head_limit = limit.div_ceil(2);
+        Capture {
+            head: Vec::new(),
+            tail: VecDeque::new(),
+            head_limit,
+            tail_limit: limit - head_limit,
+            omitted: 0,
+        }
+    }
+
+    fn push(&mut self, mut bytes: &[u8]) {
+        let room = self.head_limit - self.head.len();
+        let (head, rest) = bytes.split_at(room.min(bytes.len()));
+        self.head.extend_from_slice(head);
+        bytes = rest;
+        if bytes.len() > self.tail_limit {
+            let skip = bytes.len() - self.tail_limit;
+            self.omitted += (self.tail.len() + skip) as u64;
+            self.tail.clear();
+            bytes = &bytes[skip..];
+        }
+        let overflow = (self.tail.len() + bytes.len()).saturating_sub(self.tail_limit);
+        self.tail.drain(..overflow);
+        self.omitted += overflow as u64;
+        self.tail.extend(bytes);
+    }
+
+    fn done(&self) -> Captured {
+        let mut text = String::from_utf8_lossy(&self.head).into_owned();
+        if self.omitted > 0 {
+            if !text.is_empty() && !text.ends_with('\n') {
+                text.push('\n');
+            }
+            text.push_str(&format!("… {} bytes left out …\n", self.omitted));
+        }
+        let (a, b) = self.tail.as_slices();
+        let tail = [a, b].concat();
+        text.push_str(&String::from_utf8_lossy(&tail));
+        Captured {
+            text,
+            omitted: self.omitted,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn captured(limit: usize, chunks: &[&str]) -> Captured {
+        let mut c = Capture::new(limit);
+        for chunk in chunks {
+            c.push(chunk.as_bytes());
+        }
+        c.done()
+    }
+
+    #[test]
+    fn capture_within_the_limit_keeps_everything() {
+        let c = captured(10, &["abc", "def"]);
+        assert_eq!(c.text, "abcdef");
+        assert_eq!(c.omitted, 0);
+        assert_eq!(captured(6, &["abc", "def"]).text, "abcdef");
+    }
+
+    #[test]
+    fn capture_over_the_limit_keeps_head_and_tail() {
+        let c = captured(6, &["abcd", "efgh", "ij"]);
+        assert_eq!(c.text, "abc\n… 4 bytes left out …\nhij");
+        assert_eq!(c.omitted, 4);
+        let c = captured(4, &["first\n", "0123456789", "last"]);
+        assert_eq!(c.text, "fi\n… 16 bytes left out …\nst");
+        assert_eq!(c.omitted, 16);
+        let c = captured(0, &["abc"]);
+        assert_eq!((c.text.as_str(), c.omitted), ("… 3 bytes left out …\n", 3));
+    }
+
+    #[test]
+    fn capture_byte_by_byte_matches_one_chunk() {
+        let text = "line one\nline two\nline three\n";
+        let whole = captured(9, &[text]);
+        let mut c = Capture::new(9);
+        for b in text.bytes() {
+            c.push(&[b]);
+        }
+        assert_eq!(c.done(), whole);
+        assert_eq!(whole.omitted, (text.len() - 9) as u64);
+    }
+
+    #[test]
+    fn first_and_last_lines_skip_blanks() {
+        let c = Captured {
+            text: "\n  up 3 days \nmiddle\nlast one\n\n".into(),
+            omitted: 0,
+        };
+        assert_eq!(c.first_line(), Some("up 3 days"));
+        assert_eq!(c.last_line(), Some("last one"));
+        assert_eq!(Captured::default().first_line(), None);
+    }
+
+    #[test]
+    fn exits_read_as_words() {
+        assert_eq!(Exit::Code(2).to_string(), "exit 2");
+        assert_eq!(Exit::Signal(9).to_string(), "killed by SIGKILL");
+        assert_eq!(Exit::Signal(200).to_string(), "killed by signal 200");
+        assert!(Exit::Code(0).success());
+        assert!(!Exit::Signal(15).success());
+    }
+
+    #[test]
+    fn io_reasons_drop_the_os_error_number() {
+        let e = io::Error::from_raw_os_error(libc_enoent());
+        assert_eq!(io_reason(&e), "No such file or directory");
+    }
+
+    fn libc_enoent() -> i32 {
+        nix::errno::Errno::ENOENT as i32
+    }
+}

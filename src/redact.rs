@@ -1,0 +1,145 @@
+//! Text from outside made fit to show: secrets taken out, terminal controls stripped, length
+//! bounded. Probe outcomes and step errors go through here before they reach the model, the
+//! journal or a log.
+
+use reqwest::Url;
+
+use crate::ui::sanitize;
+
+/// What stands in for a secret that was taken out of a text.
+pub const MASK: &str = "****";
+
+/// A secret shorter than this is not scrubbed from text: it would mask ordinary words.
+pub const MIN_SECRET_LEN: usize = 4;
+
+/// A URL as it may be shown: scheme, host, port and path; no user or password, no fragment,
+/// and a query (which often carries a token) shown as `?…`.
+pub fn url(url: &Url) -> String {
+    let mut shown = url.clone();
+    // Both fail only for URLs that cannot have them (no host): then there is nothing to drop.
+    let _ = shown.set_username("");
+    let _ = shown.set_password(None);
+    shown.set_fragment(None);
+    let had_query = shown.query().is_some();
+    shown.set_query(None);
+    let mut text = String::from(shown);
+    if had_query {
+        text.push_str("?…");
+    }
+    text
+}
+
+/// The secrets a URL carries: its password, its whole query and each query value.
+pub fn url_secrets(url: &Url) -> Vec<String> {
+    let mut secrets = Vec::new();
+    if let Some(password) = url.password() {
+        secrets.push(password.to_string());
+    }
+    if let Some(query) = url.query() {
+        secrets.push(query.to_string());
+        for (_, value) in url.query_pairs() {
+            secrets.push(value.into_owned());
+        }
+        // As written too (percent-encoded), in case a text quotes the raw URL.
+        secrets.extend(
+            query
+                .split('&')
+                .filter_map(|pair| pair.split_once('=').map(|(_, v)| v.to_string())),
+        );
+    }
+    secrets
+}
+
+/// `text` with every occurrence of each secret (of at least [`MIN_SECRET_LEN`] bytes)
+/// replaced by [`MASK`], longest secrets first (so a secret that contains another is masked
+/// whole).
+pub fn scrub<S: AsRef<str>>(text: &str, secrets: &[S]) -> String {
+    let mut secrets: Vec<&str> = secrets
+        .iter()
+        .map(AsRef::as_ref)
+        .filter(|s| s.len() >= MIN_SECRET_LEN)
+        .collect();
+    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    let mut out = text.to_string();
+    for secret in secrets {
+        if out.contains(secret) {
+            out = out.replace(secret, MASK);
+        }
+    }
+    out
+}
+
+/// Untrusted text (a command's output, a server's words) as one line for an outcome:
+/// escape sequences and control characters stripped ([`sanitize::clean`]), blanks around
+/// trimmed, and at most `max_chars` characters (cut with `…`).
+pub fn excerpt(text: &str, max_chars: usize) -> String {
+    let clean = sanitize::clean(text);
+    let clean = clean.trim();
+    match clean.char_indices().nth(max_chars) {
+        None => clean.to_string(),
+        Some(_) => {
+            let cut: String = clean.chars().take(max_chars.saturating_sub(1)).collect();
+            format!("{}…", cut.trim_end())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Url {
+        Url::parse(s).expect("valid url")
+    }
+
+    #[test]
+    fn urls_are_shown_without_credentials_query_or_fragment() {
+        assert_eq!(
+            url(&parse(
+                "https://user:hunter22@api.example.com:8443/health?token=s3cret#x"
+            )),
+            "https://api.example.com:8443/health?…"
+        );
+        assert_eq!(
+            url(&parse("http://127.0.0.1/healthz")),
+            "http://127.0.0.1/healthz"
+        );
+    }
+
+    #[test]
+    fn url_secrets_are_the_password_and_the_query() {
+        let secrets = url_secrets(&parse("https://u:pw%21word@h/p?token=s3cr%2Fet&x=1"));
+        for s in [
+            "pw%21word",
+            "token=s3cr%2Fet&x=1",
+            "s3cr/et",
+            "s3cr%2Fet",
+            "1",
+        ] {
+            assert!(secrets.iter().any(|x| x == s), "{s} in {secrets:?}");
+        }
+        assert!(url_secrets(&parse("https://h/p")).is_empty());
+    }
+
+    #[test]
+    fn scrub_masks_each_secret_longest_first() {
+        assert_eq!(
+            scrub(
+                "GET /x?token=abcd1234 failed: abcd1234",
+                &["abcd1234", "token=abcd1234"]
+            ),
+            "GET /x?**** failed: ****"
+        );
+        // Too short to mask without masking words.
+        assert_eq!(scrub("exit 1", &["1"]), "exit 1");
+        assert_eq!(scrub("nothing here", &[] as &[&str]), "nothing here");
+    }
+
+    #[test]
+    fn excerpts_are_clean_short_lines() {
+        assert_eq!(excerpt("  ok \x1b[31mred\x1b[0m\n", 80), "ok red");
+        assert_eq!(excerpt("abcdefghij", 5), "abcd…");
+        assert_eq!(excerpt("abcde", 5), "abcde");
+        assert_eq!(excerpt("ünïcödé", 4), "ünï…");
+    }
+}
