@@ -6,6 +6,7 @@
 //! tokio task on its own interval and sends what it answered as an
 //! [`Observation`](crate::app::Observation), stamped by a [`Clock`].
 
+pub mod aws;
 pub mod clock;
 pub mod round;
 pub mod scheduler;
