@@ -221,8 +221,18 @@ where
     match err {
         SdkError::ServiceError(service) => {
             let e = service.err();
-            let code = e.code().unwrap_or("");
-            let text = code_and_message(code, e.message());
+            // An error body the SDK could not read its code from (moto's query services
+            // answer `<ErrorResponse><Errors><Error>`, getmoto/moto#7641, where AWS answers
+            // `<ErrorResponse><Error>`): read the code and message from the body itself.
+            let (code, message) = match e.code() {
+                Some(code) => (code.to_string(), e.message().map(str::to_string)),
+                None => match xml_error(service.raw()) {
+                    Some((code, message)) => (code, message),
+                    None => (String::new(), e.message().map(str::to_string)),
+                },
+            };
+            let code = code.as_str();
+            let text = code_and_message(code, message.as_deref());
             let status = service.raw().status().as_u16();
             if CREDENTIAL_CODES.contains(&code) {
                 ObserveError::Credentials(text)
@@ -260,9 +270,34 @@ where
     }
 }
 
+/// The first `<Code>` and `<Message>` of an XML error body.
+fn xml_error(raw: &HttpResponse) -> Option<(String, Option<String>)> {
+    let body = std::str::from_utf8(raw.body().bytes()?).ok()?;
+    let element = |name: &str| -> Option<String> {
+        let open = format!("<{name}>");
+        let start = body.find(&open)? + open.len();
+        let end = start + body[start..].find(&format!("</{name}>"))?;
+        let text = body[start..end].trim();
+        let text = text
+            .strip_prefix("<![CDATA[")
+            .and_then(|t| t.strip_suffix("]]>"))
+            .unwrap_or(text);
+        Some(
+            text.replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&quot;", "\"")
+                .replace("&apos;", "'")
+                .replace("&amp;", "&"),
+        )
+    };
+    let code = element("Code").filter(|c| !c.is_empty() && c.len() <= 100)?;
+    Some((code, element("Message")))
+}
+
 /// "Code: message", or whichever of the two there is.
 fn code_and_message(code: &str, message: Option<&str>) -> String {
-    match (code, message.map(str::trim).filter(|m| !m.is_empty())) {
+    let message = message.map(one_line);
+    match (code, message.as_deref().filter(|m| !m.is_empty())) {
         ("", None) => "unknown error".into(),
         ("", Some(m)) => m.to_string(),
         (c, None) => c.to_string(),
@@ -283,9 +318,9 @@ fn causes(err: &(dyn Error + 'static)) -> String {
         next = e.source();
     }
     if parts.is_empty() {
-        err.to_string()
+        one_line(&err.to_string())
     } else {
-        parts.join(": ")
+        one_line(&parts.join(": "))
     }
 }
 
@@ -294,11 +329,33 @@ fn credentials_error(err: &(dyn Error + 'static)) -> Option<String> {
     let mut next: Option<&(dyn Error + 'static)> = Some(err);
     while let Some(e) = next {
         if is_credentials_error(e) {
-            return Some(causes_from(e));
+            let text = one_line(&causes_from(e));
+            // "the credential provider was not enabled: no credentials found in chain…":
+            // the second half says it.
+            return Some(match text.strip_prefix(NOT_ENABLED) {
+                Some(rest) if !rest.is_empty() => rest.to_string(),
+                _ => text,
+            });
         }
         next = e.source();
     }
     None
+}
+
+/// What the SDK says when a credentials provider found nothing to load.
+const NOT_ENABLED: &str = "the credential provider was not enabled: ";
+
+/// A text on one line: the SDK lists what the default chain tried one per line ("…
+/// Attempted:\n  Environment: …\n  Profile: …"); the screen has one line per reason.
+pub fn one_line(text: &str) -> String {
+    let mut out = String::new();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if !out.is_empty() {
+            out.push_str(if out.ends_with(':') { " " } else { "; " });
+        }
+        out.push_str(line);
+    }
+    out
 }
 
 /// `e` and its sources, joined with ": ".
@@ -409,6 +466,37 @@ mod tests {
     }
 
     #[test]
+    fn a_code_the_sdk_did_not_find_is_read_from_the_body() {
+        // moto's shape of a query-protocol error (getmoto/moto#7641).
+        let body = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<ErrorResponse><Errors><Error>\
+                    <Code>InvalidClientTokenId</Code><Message>The security token included in \
+                    the request is invalid.</Message><Type>Sender</Type></Error></Errors>\
+                    </ErrorResponse>";
+        let raw = HttpResponse::new(403.try_into().expect("status"), body.into());
+        let err: Err = SdkError::service_error(
+            DescribeDBInstancesError::generic(ErrorMetadata::builder().build()),
+            raw,
+        );
+        assert_eq!(
+            reason(&err),
+            ObserveError::Credentials(
+                "InvalidClientTokenId: The security token included in the request is invalid."
+                    .into()
+            )
+        );
+        // Nothing to read: a 403 is still access denied, a 500 unreachable.
+        let raw = HttpResponse::new(403.try_into().expect("status"), "".into());
+        let err: Err = SdkError::service_error(
+            DescribeDBInstancesError::generic(ErrorMetadata::builder().build()),
+            raw,
+        );
+        assert_eq!(
+            reason(&err),
+            ObserveError::AccessDenied("unknown error".into())
+        );
+    }
+
+    #[test]
     fn other_service_errors_are_other_with_code_and_message() {
         assert_eq!(
             reason(&service("InvalidParameterValue", "bad id", 400)),
@@ -452,6 +540,21 @@ mod tests {
         let failed = provider.provide_credentials().await.expect_err("again");
         let err: Err = SdkError::construction_failure(failed);
         assert!(matches!(reason(&err), ObserveError::Credentials(_)));
+    }
+
+    #[test]
+    fn reasons_are_one_line() {
+        let sdk = "no credentials found in chain. Attempted:\n  Environment: not set\n  \
+                   Profile: the credential provider was not enabled\n";
+        assert_eq!(
+            one_line(sdk),
+            "no credentials found in chain. Attempted: Environment: not set; \
+             Profile: the credential provider was not enabled"
+        );
+        assert_eq!(
+            reason(&service("Throttling", "Rate\nexceeded", 400)),
+            ObserveError::Unreachable("Throttling: Rate; exceeded".into())
+        );
     }
 
     #[test]
