@@ -8,8 +8,11 @@
 
 pub mod aws;
 pub mod clock;
+pub mod cloudwatch;
+pub mod rds;
 pub mod round;
 pub mod scheduler;
+pub mod snapshots;
 
 use std::future::Future;
 use std::pin::Pin;
