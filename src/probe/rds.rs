@@ -106,17 +106,29 @@ fn not_found(instance: &str) -> Outcome {
     }
 }
 
+/// An instance named across regions by its ARN (`arn:aws:rds:us-west-2:123:db:dtem-dr`)
+/// reads as "dtem-dr (us-west-2)"; a plain identifier as itself.
+pub fn short_name(id: &str) -> String {
+    let parts: Vec<&str> = id.split(':').collect();
+    match parts.as_slice() {
+        ["arn", _, "rds", region, _, "db", name] => format!("{name} ({region})"),
+        _ => id.to_string(),
+    }
+}
+
 /// How one described instance reads.
 pub fn outcome_of(instance: &DbInstance) -> Outcome {
     let status = instance.db_instance_status().unwrap_or("unknown");
     let mut detail = status.to_string();
     if let Some(source) = instance.read_replica_source_db_instance_identifier() {
-        detail.push_str(&format!(", replica of {source}"));
+        detail.push_str(&format!(", replica of {}", short_name(source)));
     } else if !instance.read_replica_db_instance_identifiers().is_empty() {
-        detail.push_str(&format!(
-            ", primary with replicas {}",
-            instance.read_replica_db_instance_identifiers().join(", ")
-        ));
+        let replicas: Vec<String> = instance
+            .read_replica_db_instance_identifiers()
+            .iter()
+            .map(|r| short_name(r))
+            .collect();
+        detail.push_str(&format!(", primary with replicas {}", replicas.join(", ")));
     }
     let mut abnormal = false;
     for info in instance.status_infos() {
@@ -231,6 +243,24 @@ mod tests {
                 latency: Duration::ZERO,
                 detail: "available".into()
             }
+        );
+    }
+
+    #[test]
+    fn a_cross_region_replica_is_named_with_its_region() {
+        let replica = instance("available")
+            .read_replica_source_db_instance_identifier(
+                "arn:aws:rds:us-east-1:123456789012:db:dtem-postgres",
+            )
+            .build();
+        assert!(matches!(
+            outcome_of(&replica),
+            Outcome::Up { detail, .. } if detail == "available, replica of dtem-postgres (us-east-1)"
+        ));
+        assert_eq!(short_name("dtem-postgres"), "dtem-postgres");
+        assert_eq!(
+            short_name("arn:aws:rds:us-east-1:1:cluster:c"),
+            "arn:aws:rds:us-east-1:1:cluster:c"
         );
     }
 
