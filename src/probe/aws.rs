@@ -557,6 +557,32 @@ mod tests {
         );
     }
 
+    #[tokio::test]
+    async fn one_config_per_region_with_the_configured_endpoint() {
+        let clients = Clients::new(Some("http://127.0.0.1:9".into()))
+            .with_credentials(Credentials::new("a", "b", None, None, "t"));
+        let other = clients.clone();
+        let (east, again) = tokio::join!(clients.config("us-east-1"), other.config("us-east-1"));
+        assert_eq!(east.region().map(|r| r.as_ref()), Some("us-east-1"));
+        assert_eq!(again.region().map(|r| r.as_ref()), Some("us-east-1"));
+        assert_eq!(east.endpoint_url(), Some("http://127.0.0.1:9"));
+        let _ = clients.rds("us-west-2").await;
+        let _ = other.cloudwatch("us-west-2").await;
+        let _ = clients.rds("us-west-2").await;
+        let mut regions: Vec<String> = clients
+            .inner
+            .regions
+            .lock()
+            .expect("lock")
+            .keys()
+            .cloned()
+            .collect();
+        regions.sort();
+        assert_eq!(regions, ["us-east-1", "us-west-2"]);
+        let west = clients.regional("us-west-2");
+        assert!(west.rds.get().is_some() && west.cloudwatch.get().is_some());
+    }
+
     #[test]
     fn clients_are_one_per_console() {
         let clients = Clients::new(Some("http://127.0.0.1:9".into()));
