@@ -6,12 +6,16 @@
 //! tokio task on its own interval and sends what it answered as an
 //! [`Observation`](crate::app::Observation), stamped by a [`Clock`].
 
+pub mod aws;
 pub mod clock;
+pub mod cloudwatch;
 pub mod command;
 pub mod files;
 pub mod http;
+pub mod rds;
 pub mod round;
 pub mod scheduler;
+pub mod snapshots;
 pub mod tcp;
 
 use std::future::Future;
