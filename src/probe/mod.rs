@@ -7,6 +7,7 @@
 //! [`Observation`](crate::app::Observation), stamped by a [`Clock`].
 
 pub mod clock;
+pub mod kubernetes;
 pub mod round;
 pub mod scheduler;
 
