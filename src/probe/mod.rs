@@ -8,6 +8,7 @@
 
 pub mod clock;
 pub mod kubernetes;
+pub mod postgres;
 pub mod round;
 pub mod scheduler;
 
