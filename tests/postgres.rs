@@ -195,6 +195,32 @@ async fn an_invalid_dsn_never_shows_itself() {
     }
 }
 
+#[tokio::test]
+async fn a_server_shutting_down_is_down_with_its_reason() {
+    let pg = Pg::primary_only();
+    let mut session = pg.hold_session(&pg.primary, 60);
+    pg.wait_for(
+        &pg.primary,
+        "select count(*) from pg_stat_activity where query like 'select pg_sleep%'",
+        "1",
+        Duration::from_secs(10),
+    );
+    pg.begin_smart_shutdown(&pg.primary);
+    let probe = PostgresProbe::new(&inline(pg.dsn(&pg.primary)));
+    let outcome = observe_until(&probe, Duration::from_secs(10), |o| {
+        matches!(o, Outcome::Down { .. })
+    })
+    .await;
+    let _ = session.kill();
+    let _ = session.wait();
+    assert_eq!(
+        outcome,
+        Outcome::Down {
+            detail: "FATAL: the database system is shutting down".into()
+        }
+    );
+}
+
 // ---------------------------------------------------------------- lag, shared pair
 
 #[tokio::test]

@@ -275,6 +275,45 @@ impl Pg {
         );
     }
 
+    /// Begins a smart shutdown without waiting for it (`pg_ctl stop -m smart -W`): the
+    /// server refuses new connections ("the database system is shutting down") until its
+    /// open sessions end.
+    pub fn begin_smart_shutdown(&self, node: &Node) {
+        self.server_cmd(
+            "pg_ctl",
+            &[
+                "-D",
+                node.data.to_str().expect("utf-8 path"),
+                "-m",
+                "smart",
+                "-W",
+                "stop",
+            ],
+        );
+    }
+
+    /// A session that stays open (`select pg_sleep(seconds)`) until the child is killed.
+    pub fn hold_session(&self, node: &Node, seconds: u32) -> Child {
+        Command::new(self.bin.join("psql"))
+            .args([
+                "-X",
+                "-q",
+                "-h",
+                "127.0.0.1",
+                "-U",
+                "postgres",
+                "-d",
+                "postgres",
+            ])
+            .args(["-p", &node.port.to_string()])
+            .args(["-c", &format!("select pg_sleep({seconds})")])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("run psql")
+    }
+
     /// Waits until the primary sees the standby streaming.
     pub fn wait_streaming(&self) {
         let sql = format!(
