@@ -46,12 +46,12 @@ enum Source {
     File(PathBuf),
     /// One configuration for every context (tests, or a single explicit API server).
     Config(Box<Config>),
-    /// One client for every context (tests).
-    Client(Client),
 }
 
 struct Inner {
     source: Source,
+    /// One ready client for every context (tests): no configuration is loaded.
+    fixed: Option<Client>,
     /// Built clients by context; a config that failed to load is not cached, so fixing the
     /// kubeconfig (or logging in) takes effect at the next observation.
     cache: Mutex<HashMap<Option<String>, Client>>,
@@ -73,11 +73,11 @@ impl Default for Clients {
 
 impl std::fmt::Debug for Clients {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let source = match &self.inner.source {
-            Source::Default => "default kubeconfig / in-cluster".to_string(),
-            Source::File(p) => format!("kubeconfig {}", p.display()),
-            Source::Config(c) => format!("config for {}", c.cluster_url),
-            Source::Client(_) => "one client".to_string(),
+        let source = match (&self.inner.fixed, &self.inner.source) {
+            (Some(_), _) => "one client".to_string(),
+            (None, Source::Default) => "default kubeconfig / in-cluster".to_string(),
+            (None, Source::File(p)) => format!("kubeconfig {}", p.display()),
+            (None, Source::Config(c)) => format!("config for {}", c.cluster_url),
         };
         f.debug_struct("Clients").field("source", &source).finish()
     }
@@ -103,13 +103,18 @@ impl Clients {
 
     /// One ready client for every context (tests).
     pub fn with_client(client: Client) -> Clients {
-        Clients::from_source(Source::Client(client))
+        Clients::build(Source::Default, Some(client))
     }
 
     fn from_source(source: Source) -> Clients {
+        Clients::build(source, None)
+    }
+
+    fn build(source: Source, fixed: Option<Client>) -> Clients {
         Clients {
             inner: Arc::new(Inner {
                 source,
+                fixed,
                 cache: Mutex::new(HashMap::new()),
             }),
         }
@@ -120,7 +125,7 @@ impl Clients {
     /// `Credentials` for a client certificate or key that cannot be read, `Other` for the
     /// rest (no kubeconfig, unknown context, bad cluster URL).
     pub async fn client(&self, context: Option<&str>) -> Result<Client, ObserveError> {
-        if let Source::Client(client) = &self.inner.source {
+        if let Some(client) = &self.inner.fixed {
             return Ok(client.clone());
         }
         let key = context.map(str::to_string);
@@ -164,7 +169,6 @@ impl Clients {
                     .map_err(|e| config_error(&label, &e))
             }
             Source::Config(config) => Ok((**config).clone()),
-            Source::Client(_) => unreachable!("answered before any configuration is loaded"),
         }
     }
 }
