@@ -12,6 +12,8 @@ pub mod cloudwatch;
 pub mod command;
 pub mod files;
 pub mod http;
+pub mod kubernetes;
+pub mod postgres;
 pub mod rds;
 pub mod round;
 pub mod scheduler;

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# What the PostgreSQL probe tests (tests/postgres.rs) need on the machine: the PostgreSQL 15
+# server binaries (initdb, pg_ctl, pg_basebackup, psql) and, when run as root, the
+# `postgres` user to run the servers as (PostgreSQL refuses to run as root).
+# The tests start and stop their own primary + standby on free loopback ports: no service
+# is started here. Idempotent: does nothing when everything is there.
+set -euo pipefail
+
+PG_BIN=${WARROOM_PG_BIN:-/usr/lib/postgresql/15/bin}
+
+have() {
+    for tool in initdb pg_ctl pg_basebackup psql postgres; do
+        [ -x "$PG_BIN/$tool" ] || return 1
+    done
+    [ "$(id -u)" != 0 ] || id postgres >/dev/null 2>&1
+}
+
+if ! have; then
+    if [ "$(id -u)" != 0 ]; then
+        echo "PostgreSQL 15 is missing in $PG_BIN and installing it needs root" >&2
+        exit 1
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    # The package would create and start a default cluster (15/main on port 5432) that the
+    # tests do not use: tell postgresql-common not to.
+    apt-get install -y -qq --no-install-recommends postgresql-common >/dev/null
+    sed -i 's/^#\?\s*create_main_cluster.*/create_main_cluster = false/' \
+        /etc/postgresql-common/createcluster.conf
+    apt-get install -y -qq --no-install-recommends postgresql-15 >/dev/null
+fi
+
+have || { echo "PostgreSQL 15 still missing in $PG_BIN" >&2; exit 1; }
+echo "PostgreSQL: $("$PG_BIN/postgres" --version) in $PG_BIN"
