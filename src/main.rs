@@ -120,19 +120,10 @@ fn main() -> ExitCode {
         Some(Command::Drill { scenario, speed }) => {
             drill(cli.global.config.as_deref(), &cli.display, scenario, *speed)
         }
-        Some(Command::Status { .. }) => not_built("status", "live probes"),
+        Some(Command::Status { json }) => status(cli.global.config.as_deref(), *json),
         Some(Command::Report { .. }) => not_built("report", "the incident journal"),
         Some(Command::Journal { .. }) => not_built("journal verify", "the incident journal"),
-        None => {
-            // The console will need a valid config: say so now rather than after the TUI exists.
-            match load(cli.global.config.as_deref()) {
-                Ok(_) => not_built(
-                    "the console on a real estate",
-                    "live probes (`warroom drill` runs it on a simulated estate)",
-                ),
-                Err(code) => code,
-            }
-        }
+        None => console(cli.global.config.as_deref(), &cli.display),
     }
 }
 
@@ -295,6 +286,107 @@ fn drill(explicit: Option<&Path>, display: &Display, scenario: &str, speed: f64)
         drill.stop();
         exit
     });
+    match result {
+        Ok(exit) => {
+            tracing::info!(?exit, "console ended");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("warroom: {e:#}");
+            if let Some(log) = log {
+                eprintln!("warroom: the log is at {}", log.display());
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            eprintln!("warroom: cannot start the runtime: {e}");
+            ExitCode::FAILURE
+        })
+}
+
+/// `warroom status`: one round of every probe; the exit code says the overall severity.
+fn status(explicit: Option<&Path>, json: bool) -> ExitCode {
+    let cfg = match load(explicit) {
+        Ok(cfg) => cfg,
+        Err(code) => return code,
+    };
+    let rt = match runtime() {
+        Ok(rt) => rt,
+        Err(code) => return code,
+    };
+    let report = rt.block_on(async {
+        let estate = warroom::app::Estate::from_config(&cfg);
+        let clients = warroom::probe::build::Clients::new(&cfg);
+        let probes = warroom::probe::build::build(&cfg, &estate, &clients);
+        let clock: std::sync::Arc<dyn warroom::probe::clock::Clock> =
+            std::sync::Arc::new(warroom::probe::clock::SystemClock);
+        let started = clock.now();
+        let mut state = warroom::app::State::new(estate, started);
+        for o in warroom::probe::round::once(&probes, clock.clone()).await {
+            warroom::app::update(&mut state, warroom::app::Event::Observed(o));
+        }
+        warroom::app::update(&mut state, warroom::app::Event::Tick(clock.now()));
+        warroom::status::report(&state)
+    });
+    if json {
+        match serde_json::to_string_pretty(&report) {
+            Ok(text) => println!("{text}"),
+            Err(e) => {
+                eprintln!("warroom status: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        print!("{}", warroom::status::table(&report));
+    }
+    ExitCode::from(report.exit_code)
+}
+
+/// The console on the real estate: every configured probe on its own schedule.
+fn console(explicit: Option<&Path>, display: &Display) -> ExitCode {
+    let cfg = match load(explicit) {
+        Ok(cfg) => cfg,
+        Err(code) => return code,
+    };
+    let settings = match settings(&cfg, display, None) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let log = init_log();
+    let rt = match runtime() {
+        Ok(rt) => rt,
+        Err(code) => return code,
+    };
+    let result = rt.block_on(async move {
+        let estate = warroom::app::Estate::from_config(&cfg);
+        let clients = warroom::probe::build::Clients::new(&cfg);
+        let probes = warroom::probe::build::build(&cfg, &estate, &clients);
+        let clock: std::sync::Arc<dyn warroom::probe::clock::Clock> =
+            std::sync::Arc::new(warroom::probe::clock::SystemClock);
+        let state = warroom::app::State::new(estate, clock.now());
+        let (tx, rx) = tokio::sync::mpsc::channel(1024);
+        let scheduler = warroom::probe::Scheduler::start(
+            probes,
+            clock.clone(),
+            warroom::probe::Options::default(),
+            tx,
+            std::convert::identity,
+        );
+        let exit = warroom::tui::run(state, settings, rx, clock).await;
+        scheduler.stop();
+        exit
+    });
+    finish(result, log)
+}
+
+fn finish(result: anyhow::Result<warroom::tui::Exit>, log: Option<PathBuf>) -> ExitCode {
     match result {
         Ok(exit) => {
             tracing::info!(?exit, "console ended");

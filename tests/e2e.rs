@@ -130,6 +130,13 @@ fn nothing_is_printed_after_the_terminal_is_given_back() {
     pty.send(b"q");
     assert_eq!(pty.wait_exit(PATIENCE), Some(0));
     let raw = pty.raw();
+    // Every frame is wrapped in synchronized output (CSI ?2026 h … l).
+    let begin = raw.windows(8).filter(|w| w == b"\x1b[?2026h").count();
+    let end = raw.windows(8).filter(|w| w == b"\x1b[?2026l").count();
+    assert!(
+        begin >= 1 && begin == end,
+        "synchronized output: {begin} begins, {end} ends"
+    );
     // The last thing written is the restore (leave the alternate screen, show the cursor).
     let leave = b"\x1b[?1049l";
     let at = raw

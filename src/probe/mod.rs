@@ -7,6 +7,7 @@
 //! [`Observation`](crate::app::Observation), stamped by a [`Clock`].
 
 pub mod aws;
+pub mod build;
 pub mod clock;
 pub mod cloudwatch;
 pub mod command;
