@@ -265,17 +265,11 @@ fn drill(explicit: Option<&Path>, display: &Display, scenario: &str, speed: f64)
         Err(code) => return code,
     };
     let log = init_log();
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let rt = match runtime() {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("warroom: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
-    let result = runtime.block_on(async move {
+    let result = rt.block_on(async move {
         let (tx, rx) = tokio::sync::mpsc::channel(1024);
         let drill = warroom::drill::start(&cfg, scenario, speed, tx, |o| o)
             .map_err(|d| anyhow::anyhow!("{d}"))?;
@@ -286,19 +280,7 @@ fn drill(explicit: Option<&Path>, display: &Display, scenario: &str, speed: f64)
         drill.stop();
         exit
     });
-    match result {
-        Ok(exit) => {
-            tracing::info!(?exit, "console ended");
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("warroom: {e:#}");
-            if let Some(log) = log {
-                eprintln!("warroom: the log is at {}", log.display());
-            }
-            ExitCode::FAILURE
-        }
-    }
+    finish(result, log)
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {

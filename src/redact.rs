@@ -84,6 +84,22 @@ pub fn excerpt(text: &str, max_chars: usize) -> String {
     }
 }
 
+/// An error and its sources, each once ("client error (Connect): tcp connect error: …"):
+/// many libraries' Display leaves the cause out.
+pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = err.to_string();
+    let mut cur = err.source();
+    while let Some(e) = cur {
+        let text = e.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        cur = e.source();
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,5 +157,23 @@ mod tests {
         assert_eq!(excerpt("abcdefghij", 5), "abcd…");
         assert_eq!(excerpt("abcde", 5), "abcde");
         assert_eq!(excerpt("ünïcödé", 4), "ünï…");
+    }
+
+    #[test]
+    fn an_error_chain_names_each_cause_once() {
+        #[derive(Debug)]
+        struct Outer(std::io::Error);
+        impl std::fmt::Display for Outer {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "client error (Connect)")
+            }
+        }
+        impl std::error::Error for Outer {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let e = Outer(std::io::Error::other("tcp connect error"));
+        assert_eq!(error_chain(&e), "client error (Connect): tcp connect error");
     }
 }

@@ -138,7 +138,7 @@ impl Clients {
             ObserveError::Other(format!(
                 "{}: {}",
                 context_label(context),
-                describe_chain(&e)
+                crate::redact::error_chain(&e)
             ))
         })?;
         cache.insert(key, client.clone());
@@ -155,7 +155,7 @@ impl Clients {
             Source::Default if context.is_none() => Config::infer().await.map_err(|e| {
                 ObserveError::Other(format!(
                     "{label}: no kubeconfig and not in a cluster ({})",
-                    describe_chain(&e)
+                    crate::redact::error_chain(&e)
                 ))
             }),
             Source::Default => Config::from_kubeconfig(&options)
@@ -182,7 +182,7 @@ fn context_label(context: Option<&str>) -> String {
 
 fn config_error(label: &str, e: &kube::config::KubeconfigError) -> ObserveError {
     use kube::config::KubeconfigError as K;
-    let text = format!("{label}: {}", describe_chain(e));
+    let text = format!("{label}: {}", crate::redact::error_chain(e));
     match e {
         K::LoadClientCertificate(_) | K::LoadClientKey(_) => ObserveError::Credentials(text),
         _ => ObserveError::Other(text),
@@ -220,7 +220,7 @@ pub fn observe_error(err: &kube::Error) -> ObserveError {
             }
             ObserveError::Unreachable(transport_message(err))
         }
-        other => ObserveError::Other(describe_chain(other)),
+        other => ObserveError::Other(crate::redact::error_chain(other)),
     }
 }
 
@@ -261,7 +261,7 @@ fn transport_message(err: &(dyn StdError + 'static)) -> String {
             return what.to_string();
         }
     }
-    format!("kubernetes API server: {}", describe_chain(err))
+    format!("kubernetes API server: {}", crate::redact::error_chain(err))
 }
 
 fn find_in_chain<'a, T: StdError + 'static>(err: &'a (dyn StdError + 'static)) -> Option<&'a T> {
@@ -273,21 +273,6 @@ fn find_in_chain<'a, T: StdError + 'static>(err: &'a (dyn StdError + 'static)) -
         cur = e.source();
     }
     None
-}
-
-/// An error and its sources, each once ("client error (Connect): tcp connect error: …").
-fn describe_chain(err: &(dyn StdError + 'static)) -> String {
-    let mut out = err.to_string();
-    let mut cur = err.source();
-    while let Some(e) = cur {
-        let text = e.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        cur = e.source();
-    }
-    out
 }
 
 /// `k8s_deployment`: are the desired replicas of a Deployment available?

@@ -104,7 +104,7 @@ impl Target {
                         "{origin} asks sslmode=verify-ca/verify-full: TLS to PostgreSQL is not supported yet"
                     )
                 } else {
-                    format!("{origin} is not valid: {}", describe_chain(&e))
+                    format!("{origin} is not valid: {}", crate::redact::error_chain(&e))
                 };
                 return Err(ObserveError::Other(scrub(&reason, &secrets)));
             }
@@ -175,21 +175,6 @@ fn scrub(text: &str, secrets: &[String]) -> String {
     out
 }
 
-/// An error and its sources, each once: tokio-postgres's own Display leaves the cause out.
-fn describe_chain(err: &(dyn StdError + 'static)) -> String {
-    let mut out = err.to_string();
-    let mut cur = err.source();
-    while let Some(e) = cur {
-        let text = e.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        cur = e.source();
-    }
-    out
-}
-
 /// What a failed connect or query means: the thing failed, or we could not tell.
 #[derive(Debug, Clone, PartialEq)]
 enum Failure {
@@ -224,14 +209,14 @@ fn classify(err: &tokio_postgres::Error, target: &Target) -> Failure {
             _ if text.contains("lookup address") || text.contains("Name or service not known") => {
                 Failure::Down(format!("DNS: cannot resolve {address}: {text}"))
             }
-            _ => Failure::Down(format!("{address}: {}", describe_chain(err))),
+            _ => Failure::Down(format!("{address}: {}", crate::redact::error_chain(err))),
         }
     } else if err.to_string().starts_with("timeout") {
         Failure::Cannot(ObserveError::Timeout)
     } else if err.is_closed() {
         Failure::Down(format!("{address}: the server closed the connection"))
     } else {
-        Failure::Down(format!("{address}: {}", describe_chain(err)))
+        Failure::Down(format!("{address}: {}", crate::redact::error_chain(err)))
     };
     match failure {
         Failure::Down(text) => Failure::Down(target.scrub(&text)),
