@@ -157,7 +157,8 @@ pub fn report(state: &State) -> Report {
                 } else {
                     clean(&h.reason).into_owned()
                 },
-                latency_seconds: h.latency.map(|l| l.as_secs_f64()),
+                // Zero = the probe measured no latency of the component (RDS, Kubernetes).
+                latency_seconds: h.latency.filter(|l| !l.is_zero()).map(|l| l.as_secs_f64()),
                 lag,
                 backup,
                 rpo,
@@ -291,6 +292,23 @@ mod tests {
                 outcome,
             }),
         );
+    }
+
+    #[test]
+    fn a_zero_latency_is_not_reported_as_one() {
+        let mut state = State::new(estate(), at(0));
+        observe(
+            &mut state,
+            1,
+            Signal::Health,
+            Outcome::Up {
+                latency: Duration::ZERO,
+                detail: "available".into(),
+            },
+        );
+        let r = report(&state);
+        assert_eq!(r.components[1].state, "up");
+        assert_eq!(r.components[1].latency_seconds, None);
     }
 
     #[test]

@@ -83,7 +83,13 @@ pub fn draw(state: &State, screen: &Screen, frame: &mut Frame, area: Rect) {
                 Tier::Critical => Span::styled("crit", t.accent),
                 Tier::Standard => Span::styled("std", t.muted),
             };
-            let latency = h.latency.map(fmt::duration).unwrap_or_default();
+            // Control-plane probes (RDS, Kubernetes) answer with no latency of the
+            // component's own: a zero is not shown as if it were one.
+            let latency = h
+                .latency
+                .filter(|l| !l.is_zero())
+                .map(fmt::duration)
+                .unwrap_or_default();
             let since = coarse(now.duration_since(h.since));
             let rto = match (state.rto_budget(*ix), spec.rto) {
                 (Some(left), _) if left.is_negative() => {
