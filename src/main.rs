@@ -158,6 +158,18 @@ fn load(explicit: Option<&Path>) -> Result<config::Config, ExitCode> {
     })
 }
 
+/// A theme or layout the config names by a relative path is found beside the config file,
+/// not in whatever directory the console was started from; names are left alone.
+fn beside_config(cfg: &config::Config, spec: &str) -> String {
+    let is_path = spec.contains('/') || spec.ends_with(".toml");
+    match cfg.path.parent() {
+        Some(dir) if is_path && Path::new(spec).is_relative() => {
+            dir.join(spec).to_string_lossy().into_owned()
+        }
+        _ => spec.to_string(),
+    }
+}
+
 /// How the console looks: `--theme`/`--layout` over the config's, `NO_COLOR` over both.
 fn settings(
     cfg: &config::Config,
@@ -166,7 +178,8 @@ fn settings(
 ) -> Result<warroom::tui::Settings, ExitCode> {
     // A bad name on the command line is a usage error; one in the config a config error.
     let code = |from_cli: bool| ExitCode::from(if from_cli { EXIT_USAGE } else { EXIT_CONFIG });
-    let theme_spec = display.theme.as_deref().unwrap_or(&cfg.console.theme);
+    let config_theme = beside_config(cfg, &cfg.console.theme);
+    let theme_spec = display.theme.as_deref().unwrap_or(&config_theme);
     let theme = Theme::resolve(
         theme_spec,
         theme::user_dir().as_deref(),
@@ -176,7 +189,8 @@ fn settings(
         eprintln!("warroom: {e}");
         code(display.theme.is_some())
     })?;
-    let layout_spec = display.layout.as_deref().unwrap_or(&cfg.console.layout);
+    let config_layout = beside_config(cfg, &cfg.console.layout);
+    let layout_spec = display.layout.as_deref().unwrap_or(&config_layout);
     let layout = if layout_spec == "auto" {
         None
     } else {
@@ -471,11 +485,15 @@ fn check_look(cfg: &config::Config) -> Vec<config::Diagnostic> {
         path: key.to_string(),
         message,
     };
-    if let Err(e) = Theme::resolve(&cfg.console.theme, theme::user_dir().as_deref(), false) {
+    let theme_spec = beside_config(cfg, &cfg.console.theme);
+    if let Err(e) = Theme::resolve(&theme_spec, theme::user_dir().as_deref(), false) {
         diags.push(at("console.theme", e.to_string()));
     }
     if cfg.console.layout != "auto"
-        && let Err(e) = Layout::resolve(&cfg.console.layout, layout::user_dir().as_deref())
+        && let Err(e) = Layout::resolve(
+            &beside_config(cfg, &cfg.console.layout),
+            layout::user_dir().as_deref(),
+        )
     {
         diags.push(at("console.layout", e.to_string()));
     }

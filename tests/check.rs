@@ -417,3 +417,29 @@ fn a_drill_scenario_that_does_not_fit_the_config_says_so() {
     let out = warroom(tmp.path(), &["drill", "no-such-scenario"]);
     assert_eq!(out.status.code(), Some(64), "{}", text(&out.stderr));
 }
+
+#[test]
+fn a_theme_the_config_names_by_path_is_found_beside_the_config() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let sub = tmp.path().join("etc");
+    fs::create_dir(&sub).expect("mkdir");
+    let theme = Path::new(env!("CARGO_MANIFEST_DIR")).join("themes/light.toml");
+    fs::copy(&theme, sub.join("mine.toml")).expect("copy theme");
+    fs::write(
+        sub.join("c.toml"),
+        "[console]\ntheme = \"mine.toml\"\n[[component]]\nid = \"api\"\ntier = \"critical\"\nhealth = { kind = \"tcp\", address = \"127.0.0.1:1\" }\n",
+    )
+    .expect("write config");
+    fs::set_permissions(sub.join("c.toml"), fs::Permissions::from_mode(0o600)).expect("chmod");
+    // Started from the parent directory: the theme is still found beside the config.
+    let out = warroom(tmp.path(), &["check", "-c", "etc/c.toml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    fs::remove_file(sub.join("mine.toml")).expect("rm");
+    let out = warroom(tmp.path(), &["check", "-c", "etc/c.toml"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("console.theme"),
+        "{}",
+        text(&out.stderr)
+    );
+}
