@@ -454,3 +454,291 @@ pub fn follow(path: &Path, offset: u64) -> Result<Followed, JournalError> {
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn at(min: u32) -> Timestamp {
+        format!("2026-11-25T03:{min:02}:00Z").parse().unwrap()
+    }
+
+    fn note(text: &str) -> Map<String, Value> {
+        let mut m = Map::new();
+        m.insert("text".into(), json!(text));
+        m
+    }
+
+    fn journal() -> (tempfile::TempDir, Journal) {
+        let dir = tempfile::tempdir().unwrap();
+        let j = Journal::open(&dir.path().join("incidents/x.jsonl"))
+            .unwrap()
+            .with_actor("ana@bastion");
+        (dir, j)
+    }
+
+    fn write_lines(path: &Path, lines: &[String]) {
+        let mut text = lines.join("\n");
+        text.push('\n');
+        std::fs::write(path, text).unwrap();
+    }
+
+    fn file_lines(path: &Path) -> Vec<String> {
+        std::fs::read_to_string(path)
+            .unwrap()
+            .lines()
+            .map(String::from)
+            .collect()
+    }
+
+    #[test]
+    fn appends_chain_and_number_entries() {
+        let (_d, j) = journal();
+        assert_eq!(j.last().unwrap(), None);
+        let a = j.append("note", note("one"), at(1)).unwrap();
+        let b = j.append("declare", Map::new(), at(2)).unwrap();
+        assert_eq!((a.seq, b.seq), (1, 2));
+        assert_eq!(a.hash, chain_hash(GENESIS, &a.canonical()));
+        assert_eq!(b.hash, chain_hash(&a.hash, &b.canonical()));
+        assert_eq!(j.last().unwrap(), Some(b.clone()));
+        let loaded = load(j.path()).unwrap();
+        assert_eq!(loaded.entries, vec![a, b]);
+        assert_eq!(loaded.lines, vec![1, 2]);
+        assert!(loaded.torn.is_none() && loaded.problems.is_empty());
+        let report = verify(j.path()).unwrap();
+        assert!(report.ok() && report.warnings.is_empty(), "{report:?}");
+        assert_eq!(report.entries, 2);
+    }
+
+    #[test]
+    fn reserved_fields_are_refused() {
+        let (_d, j) = journal();
+        let mut body = note("x");
+        body.insert("seq".into(), json!(99));
+        assert!(matches!(
+            j.append("note", body, at(1)),
+            Err(JournalError::ReservedField(f)) if f == "seq"
+        ));
+        assert_eq!(load(j.path()).unwrap().entries.len(), 0);
+    }
+
+    #[test]
+    fn a_conditional_append_fails_once_the_journal_moved_on() {
+        let (_d, j) = journal();
+        let first = j.append_if(0, "step-start", note("s1"), at(1)).unwrap();
+        assert_eq!(first.seq, 1);
+        // Another console took the step first: seq 1 is no longer the last.
+        j.append("note", note("meanwhile"), at(2)).unwrap();
+        match j.append_if(1, "step-start", note("s1"), at(3)) {
+            Err(JournalError::Conflict { last }) => assert_eq!(last, 2),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(load(j.path()).unwrap().entries.len(), 2, "nothing written");
+        assert_eq!(
+            j.append_if(2, "step-start", note("s1"), at(3)).unwrap().seq,
+            3
+        );
+        assert!(matches!(
+            j.append_if(0, "x", Map::new(), at(4)),
+            Err(JournalError::Conflict { last: 3 })
+        ));
+    }
+
+    #[test]
+    fn a_torn_last_line_is_reported_skipped_and_closed_by_the_next_append() {
+        let (_d, j) = journal();
+        let a = j.append("note", note("one"), at(1)).unwrap();
+        let mut f = OpenOptions::new().append(true).open(j.path()).unwrap();
+        f.write_all(br#"{"seq":2,"at":"2026-11-25T03:02:00Z","act"#)
+            .unwrap();
+        drop(f);
+
+        let loaded = load(j.path()).unwrap();
+        assert_eq!(loaded.entries, vec![a.clone()]);
+        assert_eq!(loaded.torn, Some(TornLine { line: 2, bytes: 41 }));
+        assert!(loaded.problems.is_empty());
+        let report = verify(j.path()).unwrap();
+        assert!(report.ok(), "{report:?}");
+        assert!(report.warnings[0].starts_with("line 2: torn last line (41 bytes)"));
+        assert_eq!(j.last().unwrap(), Some(a.clone()));
+
+        let b = j.append("note", note("two"), at(2)).unwrap();
+        assert_eq!(b.seq, 2);
+        assert_eq!(b.hash, chain_hash(&a.hash, &b.canonical()));
+        let lines = file_lines(j.path());
+        assert_eq!(lines.len(), 3);
+        assert_eq!(lines[2], b.to_line());
+        let loaded = load(j.path()).unwrap();
+        assert_eq!(loaded.entries, vec![a, b]);
+        assert_eq!(loaded.lines, vec![1, 3]);
+        assert!(loaded.torn.is_none());
+        assert_eq!(loaded.problems.len(), 1);
+        assert_eq!(loaded.problems[0].line, 2);
+        let report = verify(j.path()).unwrap();
+        assert!(report.ok(), "{report:?}");
+        assert!(report.warnings[0].starts_with("line 2: not an entry, skipped"));
+    }
+
+    #[test]
+    fn a_whole_entry_missing_only_its_newline_counts() {
+        let (_d, j) = journal();
+        let a = j.append("note", note("one"), at(1)).unwrap();
+        let len = std::fs::metadata(j.path()).unwrap().len();
+        OpenOptions::new()
+            .write(true)
+            .open(j.path())
+            .unwrap()
+            .set_len(len - 1)
+            .unwrap();
+        assert_eq!(load(j.path()).unwrap().entries, vec![a.clone()]);
+        let b = j.append("note", note("two"), at(2)).unwrap();
+        assert_eq!(b.seq, 2);
+        assert_eq!(file_lines(j.path()), vec![a.to_line(), b.to_line()]);
+        assert!(verify(j.path()).unwrap().ok());
+    }
+
+    #[test]
+    fn verify_names_the_first_edited_entry() {
+        let (_d, j) = journal();
+        for i in 1..=20 {
+            j.append("note", note(&format!("n{i}")), at(i)).unwrap();
+        }
+        let mut lines = file_lines(j.path());
+        lines[16] = lines[16].replace("\"n17\"", "\"all fine\"");
+        write_lines(j.path(), &lines);
+        let report = verify(j.path()).unwrap();
+        assert_eq!(
+            report.first_break.as_deref(),
+            Some(
+                "line 17 (seq 17): hash does not match its content — edited? (or the entry before it was)"
+            )
+        );
+        assert_eq!(report.entries, 20);
+
+        // Re-hashing the edited entry moves the break to the next one: still caught.
+        let mut e = Entry::parse_line(lines[16].as_bytes()).unwrap();
+        let prev = Entry::parse_line(lines[15].as_bytes()).unwrap();
+        e = Entry::seal(e.seq, e.at, e.actor, e.kind, e.body, &prev.hash);
+        lines[16] = e.to_line();
+        write_lines(j.path(), &lines);
+        let report = verify(j.path()).unwrap();
+        assert!(
+            report
+                .first_break
+                .as_deref()
+                .unwrap()
+                .starts_with("line 18 (seq 18): hash"),
+            "{report:?}"
+        );
+    }
+
+    #[test]
+    fn verify_names_a_deleted_entry() {
+        let (_d, j) = journal();
+        for i in 1..=20 {
+            j.append("note", note(&format!("n{i}")), at(i)).unwrap();
+        }
+        let mut lines = file_lines(j.path());
+        lines.remove(16);
+        write_lines(j.path(), &lines);
+        let report = verify(j.path()).unwrap();
+        assert_eq!(
+            report.first_break.as_deref(),
+            Some("line 17 (seq 18): seq jumps from 16 to 18 — entries missing?")
+        );
+
+        // Deleting the last entries cannot be seen in the file itself, but a reordering can.
+        let mut lines = file_lines(j.path());
+        lines.swap(3, 4);
+        write_lines(j.path(), &lines);
+        let report = verify(j.path()).unwrap();
+        assert_eq!(
+            report.first_break.as_deref(),
+            Some("line 4 (seq 5): seq jumps from 3 to 5 — entries missing?")
+        );
+    }
+
+    #[test]
+    fn garbage_lines_are_problems_not_errors() {
+        let (_d, j) = journal();
+        let a = j.append("note", note("one"), at(1)).unwrap();
+        let mut f = OpenOptions::new().append(true).open(j.path()).unwrap();
+        f.write_all(b"\xff\xfe not json\n\n[1,2]\n").unwrap();
+        drop(f);
+        let b = j.append("note", note("two"), at(2)).unwrap();
+        assert_eq!(b.seq, 2, "chains from the last valid entry");
+        let loaded = load(j.path()).unwrap();
+        assert_eq!(loaded.entries, vec![a, b]);
+        let lines: Vec<usize> = loaded.problems.iter().map(|p| p.line).collect();
+        assert_eq!(lines, vec![2, 3, 4]);
+        let report = verify(j.path()).unwrap();
+        assert!(report.ok(), "{report:?}");
+        assert_eq!(report.warnings.len(), 3);
+    }
+
+    #[test]
+    fn the_last_entry_is_found_behind_a_long_tail() {
+        // Longer than the first tail chunk, so the tail is read in growing chunks.
+        let (_d, j) = journal();
+        j.append("note", note("short"), at(1)).unwrap();
+        let big = "x".repeat(300 * 1024);
+        let e = j.append("note", note(&big), at(2)).unwrap();
+        assert_eq!(j.last().unwrap().unwrap(), e);
+        // A long torn fragment after it.
+        let mut f = OpenOptions::new().append(true).open(j.path()).unwrap();
+        f.write_all(format!("{{\"seq\":3,\"text\":\"{big}").as_bytes())
+            .unwrap();
+        drop(f);
+        assert_eq!(j.last().unwrap().unwrap(), e);
+        assert_eq!(j.append("note", note("after"), at(3)).unwrap().seq, 3);
+        assert!(verify(j.path()).unwrap().ok());
+    }
+
+    #[test]
+    fn follow_returns_only_complete_new_entries() {
+        let (_d, j) = journal();
+        let f0 = follow(j.path(), 0).unwrap();
+        assert!(f0.entries.is_empty() && f0.offset == 0);
+        let a = j.append("note", note("one"), at(1)).unwrap();
+        let f1 = follow(j.path(), f0.offset).unwrap();
+        assert_eq!(f1.entries, vec![a.clone()]);
+        let mut f = OpenOptions::new().append(true).open(j.path()).unwrap();
+        f.write_all(b"{\"seq\":2,").unwrap();
+        drop(f);
+        let f2 = follow(j.path(), f1.offset).unwrap();
+        assert!(f2.entries.is_empty() && f2.problems.is_empty());
+        assert_eq!(f2.offset, f1.offset, "the partial line is left for later");
+        let b = j.append("note", note("two"), at(2)).unwrap();
+        let f3 = follow(j.path(), f2.offset).unwrap();
+        assert_eq!(f3.entries, vec![b]);
+        assert_eq!(
+            f3.problems.len(),
+            1,
+            "the torn fragment, closed by the append"
+        );
+        assert_eq!(f3.offset, std::fs::metadata(j.path()).unwrap().len());
+        assert!(follow(j.path(), f3.offset).unwrap().entries.is_empty());
+        assert!(matches!(
+            follow(j.path(), f3.offset + 1),
+            Err(JournalError::Shrunk { .. })
+        ));
+    }
+
+    #[test]
+    fn open_creates_private_directories() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j/incidents/drills/d.jsonl");
+        Journal::open(&path).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir.path().join("j/incidents")) & 0o027, 0);
+        assert_eq!(mode(&path) & 0o037, 0);
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), 0);
+        // Opening again keeps what is there.
+        let j = Journal::open(&path).unwrap();
+        j.append("x", Map::new(), at(1)).unwrap();
+        Journal::open(&path).unwrap();
+        assert_eq!(load(&path).unwrap().entries.len(), 1);
+    }
+}
