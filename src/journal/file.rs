@@ -346,7 +346,11 @@ impl VerifyReport {
 /// Recomputes the chain of the journal at `path`. Each entry must have seq = previous + 1
 /// (1 for the first) and hash = SHA-256(previous hash ‖ its own canonical form); the first
 /// entry that does not is the break. The hash is recomputed from the JSON object as read
-/// (minus `hash`), so anything edited in the line is caught.
+/// (minus `hash`), so anything edited in the line is caught; a deleted or reordered entry
+/// shows as a seq jump. Lines that are not entries at all (a torn write, garbage) are warnings:
+/// skipping them cannot hide an entry, since the next entry's seq and hash would not follow.
+/// What the file alone cannot show is its last entries cut off: compare the last seq and
+/// hash with a copy kept elsewhere (the Slack updates, another console) for that.
 pub fn verify(path: &Path) -> Result<VerifyReport, JournalError> {
     let bytes = std::fs::read(path).map_err(io(path, "read"))?;
     let mut report = VerifyReport::default();
@@ -509,6 +513,19 @@ mod tests {
         let report = verify(j.path()).unwrap();
         assert!(report.ok() && report.warnings.is_empty(), "{report:?}");
         assert_eq!(report.entries, 2);
+    }
+
+    #[test]
+    fn an_empty_journal_verifies() {
+        let (_d, j) = journal();
+        let report = verify(j.path()).unwrap();
+        assert!(report.ok() && report.entries == 0 && report.warnings.is_empty());
+        let loaded = load(j.path()).unwrap();
+        assert!(loaded.entries.is_empty() && loaded.torn.is_none());
+        assert!(matches!(
+            verify(&j.path().with_extension("missing")),
+            Err(JournalError::Io { op: "read", .. })
+        ));
     }
 
     #[test]
