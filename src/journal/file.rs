@@ -529,6 +529,25 @@ mod tests {
     }
 
     #[test]
+    fn threads_of_one_process_exclude_each_other_too() {
+        let (_d, j) = journal();
+        std::thread::scope(|s| {
+            for t in 0..4 {
+                let j = j.clone();
+                s.spawn(move || {
+                    for i in 0..50 {
+                        j.append("note", note(&format!("{t}/{i}")), at(1)).unwrap();
+                    }
+                });
+            }
+        });
+        let loaded = load(j.path()).unwrap();
+        let seqs: Vec<u64> = loaded.entries.iter().map(|e| e.seq).collect();
+        assert_eq!(seqs, (1..=200).collect::<Vec<_>>());
+        assert!(verify(j.path()).unwrap().ok());
+    }
+
+    #[test]
     fn reserved_fields_are_refused() {
         let (_d, j) = journal();
         let mut body = note("x");
