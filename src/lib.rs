@@ -5,6 +5,7 @@
 pub mod app;
 pub mod config;
 pub mod drill;
+pub mod journal;
 pub mod probe;
 pub mod process;
 pub mod redact;

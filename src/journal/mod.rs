@@ -1,0 +1,14 @@
+//! The incident journal's storage: one append-only JSON-lines file per incident, hash-chained,
+//! appended under a file lock and fsynced (see DESIGN.md, "Journal").
+
+pub mod dirs;
+pub mod entry;
+pub mod file;
+
+pub use dirs::{
+    drills_dir, incident_file_name, incidents_dir, journal_dir, latest, slug, unsafe_dir,
+};
+pub use entry::{Entry, GENESIS, actor};
+pub use file::{
+    Followed, Journal, JournalError, Loaded, Problem, TornLine, VerifyReport, follow, load, verify,
+};
