@@ -122,7 +122,13 @@ fn main() -> ExitCode {
         }
         Some(Command::Status { json }) => status(cli.global.config.as_deref(), *json),
         Some(Command::Report { .. }) => not_built("report", "the incident journal"),
-        Some(Command::Journal { .. }) => not_built("journal verify", "the incident journal"),
+        Some(Command::Journal {
+            command: JournalCommand::Verify { incident },
+        }) => journal_verify(
+            cli.global.config.as_deref(),
+            cli.global.data_dir.as_deref(),
+            incident.as_deref(),
+        ),
         None => console(cli.global.config.as_deref(), &cli.display),
     }
 }
@@ -398,6 +404,84 @@ fn finish(result: anyhow::Result<warroom::tui::Exit>, log: Option<PathBuf>) -> E
     }
 }
 
+/// Where the journals are: `--data-dir`, else the config's `[journal] dir` (when a valid
+/// config is found), else the XDG data dir. A config that cannot be read does not stop a
+/// verify: the journal is what is being checked.
+fn journal_dir(explicit: Option<&Path>, data_dir: Option<&Path>) -> PathBuf {
+    let configured = config::locate(explicit)
+        .ok()
+        .filter(|p| p.exists())
+        .and_then(|p| config::load(&p).ok())
+        .and_then(|c| c.journal.dir);
+    warroom::journal::journal_dir(configured.as_deref(), data_dir)
+}
+
+/// The journal file of INCIDENT: a path, or a file name (with or without `.jsonl`) in
+/// `incidents/` or `incidents/drills/`; none = the latest incident.
+fn incident_file(dir: &Path, incident: Option<&str>) -> Result<PathBuf, String> {
+    let incidents = warroom::journal::incidents_dir(dir);
+    let drills = warroom::journal::drills_dir(dir);
+    let Some(name) = incident else {
+        return warroom::journal::latest(&incidents)
+            .or_else(|| warroom::journal::latest(&drills))
+            .ok_or_else(|| format!("no incident journal in {}", incidents.display()));
+    };
+    let as_path = PathBuf::from(name);
+    if as_path.is_file() {
+        return Ok(as_path);
+    }
+    let file = if name.ends_with(".jsonl") {
+        name.to_string()
+    } else {
+        format!("{name}.jsonl")
+    };
+    [incidents.join(&file), drills.join(&file)]
+        .into_iter()
+        .find(|p| p.is_file())
+        .ok_or_else(|| format!("no incident {name} in {}", incidents.display()))
+}
+
+/// `warroom journal verify`: exit 0 when the chain holds, 1 when it is broken or unreadable.
+fn journal_verify(
+    explicit: Option<&Path>,
+    data_dir: Option<&Path>,
+    incident: Option<&str>,
+) -> ExitCode {
+    let dir = journal_dir(explicit, data_dir);
+    let path = match incident_file(&dir, incident) {
+        Ok(p) => p,
+        Err(why) => {
+            eprintln!("warroom journal verify: {why}");
+            return ExitCode::from(1);
+        }
+    };
+    match warroom::journal::verify(&path) {
+        Ok(report) => {
+            for w in &report.warnings {
+                eprintln!("{}: warning: {w}", path.display());
+            }
+            match &report.first_break {
+                None => {
+                    println!(
+                        "{}: ok: {}, hash chain intact",
+                        path.display(),
+                        count(report.entries, "entry").replace("entrys", "entries")
+                    );
+                    ExitCode::SUCCESS
+                }
+                Some(why) => {
+                    eprintln!("{}: BROKEN at {why}", path.display());
+                    ExitCode::from(1)
+                }
+            }
+        }
+        Err(e) => {
+            eprintln!("warroom journal verify: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
 fn check(explicit: Option<&Path>) -> ExitCode {
     let path = match config::locate(explicit) {
         Ok(p) => p,
@@ -488,6 +572,11 @@ fn check_look(cfg: &config::Config) -> Vec<config::Diagnostic> {
     let theme_spec = beside_config(cfg, &cfg.console.theme);
     if let Err(e) = Theme::resolve(&theme_spec, theme::user_dir().as_deref(), false) {
         diags.push(at("console.theme", e.to_string()));
+    }
+    if let Some(dir) = &cfg.journal.dir
+        && let Some(why) = warroom::journal::unsafe_dir(dir)
+    {
+        diags.push(at("journal.dir", format!("{}: {why}", dir.display())));
     }
     if cfg.console.layout != "auto"
         && let Err(e) = Layout::resolve(

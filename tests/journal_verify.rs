@@ -1,0 +1,91 @@
+//! `warroom journal verify` on the real binary: an intact chain, an edited line, a missing
+//! journal.
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use jiff::Timestamp;
+use serde_json::{Map, Value, json};
+use warroom::journal::{Journal, incident_file_name, incidents_dir};
+
+fn verify(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_warroom"))
+        .args(["journal", "verify", "--data-dir"])
+        .arg(dir)
+        .args(args)
+        .env_remove("WARROOM_CONFIG")
+        .env("HOME", dir)
+        .env("XDG_CONFIG_HOME", dir.join("xdg-config"))
+        .output()
+        .expect("run warroom")
+}
+
+fn body(v: Value) -> Map<String, Value> {
+    match v {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    }
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn an_intact_journal_passes_and_an_edited_line_is_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let at = Timestamp::from_second(1_795_575_600).expect("time");
+    let name = incident_file_name(at, "Region outage");
+    let path = incidents_dir(dir.path()).join(&name);
+    let journal = Journal::open(&path).expect("open");
+    journal
+        .append(
+            "declared",
+            body(json!({ "title": "Region outage", "level": 3 })),
+            at,
+        )
+        .expect("append");
+    journal
+        .append("note", body(json!({ "text": "primary unreachable" })), at)
+        .expect("append");
+
+    let out = verify(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).ends_with("ok: 2 entries, hash chain intact\n"),
+        "{}",
+        text(&out.stdout)
+    );
+    // By name, with or without .jsonl.
+    let stem = name.trim_end_matches(".jsonl");
+    assert_eq!(verify(dir.path(), &[stem]).status.code(), Some(0));
+
+    let edited = fs::read_to_string(&path)
+        .expect("read")
+        .replace("primary unreachable", "all fine");
+    fs::write(&path, edited).expect("edit");
+    let out = verify(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("BROKEN at line 2 (seq 2)"), "{stderr}");
+}
+
+#[test]
+fn no_journal_is_an_error_not_a_pass() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = verify(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("no incident journal"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = verify(dir.path(), &["nope"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("no incident nope"),
+        "{}",
+        text(&out.stderr)
+    );
+}
