@@ -29,9 +29,18 @@ pub fn locate(explicit: Option<&Path>) -> Result<PathBuf, String> {
     }
 }
 
-/// Why a config or runbook file may not be used, if it may not: its `command` steps are code
-/// that runs with the operator's rights, so only its owner (or root) may be able to change it.
-pub fn unsafe_permissions(path: &Path) -> Option<String> {
+/// Who besides its owner could change a file or directory, if anyone: what the config
+/// files and the journal directory are refused for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exposed {
+    /// Writable by group and/or others.
+    Writable { who: &'static str, mode: u32 },
+    /// Owned by another user than the one running warroom, and not by root.
+    Foreign { owner: u32, me: u32 },
+}
+
+/// `None` when only its owner — you or root — can change `path`, or when it does not exist.
+pub fn exposed(path: &Path) -> Option<Exposed> {
     let meta = std::fs::metadata(path).ok()?;
     let mode = meta.mode() & 0o7777;
     if mode & 0o022 != 0 {
@@ -40,19 +49,25 @@ pub fn unsafe_permissions(path: &Path) -> Option<String> {
             (true, false) => "group",
             _ => "others",
         };
-        return Some(format!(
-            "refused: writable by {who} (mode {mode:04o}); its command steps run with your rights. Fix with: chmod go-w {}",
-            path.display()
-        ));
+        return Some(Exposed::Writable { who, mode });
     }
     let me = nix::unistd::getuid().as_raw();
     let owner = meta.uid();
-    if owner != me && owner != 0 {
-        return Some(format!(
+    (owner != me && owner != 0).then_some(Exposed::Foreign { owner, me })
+}
+
+/// Why a config or runbook file may not be used, if it may not: its `command` steps are code
+/// that runs with the operator's rights, so only its owner (or root) may be able to change it.
+pub fn unsafe_permissions(path: &Path) -> Option<String> {
+    Some(match exposed(path)? {
+        Exposed::Writable { who, mode } => format!(
+            "refused: writable by {who} (mode {mode:04o}); its command steps run with your rights. Fix with: chmod go-w {}",
+            path.display()
+        ),
+        Exposed::Foreign { owner, me } => format!(
             "refused: owned by uid {owner}, not by you (uid {me}) or root; its command steps would run with your rights"
-        ));
-    }
-    None
+        ),
+    })
 }
 
 /// How one kind of file is read from its parsed tree: the main config or a runbook file.

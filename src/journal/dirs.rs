@@ -8,7 +8,6 @@
 //! (`YYYY-MM-DDTHHMMZ`, no colons so it is a safe name everywhere and sorts by time), then a
 //! slug of its title. Drills are named by their simulated time.
 
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
@@ -108,29 +107,18 @@ pub fn latest(dir: &Path) -> Option<PathBuf> {
 /// replace or remove journals (a journal is evidence). Refused when writable by group or
 /// others, or owned by another user (root aside). `None` if it is fine or does not exist yet.
 pub fn unsafe_dir(dir: &Path) -> Option<String> {
-    let meta = std::fs::metadata(dir).ok()?;
-    let mode = meta.mode() & 0o7777;
-    if mode & 0o022 != 0 {
-        let who = match (mode & 0o020 != 0, mode & 0o002 != 0) {
-            (true, true) => "group and others",
-            (true, false) => "group",
-            _ => "others",
-        };
-        return Some(format!(
+    use crate::config::load::{Exposed, exposed};
+    Some(match exposed(dir)? {
+        Exposed::Writable { who, mode } => format!(
             "refused: journal directory {} is writable by {who} (mode {mode:04o}); they could replace or delete journals. Fix with: chmod go-w {}",
             dir.display(),
             dir.display()
-        ));
-    }
-    let me = nix::unistd::getuid().as_raw();
-    let owner = meta.uid();
-    if owner != me && owner != 0 {
-        return Some(format!(
+        ),
+        Exposed::Foreign { owner, me } => format!(
             "refused: journal directory {} is owned by uid {owner}, not by you (uid {me}) or root",
             dir.display()
-        ));
-    }
-    None
+        ),
+    })
 }
 
 #[cfg(test)]
