@@ -5,52 +5,17 @@
 use std::hint::black_box;
 use std::time::Duration;
 
+#[path = "support/estate.rs"]
+mod support;
+
+use support::estate;
+
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use jiff::{SignedDuration, Timestamp};
-use warroom::app::{
-    ComponentIx, ComponentSpec, Estate, Event, Observation, Outcome, Signal, State, update,
-};
-use warroom::config::{Schedule, Thresholds, Tier};
+use warroom::app::{ComponentIx, Event, Observation, Outcome, Signal, State, update};
 
 const COMPONENTS: u32 = 1000;
 const OBSERVATIONS: usize = 100_000;
-
-fn estate() -> Estate {
-    let schedule = Schedule {
-        every: Duration::from_secs(15),
-        timeout: Duration::from_secs(10),
-        confirm_after: 2,
-    };
-    let lag = Thresholds {
-        warn: Duration::from_secs(30),
-        crit: Duration::from_secs(60),
-    };
-    let backup = Thresholds {
-        warn: Duration::from_secs(25 * 3600),
-        crit: Duration::from_secs(26 * 3600),
-    };
-    Estate::new(
-        (0..COMPONENTS)
-            .map(|i| {
-                let tier = if i % 10 == 0 {
-                    Tier::Critical
-                } else {
-                    Tier::Standard
-                };
-                let mut c = ComponentSpec::new(format!("svc-{i:04}"), tier)
-                    .health(schedule)
-                    .rto(Duration::from_secs(3600));
-                if i % 2 == 0 {
-                    c = c
-                        .rpo(Duration::from_secs(900))
-                        .lag(schedule, lag)
-                        .backup(schedule, backup);
-                }
-                c
-            })
-            .collect(),
-    )
-}
 
 fn at(start: Timestamp, ms: i64) -> Timestamp {
     start
@@ -67,7 +32,7 @@ fn up() -> Outcome {
 
 /// A state where every probe has answered once, UP and fresh.
 fn warm(start: Timestamp) -> State {
-    let mut state = State::new(estate(), start);
+    let mut state = State::new(estate(COMPONENTS), start);
     for i in 0..COMPONENTS {
         let c = ComponentIx(i);
         let obs = |signal, outcome| {

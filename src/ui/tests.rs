@@ -9,7 +9,6 @@ use jiff::Timestamp;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
-use ratatui::layout::Rect;
 use ratatui::style::Style;
 
 use crate::app::{
@@ -407,5 +406,4 @@ fn a_tiny_terminal_does_not_panic() {
         let war_room = Layout::builtin("war-room").expect("war-room");
         let _ = rig.shot(&war_room, &dark(), w, h);
     }
-    let _ = Rect::default();
 }
