@@ -3,22 +3,9 @@
 
 use serde::Serialize;
 
-use crate::app::{BackupState, HealthState, LagState, RpoLevel, Severity, State, fmt as human};
+use crate::app::{BackupState, HealthState, LagState, RpoLevel, State, fmt as human};
 use crate::config::Tier;
 use crate::ui::clean;
-
-/// The exit code of `warroom status`: 0 healthy, 1 degraded, 2 critical, 3 emergency,
-/// 4 could not observe (nothing answered, or the only thing critical is a critical
-/// component that cannot be seen: "CRITICAL (unverified)").
-pub fn exit_code(severity: Severity) -> u8 {
-    match severity {
-        Severity::Healthy => 0,
-        Severity::Degraded => 1,
-        Severity::Critical { unverified: false } => 2,
-        Severity::Emergency => 3,
-        Severity::Critical { unverified: true } | Severity::Observing => 4,
-    }
-}
 
 #[derive(Debug, Serialize)]
 pub struct Report {
@@ -169,7 +156,7 @@ pub fn report(state: &State) -> Report {
     Report {
         at: now.to_string(),
         severity: severity.label().to_string(),
-        exit_code: exit_code(severity),
+        exit_code: severity.status_exit_code(),
         reasons: state
             .assessment()
             .reasons
@@ -309,16 +296,6 @@ mod tests {
         let r = report(&state);
         assert_eq!(r.components[1].state, "up");
         assert_eq!(r.components[1].latency_seconds, None);
-    }
-
-    #[test]
-    fn exit_codes_follow_the_severity() {
-        assert_eq!(exit_code(Severity::Healthy), 0);
-        assert_eq!(exit_code(Severity::Degraded), 1);
-        assert_eq!(exit_code(Severity::Critical { unverified: false }), 2);
-        assert_eq!(exit_code(Severity::Emergency), 3);
-        assert_eq!(exit_code(Severity::Critical { unverified: true }), 4);
-        assert_eq!(exit_code(Severity::Observing), 4);
     }
 
     #[test]

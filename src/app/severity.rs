@@ -45,14 +45,15 @@ impl Severity {
     }
 
     /// Exit code of `warroom status`: 0 healthy, 1 degraded, 2 critical, 3 emergency,
-    /// 4 could not observe.
-    pub fn status_exit_code(self) -> i32 {
+    /// 4 could not observe — nothing answered, or the only critical thing is a critical
+    /// component that cannot be seen ("CRITICAL (unverified)").
+    pub fn status_exit_code(self) -> u8 {
         match self {
             Severity::Healthy => 0,
             Severity::Degraded => 1,
-            Severity::Critical { .. } => 2,
+            Severity::Critical { unverified: false } => 2,
             Severity::Emergency => 3,
-            Severity::Observing => 4,
+            Severity::Critical { unverified: true } | Severity::Observing => 4,
         }
     }
 }
@@ -281,7 +282,7 @@ mod tests {
             (
                 Severity::Critical { unverified: true },
                 "CRITICAL (unverified)",
-                2,
+                4,
             ),
             (Severity::Emergency, "EMERGENCY", 3),
         ];
