@@ -5,6 +5,7 @@
 //! decided here and unit-tested without a terminal.
 
 pub mod budget;
+pub mod entry;
 pub mod estate;
 pub mod fmt;
 pub mod observation;
@@ -15,6 +16,9 @@ pub mod update;
 pub mod view;
 
 pub use budget::{Exposure, Outage, Rpo, RpoLevel};
+pub use entry::{
+    DrLevel, Entry, EntryKind, IncidentStatus, KindGroup, Recorded, StepResult, WATCH_SEQ, What,
+};
 pub use estate::{BackupSpec, ComponentIx, ComponentSpec, Estate, HealthSpec, LagSpec, Timing};
 pub use observation::{Event, Observation, ObserveError, Outcome, Signal};
 pub use severity::{Assessment, Severity};
@@ -23,7 +27,7 @@ pub use signals::{
     Measured, NotRunning, Replica,
 };
 pub use track::{Tracker, UnknownReason};
-pub use update::{ComponentState, Effect, Entry, EntryKind, ShownHealth, State, update};
+pub use update::{ComponentState, Effect, ShownHealth, State, update};
 pub use view::{Key, KeyOutcome, Panel, View};
 
 #[cfg(test)]

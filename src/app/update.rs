@@ -9,17 +9,13 @@ use std::mem;
 use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
-use serde::{Deserialize, Serialize};
 
 use super::budget::{Exposure, Outage, Rpo, RpoLevel};
+use super::entry::{Entry, EntryKind};
 use super::estate::{ComponentIx, ComponentSpec, Estate, signed};
-use super::fmt;
 use super::observation::{Event, Observation, Outcome, Signal};
 use super::severity::{self, Assessment, Severity};
-use super::signals::{
-    BackupLevel, BackupState, BackupTrack, Health, HealthState, LagLevel, LagState, LagTrack,
-    Replica,
-};
+use super::signals::{BackupLevel, BackupTrack, Health, HealthState, LagLevel, LagTrack, Replica};
 use super::track::{Level, Step, Tracker};
 use super::view::{KeyOutcome, View};
 
@@ -33,169 +29,6 @@ pub enum Effect {
     Append(Entry),
     /// The operator asked to leave.
     Quit,
-}
-
-/// One line of the incident timeline.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Entry {
-    pub at: Timestamp,
-    pub kind: EntryKind,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum EntryKind {
-    /// The shown health of a component changed.
-    ComponentState {
-        component: String,
-        from: HealthState,
-        to: HealthState,
-        reason: String,
-        /// The first observation of the agreeing run that made the change.
-        since: Timestamp,
-    },
-    LagLevel {
-        component: String,
-        replica: String,
-        from: LagState,
-        to: LagState,
-        /// Seconds, when the new level stands on a measured lag.
-        value: Option<f64>,
-        detail: Option<String>,
-    },
-    BackupLevel {
-        component: String,
-        from: BackupState,
-        to: BackupState,
-        /// Age of the newest backup in seconds, when measured.
-        age: Option<f64>,
-        detail: Option<String>,
-    },
-    RpoExposure {
-        component: String,
-        from: RpoLevel,
-        to: RpoLevel,
-        exposure: Exposure,
-        rpo: SignedDuration,
-    },
-    RtoBreached {
-        component: String,
-        down_since: Timestamp,
-        rto: SignedDuration,
-    },
-    /// A component confirmed UP again after an outage: the RTO achieved.
-    Recovered {
-        component: String,
-        down_since: Timestamp,
-        recovered_at: Timestamp,
-        took: SignedDuration,
-        rto: Option<SignedDuration>,
-    },
-    Severity {
-        from: Severity,
-        to: Severity,
-        reasons: Vec<String>,
-    },
-}
-
-impl EntryKind {
-    /// One line for the timeline panel and the report.
-    pub fn describe(&self) -> String {
-        fn opt(detail: &Option<String>) -> String {
-            detail
-                .as_deref()
-                .map(|d| format!(" ({d})"))
-                .unwrap_or_default()
-        }
-        match self {
-            EntryKind::ComponentState {
-                component,
-                from,
-                to,
-                reason,
-                ..
-            } => {
-                let why = if reason.is_empty() {
-                    String::new()
-                } else {
-                    format!(" ({reason})")
-                };
-                format!("{component}: {} → {}{why}", from.label(), to.label())
-            }
-            EntryKind::LagLevel {
-                component,
-                replica,
-                from,
-                to,
-                value,
-                detail,
-            } => {
-                let v = value.map(|v| format!(" ({})", fmt::seconds(v)));
-                format!(
-                    "{component} lag {replica}: {} → {}{}",
-                    from.label(),
-                    to.label(),
-                    v.unwrap_or_else(|| opt(detail))
-                )
-            }
-            EntryKind::BackupLevel {
-                component,
-                from,
-                to,
-                age,
-                detail,
-            } => {
-                let v = age.map(|v| format!(" (age {})", fmt::seconds(v)));
-                format!(
-                    "{component} backup: {} → {}{}",
-                    from.label(),
-                    to.label(),
-                    v.unwrap_or_else(|| opt(detail))
-                )
-            }
-            EntryKind::RpoExposure {
-                component,
-                from,
-                to,
-                exposure,
-                rpo,
-            } => format!(
-                "{component} RPO: {} → {} ({}, RPO {})",
-                from.label(),
-                to.label(),
-                exposure.describe(),
-                fmt::signed(*rpo)
-            ),
-            EntryKind::RtoBreached {
-                component,
-                down_since,
-                rto,
-            } => format!(
-                "{component} RTO {} breached (DOWN since {down_since})",
-                fmt::signed(*rto)
-            ),
-            EntryKind::Recovered {
-                component,
-                took,
-                rto,
-                ..
-            } => match rto {
-                Some(rto) => format!(
-                    "{component} recovered after {} (RTO {})",
-                    fmt::signed(*took),
-                    fmt::signed(*rto)
-                ),
-                None => format!("{component} recovered after {}", fmt::signed(*took)),
-            },
-            EntryKind::Severity { from, to, reasons } => {
-                let why = reasons
-                    .first()
-                    .map(|r| format!(" ({r})"))
-                    .unwrap_or_default();
-                format!("severity: {} → {}{why}", from.label(), to.label())
-            }
-        }
-    }
 }
 
 /// A component's health as the UI shows it.
@@ -376,6 +209,10 @@ impl ComponentState {
                 to,
                 reason: self.health.shown().reason(log.at),
                 since,
+                rto: spec.rto.map(signed),
+                rpo: spec.rpo.map(signed),
+                // What would be lost if it stayed down: the report's "RPO at failure".
+                exposure: self.rpo.as_ref().map(|r| r.exposure),
             });
         }
         match to {
@@ -717,6 +554,7 @@ pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
 mod tests {
     use super::*;
     use crate::app::observation::ObserveError;
+    use crate::app::signals::LagState;
     use crate::app::testkit::*;
     use crate::app::track::UnknownReason;
     use crate::config::Tier::{Critical, Standard};
@@ -754,6 +592,9 @@ mod tests {
                 to: HealthState::Down,
                 reason: "connection refused".into(),
                 since: t(4),
+                rto: None,
+                rpo: None,
+                exposure: None,
             }
         );
         assert_eq!(rig.shown(0), HealthState::Down);
@@ -806,6 +647,9 @@ mod tests {
                     to: HealthState::Down,
                     reason: "connection refused".into(),
                     since: t(10),
+                    rto: None,
+                    rpo: None,
+                    exposure: None,
                 },
                 severity_entry(
                     Severity::Healthy,
@@ -882,6 +726,9 @@ mod tests {
                     to: HealthState::Unknown,
                     reason: "stale: no answer for 46s".into(),
                     since: t(46),
+                    rto: None,
+                    rpo: None,
+                    exposure: None,
                 },
                 severity_entry(
                     Severity::Healthy,
@@ -1161,7 +1008,15 @@ mod tests {
         let mut rig = Rig::new(vec![comp("db", Critical, 2).rto(secs(3600))]);
         rig.up(0, 0);
         rig.down(0, 100);
-        rig.down(0, 115);
+        let down = entries(&rig.down(0, 115));
+        assert!(
+            matches!(
+                &down[0],
+                EntryKind::ComponentState { rto: Some(rto), rpo: None, exposure: None, .. }
+                    if *rto == SignedDuration::from_secs(3600)
+            ),
+            "the DOWN entry carries the target, so a report needs only the journal: {down:?}"
+        );
         assert_eq!(rig.severity(), Severity::Critical { unverified: false });
         assert!(rig.up(0, 1900).is_empty());
         let fx = entries(&rig.up(0, 1915));
@@ -1174,6 +1029,9 @@ mod tests {
                     to: HealthState::Up,
                     reason: "200 OK".into(),
                     since: t(1900),
+                    rto: Some(SignedDuration::from_secs(3600)),
+                    rpo: None,
+                    exposure: None,
                 },
                 EntryKind::Recovered {
                     component: "db".into(),
@@ -1341,62 +1199,5 @@ mod tests {
             Some(t(i)),
             "newest last"
         );
-    }
-
-    #[test]
-    fn entries_read_as_one_line() {
-        let e = EntryKind::ComponentState {
-            component: "db".into(),
-            from: HealthState::Up,
-            to: HealthState::Down,
-            reason: "refused".into(),
-            since: t(0),
-        };
-        assert_eq!(e.describe(), "db: UP → DOWN (refused)");
-        let e = EntryKind::LagLevel {
-            component: "db".into(),
-            replica: "dr".into(),
-            from: LagState::Ok,
-            to: LagState::Warn,
-            value: Some(40.0),
-            detail: None,
-        };
-        assert_eq!(e.describe(), "db lag dr: OK → WARN (40s)");
-        let e = EntryKind::Recovered {
-            component: "db".into(),
-            down_since: t(0),
-            recovered_at: t(1800),
-            took: SignedDuration::from_secs(1800),
-            rto: Some(SignedDuration::from_secs(3600)),
-        };
-        assert_eq!(e.describe(), "db recovered after 30m (RTO 1h)");
-        let e = severity_entry(
-            Severity::Healthy,
-            Severity::Critical { unverified: true },
-            vec!["db (critical) UNKNOWN: timed out".into()],
-        );
-        assert_eq!(
-            e.describe(),
-            "severity: HEALTHY → CRITICAL (unverified) (db (critical) UNKNOWN: timed out)"
-        );
-    }
-
-    #[test]
-    fn entries_serialize_for_the_journal() {
-        let e = Entry {
-            at: t(0),
-            kind: EntryKind::RtoBreached {
-                component: "db".into(),
-                down_since: t(0),
-                rto: SignedDuration::from_secs(3600),
-            },
-        };
-        let json = serde_json::to_string(&e).expect("serializes");
-        assert_eq!(
-            json,
-            r#"{"at":"2023-11-14T22:13:20Z","kind":{"type":"rto_breached","component":"db","down_since":"2023-11-14T22:13:20Z","rto":"PT1H"}}"#
-        );
-        let back: Entry = serde_json::from_str(&json).expect("deserializes");
-        assert_eq!(back, e);
     }
 }
