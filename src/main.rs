@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
+use warroom::journal::keeper::{Keeper, Mode, Options};
 
 use warroom::config;
 use warroom::theme::{self, Theme};
@@ -117,9 +118,13 @@ fn main() -> ExitCode {
     };
     match &cli.command {
         Some(Command::Check) => check(cli.global.config.as_deref()),
-        Some(Command::Drill { scenario, speed }) => {
-            drill(cli.global.config.as_deref(), &cli.display, scenario, *speed)
-        }
+        Some(Command::Drill { scenario, speed }) => drill(
+            cli.global.config.as_deref(),
+            cli.global.data_dir.as_deref(),
+            &cli.display,
+            scenario,
+            *speed,
+        ),
         Some(Command::Status { json }) => status(cli.global.config.as_deref(), *json),
         Some(Command::Report { .. }) => not_built("report", "the incident journal"),
         Some(Command::Journal {
@@ -129,7 +134,11 @@ fn main() -> ExitCode {
             cli.global.data_dir.as_deref(),
             incident.as_deref(),
         ),
-        None => console(cli.global.config.as_deref(), &cli.display),
+        None => console(
+            cli.global.config.as_deref(),
+            cli.global.data_dir.as_deref(),
+            &cli.display,
+        ),
     }
 }
 
@@ -209,14 +218,26 @@ fn settings(
     };
     Ok(warroom::tui::Settings {
         title: cfg.console.title.clone(),
-        read_only: display.read_only,
+        read_only: display.read_only || !is_operator(cfg),
         ascii: display.ascii,
         low_bandwidth: display.low_bandwidth,
         theme,
         layout,
         runbooks: cfg.runbooks.clone(),
         drill,
+        local: jiff::tz::TimeZone::system(),
     })
+}
+
+/// With `[console] operators` set, only those users (from getuid, not `$USER`) may change
+/// anything; everyone else gets an observer console.
+fn is_operator(cfg: &config::Config) -> bool {
+    if cfg.console.operators.is_empty() {
+        return true;
+    }
+    let actor = warroom::journal::actor();
+    let user = actor.split('@').next().unwrap_or_default();
+    cfg.console.operators.iter().any(|o| o == user)
 }
 
 /// Logs go to a file in the state dir: nothing may be printed while the TUI owns the
@@ -242,7 +263,13 @@ fn init_log() -> Option<PathBuf> {
     Some(path)
 }
 
-fn drill(explicit: Option<&Path>, display: &Display, scenario: &str, speed: f64) -> ExitCode {
+fn drill(
+    explicit: Option<&Path>,
+    data_dir: Option<&Path>,
+    display: &Display,
+    scenario: &str,
+    speed: f64,
+) -> ExitCode {
     // Without -c a drill runs on the built-in example estate, never on a config found
     // by $WARROOM_CONFIG or the XDG dir: a drill is chosen, not stumbled into.
     let cfg = match explicit {
@@ -284,6 +311,15 @@ fn drill(explicit: Option<&Path>, display: &Display, scenario: &str, speed: f64)
         Ok(s) => s,
         Err(code) => return code,
     };
+    let mode = if settings.read_only {
+        Mode::Observer
+    } else {
+        Mode::Drill
+    };
+    let (link, keeper) = match start_journal(&cfg, data_dir, mode) {
+        Ok(j) => j,
+        Err(code) => return code,
+    };
     let log = init_log();
     let rt = match runtime() {
         Ok(rt) => rt,
@@ -296,10 +332,11 @@ fn drill(explicit: Option<&Path>, display: &Display, scenario: &str, speed: f64)
         let state =
             warroom::app::State::new(warroom::app::Estate::from_config(&cfg), drill.started());
         let clock: std::sync::Arc<dyn warroom::probe::clock::Clock> = drill.clock();
-        let exit = warroom::tui::run(state, settings, rx, clock).await;
+        let exit = warroom::tui::run(state, settings, rx, link, clock).await;
         drill.stop();
         exit
     });
+    finish_journal(keeper);
     finish(result, log)
 }
 
@@ -352,13 +389,22 @@ fn status(explicit: Option<&Path>, json: bool) -> ExitCode {
 }
 
 /// The console on the real estate: every configured probe on its own schedule.
-fn console(explicit: Option<&Path>, display: &Display) -> ExitCode {
+fn console(explicit: Option<&Path>, data_dir: Option<&Path>, display: &Display) -> ExitCode {
     let cfg = match load(explicit) {
         Ok(cfg) => cfg,
         Err(code) => return code,
     };
     let settings = match settings(&cfg, display, None) {
         Ok(s) => s,
+        Err(code) => return code,
+    };
+    let mode = if settings.read_only {
+        Mode::Observer
+    } else {
+        Mode::Operator
+    };
+    let (link, keeper) = match start_journal(&cfg, data_dir, mode) {
+        Ok(j) => j,
         Err(code) => return code,
     };
     let log = init_log();
@@ -381,11 +427,57 @@ fn console(explicit: Option<&Path>, display: &Display) -> ExitCode {
             tx,
             std::convert::identity,
         );
-        let exit = warroom::tui::run(state, settings, rx, clock).await;
+        let exit = warroom::tui::run(state, settings, rx, link, clock).await;
         scheduler.stop();
         exit
     });
+    finish_journal(keeper);
     finish(result, log)
+}
+
+/// Starts the console's journal keeper on the journal dir (`--data-dir` > `[journal] dir` >
+/// XDG). A journal dir others can write to is refused before the screen opens: a journal is
+/// evidence, and the console would be recording into a place anyone can rewrite.
+fn start_journal(
+    cfg: &config::Config,
+    data_dir: Option<&Path>,
+    mode: Mode,
+) -> Result<(warroom::tui::JournalLink, Keeper), ExitCode> {
+    let dir = warroom::journal::journal_dir(cfg.journal.dir.as_deref(), data_dir);
+    if mode != Mode::Observer
+        && let Some(why) = warroom::journal::unsafe_dir(&dir)
+    {
+        eprintln!("warroom: journal dir {}: {why}", dir.display());
+        return Err(ExitCode::from(EXIT_CONFIG));
+    }
+    let (requests, requests_rx) = std::sync::mpsc::channel();
+    let (events_tx, events) = tokio::sync::mpsc::channel(256);
+    let keeper = Keeper::spawn(Options::new(dir, mode), requests_rx, events_tx).map_err(|e| {
+        eprintln!("warroom: cannot start the journal: {e}");
+        ExitCode::FAILURE
+    })?;
+    Ok((warroom::tui::JournalLink { requests, events }, keeper))
+}
+
+/// Waits for the journal keeper to write what is queued. What it could not write is printed,
+/// one JSON line per entry, after the terminal is restored: nothing typed is lost.
+fn finish_journal(keeper: Keeper) {
+    let unwritten = keeper.finish();
+    if unwritten.is_empty() {
+        return;
+    }
+    eprintln!(
+        "warroom: {} journal entr{} could not be written; here they are:",
+        unwritten.len(),
+        if unwritten.len() == 1 { "y" } else { "ies" }
+    );
+    for e in unwritten {
+        let (kind, body) = e.kind.to_journal();
+        let mut m = body;
+        m.insert("kind".into(), kind.into());
+        m.insert("at".into(), e.at.to_string().into());
+        eprintln!("{}", serde_json::Value::Object(m));
+    }
 }
 
 fn finish(result: anyhow::Result<warroom::tui::Exit>, log: Option<PathBuf>) -> ExitCode {

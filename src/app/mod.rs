@@ -5,9 +5,11 @@
 //! decided here and unit-tested without a terminal.
 
 pub mod budget;
+pub mod dialog;
 pub mod entry;
 pub mod estate;
 pub mod fmt;
+pub mod incident;
 pub mod observation;
 pub mod severity;
 pub mod signals;
@@ -16,10 +18,12 @@ pub mod update;
 pub mod view;
 
 pub use budget::{Exposure, Outage, Rpo, RpoLevel};
+pub use dialog::{DeclareField, Dialog};
 pub use entry::{
     DrLevel, Entry, EntryKind, IncidentStatus, KindGroup, Recorded, StepResult, WATCH_SEQ, What,
 };
 pub use estate::{BackupSpec, ComponentIx, ComponentSpec, Estate, HealthSpec, LagSpec, Timing};
+pub use incident::{Incident, JournalEvent, JournalState, MemoryJournal, Source};
 pub use observation::{Event, Observation, ObserveError, Outcome, Signal};
 pub use severity::{Assessment, Severity};
 pub use signals::{

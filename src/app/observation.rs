@@ -76,6 +76,8 @@ pub enum Event {
     Tick(Timestamp),
     /// The operator pressed a key (no time: what a key does never depends on the clock).
     Key(super::view::Key),
+    /// Lines of the journal this console follows, and news about the journal itself.
+    Journal(super::incident::JournalEvent),
 }
 
 impl Event {
@@ -84,7 +86,7 @@ impl Event {
         match self {
             Event::Observed(o) => Some(o.at),
             Event::Tick(t) => Some(*t),
-            Event::Key(_) => None,
+            Event::Key(_) | Event::Journal(_) => None,
         }
     }
 }

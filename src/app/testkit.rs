@@ -55,18 +55,25 @@ pub fn cannot(reason: ObserveError) -> Outcome {
 
 pub struct Rig {
     pub state: State,
+    /// The recorder's journal, in memory: what the timeline shows comes back from it.
+    pub journal: MemoryJournal,
 }
 
 impl Rig {
-    /// The console started at `t(0)`.
+    /// The console started at `t(0)`, recording into a journal in memory.
     pub fn new(specs: Vec<ComponentSpec>) -> Rig {
-        Rig {
-            state: State::new(Estate::new(specs), t(0)),
-        }
+        let mut state = State::new(Estate::new(specs), t(0));
+        let journal = MemoryJournal::attach(&mut state, "ana@test");
+        Rig { state, journal }
+    }
+
+    fn echo(&mut self, effects: Vec<Effect>) -> Vec<Effect> {
+        self.journal.echo(&mut self.state, &effects);
+        effects
     }
 
     pub fn send(&mut self, ix: u32, signal: Signal, at: i64, outcome: Outcome) -> Vec<Effect> {
-        update(
+        let fx = update(
             &mut self.state,
             Event::Observed(Observation {
                 component: ComponentIx(ix),
@@ -74,7 +81,13 @@ impl Rig {
                 at: t(at),
                 outcome,
             }),
-        )
+        );
+        self.echo(fx)
+    }
+
+    pub fn key(&mut self, key: crate::app::Key) -> Vec<Effect> {
+        let fx = update(&mut self.state, Event::Key(key));
+        self.echo(fx)
     }
 
     pub fn health(&mut self, ix: u32, at: i64, outcome: Outcome) -> Vec<Effect> {
@@ -105,7 +118,8 @@ impl Rig {
     }
 
     pub fn tick(&mut self, at: i64) -> Vec<Effect> {
-        update(&mut self.state, Event::Tick(t(at)))
+        let fx = update(&mut self.state, Event::Tick(t(at)));
+        self.echo(fx)
     }
 
     /// Every component UP at `at` (first answers: adopted at once).
@@ -146,7 +160,7 @@ pub fn entries(effects: &[Effect]) -> Vec<EntryKind> {
         .iter()
         .filter_map(|e| match e {
             Effect::Append(entry) => Some(entry.kind.clone()),
-            Effect::Quit => None,
+            Effect::Declare { .. } | Effect::Quit => None,
         })
         .collect()
 }

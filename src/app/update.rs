@@ -11,22 +11,33 @@ use std::time::Duration;
 use jiff::{SignedDuration, Timestamp};
 
 use super::budget::{Exposure, Outage, Rpo, RpoLevel};
-use super::entry::{Entry, EntryKind};
+use super::dialog::{Dialog, DialogOutcome, Submit};
+use super::entry::{DrLevel, Entry, EntryKind, IncidentStatus, Recorded};
 use super::estate::{ComponentIx, ComponentSpec, Estate, signed};
+use super::incident::{self, Incident, JournalEvent, JournalState, Source};
 use super::observation::{Event, Observation, Outcome, Signal};
 use super::severity::{self, Assessment, Severity};
 use super::signals::{BackupLevel, BackupTrack, Health, HealthState, LagLevel, LagTrack, Replica};
 use super::track::{Level, Step, Tracker};
-use super::view::{KeyOutcome, View};
+use super::view::Key;
+use super::view::{KeyOutcome, Panel, View};
 
 /// Entries kept in memory for the timeline panel; the journal keeps them all.
 pub const TIMELINE_CAP: usize = 10_000;
 
-/// What the core asks of the world. More will come (RunStep, Post, Quit).
+/// What the core asks of the world. More will come (RunStep, Post).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
-    /// Write this entry to the journal (the recorder console does; the others follow).
+    /// Write this entry to the journal: the open incident's, else the watch log. Automatic
+    /// entries are asked for by the recorder console only; the others follow its lines.
     Append(Entry),
+    /// Declare an incident: a new journal that starts from the first failure in the watch log.
+    Declare {
+        title: String,
+        level: DrLevel,
+        status: IncidentStatus,
+        at: Timestamp,
+    },
     /// The operator asked to leave.
     Quit,
 }
@@ -350,21 +361,20 @@ impl From<bool> for Seen {
     }
 }
 
-/// Where entries go: the in-memory timeline and the effects of this update.
+/// Where automatic entries go: to the journal if this console is the recorder. They reach the
+/// timeline from there, once on disk, like every other console's.
 struct Log<'a> {
     at: Timestamp,
-    timeline: &'a mut VecDeque<Entry>,
+    recording: bool,
     effects: &'a mut Vec<Effect>,
 }
 
 impl Log<'_> {
     fn push(&mut self, kind: EntryKind) {
-        let entry = Entry { at: self.at, kind };
-        if self.timeline.len() >= TIMELINE_CAP {
-            self.timeline.pop_front();
+        if self.recording {
+            self.effects
+                .push(Effect::Append(Entry { at: self.at, kind }));
         }
-        self.timeline.push_back(entry.clone());
-        self.effects.push(Effect::Append(entry));
     }
 }
 
@@ -376,9 +386,17 @@ pub struct State {
     now: Timestamp,
     components: Vec<ComponentState>,
     assessment: Assessment,
-    /// Newest last, at most [`TIMELINE_CAP`] entries (the oldest are dropped). A deque, so
-    /// dropping the oldest costs nothing.
-    pub timeline: VecDeque<Entry>,
+    /// The followed journal's lines, newest last, at most [`TIMELINE_CAP`] (the oldest are
+    /// dropped). A deque, so dropping the oldest costs nothing.
+    pub timeline: VecDeque<Recorded>,
+    /// The incident of the followed journal (kept, resolved, after the console goes back to
+    /// the watch log).
+    pub incident: Option<Incident>,
+    pub journal: JournalState,
+    /// The declare / status / note dialog, while open.
+    pub dialog: Option<Dialog>,
+    /// Observer console (`--read-only`, or a user not among the operators): no dialog opens.
+    pub read_only: bool,
     ignored: u64,
     /// What the operator is looking at (focus, filter, help).
     pub view: View,
@@ -403,6 +421,10 @@ impl State {
                 reasons: Vec::new(),
             },
             timeline: VecDeque::new(),
+            incident: None,
+            journal: JournalState::default(),
+            dialog: None,
+            read_only: false,
             ignored: 0,
             view: View::default(),
             runbooks: 0,
@@ -485,7 +507,7 @@ impl State {
         };
         let mut log = Log {
             at: self.now,
-            timeline: &mut self.timeline,
+            recording: self.journal.recording,
             effects,
         };
         let observed = Observed {
@@ -508,7 +530,7 @@ impl State {
         self.advance(t);
         let mut log = Log {
             at: self.now,
-            timeline: &mut self.timeline,
+            recording: self.journal.recording,
             effects,
         };
         for (spec, c) in self.estate.components().iter().zip(&mut self.components) {
@@ -522,7 +544,7 @@ impl State {
         if next.severity != self.assessment.severity {
             let mut log = Log {
                 at: self.now,
-                timeline: &mut self.timeline,
+                recording: self.journal.recording,
                 effects,
             };
             log.push(EntryKind::Severity {
@@ -535,17 +557,130 @@ impl State {
     }
 }
 
+impl State {
+    fn on_journal(&mut self, event: JournalEvent) {
+        let j = &mut self.journal;
+        match event {
+            JournalEvent::Reset { source, entries } => {
+                self.timeline.clear();
+                j.last_seq = 0;
+                // Back on the watch log after a resolution, the header still tells it.
+                let kept = self.incident.take().filter(|_| source == Source::Watch);
+                j.source = source;
+                incident::take(
+                    &mut self.timeline,
+                    &mut self.incident,
+                    &mut j.last_seq,
+                    &entries,
+                    TIMELINE_CAP,
+                );
+                if self.incident.is_none() {
+                    self.incident = kept;
+                }
+                self.view.scroll[Panel::Timeline as usize] = 0;
+            }
+            JournalEvent::Appended(entries) => incident::take(
+                &mut self.timeline,
+                &mut self.incident,
+                &mut j.last_seq,
+                &entries,
+                TIMELINE_CAP,
+            ),
+            JournalEvent::Recorder { me, holder } => {
+                j.recording = me;
+                j.recorder = holder;
+            }
+            JournalEvent::Problem(p) => j.problem = p,
+        }
+    }
+
+    /// The incident that `d` changes the status of: open and followed.
+    pub fn open_incident(&self) -> Option<&Incident> {
+        self.incident
+            .as_ref()
+            .filter(|i| i.is_open() && matches!(self.journal.source, Source::Incident { .. }))
+    }
+
+    fn on_key(&mut self, key: Key, effects: &mut Vec<Effect>) {
+        self.view.flash = None;
+        if let Some(dialog) = self.dialog.as_mut() {
+            match dialog.on_key(&key) {
+                DialogOutcome::Open => {}
+                DialogOutcome::Cancel => self.dialog = None,
+                DialogOutcome::Submit(submit) => {
+                    self.dialog = None;
+                    // The runtime of an observer has no writer either; this is the first wall.
+                    if !self.read_only {
+                        effects.push(self.submitted(submit));
+                    }
+                }
+            }
+            return;
+        }
+        let typing = self.view.editing_filter || self.view.help;
+        match key {
+            Key::Char('d') if !typing => {
+                if self.read_only {
+                    self.view.flash = Some("read-only console: cannot declare or change status");
+                } else if !matches!(self.journal.source, Source::Watch | Source::Incident { .. }) {
+                    self.view.flash = Some("no journal: nothing can be recorded");
+                } else {
+                    self.dialog = Some(match self.open_incident() {
+                        Some(i) => Dialog::status(i.status),
+                        None => Dialog::declare(),
+                    });
+                }
+            }
+            Key::Char('n') if !typing => {
+                if self.read_only {
+                    self.view.flash = Some("read-only console: cannot add a note");
+                } else if !matches!(self.journal.source, Source::Watch | Source::Incident { .. }) {
+                    self.view.flash = Some("no journal: nothing can be recorded");
+                } else {
+                    self.dialog = Some(Dialog::note());
+                }
+            }
+            key => {
+                if self.view.on_key(&key, self.runbooks) == KeyOutcome::Quit {
+                    effects.push(Effect::Quit);
+                }
+            }
+        }
+    }
+
+    fn submitted(&self, submit: Submit) -> Effect {
+        let at = self.now;
+        match submit {
+            Submit::Declare {
+                title,
+                level,
+                status,
+            } => Effect::Declare {
+                title,
+                level,
+                status,
+                at,
+            },
+            Submit::Status { from, to } => Effect::Append(Entry {
+                at,
+                kind: EntryKind::Status { from, to },
+            }),
+            Submit::Note(text) => Effect::Append(Entry {
+                at,
+                kind: EntryKind::Note { text },
+            }),
+        }
+    }
+}
+
 /// Take one event; return what the world should do about it.
 pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
     let mut effects = Vec::new();
     match event {
         Event::Observed(o) => state.on_observation(o, &mut effects),
         Event::Tick(t) => state.on_tick(t, &mut effects),
-        Event::Key(key) => {
-            if state.view.on_key(&key, state.runbooks) == KeyOutcome::Quit {
-                effects.push(Effect::Quit);
-            }
-        }
+        Event::Key(key) => state.on_key(key, &mut effects),
+        Event::Journal(j) => state.on_journal(j),
     }
     effects
 }
@@ -557,6 +692,7 @@ mod tests {
     use crate::app::signals::LagState;
     use crate::app::testkit::*;
     use crate::app::track::UnknownReason;
+    use crate::app::{Dialog, Estate, Key};
     use crate::config::Tier::{Critical, Standard};
 
     fn severity_entry(from: Severity, to: Severity, reasons: Vec<String>) -> EntryKind {
@@ -1055,7 +1191,7 @@ mod tests {
             .state
             .timeline
             .iter()
-            .filter(|e| matches!(e.kind, EntryKind::Recovered { .. }))
+            .filter(|e| matches!(e.known(), Some(EntryKind::Recovered { .. })))
             .count();
         assert_eq!(recovered, 1);
         // A new DOWN after recovery opens a new outage with its own budget.
@@ -1198,6 +1334,156 @@ mod tests {
             rig.state.timeline.back().map(|e| e.at),
             Some(t(i)),
             "newest last"
+        );
+    }
+
+    // ------------------------------------------------------------ the incident, by key
+
+    fn type_text(rig: &mut Rig, text: &str) {
+        for c in text.chars() {
+            rig.key(Key::Char(c));
+        }
+    }
+
+    #[test]
+    fn d_declares_and_then_moves_the_status_and_resolve_needs_the_word() {
+        let mut rig = Rig::new(vec![comp("api", Critical, 1)]);
+        rig.down(0, 10);
+        assert!(rig.key(Key::Char('d')).is_empty());
+        assert!(matches!(rig.state.dialog, Some(Dialog::Declare { .. })));
+        type_text(&mut rig, "api down, q is a letter here");
+        let fx = rig.key(Key::Enter);
+        assert!(
+            matches!(&fx[..], [Effect::Declare { title, .. }] if title == "api down, q is a letter here"),
+            "{fx:?}"
+        );
+        assert!(rig.state.dialog.is_none());
+        let i = rig.state.open_incident().expect("declared and followed");
+        assert_eq!(i.status, IncidentStatus::Investigating);
+
+        rig.key(Key::Char('d'));
+        let fx = rig.key(Key::Enter);
+        assert_eq!(
+            entries(&fx),
+            vec![EntryKind::Status {
+                from: IncidentStatus::Investigating,
+                to: IncidentStatus::Identified
+            }]
+        );
+        assert_eq!(
+            rig.state.incident.as_ref().map(|i| i.status),
+            Some(IncidentStatus::Identified)
+        );
+
+        rig.key(Key::Char('d'));
+        rig.key(Key::Right); // resolved
+        assert!(rig.key(Key::Enter).is_empty(), "not without the word");
+        type_text(&mut rig, "resolve");
+        let fx = rig.key(Key::Enter);
+        assert!(matches!(
+            entries(&fx)[..],
+            [EntryKind::Status {
+                to: IncidentStatus::Resolved,
+                ..
+            }]
+        ));
+        assert!(rig.state.incident.as_ref().is_some_and(|i| !i.is_open()));
+    }
+
+    #[test]
+    fn n_records_a_note_and_esc_records_nothing() {
+        let mut rig = Rig::new(vec![comp("api", Critical, 1)]);
+        rig.key(Key::Char('n'));
+        type_text(&mut rig, "paged the DBA");
+        assert!(rig.key(Key::Esc).is_empty());
+        assert!(rig.state.dialog.is_none());
+        rig.key(Key::Char('n'));
+        type_text(&mut rig, "follow-up: alert on lag");
+        let fx = rig.key(Key::Enter);
+        assert_eq!(
+            entries(&fx),
+            vec![EntryKind::Note {
+                text: "follow-up: alert on lag".into()
+            }]
+        );
+        assert_eq!(
+            rig.state.timeline.back().map(|r| r.describe()),
+            Some("note: follow-up: alert on lag".into()),
+            "the note is on the timeline once the journal has it"
+        );
+    }
+
+    #[test]
+    fn a_read_only_console_opens_no_dialog_and_asks_for_no_write_whatever_the_keys() {
+        let mut rig = Rig::new(vec![comp("api", Critical, 1)]);
+        rig.state.read_only = true;
+        let mut keys: Vec<Key> = "dnq?/ abcdefghijklmnopqrstuvwxyz0123456789resolve"
+            .chars()
+            .map(Key::Char)
+            .collect();
+        keys.extend([
+            Key::Enter,
+            Key::Esc,
+            Key::Tab,
+            Key::BackTab,
+            Key::Up,
+            Key::Down,
+            Key::Left,
+            Key::Right,
+            Key::Backspace,
+            Key::PageUp,
+            Key::PageDown,
+            Key::Home,
+            Key::End,
+            Key::Paste("d\nresolve\n".into()),
+        ]);
+        for k in keys.iter().chain(keys.iter().rev()) {
+            for fx in rig.key(k.clone()) {
+                assert!(
+                    matches!(fx, Effect::Quit),
+                    "read-only console asked for {fx:?} on {k:?}"
+                );
+            }
+            assert!(rig.state.dialog.is_none(), "no dialog on {k:?}");
+        }
+        rig.state.view.help = false;
+        rig.state.view.editing_filter = false;
+        rig.key(Key::Char('d'));
+        assert_eq!(
+            rig.state.view.flash,
+            Some("read-only console: cannot declare or change status")
+        );
+    }
+
+    #[test]
+    fn a_console_that_is_not_the_recorder_asks_for_no_automatic_entry() {
+        let mut rig = Rig::new(vec![comp("api", Critical, 1)]);
+        update(
+            &mut rig.state,
+            Event::Journal(JournalEvent::Recorder {
+                me: false,
+                holder: Some("bo@h pid 7".into()),
+            }),
+        );
+        assert!(entries(&rig.down(0, 10)).is_empty());
+        assert_eq!(rig.shown(0), HealthState::Down, "it still sees it");
+        rig.key(Key::Char('n'));
+        type_text(&mut rig, "seen here too");
+        assert_eq!(
+            entries(&rig.key(Key::Enter)).len(),
+            1,
+            "people's entries are written"
+        );
+    }
+
+    #[test]
+    fn without_a_journal_d_and_n_say_why_they_do_nothing() {
+        let mut state = State::new(Estate::new(vec![comp("api", Critical, 1)]), t(0));
+        assert!(update(&mut state, Event::Key(Key::Char('d'))).is_empty());
+        assert!(state.dialog.is_none());
+        assert_eq!(
+            state.view.flash,
+            Some("no journal: nothing can be recorded")
         );
     }
 }

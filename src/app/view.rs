@@ -1,6 +1,8 @@
 //! What the operator is looking at: focus, filter, help, selection. Driven by keys in
 //! [`super::update`]; drawn by `ui`. Nothing here changes the estate or any system.
 
+use super::entry::KindGroup;
+
 /// A key press, already translated from the terminal's events (the runtime does that), so
 /// the model never depends on crossterm.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,6 +72,14 @@ pub struct View {
     pub scroll: [usize; 5],
     /// The runbook shown in the runbook panel.
     pub runbook: usize,
+    /// A one-line answer to the last key (why it did nothing), until the next key.
+    pub flash: Option<&'static str>,
+    /// The timeline lists oldest first (`o` toggles; newest first by default).
+    pub oldest_first: bool,
+    /// Which kinds of entries the timeline shows (`k` cycles).
+    pub kinds: KindGroup,
+    /// The timeline's times in local time instead of UTC (`t` toggles).
+    pub local_time: bool,
 }
 
 impl Default for View {
@@ -82,6 +92,10 @@ impl Default for View {
             editing_filter: false,
             scroll: [0; 5],
             runbook: 0,
+            flash: None,
+            oldest_first: false,
+            kinds: KindGroup::All,
+            local_time: false,
         }
     }
 }
@@ -198,11 +212,23 @@ impl View {
                     self.runbook = (self.runbook + 1) % runbooks;
                 }
             }
+            // The timeline's own keys: the runbook panel's letters are its step keys, so
+            // these apply only while the timeline has the focus.
+            Key::Char('o') if self.focus == Panel::Timeline => {
+                self.oldest_first = !self.oldest_first;
+                self.scroll[Panel::Timeline as usize] = 0;
+            }
+            Key::Char('k') if self.focus == Panel::Timeline => {
+                self.kinds = self.kinds.next();
+                self.scroll[Panel::Timeline as usize] = 0;
+            }
+            Key::Char('t') if self.focus == Panel::Timeline => self.local_time = !self.local_time,
             Key::Down => self.scroll_by(1),
             Key::Up => self.scroll_by(-1),
             Key::PageDown => self.scroll_by(10),
             Key::PageUp => self.scroll_by(-10),
             Key::Home => self.scroll[self.focus as usize] = 0,
+            Key::End => self.scroll[self.focus as usize] = usize::MAX / 2,
             _ => return KeyOutcome::Nothing,
         }
         KeyOutcome::Redraw
@@ -300,5 +326,27 @@ mod tests {
         assert_eq!(v.runbook, 2);
         // Letters are left to the runbook's step keys.
         assert_eq!(v.on_key(&Key::Char('k'), 3), KeyOutcome::Nothing);
+    }
+
+    #[test]
+    fn the_timeline_keys_act_only_while_the_timeline_has_focus() {
+        let mut v = View::default();
+        assert_eq!(v.on_key(&Key::Char('o'), 0), KeyOutcome::Nothing);
+        assert!(!v.oldest_first);
+        v.focus = Panel::Timeline;
+        v.on_key(&Key::Char('o'), 0);
+        v.on_key(&Key::Char('k'), 0);
+        v.on_key(&Key::Char('t'), 0);
+        assert!(v.oldest_first);
+        assert_eq!(v.kinds, KindGroup::Automatic);
+        assert!(v.local_time);
+        for _ in 0..5 {
+            v.on_key(&Key::Char('k'), 0);
+        }
+        assert_eq!(
+            v.kinds,
+            KindGroup::All,
+            "the kind filter cycles back to all"
+        );
     }
 }

@@ -20,8 +20,9 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use crate::app::{Effect, Event, Key, Observation, State, update};
+use crate::app::{Effect, Event, JournalEvent, Key, Observation, State, update};
 use crate::config::Runbook;
+use crate::journal::keeper::Request;
 use crate::probe::clock::Clock;
 use crate::theme::Theme;
 use crate::ui::{self, Glyphs, Layout, Screen};
@@ -38,6 +39,42 @@ pub struct Settings {
     pub runbooks: Vec<Runbook>,
     /// "region-outage ×1" for a drill.
     pub drill: Option<String>,
+    /// The operator's time zone (the timeline's `t`).
+    pub local: jiff::tz::TimeZone,
+}
+
+/// The console's line to its journal keeper: what to write, and what the journal says.
+pub struct JournalLink {
+    pub requests: std::sync::mpsc::Sender<Request>,
+    pub events: mpsc::Receiver<JournalEvent>,
+}
+
+/// Hands the journal what `update` asked for; true when it asked to quit.
+fn dispatch(effects: Vec<Effect>, requests: &std::sync::mpsc::Sender<Request>) -> bool {
+    let mut quit = false;
+    for e in effects {
+        // A keeper that has gone (it never ends before the console) cannot take more; what it
+        // could not write it hands back when it ends.
+        let _ = match e {
+            Effect::Quit => {
+                quit = true;
+                Ok(())
+            }
+            Effect::Append(entry) => requests.send(Request::Append(entry)),
+            Effect::Declare {
+                title,
+                level,
+                status,
+                at,
+            } => requests.send(Request::Declare {
+                title,
+                level,
+                status,
+                at,
+            }),
+        };
+    }
+    quit
 }
 
 /// Why the console ended.
@@ -81,6 +118,7 @@ fn draw(
         glyphs: Glyphs::for_ascii(settings.ascii),
         runbooks: &settings.runbooks,
         drill: settings.drill.as_deref(),
+        local: &settings.local,
     };
     execute!(terminal.backend_mut(), BeginSynchronizedUpdate)?;
     // The completed frame borrows the terminal; only whether it worked is kept.
@@ -97,8 +135,13 @@ pub async fn run(
     mut state: State,
     settings: Settings,
     mut observations: mpsc::Receiver<Observation>,
+    journal: JournalLink,
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<Exit> {
+    let JournalLink {
+        requests,
+        events: mut journal_events,
+    } = journal;
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
     let (mut terminal, _guard) = terminal::enter()?;
@@ -106,7 +149,8 @@ pub async fn run(
     let mut layout = pick_layout(&settings, size.width, size.height);
     state.view.set_panels(&layout.panels());
     state.runbooks = settings.runbooks.len();
-    update(&mut state, Event::Tick(clock.now()));
+    state.read_only = settings.read_only;
+    dispatch(update(&mut state, Event::Tick(clock.now())), &requests);
 
     // The first frame, before any probe has answered: the operator sees OBSERVING at once.
     draw(&mut terminal, &state, &settings, &layout)?;
@@ -140,8 +184,7 @@ pub async fn run(
                     Some(Err(_)) | None => break Exit::InputClosed,
                 };
                 if let Some(key) = key {
-                    let effects = update(&mut state, Event::Key(key));
-                    if effects.contains(&Effect::Quit) {
+                    if dispatch(update(&mut state, Event::Key(key)), &requests) {
                         break Exit::Quit;
                     }
                     // Input is drawn at once, whatever the rate cap says.
@@ -151,15 +194,22 @@ pub async fn run(
                 }
             }
             Some(observation) = observations.recv() => {
-                update(&mut state, Event::Observed(observation));
+                dispatch(update(&mut state, Event::Observed(observation)), &requests);
                 // Take whatever else has arrived: one frame for a burst of answers.
                 while let Ok(more) = observations.try_recv() {
-                    update(&mut state, Event::Observed(more));
+                    dispatch(update(&mut state, Event::Observed(more)), &requests);
+                }
+                dirty = true;
+            }
+            Some(news) = journal_events.recv() => {
+                update(&mut state, Event::Journal(news));
+                while let Ok(more) = journal_events.try_recv() {
+                    update(&mut state, Event::Journal(more));
                 }
                 dirty = true;
             }
             _ = tick.tick() => {
-                update(&mut state, Event::Tick(clock.now()));
+                dispatch(update(&mut state, Event::Tick(clock.now())), &requests);
                 dirty = true;
             }
             _ = tokio::time::sleep_until(next_draw), if dirty => {

@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use tui_big_text::{BigText, PixelSize};
 
-use crate::app::{HealthState, Severity, State};
+use crate::app::{HealthState, Incident, Severity, State};
 
 use super::layout::{HeaderStyle, Layout};
 use super::{Screen, clean};
@@ -31,13 +31,39 @@ pub fn severity_style(screen: &Screen, severity: Severity) -> Style {
     }
 }
 
-/// When the incident started, as far as this console knows: the earliest open outage.
-/// (A declared incident, with the journal, will take its place.)
-pub fn incident_start(state: &State) -> Option<Timestamp> {
+/// The earliest open outage this console sees.
+fn first_open_outage(state: &State) -> Option<Timestamp> {
     state
         .components()
         .filter_map(|(_, _, c)| c.outage().filter(|o| o.is_open()).map(|o| o.down_since))
         .min()
+}
+
+/// The incident the header tells: the followed one, unless it is resolved and something
+/// has failed since (then that undeclared outage is the news).
+pub fn shown_incident(state: &State) -> Option<&Incident> {
+    let i = state.incident.as_ref()?;
+    match i.resolved {
+        Some(r) if first_open_outage(state).is_some_and(|d| d > r) => None,
+        _ => Some(i),
+    }
+}
+
+/// When the incident started: the declared incident's first failure; before a declaration,
+/// the earliest open outage this console sees.
+pub fn incident_start(state: &State) -> Option<Timestamp> {
+    match shown_incident(state) {
+        Some(i) => Some(i.started),
+        None => first_open_outage(state),
+    }
+}
+
+/// The incident clock: running from the start, stopped at the resolution.
+fn incident_clock(state: &State) -> Option<SignedDuration> {
+    match shown_incident(state) {
+        Some(i) => Some(i.elapsed(state.now())),
+        None => first_open_outage(state).map(|s| state.now().duration_since(s)),
+    }
 }
 
 fn hh_mm(d: SignedDuration) -> String {
@@ -63,7 +89,9 @@ pub fn draw(state: &State, screen: &Screen, frame: &mut Frame, area: Rect) {
     let now = state.now();
     let severity = state.severity();
     let sev_style = severity_style(screen, severity);
-    let clock = incident_start(state).map(|s| now.duration_since(s));
+    let clock = incident_clock(state);
+    let incident = shown_incident(state);
+    let resolved = incident.is_some_and(|i| !i.is_open());
     let sep = Span::styled(format!(" {} ", screen.glyphs.separator), t.border);
     let badge = if screen.read_only {
         Span::styled("[RO] ", t.selection)
@@ -82,17 +110,39 @@ pub fn draw(state: &State, screen: &Screen, frame: &mut Frame, area: Rect) {
         badge,
         Span::styled(severity.label(), sev_style),
         sep.clone(),
-        match clock {
-            Some(d) => Span::styled(format!("T+{}", hh_mm_ss(d)), t.down),
-            None => Span::styled("no incident", t.muted),
+        match (clock, resolved) {
+            (Some(d), true) => Span::styled(format!("resolved after {}", hh_mm_ss(d)), t.up),
+            (Some(d), false) => Span::styled(format!("T+{}", hh_mm_ss(d)), t.down),
+            (None, _) => Span::styled("no incident", t.muted),
         },
         sep.clone(),
-        Span::styled(clean(screen.title).into_owned(), t.text),
+    ];
+    match incident {
+        Some(i) => {
+            spans.push(Span::styled(
+                format!("{} {}: ", i.level.label(), i.status.label()),
+                if resolved { t.up } else { t.down },
+            ));
+            spans.push(Span::styled(clean(&i.title).into_owned(), t.text));
+        }
+        None if clock.is_some() => {
+            spans.push(Span::styled("undeclared (d declares)", t.degraded));
+        }
+        None => spans.push(Span::styled(clean(screen.title).into_owned(), t.text)),
+    }
+    spans.extend([
         sep.clone(),
         Span::styled(wall, t.text),
         sep.clone(),
         freshness,
-    ];
+    ]);
+    if state.journal.recording {
+        spans.push(sep.clone());
+        spans.push(Span::styled("REC", t.accent));
+    } else if let Some(holder) = &state.journal.recorder {
+        spans.push(sep.clone());
+        spans.push(Span::styled(format!("rec {}", clean(holder)), t.muted));
+    }
     if let Some(drill) = screen.drill {
         spans.push(sep.clone());
         spans.push(Span::styled(format!("DRILL {}", clean(drill)), t.accent));
@@ -165,6 +215,12 @@ fn summary_line<'a>(state: &State, screen: &Screen) -> Line<'a> {
         Span::styled(format!("{} {} down  ", g.down, counts[2]), t.down),
         Span::styled(format!("{} {} unknown", g.unknown, counts[3]), t.unknown),
     ];
+    if let Some(flash) = state.view.flash {
+        return Line::from(Span::styled(flash, t.degraded));
+    }
+    if let Some(problem) = &state.journal.problem {
+        return Line::from(Span::styled(format!("JOURNAL: {}", clean(problem)), t.down));
+    }
     if let Some(reason) = state.assessment().reasons.first() {
         spans.push(Span::styled(format!("  {} ", g.separator), t.border));
         spans.push(Span::styled(clean(reason).into_owned(), t.text));

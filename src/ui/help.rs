@@ -21,6 +21,13 @@ pub const KEYS: &[(&str, &str)] = &[
         "scroll the focused panel; in Runbooks: choose the runbook",
     ),
     ("Esc", "clear the filter"),
+    ("d", "declare an incident; with one open: change its status"),
+    ("n", "add a note to the journal"),
+    (
+        "o k t",
+        "in Timeline: oldest/newest first, kind filter, UTC/local",
+    ),
+    ("End", "scroll the focused panel to its end"),
 ];
 
 pub fn draw(screen: &Screen, frame: &mut Frame, area: Rect) {

@@ -2,6 +2,7 @@
 //! cells, nothing else. One file per panel.
 
 pub mod backups;
+pub mod dialog;
 pub mod glyphs;
 pub mod header;
 pub mod health;
@@ -36,6 +37,8 @@ pub struct Screen<'a> {
     pub runbooks: &'a [Runbook],
     /// "DRILL region-outage ×10" when the estate is simulated.
     pub drill: Option<&'a str>,
+    /// The operator's time zone, for the timeline's local times (`t`).
+    pub local: &'a jiff::tz::TimeZone,
 }
 
 impl Screen<'_> {
@@ -116,6 +119,9 @@ pub fn draw(state: &State, screen: &Screen, frame: &mut Frame) {
             Panel::Timeline => timeline::draw(state, screen, frame, rect),
             Panel::Runbooks => runbooks::draw(state, screen, frame, rect),
         }
+    }
+    if let Some(d) = &state.dialog {
+        dialog::draw(state, d, screen, frame, area);
     }
     if state.view.help {
         help::draw(screen, frame, area);

@@ -2,6 +2,8 @@
 //! 200×50, every panel alone, the help overlay, `--ascii`, and the themes with their styles
 //! (the plain-text snapshots drop colours, so theme snapshots record each styled run).
 
+static UTC: jiff::tz::TimeZone = jiff::tz::TimeZone::UTC;
+
 use std::fmt::Write as _;
 use std::time::Duration;
 
@@ -12,8 +14,8 @@ use ratatui::buffer::Buffer;
 use ratatui::style::Style;
 
 use crate::app::{
-    ComponentIx, Estate, Event, Key, Observation, ObserveError, Outcome, Panel, Signal, State,
-    update,
+    ComponentIx, DrLevel, Effect, Entry, EntryKind, Estate, Event, IncidentStatus, Key,
+    MemoryJournal, Observation, ObserveError, Outcome, Panel, Signal, State, update,
 };
 use crate::config::Config;
 use crate::config::load::load_embedded_example;
@@ -32,9 +34,14 @@ fn example() -> Config {
     load_embedded_example()
 }
 
+thread_local! {
+    /// The journal of the state being built: what the timeline shows comes back from it.
+    static JOURNAL: std::cell::RefCell<Option<MemoryJournal>> = const { std::cell::RefCell::new(None) };
+}
+
 fn observe(state: &mut State, id: &str, signal: Signal, s: i64, outcome: Outcome) {
     let component = state.estate().ix(id).unwrap_or(ComponentIx(u32::MAX));
-    update(
+    let fx = update(
         state,
         Event::Observed(Observation {
             component,
@@ -43,6 +50,15 @@ fn observe(state: &mut State, id: &str, signal: Signal, s: i64, outcome: Outcome
             outcome,
         }),
     );
+    echo(state, &fx);
+}
+
+fn echo(state: &mut State, fx: &[Effect]) {
+    JOURNAL.with(|j| {
+        if let Some(j) = j.borrow_mut().as_mut() {
+            j.echo(state, fx);
+        }
+    });
 }
 
 fn up(ms: u64) -> Outcome {
@@ -56,6 +72,8 @@ fn up(ms: u64) -> Outcome {
 /// climbing, the API slow, the queue unobservable, backups ageing.
 fn mid_incident(cfg: &Config) -> State {
     let mut state = State::new(Estate::from_config(cfg), at(0));
+    let journal = MemoryJournal::attach(&mut state, "ana@bastion");
+    JOURNAL.with(|j| *j.borrow_mut() = Some(journal));
     let lag = || Signal::Lag {
         replica: "dtem-postgres-dr-replica".into(),
     };
@@ -119,8 +137,31 @@ fn mid_incident(cfg: &Config) -> State {
         ] {
             observe(&mut state, id, Signal::Health, s, up(40));
         }
+        if s == 300 {
+            // Declared five minutes in: the incident starts at the first failure (45 s).
+            echo(
+                &mut state,
+                &[Effect::Declare {
+                    title: "us-east-1 unreachable".into(),
+                    level: DrLevel::new(3).expect("level"),
+                    status: IncidentStatus::Investigating,
+                    at: at(300),
+                }],
+            );
+            echo(
+                &mut state,
+                &[Effect::Append(Entry {
+                    at: at(330),
+                    kind: EntryKind::Note {
+                        text: "paged the DBA; promoting db-dr".into(),
+                    },
+                })],
+            );
+        }
     }
-    update(&mut state, Event::Tick(at(425)));
+    let fx = update(&mut state, Event::Tick(at(425)));
+    echo(&mut state, &fx);
+    JOURNAL.with(|j| j.borrow_mut().take());
     state
 }
 
@@ -188,6 +229,7 @@ impl Rig {
             glyphs: Glyphs::for_ascii(ascii),
             runbooks: &self.cfg.runbooks,
             drill: None,
+            local: &UTC,
         }
     }
 
@@ -381,6 +423,7 @@ fn hostile_strings_never_reach_the_terminal() {
         glyphs: Glyphs::for_ascii(false),
         runbooks: &cfg.runbooks,
         drill: None,
+        local: &UTC,
     };
     let buffer = render(&state, &screen, 200, 50);
     for cell in buffer.content() {
@@ -406,4 +449,100 @@ fn a_tiny_terminal_does_not_panic() {
         let war_room = Layout::builtin("war-room").expect("war-room");
         let _ = rig.shot(&war_room, &dark(), w, h);
     }
+}
+
+#[test]
+fn incident_dialogs_at_80x24_and_200x50() {
+    let layout = Layout::builtin("bastion").expect("bastion");
+    let wide = Layout::builtin("war-room").expect("war-room");
+    let theme = dark();
+    // Status: an incident is open in the fixture.
+    let mut rig = Rig::new();
+    update(&mut rig.state, Event::Key(Key::Char('d')));
+    update(&mut rig.state, Event::Key(Key::Right));
+    update(&mut rig.state, Event::Key(Key::Right));
+    for c in "reso".chars() {
+        update(&mut rig.state, Event::Key(Key::Char(c)));
+    }
+    insta::assert_snapshot!(
+        "dialog_status_80x24",
+        text(&rig.shot(&layout, &theme, 80, 24))
+    );
+    insta::assert_snapshot!(
+        "dialog_status_200x50",
+        text(&rig.shot(&wide, &theme, 200, 50))
+    );
+    // Note, with hostile text pasted.
+    let mut rig = Rig::new();
+    update(&mut rig.state, Event::Key(Key::Char('n')));
+    update(
+        &mut rig.state,
+        Event::Key(Key::Paste("follow-up: \x1b[2Jcheck lag alert\x07".into())),
+    );
+    insta::assert_snapshot!(
+        "dialog_note_80x24",
+        text(&rig.shot(&layout, &theme, 80, 24))
+    );
+    insta::assert_snapshot!(
+        "dialog_note_200x50",
+        text(&rig.shot(&wide, &theme, 200, 50))
+    );
+    // Declare: before any incident.
+    let cfg = example();
+    let mut state = State::new(Estate::from_config(&cfg), at(0));
+    MemoryJournal::attach(&mut state, "ana@bastion");
+    let mut rig = Rig { cfg, state };
+    update(&mut rig.state, Event::Key(Key::Char('d')));
+    for c in "db primary down".chars() {
+        update(&mut rig.state, Event::Key(Key::Char(c)));
+    }
+    update(&mut rig.state, Event::Key(Key::Tab));
+    update(&mut rig.state, Event::Key(Key::Char('3')));
+    insta::assert_snapshot!(
+        "dialog_declare_80x24",
+        text(&rig.shot(&layout, &theme, 80, 24))
+    );
+    insta::assert_snapshot!(
+        "dialog_declare_200x50",
+        text(&rig.shot(&wide, &theme, 200, 50))
+    );
+}
+
+#[test]
+fn timeline_order_kind_filter_and_local_time() {
+    let mut rig = Rig::new();
+    let layout = Layout::builtin("bastion").expect("bastion");
+    let theme = dark();
+    rig.state.view.set_panels(&layout.panels());
+    rig.state.view.focus = Panel::Timeline;
+    let newest = text(&rig.shot(&layout, &theme, 200, 50));
+    assert!(newest.contains("newest first"), "{newest}");
+    assert!(
+        newest.contains("T+00:"),
+        "elapsed since the first failure: {newest}"
+    );
+    assert!(newest.contains("(watch log)"), "{newest}");
+    update(&mut rig.state, Event::Key(Key::Char('o')));
+    insta::assert_snapshot!(
+        "timeline_oldest_first_200x50",
+        text(&rig.shot(&layout, &theme, 200, 50))
+    );
+    update(&mut rig.state, Event::Key(Key::Char('k')));
+    update(&mut rig.state, Event::Key(Key::Char('k')));
+    let incident_only = text(&rig.shot(&layout, &theme, 80, 24));
+    assert!(incident_only.contains("only incident"), "{incident_only}");
+    assert!(!incident_only.contains("UP → DOWN"), "{incident_only}");
+    insta::assert_snapshot!("timeline_incident_kinds_80x24", incident_only);
+    update(&mut rig.state, Event::Key(Key::Char('t')));
+    let tz = jiff::tz::TimeZone::fixed(jiff::tz::offset(2));
+    let screen = Screen {
+        local: &tz,
+        ..rig.screen(&theme, &layout, false)
+    };
+    let local = text(&render(&rig.state, &screen, 80, 24));
+    assert!(
+        local.contains("05:05:00 T+") && !local.contains("03:05:00Z"),
+        "UTC+2 local times: {local}"
+    );
+    insta::assert_snapshot!("timeline_local_80x24", local);
 }

@@ -1,54 +1,154 @@
-//! Timeline: what happened, newest first (in memory until the journal lands).
+//! Timeline: the followed journal's lines — time (UTC or local), elapsed since the incident
+//! started, who, what. Newest first unless toggled (`o`), filtered by kind (`k`), `t` for
+//! local time; scrolls like every panel.
 
+use jiff::Timestamp;
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::app::{EntryKind, HealthState, Panel, State};
+use crate::app::{EntryKind, HealthState, KindGroup, Panel, Recorded, Source, State};
+use crate::theme::Theme;
 
 use super::{Screen, clean};
 
+/// "T+01:02:03", or "T-00:04:10" for what came before the first failure.
+pub fn elapsed(at: Timestamp, started: Timestamp) -> String {
+    let d = at.duration_since(started);
+    let s = d.as_secs();
+    let sign = if s < 0 { '-' } else { '+' };
+    let s = s.unsigned_abs();
+    format!("T{sign}{:02}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
+}
+
+fn style_of(t: &Theme, r: &Recorded) -> Style {
+    match r.known() {
+        Some(EntryKind::ComponentState { to, .. }) => match to {
+            HealthState::Up => t.up,
+            HealthState::Degraded => t.degraded,
+            HealthState::Down => t.down,
+            HealthState::Unknown => t.unknown,
+        },
+        Some(EntryKind::RtoBreached { .. }) => t.down,
+        Some(EntryKind::Recovered { .. }) => t.up,
+        Some(EntryKind::Declared { .. } | EntryKind::Status { .. }) => t.accent,
+        Some(EntryKind::Note { .. }) => t.text,
+        None => t.muted,
+        _ => t.text,
+    }
+}
+
+/// The user of `user@host`, where the line is short.
+fn who(actor: &str, roomy: bool) -> &str {
+    if roomy {
+        actor
+    } else {
+        actor.split('@').next().unwrap_or(actor)
+    }
+}
+
 pub fn draw(state: &State, screen: &Screen, frame: &mut Frame, area: Rect) {
     let t = screen.theme;
-    let block = screen.block(
-        state,
-        Panel::Timeline,
-        &format!("{} entries", state.timeline.len()),
-    );
+    let view = &state.view;
+    let shows = |r: &&Recorded| view.kinds == KindGroup::All || r.group() == view.kinds;
+    let matching = state.timeline.iter().filter(shows).count();
+    let source = match &state.journal.source {
+        Source::Nothing => "not recorded",
+        Source::Watch => "watch log",
+        Source::Incident { drill: true, .. } => "drill journal",
+        Source::Incident { .. } => "incident journal",
+    };
+    // What narrows or orders the list first: a narrow panel cuts the end of its title.
+    let mut extra = format!("{matching}");
+    if view.kinds != KindGroup::All {
+        extra.push_str(&format!(" · only {}", view.kinds.label()));
+    }
+    extra.push_str(if view.oldest_first {
+        " · oldest first"
+    } else {
+        " · newest first"
+    });
+    extra.push_str(if view.local_time {
+        " · local"
+    } else {
+        " · UTC"
+    });
+    extra.push_str(&format!(" · {source}"));
+    let block = screen.block(state, Panel::Timeline, &extra);
     let rows = area.height.saturating_sub(2) as usize;
-    let skip = state
-        .view
+    let roomy = area.width >= 120;
+    let skip = view
         .scroll_of(Panel::Timeline)
-        .min(state.timeline.len().saturating_sub(1));
-    let lines: Vec<Line> = state
-        .timeline
-        .iter()
-        .rev()
-        .skip(skip)
-        .take(rows)
-        .map(|e| {
-            let style = match &e.kind {
-                EntryKind::ComponentState { to, .. } => match to {
-                    HealthState::Up => t.up,
-                    HealthState::Degraded => t.degraded,
-                    HealthState::Down => t.down,
-                    HealthState::Unknown => t.unknown,
-                },
-                EntryKind::RtoBreached { .. } => t.down,
-                EntryKind::Recovered { .. } => t.up,
-                _ => t.text,
-            };
-            Line::from(vec![
-                Span::styled(e.at.strftime("%H:%M:%S ").to_string(), t.muted),
-                Span::styled(clean(&e.kind.describe()).into_owned(), style),
-            ])
-        })
-        .collect();
+        .min(matching.saturating_sub(rows));
+    let started = state.incident.as_ref().map(|i| i.started);
+    let line = |r: &Recorded| {
+        let time = if view.local_time {
+            r.at.to_zoned_datetime(screen.local.clone())
+                .strftime("%H:%M:%S ")
+                .to_string()
+        } else {
+            r.at.strftime("%H:%M:%SZ ").to_string()
+        };
+        let mut spans = vec![Span::styled(time, t.muted)];
+        if let Some(s) = started {
+            spans.push(Span::styled(format!("{} ", elapsed(r.at, s)), t.muted));
+        }
+        spans.push(Span::styled(
+            format!("{} ", clean(who(&r.actor, roomy))),
+            t.muted,
+        ));
+        let mut what = r.describe();
+        if r.from_watch {
+            what.push_str(" (watch log)");
+        }
+        spans.push(Span::styled(clean(&what).into_owned(), style_of(t, r)));
+        Line::from(spans)
+    };
+    let lines: Vec<Line> = if view.oldest_first {
+        state
+            .timeline
+            .iter()
+            .filter(shows)
+            .skip(skip)
+            .take(rows)
+            .map(line)
+            .collect()
+    } else {
+        state
+            .timeline
+            .iter()
+            .rev()
+            .filter(shows)
+            .skip(skip)
+            .take(rows)
+            .map(line)
+            .collect()
+    };
     let lines = if lines.is_empty() {
-        vec![Line::from(Span::styled("nothing yet", t.muted))]
+        vec![Line::from(Span::styled(
+            if matches!(state.journal.source, Source::Nothing) {
+                "no journal: nothing is recorded"
+            } else {
+                "nothing yet"
+            },
+            t.muted,
+        ))]
     } else {
         lines
     };
     frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::testkit::t;
+
+    #[test]
+    fn elapsed_counts_from_the_first_failure_both_ways() {
+        assert_eq!(elapsed(t(3723), t(0)), "T+01:02:03");
+        assert_eq!(elapsed(t(0), t(250)), "T-00:04:10");
+    }
 }

@@ -1,0 +1,341 @@
+//! The incident as the journal tells it, and what this console knows about the journal.
+//!
+//! Every console folds the same journal lines into the same [`Incident`], so the operator's
+//! console and an observer's agree on the title, level, status and incident clock. What a
+//! console writes reaches its own timeline the same way: back from the journal, once on disk.
+
+use std::collections::VecDeque;
+
+use jiff::{SignedDuration, Timestamp};
+
+use super::entry::{DrLevel, EntryKind, IncidentStatus, Recorded};
+use crate::journal;
+
+/// A declared incident.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Incident {
+    pub title: String,
+    pub level: DrLevel,
+    pub status: IncidentStatus,
+    /// Who declared it.
+    pub commander: String,
+    pub declared: Timestamp,
+    /// The first failure found in the watch log (else the declaration): the incident clock.
+    pub started: Timestamp,
+    /// When its status moved to resolved: the clock stops there.
+    pub resolved: Option<Timestamp>,
+}
+
+impl Incident {
+    pub fn is_open(&self) -> bool {
+        self.resolved.is_none()
+    }
+
+    /// Time since the incident started, up to its resolution.
+    pub fn elapsed(&self, now: Timestamp) -> SignedDuration {
+        self.resolved.unwrap_or(now).duration_since(self.started)
+    }
+
+    /// Applies one journal line; `incident` is the state of the file before it.
+    pub fn fold(incident: &mut Option<Incident>, at: Timestamp, kind: &EntryKind) {
+        match kind {
+            EntryKind::Declared {
+                title,
+                level,
+                status,
+                commander,
+                started,
+            } => {
+                *incident = Some(Incident {
+                    title: title.clone(),
+                    level: *level,
+                    status: *status,
+                    commander: commander.clone(),
+                    declared: at,
+                    started: *started,
+                    resolved: (*status == IncidentStatus::Resolved).then_some(at),
+                });
+            }
+            EntryKind::Status { to, .. } => {
+                if let Some(i) = incident.as_mut() {
+                    i.status = *to;
+                    i.resolved = match (*to, i.resolved) {
+                        (IncidentStatus::Resolved, None) => Some(at),
+                        (IncidentStatus::Resolved, kept) => kept,
+                        // Re-opened by hand (another console, an edit): the clock runs again.
+                        _ => None,
+                    };
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Whether a journal kind can change the incident: only these are parsed for every line of a
+/// long journal; the rest only when kept for the timeline.
+pub fn shapes_incident(kind: &str) -> bool {
+    matches!(kind, "declared" | "status")
+}
+
+/// What the console's timeline is following.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Source {
+    /// No journal (yet): nothing is recorded.
+    #[default]
+    Nothing,
+    /// The rolling watch log: no incident is open.
+    Watch,
+    /// An incident's journal, by file name.
+    Incident { name: String, drill: bool },
+}
+
+/// What the journal keeper tells the model.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JournalEvent {
+    /// Now following `source`; `entries` is all of it, oldest first.
+    Reset {
+        source: Source,
+        entries: Vec<journal::Entry>,
+    },
+    /// New lines of the followed source (own and other consoles'), oldest first.
+    Appended(Vec<journal::Entry>),
+    /// Who records the automatic entries: this console (`me`) or another (`holder`).
+    Recorder { me: bool, holder: Option<String> },
+    /// Something the operator must know about the journal (cannot write, torn line, entries
+    /// waiting); `None` once it is over.
+    Problem(Option<String>),
+}
+
+/// What this console knows about the journal.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct JournalState {
+    pub source: Source,
+    /// This console records the automatic entries.
+    pub recording: bool,
+    /// Who does, when another console does.
+    pub recorder: Option<String>,
+    pub problem: Option<String>,
+    /// The newest seq shown: lines at or below it are already in the timeline.
+    pub last_seq: u64,
+}
+
+/// Folds and keeps the lines of one source; `cap` bounds what the timeline holds.
+pub fn take(
+    timeline: &mut VecDeque<Recorded>,
+    incident: &mut Option<Incident>,
+    last_seq: &mut u64,
+    entries: &[journal::Entry],
+    cap: usize,
+) {
+    // Only the newest `cap` lines are kept: the others are read for their kind alone.
+    let keep_from = entries.len().saturating_sub(cap);
+    for (i, e) in entries.iter().enumerate() {
+        if e.seq <= *last_seq {
+            continue;
+        }
+        *last_seq = e.seq;
+        let kept = i >= keep_from;
+        if !kept && !shapes_incident(&e.kind) {
+            continue;
+        }
+        let r = Recorded::from_journal(e);
+        if let Some(k) = r.known() {
+            Incident::fold(incident, r.at, k);
+        }
+        if kept {
+            if timeline.len() >= cap {
+                timeline.pop_front();
+            }
+            timeline.push_back(r);
+        }
+    }
+}
+
+/// A journal in memory: writes what `update` asked to append and feeds it back to the model,
+/// as the keeper would, without files. For tests, benches and examples; a console uses the
+/// keeper.
+#[derive(Debug, Clone)]
+pub struct MemoryJournal {
+    entries: Vec<journal::Entry>,
+    actor: String,
+}
+
+impl MemoryJournal {
+    /// A journal that starts as this console's watch log, recorded by it.
+    pub fn attach(state: &mut super::State, actor: &str) -> MemoryJournal {
+        super::update(
+            state,
+            super::Event::Journal(JournalEvent::Reset {
+                source: Source::Watch,
+                entries: Vec::new(),
+            }),
+        );
+        super::update(
+            state,
+            super::Event::Journal(JournalEvent::Recorder {
+                me: true,
+                holder: None,
+            }),
+        );
+        MemoryJournal {
+            entries: Vec::new(),
+            actor: actor.to_string(),
+        }
+    }
+
+    pub fn entries(&self) -> &[journal::Entry] {
+        &self.entries
+    }
+
+    fn seal(&mut self, at: Timestamp, kind: &EntryKind) -> journal::Entry {
+        let (k, body) = kind.to_journal();
+        let (seq, prev) = self
+            .entries
+            .last()
+            .map(|e| (e.seq + 1, e.hash.clone()))
+            .unwrap_or((1, journal::GENESIS.to_string()));
+        let e = journal::Entry::seal(seq, at, self.actor.clone(), k, body, &prev);
+        self.entries.push(e.clone());
+        e
+    }
+
+    /// Writes the effects' entries and feeds them back; a declaration starts a new journal.
+    pub fn echo(&mut self, state: &mut super::State, effects: &[super::Effect]) {
+        for effect in effects {
+            match effect {
+                super::Effect::Append(w) => {
+                    let e = self.seal(w.at, &w.kind);
+                    super::update(
+                        state,
+                        super::Event::Journal(JournalEvent::Appended(vec![e])),
+                    );
+                }
+                super::Effect::Declare {
+                    title,
+                    level,
+                    status,
+                    at,
+                } => {
+                    // As the keeper does: the incident starts at the first failure of the
+                    // watch log, whose lines from there on are copied into it.
+                    let watch = std::mem::take(&mut self.entries);
+                    let first = journal::keeper::first_failure(&watch);
+                    let started = first.map(|i| watch[i].at).unwrap_or(*at);
+                    for w in first.map(|i| &watch[i..]).unwrap_or(&[]) {
+                        let mut body = w.body.clone();
+                        body.insert(super::WATCH_SEQ.into(), w.seq.into());
+                        let (seq, prev) = self
+                            .entries
+                            .last()
+                            .map(|e| (e.seq + 1, e.hash.clone()))
+                            .unwrap_or((1, journal::GENESIS.to_string()));
+                        let e = journal::Entry::seal(
+                            seq,
+                            w.at,
+                            w.actor.clone(),
+                            w.kind.clone(),
+                            body,
+                            &prev,
+                        );
+                        self.entries.push(e);
+                    }
+                    self.seal(
+                        *at,
+                        &EntryKind::Declared {
+                            title: title.clone(),
+                            level: *level,
+                            status: *status,
+                            commander: self.actor.clone(),
+                            started,
+                        },
+                    );
+                    super::update(
+                        state,
+                        super::Event::Journal(JournalEvent::Reset {
+                            source: Source::Incident {
+                                name: "memory".into(),
+                                drill: false,
+                            },
+                            entries: self.entries.clone(),
+                        }),
+                    );
+                }
+                super::Effect::Quit => {}
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::testkit::t;
+
+    fn line(seq: u64, at: i64, kind: EntryKind) -> journal::Entry {
+        let (k, body) = kind.to_journal();
+        journal::Entry::seal(seq, t(at), "ana@h".into(), k, body, journal::GENESIS)
+    }
+
+    fn declared(started: i64) -> EntryKind {
+        EntryKind::Declared {
+            title: "region down".into(),
+            level: DrLevel::new(3).expect("level"),
+            status: IncidentStatus::Investigating,
+            commander: "ana@h".into(),
+            started: t(started),
+        }
+    }
+
+    fn status(from: IncidentStatus, to: IncidentStatus) -> EntryKind {
+        EntryKind::Status { from, to }
+    }
+
+    #[test]
+    fn the_incident_clock_runs_from_the_first_failure_and_stops_at_resolution() {
+        let mut tl = VecDeque::new();
+        let (mut inc, mut last) = (None, 0);
+        let lines = vec![
+            line(1, 100, declared(40)),
+            line(
+                2,
+                200,
+                status(IncidentStatus::Investigating, IncidentStatus::Identified),
+            ),
+            line(
+                3,
+                900,
+                status(IncidentStatus::Identified, IncidentStatus::Resolved),
+            ),
+        ];
+        take(&mut tl, &mut inc, &mut last, &lines[..2], 100);
+        let i = inc.clone().expect("declared");
+        assert_eq!(i.status, IncidentStatus::Identified);
+        assert_eq!(i.elapsed(t(100)), SignedDuration::from_secs(60));
+        assert!(i.is_open());
+        take(&mut tl, &mut inc, &mut last, &lines, 100);
+        let i = inc.expect("declared");
+        assert_eq!(i.resolved, Some(t(900)));
+        assert_eq!(
+            i.elapsed(t(5000)),
+            SignedDuration::from_secs(860),
+            "stopped at resolution"
+        );
+        assert_eq!(tl.len(), 3, "lines already shown are not shown twice");
+        assert_eq!(last, 3);
+    }
+
+    #[test]
+    fn a_long_journal_keeps_its_newest_lines_but_reads_the_declaration_at_its_start() {
+        let mut lines = vec![line(1, 0, declared(0))];
+        for seq in 2..=1000 {
+            lines.push(line(seq, seq as i64, EntryKind::Note { text: "n".into() }));
+        }
+        let mut tl = VecDeque::new();
+        let (mut inc, mut last) = (None, 0);
+        take(&mut tl, &mut inc, &mut last, &lines, 10);
+        assert_eq!(tl.len(), 10);
+        assert_eq!(tl.front().map(|r| r.seq), Some(991));
+        assert!(inc.is_some(), "the declaration was read though not kept");
+    }
+}

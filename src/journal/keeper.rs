@@ -1,0 +1,714 @@
+//! The journal keeper: the one part of a console that reads and writes journal files.
+//!
+//! It runs on its own thread (fsyncs never stall the screen), takes the console's write
+//! requests, and tells the model what the journal says:
+//! - **follow**: it polls the followed file every [`Options::poll`] and sends new lines, its own
+//!   included (a line reaches the screen once it is on disk), so every console on the host sees
+//!   every other console's entries within a second;
+//! - **recorder**: an operator console tries to take `recorder.lock` (an exclusive `flock`,
+//!   released by the kernel when its holder exits, however it exits); the holder writes the
+//!   automatic entries, the others retry every [`Options::recorder_retry`] and take over when it
+//!   goes. An observer never takes it;
+//! - **watch log**: before an incident is declared, entries go to `watch.jsonl`; declaring
+//!   copies the watch log from the first failure of the current episode into the new incident
+//!   journal, so the incident starts from that failure, not from the key press;
+//! - **never lost**: a write that fails stays queued and is retried; the model is told what is
+//!   waiting and why; what is still unwritten when the console ends is handed back to the caller.
+//!
+//! A drill keeps its watch log in memory (simulated time, nobody else's business) and writes
+//! its incidents under `incidents/drills/`.
+
+use std::collections::VecDeque;
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use jiff::Timestamp;
+use nix::fcntl::{Flock, FlockArg};
+use serde_json::Value;
+use tokio::sync::mpsc::Sender;
+
+use super::dirs::{drills_dir, incident_file_name, incidents_dir, latest};
+use super::entry::{Entry, GENESIS};
+use super::file::{FILE_MODE, Journal, JournalError, follow, load};
+use crate::app::incident::{JournalEvent, Source};
+use crate::app::{BackupState, Entry as Wanted, HealthState};
+use crate::app::{DrLevel, EntryKind, IncidentStatus, LagState, RpoLevel, Severity, WATCH_SEQ};
+
+/// Who this console is to the journal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Reads only: never writes, never records.
+    Observer,
+    /// Writes its people's entries; records the automatic ones while it holds the lock.
+    Operator,
+    /// A drill: always its own recorder, watch log in memory, incidents under `drills/`.
+    Drill,
+}
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The journal dir (`incidents/` and the watch log are inside it).
+    pub dir: PathBuf,
+    pub mode: Mode,
+    pub poll: Duration,
+    pub recorder_retry: Duration,
+    /// `user@host` for this console's entries.
+    pub actor: String,
+}
+
+impl Options {
+    pub fn new(dir: PathBuf, mode: Mode) -> Options {
+        Options {
+            dir,
+            mode,
+            poll: Duration::from_millis(250),
+            recorder_retry: Duration::from_secs(1),
+            actor: super::entry::actor(),
+        }
+    }
+}
+
+/// What a console asks of the journal.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Request {
+    /// To the open incident, else the watch log.
+    Append(Wanted),
+    Declare {
+        title: String,
+        level: DrLevel,
+        status: IncidentStatus,
+        at: Timestamp,
+    },
+}
+
+/// The keeper's thread. Dropping every sender of its requests ends it: it writes what it can
+/// and returns what it could not.
+pub struct Keeper {
+    handle: JoinHandle<Vec<Wanted>>,
+}
+
+impl Keeper {
+    pub fn spawn(
+        options: Options,
+        requests: Receiver<Request>,
+        events: Sender<JournalEvent>,
+    ) -> std::io::Result<Keeper> {
+        let handle = std::thread::Builder::new()
+            .name("journal".into())
+            .spawn(move || State::new(options, events).run(requests))?;
+        Ok(Keeper { handle })
+    }
+
+    /// Waits for the keeper to finish; the entries it could not write (already reported).
+    pub fn finish(self) -> Vec<Wanted> {
+        self.handle.join().unwrap_or_default()
+    }
+}
+
+/// The watch log file, or a drill's in memory.
+enum Watch {
+    File(PathBuf),
+    Memory(Vec<Entry>),
+}
+
+struct Followed {
+    path: Option<PathBuf>,
+    offset: u64,
+    ino: u64,
+}
+
+struct State {
+    o: Options,
+    events: Sender<JournalEvent>,
+    watch: Watch,
+    incidents: PathBuf,
+    source: Source,
+    followed: Followed,
+    /// An open incident is followed: appends go there.
+    incident: Option<PathBuf>,
+    recorder: Option<Flock<File>>,
+    last_recorder_try: Option<Instant>,
+    last_holder: Option<Option<String>>,
+    /// The newest incident file checked, its length, and whether it was open.
+    checked: Option<(PathBuf, u64, bool)>,
+    pending: VecDeque<Request>,
+    problem: Option<String>,
+}
+
+/// Files the keeper has nothing to say about are fine; a JournalError reads as "what, where".
+fn describe(e: &JournalError) -> String {
+    e.to_string()
+}
+
+impl State {
+    fn new(o: Options, events: Sender<JournalEvent>) -> State {
+        let (watch, incidents) = match o.mode {
+            Mode::Drill => (Watch::Memory(Vec::new()), drills_dir(&o.dir)),
+            _ => (
+                Watch::File(o.dir.join("watch.jsonl")),
+                incidents_dir(&o.dir),
+            ),
+        };
+        State {
+            o,
+            events,
+            watch,
+            incidents,
+            source: Source::Nothing,
+            followed: Followed {
+                path: None,
+                offset: 0,
+                ino: 0,
+            },
+            incident: None,
+            recorder: None,
+            last_recorder_try: None,
+            last_holder: None,
+            checked: None,
+            pending: VecDeque::new(),
+            problem: None,
+        }
+    }
+
+    fn send(&self, e: JournalEvent) {
+        // The console has gone: nobody to tell.
+        let _ = self.events.blocking_send(e);
+    }
+
+    fn run(mut self, requests: Receiver<Request>) -> Vec<Wanted> {
+        if self.o.mode == Mode::Drill {
+            self.send(JournalEvent::Recorder {
+                me: true,
+                holder: None,
+            });
+        }
+        self.start();
+        loop {
+            match requests.recv_timeout(self.o.poll) {
+                Ok(r) => {
+                    self.pending.push_back(r);
+                    // Take whatever else is waiting before touching the disk.
+                    while let Ok(more) = requests.try_recv() {
+                        self.pending.push_back(more);
+                    }
+                    self.write_pending();
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+            self.poll();
+        }
+        self.write_pending();
+        self.pending
+            .into_iter()
+            .filter_map(|r| match r {
+                Request::Append(w) => Some(w),
+                Request::Declare { .. } => None,
+            })
+            .collect()
+    }
+
+    // ------------------------------------------------------------ following
+
+    /// Follows the open incident if there is one, else the watch log.
+    fn start(&mut self) {
+        if self.o.mode != Mode::Drill
+            && let Some(path) = self.open_incident()
+        {
+            self.follow_incident(path);
+            return;
+        }
+        self.follow_watch();
+    }
+
+    fn follow_watch(&mut self) {
+        self.incident = None;
+        let entries = match &self.watch {
+            Watch::Memory(v) => v.clone(),
+            Watch::File(p) => {
+                let p = p.clone();
+                self.followed.path = Some(p.clone());
+                self.reload(&p)
+            }
+        };
+        if matches!(self.watch, Watch::Memory(_)) {
+            self.followed.path = None;
+        }
+        self.source = Source::Watch;
+        self.send(JournalEvent::Reset {
+            source: Source::Watch,
+            entries,
+        });
+    }
+
+    fn follow_incident(&mut self, path: PathBuf) {
+        let entries = self.reload(&path);
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        self.source = Source::Incident {
+            name,
+            drill: self.o.mode == Mode::Drill,
+        };
+        self.followed.path = Some(path.clone());
+        self.incident = (!resolved(&entries)).then_some(path);
+        self.send(JournalEvent::Reset {
+            source: self.source.clone(),
+            entries,
+        });
+    }
+
+    /// All of a file (missing = empty), remembering where to follow from.
+    fn reload(&mut self, path: &Path) -> Vec<Entry> {
+        self.followed.offset = 0;
+        self.followed.ino = 0;
+        let Ok(meta) = std::fs::metadata(path) else {
+            return Vec::new();
+        };
+        match load(path) {
+            Ok(loaded) => {
+                self.followed.offset = meta.len();
+                self.followed.ino = meta.ino();
+                let torn = loaded.torn.as_ref().map(|t| {
+                    format!(
+                        "{}: the last line ({}) is torn (a write was cut off): skipped",
+                        path.display(),
+                        t.line
+                    )
+                });
+                if let Some(t) = &loaded.torn {
+                    // Follow from the start of the torn line: when it is completed (it never
+                    // is) or overwritten by the next append, it is read whole.
+                    self.followed.offset = meta.len().saturating_sub(t.bytes as u64);
+                }
+                self.set_problem(torn);
+                loaded.entries
+            }
+            Err(e) => {
+                self.set_problem(Some(describe(&e)));
+                Vec::new()
+            }
+        }
+    }
+
+    fn poll(&mut self) {
+        if self.o.mode == Mode::Operator {
+            self.try_recorder();
+        } else if self.o.mode == Mode::Observer {
+            self.watch_recorder();
+        }
+        if self.o.mode != Mode::Drill
+            && self.incident.is_none()
+            && let Some(path) = self.open_incident()
+        {
+            self.follow_incident(path);
+            return;
+        }
+        let Some(path) = self.followed.path.clone() else {
+            return;
+        };
+        let Ok(meta) = std::fs::metadata(&path) else {
+            return;
+        };
+        if self.followed.ino != 0 && meta.ino() != self.followed.ino {
+            // Replaced (the watch log rotated): read it anew.
+            self.reset_current();
+            return;
+        }
+        if self.followed.ino == 0 {
+            self.followed.ino = meta.ino();
+        }
+        if meta.len() == self.followed.offset {
+            return;
+        }
+        match follow(&path, self.followed.offset) {
+            Ok(f) => {
+                self.followed.offset = f.offset;
+                if !f.problems.is_empty() {
+                    self.set_problem(Some(format!(
+                        "{}: {}",
+                        path.display(),
+                        f.problems.join("; ")
+                    )));
+                }
+                if f.entries.is_empty() {
+                    return;
+                }
+                let ends = self.incident.is_some() && resolved(&f.entries);
+                self.send(JournalEvent::Appended(f.entries));
+                if ends {
+                    // Resolved: what comes next belongs to the watch log.
+                    self.follow_watch();
+                }
+            }
+            Err(JournalError::Shrunk { .. }) => self.reset_current(),
+            Err(e) => self.set_problem(Some(describe(&e))),
+        }
+    }
+
+    fn reset_current(&mut self) {
+        match (&self.source, self.followed.path.clone()) {
+            (Source::Incident { .. }, Some(p)) => self.follow_incident(p),
+            _ => self.follow_watch(),
+        }
+    }
+
+    /// The newest incident file, if it is still open. Re-read only when it changed.
+    fn open_incident(&mut self) -> Option<PathBuf> {
+        let path = latest(&self.incidents)?;
+        let len = std::fs::metadata(&path).ok()?.len();
+        if let Some((p, l, open)) = &self.checked
+            && *p == path
+            && *l == len
+        {
+            return open.then_some(path);
+        }
+        let open = load(&path).is_ok_and(|l| !resolved(&l.entries));
+        self.checked = Some((path.clone(), len, open));
+        open.then_some(path)
+    }
+
+    fn set_problem(&mut self, p: Option<String>) {
+        if p != self.problem {
+            self.problem = p.clone();
+            self.send(JournalEvent::Problem(p));
+        }
+    }
+
+    // ------------------------------------------------------------ the recorder
+
+    fn lock_path(&self) -> PathBuf {
+        self.o.dir.join("recorder.lock")
+    }
+
+    fn try_recorder(&mut self) {
+        if self.recorder.is_some()
+            || self
+                .last_recorder_try
+                .is_some_and(|t| t.elapsed() < self.o.recorder_retry)
+        {
+            return;
+        }
+        self.last_recorder_try = Some(Instant::now());
+        let path = self.lock_path();
+        if std::fs::create_dir_all(&self.o.dir).is_err() {
+            return;
+        }
+        let Ok(file) = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(FILE_MODE)
+            .open(&path)
+        else {
+            return;
+        };
+        match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+            Ok(mut locked) => {
+                let mut previous = String::new();
+                let _ = locked.read_to_string(&mut previous);
+                let previous = previous.trim().to_string();
+                let me = format!("{} pid {}", self.o.actor, std::process::id());
+                let _ = locked
+                    .set_len(0)
+                    .and_then(|_| locked.seek(SeekFrom::Start(0)))
+                    .and_then(|_| locked.write_all(me.as_bytes()))
+                    .and_then(|_| locked.sync_all());
+                self.recorder = Some(locked);
+                self.send(JournalEvent::Recorder {
+                    me: true,
+                    holder: None,
+                });
+                self.pending.push_back(Request::Append(Wanted {
+                    at: Timestamp::now(),
+                    kind: EntryKind::Recorder {
+                        pid: std::process::id(),
+                        previous: (!previous.is_empty()).then_some(previous),
+                    },
+                }));
+                self.write_pending();
+            }
+            Err(_) => {
+                let holder = std::fs::read_to_string(&path)
+                    .ok()
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty());
+                self.tell_holder(holder);
+            }
+        }
+    }
+
+    /// An observer shows who records: the lock's holder, if the lock is held at all.
+    fn watch_recorder(&mut self) {
+        if self
+            .last_recorder_try
+            .is_some_and(|t| t.elapsed() < self.o.recorder_retry)
+        {
+            return;
+        }
+        self.last_recorder_try = Some(Instant::now());
+        let path = self.lock_path();
+        let Ok(file) = File::open(&path) else {
+            self.tell_holder(None);
+            return;
+        };
+        // A shared lock we can take means nobody holds the exclusive one.
+        let held = Flock::lock(file, FlockArg::LockSharedNonblock).is_err();
+        let holder = held
+            .then(|| std::fs::read_to_string(&path).ok())
+            .flatten()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty());
+        self.tell_holder(holder);
+    }
+
+    fn tell_holder(&mut self, holder: Option<String>) {
+        if self.last_holder.as_ref() != Some(&holder) {
+            self.last_holder = Some(holder.clone());
+            self.send(JournalEvent::Recorder { me: false, holder });
+        }
+    }
+
+    // ------------------------------------------------------------ writing
+
+    fn write_pending(&mut self) {
+        let mut failed = None;
+        while let Some(r) = self.pending.pop_front() {
+            let result = match &r {
+                Request::Append(w) => self.append(w),
+                Request::Declare {
+                    title,
+                    level,
+                    status,
+                    at,
+                } => self.declare(title, *level, *status, *at),
+            };
+            if let Err(e) = result {
+                failed = Some(e);
+                self.pending.push_front(r);
+                break;
+            }
+        }
+        match failed {
+            Some(e) => self.set_problem(Some(format!(
+                "{} entr{} not yet written, retrying: {e}",
+                self.pending.len(),
+                if self.pending.len() == 1 { "y" } else { "ies" }
+            ))),
+            None => {
+                if self
+                    .problem
+                    .as_deref()
+                    .is_some_and(|p| p.contains("not yet written"))
+                {
+                    self.set_problem(None);
+                }
+            }
+        }
+    }
+
+    fn append(&mut self, w: &Wanted) -> Result<(), String> {
+        match self.o.mode {
+            // The runtime of an observer sends nothing; if it did, nothing is written.
+            Mode::Observer => return Ok(()),
+            // Only the recorder writes automatic entries (the model asks only when it is).
+            Mode::Operator
+                if w.kind.group() == crate::app::KindGroup::Automatic
+                    && self.recorder.is_none() =>
+            {
+                return Ok(());
+            }
+            _ => {}
+        }
+        let (kind, body) = w.kind.to_journal();
+        if let Some(path) = self.incident.clone() {
+            let j = Journal::open(&path).map_err(|e| describe(&e))?;
+            j.with_actor(self.o.actor.clone())
+                .append(&kind, body, w.at)
+                .map_err(|e| describe(&e))?;
+            // Read back by the next poll: on screen once on disk.
+            self.poll_now();
+            return Ok(());
+        }
+        match &mut self.watch {
+            Watch::Memory(v) => {
+                let (seq, prev) = v
+                    .last()
+                    .map(|e| (e.seq + 1, e.hash.clone()))
+                    .unwrap_or((1, GENESIS.to_string()));
+                let e = Entry::seal(seq, w.at, self.o.actor.clone(), kind, body, &prev);
+                v.push(e.clone());
+                self.send(JournalEvent::Appended(vec![e]));
+                Ok(())
+            }
+            Watch::File(p) => {
+                let j = Journal::open(p).map_err(|e| describe(&e))?;
+                j.with_actor(self.o.actor.clone())
+                    .append(&kind, body, w.at)
+                    .map_err(|e| describe(&e))?;
+                self.poll_now();
+                Ok(())
+            }
+        }
+    }
+
+    fn poll_now(&mut self) {
+        let Some(path) = self.followed.path.clone() else {
+            return;
+        };
+        if let Ok(f) = follow(&path, self.followed.offset) {
+            self.followed.offset = f.offset;
+            if self.followed.ino == 0
+                && let Ok(m) = std::fs::metadata(&path)
+            {
+                self.followed.ino = m.ino();
+            }
+            if !f.entries.is_empty() {
+                let ends = self.incident.is_some() && resolved(&f.entries);
+                self.send(JournalEvent::Appended(f.entries));
+                if ends {
+                    self.follow_watch();
+                }
+            }
+        }
+    }
+
+    fn declare(
+        &mut self,
+        title: &str,
+        level: DrLevel,
+        status: IncidentStatus,
+        at: Timestamp,
+    ) -> Result<(), String> {
+        if self.o.mode == Mode::Observer {
+            return Ok(());
+        }
+        std::fs::create_dir_all(&self.incidents)
+            .map_err(|e| format!("{}: cannot create: {e}", self.incidents.display()))?;
+        // One declaration at a time on this host: two operators pressing `d` together get
+        // one incident, and the second is told.
+        let lock_path = self.incidents.join(".declare.lock");
+        let lock_file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(FILE_MODE)
+            .open(&lock_path)
+            .map_err(|e| format!("{}: {e}", lock_path.display()))?;
+        let _lock = Flock::lock(lock_file, FlockArg::LockExclusive)
+            .map_err(|(_, e)| format!("{}: cannot lock: {e}", lock_path.display()))?;
+        if self.o.mode != Mode::Drill {
+            self.checked = None;
+            if let Some(open) = self.open_incident() {
+                self.follow_incident(open.clone());
+                self.set_problem(Some(format!(
+                    "an incident is already open ({}): following it; nothing declared",
+                    open.file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default()
+                )));
+                return Ok(());
+            }
+        }
+        let watch = match &self.watch {
+            Watch::Memory(v) => v.clone(),
+            Watch::File(p) if p.exists() => load(p).map_err(|e| describe(&e))?.entries,
+            Watch::File(_) => Vec::new(),
+        };
+        let first = first_failure(&watch);
+        let started = first.map(|i| watch[i].at).unwrap_or(at);
+        let mut path = self.incidents.join(incident_file_name(at, title));
+        let mut n = 2;
+        while path.exists() {
+            path = self.incidents.join(format!(
+                "{}-{n}.jsonl",
+                incident_file_name(at, title).trim_end_matches(".jsonl")
+            ));
+            n += 1;
+        }
+        let journal = Journal::open(&path).map_err(|e| describe(&e))?;
+        if let Some(i) = first {
+            for e in &watch[i..] {
+                let mut body = e.body.clone();
+                body.insert(WATCH_SEQ.into(), Value::from(e.seq));
+                journal
+                    .clone()
+                    .with_actor(e.actor.clone())
+                    .append(&e.kind, body, e.at)
+                    .map_err(|e| describe(&e))?;
+            }
+        }
+        let (kind, body) = EntryKind::Declared {
+            title: title.to_string(),
+            level,
+            status,
+            commander: self.o.actor.clone(),
+            started,
+        }
+        .to_journal();
+        journal
+            .with_actor(self.o.actor.clone())
+            .append(&kind, body, at)
+            .map_err(|e| describe(&e))?;
+        self.checked = None;
+        self.follow_incident(path);
+        Ok(())
+    }
+}
+
+/// Whether these lines resolve the incident (the last status entry says resolved).
+fn resolved(entries: &[Entry]) -> bool {
+    entries
+        .iter()
+        .rev()
+        .find_map(|e| match e.kind.as_str() {
+            "status" => Some(e.body.get("to").and_then(Value::as_str) == Some("resolved")),
+            "declared" => Some(e.body.get("status").and_then(Value::as_str) == Some("resolved")),
+            _ => None,
+        })
+        .unwrap_or(false)
+}
+
+/// Whether a watch-log line says something failed.
+fn is_failure(kind: &EntryKind) -> bool {
+    match kind {
+        EntryKind::ComponentState { to, .. } => *to != HealthState::Up,
+        EntryKind::LagLevel { to, .. } => *to != LagState::Ok,
+        EntryKind::BackupLevel { to, .. } => *to != BackupState::Ok,
+        EntryKind::RpoExposure { to, .. } => matches!(to, RpoLevel::AtRisk | RpoLevel::Breached),
+        EntryKind::RtoBreached { .. } => true,
+        EntryKind::Severity { to, .. } => !matches!(to, Severity::Healthy | Severity::Observing),
+        _ => false,
+    }
+}
+
+/// The first failure of the current episode: after the last return to HEALTHY, the first line
+/// that says something failed. `None` if nothing has failed since.
+pub fn first_failure(watch: &[Entry]) -> Option<usize> {
+    let known: Vec<Option<EntryKind>> = watch
+        .iter()
+        .map(|e| EntryKind::from_journal(&e.kind, &e.body))
+        .collect();
+    let from = known
+        .iter()
+        .rposition(|k| {
+            matches!(
+                k,
+                Some(EntryKind::Severity {
+                    to: Severity::Healthy,
+                    ..
+                })
+            )
+        })
+        .map(|i| i + 1)
+        .unwrap_or(0);
+    (from..watch.len()).find(|&i| known[i].as_ref().is_some_and(is_failure))
+}

@@ -1,0 +1,178 @@
+//! The incident dialogs (declare, status, note): a box over the screen that shows exactly what
+//! will be written, and what Enter still waits for.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+use crate::app::dialog::RESOLVE_WORD;
+use crate::app::{DeclareField, Dialog, DrLevel, IncidentStatus, State};
+
+use super::{Screen, clean};
+
+pub fn draw(state: &State, dialog: &Dialog, screen: &Screen, frame: &mut Frame, area: Rect) {
+    let t = screen.theme;
+    let g = screen.glyphs;
+    let cursor = if g.ascii { "_" } else { "▏" };
+    let field = |label: &str, active: bool| {
+        Span::styled(
+            format!("{}{label:<10}", if active { g.focus } else { "  " }),
+            if active { t.accent } else { t.muted },
+        )
+    };
+    let choice = |on: bool, text: String| {
+        if on {
+            Span::styled(format!("[{text}]"), t.selection)
+        } else {
+            Span::styled(format!(" {text} "), t.text)
+        }
+    };
+    let (title, mut lines) = match dialog {
+        Dialog::Declare {
+            title,
+            level,
+            status,
+            field: f,
+        } => {
+            let lines = vec![
+                Line::from(vec![
+                    field("Title", *f == DeclareField::Title),
+                    Span::styled(clean(title).into_owned(), t.text),
+                    Span::styled(
+                        if *f == DeclareField::Title {
+                            cursor
+                        } else {
+                            ""
+                        },
+                        t.accent,
+                    ),
+                ]),
+                Line::from(
+                    std::iter::once(field("DR level", *f == DeclareField::Level))
+                        .chain(
+                            DrLevel::ALL
+                                .iter()
+                                .map(|l| choice(l == level, l.label().to_string())),
+                        )
+                        .collect::<Vec<_>>(),
+                ),
+                Line::from(vec![
+                    Span::raw("            "),
+                    Span::styled(level.meaning(), t.muted),
+                ]),
+                Line::from(
+                    std::iter::once(field("Status", *f == DeclareField::Status))
+                        .chain(
+                            IncidentStatus::ALL[..3]
+                                .iter()
+                                .map(|s| choice(s == status, s.label().to_string())),
+                        )
+                        .collect::<Vec<_>>(),
+                ),
+                Line::from(""),
+                Line::from(Span::styled(
+                    "The incident starts at the first failure in the watch log; you are its commander.",
+                    t.muted,
+                )),
+                Line::from(Span::styled(
+                    "Tab: next field · ←/→ or 1–4: choose · Enter: declare · Esc: cancel",
+                    t.muted,
+                )),
+            ];
+            (" Declare an incident ", lines)
+        }
+        Dialog::Status { from, to, typed } => {
+            let mut lines = vec![
+                Line::from(vec![
+                    Span::styled("Now: ", t.muted),
+                    Span::styled(from.label(), t.text),
+                ]),
+                Line::from(
+                    std::iter::once(Span::styled("New: ", t.muted))
+                        .chain(
+                            IncidentStatus::ALL
+                                .iter()
+                                .map(|s| choice(s == to, s.label().to_string())),
+                        )
+                        .collect::<Vec<_>>(),
+                ),
+            ];
+            if *to == IncidentStatus::Resolved {
+                lines.push(Line::from(""));
+                lines.push(Line::from(Span::styled(
+                    "Resolving stops the incident clock. Type `resolve`:",
+                    t.degraded,
+                )));
+                lines.push(Line::from(vec![
+                    Span::styled("> ", t.accent),
+                    Span::styled(
+                        clean(typed).into_owned(),
+                        if typed == RESOLVE_WORD { t.up } else { t.text },
+                    ),
+                    Span::styled(cursor, t.accent),
+                ]));
+            }
+            lines.push(Line::from(""));
+            lines.push(Line::from(Span::styled(
+                "←/→: choose · Enter: record · Esc: cancel",
+                t.muted,
+            )));
+            (" Incident status ", lines)
+        }
+        Dialog::Note { text } => (
+            " Note ",
+            vec![
+                Line::from(vec![
+                    Span::styled("> ", t.accent),
+                    Span::styled(clean(text).into_owned(), t.text),
+                    Span::styled(cursor, t.accent),
+                ]),
+                Line::from(""),
+                Line::from(Span::styled(
+                    "Start with `follow-up:` to list it in the report · Enter: record · Esc: cancel",
+                    t.muted,
+                )),
+            ],
+        ),
+    };
+    let waiting = dialog.blocked();
+    lines.push(Line::from(match waiting {
+        Some(why) => Span::styled(format!("Enter waits: {why}"), t.degraded),
+        None => Span::styled("Enter records it in the journal", t.up),
+    }));
+    if let Some(i) = state.open_incident() {
+        lines.insert(
+            0,
+            Line::from(Span::styled(
+                format!("{} · {}", clean(&i.title), i.level.label()),
+                t.muted,
+            )),
+        );
+    }
+    let width = 84.min(area.width);
+    let height = (lines.len() as u16 + 4).min(area.height);
+    let popup = Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height - height) / 2,
+        width,
+        height,
+    };
+    frame.render_widget(Clear, popup);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.accent)
+        .title(Span::styled(title, t.accent));
+    let block = if g.ascii {
+        block.border_set(super::glyphs::ASCII_BORDER)
+    } else {
+        block
+    };
+    frame.render_widget(
+        Paragraph::new(lines)
+            .style(t.background)
+            .wrap(Wrap { trim: false })
+            .block(block),
+        popup,
+    );
+}
