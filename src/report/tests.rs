@@ -765,3 +765,17 @@ fn a_broken_chain_and_skipped_lines_are_said() {
     );
     assert!(!text.contains("Warning"), "{text}");
 }
+
+#[test]
+fn markdown_text_times_and_elapsed() {
+    assert_eq!(md::text("a|b\\c<d\x1b[2J\ne"), "a\\|b\\\\c\\<d e");
+    assert_eq!(md::text("db-primary: UP → DOWN"), "db-primary: UP → DOWN");
+    assert_eq!(md::time(t(0)), "2026-11-25 03:00:00 UTC");
+    assert_eq!(
+        md::time(t(0) + SignedDuration::from_millis(999)),
+        "2026-11-25 03:00:00 UTC"
+    );
+    assert_eq!(md::t_plus(t(0), t(30)), "T-30s");
+    assert_eq!(md::t_plus(t(3720), t(0)), "T+1h02m");
+    assert_eq!(md::t_plus(t(0), t(0)), "T+0s");
+}
