@@ -9,6 +9,7 @@ pub mod journal;
 pub mod probe;
 pub mod process;
 pub mod redact;
+pub mod report;
 pub mod runbook;
 pub mod status;
 pub mod theme;

@@ -10,7 +10,7 @@ use warroom::config;
 use warroom::theme::{self, Theme};
 use warroom::ui::layout::{self, Layout};
 
-/// Exit code for usage errors and for commands that are not built yet (EX_USAGE).
+/// Exit code for usage errors (EX_USAGE).
 const EXIT_USAGE: u8 = 64;
 /// Exit code for an invalid config given to any command but `check` (EX_CONFIG).
 const EXIT_CONFIG: u8 = 78;
@@ -126,7 +126,11 @@ fn main() -> ExitCode {
             *speed,
         ),
         Some(Command::Status { json }) => status(cli.global.config.as_deref(), *json),
-        Some(Command::Report { .. }) => not_built("report", "the incident journal"),
+        Some(Command::Report { incident }) => report(
+            cli.global.config.as_deref(),
+            cli.global.data_dir.as_deref(),
+            incident.as_deref(),
+        ),
         Some(Command::Journal {
             command: JournalCommand::Verify { incident },
         }) => journal_verify(
@@ -140,14 +144,6 @@ fn main() -> ExitCode {
             &cli.display,
         ),
     }
-}
-
-/// One clear line naming what is missing; no fake output.
-fn not_built(command: &str, missing: &str) -> ExitCode {
-    eprintln!(
-        "warroom: {command} is not available yet: it needs {missing}, which this version does not have"
-    );
-    ExitCode::from(EXIT_USAGE)
 }
 
 /// Loads the config for a command other than `check`: an invalid one exits 78.
@@ -516,7 +512,13 @@ fn incident_file(dir: &Path, incident: Option<&str>) -> Result<PathBuf, String> 
     let Some(name) = incident else {
         return warroom::journal::latest(&incidents)
             .or_else(|| warroom::journal::latest(&drills))
-            .ok_or_else(|| format!("no incident journal in {}", incidents.display()));
+            .ok_or_else(|| {
+                format!(
+                    "no incident journal in {} (nor a drill in {})",
+                    incidents.display(),
+                    drills.display()
+                )
+            });
     };
     let as_path = PathBuf::from(name);
     if as_path.is_file() {
@@ -530,7 +532,66 @@ fn incident_file(dir: &Path, incident: Option<&str>) -> Result<PathBuf, String> 
     [incidents.join(&file), drills.join(&file)]
         .into_iter()
         .find(|p| p.is_file())
-        .ok_or_else(|| format!("no incident {name} in {}", incidents.display()))
+        .ok_or_else(|| {
+            format!(
+                "no incident {name} in {} or {} (nor a file of that path)",
+                incidents.display(),
+                drills.display()
+            )
+        })
+}
+
+/// `warroom report`: the incident's report as Markdown on stdout (a drill's when the file is
+/// in a `drills` directory). Exit 1 when there is no such journal or it cannot be read; a
+/// broken hash chain still gives the report, which says so, and exit 0.
+fn report(explicit: Option<&Path>, data_dir: Option<&Path>, incident: Option<&str>) -> ExitCode {
+    use std::io::Write as _;
+    let dir = journal_dir(explicit, data_dir);
+    let path = match incident_file(&dir, incident) {
+        Ok(p) => p,
+        Err(why) => {
+            eprintln!("warroom report: {why}");
+            return ExitCode::from(1);
+        }
+    };
+    let read = warroom::journal::load(&path)
+        .and_then(|loaded| warroom::journal::verify(&path).map(|v| (loaded, v)));
+    let (loaded, verify) = match read {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("warroom report: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let id = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let in_drills = path
+        .parent()
+        .and_then(|p| p.file_name())
+        .is_some_and(|n| n == "drills");
+    let kind = if in_drills {
+        warroom::report::Kind::Drill
+    } else {
+        warroom::report::Kind::Incident
+    };
+    let text = warroom::report::render(&warroom::report::Source {
+        id: &id,
+        kind,
+        loaded: &loaded,
+        verify: &verify,
+    });
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        // `warroom report | head`: the reader has what it wanted.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("warroom report: cannot write the report: {e}");
+            ExitCode::from(1)
+        }
+    }
 }
 
 /// `warroom journal verify`: exit 0 when the chain holds, 1 when it is broken or unreadable.

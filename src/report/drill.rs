@@ -1,0 +1,261 @@
+//! The drill report, after the DR plan's test report (`generate_report()`): test
+//! information, results, RTO/RPO metrics, issues, recommendations, next steps; then the
+//! timeline and the journal's integrity. Every time in it is the drill's simulated clock.
+
+use super::facts::{Facts, RpoVerdict, RtoVerdict, StepRun};
+use super::md::{self, text};
+use super::sections::{self, NONE};
+use super::{Source, say};
+use crate::app::entry::StepResult;
+
+/// The DR plan's next steps after a test.
+const NEXT_STEPS: [&str; 3] = [
+    "Schedule follow-up meeting",
+    "Update DR procedures",
+    "Plan next test cycle",
+];
+
+pub fn render(src: &Source, f: &Facts) -> String {
+    let mut out = String::new();
+    say!(out, "# Disaster Recovery Test Report");
+    say!(out);
+    say!(
+        out,
+        "> **Drill**: a simulated estate in simulated time. Every time and duration below is \
+         the drill's simulated clock; no real system, Slack channel or status page was touched."
+    );
+    say!(out);
+    sections::broken_banner(&mut out, src);
+    say!(out, "## Test Information");
+    say!(out);
+    information(&mut out, src, f);
+    say!(out);
+    say!(out, "## Test Results");
+    say!(out);
+    results(&mut out, f);
+    say!(out);
+    say!(out, "## RTO/RPO Metrics");
+    say!(out);
+    sections::objectives(&mut out, f);
+    say!(out);
+    say!(out, "## Issues Identified");
+    say!(out);
+    issues(&mut out, src, f);
+    say!(out);
+    say!(out, "## Recommendations");
+    say!(out);
+    if f.follow_ups.is_empty() {
+        say!(out, "{NONE}");
+    }
+    for u in &f.follow_ups {
+        say!(
+            out,
+            "- {} (raised by {} at {})",
+            text(&u.text),
+            text(&u.actor),
+            md::time(u.at)
+        );
+    }
+    say!(out);
+    say!(out, "## Next Steps");
+    say!(out);
+    for s in NEXT_STEPS {
+        say!(out, "- {s}");
+    }
+    say!(out);
+    say!(out, "## Timeline");
+    say!(out);
+    sections::timeline(&mut out, f, "");
+    say!(out);
+    say!(out, "## Journal Integrity");
+    say!(out);
+    sections::integrity(&mut out, src, f);
+    out
+}
+
+fn information(out: &mut String, src: &Source, f: &Facts) {
+    say!(out, "- **Test ID**: {}", text(src.id));
+    if let Some(d) = &f.declared {
+        say!(
+            out,
+            "- **Scenario**: {} ({} — {})",
+            text(&d.title),
+            d.level.label(),
+            d.level.meaning()
+        );
+    }
+    say!(
+        out,
+        "- **Date**: {} (simulated)",
+        f.start().map_or_else(|| "unknown".to_string(), md::time)
+    );
+    let duration = match (f.duration(), f.resolved_at, f.last_at()) {
+        (Some(d), Some(_), _) => format!(
+            "{} (simulated time, from the first failure to resolution)",
+            md::dur(d)
+        ),
+        (Some(d), None, Some(last)) => format!(
+            "{} so far (simulated time): not resolved as of the last entry ({})",
+            md::dur(d),
+            md::time(last)
+        ),
+        _ => "unknown".into(),
+    };
+    say!(out, "- **Duration**: {duration}");
+    let participants = if f.actors.is_empty() {
+        "none recorded".to_string()
+    } else {
+        f.actors
+            .iter()
+            .map(|a| text(a))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    say!(out, "- **Participants**: {participants}");
+}
+
+/// PASS, FAIL, INTERRUPTED or NOT FINISHED.
+fn verdict(run: &StepRun) -> &'static str {
+    let unverified = run.verified.as_ref().is_some_and(|v| !v.verified);
+    match &run.finished {
+        Some(fin) => match fin.outcome {
+            StepResult::Succeeded if unverified => "FAIL",
+            StepResult::Succeeded => "PASS",
+            StepResult::Failed => "FAIL",
+            StepResult::Interrupted => "INTERRUPTED",
+        },
+        None if run.released.is_some() => "INTERRUPTED",
+        None => "NOT FINISHED",
+    }
+}
+
+fn results(out: &mut String, f: &Facts) {
+    if f.steps.is_empty() {
+        say!(out, "{NONE}");
+        return;
+    }
+    for run in &f.steps {
+        let took = run
+            .finished
+            .as_ref()
+            .map(|fin| format!(" (took {})", md::dur(fin.took)))
+            .unwrap_or_default();
+        say!(
+            out,
+            "- **{}** {}: {}{took}; verified: {}; confirmed: {}",
+            verdict(run),
+            text(&run.name()),
+            sections::outcome(run),
+            sections::verification(run),
+            sections::confirmation(run)
+        );
+    }
+}
+
+fn issues(out: &mut String, src: &Source, f: &Facts) {
+    let mut list = Vec::new();
+    for run in &f.steps {
+        let name = text(&run.name());
+        match &run.finished {
+            Some(fin) if fin.outcome != StepResult::Succeeded => {
+                let detail = if fin.detail.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", text(&fin.detail))
+                };
+                let (word, then) = match fin.outcome {
+                    StepResult::Interrupted => ("INTERRUPTED", "; verify its effect by hand"),
+                    _ => ("FAILED", ""),
+                };
+                list.push(format!(
+                    "Step {name} {word} after {}{detail}{then}",
+                    md::dur(fin.took)
+                ));
+            }
+            Some(_) => {}
+            None if run.released.is_some() => {
+                list.push(format!("Step {name}: {}", sections::outcome(run)));
+            }
+            None if run.started.is_some() => {
+                list.push(format!("Step {name} started but never reported a result"));
+            }
+            None => {}
+        }
+        if let Some(v) = run.verified.as_ref().filter(|v| !v.verified) {
+            let what = format!("{} {}", v.component, v.detail);
+            list.push(format!(
+                "Step {name} NOT verified: {}",
+                text(what.trim_end())
+            ));
+        }
+        if let Some(why) = run
+            .confirmed
+            .as_ref()
+            .and_then(|c| c.override_reason.as_ref())
+        {
+            list.push(format!(
+                "Step {name} ran with failing prechecks overridden: {}",
+                text(why)
+            ));
+        }
+    }
+    if let Some(as_of) = f.last_at() {
+        for o in &f.outages {
+            let c = text(&o.component);
+            let target = o.rto.map(md::dur).unwrap_or_default();
+            match o.rto_verdict(as_of) {
+                RtoVerdict::Missed { .. } => list.push(format!(
+                    "{c}: RTO MISSED, recovered after {} (target {target})",
+                    o.took.map(md::dur).unwrap_or_default()
+                )),
+                RtoVerdict::Open { open_for, exceeded } => {
+                    let past = if exceeded {
+                        format!(", past its RTO of {target}")
+                    } else {
+                        String::new()
+                    };
+                    list.push(format!(
+                        "{c}: not recovered, open for {} at the last entry{past}",
+                        md::dur(open_for)
+                    ));
+                }
+                RtoVerdict::Met | RtoVerdict::NoTarget => {}
+            }
+            let rpo = o.rpo.map(md::dur).unwrap_or_default();
+            match o.rpo_verdict() {
+                RpoVerdict::Exceeded => list.push(format!(
+                    "{c}: RPO EXCEEDED at failure: {} (target {rpo})",
+                    sections::exposure_words(o)
+                )),
+                RpoVerdict::Unknown => list.push(format!(
+                    "{c}: RPO exposure unknown at failure (target {rpo})"
+                )),
+                RpoVerdict::Within | RpoVerdict::NoTarget => {}
+            }
+        }
+    }
+    for m in &f.comms {
+        if m.sent.is_none()
+            && let Some((_, why, _)) = m.failures.last()
+        {
+            list.push(format!(
+                "Update {} to {} was not sent: {}",
+                text(&m.id),
+                text(&m.channel),
+                text(why)
+            ));
+        }
+    }
+    if let Some(why) = &src.verify.first_break {
+        list.push(format!(
+            "The journal's hash chain is broken; first broken entry: {}",
+            text(why)
+        ));
+    }
+    if list.is_empty() {
+        say!(out, "{NONE}");
+    }
+    for item in list {
+        say!(out, "- {item}");
+    }
+}
