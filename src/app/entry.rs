@@ -319,11 +319,17 @@ impl EntryKind {
                 } else {
                     format!(" ({detail})")
                 };
-                format!(
-                    "step {runbook}/{step}: {} after {}{why}",
-                    outcome.label(),
-                    fmt::signed(*took)
-                )
+                match outcome {
+                    // Nobody saw it end: how long it ran says nothing.
+                    StepResult::Interrupted => {
+                        format!("step {runbook}/{step}: {}{why}", outcome.label())
+                    }
+                    _ => format!(
+                        "step {runbook}/{step}: {} after {}{why}",
+                        outcome.label(),
+                        fmt::signed(*took)
+                    ),
+                }
             }
             EntryKind::StepVerified {
                 runbook,

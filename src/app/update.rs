@@ -12,7 +12,7 @@ use jiff::{SignedDuration, Timestamp};
 
 use super::budget::{Exposure, Outage, Rpo, RpoLevel};
 use super::dialog::{Dialog, DialogOutcome, Submit};
-use super::entry::{DrLevel, Entry, EntryKind, IncidentStatus, Recorded};
+use super::entry::{DrLevel, Entry, EntryKind, IncidentStatus, KindGroup, Recorded};
 use super::estate::{ComponentIx, ComponentSpec, Estate, signed};
 use super::incident::{self, Incident, JournalEvent, JournalState, Source};
 use super::observation::{Event, Observation, Outcome, Signal};
@@ -367,16 +367,27 @@ struct Log<'a> {
     at: Timestamp,
     recording: bool,
     effects: &'a mut Vec<Effect>,
+    /// What this console noticed while another recorded (or none did yet).
+    unrecorded: &'a mut VecDeque<Entry>,
 }
 
 impl Log<'_> {
     fn push(&mut self, kind: EntryKind) {
+        let entry = Entry { at: self.at, kind };
         if self.recording {
-            self.effects
-                .push(Effect::Append(Entry { at: self.at, kind }));
+            self.effects.push(Effect::Append(entry));
+        } else {
+            if self.unrecorded.len() >= UNRECORDED_CAP {
+                self.unrecorded.pop_front();
+            }
+            self.unrecorded.push_back(entry);
         }
     }
 }
+
+/// Automatic entries a console keeps while it does not record, in case it becomes the
+/// recorder and must fill the gap the last one left.
+const UNRECORDED_CAP: usize = 1000;
 
 /// Everything the console knows.
 #[derive(Debug, Clone)]
@@ -397,6 +408,7 @@ pub struct State {
     pub dialog: Option<Dialog>,
     /// Observer console (`--read-only`, or a user not among the operators): no dialog opens.
     pub read_only: bool,
+    unrecorded: VecDeque<Entry>,
     ignored: u64,
     /// What the operator is looking at (focus, filter, help).
     pub view: View,
@@ -425,6 +437,7 @@ impl State {
             journal: JournalState::default(),
             dialog: None,
             read_only: false,
+            unrecorded: VecDeque::new(),
             ignored: 0,
             view: View::default(),
             runbooks: 0,
@@ -509,6 +522,7 @@ impl State {
             at: self.now,
             recording: self.journal.recording,
             effects,
+            unrecorded: &mut self.unrecorded,
         };
         let observed = Observed {
             at: o.at,
@@ -532,6 +546,7 @@ impl State {
             at: self.now,
             recording: self.journal.recording,
             effects,
+            unrecorded: &mut self.unrecorded,
         };
         for (spec, c) in self.estate.components().iter().zip(&mut self.components) {
             c.refresh(spec, &mut log);
@@ -546,6 +561,7 @@ impl State {
                 at: self.now,
                 recording: self.journal.recording,
                 effects,
+                unrecorded: &mut self.unrecorded,
             };
             log.push(EntryKind::Severity {
                 from: self.assessment.severity,
@@ -558,7 +574,7 @@ impl State {
 }
 
 impl State {
-    fn on_journal(&mut self, event: JournalEvent) {
+    fn on_journal(&mut self, event: JournalEvent, effects: &mut Vec<Effect>) {
         let j = &mut self.journal;
         match event {
             JournalEvent::Reset { source, entries } => {
@@ -587,8 +603,26 @@ impl State {
                 TIMELINE_CAP,
             ),
             JournalEvent::Recorder { me, holder } => {
+                let became = me && !j.recording;
                 j.recording = me;
                 j.recorder = holder;
+                if became {
+                    // Fill the gap: what this console noticed after the last automatic line
+                    // the journal has (from the recorder before, or nobody at start).
+                    let newest = self
+                        .timeline
+                        .iter()
+                        .rev()
+                        .find(|r| r.group() == KindGroup::Automatic)
+                        .map(|r| r.at);
+                    effects.extend(
+                        self.unrecorded
+                            .drain(..)
+                            .filter(|e| newest.is_none_or(|n| e.at > n))
+                            .map(Effect::Append),
+                    );
+                }
+                self.unrecorded.clear();
             }
             JournalEvent::Problem(p) => j.problem = p,
         }
@@ -680,7 +714,7 @@ pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
         Event::Observed(o) => state.on_observation(o, &mut effects),
         Event::Tick(t) => state.on_tick(t, &mut effects),
         Event::Key(key) => state.on_key(key, &mut effects),
-        Event::Journal(j) => state.on_journal(j),
+        Event::Journal(j) => state.on_journal(j, &mut effects),
     }
     effects
 }
@@ -1484,6 +1518,43 @@ mod tests {
         assert_eq!(
             state.view.flash,
             Some("no journal: nothing can be recorded")
+        );
+    }
+
+    #[test]
+    fn a_console_that_becomes_the_recorder_writes_what_the_journal_missed() {
+        let mut rig = Rig::new(vec![comp("api", Critical, 1), comp("db", Critical, 1)]);
+        // Recorded by this console while it records.
+        rig.down(0, 10);
+        update(
+            &mut rig.state,
+            Event::Journal(JournalEvent::Recorder {
+                me: false,
+                holder: Some("bo@h pid 7".into()),
+            }),
+        );
+        // The other recorder wrote this one (not seen here: it is another console's line);
+        // this console saw it too, and later what the other never wrote (it died).
+        rig.down(1, 20);
+        let fx = update(
+            &mut rig.state,
+            Event::Journal(JournalEvent::Recorder {
+                me: true,
+                holder: None,
+            }),
+        );
+        let kinds = entries(&fx);
+        assert!(
+            kinds.iter().any(
+                |k| matches!(k, EntryKind::ComponentState { component, .. } if component == "db")
+            ),
+            "the DOWN nobody recorded is written on takeover: {kinds:?}"
+        );
+        assert!(
+            !kinds.iter().any(
+                |k| matches!(k, EntryKind::ComponentState { component, .. } if component == "api")
+            ),
+            "what the journal has is not written twice: {kinds:?}"
         );
     }
 }

@@ -198,7 +198,11 @@ impl State {
                     }
                     self.write_pending();
                 }
-                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Timeout) => {
+                    if !self.pending.is_empty() {
+                        self.write_pending();
+                    }
+                }
                 Err(RecvTimeoutError::Disconnected) => break,
             }
             self.poll();

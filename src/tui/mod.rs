@@ -202,9 +202,9 @@ pub async fn run(
                 dirty = true;
             }
             Some(news) = journal_events.recv() => {
-                update(&mut state, Event::Journal(news));
+                dispatch(update(&mut state, Event::Journal(news)), &requests);
                 while let Ok(more) = journal_events.try_recv() {
-                    update(&mut state, Event::Journal(more));
+                    dispatch(update(&mut state, Event::Journal(more)), &requests);
                 }
                 dirty = true;
             }

@@ -1,0 +1,435 @@
+//! The journal shared live between consoles on one host: the keeper (follow, recorder lock,
+//! watch log, declare) driven directly, then two real consoles in pseudo-terminals.
+
+mod support;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use jiff::Timestamp;
+use tokio::sync::mpsc as tokio_mpsc;
+use warroom::app::{DrLevel, Entry, EntryKind, HealthState, IncidentStatus, JournalEvent, Source};
+use warroom::journal::keeper::{Keeper, Mode, Options, Request};
+
+use support::pty::Pty;
+
+/// How long a test waits for news before it fails (generous: the machine is shared; the
+/// design figure is one poll, 250 ms).
+const PATIENCE: Duration = Duration::from_secs(10);
+
+struct Console {
+    requests: Option<mpsc::Sender<Request>>,
+    events: tokio_mpsc::Receiver<JournalEvent>,
+    keeper: Option<Keeper>,
+}
+
+impl Console {
+    fn start(dir: &Path, mode: Mode, actor: &str) -> Console {
+        let (requests, rx) = mpsc::channel();
+        let (tx, events) = tokio_mpsc::channel(1024);
+        let mut o = Options::new(dir.to_path_buf(), mode);
+        o.actor = actor.into();
+        o.poll = Duration::from_millis(50);
+        o.recorder_retry = Duration::from_millis(200);
+        let keeper = Keeper::spawn(o, rx, tx).expect("spawn the keeper");
+        Console {
+            requests: Some(requests),
+            events,
+            keeper: Some(keeper),
+        }
+    }
+
+    fn ask(&self, r: Request) {
+        self.requests
+            .as_ref()
+            .expect("running")
+            .send(r)
+            .expect("keeper alive");
+    }
+
+    fn note(&self, text: &str) {
+        self.ask(Request::Append(Entry {
+            at: Timestamp::now(),
+            kind: EntryKind::Note { text: text.into() },
+        }));
+    }
+
+    /// Waits for an event that `want` accepts; the events before it are dropped.
+    fn wait(&mut self, what: &str, want: impl Fn(&JournalEvent) -> bool) -> JournalEvent {
+        let deadline = Instant::now() + PATIENCE;
+        while Instant::now() < deadline {
+            match self.events.try_recv() {
+                Ok(e) if want(&e) => return e,
+                Ok(_) => {}
+                Err(_) => std::thread::sleep(Duration::from_millis(10)),
+            }
+        }
+        panic!("no {what} within {PATIENCE:?}");
+    }
+
+    /// Ends the console: its keeper writes what is queued and releases the lock.
+    fn stop(&mut self) -> Vec<Entry> {
+        self.requests.take();
+        self.keeper.take().map(Keeper::finish).unwrap_or_default()
+    }
+}
+
+impl Drop for Console {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn has_note(e: &JournalEvent, text: &str) -> bool {
+    let entries = match e {
+        JournalEvent::Appended(v) | JournalEvent::Reset { entries: v, .. } => v,
+        _ => return false,
+    };
+    entries
+        .iter()
+        .any(|e| e.kind == "note" && e.body.get("text").and_then(|t| t.as_str()) == Some(text))
+}
+
+fn journal_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).expect("chmod");
+    dir
+}
+
+#[test]
+fn an_operator_and_an_observer_see_each_others_entries_and_the_observer_writes_nothing() {
+    let dir = journal_dir();
+    let mut ana = Console::start(dir.path(), Mode::Operator, "ana@bastion");
+    ana.wait("the recorder lock", |e| {
+        matches!(e, JournalEvent::Recorder { me: true, .. })
+    });
+    let mut obs = Console::start(dir.path(), Mode::Observer, "olga@bastion");
+    obs.wait("who records", |e| {
+        matches!(e, JournalEvent::Recorder { me: false, holder: Some(h) } if h.starts_with("ana@bastion pid "))
+    });
+
+    ana.note("DBA paged");
+    ana.wait("its own note back from disk", |e| has_note(e, "DBA paged"));
+    obs.wait("the operator's note", |e| has_note(e, "DBA paged"));
+
+    let before = std::fs::read(dir.path().join("watch.jsonl")).expect("watch log");
+    obs.note("an observer's note");
+    obs.ask(Request::Declare {
+        title: "observer".into(),
+        level: DrLevel::new(1).expect("level"),
+        status: IncidentStatus::Investigating,
+        at: Timestamp::now(),
+    });
+    assert!(
+        obs.stop().is_empty(),
+        "nothing waiting: an observer writes nothing"
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        std::fs::read(dir.path().join("watch.jsonl")).expect("watch log"),
+        before,
+        "the observer wrote nothing"
+    );
+    assert!(
+        !dir.path().join("incidents").exists()
+            || std::fs::read_dir(dir.path().join("incidents"))
+                .expect("dir")
+                .flatten()
+                .all(|e| !e.file_name().to_string_lossy().ends_with(".jsonl")),
+        "the observer declared nothing"
+    );
+    let verified = warroom::journal::verify(&dir.path().join("watch.jsonl")).expect("verify");
+    assert!(verified.ok(), "{verified:?}");
+}
+
+#[test]
+fn declaring_starts_the_incident_at_the_first_failure_of_the_watch_log_for_every_console() {
+    let dir = journal_dir();
+    let mut ana = Console::start(dir.path(), Mode::Operator, "ana@bastion");
+    ana.wait("the recorder lock", |e| {
+        matches!(e, JournalEvent::Recorder { me: true, .. })
+    });
+    let mut obs = Console::start(dir.path(), Mode::Observer, "olga@bastion");
+    let t = |s: i64| Timestamp::from_second(1_795_000_000 + s).expect("time");
+    let state = |to: HealthState, at: i64| EntryKind::ComponentState {
+        component: "db".into(),
+        from: HealthState::Up,
+        to,
+        reason: "refused".into(),
+        since: t(at),
+        rto: None,
+        rpo: None,
+        exposure: None,
+    };
+    // An old blip that recovered, then the real failure.
+    for (at, kind) in [
+        (10, state(HealthState::Down, 10)),
+        (
+            20,
+            EntryKind::Severity {
+                from: warroom::app::Severity::Critical { unverified: false },
+                to: warroom::app::Severity::Healthy,
+                reasons: vec![],
+            },
+        ),
+        (100, state(HealthState::Down, 100)),
+        (
+            130,
+            EntryKind::Note {
+                text: "looking".into(),
+            },
+        ),
+    ] {
+        ana.ask(Request::Append(Entry { at: t(at), kind }));
+    }
+    ana.wait("the note", |e| has_note(e, "looking"));
+    ana.ask(Request::Declare {
+        title: "db down".into(),
+        level: DrLevel::new(2).expect("level"),
+        status: IncidentStatus::Investigating,
+        at: t(200),
+    });
+    for c in [&mut ana, &mut obs] {
+        let JournalEvent::Reset { source, entries } = c.wait("the incident", |e| {
+            matches!(
+                e,
+                JournalEvent::Reset {
+                    source: Source::Incident { .. },
+                    ..
+                }
+            )
+        }) else {
+            unreachable!()
+        };
+        assert!(matches!(source, Source::Incident { drill: false, .. }));
+        let kinds: Vec<&str> = entries.iter().map(|e| e.kind.as_str()).collect();
+        assert_eq!(
+            kinds,
+            ["component_state", "note", "declared"],
+            "from the first failure on"
+        );
+        assert_eq!(entries[0].at, t(100));
+        assert!(entries[0].body.contains_key("watch_seq"));
+        assert_eq!(
+            entries[2].body.get("started").and_then(|v| v.as_str()),
+            Some(t(100).to_string().as_str())
+        );
+        assert_eq!(
+            entries[2].body.get("commander").and_then(|v| v.as_str()),
+            Some("ana@bastion")
+        );
+    }
+    // A second declaration while one is open joins it instead of making another.
+    ana.ask(Request::Declare {
+        title: "again".into(),
+        level: DrLevel::new(1).expect("level"),
+        status: IncidentStatus::Investigating,
+        at: t(300),
+    });
+    ana.wait(
+        "why nothing was declared",
+        |e| matches!(e, JournalEvent::Problem(Some(p)) if p.contains("already open")),
+    );
+    let files = std::fs::read_dir(dir.path().join("incidents"))
+        .expect("incidents")
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".jsonl"))
+        .count();
+    assert_eq!(files, 1);
+    // Resolving sends every console back to the watch log.
+    ana.ask(Request::Append(Entry {
+        at: t(400),
+        kind: EntryKind::Status {
+            from: IncidentStatus::Investigating,
+            to: IncidentStatus::Resolved,
+        },
+    }));
+    obs.wait("the watch log again", |e| {
+        matches!(
+            e,
+            JournalEvent::Reset {
+                source: Source::Watch,
+                ..
+            }
+        )
+    });
+}
+
+#[test]
+fn another_operator_console_takes_over_recording_when_the_recorder_goes() {
+    let dir = journal_dir();
+    let mut ana = Console::start(dir.path(), Mode::Operator, "ana@bastion");
+    ana.wait("the recorder lock", |e| {
+        matches!(e, JournalEvent::Recorder { me: true, .. })
+    });
+    let mut bo = Console::start(dir.path(), Mode::Operator, "bo@bastion");
+    bo.wait("who records", |e| {
+        matches!(e, JournalEvent::Recorder { me: false, holder: Some(h) } if h.starts_with("ana@bastion"))
+    });
+    ana.stop();
+    bo.wait("the takeover", |e| {
+        matches!(e, JournalEvent::Recorder { me: true, .. })
+    });
+    let took = bo.wait("the takeover entry", |e| match e {
+        JournalEvent::Appended(v) => v.iter().any(|e| {
+            e.kind == "recorder"
+                && e.actor == "bo@bastion"
+                && e.body
+                    .get("previous")
+                    .and_then(|p| p.as_str())
+                    .is_some_and(|p| p.starts_with("ana@bastion pid "))
+        }),
+        _ => false,
+    });
+    assert!(matches!(took, JournalEvent::Appended(_)));
+}
+
+#[test]
+fn a_write_that_fails_is_kept_reported_and_handed_back_not_lost() {
+    let dir = journal_dir();
+    // The watch log's name is taken by a directory: every append fails.
+    std::fs::create_dir(dir.path().join("watch.jsonl")).expect("mkdir");
+    let mut ana = Console::start(dir.path(), Mode::Operator, "ana@bastion");
+    ana.note("must not be lost");
+    ana.wait(
+        "the problem",
+        |e| matches!(e, JournalEvent::Problem(Some(p)) if p.contains("not yet written")),
+    );
+    let unwritten = ana.stop();
+    assert!(
+        unwritten.iter().any(|e| e.kind
+            == EntryKind::Note {
+                text: "must not be lost".into()
+            }),
+        "{unwritten:?}"
+    );
+}
+
+// ------------------------------------------------------------ two real consoles
+
+fn estate(dir: &Path) -> std::path::PathBuf {
+    // A port nothing listens on: the component is DOWN, which the recorder writes.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let path = dir.join("estate.toml");
+    std::fs::write(
+        &path,
+        format!(
+            r#"
+[console]
+title = "Two consoles"
+
+[[component]]
+id = "db"
+tier = "critical"
+rto = "1h"
+health = {{ kind = "tcp", address = "127.0.0.1:{port}", every = "1s", timeout = "1s" }}
+"#
+        ),
+    )
+    .expect("write config");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    path
+}
+
+#[test]
+fn an_operator_console_and_an_observer_console_follow_each_other_and_the_recorder_hands_over() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let data = journal_dir();
+    let config = estate(home.path());
+    let (config, data_dir) = (
+        config.to_string_lossy().into_owned(),
+        data.path().to_string_lossy().into_owned(),
+    );
+    let args = |extra: &[&'static str]| -> Vec<String> {
+        let mut a = vec![
+            "-c".to_string(),
+            config.clone(),
+            "--data-dir".into(),
+            data_dir.clone(),
+            "--layout".into(),
+            "bastion".into(),
+        ];
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    };
+    let spawn = |extra: &[&'static str]| {
+        let a = args(extra);
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        Pty::spawn(&a, 200, 50, home.path(), &[])
+    };
+    let mut operator = spawn(&[]);
+    operator
+        .wait_for("REC", PATIENCE)
+        .expect("the first operator records");
+    let mut observer = spawn(&["--read-only"]);
+    observer.wait_for("[RO]", PATIENCE).expect("observer up");
+    // The recorder's automatic entry reaches the observer.
+    observer
+        .wait_for("db: UNKNOWN → DOWN", PATIENCE)
+        .expect("the DOWN recorded by the operator console");
+
+    // A note typed on the operator console shows on the observer's.
+    operator.send(b"n");
+    operator.wait_for("Note", PATIENCE).expect("note dialog");
+    operator.send(b"replica promoted by hand\r");
+    observer
+        .wait_for("note: replica promoted by hand", PATIENCE)
+        .expect("the note on the observer console");
+
+    // The observer cannot declare or note.
+    observer.send(b"d");
+    observer
+        .wait_for("read-only console: cannot declare", PATIENCE)
+        .expect("why d does nothing");
+    observer.send(b"n");
+    observer
+        .wait_for("read-only console: cannot add a note", PATIENCE)
+        .expect("why n does nothing");
+
+    // Declared on the operator console: the observer follows the incident.
+    operator.send(b"d");
+    operator
+        .wait_for("Declare an incident", PATIENCE)
+        .expect("dialog");
+    operator.send(b"db gone\t2\r");
+    observer
+        .wait_for("L2 major investigating: db gone", PATIENCE)
+        .expect("the incident on the observer console");
+
+    // A second operator console; the first quits; the second takes over the recording.
+    let mut second = spawn(&[]);
+    second
+        .wait_for("rec ", PATIENCE)
+        .expect("the second shows who records");
+    operator.send(b"q");
+    assert!(
+        operator.wait_exit(PATIENCE).is_some(),
+        "the first operator quit"
+    );
+    second
+        .wait_for("REC", PATIENCE)
+        .expect("the second operator console took over recording");
+    observer
+        .wait_for(") took", PATIENCE)
+        .expect("the takeover in the journal, seen by the observer");
+    second.send(b"q");
+    observer.send(b"q");
+    assert!(second.wait_exit(PATIENCE).is_some());
+    assert!(observer.wait_exit(PATIENCE).is_some());
+
+    let incident = warroom::journal::latest(&data.path().join("incidents")).expect("incident");
+    let report = warroom::journal::verify(&incident).expect("verify");
+    assert!(report.ok(), "{report:?}");
+    let text = std::fs::read_to_string(&incident).expect("read");
+    assert!(text.contains("\"kind\":\"declared\""), "{text}");
+    assert!(
+        text.contains("replica promoted by hand"),
+        "copied from the watch log: {text}"
+    );
+}
