@@ -433,3 +433,115 @@ fn an_operator_console_and_an_observer_console_follow_each_other_and_the_recorde
         "copied from the watch log: {text}"
     );
 }
+
+#[test]
+fn a_drill_declares_into_the_drills_journal_in_simulated_time_and_reports_as_a_dr_test() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let data = journal_dir();
+    let data_dir = data.path().to_string_lossy().into_owned();
+    let mut drill = Pty::spawn(
+        &[
+            "drill",
+            "--speed",
+            "10",
+            "--data-dir",
+            &data_dir,
+            "--layout",
+            "bastion",
+        ],
+        200,
+        50,
+        home.path(),
+        &[],
+    );
+    drill
+        .wait_for("db-primary: UNKNOWN → DOWN", PATIENCE)
+        .expect("the scenario's failure recorded by the drill");
+    drill.send(b"d");
+    drill
+        .wait_for("Declare an incident", PATIENCE)
+        .expect("dialog");
+    drill.send(b"drill: region down\t3\r");
+    drill
+        .wait_for("L3 critical investigating: drill: region down", PATIENCE)
+        .expect("declared");
+    drill.send(b"nfollow-up: rehearse the DNS switch\r");
+    drill
+        .wait_for("note: follow-up: rehearse the DNS switch", PATIENCE)
+        .expect("the note");
+    drill.send(b"q");
+    assert!(drill.wait_exit(PATIENCE).is_some());
+    assert!(
+        !data.path().join("watch.jsonl").exists(),
+        "a drill's watch log stays in memory"
+    );
+    let drills = data.path().join("incidents").join("drills");
+    let file = warroom::journal::latest(&drills).expect("a drill journal");
+    let loaded = warroom::journal::load(&file).expect("load");
+    let declared = loaded
+        .entries
+        .iter()
+        .find(|e| e.kind == "declared")
+        .expect("declared");
+    let started = declared
+        .body
+        .get("started")
+        .and_then(|v| v.as_str())
+        .expect("started");
+    assert!(
+        started < declared.at.to_string().as_str(),
+        "the incident starts at the scenario's first failure, before the key press"
+    );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_warroom"))
+        .args(["report", "--data-dir", &data_dir])
+        .arg(&file)
+        .output()
+        .expect("report");
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{report}");
+    assert!(
+        report.starts_with("# Disaster Recovery Test Report"),
+        "{report}"
+    );
+    assert!(report.contains("rehearse the DNS switch"), "{report}");
+}
+
+#[test]
+fn the_recorder_rolls_a_large_watch_log_over_and_keeps_the_old_one() {
+    let dir = journal_dir();
+    let watch = dir.path().join("watch.jsonl");
+    {
+        let j = warroom::journal::Journal::open(&watch).expect("open");
+        for i in 0..50 {
+            let (kind, body) = EntryKind::Note {
+                text: format!("old note {i}"),
+            }
+            .to_journal();
+            j.append(&kind, body, Timestamp::now()).expect("append");
+        }
+    }
+    let (requests, rx) = mpsc::channel();
+    let (tx, mut events) = tokio_mpsc::channel(1024);
+    let mut o = Options::new(dir.path().to_path_buf(), Mode::Operator);
+    o.poll = Duration::from_millis(50);
+    o.watch_max_bytes = 1024;
+    let keeper = Keeper::spawn(o, rx, tx).expect("spawn");
+    let deadline = Instant::now() + PATIENCE;
+    while !dir.path().join("watch.1.jsonl").exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    drop(requests);
+    assert!(keeper.finish().is_empty());
+    while events.try_recv().is_ok() {}
+    let old = warroom::journal::load(&dir.path().join("watch.1.jsonl")).expect("rolled");
+    assert!(old.entries.len() >= 50, "the old watch log is kept whole");
+    assert!(
+        warroom::journal::verify(&dir.path().join("watch.1.jsonl"))
+            .expect("verify")
+            .ok()
+    );
+    let new = warroom::journal::load(&watch)
+        .map(|l| l.entries.len())
+        .unwrap_or(0);
+    assert!(new < 50, "a fresh watch log: {new} entries");
+}

@@ -59,6 +59,9 @@ pub struct Options {
     pub recorder_retry: Duration,
     /// `user@host` for this console's entries.
     pub actor: String,
+    /// The watch log rolls over (to `watch.1.jsonl`, replacing the one before) when the
+    /// recorder finds it larger than this.
+    pub watch_max_bytes: u64,
 }
 
 impl Options {
@@ -69,6 +72,7 @@ impl Options {
             poll: Duration::from_millis(250),
             recorder_retry: Duration::from_secs(1),
             actor: super::entry::actor(),
+            watch_max_bytes: 8 << 20,
         }
     }
 }
@@ -133,6 +137,7 @@ struct State {
     incident: Option<PathBuf>,
     recorder: Option<Flock<File>>,
     last_recorder_try: Option<Instant>,
+    last_roll_check: Option<Instant>,
     last_holder: Option<Option<String>>,
     /// The newest incident file checked, its length, and whether it was open.
     checked: Option<(PathBuf, u64, bool)>,
@@ -168,6 +173,7 @@ impl State {
             incident: None,
             recorder: None,
             last_recorder_try: None,
+            last_roll_check: None,
             last_holder: None,
             checked: None,
             pending: VecDeque::new(),
@@ -304,6 +310,7 @@ impl State {
     fn poll(&mut self) {
         if self.o.mode == Mode::Operator {
             self.try_recorder();
+            self.roll_watch();
         } else if self.o.mode == Mode::Observer {
             self.watch_recorder();
         }
@@ -382,6 +389,44 @@ impl State {
         if p != self.problem {
             self.problem = p.clone();
             self.send(JournalEvent::Problem(p));
+        }
+    }
+
+    /// The recorder rolls the watch log over when it has grown past its limit (checked at
+    /// most once a minute). Under the watch log's own lock, so no append is cut in two; the
+    /// followers see a new file and read it anew.
+    fn roll_watch(&mut self) {
+        if self.recorder.is_none()
+            || self
+                .last_roll_check
+                .is_some_and(|t| t.elapsed() < Duration::from_secs(60))
+        {
+            return;
+        }
+        self.last_roll_check = Some(Instant::now());
+        let Watch::File(path) = &self.watch else {
+            return;
+        };
+        let path = path.clone();
+        if std::fs::metadata(&path).map_or(true, |m| m.len() <= self.o.watch_max_bytes) {
+            return;
+        }
+        let rolled = path.with_file_name("watch.1.jsonl");
+        let result = File::open(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|f| Flock::lock(f, FlockArg::LockExclusive).map_err(|(_, e)| e.to_string()))
+            .and_then(|_locked| std::fs::rename(&path, &rolled).map_err(|e| e.to_string()));
+        match result {
+            Ok(()) => {
+                if self.incident.is_none() {
+                    self.follow_watch();
+                }
+            }
+            Err(e) => self.set_problem(Some(format!(
+                "{}: cannot roll over to {}: {e}",
+                path.display(),
+                rolled.display()
+            ))),
         }
     }
 

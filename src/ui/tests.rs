@@ -407,12 +407,32 @@ fn no_color_draws_without_any_colour() {
 fn hostile_strings_never_reach_the_terminal() {
     let cfg = example();
     let mut state = State::new(Estate::from_config(&cfg), at(0));
+    let journal = MemoryJournal::attach(&mut state, "evil\x1b[2J@host\x07");
+    JOURNAL.with(|j| *j.borrow_mut() = Some(journal));
     let evil = Outcome::Down {
         detail: "boom\x1b[2J\x1b]0;owned\x07\u{202e}\r\nrm -rf".into(),
     };
     for s in [0, 15] {
         observe(&mut state, "web-apps", Signal::Health, s, evil.clone());
     }
+    // A note another writer put in the journal: escape sequences, and a megabyte of them.
+    let note = format!(
+        "\x1b]52;c;cm0gLXJmIC8=\x07{}",
+        "\x1b[2J\u{202e}x".repeat(200_000)
+    );
+    echo(
+        &mut state,
+        &[Effect::Append(Entry {
+            at: at(20),
+            kind: EntryKind::Note { text: note },
+        })],
+    );
+    JOURNAL.with(|j| j.borrow_mut().take());
+    assert_eq!(
+        state.timeline.len(),
+        2,
+        "the hostile DOWN and the hostile note are on the timeline"
+    );
     let layout = Layout::builtin("bastion").expect("bastion");
     let theme = dark();
     let screen = Screen {

@@ -14,6 +14,9 @@ use crate::theme::Theme;
 
 use super::{Screen, clean};
 
+/// The longest description drawn: wider than any terminal line.
+const LINE_MAX: usize = 1000;
+
 /// "T+01:02:03", or "T-00:04:10" for what came before the first failure.
 pub fn elapsed(at: Timestamp, started: Timestamp) -> String {
     let d = at.duration_since(started);
@@ -100,6 +103,15 @@ pub fn draw(state: &State, screen: &Screen, frame: &mut Frame, area: Rect) {
             t.muted,
         ));
         let mut what = r.describe();
+        if what.len() > LINE_MAX {
+            // A 1 MB note costs what fits on a line, not a megabyte per frame.
+            let mut cut = LINE_MAX;
+            while !what.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            what.truncate(cut);
+            what.push('…');
+        }
         if r.from_watch {
             what.push_str(" (watch log)");
         }
