@@ -399,7 +399,7 @@ fn an_operator_console_and_an_observer_console_follow_each_other_and_the_recorde
         .expect("dialog");
     operator.send(b"db gone\t2\r");
     observer
-        .wait_for("L2 major investigating: db gone", PATIENCE)
+        .wait_for("L2 investigating: db gone", PATIENCE)
         .expect("the incident on the observer console");
 
     // A second operator console; the first quits; the second takes over the recording.
@@ -463,7 +463,7 @@ fn a_drill_declares_into_the_drills_journal_in_simulated_time_and_reports_as_a_d
         .expect("dialog");
     drill.send(b"drill: region down\t3\r");
     drill
-        .wait_for("L3 critical investigating: drill: region down", PATIENCE)
+        .wait_for("L3 investigating: drill: region down", PATIENCE)
         .expect("declared");
     drill.send(b"nfollow-up: rehearse the DNS switch\r");
     drill

@@ -120,7 +120,7 @@ pub fn draw(state: &State, screen: &Screen, frame: &mut Frame, area: Rect) {
     match incident {
         Some(i) => {
             spans.push(Span::styled(
-                format!("{} {}: ", i.level.label(), i.status.label()),
+                format!("L{} {}: ", i.level.number(), i.status.label()),
                 if resolved { t.up } else { t.down },
             ));
             spans.push(Span::styled(clean(&i.title).into_owned(), t.text));
