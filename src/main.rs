@@ -328,7 +328,8 @@ fn drill(
         let state =
             warroom::app::State::new(warroom::app::Estate::from_config(&cfg), drill.started());
         let clock: std::sync::Arc<dyn warroom::probe::clock::Clock> = drill.clock();
-        let exit = warroom::tui::run(state, settings, rx, link, clock).await;
+        let executor: std::sync::Arc<dyn warroom::runbook::Executor> = drill.executor();
+        let exit = warroom::tui::run(state, settings, rx, link, Some(executor), clock).await;
         drill.stop();
         exit
     });
@@ -423,7 +424,8 @@ fn console(explicit: Option<&Path>, data_dir: Option<&Path>, display: &Display) 
             tx,
             std::convert::identity,
         );
-        let exit = warroom::tui::run(state, settings, rx, link, clock).await;
+        // The real executors are not wired yet: this console runs no step (it says so).
+        let exit = warroom::tui::run(state, settings, rx, link, None, clock).await;
         scheduler.stop();
         exit
     });

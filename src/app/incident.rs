@@ -9,6 +9,7 @@ use std::collections::VecDeque;
 use jiff::{SignedDuration, Timestamp};
 
 use super::entry::{DrLevel, EntryKind, IncidentStatus, Recorded};
+use super::steps::{Steps, is_step_kind};
 use crate::journal;
 
 /// A declared incident.
@@ -105,6 +106,13 @@ pub enum JournalEvent {
     /// Something the operator must know about the journal (cannot write, torn line, entries
     /// waiting); `None` once it is over.
     Problem(Option<String>),
+    /// The answer to a step claim of this console.
+    Claimed {
+        runbook: String,
+        step: String,
+        granted: bool,
+        why: Option<String>,
+    },
 }
 
 /// What this console knows about the journal.
@@ -124,6 +132,7 @@ pub struct JournalState {
 pub fn take(
     timeline: &mut VecDeque<Recorded>,
     incident: &mut Option<Incident>,
+    steps: &mut Steps,
     last_seq: &mut u64,
     entries: &[journal::Entry],
     cap: usize,
@@ -136,12 +145,13 @@ pub fn take(
         }
         *last_seq = e.seq;
         let kept = i >= keep_from;
-        if !kept && !shapes_incident(&e.kind) {
+        if !kept && !shapes_incident(&e.kind) && !is_step_kind(&e.kind) {
             continue;
         }
         let r = Recorded::from_journal(e);
         if let Some(k) = r.known() {
             Incident::fold(incident, r.at, k);
+            steps.fold(r.at, &r.actor, k);
         }
         if kept {
             if timeline.len() >= cap {
@@ -261,6 +271,39 @@ impl MemoryJournal {
                         }),
                     );
                 }
+                super::Effect::RunStep {
+                    runbook, step, at, ..
+                } => {
+                    // As the keeper does: the claim is a line; a running step is not claimed twice.
+                    let running = state
+                        .steps
+                        .get(runbook, step)
+                        .is_some_and(|r| r.running.is_some());
+                    if !running {
+                        let e = self.seal(
+                            *at,
+                            &EntryKind::StepStarted {
+                                runbook: runbook.clone(),
+                                step: step.clone(),
+                                pid: 0,
+                                host: "memory".into(),
+                            },
+                        );
+                        super::update(
+                            state,
+                            super::Event::Journal(JournalEvent::Appended(vec![e])),
+                        );
+                    }
+                    super::update(
+                        state,
+                        super::Event::Step(super::StepEvent::Claimed {
+                            runbook: runbook.clone(),
+                            step: step.clone(),
+                            granted: !running,
+                            why: running.then(|| "already running".to_string()),
+                        }),
+                    );
+                }
                 super::Effect::Quit => {}
             }
         }
@@ -308,12 +351,26 @@ mod tests {
                 status(IncidentStatus::Identified, IncidentStatus::Resolved),
             ),
         ];
-        take(&mut tl, &mut inc, &mut last, &lines[..2], 100);
+        take(
+            &mut tl,
+            &mut inc,
+            &mut Steps::default(),
+            &mut last,
+            &lines[..2],
+            100,
+        );
         let i = inc.clone().expect("declared");
         assert_eq!(i.status, IncidentStatus::Identified);
         assert_eq!(i.elapsed(t(100)), SignedDuration::from_secs(60));
         assert!(i.is_open());
-        take(&mut tl, &mut inc, &mut last, &lines, 100);
+        take(
+            &mut tl,
+            &mut inc,
+            &mut Steps::default(),
+            &mut last,
+            &lines,
+            100,
+        );
         let i = inc.expect("declared");
         assert_eq!(i.resolved, Some(t(900)));
         assert_eq!(
@@ -333,7 +390,14 @@ mod tests {
         }
         let mut tl = VecDeque::new();
         let (mut inc, mut last) = (None, 0);
-        take(&mut tl, &mut inc, &mut last, &lines, 10);
+        take(
+            &mut tl,
+            &mut inc,
+            &mut Steps::default(),
+            &mut last,
+            &lines,
+            10,
+        );
         assert_eq!(tl.len(), 10);
         assert_eq!(tl.front().map(|r| r.seq), Some(991));
         assert!(inc.is_some(), "the declaration was read though not kept");

@@ -10,9 +10,12 @@ pub mod entry;
 pub mod estate;
 pub mod fmt;
 pub mod incident;
+pub mod modal;
 pub mod observation;
+pub mod precheck;
 pub mod severity;
 pub mod signals;
+pub mod steps;
 pub mod track;
 pub mod update;
 pub mod view;
@@ -24,7 +27,7 @@ pub use entry::{
 };
 pub use estate::{BackupSpec, ComponentIx, ComponentSpec, Estate, HealthSpec, LagSpec, Timing};
 pub use incident::{Incident, JournalEvent, JournalState, MemoryJournal, Source};
-pub use observation::{Event, Observation, ObserveError, Outcome, Signal};
+pub use observation::{Event, Observation, ObserveError, Outcome, Signal, StepEvent};
 pub use severity::{Assessment, Severity};
 pub use signals::{
     BackupLevel, BackupState, BackupTrack, Health, HealthState, LagLevel, LagState, LagTrack,

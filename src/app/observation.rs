@@ -78,6 +78,30 @@ pub enum Event {
     Key(super::view::Key),
     /// Lines of the journal this console follows, and news about the journal itself.
     Journal(super::incident::JournalEvent),
+    /// A step this console asked to run: its claim, its progress, its end.
+    Step(StepEvent),
+}
+
+/// What the runtime tells the model about a step it asked to run.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StepEvent {
+    /// The journal granted the claim (the step_started line is written) or refused it.
+    Claimed {
+        runbook: String,
+        step: String,
+        granted: bool,
+        why: Option<String>,
+    },
+    Progress {
+        runbook: String,
+        step: String,
+        progress: crate::runbook::StepProgress,
+    },
+    Finished {
+        runbook: String,
+        step: String,
+        outcome: crate::runbook::StepOutcome,
+    },
 }
 
 impl Event {
@@ -86,7 +110,7 @@ impl Event {
         match self {
             Event::Observed(o) => Some(o.at),
             Event::Tick(t) => Some(*t),
-            Event::Key(_) | Event::Journal(_) => None,
+            Event::Key(_) | Event::Journal(_) | Event::Step(_) => None,
         }
     }
 }

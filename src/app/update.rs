@@ -4,7 +4,7 @@
 //! finds its component by index and touches that component only; the overall assessment
 //! (O(n)) is recomputed only when a shown level changed, and on every Tick.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::mem;
 use std::time::Duration;
 
@@ -12,15 +12,20 @@ use jiff::{SignedDuration, Timestamp};
 
 use super::budget::{Exposure, Outage, Rpo, RpoLevel};
 use super::dialog::{Dialog, DialogOutcome, Submit};
-use super::entry::{DrLevel, Entry, EntryKind, IncidentStatus, KindGroup, Recorded};
+use super::entry::{DrLevel, Entry, EntryKind, IncidentStatus, KindGroup, Recorded, StepResult};
 use super::estate::{ComponentIx, ComponentSpec, Estate, signed};
 use super::incident::{self, Incident, JournalEvent, JournalState, Source};
+use super::modal::StepModal;
+use super::observation::StepEvent;
 use super::observation::{Event, Observation, Outcome, Signal};
 use super::severity::{self, Assessment, Severity};
 use super::signals::{BackupLevel, BackupTrack, Health, HealthState, LagLevel, LagTrack, Replica};
+use super::steps::{self, StepState, Steps};
 use super::track::{Level, Step, Tracker};
 use super::view::Key;
 use super::view::{KeyOutcome, Panel, View};
+use crate::config::Runbook;
+use crate::runbook::{StepOutcome, StepProgress};
 
 /// Entries kept in memory for the timeline panel; the journal keeps them all.
 pub const TIMELINE_CAP: usize = 10_000;
@@ -31,6 +36,13 @@ pub enum Effect {
     /// Write this entry to the journal: the open incident's, else the watch log. Automatic
     /// entries are asked for by the recorder console only; the others follow its lines.
     Append(Entry),
+    /// Claim a step in the journal (a conditional append: the lock) and, if granted, run it.
+    RunStep {
+        runbook: String,
+        step: String,
+        inputs: BTreeMap<String, String>,
+        at: Timestamp,
+    },
     /// Declare an incident: a new journal that starts from the first failure in the watch log.
     Declare {
         title: String,
@@ -408,12 +420,22 @@ pub struct State {
     pub dialog: Option<Dialog>,
     /// Observer console (`--read-only`, or a user not among the operators): no dialog opens.
     pub read_only: bool,
+    /// This console has something to run steps with (set by the runtime).
+    pub can_run_steps: bool,
     unrecorded: VecDeque<Entry>,
     ignored: u64,
     /// What the operator is looking at (focus, filter, help).
     pub view: View,
-    /// How many runbooks the runbook panel can choose from.
-    pub runbooks: usize,
+    /// The runbooks the runbook panel offers (their steps run from it).
+    pub runbooks: Vec<Runbook>,
+    /// Every step's record, folded from the followed journal.
+    pub steps: Steps,
+    /// The confirmation modal of a step, while open.
+    pub modal: Option<StepModal>,
+    /// Steps this console runs: until their end (and verification) is journaled.
+    own: HashMap<(String, String), OwnRun>,
+    /// The last lines of output of the steps this console ran, newest last.
+    pub step_log: VecDeque<String>,
 }
 
 impl State {
@@ -437,10 +459,15 @@ impl State {
             journal: JournalState::default(),
             dialog: None,
             read_only: false,
+            can_run_steps: true,
             unrecorded: VecDeque::new(),
             ignored: 0,
             view: View::default(),
-            runbooks: 0,
+            runbooks: Vec::new(),
+            steps: Steps::default(),
+            modal: None,
+            own: HashMap::new(),
+            step_log: VecDeque::new(),
         };
         state.assessment = severity::assess(&state);
         state
@@ -583,9 +610,11 @@ impl State {
                 // Back on the watch log after a resolution, the header still tells it.
                 let kept = self.incident.take().filter(|_| source == Source::Watch);
                 j.source = source;
+                self.steps.clear();
                 incident::take(
                     &mut self.timeline,
                     &mut self.incident,
+                    &mut self.steps,
                     &mut j.last_seq,
                     &entries,
                     TIMELINE_CAP,
@@ -598,6 +627,7 @@ impl State {
             JournalEvent::Appended(entries) => incident::take(
                 &mut self.timeline,
                 &mut self.incident,
+                &mut self.steps,
                 &mut j.last_seq,
                 &entries,
                 TIMELINE_CAP,
@@ -625,6 +655,20 @@ impl State {
                 self.unrecorded.clear();
             }
             JournalEvent::Problem(p) => j.problem = p,
+            JournalEvent::Claimed {
+                runbook,
+                step,
+                granted,
+                why,
+            } => self.on_step(
+                StepEvent::Claimed {
+                    runbook,
+                    step,
+                    granted,
+                    why,
+                },
+                effects,
+            ),
         }
     }
 
@@ -651,13 +695,26 @@ impl State {
             }
             return;
         }
+        if self.modal.is_some() {
+            self.on_modal_key(key, effects);
+            return;
+        }
         let typing = self.view.editing_filter || self.view.help;
+        if !typing
+            && self.view.focus == Panel::Runbooks
+            && let Key::Char(c) = key
+            && let Some((rb, st)) = self.step_for_key(c)
+        {
+            self.open_modal(rb, st, effects);
+            return;
+        }
         match key {
             Key::Char('d') if !typing => {
                 if self.read_only {
-                    self.view.flash = Some("read-only console: cannot declare or change status");
+                    self.view.flash =
+                        Some("read-only console: cannot declare or change status".into());
                 } else if !matches!(self.journal.source, Source::Watch | Source::Incident { .. }) {
-                    self.view.flash = Some("no journal: nothing can be recorded");
+                    self.view.flash = Some("no journal: nothing can be recorded".into());
                 } else {
                     self.dialog = Some(match self.open_incident() {
                         Some(i) => Dialog::status(i.status),
@@ -667,19 +724,279 @@ impl State {
             }
             Key::Char('n') if !typing => {
                 if self.read_only {
-                    self.view.flash = Some("read-only console: cannot add a note");
+                    self.view.flash = Some("read-only console: cannot add a note".into());
                 } else if !matches!(self.journal.source, Source::Watch | Source::Incident { .. }) {
-                    self.view.flash = Some("no journal: nothing can be recorded");
+                    self.view.flash = Some("no journal: nothing can be recorded".into());
                 } else {
                     self.dialog = Some(Dialog::note());
                 }
             }
             key => {
-                if self.view.on_key(&key, self.runbooks) == KeyOutcome::Quit {
+                if self.view.on_key(&key, self.runbooks.len()) == KeyOutcome::Quit {
                     effects.push(Effect::Quit);
                 }
             }
         }
+    }
+
+    /// The step of the runbook shown in the runbook panel whose key this is.
+    fn step_for_key(&self, c: char) -> Option<(usize, usize)> {
+        let n = self.runbooks.len();
+        if n == 0 {
+            return None;
+        }
+        let rb = self.view.runbook % n;
+        let st = self.runbooks[rb].steps.iter().position(|s| s.key == c)?;
+        Some((rb, st))
+    }
+
+    fn open_modal(&mut self, rb: usize, st: usize, effects: &mut Vec<Effect>) {
+        let runbook = &self.runbooks[rb];
+        let step = &runbook.steps[st];
+        if self.read_only {
+            self.view.flash = Some("read-only console: steps cannot be started from here".into());
+            return;
+        }
+        if !matches!(self.journal.source, Source::Watch | Source::Incident { .. }) {
+            self.view.flash = Some("no journal: a step cannot run unrecorded".into());
+            return;
+        }
+        if !self.can_run_steps {
+            self.view.flash =
+                Some("this console has no step executor: run the step by hand and note it".into());
+            return;
+        }
+        match steps::state_of(self, runbook, step) {
+            StepState::Running { by } => {
+                self.view.flash = Some(format!("{}: already running ({by})", step.title));
+                return;
+            }
+            StepState::Blocked { waiting_for } => {
+                self.view.flash = Some(format!(
+                    "{}: blocked until step `{waiting_for}` has succeeded",
+                    step.title
+                ));
+                return;
+            }
+            _ => {}
+        }
+        effects.push(Effect::Append(Entry {
+            at: self.now,
+            kind: EntryKind::StepRequested {
+                runbook: runbook.id.clone(),
+                step: step.id.clone(),
+            },
+        }));
+        self.modal = Some(StepModal::new(rb, st, step));
+    }
+
+    fn on_modal_key(&mut self, key: Key, effects: &mut Vec<Effect>) {
+        let Some(modal) = self.modal.as_ref() else {
+            return;
+        };
+        let Some(step) = self
+            .runbooks
+            .get(modal.runbook)
+            .and_then(|rb| rb.steps.get(modal.step))
+            .cloned()
+        else {
+            self.modal = None;
+            return;
+        };
+        if key == Key::Esc {
+            self.modal = None;
+            return;
+        }
+        let pass = steps::prechecks(self, &step).iter().all(|c| c.pass);
+        let Some(modal) = self.modal.as_mut() else {
+            return;
+        };
+        if !modal.on_key(&key, &step, pass) || self.read_only {
+            return;
+        }
+        let modal = self.modal.take().expect("open");
+        let runbook = self.runbooks[modal.runbook].id.clone();
+        let override_reason = if pass { None } else { modal.override_reason() };
+        effects.push(Effect::Append(Entry {
+            at: self.now,
+            kind: EntryKind::StepConfirmed {
+                runbook: runbook.clone(),
+                step: step.id.clone(),
+                override_reason,
+            },
+        }));
+        let inputs = step
+            .inputs
+            .iter()
+            .zip(modal.inputs)
+            .map(|(i, v)| (i.name.clone(), v.trim().to_string()))
+            .collect();
+        effects.push(Effect::RunStep {
+            runbook,
+            step: step.id.clone(),
+            inputs,
+            at: self.now,
+        });
+    }
+
+    /// A step this console runs is being verified (its verdict not yet journaled).
+    pub fn verifying(&self, runbook: &str, step: &str) -> bool {
+        self.own
+            .get(&(runbook.to_string(), step.to_string()))
+            .is_some_and(|o| o.verify_until.is_some())
+    }
+
+    fn on_step(&mut self, event: StepEvent, effects: &mut Vec<Effect>) {
+        match event {
+            StepEvent::Claimed {
+                runbook,
+                step,
+                granted,
+                why,
+            } => {
+                if granted {
+                    self.own.insert(
+                        (runbook, step),
+                        OwnRun {
+                            started: self.now,
+                            verify_until: None,
+                        },
+                    );
+                } else {
+                    self.view.flash = Some(format!(
+                        "{runbook}/{step} not started: {}",
+                        why.unwrap_or_else(|| "refused".into())
+                    ));
+                }
+            }
+            StepEvent::Progress {
+                runbook,
+                step,
+                progress,
+            } => {
+                let line = match progress {
+                    StepProgress::Output(l) => l,
+                    StepProgress::Status(l) => format!("» {l}"),
+                };
+                if self.step_log.len() >= STEP_LOG_CAP {
+                    self.step_log.pop_front();
+                }
+                self.step_log.push_back(format!("{runbook}/{step}: {line}"));
+            }
+            StepEvent::Finished {
+                runbook,
+                step,
+                outcome,
+            } => {
+                let key = (runbook.clone(), step.clone());
+                let started = self.own.get(&key).map(|o| o.started).unwrap_or(self.now);
+                let (result, detail) = match &outcome {
+                    StepOutcome::Succeeded { summary } => (StepResult::Succeeded, summary.clone()),
+                    StepOutcome::Failed { reason } => (StepResult::Failed, reason.clone()),
+                };
+                let lines = self
+                    .step_log
+                    .iter()
+                    .filter(|l| l.starts_with(&format!("{runbook}/{step}: ")))
+                    .count();
+                if lines > 0 {
+                    effects.push(Effect::Append(Entry {
+                        at: self.now,
+                        kind: EntryKind::StepOutput {
+                            runbook: runbook.clone(),
+                            step: step.clone(),
+                            summary: format!("{lines} line(s) of output"),
+                        },
+                    }));
+                }
+                effects.push(Effect::Append(Entry {
+                    at: self.now,
+                    kind: EntryKind::StepFinished {
+                        runbook: runbook.clone(),
+                        step: step.clone(),
+                        outcome: result,
+                        took: self.now.duration_since(started),
+                        detail: crate::redact::excerpt(&detail, 300),
+                    },
+                }));
+                let verify = self
+                    .runbooks
+                    .iter()
+                    .find(|rb| rb.id == runbook)
+                    .and_then(|rb| rb.steps.iter().find(|s| s.id == step))
+                    .and_then(|s| s.verify.clone());
+                match (result, verify) {
+                    (StepResult::Succeeded, Some(v)) => {
+                        if let Some(o) = self.own.get_mut(&key) {
+                            o.verify_until = Some(
+                                self.now
+                                    .saturating_add(signed(v.up_within))
+                                    .unwrap_or(self.now),
+                            );
+                        }
+                        self.check_verifications(effects);
+                    }
+                    _ => {
+                        self.own.remove(&key);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Verdicts for the steps this console verifies: UP in time, or not.
+    fn check_verifications(&mut self, effects: &mut Vec<Effect>) {
+        let mut done = Vec::new();
+        for ((rb, st), o) in &self.own {
+            let Some(until) = o.verify_until else {
+                continue;
+            };
+            let Some(v) = self
+                .runbooks
+                .iter()
+                .find(|r| &r.id == rb)
+                .and_then(|r| r.steps.iter().find(|s| &s.id == st))
+                .and_then(|s| s.verify.as_ref())
+            else {
+                continue;
+            };
+            let up = self
+                .estate
+                .ix(&v.component)
+                .and_then(|ix| self.health(ix))
+                .is_some_and(|h| h.state == HealthState::Up && !h.stale);
+            let verdict = if up {
+                Some((true, "UP".to_string()))
+            } else if self.now > until {
+                Some((
+                    false,
+                    format!("not UP within {}", fmt_duration(v.up_within)),
+                ))
+            } else {
+                None
+            };
+            if let Some((verified, detail)) = verdict {
+                effects.push(Effect::Append(Entry {
+                    at: self.now,
+                    kind: EntryKind::StepVerified {
+                        runbook: rb.clone(),
+                        step: st.clone(),
+                        component: v.component.clone(),
+                        verified,
+                        detail,
+                    },
+                }));
+                done.push((rb.clone(), st.clone()));
+            }
+        }
+        for k in done {
+            self.own.remove(&k);
+        }
+    }
+
+    /// Steps this console is running or verifying.
+    pub fn own_runs(&self) -> usize {
+        self.own.len()
     }
 
     fn submitted(&self, submit: Submit) -> Effect {
@@ -707,14 +1024,34 @@ impl State {
     }
 }
 
+/// A step this console runs.
+#[derive(Debug, Clone, PartialEq)]
+struct OwnRun {
+    /// When the claim was granted (model time: simulated in a drill).
+    started: Timestamp,
+    /// Verifying until then, after success.
+    verify_until: Option<Timestamp>,
+}
+
+/// Lines of step output kept for the step log pane.
+const STEP_LOG_CAP: usize = 200;
+
+fn fmt_duration(d: Duration) -> String {
+    super::fmt::duration(d)
+}
+
 /// Take one event; return what the world should do about it.
 pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
     let mut effects = Vec::new();
     match event {
         Event::Observed(o) => state.on_observation(o, &mut effects),
-        Event::Tick(t) => state.on_tick(t, &mut effects),
+        Event::Tick(t) => {
+            state.on_tick(t, &mut effects);
+            state.check_verifications(&mut effects);
+        }
         Event::Key(key) => state.on_key(key, &mut effects),
         Event::Journal(j) => state.on_journal(j, &mut effects),
+        Event::Step(s) => state.on_step(s, &mut effects),
     }
     effects
 }
@@ -1484,7 +1821,7 @@ mod tests {
         rig.state.view.editing_filter = false;
         rig.key(Key::Char('d'));
         assert_eq!(
-            rig.state.view.flash,
+            rig.state.view.flash.as_deref(),
             Some("read-only console: cannot declare or change status")
         );
     }
@@ -1516,7 +1853,7 @@ mod tests {
         assert!(update(&mut state, Event::Key(Key::Char('d'))).is_empty());
         assert!(state.dialog.is_none());
         assert_eq!(
-            state.view.flash,
+            state.view.flash.as_deref(),
             Some("no journal: nothing can be recorded")
         );
     }

@@ -73,7 +73,7 @@ pub struct View {
     /// The runbook shown in the runbook panel.
     pub runbook: usize,
     /// A one-line answer to the last key (why it did nothing), until the next key.
-    pub flash: Option<&'static str>,
+    pub flash: Option<String>,
     /// The timeline lists oldest first (`o` toggles; newest first by default).
     pub oldest_first: bool,
     /// Which kinds of entries the timeline shows (`k` cycles).

@@ -36,6 +36,7 @@ use super::dirs::{drills_dir, incident_file_name, incidents_dir, latest};
 use super::entry::{Entry, GENESIS};
 use super::file::{FILE_MODE, Journal, JournalError, follow, load};
 use crate::app::incident::{JournalEvent, Source};
+use crate::app::steps::{Steps, is_step_kind};
 use crate::app::{BackupState, Entry as Wanted, HealthState};
 use crate::app::{DrLevel, EntryKind, IncidentStatus, LagState, RpoLevel, Severity, WATCH_SEQ};
 
@@ -86,6 +87,14 @@ pub enum Request {
         title: String,
         level: DrLevel,
         status: IncidentStatus,
+        at: Timestamp,
+    },
+    /// Claim a step: write its `step_started` line only if nobody runs it, by a conditional
+    /// append (nothing was appended between the check and the write). The answer comes back
+    /// as a [`JournalEvent::Claimed`].
+    Claim {
+        runbook: String,
+        step: String,
         at: Timestamp,
     },
 }
@@ -218,7 +227,7 @@ impl State {
             .into_iter()
             .filter_map(|r| match r {
                 Request::Append(w) => Some(w),
-                Request::Declare { .. } => None,
+                Request::Declare { .. } | Request::Claim { .. } => None,
             })
             .collect()
     }
@@ -538,6 +547,7 @@ impl State {
                     status,
                     at,
                 } => self.declare(title, *level, *status, *at),
+                Request::Claim { runbook, step, at } => self.claim(runbook, step, *at),
             };
             if let Err(e) = result {
                 failed = Some(e);
@@ -606,6 +616,91 @@ impl State {
                 Ok(())
             }
         }
+    }
+
+    fn claim(&mut self, runbook: &str, step: &str, at: Timestamp) -> Result<(), String> {
+        let answer = |granted: bool, why: Option<String>| JournalEvent::Claimed {
+            runbook: runbook.to_string(),
+            step: step.to_string(),
+            granted,
+            why,
+        };
+        if self.o.mode == Mode::Observer {
+            self.send(answer(false, Some("read-only console".into())));
+            return Ok(());
+        }
+        let host = self.o.actor.split('@').nth(1).unwrap_or("").to_string();
+        let (kind, body) = EntryKind::StepStarted {
+            runbook: runbook.to_string(),
+            step: step.to_string(),
+            pid: std::process::id(),
+            host,
+        }
+        .to_journal();
+        let running_in = |entries: &[Entry]| {
+            let mut steps = Steps::default();
+            for e in entries.iter().filter(|e| is_step_kind(&e.kind)) {
+                if let Some(k) = EntryKind::from_journal(&e.kind, &e.body) {
+                    steps.fold(e.at, &e.actor, &k);
+                }
+            }
+            steps
+                .get(runbook, step)
+                .and_then(|r| r.running.clone())
+                .map(|c| {
+                    format!(
+                        "already running: started by {} (pid {} on {})",
+                        c.actor, c.pid, c.host
+                    )
+                })
+        };
+        let path = match (&self.incident, &self.watch) {
+            (Some(p), _) => p.clone(),
+            (None, Watch::File(p)) => p.clone(),
+            (None, Watch::Memory(v)) => {
+                if let Some(why) = running_in(v) {
+                    self.send(answer(false, Some(why)));
+                    return Ok(());
+                }
+                let (seq, prev) = v
+                    .last()
+                    .map(|e| (e.seq + 1, e.hash.clone()))
+                    .unwrap_or((1, GENESIS.to_string()));
+                let e = Entry::seal(seq, at, self.o.actor.clone(), kind, body, &prev);
+                if let Watch::Memory(v) = &mut self.watch {
+                    v.push(e.clone());
+                }
+                self.send(JournalEvent::Appended(vec![e]));
+                self.send(answer(true, None));
+                return Ok(());
+            }
+        };
+        let journal = Journal::open(&path)
+            .map_err(|e| describe(&e))?
+            .with_actor(self.o.actor.clone());
+        // Another console may append between our read and our write: then read again.
+        for _ in 0..20 {
+            let loaded = load(&path).map_err(|e| describe(&e))?;
+            if let Some(why) = running_in(&loaded.entries) {
+                self.send(answer(false, Some(why)));
+                return Ok(());
+            }
+            let last = loaded.entries.last().map_or(0, |e| e.seq);
+            match journal.append_if(last, &kind, body.clone(), at) {
+                Ok(_) => {
+                    self.poll_now();
+                    self.send(answer(true, None));
+                    return Ok(());
+                }
+                Err(JournalError::Conflict { .. }) => continue,
+                Err(e) => return Err(describe(&e)),
+            }
+        }
+        self.send(answer(
+            false,
+            Some("the journal kept changing: try again".into()),
+        ));
+        Ok(())
     }
 
     fn poll_now(&mut self) {

@@ -20,10 +20,13 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use crate::app::{Effect, Event, JournalEvent, Key, Observation, State, update};
+use std::collections::{BTreeMap, HashMap};
+
+use crate::app::{Effect, Event, JournalEvent, Key, Observation, State, StepEvent, update};
 use crate::config::Runbook;
 use crate::journal::keeper::Request;
 use crate::probe::clock::Clock;
+use crate::runbook::Executor;
 use crate::theme::Theme;
 use crate::ui::{self, Glyphs, Layout, Screen};
 
@@ -49,33 +52,120 @@ pub struct JournalLink {
     pub events: mpsc::Receiver<JournalEvent>,
 }
 
-/// Hands the journal what `update` asked for; true when it asked to quit.
-fn dispatch(effects: Vec<Effect>, requests: &std::sync::mpsc::Sender<Request>) -> bool {
-    let mut quit = false;
-    for e in effects {
-        // A keeper that has gone (it never ends before the console) cannot take more; what it
-        // could not write it hands back when it ends.
-        let _ = match e {
-            Effect::Quit => {
-                quit = true;
-                Ok(())
-            }
-            Effect::Append(entry) => requests.send(Request::Append(entry)),
-            Effect::Declare {
-                title,
-                level,
-                status,
-                at,
-            } => requests.send(Request::Declare {
-                title,
-                level,
-                status,
-                at,
-            }),
-        };
-    }
-    quit
+/// Where effects go: the journal keeper, and the step executor (none in an observer console:
+/// the second wall — even if `update` asked to run a step, there is nothing to run it with).
+struct World {
+    requests: std::sync::mpsc::Sender<Request>,
+    executor: Option<Arc<dyn Executor>>,
+    runbooks: Vec<Runbook>,
+    /// Inputs of steps whose claim is asked for, until the journal answers.
+    claiming: HashMap<(String, String), BTreeMap<String, String>>,
+    steps_tx: mpsc::Sender<StepEvent>,
+    /// Steps running in this process.
+    running: usize,
 }
+
+impl World {
+    /// Does what `update` asked; true when it asked to quit.
+    fn dispatch(&mut self, effects: Vec<Effect>) -> bool {
+        let mut quit = false;
+        for e in effects {
+            // A keeper that has gone (it never ends before the console) cannot take more; what
+            // it could not write it hands back when it ends.
+            let _ = match e {
+                Effect::Quit => {
+                    quit = true;
+                    Ok(())
+                }
+                Effect::Append(entry) => self.requests.send(Request::Append(entry)),
+                Effect::Declare {
+                    title,
+                    level,
+                    status,
+                    at,
+                } => self.requests.send(Request::Declare {
+                    title,
+                    level,
+                    status,
+                    at,
+                }),
+                Effect::RunStep {
+                    runbook,
+                    step,
+                    inputs,
+                    at,
+                } => {
+                    if self.executor.is_none() {
+                        continue;
+                    }
+                    self.claiming
+                        .insert((runbook.clone(), step.clone()), inputs);
+                    self.requests.send(Request::Claim { runbook, step, at })
+                }
+            };
+        }
+        quit
+    }
+
+    /// A granted claim starts the step here: its progress and end come back as events.
+    fn on_journal(&mut self, news: &JournalEvent) {
+        let JournalEvent::Claimed {
+            runbook,
+            step,
+            granted,
+            ..
+        } = news
+        else {
+            return;
+        };
+        let inputs = self.claiming.remove(&(runbook.clone(), step.clone()));
+        let (true, Some(inputs), Some(executor)) = (*granted, inputs, self.executor.clone()) else {
+            return;
+        };
+        let Some(config) = self
+            .runbooks
+            .iter()
+            .find(|r| &r.id == runbook)
+            .and_then(|r| r.steps.iter().find(|s| &s.id == step))
+            .cloned()
+        else {
+            return;
+        };
+        self.running += 1;
+        let tx = self.steps_tx.clone();
+        let (runbook, step) = (runbook.clone(), step.clone());
+        tokio::spawn(async move {
+            let (progress_tx, mut progress_rx) = mpsc::channel(64);
+            let forward = {
+                let tx = tx.clone();
+                let (runbook, step) = (runbook.clone(), step.clone());
+                tokio::spawn(async move {
+                    while let Some(progress) = progress_rx.recv().await {
+                        let _ = tx
+                            .send(StepEvent::Progress {
+                                runbook: runbook.clone(),
+                                step: step.clone(),
+                                progress,
+                            })
+                            .await;
+                    }
+                })
+            };
+            let outcome = executor.run(&config, &inputs, progress_tx).await;
+            let _ = forward.await;
+            let _ = tx
+                .send(StepEvent::Finished {
+                    runbook,
+                    step,
+                    outcome,
+                })
+                .await;
+        });
+    }
+}
+
+/// How long a detached console (SIGHUP) waits for its running steps to end and be journaled.
+const DETACH_DEADLINE: Duration = Duration::from_secs(15 * 60);
 
 /// Why the console ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,21 +226,33 @@ pub async fn run(
     settings: Settings,
     mut observations: mpsc::Receiver<Observation>,
     journal: JournalLink,
+    executor: Option<Arc<dyn Executor>>,
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<Exit> {
     let JournalLink {
         requests,
         events: mut journal_events,
     } = journal;
+    let (steps_tx, mut step_events) = mpsc::channel(256);
+    let mut world = World {
+        requests,
+        // An observer console has no executor at all.
+        executor: executor.filter(|_| !settings.read_only),
+        runbooks: settings.runbooks.clone(),
+        claiming: HashMap::new(),
+        steps_tx,
+        running: 0,
+    };
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
     let (mut terminal, _guard) = terminal::enter()?;
     let size = terminal.size()?;
     let mut layout = pick_layout(&settings, size.width, size.height);
     state.view.set_panels(&layout.panels());
-    state.runbooks = settings.runbooks.len();
+    state.runbooks = settings.runbooks.clone();
     state.read_only = settings.read_only;
-    dispatch(update(&mut state, Event::Tick(clock.now())), &requests);
+    state.can_run_steps = world.executor.is_some();
+    world.dispatch(update(&mut state, Event::Tick(clock.now())));
 
     // The first frame, before any probe has answered: the operator sees OBSERVING at once.
     draw(&mut terminal, &state, &settings, &layout)?;
@@ -184,7 +286,7 @@ pub async fn run(
                     Some(Err(_)) | None => break Exit::InputClosed,
                 };
                 if let Some(key) = key {
-                    if dispatch(update(&mut state, Event::Key(key)), &requests) {
+                    if world.dispatch(update(&mut state, Event::Key(key))) {
                         break Exit::Quit;
                     }
                     // Input is drawn at once, whatever the rate cap says.
@@ -194,22 +296,31 @@ pub async fn run(
                 }
             }
             Some(observation) = observations.recv() => {
-                dispatch(update(&mut state, Event::Observed(observation)), &requests);
+                world.dispatch(update(&mut state, Event::Observed(observation)));
                 // Take whatever else has arrived: one frame for a burst of answers.
                 while let Ok(more) = observations.try_recv() {
-                    dispatch(update(&mut state, Event::Observed(more)), &requests);
+                    world.dispatch(update(&mut state, Event::Observed(more)));
                 }
                 dirty = true;
             }
             Some(news) = journal_events.recv() => {
-                dispatch(update(&mut state, Event::Journal(news)), &requests);
+                world.on_journal(&news);
+                world.dispatch(update(&mut state, Event::Journal(news)));
                 while let Ok(more) = journal_events.try_recv() {
-                    dispatch(update(&mut state, Event::Journal(more)), &requests);
+                    world.on_journal(&more);
+                    world.dispatch(update(&mut state, Event::Journal(more)));
                 }
                 dirty = true;
             }
+            Some(step) = step_events.recv() => {
+                if matches!(step, StepEvent::Finished { .. }) {
+                    world.running = world.running.saturating_sub(1);
+                }
+                world.dispatch(update(&mut state, Event::Step(step)));
+                dirty = true;
+            }
             _ = tick.tick() => {
-                dispatch(update(&mut state, Event::Tick(clock.now())), &requests);
+                world.dispatch(update(&mut state, Event::Tick(clock.now())));
                 dirty = true;
             }
             _ = tokio::time::sleep_until(next_draw), if dirty => {
@@ -220,5 +331,32 @@ pub async fn run(
         }
     };
     terminal::restore();
+    if exit == Exit::HungUp {
+        // Detached: no terminal any more, but the steps running here finish, their
+        // verification runs, and every outcome is journaled before the process ends.
+        let deadline = Instant::now() + DETACH_DEADLINE;
+        while world.running > 0 || state.own_runs() > 0 {
+            tokio::select! {
+                _ = tokio::time::sleep_until(deadline) => break,
+                _ = sigterm.recv() => break,
+                Some(step) = step_events.recv() => {
+                    if matches!(step, StepEvent::Finished { .. }) {
+                        world.running = world.running.saturating_sub(1);
+                    }
+                    world.dispatch(update(&mut state, Event::Step(step)));
+                }
+                Some(observation) = observations.recv() => {
+                    world.dispatch(update(&mut state, Event::Observed(observation)));
+                }
+                Some(news) = journal_events.recv() => {
+                    world.on_journal(&news);
+                    world.dispatch(update(&mut state, Event::Journal(news)));
+                }
+                _ = tick.tick() => {
+                    world.dispatch(update(&mut state, Event::Tick(clock.now())));
+                }
+            }
+        }
+    }
     Ok(exit)
 }

@@ -215,8 +215,8 @@ fn summary_line<'a>(state: &State, screen: &Screen) -> Line<'a> {
         Span::styled(format!("{} {} down  ", g.down, counts[2]), t.down),
         Span::styled(format!("{} {} unknown", g.unknown, counts[3]), t.unknown),
     ];
-    if let Some(flash) = state.view.flash {
-        return Line::from(Span::styled(flash, t.degraded));
+    if let Some(flash) = &state.view.flash {
+        return Line::from(Span::styled(clean(flash).into_owned(), t.degraded));
     }
     if let Some(problem) = &state.journal.problem {
         return Line::from(Span::styled(format!("JOURNAL: {}", clean(problem)), t.down));

@@ -8,6 +8,7 @@ pub mod header;
 pub mod health;
 pub mod help;
 pub mod layout;
+pub mod modal;
 pub mod replication;
 pub mod runbooks;
 pub mod sanitize;
@@ -122,6 +123,9 @@ pub fn draw(state: &State, screen: &Screen, frame: &mut Frame) {
     }
     if let Some(d) = &state.dialog {
         dialog::draw(state, d, screen, frame, area);
+    }
+    if let Some(m) = &state.modal {
+        modal::draw(state, m, screen, frame, area);
     }
     if state.view.help {
         help::draw(screen, frame, area);

@@ -1,12 +1,15 @@
-//! Runbooks: the chosen runbook's steps and their keys (running them comes with the
-//! runbook issue; the keys are shown so the operator learns them before the outage).
+//! Runbooks: the chosen runbook's steps — key, title, state (pending, blocked, ready, running,
+//! verifying, succeeded, failed, interrupted) with the last actor and time — and the last lines
+//! of output of the steps this console ran.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use crate::app::steps::{StepState, state_of};
 use crate::app::{Panel, State};
+use crate::theme::Theme;
 
 use super::{Screen, clean};
 
@@ -32,11 +35,45 @@ pub fn draw(state: &State, screen: &Screen, frame: &mut Frame, area: Rect) {
         t.accent,
     ))];
     for step in &rb.steps {
-        lines.push(Line::from(vec![
+        let st = state_of(state, rb, step);
+        // The state first: it is what the operator scans for; titles are long.
+        let mut spans = vec![
             Span::styled(format!(" [{}] ", clean(&step.key.to_string())), t.selection),
+            Span::styled(format!("{:<10}", st.label()), state_style(t, &st)),
             Span::styled(clean(&step.title).into_owned(), t.text),
-            Span::styled(format!("  {}", step.action.kind()), t.muted),
-        ]));
+        ];
+        if let Some(r) = state.steps.get(&rb.id, &step.id)
+            && let Some(at) = r.last_at
+        {
+            spans.push(Span::styled(
+                format!(
+                    " {} {}",
+                    clean(r.last_actor.split('@').next().unwrap_or_default()),
+                    at.strftime("%H:%M:%SZ")
+                ),
+                t.muted,
+            ));
+        }
+        match &st {
+            StepState::Blocked { waiting_for } => spans.push(Span::styled(
+                format!(" (needs {})", clean(waiting_for)),
+                t.muted,
+            )),
+            StepState::Pending { why } | StepState::Failed { why } => {
+                spans.push(Span::styled(format!(" ({})", clean(why)), t.muted))
+            }
+            _ => spans.push(Span::styled(format!("  {}", step.action.kind()), t.muted)),
+        }
+        lines.push(Line::from(spans));
+    }
+    if !state.step_log.is_empty() {
+        lines.push(Line::from(Span::styled("output:", t.muted)));
+        let room = (area.height as usize)
+            .saturating_sub(lines.len() + 3)
+            .max(1);
+        for l in state.step_log.iter().rev().take(room).rev() {
+            lines.push(Line::from(Span::styled(format!(" {}", clean(l)), t.muted)));
+        }
     }
     if screen.read_only {
         lines.push(Line::from(Span::styled(
@@ -54,4 +91,18 @@ pub fn draw(state: &State, screen: &Screen, frame: &mut Frame, area: Rect) {
             .scroll((scroll as u16, 0)),
         area,
     );
+}
+
+fn state_style(t: &Theme, s: &StepState) -> ratatui::style::Style {
+    match s {
+        StepState::Ready => t.accent,
+        StepState::Running { .. } | StepState::Verifying { .. } => t.degraded,
+        StepState::Succeeded {
+            verified: Some(false),
+        }
+        | StepState::Failed { .. }
+        | StepState::Interrupted => t.down,
+        StepState::Succeeded { .. } => t.up,
+        StepState::Blocked { .. } | StepState::Pending { .. } => t.muted,
+    }
 }

@@ -72,6 +72,7 @@ fn up(ms: u64) -> Outcome {
 /// climbing, the API slow, the queue unobservable, backups ageing.
 fn mid_incident(cfg: &Config) -> State {
     let mut state = State::new(Estate::from_config(cfg), at(0));
+    state.runbooks = cfg.runbooks.clone();
     let journal = MemoryJournal::attach(&mut state, "ana@bastion");
     JOURNAL.with(|j| *j.borrow_mut() = Some(journal));
     let lag = || Signal::Lag {
@@ -565,4 +566,46 @@ fn timeline_order_kind_filter_and_local_time() {
         "UTC+2 local times: {local}"
     );
     insta::assert_snapshot!("timeline_local_80x24", local);
+}
+
+#[test]
+fn the_step_modal_shows_what_will_happen_the_live_prechecks_and_the_phrase() {
+    let mut rig = Rig::new();
+    let layout = Layout::builtin("bastion").expect("bastion");
+    let wide = Layout::builtin("war-room").expect("war-room");
+    let theme = dark();
+    let rb = rig
+        .state
+        .runbooks
+        .iter()
+        .position(|r| r.id == "failover")
+        .expect("failover runbook");
+    rig.state.view.set_panels(&layout.panels());
+    rig.state.view.focus = Panel::Runbooks;
+    rig.state.view.runbook = rb;
+    // Promote is blocked until sync has succeeded: the key says why.
+    update(&mut rig.state, Event::Key(Key::Char('5')));
+    assert!(rig.state.modal.is_none());
+    assert_eq!(
+        rig.state.view.flash.as_deref(),
+        Some(
+            "5. Promote the DR replica dtem-postgres-dr-replica to primary: blocked until step `sync` has succeeded"
+        )
+    );
+    insta::assert_snapshot!(
+        "runbook_failover_states_200x50",
+        text(&rig.shot(&wide, &theme, 200, 50))
+    );
+    // The modal itself, opened on promote as if sync had succeeded.
+    let step = rig.state.runbooks[rb].steps[4].clone();
+    rig.state.modal = Some(crate::app::modal::StepModal::new(rb, 4, &step));
+    for c in "dtem-postgres".chars() {
+        update(&mut rig.state, Event::Key(Key::Char(c)));
+    }
+    let shot = text(&rig.shot(&layout, &theme, 80, 24));
+    assert!(shot.contains("PromoteReadReplica"), "{shot}");
+    insta::assert_snapshot!("modal_promote_80x24", shot);
+    let shot = text(&rig.shot(&wide, &theme, 200, 50));
+    assert!(shot.contains("db-primary lag"), "live precheck: {shot}");
+    insta::assert_snapshot!("modal_promote_200x50", shot);
 }

@@ -1,0 +1,247 @@
+//! The confirmation modal of a runbook step: what will happen, the inputs as typed, the
+//! prechecks with their live values, and the confirm phrase. Enter does nothing until the
+//! phrase matches exactly (case-sensitive) and every input is valid; a failing or stale
+//! precheck also needs `override: <reason>`. Esc cancels. Nothing runs by default.
+
+use super::view::Key;
+use crate::config::{Input, InputKind, Step};
+
+/// The longest text a field keeps (a pasted file is cut here).
+pub const FIELD_MAX: usize = 500;
+/// What an override must start with.
+pub const OVERRIDE_PREFIX: &str = "override:";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Input(usize),
+    Phrase,
+    Override,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepModal {
+    /// Indexes into the console's runbooks and that runbook's steps.
+    pub runbook: usize,
+    pub step: usize,
+    /// The step's inputs as typed, in the step's order.
+    pub inputs: Vec<String>,
+    pub phrase: String,
+    pub override_text: String,
+    pub field: Field,
+}
+
+/// What is still missing before Enter runs the step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Waiting {
+    Input { name: String, why: String },
+    Phrase,
+    Override,
+}
+
+impl Waiting {
+    pub fn describe(&self) -> String {
+        match self {
+            Waiting::Input { name, why } => format!("input `{name}`: {why}"),
+            Waiting::Phrase => "type the confirm phrase exactly".into(),
+            Waiting::Override => {
+                "a precheck fails: type `override: <reason>` to run it anyway".into()
+            }
+        }
+    }
+}
+
+/// Why a typed input is not valid for its kind (`None`: it is).
+pub fn invalid(input: &Input, value: &str) -> Option<String> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Some("empty".into());
+    }
+    match input.kind {
+        InputKind::Text => None,
+        InputKind::Integer => v
+            .parse::<i64>()
+            .err()
+            .map(|_| format!("`{v}` is not a whole number")),
+        InputKind::Rfc3339 => v
+            .parse::<jiff::Timestamp>()
+            .err()
+            .map(|_| format!("`{v}` is not an RFC 3339 time (e.g. 2024-01-15T14:30:00Z)")),
+    }
+}
+
+impl StepModal {
+    pub fn new(runbook: usize, step: usize, s: &Step) -> StepModal {
+        StepModal {
+            runbook,
+            step,
+            inputs: vec![String::new(); s.inputs.len()],
+            phrase: String::new(),
+            override_text: String::new(),
+            field: if s.inputs.is_empty() {
+                Field::Phrase
+            } else {
+                Field::Input(0)
+            },
+        }
+    }
+
+    /// The override's reason, if the override line is well formed.
+    pub fn override_reason(&self) -> Option<String> {
+        let reason = self
+            .override_text
+            .trim()
+            .strip_prefix(OVERRIDE_PREFIX)?
+            .trim();
+        (!reason.is_empty()).then(|| reason.to_string())
+    }
+
+    /// What Enter still waits for; `prechecks_pass` from the live values.
+    pub fn waiting(&self, step: &Step, prechecks_pass: bool) -> Option<Waiting> {
+        for (input, value) in step.inputs.iter().zip(&self.inputs) {
+            if let Some(why) = invalid(input, value) {
+                return Some(Waiting::Input {
+                    name: input.name.clone(),
+                    why,
+                });
+            }
+        }
+        // Exactly: no trimming, no case folding.
+        if self.phrase != step.confirm {
+            return Some(Waiting::Phrase);
+        }
+        if !prechecks_pass && self.override_reason().is_none() {
+            return Some(Waiting::Override);
+        }
+        None
+    }
+
+    fn fields(&self, step: &Step, prechecks_pass: bool) -> Vec<Field> {
+        let mut f: Vec<Field> = (0..step.inputs.len()).map(Field::Input).collect();
+        f.push(Field::Phrase);
+        if !prechecks_pass {
+            f.push(Field::Override);
+        }
+        f
+    }
+
+    fn current(&mut self) -> &mut String {
+        match self.field {
+            Field::Input(i) => match self.inputs.get_mut(i) {
+                Some(s) => s,
+                None => &mut self.phrase,
+            },
+            Field::Phrase => &mut self.phrase,
+            Field::Override => &mut self.override_text,
+        }
+    }
+
+    /// Handles a key; true when Enter was pressed and nothing is waiting (run it).
+    pub fn on_key(&mut self, key: &Key, step: &Step, prechecks_pass: bool) -> bool {
+        let fields = self.fields(step, prechecks_pass);
+        if !fields.contains(&self.field) {
+            self.field = Field::Phrase;
+        }
+        let at = fields.iter().position(|f| *f == self.field).unwrap_or(0);
+        match key {
+            Key::Enter => return self.waiting(step, prechecks_pass).is_none(),
+            Key::Tab | Key::Down => self.field = fields[(at + 1) % fields.len()],
+            Key::BackTab | Key::Up => self.field = fields[(at + fields.len() - 1) % fields.len()],
+            Key::Backspace => {
+                self.current().pop();
+            }
+            Key::Char(c) => push(self.current(), &c.to_string()),
+            Key::Paste(text) => push(self.current(), text),
+            _ => {}
+        }
+        false
+    }
+}
+
+fn push(field: &mut String, text: &str) {
+    let room = FIELD_MAX.saturating_sub(field.chars().count());
+    field.extend(text.chars().filter(|c| !c.is_control()).take(room));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Action, Precheck};
+
+    fn step(inputs: Vec<Input>) -> Step {
+        Step {
+            id: "promote".into(),
+            title: "Promote".into(),
+            key: 'p',
+            action: Action::RdsPromoteReadReplica {
+                instance: "dr".into(),
+                region: "us-west-2".into(),
+            },
+            confirm: "us-West-2".into(),
+            requires: vec![],
+            precheck: vec![Precheck::State {
+                component: "dr".into(),
+                state: crate::config::ExpectedState::Up,
+            }],
+            verify: None,
+            inputs,
+        }
+    }
+
+    fn type_text(m: &mut StepModal, s: &Step, pass: bool, text: &str) -> bool {
+        let mut run = false;
+        for c in text.chars() {
+            run |= m.on_key(&Key::Char(c), s, pass);
+        }
+        run
+    }
+
+    #[test]
+    fn enter_runs_only_on_the_exact_phrase() {
+        let s = step(vec![]);
+        let mut m = StepModal::new(0, 0, &s);
+        assert!(!m.on_key(&Key::Enter, &s, true), "nothing runs by default");
+        type_text(&mut m, &s, true, "us-west-2");
+        assert!(!m.on_key(&Key::Enter, &s, true), "case-sensitive");
+        m.phrase.clear();
+        m.on_key(&Key::Paste("us-West-2 ".into()), &s, true);
+        assert!(!m.on_key(&Key::Enter, &s, true), "no trimming");
+        m.on_key(&Key::Backspace, &s, true);
+        assert!(m.on_key(&Key::Enter, &s, true));
+    }
+
+    #[test]
+    fn a_failing_precheck_needs_an_override_with_a_reason() {
+        let s = step(vec![]);
+        let mut m = StepModal::new(0, 0, &s);
+        type_text(&mut m, &s, false, "us-West-2");
+        assert_eq!(m.waiting(&s, false), Some(Waiting::Override));
+        m.on_key(&Key::Tab, &s, false);
+        assert_eq!(m.field, Field::Override);
+        type_text(&mut m, &s, false, "override:  ");
+        assert!(!m.on_key(&Key::Enter, &s, false), "a reason is needed");
+        type_text(&mut m, &s, false, "DR replica checked by hand");
+        assert!(m.on_key(&Key::Enter, &s, false));
+        assert_eq!(
+            m.override_reason().as_deref(),
+            Some("DR replica checked by hand")
+        );
+    }
+
+    #[test]
+    fn inputs_must_be_valid_for_their_kind() {
+        let s = step(vec![Input {
+            name: "time".into(),
+            kind: InputKind::Rfc3339,
+            prompt: None,
+        }]);
+        let mut m = StepModal::new(0, 0, &s);
+        assert_eq!(m.field, Field::Input(0));
+        type_text(&mut m, &s, true, "yesterday");
+        m.on_key(&Key::Tab, &s, true);
+        type_text(&mut m, &s, true, "us-West-2");
+        assert!(matches!(m.waiting(&s, true), Some(Waiting::Input { .. })));
+        assert!(!m.on_key(&Key::Enter, &s, true));
+        m.inputs[0] = "2024-01-15T14:30:00Z".into();
+        assert!(m.on_key(&Key::Enter, &s, true));
+    }
+}

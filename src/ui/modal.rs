@@ -1,0 +1,308 @@
+//! The confirmation modal of a runbook step: exactly what will happen, the inputs as typed,
+//! the prechecks with their live values and age, the confirm phrase, and what Enter waits for.
+
+use std::collections::BTreeMap;
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+use crate::app::fmt;
+use crate::app::modal::{Field, StepModal};
+use crate::app::{State, steps};
+use crate::config::{Action, SnapshotChoice, Step};
+
+use super::{Screen, clean};
+
+/// What an action does, in the words of the API or the argv it will use. `inputs` are the
+/// step's inputs as typed (a PITR's time).
+pub fn what_happens(action: &Action, inputs: &BTreeMap<String, String>) -> Vec<String> {
+    let typed = |name: &str| {
+        inputs
+            .get(name)
+            .filter(|v| !v.is_empty())
+            .cloned()
+            .unwrap_or_else(|| format!("<{name}>"))
+    };
+    match action {
+        Action::RdsPromoteReadReplica { instance, region } => vec![format!(
+            "AWS RDS PromoteReadReplica DBInstanceIdentifier={instance} (region {region})"
+        )],
+        Action::RdsRestoreSnapshot {
+            snapshot,
+            target,
+            instance_class,
+            region,
+        } => {
+            let from = match snapshot {
+                SnapshotChoice::Named(s) => format!("DBSnapshotIdentifier={s}"),
+                SnapshotChoice::LatestOf(i) => {
+                    format!("the newest available snapshot of {i} (DescribeDBSnapshots)")
+                }
+            };
+            vec![format!(
+                "AWS RDS RestoreDBInstanceFromDBSnapshot {from} → DBInstanceIdentifier={target}{} (region {region})",
+                instance_class
+                    .as_ref()
+                    .map(|c| format!(" DBInstanceClass={c}"))
+                    .unwrap_or_default()
+            )]
+        }
+        Action::RdsRestorePointInTime {
+            source,
+            target,
+            region,
+        } => vec![format!(
+            "AWS RDS RestoreDBInstanceToPointInTime SourceDBInstanceIdentifier={source} → TargetDBInstanceIdentifier={target} RestoreTime={} (region {region})",
+            typed("time")
+        )],
+        Action::RdsFailoverCluster {
+            cluster,
+            target_instance,
+            region,
+        } => vec![format!(
+            "AWS RDS FailoverDBCluster DBClusterIdentifier={cluster}{} (region {region})",
+            target_instance
+                .as_ref()
+                .map(|t| format!(" TargetDBInstanceIdentifier={t}"))
+                .unwrap_or_default()
+        )],
+        Action::K8sRolloutRestart {
+            namespace,
+            deployment,
+            context,
+        } => vec![format!(
+            "Kubernetes PATCH deployment/{deployment} -n {namespace}{}: set kubectl.kubernetes.io/restartedAt (rollout restart)",
+            context
+                .as_ref()
+                .map(|c| format!(" (context {c})"))
+                .unwrap_or_default()
+        )],
+        Action::K8sScale {
+            namespace,
+            deployment,
+            context,
+            replicas,
+        } => vec![format!(
+            "Kubernetes PATCH deployment/{deployment}/scale -n {namespace}{}: replicas={replicas}",
+            context
+                .as_ref()
+                .map(|c| format!(" (context {c})"))
+                .unwrap_or_default()
+        )],
+        Action::K8sWaitAvailable {
+            namespace,
+            deployment,
+            context,
+            timeout,
+        } => vec![format!(
+            "Kubernetes: wait until deployment/{deployment} -n {namespace}{} is available (up to {})",
+            context
+                .as_ref()
+                .map(|c| format!(" (context {c})"))
+                .unwrap_or_default(),
+            fmt::duration(*timeout)
+        )],
+        Action::Command {
+            argv,
+            env,
+            cwd,
+            timeout,
+        } => {
+            let mut v = vec![format!(
+                "run (no shell): {}",
+                argv.iter()
+                    .map(|a| format!("{a:?}"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            )];
+            if !env.is_empty() {
+                v.push(format!(
+                    "  env: {}",
+                    env.keys().cloned().collect::<Vec<_>>().join(", ")
+                ));
+            }
+            if let Some(cwd) = cwd {
+                v.push(format!("  in {}", cwd.display()));
+            }
+            v.push(format!(
+                "  killed with its process group after {}",
+                fmt::duration(*timeout)
+            ));
+            v
+        }
+        Action::Http {
+            method,
+            url,
+            body,
+            expect_status,
+            ..
+        } => vec![format!(
+            "HTTP {method} {}{} — expects {expect_status}",
+            // A URL's credentials or query are not drawn.
+            reqwest::Url::parse(url)
+                .map(|u| crate::redact::url(&u))
+                .unwrap_or_else(|_| "<an invalid URL>".into()),
+            if body.is_some() { " with a body" } else { "" }
+        )],
+        Action::Checklist { items } => items.iter().map(|i| format!("☐ {i}")).collect(),
+        Action::Notify { template } => vec![format!("notify with the `{template}` template")],
+    }
+}
+
+fn inputs_of(step: &Step, modal: &StepModal) -> BTreeMap<String, String> {
+    step.inputs
+        .iter()
+        .zip(&modal.inputs)
+        .map(|(i, v)| (i.name.clone(), v.trim().to_string()))
+        .collect()
+}
+
+pub fn draw(state: &State, modal: &StepModal, screen: &Screen, frame: &mut Frame, area: Rect) {
+    let t = screen.theme;
+    let g = screen.glyphs;
+    let Some(runbook) = state.runbooks.get(modal.runbook) else {
+        return;
+    };
+    let Some(step) = runbook.steps.get(modal.step) else {
+        return;
+    };
+    let cursor = if g.ascii { "_" } else { "▏" };
+    let checks = steps::prechecks(state, step);
+    let pass = checks.iter().all(|c| c.pass);
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled(format!("[{}] ", step.key), t.selection),
+            Span::styled(clean(&step.title).into_owned(), t.accent),
+            Span::styled(format!("  — {}", clean(&runbook.title)), t.muted),
+        ]),
+        Line::from(Span::styled("What will happen:", t.muted)),
+    ];
+    for l in what_happens(&step.action, &inputs_of(step, modal)) {
+        lines.push(Line::from(Span::styled(format!("  {}", clean(&l)), t.text)));
+    }
+    for (i, (input, value)) in step.inputs.iter().zip(&modal.inputs).enumerate() {
+        let active = modal.field == Field::Input(i);
+        let bad = crate::app::modal::invalid(input, value);
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!(
+                    "{}{}: ",
+                    if active { g.focus } else { " " },
+                    clean(input.prompt.as_deref().unwrap_or(&input.name))
+                ),
+                if active { t.accent } else { t.muted },
+            ),
+            Span::styled(clean(value).into_owned(), t.text),
+            Span::styled(if active { cursor } else { "" }, t.accent),
+            Span::styled(
+                bad.map(|b| format!("  ({b})")).unwrap_or_default(),
+                t.degraded,
+            ),
+        ]));
+    }
+    if !checks.is_empty() {
+        lines.push(Line::from(Span::styled("Prechecks (live):", t.muted)));
+    }
+    for c in &checks {
+        let age = c
+            .age
+            .map(|a| format!(" ({} ago)", fmt::signed(a)))
+            .unwrap_or_default();
+        let (glyph, style) = if c.pass {
+            (g.up, t.up)
+        } else {
+            (g.down, t.down)
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {} {}{age}", clean(&c.text), glyph), style),
+            Span::styled(
+                c.why
+                    .as_ref()
+                    .map(|w| format!("  {}", clean(w)))
+                    .unwrap_or_default(),
+                t.muted,
+            ),
+        ]));
+    }
+    if let Some(r) = state.steps.get(&runbook.id, &step.id)
+        && let Some((res, _)) = &r.finished
+    {
+        lines.push(Line::from(Span::styled(
+            format!(
+                "Already run: {} by {} — running it again",
+                res.label(),
+                clean(&r.last_actor)
+            ),
+            t.degraded,
+        )));
+    }
+    let phrase_active = modal.field == Field::Phrase;
+    lines.push(Line::from(vec![
+        Span::styled(
+            format!(
+                "{}Type `{}` to run it: ",
+                if phrase_active { g.focus } else { " " },
+                clean(&step.confirm)
+            ),
+            if phrase_active { t.accent } else { t.muted },
+        ),
+        Span::styled(
+            clean(&modal.phrase).into_owned(),
+            if modal.phrase == step.confirm {
+                t.up
+            } else {
+                t.text
+            },
+        ),
+        Span::styled(if phrase_active { cursor } else { "" }, t.accent),
+    ]));
+    if !pass {
+        let active = modal.field == Field::Override;
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!(
+                    "{}A precheck fails. To run anyway: override: <reason> ",
+                    if active { g.focus } else { " " }
+                ),
+                if active { t.accent } else { t.degraded },
+            ),
+            Span::styled(clean(&modal.override_text).into_owned(), t.text),
+            Span::styled(if active { cursor } else { "" }, t.accent),
+        ]));
+    }
+    lines.push(Line::from(match modal.waiting(step, pass) {
+        Some(w) => Span::styled(format!("Enter waits: {}", w.describe()), t.degraded),
+        None => Span::styled("Enter runs the step · Esc cancels", t.up),
+    }));
+    lines.push(Line::from(Span::styled(
+        "Tab: next field · Esc: cancel · nothing runs until the phrase matches exactly",
+        t.muted,
+    )));
+    let width = 100.min(area.width);
+    let height = (lines.len() as u16 + 6).min(area.height);
+    let popup = Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height - height) / 2,
+        width,
+        height,
+    };
+    frame.render_widget(Clear, popup);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.accent)
+        .title(Span::styled(" Run a step ", t.accent));
+    let block = if g.ascii {
+        block.border_set(super::glyphs::ASCII_BORDER)
+    } else {
+        block
+    };
+    frame.render_widget(
+        Paragraph::new(lines)
+            .style(t.background)
+            .wrap(Wrap { trim: false })
+            .block(block),
+        popup,
+    );
+}
