@@ -231,3 +231,296 @@ pub fn state_of(state: &State, runbook: &Runbook, step: &Step) -> StepState {
     }
     StepState::Ready
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::app::testkit::*;
+    use crate::app::{Effect, Event, Key, StepEvent, update};
+    use crate::config::Tier::Critical;
+    use crate::config::{Action, ExpectedState, Precheck, Verify};
+    use crate::runbook::StepOutcome;
+
+    fn step(id: &str, key: char, confirm: &str, requires: &[&str]) -> Step {
+        Step {
+            id: id.into(),
+            title: format!("step {id}"),
+            key,
+            action: Action::RdsPromoteReadReplica {
+                instance: "dr".into(),
+                region: "us-west-2".into(),
+            },
+            confirm: confirm.into(),
+            requires: requires.iter().map(|s| s.to_string()).collect(),
+            precheck: vec![Precheck::State {
+                component: "db".into(),
+                state: ExpectedState::Down,
+            }],
+            verify: Some(Verify {
+                component: "dr".into(),
+                up_within: std::time::Duration::from_secs(600),
+            }),
+            inputs: vec![],
+        }
+    }
+
+    fn rig() -> Rig {
+        let mut rig = Rig::new(vec![comp("db", Critical, 1), comp("dr", Critical, 1)]);
+        rig.state.runbooks = vec![Runbook {
+            id: "failover".into(),
+            title: "Failover".into(),
+            file: PathBuf::from("f.toml"),
+            steps: vec![
+                step("sync", 's', "synced", &[]),
+                step("promote", 'p', "dr-Replica", &["sync"]),
+            ],
+        }];
+        rig.state.view.focus = crate::app::Panel::Runbooks;
+        rig.down(0, 1);
+        rig.down(1, 1);
+        rig
+    }
+
+    fn type_text(rig: &mut Rig, text: &str) -> Vec<Effect> {
+        let mut fx = Vec::new();
+        for c in text.chars() {
+            fx.extend(rig.key(Key::Char(c)));
+        }
+        fx
+    }
+
+    fn runs(fx: &[Effect]) -> usize {
+        fx.iter()
+            .filter(|e| matches!(e, Effect::RunStep { .. }))
+            .count()
+    }
+
+    fn state(rig: &Rig, i: usize) -> StepState {
+        let rb = &rig.state.runbooks[0];
+        state_of(&rig.state, rb, &rb.steps[i])
+    }
+
+    fn finish(rig: &mut Rig, id: &str, outcome: StepOutcome) -> Vec<Effect> {
+        let fx = update(
+            &mut rig.state,
+            Event::Step(StepEvent::Finished {
+                runbook: "failover".into(),
+                step: id.into(),
+                outcome,
+            }),
+        );
+        rig.journal.echo(&mut rig.state, &fx);
+        fx
+    }
+
+    #[test]
+    fn a_step_runs_only_on_its_exact_phrase_and_its_life_is_journaled() {
+        let mut rig = rig();
+        assert_eq!(state(&rig, 0), StepState::Ready);
+        assert!(matches!(state(&rig, 1), StepState::Blocked { .. }));
+        // Blocked: the key says why and opens nothing.
+        rig.key(Key::Char('p'));
+        assert!(rig.state.modal.is_none());
+        assert!(
+            rig.state
+                .view
+                .flash
+                .as_deref()
+                .is_some_and(|f| f.contains("blocked"))
+        );
+
+        let fx = rig.key(Key::Char('s'));
+        assert!(matches!(
+            entries(&fx)[..],
+            [EntryKind::StepRequested { .. }]
+        ));
+        assert!(rig.state.modal.is_some());
+        type_text(&mut rig, "Synced");
+        assert_eq!(runs(&rig.key(Key::Enter)), 0, "wrong phrase: nothing runs");
+        for _ in 0..6 {
+            rig.key(Key::Backspace);
+        }
+        type_text(&mut rig, "synced");
+        let fx = rig.key(Key::Enter);
+        assert_eq!(runs(&fx), 1);
+        assert!(rig.state.modal.is_none());
+        assert!(matches!(state(&rig, 0), StepState::Running { .. }));
+
+        let fx = finish(
+            &mut rig,
+            "sync",
+            StepOutcome::Succeeded {
+                summary: "caught up".into(),
+            },
+        );
+        assert!(entries(&fx).iter().any(|k| matches!(
+            k,
+            EntryKind::StepFinished {
+                outcome: StepResult::Succeeded,
+                ..
+            }
+        )));
+        assert!(matches!(state(&rig, 0), StepState::Verifying { .. }));
+        assert_eq!(
+            state(&rig, 1),
+            StepState::Ready,
+            "a required step counts once it succeeded, while it is verified"
+        );
+        // The component comes up: verified.
+        let fx = rig.up(1, 30);
+        assert!(
+            entries(&fx)
+                .iter()
+                .any(|k| matches!(k, EntryKind::StepVerified { verified: true, .. }))
+        );
+        assert_eq!(
+            state(&rig, 0),
+            StepState::Succeeded {
+                verified: Some(true)
+            }
+        );
+        assert_eq!(state(&rig, 1), StepState::Ready);
+    }
+
+    #[test]
+    fn a_step_running_elsewhere_cannot_be_started_here() {
+        let mut rig = rig();
+        rig.journal.echo(
+            &mut rig.state,
+            &[Effect::Append(crate::app::Entry {
+                at: t(2),
+                kind: EntryKind::StepStarted {
+                    runbook: "failover".into(),
+                    step: "sync".into(),
+                    pid: 4242,
+                    host: "other".into(),
+                },
+            })],
+        );
+        assert!(matches!(state(&rig, 0), StepState::Running { .. }));
+        rig.key(Key::Char('s'));
+        assert!(rig.state.modal.is_none());
+        assert!(
+            rig.state
+                .view
+                .flash
+                .as_deref()
+                .is_some_and(|f| f.contains("already running"))
+        );
+    }
+
+    #[test]
+    fn verification_that_does_not_hold_is_journaled_as_not_verified() {
+        let mut rig = rig();
+        rig.key(Key::Char('s'));
+        type_text(&mut rig, "synced");
+        rig.key(Key::Enter);
+        finish(
+            &mut rig,
+            "sync",
+            StepOutcome::Succeeded {
+                summary: String::new(),
+            },
+        );
+        let fx = rig.tick(700);
+        assert!(entries(&fx).iter().any(|k| matches!(
+            k,
+            EntryKind::StepVerified {
+                verified: false,
+                ..
+            }
+        )));
+        assert_eq!(
+            state(&rig, 0),
+            StepState::Succeeded {
+                verified: Some(false)
+            }
+        );
+    }
+
+    #[test]
+    fn a_released_claim_reads_as_interrupted() {
+        let mut s = Steps::default();
+        for kind in [
+            EntryKind::StepStarted {
+                runbook: "r".into(),
+                step: "s".into(),
+                pid: 7,
+                host: "h".into(),
+            },
+            EntryKind::StepReleased {
+                runbook: "r".into(),
+                step: "s".into(),
+                reason: "pid 7 is gone".into(),
+            },
+        ] {
+            s.fold(t(0), "a@h", &kind);
+        }
+        let r = s.get("r", "s").expect("record");
+        assert!(r.running.is_none());
+        assert_eq!(
+            r.finished.as_ref().map(|f| f.0),
+            Some(StepResult::Interrupted)
+        );
+    }
+
+    fn any_key() -> impl Strategy<Value = Key> {
+        prop_oneof![
+            4 => any::<char>().prop_map(Key::Char),
+            3 => prop::sample::select(vec!['s', 'y', 'n', 'c', 'e', 'd', 'p', 'q', '1', '5']).prop_map(Key::Char),
+            1 => Just(Key::Enter),
+            1 => Just(Key::Esc),
+            1 => Just(Key::Tab),
+            1 => Just(Key::BackTab),
+            1 => Just(Key::Backspace),
+            1 => Just(Key::Left),
+            1 => Just(Key::Right),
+            1 => "[a-z ]{0,12}".prop_map(Key::Paste),
+            1 => Just(Key::Paste("synce".into())),
+        ]
+    }
+
+    proptest! {
+        /// Monkey: whatever the keys, a step runs only when its exact phrase was in the
+        /// field at the Enter that ran it.
+        #[test]
+        fn random_keys_never_run_a_step_whose_phrase_was_not_typed(
+            keys in prop::collection::vec(any_key(), 0..300)
+        ) {
+            let mut rig = rig();
+            for k in keys {
+                let phrase = rig.state.modal.as_ref().map(|m| {
+                    let rb = &rig.state.runbooks[m.runbook];
+                    (m.phrase.clone(), rb.steps[m.step].confirm.clone())
+                });
+                let fx = update(&mut rig.state, Event::Key(k.clone()));
+                if runs(&fx) > 0 {
+                    prop_assert_eq!(&k, &Key::Enter);
+                    let (typed, confirm) = phrase.expect("a modal was open");
+                    prop_assert_eq!(typed, confirm);
+                }
+                rig.journal.echo(&mut rig.state, &fx);
+            }
+        }
+
+        /// Read-only: no key sequence produces anything but a quit.
+        #[test]
+        fn a_read_only_console_asks_for_nothing_whatever_the_keys(
+            keys in prop::collection::vec(any_key(), 0..300)
+        ) {
+            let mut rig = rig();
+            rig.state.read_only = true;
+            for k in keys {
+                for fx in update(&mut rig.state, Event::Key(k)) {
+                    prop_assert!(matches!(fx, Effect::Quit), "{:?}", fx);
+                }
+                prop_assert!(rig.state.modal.is_none());
+                prop_assert!(rig.state.dialog.is_none());
+            }
+        }
+    }
+}

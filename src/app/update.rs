@@ -1044,7 +1044,12 @@ fn fmt_duration(d: Duration) -> String {
 pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
     let mut effects = Vec::new();
     match event {
-        Event::Observed(o) => state.on_observation(o, &mut effects),
+        Event::Observed(o) => {
+            state.on_observation(o, &mut effects);
+            if !state.own.is_empty() {
+                state.check_verifications(&mut effects);
+            }
+        }
         Event::Tick(t) => {
             state.on_tick(t, &mut effects);
             state.check_verifications(&mut effects);

@@ -1,0 +1,161 @@
+//! Guarded runbook steps end to end: the real binary in a pseudo-terminal on the drill estate.
+
+mod support;
+
+use std::os::unix::fs::PermissionsExt;
+use std::time::Duration;
+
+use support::pty::Pty;
+
+const PATIENCE: Duration = Duration::from_secs(30);
+
+fn spawn(home: &std::path::Path, data: &std::path::Path, extra: &[&str]) -> Pty {
+    let data = data.to_string_lossy().into_owned();
+    let mut args = vec![
+        "drill",
+        "--speed",
+        "10",
+        "--data-dir",
+        &data,
+        "--layout",
+        "bastion",
+    ];
+    args.extend_from_slice(extra);
+    Pty::spawn(&args, 200, 50, home, &[])
+}
+
+fn dirs() -> (tempfile::TempDir, tempfile::TempDir) {
+    let home = tempfile::tempdir().expect("tempdir");
+    let data = tempfile::tempdir().expect("tempdir");
+    std::fs::set_permissions(data.path(), std::fs::Permissions::from_mode(0o700)).expect("chmod");
+    (home, data)
+}
+
+/// Focus the runbook panel and choose the level-3 runbook (the third).
+fn to_level_3(pty: &mut Pty) {
+    pty.send(b"\t\t\t\t");
+    for _ in 0..12 {
+        if pty
+            .wait_for(
+                "Level 3: region us-east-1 failed",
+                Duration::from_millis(500),
+            )
+            .is_ok()
+        {
+            return;
+        }
+        pty.send(b"\x1b[B");
+    }
+    panic!("no level-3 runbook: {}", pty.screen());
+}
+
+#[test]
+fn promote_runs_only_on_the_exact_phrase_then_succeeds_and_is_verified_and_journaled() {
+    let (home, data) = dirs();
+    let mut pty = spawn(home.path(), data.path(), &[]);
+    pty.wait_for("db-primary: UNKNOWN → DOWN", PATIENCE)
+        .expect("the outage");
+    pty.send(b"d");
+    pty.wait_for("Declare an incident", PATIENCE)
+        .expect("declare");
+    pty.send(b"region down\t3\r");
+    pty.wait_for("L3 investigating: region down", PATIENCE)
+        .expect("declared: the steps go to the drill's incident journal");
+    to_level_3(&mut pty);
+    // The declaration checklist first: promote requires it.
+    pty.send(b"p");
+    pty.wait_for("blocked until step `declare` has succeeded", PATIENCE)
+        .expect("promote is blocked");
+    pty.send(b"w");
+    pty.wait_for("Run a step", PATIENCE).expect("the modal");
+    pty.send(b"done\r");
+    pty.wait_for("step l3-region-failover/declare: succeeded", PATIENCE)
+        .expect("the checklist step succeeded");
+
+    pty.send(b"p");
+    pty.wait_for(
+        "PromoteReadReplica DBInstanceIdentifier=dtem-postgres-dr-replica",
+        PATIENCE,
+    )
+    .expect("the modal says exactly what will happen");
+    pty.send(b"dtem-postgres-dr-REPLICA\r");
+    std::thread::sleep(Duration::from_millis(500));
+    let screen = pty.screen();
+    assert!(
+        screen.contains("Enter waits: type the confirm phrase exactly"),
+        "{screen}"
+    );
+    assert!(
+        !screen.contains("promote-db: started"),
+        "a wrong phrase runs nothing: {screen}"
+    );
+    pty.send(&[0x7f; 7]);
+    pty.send(b"replica\r");
+    pty.wait_for("step l3-region-failover/promote-db: started", PATIENCE)
+        .expect("claimed in the journal");
+    pty.wait_for("step l3-region-failover/promote-db: succeeded", PATIENCE)
+        .expect("the promotion succeeded");
+    pty.wait_for("promote-db: verified", PATIENCE)
+        .expect("db-dr came up within its deadline");
+    pty.send(b"q");
+    assert!(pty.wait_exit(PATIENCE).is_some());
+    let file = warroom::journal::latest(&data.path().join("incidents").join("drills"))
+        .expect("the drill's journal");
+    assert!(warroom::journal::verify(&file).expect("verify").ok());
+    let loaded = warroom::journal::load(&file).expect("load");
+    let promote: Vec<&str> = loaded
+        .entries
+        .iter()
+        .filter(|e| e.body.get("step").and_then(|s| s.as_str()) == Some("promote-db"))
+        .map(|e| e.kind.as_str())
+        .collect();
+    assert_eq!(
+        promote,
+        [
+            "step_requested",
+            "step_confirmed",
+            "step_started",
+            "step_output",
+            "step_finished",
+            "step_verified"
+        ],
+        "requested, confirmed, started (the claim), output, finished, verified"
+    );
+}
+
+#[test]
+fn the_same_keys_in_a_read_only_drill_change_nothing() {
+    let (home, data) = dirs();
+    let mut pty = spawn(home.path(), data.path(), &["--read-only"]);
+    pty.wait_for("[RO]", PATIENCE).expect("observer");
+    to_level_3(&mut pty);
+    pty.send(b"w");
+    pty.wait_for(
+        "read-only console: steps cannot be started from here",
+        PATIENCE,
+    )
+    .expect("why nothing opens");
+    pty.send(b"done\r");
+    pty.send(b"pdtem-postgres-dr-replica\r");
+    std::thread::sleep(Duration::from_millis(1500));
+    let screen = pty.screen();
+    assert!(!screen.contains("Run a step"), "{screen}");
+    assert!(!screen.contains("started (pid"), "{screen}");
+    pty.send(b"q");
+    assert!(pty.wait_exit(PATIENCE).is_some());
+    let written: Vec<_> = walk(data.path());
+    assert!(written.is_empty(), "a read-only drill wrote {written:?}");
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
