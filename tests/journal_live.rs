@@ -545,3 +545,48 @@ fn the_recorder_rolls_a_large_watch_log_over_and_keeps_the_old_one() {
         .unwrap_or(0);
     assert!(new < 50, "a fresh watch log: {new} entries");
 }
+
+#[test]
+fn a_claim_left_by_a_dead_process_of_this_host_is_released_as_interrupted() {
+    let dir = journal_dir();
+    // A process that has ended: its pid is free.
+    let mut child = std::process::Command::new("true")
+        .spawn()
+        .expect("spawn true");
+    let dead = child.id();
+    child.wait().expect("wait");
+    let actor = warroom::journal::actor();
+    let host = actor.split('@').nth(1).unwrap_or_default().to_string();
+    {
+        let j = warroom::journal::Journal::open(&dir.path().join("watch.jsonl")).expect("open");
+        let (kind, body) = EntryKind::StepStarted {
+            runbook: "failover".into(),
+            step: "promote".into(),
+            pid: dead,
+            host: host.clone(),
+        }
+        .to_journal();
+        j.append(&kind, body, Timestamp::now()).expect("append");
+    }
+    let mut ana = Console::start(dir.path(), Mode::Operator, &actor);
+    let released = ana.wait("the release", |e| match e {
+        JournalEvent::Appended(v) => v.iter().any(|e| e.kind == "step_released"),
+        _ => false,
+    });
+    let JournalEvent::Appended(v) = released else {
+        unreachable!()
+    };
+    let e = v
+        .iter()
+        .find(|e| e.kind == "step_released")
+        .expect("released");
+    let reason = e
+        .body
+        .get("reason")
+        .and_then(|r| r.as_str())
+        .unwrap_or_default();
+    assert!(
+        reason.contains(&format!("pid {dead}")) && reason.contains("verify by hand"),
+        "{reason}"
+    );
+}

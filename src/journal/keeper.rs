@@ -152,6 +152,9 @@ struct State {
     checked: Option<(PathBuf, u64, bool)>,
     pending: VecDeque<Request>,
     problem: Option<String>,
+    /// The steps of the followed journal, as the model folds them.
+    steps: Steps,
+    last_release_check: Option<Instant>,
 }
 
 /// Files the keeper has nothing to say about are fine; a JournalError reads as "what, where".
@@ -187,12 +190,68 @@ impl State {
             checked: None,
             pending: VecDeque::new(),
             problem: None,
+            steps: Steps::default(),
+            last_release_check: None,
         }
     }
 
-    fn send(&self, e: JournalEvent) {
+    fn send(&mut self, e: JournalEvent) {
+        // The keeper keeps its own view of the steps' claims, to release those of dead
+        // processes.
+        match &e {
+            JournalEvent::Reset { entries, .. } => {
+                self.steps.clear();
+                self.fold_steps(entries);
+            }
+            JournalEvent::Appended(entries) => self.fold_steps(entries),
+            _ => {}
+        }
         // The console has gone: nobody to tell.
         let _ = self.events.blocking_send(e);
+    }
+
+    fn fold_steps(&mut self, entries: &[Entry]) {
+        for e in entries.iter().filter(|e| is_step_kind(&e.kind)) {
+            if let Some(k) = EntryKind::from_journal(&e.kind, &e.body) {
+                self.steps.fold(e.at, &e.actor, &k);
+            }
+        }
+    }
+
+    /// A claim left by a process of this host that no longer exists is released, once, by the
+    /// recorder, with an entry saying so: the step shows as interrupted — verify by hand.
+    fn release_dead_claims(&mut self) {
+        if self.recorder.is_none()
+            || self
+                .last_release_check
+                .is_some_and(|t| t.elapsed() < Duration::from_secs(1))
+        {
+            return;
+        }
+        self.last_release_check = Some(Instant::now());
+        let host = self.o.actor.split('@').nth(1).unwrap_or("").to_string();
+        let me = std::process::id();
+        let dead: Vec<(String, String, u32)> = self
+            .steps
+            .claims_on(&host)
+            .filter(|(_, _, c)| c.pid != me && !alive(c.pid))
+            .map(|(rb, st, c)| (rb.to_string(), st.to_string(), c.pid))
+            .collect();
+        for (runbook, step, pid) in dead {
+            self.pending.push_back(Request::Append(Wanted {
+                at: Timestamp::now(),
+                kind: EntryKind::StepReleased {
+                    runbook,
+                    step,
+                    reason: format!(
+                        "the console that ran it (pid {pid} on {host}) is gone before saying how it ended: verify by hand"
+                    ),
+                },
+            }));
+        }
+        if !self.pending.is_empty() {
+            self.write_pending();
+        }
     }
 
     fn run(mut self, requests: Receiver<Request>) -> Vec<Wanted> {
@@ -320,6 +379,7 @@ impl State {
         if self.o.mode == Mode::Operator {
             self.try_recorder();
             self.roll_watch();
+            self.release_dead_claims();
         } else if self.o.mode == Mode::Observer {
             self.watch_recorder();
         }
@@ -806,6 +866,17 @@ impl State {
         self.follow_incident(path);
         Ok(())
     }
+}
+
+/// Whether a process of this host exists (EPERM: it does, owned by someone else).
+fn alive(pid: u32) -> bool {
+    let Ok(pid) = i32::try_from(pid) else {
+        return false;
+    };
+    !matches!(
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None),
+        Err(nix::errno::Errno::ESRCH)
+    )
 }
 
 /// Whether these lines resolve the incident (the last status entry says resolved).
