@@ -524,3 +524,68 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod drill_monkey {
+    use proptest::prelude::*;
+
+    use crate::app::{Effect, Estate, Event, Key, MemoryJournal, Panel, State, update};
+    use crate::config::load::load_embedded_example;
+
+    fn keys() -> impl Strategy<Value = Key> {
+        // The drill's own step keys and the letters of its confirm phrases, often.
+        let cfg = load_embedded_example();
+        let mut letters: Vec<char> = cfg
+            .runbooks
+            .iter()
+            .flat_map(|r| r.steps.iter())
+            .flat_map(|s| s.confirm.chars().chain(std::iter::once(s.key)))
+            .collect();
+        letters.sort_unstable();
+        letters.dedup();
+        prop_oneof![
+            6 => prop::sample::select(letters).prop_map(Key::Char),
+            1 => any::<char>().prop_map(Key::Char),
+            1 => Just(Key::Enter),
+            1 => Just(Key::Esc),
+            1 => Just(Key::Tab),
+            1 => Just(Key::Down),
+            1 => Just(Key::Backspace),
+            1 => "[a-z0-9-]{0,12}".prop_map(Key::Paste),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// On the drill estate with its runbooks: no step runs unless the Enter that ran it
+        /// came with its exact phrase in the field.
+        #[test]
+        fn a_long_random_key_sequence_runs_no_step_whose_phrase_it_did_not_type(
+            keys in prop::collection::vec(keys(), 0..1000)
+        ) {
+            let cfg = load_embedded_example();
+            let mut state = State::new(Estate::from_config(&cfg), crate::app::testkit::t(0));
+            state.runbooks = cfg.runbooks.clone();
+            let mut journal = MemoryJournal::attach(&mut state, "monkey@drill");
+            state.view.focus = Panel::Runbooks;
+            for k in keys {
+                let open = state.modal.as_ref().map(|m| {
+                    let step = &state.runbooks[m.runbook].steps[m.step];
+                    (m.phrase.clone(), step.confirm.clone())
+                });
+                let fx = update(&mut state, Event::Key(k.clone()));
+                for e in &fx {
+                    if let Effect::RunStep { .. } = e {
+                        prop_assert_eq!(&k, &Key::Enter);
+                        let (typed, confirm) = open.clone().expect("a modal was open");
+                        prop_assert_eq!(typed, confirm);
+                    }
+                }
+                if fx.contains(&Effect::Quit) {
+                    break;
+                }
+                journal.echo(&mut state, &fx);
+            }
+        }
+    }
+}
