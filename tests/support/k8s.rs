@@ -5,13 +5,21 @@
 //! What it serves:
 //! - `GET /apis/apps/v1/namespaces/{ns}/deployments/{name}`: the Deployment put with
 //!   [`FakeApi::put_deployment`], else a 404 `Status` (reason `NotFound`).
+//! - `PATCH` of an object put there, with `Content-Type` `application/merge-patch+json` or
+//!   `application/strategic-merge-patch+json`: the patch is merged in (RFC 7386, which is
+//!   what a strategic merge does to maps), `metadata.generation` goes up when `spec`
+//!   changed (the status is left as it was: the rollout has not been observed yet), and the
+//!   object is answered. Another content type: 415.
+//! - `GET`/`PATCH .../deployments/{name}/scale`: the Deployment's `autoscaling/v1` Scale;
+//!   a PATCH sets the Deployment's `spec.replicas` (and its generation goes up).
+//! - for a (namespace, verb) given to [`FakeApi::forbid_verb`]: 403 `Status` naming the verb.
 //! - with [`FakeApi::require_token`], a request without that bearer token: 401 `Status`.
 //! - in a namespace given to [`FakeApi::forbid`]: 403 `Status` (reason `Forbidden`).
 //! - with [`FakeApi::fail_all`]: that status code and message for everything.
 //! - anything else: 404 `Status` "the server could not find the requested resource".
 //!
-//! Every request is recorded ([`FakeApi::requests`]) with its method, path and
-//! `Authorization` header.
+//! Every request is recorded ([`FakeApi::requests`]) with its method, path, query,
+//! `Authorization` and `Content-Type` headers and body.
 #![allow(dead_code)]
 
 use std::collections::{HashMap, HashSet};
@@ -30,6 +38,9 @@ pub struct Request {
     pub path: String,
     pub authorization: Option<String>,
     pub body: String,
+    pub content_type: Option<String>,
+    /// What followed `?` in the request target, if anything.
+    pub query: Option<String>,
 }
 
 #[derive(Default)]
@@ -38,6 +49,8 @@ struct State {
     objects: HashMap<String, Value>,
     token: Option<String>,
     forbidden: HashSet<String>,
+    /// (namespace, verb) pairs refused.
+    forbidden_verbs: HashSet<(String, String)>,
     fail: Option<(u16, String)>,
     requests: Vec<Request>,
 }
@@ -123,6 +136,20 @@ impl FakeApi {
             .insert(namespace.to_string());
     }
 
+    /// Requests in this namespace with this verb (`get`, `patch`, …) get a 403.
+    pub fn forbid_verb(&self, namespace: &str, verb: &str) {
+        self.state
+            .lock()
+            .unwrap()
+            .forbidden_verbs
+            .insert((namespace.to_string(), verb.to_string()));
+    }
+
+    /// The object served at `path` now (after the PATCHes it received).
+    pub fn object(&self, path: &str) -> Option<Value> {
+        self.state.lock().unwrap().objects.get(path).cloned()
+    }
+
     /// Every request gets this status code with a `Status` carrying this message.
     pub fn fail_all(&self, code: u16, message: &str) {
         self.state.lock().unwrap().fail = Some((code, message.to_string()));
@@ -145,6 +172,7 @@ async fn serve(stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result<(
         let method = parts.next().unwrap_or_default().to_string();
         let target = parts.next().unwrap_or_default().to_string();
         let mut authorization = None;
+        let mut content_type = None;
         let mut length = 0usize;
         loop {
             let mut header = String::new();
@@ -159,6 +187,7 @@ async fn serve(stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result<(
                 let value = value.trim();
                 match name.to_ascii_lowercase().as_str() {
                     "authorization" => authorization = Some(value.to_string()),
+                    "content-type" => content_type = Some(value.to_string()),
                     "content-length" => length = value.parse().unwrap_or(0),
                     _ => {}
                 }
@@ -166,12 +195,17 @@ async fn serve(stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result<(
         }
         let mut body = vec![0; length];
         reader.read_exact(&mut body).await?;
-        let path = target.split('?').next().unwrap_or_default().to_string();
+        let (path, query) = match target.split_once('?') {
+            Some((p, q)) => (p.to_string(), Some(q.to_string())),
+            None => (target.clone(), None),
+        };
         let request = Request {
             method,
             path,
             authorization,
             body: String::from_utf8_lossy(&body).into_owned(),
+            content_type,
+            query,
         };
         let (code, answer) = answer(&state, request);
         let text = answer.to_string();
@@ -198,15 +232,27 @@ fn answer(state: &Mutex<State>, request: Request) -> (u16, Value) {
         return (401, status(401, "Unauthorized", "Unauthorized", None));
     }
     let segments: Vec<&str> = request.path.trim_matches('/').split('/').collect();
-    // /apis/{group}/{version}/namespaces/{ns}/{resource}/{name}
+    // /apis/{group}/{version}/namespaces/{ns}/{resource}/{name}[/{subresource}]
     let target = match segments.as_slice() {
         ["apis", group, _version, "namespaces", ns, resource, name] => {
-            Some((*group, *ns, *resource, *name))
+            Some((*group, *ns, *resource, *name, None))
         }
-        ["api", _version, "namespaces", ns, resource, name] => Some(("", *ns, *resource, *name)),
+        [
+            "apis",
+            group,
+            _version,
+            "namespaces",
+            ns,
+            resource,
+            name,
+            sub,
+        ] => Some((*group, *ns, *resource, *name, Some(*sub))),
+        ["api", _version, "namespaces", ns, resource, name] => {
+            Some(("", *ns, *resource, *name, None))
+        }
         _ => None,
     };
-    let Some((group, ns, resource, name)) = target else {
+    let Some((group, ns, resource, name, sub)) = target else {
         return (
             404,
             status(
@@ -223,18 +269,60 @@ fn answer(state: &Mutex<State>, request: Request) -> (u16, Value) {
         format!("{resource}.{group}")
     };
     let details = json!({"name": name, "group": group, "kind": resource});
-    if state.forbidden.contains(ns) {
-        let verb = match request.method.as_str() {
-            "GET" => "get",
-            "PATCH" => "patch",
-            "PUT" => "update",
-            "DELETE" => "delete",
-            _ => "create",
+    let verb = match request.method.as_str() {
+        "GET" => "get",
+        "PATCH" => "patch",
+        "PUT" => "update",
+        "DELETE" => "delete",
+        _ => "create",
+    };
+    if state.forbidden.contains(ns)
+        || state
+            .forbidden_verbs
+            .contains(&(ns.to_string(), verb.to_string()))
+    {
+        let resource = match sub {
+            Some(sub) => format!("{resource}/{sub}"),
+            None => resource.to_string(),
         };
         let message = format!(
             "{qualified} \"{name}\" is forbidden: User \"system:serviceaccount:warroom:observer\" cannot {verb} resource \"{resource}\" in API group \"{group}\" in the namespace \"{ns}\""
         );
         return (403, status(403, "Forbidden", &message, Some(details)));
+    }
+    if let Some(sub) = sub {
+        let parent = request.path.rsplit_once('/').map(|(p, _)| p.to_string());
+        return match (sub, parent) {
+            ("scale", Some(parent)) if resource == "deployments" => {
+                scale(&mut state, &parent, &request, &qualified, name, details)
+            }
+            _ => (
+                404,
+                status(
+                    404,
+                    "NotFound",
+                    "the server could not find the requested resource",
+                    None,
+                ),
+            ),
+        };
+    }
+    if request.method == "PATCH" && state.objects.contains_key(&request.path) {
+        if let Err(answer) = patch_type(&request) {
+            return answer;
+        }
+        let patch: Value = match serde_json::from_str(&request.body) {
+            Ok(p) => p,
+            Err(e) => return (400, status(400, "BadRequest", &e.to_string(), None)),
+        };
+        let object = state.objects.get_mut(&request.path).expect("checked");
+        let before = object["spec"].clone();
+        merge(object, &patch);
+        if object["spec"] != before {
+            let generation = object["metadata"]["generation"].as_i64().unwrap_or(0);
+            object["metadata"]["generation"] = json!(generation + 1);
+        }
+        return (200, object.clone());
     }
     match state.objects.get(&request.path) {
         Some(object) if request.method == "GET" => (200, object.clone()),
@@ -257,6 +345,127 @@ fn answer(state: &Mutex<State>, request: Request) -> (u16, Value) {
             ),
         ),
     }
+}
+
+/// The patch types a PATCH may have here, else the 415 answer.
+fn patch_type(request: &Request) -> Result<(), (u16, Value)> {
+    match request.content_type.as_deref() {
+        Some("application/merge-patch+json" | "application/strategic-merge-patch+json") => Ok(()),
+        other => Err((
+            415,
+            status(
+                415,
+                "UnsupportedMediaType",
+                &format!(
+                    "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml (got {other:?})"
+                ),
+                None,
+            ),
+        )),
+    }
+}
+
+/// RFC 7386 JSON merge patch: objects merge key by key, `null` removes, anything else
+/// replaces.
+pub fn merge(target: &mut Value, patch: &Value) {
+    match patch {
+        Value::Object(fields) => {
+            if !target.is_object() {
+                *target = json!({});
+            }
+            let map = target.as_object_mut().expect("an object");
+            for (key, value) in fields {
+                if value.is_null() {
+                    map.remove(key);
+                } else {
+                    merge(map.entry(key.clone()).or_insert(Value::Null), value);
+                }
+            }
+        }
+        other => *target = other.clone(),
+    }
+}
+
+/// GET or PATCH of a Deployment's scale subresource.
+fn scale(
+    state: &mut State,
+    parent: &str,
+    request: &Request,
+    qualified: &str,
+    name: &str,
+    details: Value,
+) -> (u16, Value) {
+    let Some(deployment) = state.objects.get_mut(parent) else {
+        return (
+            404,
+            status(
+                404,
+                "NotFound",
+                &format!("{qualified} \"{name}\" not found"),
+                Some(details),
+            ),
+        );
+    };
+    match request.method.as_str() {
+        "GET" => {}
+        "PATCH" => {
+            if let Err(answer) = patch_type(request) {
+                return answer;
+            }
+            let patch: Value = match serde_json::from_str(&request.body) {
+                Ok(p) => p,
+                Err(e) => return (400, status(400, "BadRequest", &e.to_string(), None)),
+            };
+            let mut scale = scale_of(deployment);
+            merge(&mut scale, &patch);
+            let replicas = scale["spec"]["replicas"].clone();
+            if deployment["spec"]["replicas"] != replicas {
+                deployment["spec"]["replicas"] = replicas;
+                let generation = deployment["metadata"]["generation"].as_i64().unwrap_or(0);
+                deployment["metadata"]["generation"] = json!(generation + 1);
+            }
+        }
+        _ => {
+            return (
+                405,
+                status(
+                    405,
+                    "MethodNotAllowed",
+                    "the server does not allow this method on the requested resource",
+                    None,
+                ),
+            );
+        }
+    }
+    (200, scale_of(deployment))
+}
+
+/// The `autoscaling/v1` Scale of a Deployment, as the API server derives it.
+fn scale_of(deployment: &Value) -> Value {
+    let labels = deployment["spec"]["selector"]["matchLabels"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .unwrap_or_default();
+    json!({
+        "kind": "Scale",
+        "apiVersion": "autoscaling/v1",
+        "metadata": {
+            "name": deployment["metadata"]["name"],
+            "namespace": deployment["metadata"]["namespace"],
+            "uid": deployment["metadata"]["uid"],
+            "resourceVersion": deployment["metadata"]["resourceVersion"],
+        },
+        "spec": {"replicas": deployment["spec"]["replicas"].as_i64().unwrap_or(1)},
+        "status": {
+            "replicas": deployment["status"]["replicas"].as_i64().unwrap_or(0),
+            "selector": labels,
+        },
+    })
 }
 
 /// A `metav1.Status` as the API server writes it.
@@ -296,6 +505,7 @@ fn reason_phrase(code: u16) -> &'static str {
         403 => "Forbidden",
         404 => "Not Found",
         405 => "Method Not Allowed",
+        415 => "Unsupported Media Type",
         429 => "Too Many Requests",
         500 => "Internal Server Error",
         503 => "Service Unavailable",

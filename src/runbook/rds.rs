@@ -1,0 +1,532 @@
+//! The RDS actions, with the SDK's RDS client of the action's region ([`aws::Clients`], the
+//! same clients the probes use, `[aws] endpoint_url` honoured):
+//!
+//! | action | API call |
+//! |---|---|
+//! | `rds_promote_read_replica` | `PromoteReadReplica(DBInstanceIdentifier)` |
+//! | `rds_restore_snapshot` | `RestoreDBInstanceFromDBSnapshot(DBInstanceIdentifier = target, DBSnapshotIdentifier, DBInstanceClass?)`; with `latest_of`, first `DescribeDBSnapshots(DBInstanceIdentifier)` (every page) picks the newest `available` one |
+//! | `rds_restore_point_in_time` | `RestoreDBInstanceToPointInTime(SourceDBInstanceIdentifier, TargetDBInstanceIdentifier, RestoreTime)`, the time being the step's `rfc3339` input |
+//! | `rds_failover_cluster` | `FailoverDBCluster(DBClusterIdentifier, TargetDBInstanceIdentifier?)` |
+//!
+//! - A mutating call is sent once: the SDK's retries are off for it (a restore retried after
+//!   a lost answer would fail with "already exists" while the first one runs), and it has
+//!   [`CALL_TIMEOUT`]. When the answer was lost (no connection, timeout, unreadable answer)
+//!   or AWS failed (5xx), the reason says that AWS may have applied it: look before running
+//!   the step again.
+//! - A restore time that is not strict RFC 3339 (`2024-01-15T14:30:00Z`,
+//!   `2024-01-15T16:30:00+02:00`), or that is in the future, fails the step before any call.
+//! - "Newest" for `latest_of` is the snapshot whose data is the newest: a copy's
+//!   `OriginalSnapshotCreateTime`, else its `SnapshotCreateTime` (as the `rds_snapshots`
+//!   backup probe measures it, so the snapshot restored is the one whose age the screen
+//!   showed).
+//! - The summary says what AWS answered: the instance's (or cluster's) status, and for a
+//!   failover the writer AWS named.
+
+use std::collections::BTreeMap;
+use std::error::Error;
+use std::time::Duration;
+
+use aws_sdk_rds::config::http::HttpResponse;
+use aws_sdk_rds::config::retry::RetryConfig;
+use aws_sdk_rds::config::timeout::TimeoutConfig;
+use aws_sdk_rds::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_rds::primitives::DateTime;
+use aws_sdk_rds::types::DbInstance;
+use jiff::Timestamp;
+use tokio::sync::mpsc;
+
+use super::{StepOutcome, StepProgress, failed, report, status, succeeded};
+use crate::config::{Input, InputKind, SnapshotChoice};
+use crate::probe::aws::{self, Clients};
+use crate::probe::snapshots::{Snap, newest_available};
+
+/// How long a mutating RDS call may take to answer (it only starts the work; AWS answers in
+/// a second or two).
+pub const CALL_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The name of the restore-time input when the step declares no `rfc3339` input.
+pub const DEFAULT_TIME_INPUT: &str = "time";
+
+/// Settings for one mutating call: sent once, bounded in time.
+fn once() -> aws_sdk_rds::config::Builder {
+    aws_sdk_rds::config::Builder::default()
+        .retry_config(RetryConfig::disabled())
+        .timeout_config(
+            TimeoutConfig::builder()
+                .operation_timeout(CALL_TIMEOUT)
+                .build(),
+        )
+}
+
+/// `PromoteReadReplica`.
+pub async fn promote_read_replica(
+    clients: &Clients,
+    instance: &str,
+    region: &str,
+    progress: &mpsc::Sender<StepProgress>,
+) -> StepOutcome {
+    let call = "PromoteReadReplica";
+    status(
+        progress,
+        format!("{call} DBInstanceIdentifier={instance} ({region})"),
+    )
+    .await;
+    let answer = clients
+        .rds(region)
+        .await
+        .promote_read_replica()
+        .db_instance_identifier(instance)
+        .customize()
+        .config_override(once())
+        .send()
+        .await;
+    match answer {
+        Ok(out) => {
+            let state = instance_state(out.db_instance(), instance);
+            report(progress, StepProgress::Output(format!("{call}: {state}"))).await;
+            succeeded(format!(
+                "{call} accepted: {state}; it stops replicating and becomes a standalone primary"
+            ))
+        }
+        Err(err) => failed(aws_failure(call, &err)),
+    }
+}
+
+/// `RestoreDBInstanceFromDBSnapshot`, from a named snapshot or the newest available one of
+/// an instance.
+pub async fn restore_snapshot(
+    clients: &Clients,
+    snapshot: &SnapshotChoice,
+    target: &str,
+    instance_class: Option<&str>,
+    region: &str,
+    progress: &mpsc::Sender<StepProgress>,
+) -> StepOutcome {
+    let (snapshot_id, from) = match snapshot {
+        SnapshotChoice::Named(id) => (id.clone(), format!("snapshot {id}")),
+        SnapshotChoice::LatestOf(instance) => {
+            match newest_snapshot(clients, instance, region, progress).await {
+                Ok((snap, taken)) => {
+                    let from = format!("snapshot {snap} (newest of {instance}, taken {taken})");
+                    report(
+                        progress,
+                        StepProgress::Output(format!(
+                            "newest available snapshot of {instance}: {snap}, taken {taken}"
+                        )),
+                    )
+                    .await;
+                    (snap, from)
+                }
+                Err(reason) => return failed(reason),
+            }
+        }
+    };
+    let call = "RestoreDBInstanceFromDBSnapshot";
+    let class = instance_class
+        .map(|c| format!(" DBInstanceClass={c}"))
+        .unwrap_or_default();
+    status(
+        progress,
+        format!(
+            "{call} DBInstanceIdentifier={target} DBSnapshotIdentifier={snapshot_id}{class} ({region})"
+        ),
+    )
+    .await;
+    let answer = clients
+        .rds(region)
+        .await
+        .restore_db_instance_from_db_snapshot()
+        .db_instance_identifier(target)
+        .db_snapshot_identifier(&snapshot_id)
+        .set_db_instance_class(instance_class.map(str::to_string))
+        .customize()
+        .config_override(once())
+        .send()
+        .await;
+    match answer {
+        Ok(out) => {
+            let state = instance_state(out.db_instance(), target);
+            report(progress, StepProgress::Output(format!("{call}: {state}"))).await;
+            succeeded(format!("{call} accepted: {state}, from {from}"))
+        }
+        Err(err) => failed(aws_failure(call, &err)),
+    }
+}
+
+/// The newest available snapshot of `instance` in `region`: its id and when its data was
+/// taken; or why there is none.
+async fn newest_snapshot(
+    clients: &Clients,
+    instance: &str,
+    region: &str,
+    progress: &mpsc::Sender<StepProgress>,
+) -> Result<(String, Timestamp), String> {
+    let call = "DescribeDBSnapshots";
+    status(
+        progress,
+        format!("{call} DBInstanceIdentifier={instance} ({region})"),
+    )
+    .await;
+    let mut pages = clients
+        .rds(region)
+        .await
+        .describe_db_snapshots()
+        .db_instance_identifier(instance)
+        .into_paginator()
+        .send();
+    let mut snaps = Vec::new();
+    while let Some(page) = pages.next().await {
+        match page {
+            Ok(page) => snaps.extend(page.db_snapshots().iter().map(|s| {
+                Snap {
+                    id: s.db_snapshot_identifier().unwrap_or_default().to_string(),
+                    status: s.status().unwrap_or_default().to_string(),
+                    taken: s
+                        .original_snapshot_create_time()
+                        .or(s.snapshot_create_time())
+                        .and_then(timestamp),
+                }
+            })),
+            Err(err) if err.code() == Some("DBInstanceNotFound") => break,
+            Err(err) => return Err(aws_failure(call, &err)),
+        }
+    }
+    match newest_available(&snaps) {
+        Some(Snap {
+            id,
+            taken: Some(taken),
+            ..
+        }) if !id.is_empty() => Ok((id.clone(), *taken)),
+        _ => Err(format!(
+            "no available snapshot of {instance} in {region} ({} found, none available): nothing restored",
+            snaps.len()
+        )),
+    }
+}
+
+/// `RestoreDBInstanceToPointInTime`, to the time the operator typed.
+pub async fn restore_point_in_time(
+    clients: &Clients,
+    source: &str,
+    target: &str,
+    region: &str,
+    time: Timestamp,
+    progress: &mpsc::Sender<StepProgress>,
+) -> StepOutcome {
+    let call = "RestoreDBInstanceToPointInTime";
+    status(
+        progress,
+        format!(
+            "{call} SourceDBInstanceIdentifier={source} TargetDBInstanceIdentifier={target} \
+             RestoreTime={time} ({region})"
+        ),
+    )
+    .await;
+    let restore_time =
+        DateTime::from_secs_and_nanos(time.as_second(), time.subsec_nanosecond() as u32);
+    let answer = clients
+        .rds(region)
+        .await
+        .restore_db_instance_to_point_in_time()
+        .source_db_instance_identifier(source)
+        .target_db_instance_identifier(target)
+        .restore_time(restore_time)
+        .customize()
+        .config_override(once())
+        .send()
+        .await;
+    match answer {
+        Ok(out) => {
+            let state = instance_state(out.db_instance(), target);
+            report(progress, StepProgress::Output(format!("{call}: {state}"))).await;
+            succeeded(format!(
+                "{call} accepted: {state}, from {source} as of {time}"
+            ))
+        }
+        Err(err) => failed(aws_failure(call, &err)),
+    }
+}
+
+/// The restore time of a point-in-time step: the step's `rfc3339` input (by its name, else
+/// [`DEFAULT_TIME_INPUT`]) as typed, strict RFC 3339, not after `now`.
+pub fn restore_time(
+    declared: &[Input],
+    inputs: &BTreeMap<String, String>,
+    now: Timestamp,
+) -> Result<Timestamp, String> {
+    let name = declared
+        .iter()
+        .find(|i| i.kind == InputKind::Rfc3339)
+        .map_or(DEFAULT_TIME_INPUT, |i| i.name.as_str());
+    let Some(text) = inputs.get(name) else {
+        return Err(format!(
+            "no restore time was given (input `{name}`): nothing restored"
+        ));
+    };
+    let time = parse_rfc3339(text).map_err(|why| {
+        format!(
+            "restore time {:?} is not an RFC 3339 time ({why}; e.g. 2024-01-15T14:30:00Z): nothing restored",
+            crate::redact::excerpt(text, 60)
+        )
+    })?;
+    if time > now {
+        return Err(format!(
+            "restore time {time} is in the future (now {}): nothing restored",
+            Timestamp::from_second(now.as_second()).unwrap_or(now)
+        ));
+    }
+    Ok(time)
+}
+
+/// A time in RFC 3339's `date-time` form and nothing else: `YYYY-MM-DDTHH:MM:SS`, optional
+/// fraction, then `Z` or `±HH:MM` (`T` and `Z` in either case). Blanks around are ignored.
+/// ISO 8601's other forms (no seconds, `+0200`, `+02`, a space for the `T`, a time zone
+/// name) are refused: a restore time must mean one instant, exactly as typed.
+pub fn parse_rfc3339(text: &str) -> Result<Timestamp, String> {
+    let text = text.trim();
+    let b = text.as_bytes();
+    let digits = |from: usize, n: usize| {
+        b.get(from..from + n)
+            .is_some_and(|s| s.iter().all(u8::is_ascii_digit))
+    };
+    let at = |i: usize, c: u8| b.get(i) == Some(&c);
+    let shape = "expected YYYY-MM-DDTHH:MM:SS[.fraction] then Z or ±HH:MM";
+    if !(digits(0, 4)
+        && at(4, b'-')
+        && digits(5, 2)
+        && at(7, b'-')
+        && digits(8, 2)
+        && (at(10, b'T') || at(10, b't'))
+        && digits(11, 2)
+        && at(13, b':')
+        && digits(14, 2)
+        && at(16, b':')
+        && digits(17, 2))
+    {
+        return Err(shape.into());
+    }
+    let mut i = 19;
+    if at(i, b'.') {
+        i += 1;
+        let start = i;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        if i == start {
+            return Err(shape.into());
+        }
+    }
+    let offset_ok = match b.get(i) {
+        Some(b'Z' | b'z') => i + 1 == b.len(),
+        Some(b'+' | b'-') => {
+            digits(i + 1, 2) && at(i + 3, b':') && digits(i + 4, 2) && i + 6 == b.len()
+        }
+        None => return Err("no offset: add Z for UTC, or ±HH:MM".into()),
+        _ => false,
+    };
+    if !offset_ok {
+        return Err(shape.into());
+    }
+    text.parse::<Timestamp>().map_err(|e| e.to_string())
+}
+
+/// `FailoverDBCluster`.
+pub async fn failover_cluster(
+    clients: &Clients,
+    cluster: &str,
+    target_instance: Option<&str>,
+    region: &str,
+    progress: &mpsc::Sender<StepProgress>,
+) -> StepOutcome {
+    let call = "FailoverDBCluster";
+    let to = target_instance
+        .map(|t| format!(" TargetDBInstanceIdentifier={t}"))
+        .unwrap_or_default();
+    status(
+        progress,
+        format!("{call} DBClusterIdentifier={cluster}{to} ({region})"),
+    )
+    .await;
+    let answer = clients
+        .rds(region)
+        .await
+        .failover_db_cluster()
+        .db_cluster_identifier(cluster)
+        .set_target_db_instance_identifier(target_instance.map(str::to_string))
+        .customize()
+        .config_override(once())
+        .send()
+        .await;
+    match answer {
+        Ok(out) => {
+            let Some(c) = out.db_cluster() else {
+                return succeeded(format!(
+                    "{call} accepted for {cluster} (no cluster in the answer)"
+                ));
+            };
+            let state = c.status().unwrap_or("status not given");
+            let writer = c
+                .db_cluster_members()
+                .iter()
+                .find(|m| m.is_cluster_writer() == Some(true))
+                .and_then(|m| m.db_instance_identifier());
+            let writer = match writer {
+                Some(w) => format!(", writer {w}"),
+                None => String::new(),
+            };
+            let line = format!("{call}: cluster {cluster} is {state}{writer}");
+            report(progress, StepProgress::Output(line)).await;
+            succeeded(format!(
+                "{call} accepted: cluster {cluster} is {state}{writer}"
+            ))
+        }
+        Err(err) => failed(aws_failure(call, &err)),
+    }
+}
+
+/// "dtem-postgres-dr is modifying (db.r6g.large)" from the instance AWS answered with.
+fn instance_state(instance: Option<&DbInstance>, asked: &str) -> String {
+    let Some(i) = instance else {
+        return format!("{asked}: no instance in the answer");
+    };
+    let id = i.db_instance_identifier().unwrap_or(asked);
+    let state = i.db_instance_status().unwrap_or("status not given");
+    match i.db_instance_class() {
+        Some(class) => format!("{id} is {state} ({class})"),
+        None => format!("{id} is {state}"),
+    }
+}
+
+fn timestamp(t: &DateTime) -> Option<Timestamp> {
+    Timestamp::new(t.secs(), t.subsec_nanos() as i32).ok()
+}
+
+/// Why a call failed, naming it; when the answer was lost or AWS failed (5xx), that AWS
+/// may have applied it.
+pub fn aws_failure<E>(call: &str, err: &SdkError<E, HttpResponse>) -> String
+where
+    E: ProvideErrorMetadata + Error + 'static,
+{
+    let reason = aws::observe_error(err);
+    // No answer, or AWS's own failure: whether it did the work is unknown.
+    let lost = match err {
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_) => {
+            true
+        }
+        SdkError::ServiceError(e) => e.raw().status().is_server_error(),
+        _ => false,
+    };
+    if lost {
+        format!(
+            "{call}: {reason}; AWS may or may not have applied it: look at the target before running the step again"
+        )
+    } else {
+        format!("{call}: {reason}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ts(s: &str) -> Timestamp {
+        s.parse().expect("a timestamp")
+    }
+
+    #[test]
+    fn rfc3339_times_are_parsed() {
+        assert_eq!(
+            parse_rfc3339("2024-01-15T14:30:00Z"),
+            Ok(ts("2024-01-15T14:30:00Z"))
+        );
+        assert_eq!(
+            parse_rfc3339(" 2024-01-15T16:30:00.250+02:00\n"),
+            Ok(ts("2024-01-15T14:30:00.25Z"))
+        );
+        assert_eq!(
+            parse_rfc3339("2024-01-15t14:30:00z"),
+            Ok(ts("2024-01-15T14:30:00Z"))
+        );
+        assert_eq!(
+            parse_rfc3339("2024-01-15T09:30:00-05:00"),
+            Ok(ts("2024-01-15T14:30:00Z"))
+        );
+    }
+
+    #[test]
+    fn anything_else_is_refused() {
+        for bad in [
+            "",
+            "yesterday",
+            "2024-01-15",
+            "2024-01-15T14:30Z",
+            "2024-01-15 14:30:00Z",
+            "2024-01-15T14:30:00",
+            "2024-01-15T14:30:00+0200",
+            "2024-01-15T14:30:00+02",
+            "2024-01-15T14:30:00.Z",
+            "2024-01-15T14:30:00Z[Europe/Madrid]",
+            "2024-01-15T14:30:00Zjunk",
+            "2024-13-15T14:30:00Z",
+            "2024-02-30T14:30:00Z",
+            "2024-01-15T25:30:00Z",
+            "1705329000",
+        ] {
+            assert!(parse_rfc3339(bad).is_err(), "{bad:?} was accepted");
+        }
+        assert_eq!(
+            parse_rfc3339("2024-01-15T14:30:00"),
+            Err("no offset: add Z for UTC, or ±HH:MM".into())
+        );
+    }
+
+    fn declared(name: &str) -> Vec<Input> {
+        vec![
+            Input {
+                name: "reason".into(),
+                kind: InputKind::Text,
+                prompt: None,
+            },
+            Input {
+                name: name.into(),
+                kind: InputKind::Rfc3339,
+                prompt: None,
+            },
+        ]
+    }
+
+    #[test]
+    fn the_restore_time_is_the_rfc3339_input_not_in_the_future() {
+        let now = ts("2024-01-15T15:00:00Z");
+        let inputs = BTreeMap::from([
+            ("reason".to_string(), "2024-01-15T10:00:00Z".to_string()),
+            ("restore_to".to_string(), "2024-01-15T14:30:00Z".to_string()),
+        ]);
+        assert_eq!(
+            restore_time(&declared("restore_to"), &inputs, now),
+            Ok(ts("2024-01-15T14:30:00Z"))
+        );
+        // No declared input: the conventional name.
+        let inputs = BTreeMap::from([("time".to_string(), "2024-01-15T14:30:00Z".to_string())]);
+        assert_eq!(
+            restore_time(&[], &inputs, now),
+            Ok(ts("2024-01-15T14:30:00Z"))
+        );
+        let err = restore_time(&declared("restore_to"), &inputs, now).unwrap_err();
+        assert_eq!(
+            err,
+            "no restore time was given (input `restore_to`): nothing restored"
+        );
+        let future = BTreeMap::from([("time".to_string(), "2024-01-15T15:00:01Z".to_string())]);
+        assert_eq!(
+            restore_time(&[], &future, now),
+            Err("restore time 2024-01-15T15:00:01Z is in the future (now 2024-01-15T15:00:00Z): nothing restored".into())
+        );
+        let bad = BTreeMap::from([("time".to_string(), "15/01/2024 14:30".to_string())]);
+        let err = restore_time(&[], &bad, now).unwrap_err();
+        assert!(
+            err.starts_with("restore time \"15/01/2024 14:30\" is not an RFC 3339 time"),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,300 @@
+//! [`RealExecutor`]: runs a step's action against the real estate, dispatching on its kind
+//! (see the table in [`crate::runbook`]).
+//!
+//! It holds the console's clients: one AWS SDK config per region (with the config's
+//! `[aws] endpoint_url`) and one Kubernetes client per kubeconfig context, built on first
+//! use and shared with the probes when built from the same [`build::Clients`].
+//!
+//! `checklist` and `notify` are the console's own: it ticks a checklist's items as a person
+//! confirms each, and sends a notify through comms (Slack, the status page) with its outbox.
+//! Handed to this executor, they end `Failed` "handled by the console", having done nothing.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use tokio::sync::mpsc;
+
+use super::kubernetes::Target;
+use super::{Executor, RunFuture, StepProgress, command, failed, http, kubernetes, rds};
+use crate::config::{Action, Config, Step};
+use crate::probe::build;
+
+/// What the executors wait for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// How often `k8s_wait_available` looks at the Deployment.
+    pub wait_poll: Duration,
+    /// How long an `http` step may take (connect, answer and body).
+    pub http_timeout: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            wait_poll: Duration::from_secs(2),
+            http_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Runs every action kind for real. Cheap to share (`Arc` it).
+#[derive(Clone)]
+pub struct RealExecutor {
+    clients: build::Clients,
+    options: Options,
+}
+
+impl std::fmt::Debug for RealExecutor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RealExecutor")
+            .field("aws", &self.clients.aws)
+            .field("kube", &self.clients.kube)
+            .field("options", &self.options)
+            .finish()
+    }
+}
+
+impl RealExecutor {
+    /// With the clients the probes use (one AWS config per region, one kube client per
+    /// context).
+    pub fn new(clients: build::Clients) -> RealExecutor {
+        RealExecutor {
+            clients,
+            options: Options::default(),
+        }
+    }
+
+    /// With clients of its own, built from `config` (`[aws] endpoint_url`, the default
+    /// kubeconfig).
+    pub fn from_config(config: &Config) -> RealExecutor {
+        RealExecutor::new(build::Clients::new(config))
+    }
+
+    pub fn with_options(mut self, options: Options) -> RealExecutor {
+        self.options = options;
+        self
+    }
+
+    pub fn options(&self) -> Options {
+        self.options
+    }
+
+    async fn execute(
+        &self,
+        step: &Step,
+        inputs: &BTreeMap<String, String>,
+        progress: &mpsc::Sender<StepProgress>,
+    ) -> super::StepOutcome {
+        let aws = &self.clients.aws;
+        let kube = &self.clients.kube;
+        match &step.action {
+            Action::RdsPromoteReadReplica { instance, region } => {
+                rds::promote_read_replica(aws, instance, region, progress).await
+            }
+            Action::RdsRestoreSnapshot {
+                snapshot,
+                target,
+                instance_class,
+                region,
+            } => {
+                rds::restore_snapshot(
+                    aws,
+                    snapshot,
+                    target,
+                    instance_class.as_deref(),
+                    region,
+                    progress,
+                )
+                .await
+            }
+            Action::RdsRestorePointInTime {
+                source,
+                target,
+                region,
+            } => match rds::restore_time(&step.inputs, inputs, Timestamp::now()) {
+                Ok(time) => {
+                    rds::restore_point_in_time(aws, source, target, region, time, progress).await
+                }
+                Err(reason) => failed(reason),
+            },
+            Action::RdsFailoverCluster {
+                cluster,
+                target_instance,
+                region,
+            } => {
+                rds::failover_cluster(aws, cluster, target_instance.as_deref(), region, progress)
+                    .await
+            }
+            Action::K8sRolloutRestart {
+                namespace,
+                deployment,
+                context,
+            } => {
+                let target = Target {
+                    namespace,
+                    deployment,
+                    context: context.as_deref(),
+                };
+                kubernetes::rollout_restart(kube, target, progress).await
+            }
+            Action::K8sScale {
+                namespace,
+                deployment,
+                context,
+                replicas,
+            } => {
+                let target = Target {
+                    namespace,
+                    deployment,
+                    context: context.as_deref(),
+                };
+                kubernetes::scale(kube, target, *replicas, progress).await
+            }
+            Action::K8sWaitAvailable {
+                namespace,
+                deployment,
+                context,
+                timeout,
+            } => {
+                let target = Target {
+                    namespace,
+                    deployment,
+                    context: context.as_deref(),
+                };
+                kubernetes::wait_available(kube, target, *timeout, self.options.wait_poll, progress)
+                    .await
+            }
+            Action::Command {
+                argv,
+                env,
+                cwd,
+                timeout,
+            } => command::run(argv, env, cwd.as_deref(), *timeout, progress).await,
+            Action::Http {
+                method,
+                url,
+                headers,
+                headers_env,
+                body,
+                expect_status,
+            } => {
+                let request = http::Request {
+                    method,
+                    url,
+                    headers,
+                    headers_env,
+                    body: body.as_deref(),
+                    expect_status: *expect_status,
+                };
+                http::run(request, self.options.http_timeout, progress).await
+            }
+            Action::Checklist { .. } => failed(
+                "a checklist is handled by the console (a person ticks each item), not run by an executor: nothing done",
+            ),
+            Action::Notify { .. } => failed(
+                "a notify is handled by the console (sent through comms), not run by an executor: nothing sent",
+            ),
+        }
+    }
+}
+
+impl Executor for RealExecutor {
+    fn run<'a>(
+        &'a self,
+        step: &'a Step,
+        inputs: &'a BTreeMap<String, String>,
+        progress: mpsc::Sender<StepProgress>,
+    ) -> RunFuture<'a> {
+        Box::pin(async move { self.execute(step, inputs, &progress).await })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Action;
+
+    fn step(action: Action) -> Step {
+        Step {
+            id: "s".into(),
+            title: "s".into(),
+            key: '1',
+            confirm: action.target_name(),
+            action,
+            requires: Vec::new(),
+            precheck: Vec::new(),
+            verify: None,
+            inputs: Vec::new(),
+        }
+    }
+
+    fn executor() -> RealExecutor {
+        // Nothing here may reach a network: an endpoint nobody listens on.
+        let clients = build::Clients {
+            aws: crate::probe::aws::Clients::new(Some("http://127.0.0.1:9".into())),
+            kube: crate::probe::kubernetes::Clients::new(),
+        };
+        RealExecutor::new(clients)
+    }
+
+    async fn run(action: Action, inputs: &[(&str, &str)]) -> (super::super::StepOutcome, usize) {
+        let inputs: BTreeMap<String, String> = inputs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let (tx, mut rx) = mpsc::channel(16);
+        let step = step(action);
+        let outcome = executor().run(&step, &inputs, tx).await;
+        let mut n = 0;
+        while rx.recv().await.is_some() {
+            n += 1;
+        }
+        (outcome, n)
+    }
+
+    #[tokio::test]
+    async fn checklists_and_notify_are_the_consoles() {
+        let (outcome, progress) = run(
+            Action::Checklist {
+                items: vec!["a".into()],
+            },
+            &[],
+        )
+        .await;
+        assert!(
+            matches!(&outcome, super::super::StepOutcome::Failed { reason } if reason.starts_with("a checklist is handled by the console")),
+            "{outcome:?}"
+        );
+        assert_eq!(progress, 0);
+        let (outcome, _) = run(
+            Action::Notify {
+                template: "declared".into(),
+            },
+            &[],
+        )
+        .await;
+        assert!(
+            matches!(&outcome, super::super::StepOutcome::Failed { reason } if reason.starts_with("a notify is handled by the console")),
+            "{outcome:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_bad_restore_time_fails_before_anything_is_said_or_sent() {
+        let action = Action::RdsRestorePointInTime {
+            source: "db".into(),
+            target: "db-pitr".into(),
+            region: "us-east-1".into(),
+        };
+        let (outcome, progress) = run(action, &[("time", "last tuesday")]).await;
+        match outcome {
+            super::super::StepOutcome::Failed { reason } => assert!(
+                reason.starts_with("restore time \"last tuesday\" is not an RFC 3339 time"),
+                "{reason}"
+            ),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(progress, 0, "no call was announced");
+    }
+}

@@ -1,0 +1,623 @@
+//! The RDS runbook executors through [`RealExecutor`] against a real moto_server on loopback
+//! (see `support/moto.rs`; install it with `.ci/moto.sh`): promote a read replica, restore a
+//! snapshot (named, and the newest of an instance), restore to a point in time, fail a
+//! cluster over; what a bad restore time and a control plane that does not answer do.
+
+#[path = "support/moto.rs"]
+mod moto;
+
+use std::collections::BTreeMap;
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use jiff::{Timestamp, ToSpan};
+use moto::Moto;
+use tokio::sync::mpsc;
+use warroom::config::{Action, Input, InputKind, SnapshotChoice, Step};
+use warroom::probe::aws::Clients;
+use warroom::probe::build;
+use warroom::runbook::{Executor, RealExecutor, StepOutcome, StepProgress};
+
+const EAST: &str = "us-east-1";
+const WEST: &str = "us-west-2";
+
+fn executor(clients: &Clients) -> RealExecutor {
+    RealExecutor::new(build::Clients {
+        aws: clients.clone(),
+        kube: warroom::probe::kubernetes::Clients::new(),
+    })
+}
+
+fn step(action: Action, inputs: Vec<Input>) -> Step {
+    Step {
+        id: "rds".into(),
+        title: "rds".into(),
+        key: '1',
+        confirm: action.target_name(),
+        action,
+        requires: Vec::new(),
+        precheck: Vec::new(),
+        verify: None,
+        inputs,
+    }
+}
+
+async fn run_step(
+    clients: &Clients,
+    step: &Step,
+    inputs: &[(&str, &str)],
+) -> (StepOutcome, Vec<StepProgress>) {
+    let inputs: BTreeMap<String, String> = inputs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let (tx, mut rx) = mpsc::channel(64);
+    let outcome = executor(clients).run(step, &inputs, tx).await;
+    let mut progress = Vec::new();
+    while let Some(p) = rx.recv().await {
+        progress.push(p);
+    }
+    (outcome, progress)
+}
+
+async fn run(clients: &Clients, action: Action) -> (StepOutcome, Vec<StepProgress>) {
+    run_step(clients, &step(action, Vec::new()), &[]).await
+}
+
+fn summary(outcome: &StepOutcome, moto: &Moto) -> String {
+    match outcome {
+        StepOutcome::Succeeded { summary } => summary.clone(),
+        other => panic!("expected Succeeded, got {other:?}\n{}", moto.log_text()),
+    }
+}
+
+fn reason(outcome: &StepOutcome) -> &str {
+    match outcome {
+        StepOutcome::Failed { reason } => reason,
+        other => panic!("expected Failed, got {other:?}"),
+    }
+}
+
+fn statuses(progress: &[StepProgress]) -> Vec<&str> {
+    progress
+        .iter()
+        .filter_map(|p| match p {
+            StepProgress::Status(s) => Some(s.as_str()),
+            StepProgress::Output(_) => None,
+        })
+        .collect()
+}
+
+async fn create_instance(clients: &Clients, region: &str, id: &str) {
+    clients
+        .rds(region)
+        .await
+        .create_db_instance()
+        .db_instance_identifier(id)
+        .engine("postgres")
+        .db_instance_class("db.t3.micro")
+        .allocated_storage(20)
+        .master_username("dtem")
+        .master_user_password("not-a-secret-1")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("create {id}: {e:?}"));
+}
+
+async fn create_replica(clients: &Clients, region: &str, id: &str, source: &str) {
+    clients
+        .rds(region)
+        .await
+        .create_db_instance_read_replica()
+        .db_instance_identifier(id)
+        .source_db_instance_identifier(source)
+        .db_instance_class("db.t3.micro")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("create replica {id}: {e:?}"));
+}
+
+async fn create_snapshot(clients: &Clients, region: &str, instance: &str, id: &str) {
+    clients
+        .rds(region)
+        .await
+        .create_db_snapshot()
+        .db_instance_identifier(instance)
+        .db_snapshot_identifier(id)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("snapshot {id}: {e:?}"));
+}
+
+/// The instance as moto describes it, or None when it does not exist.
+async fn describe(
+    clients: &Clients,
+    region: &str,
+    id: &str,
+) -> Option<aws_sdk_rds::types::DbInstance> {
+    match clients
+        .rds(region)
+        .await
+        .describe_db_instances()
+        .db_instance_identifier(id)
+        .send()
+        .await
+    {
+        Ok(out) => out.db_instances().first().cloned(),
+        Err(_) => None,
+    }
+}
+
+// ---- rds_promote_read_replica --------------------------------------------------------------
+
+#[tokio::test]
+async fn promote_makes_the_replica_a_standalone_primary() {
+    let moto = Moto::shared();
+    let clients = moto.clients();
+    create_instance(&clients, WEST, "rb-promote-primary").await;
+    create_replica(&clients, WEST, "rb-promote-dr", "rb-promote-primary").await;
+    let before = describe(&clients, WEST, "rb-promote-dr")
+        .await
+        .expect("replica");
+    assert_eq!(
+        before.read_replica_source_db_instance_identifier(),
+        Some("rb-promote-primary")
+    );
+
+    let (outcome, progress) = run(
+        &clients,
+        Action::RdsPromoteReadReplica {
+            instance: "rb-promote-dr".into(),
+            region: WEST.into(),
+        },
+    )
+    .await;
+    let summary = summary(&outcome, moto);
+    assert!(
+        summary.starts_with("PromoteReadReplica accepted: rb-promote-dr is "),
+        "{summary}"
+    );
+    assert_eq!(
+        statuses(&progress),
+        ["PromoteReadReplica DBInstanceIdentifier=rb-promote-dr (us-west-2)"]
+    );
+    // moto 5.2.5 marks the instance as no longer a replica but keeps answering its old
+    // ReadReplicaSourceDBInstanceIdentifier; what shows the promotion is what only a
+    // standalone instance may do: be stopped (moto refuses to stop a replica, as AWS does).
+    let stop = |id: &'static str| {
+        let clients = clients.clone();
+        async move {
+            clients
+                .rds(WEST)
+                .await
+                .stop_db_instance()
+                .db_instance_identifier(id)
+                .send()
+                .await
+        }
+    };
+    create_replica(&clients, WEST, "rb-promote-other", "rb-promote-primary").await;
+    assert!(
+        stop("rb-promote-other").await.is_err(),
+        "moto stops a replica: this test no longer proves anything"
+    );
+    let stopped = stop("rb-promote-dr").await;
+    assert!(stopped.is_ok(), "still a replica: {stopped:?}");
+}
+
+#[tokio::test]
+async fn a_failing_control_plane_fails_the_step_and_says_it_may_have_applied_it() {
+    // moto 5.2.5 answers a bare HTTP 500 to PromoteReadReplica of an unknown instance (AWS
+    // answers DBInstanceNotFound): a 5xx, after which nobody knows what AWS did.
+    let moto = Moto::shared();
+    let clients = moto.clients();
+    let (outcome, _) = run(
+        &clients,
+        Action::RdsPromoteReadReplica {
+            instance: "rb-no-such-instance".into(),
+            region: WEST.into(),
+        },
+    )
+    .await;
+    let why = reason(&outcome);
+    assert!(
+        why.starts_with("PromoteReadReplica: unreachable: "),
+        "{why}"
+    );
+    assert!(why.contains("AWS may or may not have applied it"), "{why}");
+}
+
+// ---- rds_restore_snapshot ------------------------------------------------------------------
+
+#[tokio::test]
+async fn restore_a_named_snapshot_with_the_instance_class() {
+    let moto = Moto::shared();
+    let clients = moto.clients();
+    create_instance(&clients, EAST, "rb-named-src").await;
+    create_snapshot(&clients, EAST, "rb-named-src", "rb-named-snap").await;
+
+    let (outcome, progress) = run(
+        &clients,
+        Action::RdsRestoreSnapshot {
+            snapshot: SnapshotChoice::Named("rb-named-snap".into()),
+            target: "rb-named-restored".into(),
+            instance_class: Some("db.r6g.large".into()),
+            region: EAST.into(),
+        },
+    )
+    .await;
+    let summary = summary(&outcome, moto);
+    assert!(
+        summary.starts_with("RestoreDBInstanceFromDBSnapshot accepted: rb-named-restored is "),
+        "{summary}"
+    );
+    assert!(summary.contains("(db.r6g.large)"), "{summary}");
+    assert!(
+        summary.ends_with("from snapshot rb-named-snap"),
+        "{summary}"
+    );
+    assert_eq!(
+        statuses(&progress),
+        [
+            "RestoreDBInstanceFromDBSnapshot DBInstanceIdentifier=rb-named-restored \
+             DBSnapshotIdentifier=rb-named-snap DBInstanceClass=db.r6g.large (us-east-1)"
+        ]
+    );
+    let restored = describe(&clients, EAST, "rb-named-restored")
+        .await
+        .expect("the restored instance exists");
+    assert_eq!(restored.db_instance_identifier(), Some("rb-named-restored"));
+    assert_eq!(restored.db_instance_class(), Some("db.r6g.large"));
+}
+
+#[tokio::test]
+async fn restore_the_newest_snapshot_of_an_instance() {
+    let moto = Moto::shared();
+    let clients = moto.clients();
+    create_instance(&clients, EAST, "rb-latest-src").await;
+    create_snapshot(&clients, EAST, "rb-latest-src", "rb-latest-old").await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    create_snapshot(&clients, EAST, "rb-latest-src", "rb-latest-new").await;
+    // Another instance's newer snapshot is not a candidate.
+    create_instance(&clients, EAST, "rb-latest-other").await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    create_snapshot(&clients, EAST, "rb-latest-other", "rb-latest-other-snap").await;
+
+    let (outcome, progress) = run(
+        &clients,
+        Action::RdsRestoreSnapshot {
+            snapshot: SnapshotChoice::LatestOf("rb-latest-src".into()),
+            target: "rb-latest-restored".into(),
+            instance_class: None,
+            region: EAST.into(),
+        },
+    )
+    .await;
+    let summary = summary(&outcome, moto);
+    assert!(
+        summary.contains("from snapshot rb-latest-new (newest of rb-latest-src, taken "),
+        "{summary}"
+    );
+    let statuses = statuses(&progress);
+    assert_eq!(
+        statuses,
+        [
+            "DescribeDBSnapshots DBInstanceIdentifier=rb-latest-src (us-east-1)",
+            "RestoreDBInstanceFromDBSnapshot DBInstanceIdentifier=rb-latest-restored \
+             DBSnapshotIdentifier=rb-latest-new (us-east-1)",
+        ]
+    );
+    let restored = describe(&clients, EAST, "rb-latest-restored")
+        .await
+        .expect("the restored instance exists");
+    // No class asked: the snapshot's instance's.
+    assert_eq!(restored.db_instance_class(), Some("db.t3.micro"));
+}
+
+#[tokio::test]
+async fn no_snapshot_to_restore_fails_and_restores_nothing() {
+    let moto = Moto::shared();
+    let clients = moto.clients();
+    let (outcome, _) = run(
+        &clients,
+        Action::RdsRestoreSnapshot {
+            snapshot: SnapshotChoice::LatestOf("rb-never-existed".into()),
+            target: "rb-nothing-restored".into(),
+            instance_class: None,
+            region: EAST.into(),
+        },
+    )
+    .await;
+    assert!(
+        reason(&outcome).starts_with("no available snapshot of rb-never-existed in us-east-1"),
+        "{outcome:?}"
+    );
+    assert!(
+        describe(&clients, EAST, "rb-nothing-restored")
+            .await
+            .is_none()
+    );
+
+    let (outcome, _) = run(
+        &clients,
+        Action::RdsRestoreSnapshot {
+            snapshot: SnapshotChoice::Named("rb-no-such-snap".into()),
+            target: "rb-nothing-restored".into(),
+            instance_class: None,
+            region: EAST.into(),
+        },
+    )
+    .await;
+    let why = reason(&outcome);
+    assert!(
+        why.starts_with("RestoreDBInstanceFromDBSnapshot: DBSnapshotNotFound"),
+        "{why}"
+    );
+    assert!(
+        describe(&clients, EAST, "rb-nothing-restored")
+            .await
+            .is_none()
+    );
+}
+
+// ---- rds_restore_point_in_time -------------------------------------------------------------
+
+fn pitr(source: &str, target: &str) -> Step {
+    step(
+        Action::RdsRestorePointInTime {
+            source: source.into(),
+            target: target.into(),
+            region: EAST.into(),
+        },
+        vec![Input {
+            name: "restore_to".into(),
+            kind: InputKind::Rfc3339,
+            prompt: None,
+        }],
+    )
+}
+
+#[tokio::test]
+async fn restore_to_the_typed_point_in_time() {
+    let moto = Moto::shared();
+    let clients = moto.clients();
+    create_instance(&clients, EAST, "rb-pitr-src").await;
+    let at = Timestamp::now() - 5.minutes();
+    let at = Timestamp::from_second(at.as_second()).expect("a time");
+    let typed = at.to_string();
+
+    let (outcome, progress) = run_step(
+        &clients,
+        &pitr("rb-pitr-src", "rb-pitr-target"),
+        &[("restore_to", &typed)],
+    )
+    .await;
+    let summary = summary(&outcome, moto);
+    assert!(
+        summary.starts_with("RestoreDBInstanceToPointInTime accepted: rb-pitr-target is "),
+        "{summary}"
+    );
+    assert!(
+        summary.ends_with(&format!("from rb-pitr-src as of {typed}")),
+        "{summary}"
+    );
+    assert_eq!(
+        statuses(&progress),
+        [format!(
+            "RestoreDBInstanceToPointInTime SourceDBInstanceIdentifier=rb-pitr-src \
+             TargetDBInstanceIdentifier=rb-pitr-target RestoreTime={typed} (us-east-1)"
+        )]
+    );
+    let target = describe(&clients, EAST, "rb-pitr-target")
+        .await
+        .expect("the target instance exists");
+    assert_eq!(target.db_instance_identifier(), Some("rb-pitr-target"));
+}
+
+/// A loopback endpoint that counts the connections made to it (and answers none).
+fn counting_endpoint() -> (String, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let count = Arc::new(AtomicUsize::new(0));
+    let seen = count.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            seen.fetch_add(1, Ordering::SeqCst);
+            drop(stream);
+        }
+    });
+    (url, count)
+}
+
+#[tokio::test]
+async fn a_bad_or_future_restore_time_fails_without_any_call() {
+    let (url, connections) = counting_endpoint();
+    let clients = moto::clients_at(&url);
+    let step = pitr("rb-pitr-src", "rb-pitr-never");
+    let future = (Timestamp::now() + 1.hour()).to_string();
+    for (typed, expect) in [
+        (
+            "2024-01-15 14:30",
+            "restore time \"2024-01-15 14:30\" is not an RFC 3339 time",
+        ),
+        (
+            "2024-01-15T14:30:00",
+            "restore time \"2024-01-15T14:30:00\" is not an RFC 3339 time (no offset",
+        ),
+        (
+            "yesterday",
+            "restore time \"yesterday\" is not an RFC 3339 time",
+        ),
+        (future.as_str(), "restore time "),
+    ] {
+        let (outcome, progress) = run_step(&clients, &step, &[("restore_to", typed)]).await;
+        let why = reason(&outcome);
+        assert!(why.starts_with(expect), "{typed}: {why}");
+        assert!(why.ends_with("nothing restored"), "{why}");
+        assert!(progress.is_empty(), "{progress:?}");
+    }
+    let (outcome, _) = run_step(&clients, &step, &[]).await;
+    assert_eq!(
+        reason(&outcome),
+        "no restore time was given (input `restore_to`): nothing restored"
+    );
+    // Give a stray connection time to show up.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(connections.load(Ordering::SeqCst), 0, "a call was made");
+
+    // And against moto: no instance appeared.
+    let moto = Moto::shared();
+    let clients = moto.clients();
+    create_instance(&clients, EAST, "rb-pitr-bad-src").await;
+    let step = pitr("rb-pitr-bad-src", "rb-pitr-bad-target");
+    let (outcome, _) = run_step(&clients, &step, &[("restore_to", "15/01/2024")]).await;
+    reason(&outcome);
+    assert!(
+        describe(&clients, EAST, "rb-pitr-bad-target")
+            .await
+            .is_none()
+    );
+}
+
+// ---- rds_failover_cluster ------------------------------------------------------------------
+
+async fn create_cluster(clients: &Clients, region: &str, id: &str, members: &[&str]) {
+    let rds = clients.rds(region).await;
+    rds.create_db_cluster()
+        .db_cluster_identifier(id)
+        .engine("aurora-postgresql")
+        .master_username("dtem")
+        .master_user_password("not-a-secret-1")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("create cluster {id}: {e:?}"));
+    for member in members {
+        rds.create_db_instance()
+            .db_instance_identifier(*member)
+            .db_cluster_identifier(id)
+            .engine("aurora-postgresql")
+            .db_instance_class("db.r6g.large")
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("create member {member}: {e:?}"));
+    }
+}
+
+async fn writer(clients: &Clients, region: &str, cluster: &str) -> Option<String> {
+    let out = clients
+        .rds(region)
+        .await
+        .describe_db_clusters()
+        .db_cluster_identifier(cluster)
+        .send()
+        .await
+        .expect("describe cluster");
+    out.db_clusters()
+        .first()?
+        .db_cluster_members()
+        .iter()
+        .find(|m| m.is_cluster_writer() == Some(true))
+        .and_then(|m| m.db_instance_identifier())
+        .map(str::to_string)
+}
+
+#[tokio::test]
+async fn failover_moves_the_writer_to_the_target_instance() {
+    let moto = Moto::shared();
+    let clients = moto.clients();
+    create_cluster(&clients, EAST, "rb-aurora", &["rb-aurora-1", "rb-aurora-2"]).await;
+    assert_eq!(
+        writer(&clients, EAST, "rb-aurora").await.as_deref(),
+        Some("rb-aurora-1")
+    );
+
+    let (outcome, progress) = run(
+        &clients,
+        Action::RdsFailoverCluster {
+            cluster: "rb-aurora".into(),
+            target_instance: Some("rb-aurora-2".into()),
+            region: EAST.into(),
+        },
+    )
+    .await;
+    let summary = summary(&outcome, moto);
+    assert!(
+        summary.starts_with("FailoverDBCluster accepted: cluster rb-aurora is "),
+        "{summary}"
+    );
+    assert!(summary.ends_with(", writer rb-aurora-2"), "{summary}");
+    assert_eq!(
+        statuses(&progress),
+        [
+            "FailoverDBCluster DBClusterIdentifier=rb-aurora TargetDBInstanceIdentifier=rb-aurora-2 (us-east-1)"
+        ]
+    );
+    assert_eq!(
+        writer(&clients, EAST, "rb-aurora").await.as_deref(),
+        Some("rb-aurora-2")
+    );
+}
+
+#[tokio::test]
+async fn failover_without_a_target_picks_a_reader_and_of_a_lone_writer_fails() {
+    let moto = Moto::shared();
+    let clients = moto.clients();
+    create_cluster(&clients, WEST, "rb-aurora-any", &["rb-any-1", "rb-any-2"]).await;
+    let (outcome, _) = run(
+        &clients,
+        Action::RdsFailoverCluster {
+            cluster: "rb-aurora-any".into(),
+            target_instance: None,
+            region: WEST.into(),
+        },
+    )
+    .await;
+    assert!(
+        summary(&outcome, moto).ends_with(", writer rb-any-2"),
+        "{outcome:?}"
+    );
+
+    create_cluster(&clients, WEST, "rb-aurora-lone", &["rb-lone-1"]).await;
+    let (outcome, _) = run(
+        &clients,
+        Action::RdsFailoverCluster {
+            cluster: "rb-aurora-lone".into(),
+            target_instance: None,
+            region: WEST.into(),
+        },
+    )
+    .await;
+    let why = reason(&outcome);
+    assert!(
+        why.starts_with("FailoverDBCluster: InvalidDBClusterStateFault"),
+        "{why}"
+    );
+}
+
+// ---- a control plane that does not answer --------------------------------------------------
+
+#[tokio::test]
+async fn no_answer_says_it_may_have_been_applied() {
+    let clients = moto::clients_at(&moto::closed_endpoint());
+    let (outcome, _) = run(
+        &clients,
+        Action::RdsPromoteReadReplica {
+            instance: "rb-anything".into(),
+            region: EAST.into(),
+        },
+    )
+    .await;
+    let why = reason(&outcome);
+    assert!(
+        why.starts_with("PromoteReadReplica: unreachable: "),
+        "{why}"
+    );
+    assert!(
+        why.ends_with(
+            "AWS may or may not have applied it: look at the target before running the step again"
+        ),
+        "{why}"
+    );
+}

@@ -1,0 +1,363 @@
+//! The Kubernetes runbook executors (`k8s_rollout_restart`, `k8s_scale`,
+//! `k8s_wait_available`) through [`RealExecutor`], with a real `kube::Client` against the
+//! in-process API server of `support/k8s.rs`, which records every request with its body.
+
+#[path = "support/k8s.rs"]
+mod k8s;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use k8s::{DeploymentJson, FakeApi};
+use serde_json::Value;
+use tokio::sync::mpsc;
+use warroom::config::{Action, Step};
+use warroom::probe::build;
+use warroom::probe::kubernetes::Clients as KubeClients;
+use warroom::runbook::{Executor, Options, RealExecutor, StepOutcome, StepProgress};
+
+const NS: &str = "dtem-prod";
+const NAME: &str = "api-gateway";
+const PATH: &str = "/apis/apps/v1/namespaces/dtem-prod/deployments/api-gateway";
+
+fn executor(api: &FakeApi) -> RealExecutor {
+    let clients = build::Clients {
+        // No AWS here: an endpoint nobody listens on.
+        aws: warroom::probe::aws::Clients::new(Some("http://127.0.0.1:9".into())),
+        kube: KubeClients::from_config(api.config()),
+    };
+    RealExecutor::new(clients).with_options(Options {
+        wait_poll: Duration::from_millis(50),
+        ..Options::default()
+    })
+}
+
+fn step(action: Action) -> Step {
+    Step {
+        id: "k8s".into(),
+        title: "k8s".into(),
+        key: '1',
+        confirm: action.target_name(),
+        action,
+        requires: Vec::new(),
+        precheck: Vec::new(),
+        verify: None,
+        inputs: Vec::new(),
+    }
+}
+
+async fn run(api: &FakeApi, action: Action) -> (StepOutcome, Vec<StepProgress>) {
+    let executor = executor(api);
+    let step = step(action);
+    let inputs = BTreeMap::new();
+    let (tx, mut rx) = mpsc::channel(64);
+    let outcome = executor.run(&step, &inputs, tx).await;
+    let mut progress = Vec::new();
+    while let Some(p) = rx.recv().await {
+        progress.push(p);
+    }
+    (outcome, progress)
+}
+
+fn restart() -> Action {
+    Action::K8sRolloutRestart {
+        namespace: NS.into(),
+        deployment: NAME.into(),
+        context: None,
+    }
+}
+
+fn scale(replicas: u32) -> Action {
+    Action::K8sScale {
+        namespace: NS.into(),
+        deployment: NAME.into(),
+        context: None,
+        replicas,
+    }
+}
+
+fn wait(timeout: Duration) -> Action {
+    Action::K8sWaitAvailable {
+        namespace: NS.into(),
+        deployment: NAME.into(),
+        context: None,
+        timeout,
+    }
+}
+
+fn reason(outcome: &StepOutcome) -> &str {
+    match outcome {
+        StepOutcome::Failed { reason } => reason,
+        other => panic!("expected Failed, got {other:?}"),
+    }
+}
+
+fn summary(outcome: &StepOutcome) -> &str {
+    match outcome {
+        StepOutcome::Succeeded { summary } => summary,
+        other => panic!("expected Succeeded, got {other:?}"),
+    }
+}
+
+fn patches(api: &FakeApi) -> Vec<k8s::Request> {
+    api.requests()
+        .into_iter()
+        .filter(|r| r.method == "PATCH")
+        .collect()
+}
+
+#[tokio::test]
+async fn rollout_restart_sets_kubectls_restarted_at_with_a_strategic_merge_patch() {
+    let api = FakeApi::start().await;
+    api.put_deployment(DeploymentJson::healthy(NS, NAME, 3).to_json());
+    let before = Timestamp::now();
+    let (outcome, progress) = run(&api, restart()).await;
+    let after = Timestamp::now();
+
+    let patches = patches(&api);
+    assert_eq!(patches.len(), 1, "{:?}", api.requests());
+    let patch = &patches[0];
+    assert_eq!(patch.path, PATH);
+    assert_eq!(
+        patch.content_type.as_deref(),
+        Some("application/strategic-merge-patch+json")
+    );
+    assert!(
+        patch
+            .query
+            .as_deref()
+            .is_some_and(|q| q.contains("fieldManager=warroom")),
+        "{patch:?}"
+    );
+    let body: Value = serde_json::from_str(&patch.body).expect("a JSON body");
+    let annotations = &body["spec"]["template"]["metadata"]["annotations"];
+    let at = annotations["kubectl.kubernetes.io/restartedAt"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no kubectl restartedAt in {body}"));
+    // RFC 3339, to the second, UTC, between before and after.
+    assert_eq!(at.len(), "2025-11-25T13:14:15Z".len(), "{at}");
+    assert!(at.ends_with('Z'), "{at}");
+    let at: Timestamp = at.parse().expect("RFC 3339");
+    assert!(
+        at.as_second() >= before.as_second() && at <= after,
+        "{at} not in [{before}, {after}]"
+    );
+    // Only the annotation, and not kube-rs's own.
+    assert_eq!(annotations.as_object().map(|m| m.len()), Some(1), "{body}");
+    assert_eq!(body.as_object().map(|m| m.len()), Some(1), "{body}");
+    assert!(!patch.body.contains("kube.kubernetes.io/restartedAt"));
+
+    // The GET (paused?) came first.
+    assert_eq!(api.requests()[0].method, "GET");
+    // The server now has it, and a new generation.
+    let object = api.object(PATH).expect("deployment");
+    assert_eq!(
+        object["spec"]["template"]["metadata"]["annotations"]["kubectl.kubernetes.io/restartedAt"],
+        Value::String(at.to_string())
+    );
+    assert_eq!(object["metadata"]["generation"], 2);
+
+    let summary = summary(&outcome);
+    assert!(
+        summary.starts_with(&format!(
+            "rollout restart of dtem-prod/api-gateway requested: kubectl.kubernetes.io/restartedAt={at}"
+        )),
+        "{summary}"
+    );
+    assert!(summary.ends_with("(generation 2)"), "{summary}");
+    assert!(
+        progress.iter().any(|p| matches!(p,
+            StepProgress::Status(s) if s.starts_with("PATCH deployments/api-gateway in dtem-prod (strategic merge)"))),
+        "{progress:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_paused_deployment_is_not_restarted() {
+    let api = FakeApi::start().await;
+    let mut d = DeploymentJson::healthy(NS, NAME, 3).to_json();
+    d["spec"]["paused"] = Value::Bool(true);
+    api.put_deployment(d);
+    let (outcome, _) = run(&api, restart()).await;
+    assert!(
+        reason(&outcome).starts_with("deployment dtem-prod/api-gateway is paused"),
+        "{outcome:?}"
+    );
+    assert!(patches(&api).is_empty());
+}
+
+#[tokio::test]
+async fn scale_patches_the_scale_subresource_with_the_replicas() {
+    let api = FakeApi::start().await;
+    api.put_deployment(DeploymentJson::healthy(NS, NAME, 2).to_json());
+    let (outcome, _) = run(&api, scale(6)).await;
+
+    let patches = patches(&api);
+    assert_eq!(patches.len(), 1, "{:?}", api.requests());
+    let patch = &patches[0];
+    assert_eq!(patch.path, format!("{PATH}/scale"));
+    assert_eq!(
+        patch.content_type.as_deref(),
+        Some("application/merge-patch+json")
+    );
+    let body: Value = serde_json::from_str(&patch.body).expect("a JSON body");
+    assert_eq!(body, serde_json::json!({"spec": {"replicas": 6}}));
+    assert_eq!(api.object(PATH).expect("deployment")["spec"]["replicas"], 6);
+    assert_eq!(
+        summary(&outcome),
+        "dtem-prod/api-gateway scaled from 2 to 6 replicas (2 running now)"
+    );
+}
+
+#[tokio::test]
+async fn scale_to_zero_is_sent_as_zero() {
+    let api = FakeApi::start().await;
+    api.put_deployment(DeploymentJson::healthy(NS, NAME, 2).to_json());
+    let (outcome, _) = run(&api, scale(0)).await;
+    let body: Value = serde_json::from_str(&patches(&api)[0].body).expect("JSON");
+    assert_eq!(body["spec"]["replicas"], 0);
+    assert!(summary(&outcome).contains("to 0 replicas"), "{outcome:?}");
+}
+
+#[tokio::test]
+async fn a_forbidden_patch_fails_naming_the_verb_and_resource() {
+    let api = FakeApi::start().await;
+    api.put_deployment(DeploymentJson::healthy(NS, NAME, 3).to_json());
+    api.forbid_verb(NS, "patch");
+
+    let (outcome, _) = run(&api, restart()).await;
+    let why = reason(&outcome);
+    assert!(
+        why.starts_with("PATCH deployments/api-gateway in dtem-prod: access denied: "),
+        "{why}"
+    );
+    assert!(
+        why.contains("cannot patch resource \"deployments\" in API group \"apps\""),
+        "{why}"
+    );
+
+    let (outcome, _) = run(&api, scale(4)).await;
+    let why = reason(&outcome);
+    assert!(
+        why.starts_with("PATCH deployments/api-gateway/scale in dtem-prod: access denied: "),
+        "{why}"
+    );
+    assert!(
+        why.contains("cannot patch resource \"deployments/scale\""),
+        "{why}"
+    );
+    // Nothing changed.
+    assert_eq!(api.object(PATH).expect("deployment")["spec"]["replicas"], 3);
+}
+
+#[tokio::test]
+async fn a_missing_deployment_fails_naming_it() {
+    let api = FakeApi::start().await;
+    let (outcome, _) = run(&api, restart()).await;
+    assert_eq!(
+        reason(&outcome),
+        "GET deployments/api-gateway in dtem-prod: deployment api-gateway not found in namespace dtem-prod"
+    );
+    let (outcome, _) = run(&api, scale(2)).await;
+    assert_eq!(
+        reason(&outcome),
+        "GET deployments/api-gateway/scale in dtem-prod: deployment api-gateway not found in namespace dtem-prod"
+    );
+    assert!(patches(&api).is_empty());
+}
+
+#[tokio::test]
+async fn wait_available_succeeds_once_the_deployment_becomes_available() {
+    let api = FakeApi::start().await;
+    // Rolling out: 1 of 3 available.
+    let mut rolling = DeploymentJson::healthy(NS, NAME, 3);
+    rolling.available = Some(1);
+    rolling.updated = Some(1);
+    let rolling = rolling.condition(
+        "Available",
+        "False",
+        "MinimumReplicasUnavailable",
+        "Deployment does not have minimum availability.",
+    );
+    api.put_deployment(rolling.to_json());
+    let run = run(&api, wait(Duration::from_secs(20)));
+    let flip = async {
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        api.put_deployment(DeploymentJson::healthy(NS, NAME, 3).to_json());
+    };
+    let ((outcome, progress), ()) = tokio::join!(run, flip);
+    let summary = summary(&outcome);
+    assert!(
+        summary.starts_with("dtem-prod/api-gateway available: 3/3 available, Available=True"),
+        "{summary}"
+    );
+    assert!(
+        progress.iter().any(|p| matches!(p,
+            StepProgress::Status(s) if s == "dtem-prod/api-gateway: last seen rolling out: 1/3 updated, 1/3 available")),
+        "{progress:?}"
+    );
+    let gets = api.requests().iter().filter(|r| r.method == "GET").count();
+    assert!(gets >= 2, "polled {gets} times");
+}
+
+#[tokio::test]
+async fn wait_available_times_out_naming_what_it_saw_last() {
+    let api = FakeApi::start().await;
+    let mut partial = DeploymentJson::healthy(NS, NAME, 5);
+    partial.available = Some(2);
+    api.put_deployment(partial.to_json());
+    let started = std::time::Instant::now();
+    let (outcome, _) = run(&api, wait(Duration::from_millis(600))).await;
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(
+        reason(&outcome),
+        "dtem-prod/api-gateway not available after 600ms: last seen 2/5 available"
+    );
+}
+
+#[tokio::test]
+async fn wait_available_keeps_looking_for_a_missing_deployment_but_not_through_a_403() {
+    let api = FakeApi::start().await;
+    let (outcome, _) = run(&api, wait(Duration::from_millis(300))).await;
+    assert_eq!(
+        reason(&outcome),
+        "dtem-prod/api-gateway not available after 300ms: last seen deployment api-gateway not found in namespace dtem-prod"
+    );
+    assert!(api.requests().len() >= 2);
+
+    let api = FakeApi::start().await;
+    api.put_deployment(DeploymentJson::healthy(NS, NAME, 3).to_json());
+    api.forbid(NS);
+    let started = std::time::Instant::now();
+    let (outcome, _) = run(&api, wait(Duration::from_secs(30))).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "a 403 ends the wait at once"
+    );
+    let why = reason(&outcome);
+    assert!(
+        why.starts_with("GET deployments/api-gateway in dtem-prod: access denied: ")
+            && why.contains("cannot get resource \"deployments\""),
+        "{why}"
+    );
+}
+
+#[tokio::test]
+async fn wait_available_through_an_api_that_stopped_answering_says_both() {
+    let api = FakeApi::start().await;
+    let mut partial = DeploymentJson::healthy(NS, NAME, 4);
+    partial.available = Some(3);
+    api.put_deployment(partial.to_json());
+    let run = run(&api, wait(Duration::from_millis(800)));
+    let fail = async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        api.fail_all(503, "etcdserver: leader changed");
+    };
+    let ((outcome, _), ()) = tokio::join!(run, fail);
+    assert_eq!(
+        reason(&outcome),
+        "dtem-prod/api-gateway not available after 800ms: last seen 3/4 available, then \
+         unreachable: kubernetes API answered 503: etcdserver: leader changed"
+    );
+}
