@@ -424,8 +424,13 @@ fn console(explicit: Option<&Path>, data_dir: Option<&Path>, display: &Display) 
             tx,
             std::convert::identity,
         );
-        // The real executors are not wired yet: this console runs no step (it says so).
-        let exit = warroom::tui::run(state, settings, rx, link, None, clock).await;
+        // An observer console gets no executor at all: nothing to run a step with.
+        let executor: Option<std::sync::Arc<dyn warroom::runbook::Executor>> =
+            (!settings.read_only).then(|| {
+                std::sync::Arc::new(warroom::runbook::real::RealExecutor::new(clients.clone()))
+                    as std::sync::Arc<dyn warroom::runbook::Executor>
+            });
+        let exit = warroom::tui::run(state, settings, rx, link, executor, clock).await;
         scheduler.stop();
         exit
     });

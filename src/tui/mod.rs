@@ -26,7 +26,7 @@ use crate::app::{Effect, Event, JournalEvent, Key, Observation, State, StepEvent
 use crate::config::Runbook;
 use crate::journal::keeper::Request;
 use crate::probe::clock::Clock;
-use crate::runbook::Executor;
+use crate::runbook::{Executor, StepOutcome};
 use crate::theme::Theme;
 use crate::ui::{self, Glyphs, Layout, Screen};
 
@@ -151,7 +151,14 @@ impl World {
                     }
                 })
             };
-            let outcome = executor.run(&config, &inputs, progress_tx).await;
+            let outcome = match &config.action {
+                // A checklist is people's work: the operator read every item in the modal and
+                // typed the phrase; that is the tick, recorded with who did it.
+                crate::config::Action::Checklist { items } => StepOutcome::Succeeded {
+                    summary: format!("{} item(s) confirmed by the operator", items.len()),
+                },
+                _ => executor.run(&config, &inputs, progress_tx).await,
+            };
             let _ = forward.await;
             let _ = tx
                 .send(StepEvent::Finished {

@@ -1,0 +1,110 @@
+//! A real console (not a drill) runs a `command` step only from an operator console, on the
+//! exact phrase; the same keys on a `--read-only` console touch nothing.
+
+mod support;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::time::Duration;
+
+use support::pty::Pty;
+
+const PATIENCE: Duration = Duration::from_secs(20);
+
+fn estate(dir: &Path, marker: &Path) -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let path = dir.join("estate.toml");
+    std::fs::write(
+        &path,
+        format!(
+            r#"
+[console]
+title = "Steps"
+
+[[component]]
+id = "db"
+tier = "critical"
+health = {{ kind = "tcp", address = "127.0.0.1:{port}", every = "1s", timeout = "1s" }}
+
+[[runbook]]
+id = "mark"
+title = "Mark the estate"
+
+[[runbook.step]]
+id = "touch"
+title = "Touch the marker"
+key = "x"
+action = {{ kind = "command", argv = ["touch", "{marker}"], timeout = "10s" }}
+confirm = "touch-it"
+"#,
+            marker = marker.display()
+        ),
+    )
+    .expect("write config");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    path.to_string_lossy().into_owned()
+}
+
+fn console(home: &Path, config: &str, data: &str, extra: &[&str]) -> Pty {
+    let mut args = vec!["-c", config, "--data-dir", data, "--layout", "bastion"];
+    args.extend_from_slice(extra);
+    Pty::spawn(&args, 160, 40, home, &[])
+}
+
+#[test]
+fn a_command_step_runs_from_an_operator_console_only_and_never_from_an_observer() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let data = tempfile::tempdir().expect("tempdir");
+    std::fs::set_permissions(data.path(), std::fs::Permissions::from_mode(0o700)).expect("chmod");
+    let marker = home.path().join("marker");
+    let config = estate(home.path(), &marker);
+    let data_dir = data.path().to_string_lossy().into_owned();
+
+    let mut observer = console(home.path(), &config, &data_dir, &["--read-only"]);
+    observer.wait_for("[RO]", PATIENCE).expect("observer");
+    observer.send(b"\t\t\t\t");
+    observer
+        .wait_for("Touch the marker", PATIENCE)
+        .expect("runbook");
+    observer.send(b"x");
+    observer
+        .wait_for(
+            "read-only console: steps cannot be started from here",
+            PATIENCE,
+        )
+        .expect("why nothing opens");
+    observer.send(b"touch-it\r");
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(!marker.exists(), "the observer's keys ran the command");
+
+    let mut operator = console(home.path(), &config, &data_dir, &[]);
+    operator.wait_for("REC", PATIENCE).expect("operator");
+    operator.send(b"\t\t\t\t");
+    operator
+        .wait_for("Touch the marker", PATIENCE)
+        .expect("runbook");
+    operator.send(b"x");
+    operator
+        .wait_for("run (no shell)", PATIENCE)
+        .expect("the modal shows the argv");
+    operator.send(b"touch-IT\r");
+    std::thread::sleep(Duration::from_millis(700));
+    assert!(!marker.exists(), "a wrong phrase ran the command");
+    operator.send(&[0x7f, 0x7f]);
+    operator.send(b"it\r");
+    operator
+        .wait_for("step mark/touch: succeeded", PATIENCE)
+        .expect("the step succeeded");
+    assert!(marker.exists(), "the command ran");
+    observer
+        .wait_for("step mark/touch: succeeded", PATIENCE)
+        .expect("the observer sees it on its timeline");
+    operator.send(b"q");
+    observer.send(b"q");
+    assert!(operator.wait_exit(PATIENCE).is_some());
+    assert!(observer.wait_exit(PATIENCE).is_some());
+}
