@@ -159,3 +159,52 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+#[test]
+fn sighup_while_a_step_runs_detaches_and_the_step_still_ends_in_the_journal() {
+    let (home, data) = dirs();
+    let mut pty = spawn(home.path(), data.path(), &[]);
+    pty.wait_for("db-primary: UNKNOWN → DOWN", PATIENCE)
+        .expect("the outage");
+    pty.send(b"d");
+    pty.wait_for("Declare an incident", PATIENCE)
+        .expect("declare");
+    pty.send(b"region down\r");
+    pty.wait_for("L1 investigating: region down", PATIENCE)
+        .expect("declared");
+    to_level_3(&mut pty);
+    pty.send(b"w");
+    pty.wait_for("Run a step", PATIENCE).expect("modal");
+    pty.send(b"done\r");
+    pty.wait_for("declare: succeeded", PATIENCE)
+        .expect("declare step");
+    pty.send(b"p");
+    pty.wait_for("Run a step", PATIENCE).expect("modal");
+    pty.send(b"dtem-postgres-dr-replica\r");
+    pty.wait_for("promote-db: succeeded", PATIENCE)
+        .expect("promote");
+    pty.send(b"t");
+    pty.wait_for("Run a step", PATIENCE).expect("modal");
+    pty.send(b"dte-service\r");
+    pty.wait_for("scale-dte-service: succeeded", PATIENCE)
+        .expect("scale");
+    // The wait runs for minutes of simulated time: the link drops meanwhile.
+    pty.send(b"e");
+    pty.wait_for("Run a step", PATIENCE).expect("modal");
+    pty.send(b"dte-service\r");
+    pty.wait_for("wait-dte-service: started", PATIENCE)
+        .expect("wait started");
+    pty.signal(nix::sys::signal::Signal::SIGHUP);
+    assert!(
+        pty.wait_exit(Duration::from_secs(120)).is_some(),
+        "the detached console ends once its step has"
+    );
+    let file = warroom::journal::latest(&data.path().join("incidents").join("drills"))
+        .expect("the drill's journal");
+    let loaded = warroom::journal::load(&file).expect("load");
+    let finished = loaded.entries.iter().any(|e| {
+        e.kind == "step_finished"
+            && e.body.get("step").and_then(|s| s.as_str()) == Some("wait-dte-service")
+    });
+    assert!(finished, "the step's end was journaled after the detach");
+}

@@ -154,12 +154,18 @@ impl World {
             let outcome = match &config.action {
                 // A checklist is people's work: the operator read every item in the modal and
                 // typed the phrase; that is the tick, recorded with who did it.
-                crate::config::Action::Checklist { items } => StepOutcome::Succeeded {
-                    summary: format!("{} item(s) confirmed by the operator", items.len()),
-                },
+                crate::config::Action::Checklist { items } => {
+                    // Nothing will report progress: let the forwarder end.
+                    drop(progress_tx);
+                    StepOutcome::Succeeded {
+                        summary: format!("{} item(s) confirmed by the operator", items.len()),
+                    }
+                }
                 _ => executor.run(&config, &inputs, progress_tx).await,
             };
-            let _ = forward.await;
+            // Its last lines first; but an executor that kept a sender alive must not keep
+            // the step from ending.
+            let _ = tokio::time::timeout(Duration::from_secs(2), forward).await;
             let _ = tx
                 .send(StepEvent::Finished {
                     runbook,
