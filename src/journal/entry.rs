@@ -1,17 +1,30 @@
-//! One journal entry: its fields, its line on disk, its canonical form and its hash.
+//! One journal entry: its fields, its line on disk, and its hash.
 //!
 //! On disk an entry is one JSON object on one line: `seq`, `at`, `actor`, `kind`, then the
-//! kind-specific fields (sorted by name), then `hash`. The order on disk is for people reading
-//! the file; the hash does not depend on it.
+//! kind-specific fields (sorted by name), then `hash`, always last and written exactly as
+//! `,"hash":"<64 lowercase hex>"}`; no whitespace between tokens.
 //!
 //! `hash` = lowercase hex of SHA-256(previous entry's `hash`, as its 64 ASCII hex bytes ‖ the
-//! canonical JSON of this entry without `hash`). The first entry's previous hash is
-//! [`GENESIS`] (64 zeros). Canonical JSON: no whitespace, object keys sorted by their bytes at
-//! every depth, strings escaped as serde_json escapes them, numbers as serde_json prints them
-//! (integers exactly; floats in their shortest round-trip form). It is written here by hand,
-//! so it does not change if some dependency turns on serde_json's `preserve_order`.
+//! line as written, without its final `,"hash":"…"` member). So the bytes hashed are the line
+//! with that member cut out (`{"seq":3,…,"text":"hi"}`, see [`Entry::unhashed_line`]), taken
+//! from the file as they are: checking a hash needs no JSON re-serialization, and every byte
+//! of the line counts — a changed character anywhere, a reordered key, added spacing, a
+//! removed field all break it. The first entry's previous hash is [`GENESIS`]. Another writer
+//! may order and space the other fields as it likes, as long as it writes `hash` last in that
+//! exact form and hashes the rest of its own line.
+//!
+//! The earlier form, still accepted by `verify` (with a warning): the hash of the previous
+//! hash ‖ the entry's *canonical JSON* without `hash` ([`Entry::canonical`]: no whitespace,
+//! object keys sorted by their bytes at every depth, strings escaped as serde_json escapes
+//! them, numbers as serde_json prints them), whatever the order or spacing of the line. It is
+//! only tried when the line's own hash does not match, so it costs nothing on journals written
+//! in the current form; for entries accepted that way the hash covers their content but not
+//! their key order or spacing.
+
+use std::fmt;
 
 use jiff::Timestamp;
+use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
@@ -20,6 +33,10 @@ pub const GENESIS: &str = "00000000000000000000000000000000000000000000000000000
 
 /// The fields every entry has; a kind's own fields may not use these names.
 pub const RESERVED: [&str; 5] = ["seq", "at", "actor", "kind", "hash"];
+
+/// How a line written by warroom ends: `,"hash":"` 64 hex digits `"}`.
+const HASH_MEMBER_START: &[u8] = b",\"hash\":\"";
+const HASH_MEMBER_LEN: usize = HASH_MEMBER_START.len() + 64 + 2;
 
 /// One line of a journal. Kinds this build does not know are kept as they are: `body` holds
 /// every field that is not one of [`RESERVED`].
@@ -41,8 +58,8 @@ pub struct Entry {
 
 impl Entry {
     /// Builds entry `seq` after the entry whose hash is `prev_hash` ([`GENESIS`] for the first)
-    /// and computes its hash. `body` must not contain a [`RESERVED`] key (checked by the
-    /// journal's append, which is the only writer).
+    /// and computes its hash, over [`Entry::unhashed_line`]. `body` must not contain a
+    /// [`RESERVED`] key (checked by the journal's append, which is the only writer).
     pub fn seal(
         seq: u64,
         at: Timestamp,
@@ -59,7 +76,7 @@ impl Entry {
             hash: String::new(),
             body,
         };
-        e.hash = chain_hash(prev_hash, &e.canonical());
+        e.hash = chain_hash(prev_hash, e.unhashed_line());
         e
     }
 
@@ -73,15 +90,17 @@ impl Entry {
         m
     }
 
-    /// The canonical JSON of the entry without `hash`: what its hash covers.
+    /// The earlier form's hashed text: the canonical JSON of the entry without `hash` (see the
+    /// module documentation). Only `verify` still uses it, for entries hashed that way.
     pub fn canonical(&self) -> String {
         canonical_json(&Value::Object(self.unhashed_value()))
     }
 
-    /// The line written to disk, without its `\n`: `seq`, `at`, `actor`, `kind`, the body's
-    /// fields sorted by name, then `hash`. Control characters in strings are JSON-escaped, so
+    /// The line without its `hash` member: what the hash covers. `seq`, `at`, `actor`,
+    /// `kind`, then the body's fields sorted by name, no whitespace; values in canonical form
+    /// (object keys sorted at every depth). Control characters in strings are JSON-escaped, so
     /// one entry is always exactly one line.
-    pub fn to_line(&self) -> String {
+    pub fn unhashed_line(&self) -> String {
         let mut out = String::with_capacity(128);
         out.push('{');
         let field = |out: &mut String, k: &str, v: &Value| {
@@ -101,23 +120,96 @@ impl Entry {
         for k in keys {
             field(&mut out, k, &self.body[k.as_str()]);
         }
-        field(&mut out, "hash", &Value::String(self.hash.clone()));
         out.push('}');
         out
     }
 
-    /// Reads one line (without its `\n`). The error says why it is not an entry.
+    /// The line written to disk, without its `\n`: [`Entry::unhashed_line`] with
+    /// `,"hash":"<hash>"` before its closing brace.
+    pub fn to_line(&self) -> String {
+        let mut out = self.unhashed_line();
+        out.pop();
+        out.reserve(HASH_MEMBER_LEN);
+        out.push_str(",\"hash\":\"");
+        out.push_str(&self.hash);
+        out.push_str("\"}");
+        out
+    }
+
+    /// Reads one line (without its `\n`). The error says why it is not an entry. A line with
+    /// a field twice is not an entry (JSON readers differ on which one counts).
     pub fn parse_line(line: &[u8]) -> Result<Entry, String> {
-        let value: Value = serde_json::from_slice(line).map_err(|e| format!("not JSON: {e}"))?;
-        match value {
-            Value::Object(m) => Entry::from_map(m),
-            _ => Err("not a JSON object".into()),
+        // UTF-8 checked once for the whole line rather than string by string.
+        let parsed = match std::str::from_utf8(line) {
+            Ok(text) => serde_json::from_str::<Parsed>(text),
+            Err(_) => serde_json::from_slice::<Parsed>(line),
+        };
+        match parsed {
+            Ok(Parsed(result)) => result,
+            Err(e) if e.is_data() => Err("not a JSON object".into()),
+            Err(e) => Err(format!("not JSON: {e}")),
         }
     }
 
     /// An entry from its JSON object (all fields, `hash` included).
     pub fn from_map(mut m: Map<String, Value>) -> Result<Entry, String> {
-        let seq = match m.remove("seq") {
+        let mut fields = Reserved::default();
+        for k in RESERVED {
+            if let Some(v) = m.remove(k) {
+                match (k, v) {
+                    ("at", Value::String(s)) => fields.set_at(Some(parse_at(&s)))?,
+                    ("at", _) => fields.set_at(None)?,
+                    (k, v) => fields.set(k, v)?,
+                }
+            }
+        }
+        fields.into_entry(m)
+    }
+}
+
+/// The reserved fields of a line as found, checked once the whole object is read.
+#[derive(Default)]
+struct Reserved {
+    seq: Option<Value>,
+    /// Parsed as soon as read, from the line's bytes: `None` inside if not a string.
+    at: Option<Option<Result<Timestamp, String>>>,
+    actor: Option<Value>,
+    kind: Option<Value>,
+    hash: Option<Value>,
+}
+
+fn parse_at(s: &str) -> Result<Timestamp, String> {
+    s.parse::<Timestamp>()
+        .map_err(|e| format!("at {s:?} is not an RFC 3339 time: {e}"))
+}
+
+impl Reserved {
+    /// Sets `seq`, `actor`, `kind` or `hash` (not `at`: [`Reserved::set_at`]).
+    fn set(&mut self, k: &str, v: Value) -> Result<(), String> {
+        let slot = match k {
+            "seq" => &mut self.seq,
+            "actor" => &mut self.actor,
+            "kind" => &mut self.kind,
+            "hash" => &mut self.hash,
+            _ => return Ok(()),
+        };
+        if slot.is_some() {
+            return Err(format!("{k} appears twice"));
+        }
+        *slot = Some(v);
+        Ok(())
+    }
+
+    fn set_at(&mut self, at: Option<Result<Timestamp, String>>) -> Result<(), String> {
+        if self.at.is_some() {
+            return Err("at appears twice".into());
+        }
+        self.at = Some(at);
+        Ok(())
+    }
+
+    fn into_entry(self, body: Map<String, Value>) -> Result<Entry, String> {
+        let seq = match self.seq {
             Some(Value::Number(n)) => n
                 .as_u64()
                 .filter(|&s| s >= 1)
@@ -125,21 +217,19 @@ impl Entry {
             Some(_) => return Err("seq is not a number".into()),
             None => return Err("no seq".into()),
         };
-        let at = match m.remove("at") {
-            Some(Value::String(s)) => s
-                .parse::<Timestamp>()
-                .map_err(|e| format!("at {s:?} is not an RFC 3339 time: {e}"))?,
-            Some(_) => return Err("at is not a string".into()),
+        let at = match self.at {
+            Some(Some(at)) => at?,
+            Some(None) => return Err("at is not a string".into()),
             None => return Err("no at".into()),
         };
-        let mut string = |k: &str| match m.remove(k) {
+        let string = |k: &str, v: Option<Value>| match v {
             Some(Value::String(s)) => Ok(s),
             Some(_) => Err(format!("{k} is not a string")),
             None => Err(format!("no {k}")),
         };
-        let actor = string("actor")?;
-        let kind = string("kind")?;
-        let hash = string("hash")?;
+        let actor = string("actor", self.actor)?;
+        let kind = string("kind", self.kind)?;
+        let hash = string("hash", self.hash)?;
         if !is_hash(&hash) {
             return Err("hash is not 64 lowercase hex digits".into());
         }
@@ -149,28 +239,197 @@ impl Entry {
             actor,
             kind,
             hash,
-            body: m,
+            body,
         })
     }
 }
 
-/// The hash of an entry whose canonical form (without `hash`) is `canonical`, chained after
-/// the entry whose hash is `prev_hash`.
-pub fn chain_hash(prev_hash: &str, canonical: &str) -> String {
-    let mut h = Sha256::new();
-    h.update(prev_hash.as_bytes());
-    h.update(canonical.as_bytes());
-    to_hex(h.finalize().as_slice())
+/// A line read straight into an [`Entry`] (no intermediate `Value` of the whole object): the
+/// reserved fields are picked out as their keys go by, the others go into the body. `Err` is
+/// a line that is JSON but not an entry.
+struct Parsed(Result<Entry, String>);
+
+impl<'de> Deserialize<'de> for Parsed {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Parsed, D::Error> {
+        d.deserialize_map(EntryVisitor)
+    }
 }
 
-fn to_hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(DIGITS[(b >> 4) as usize] as char);
-        s.push(DIGITS[(b & 0xf) as usize] as char);
+struct EntryVisitor;
+
+impl<'de> Visitor<'de> for EntryVisitor {
+    type Value = Parsed;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
     }
-    s
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Parsed, A::Error> {
+        let mut reserved = Reserved::default();
+        let mut body = Map::new();
+        let mut error = None;
+        while let Some(key) = map.next_key::<Key>()? {
+            if error.is_some() {
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            }
+            let dup = match key {
+                Key::Reserved("at") => reserved.set_at(map.next_value::<At>()?.0).err(),
+                Key::Reserved(k) => reserved.set(k, map.next_value()?).err(),
+                Key::Other(k) => match body.entry(k) {
+                    serde_json::map::Entry::Vacant(slot) => {
+                        slot.insert(map.next_value()?);
+                        None
+                    }
+                    serde_json::map::Entry::Occupied(slot) => {
+                        map.next_value::<IgnoredAny>()?;
+                        Some(format!("{} appears twice", slot.key()))
+                    }
+                },
+            };
+            error = error.or(dup);
+        }
+        Ok(Parsed(match error {
+            Some(why) => Err(why),
+            None => reserved.into_entry(body),
+        }))
+    }
+}
+
+/// The value of `at`, parsed from the line's own bytes (no `String` on the way): `None` if
+/// it is not a JSON string.
+struct At(Option<Result<Timestamp, String>>);
+
+impl<'de> Deserialize<'de> for At {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<At, D::Error> {
+        d.deserialize_any(AtVisitor)
+    }
+}
+
+struct AtVisitor;
+
+impl<'de> Visitor<'de> for AtVisitor {
+    type Value = At;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<At, E> {
+        Ok(At(Some(parse_at(s))))
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<At, E> {
+        Ok(At(None))
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<At, E> {
+        Ok(At(None))
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<At, E> {
+        Ok(At(None))
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<At, E> {
+        Ok(At(None))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<At, E> {
+        Ok(At(None))
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<At, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(At(None))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<At, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(At(None))
+    }
+}
+
+/// An object key: one of [`RESERVED`] (not allocated), or a body field's name.
+enum Key {
+    Reserved(&'static str),
+    Other(String),
+}
+
+impl<'de> Deserialize<'de> for Key {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Key, D::Error> {
+        d.deserialize_identifier(KeyVisitor)
+    }
+}
+
+struct KeyVisitor;
+
+impl KeyVisitor {
+    fn reserved(s: &str) -> Option<Key> {
+        RESERVED
+            .iter()
+            .find(|&&k| k == s)
+            .map(|&k| Key::Reserved(k))
+    }
+}
+
+impl<'de> Visitor<'de> for KeyVisitor {
+    type Value = Key;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a field name")
+    }
+
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<Key, E> {
+        Ok(KeyVisitor::reserved(s).unwrap_or_else(|| Key::Other(s.to_owned())))
+    }
+
+    fn visit_string<E: de::Error>(self, s: String) -> Result<Key, E> {
+        Ok(KeyVisitor::reserved(&s).unwrap_or(Key::Other(s)))
+    }
+}
+
+/// The hash of an entry whose hashed text (see the module documentation) is `content`,
+/// chained after the entry whose hash is `prev_hash`.
+pub fn chain_hash(prev_hash: &str, content: impl AsRef<[u8]>) -> String {
+    let hex = sha256_hex(&[prev_hash.as_bytes(), content.as_ref()]);
+    // Hex digits are ASCII.
+    String::from_utf8_lossy(&hex).into_owned()
+}
+
+/// The hash `line` (as read, without its `\n`) should carry after the entry whose hash is
+/// `prev_hash`, if it ends the way warroom writes it (`,"hash":"<64 hex>"}`): SHA-256 of
+/// `prev_hash` ‖ the line without that member, in hex. `None` if it does not end that way.
+pub fn line_hash(prev_hash: &str, line: &[u8]) -> Option<[u8; 64]> {
+    let (head, _) = split_hash_member(line)?;
+    Some(sha256_hex(&[prev_hash.as_bytes(), head, b"}"]))
+}
+
+/// A line written as warroom writes it, split before its final `,"hash":"<64 hex>"}`: the
+/// line up to that member (without the closing brace) and the 64 hex digits.
+pub fn split_hash_member(line: &[u8]) -> Option<(&[u8], &[u8])> {
+    let cut = line.len().checked_sub(HASH_MEMBER_LEN)?;
+    let (head, member) = line.split_at(cut);
+    let hex = member
+        .strip_prefix(HASH_MEMBER_START)?
+        .strip_suffix(b"\"}")?;
+    hex.iter()
+        .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        .then_some((head, hex))
+}
+
+fn sha256_hex(parts: &[&[u8]]) -> [u8; 64] {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p);
+    }
+    let mut hex = [0u8; 64];
+    for (i, b) in h.finalize().iter().enumerate() {
+        hex[2 * i] = DIGITS[(b >> 4) as usize];
+        hex[2 * i + 1] = DIGITS[(b & 0xf) as usize];
+    }
+    hex
 }
 
 /// 64 lowercase hex digits.
@@ -264,35 +523,57 @@ mod tests {
         );
     }
 
-    #[test]
-    fn canonical_form_of_an_entry_covers_every_field_but_hash() {
-        let e = Entry::seal(
+    fn sealed(body_: Value) -> Entry {
+        Entry::seal(
             3,
             ts("2026-11-25T03:07:00Z"),
             "ana@bastion".into(),
             "note".into(),
-            body(json!({"text": "hi"})),
+            body(body_),
             GENESIS,
-        );
-        assert_eq!(
-            e.canonical(),
-            r#"{"actor":"ana@bastion","at":"2026-11-25T03:07:00Z","kind":"note","seq":3,"text":"hi"}"#
-        );
-        assert_eq!(e.hash, chain_hash(GENESIS, &e.canonical()));
+        )
     }
 
     #[test]
-    fn hash_is_sha256_of_previous_hash_then_canonical_form() {
-        // Known answer: SHA-256 of the empty string.
-        let mut h = Sha256::new();
-        h.update(b"");
+    fn the_hash_covers_the_line_without_its_hash_member() {
+        let e = sealed(json!({"text": "hi", "a": {"z": 1, "b": 2}}));
+        let unhashed = r#"{"seq":3,"at":"2026-11-25T03:07:00Z","actor":"ana@bastion","kind":"note","a":{"b":2,"z":1},"text":"hi"}"#;
+        assert_eq!(e.unhashed_line(), unhashed);
+        assert_eq!(e.hash, chain_hash(GENESIS, unhashed));
+        let line = e.to_line();
         assert_eq!(
-            to_hex(h.finalize().as_slice()),
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+            line,
+            format!(
+                "{},\"hash\":\"{}\"}}",
+                &unhashed[..unhashed.len() - 1],
+                e.hash
+            )
+        );
+        assert_eq!(
+            line_hash(GENESIS, line.as_bytes()),
+            Some(<[u8; 64]>::try_from(e.hash.as_bytes()).unwrap())
+        );
+        // The earlier form: canonical JSON, keys sorted.
+        assert_eq!(
+            e.canonical(),
+            r#"{"a":{"b":2,"z":1},"actor":"ana@bastion","at":"2026-11-25T03:07:00Z","kind":"note","seq":3,"text":"hi"}"#
+        );
+    }
+
+    #[test]
+    fn hash_is_sha256_of_previous_hash_then_the_hashed_text() {
+        // Known answer: SHA-256 of the empty string.
+        assert_eq!(
+            &sha256_hex(&[b""]),
+            b"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
         );
         // SHA-256("abc") split across the two parts.
         assert_eq!(
             chain_hash("a", "bc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(
+            chain_hash("a", b"bc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
     }
@@ -305,27 +586,75 @@ mod tests {
         let b2 = Entry::seal(2, at, "u@h".into(), "note".into(), Map::new(), GENESIS);
         assert!(is_hash(&a.hash) && is_hash(&b.hash));
         assert_ne!(b.hash, b2.hash, "the previous hash is part of the hash");
-        assert_eq!(b.hash, chain_hash(&a.hash, &b.canonical()));
+        assert_eq!(b.hash, chain_hash(&a.hash, b.unhashed_line()));
+        assert_eq!(
+            line_hash(&a.hash, b.to_line().as_bytes()).unwrap(),
+            b.hash.as_bytes()
+        );
     }
 
     #[test]
-    fn a_line_round_trips_and_unknown_kinds_keep_their_fields() {
-        let e = Entry::seal(
-            7,
-            ts("2026-11-25T03:07:00.25Z"),
-            "ana@bastion".into(),
-            "some-future-kind".into(),
-            body(json!({"z": {"deep": [1, 2]}, "note": "\u{1b}[2J\nline two\u{7}", "n": -1.5})),
-            GENESIS,
-        );
+    fn any_change_to_the_line_changes_its_hash() {
+        let e = sealed(json!({"text": "hi there", "level": 3}));
         let line = e.to_line();
-        assert!(!line.contains('\n') && !line.contains('\u{1b}'));
-        assert!(line.starts_with(r#"{"seq":7,"at":"2026-11-25T03:07:00.25Z","actor":"ana@bastion","kind":"some-future-kind","n":-1.5,"#));
-        assert!(line.ends_with(&format!(r#","hash":"{}"}}"#, e.hash)));
-        let back = Entry::parse_line(line.as_bytes()).unwrap();
-        assert_eq!(back, e);
-        // Hashing what was read gives the stored hash.
-        assert_eq!(chain_hash(GENESIS, &back.canonical()), back.hash);
+        let good = line_hash(GENESIS, line.as_bytes()).unwrap();
+        assert_eq!(&good, e.hash.as_bytes());
+        let edits = [
+            line.replace("hi there", "hi thera"),
+            // The same object, keys in another order.
+            line.replace(
+                r#""level":3,"text":"hi there""#,
+                r#""text":"hi there","level":3"#,
+            ),
+            // The same object, spaced.
+            line.replace(r#""kind":"note""#, r#""kind": "note""#),
+            line.replace(r#","level":3"#, ""),
+            line.replace(r#""seq":3,"#, r#""seq":3.0,"#),
+        ];
+        for edited in &edits {
+            assert_ne!(edited, &line);
+            assert_ne!(
+                line_hash(GENESIS, edited.as_bytes()),
+                Some(good),
+                "{edited}"
+            );
+            // Still an entry, with the same stored hash: only the hash check catches it.
+            if let Ok(back) = Entry::parse_line(edited.as_bytes()) {
+                assert_eq!(back.hash, e.hash);
+            }
+        }
+    }
+
+    #[test]
+    fn only_a_final_hash_member_as_warroom_writes_it_is_hashed_from_the_bytes() {
+        let e = sealed(json!({"text": "x"}));
+        let line = e.to_line();
+        let (head, hex) = split_hash_member(line.as_bytes()).unwrap();
+        assert_eq!(hex, e.hash.as_bytes());
+        assert_eq!(
+            [head, b"}"].concat(),
+            e.unhashed_line().into_bytes(),
+            "the line without its hash member"
+        );
+        let hash_member = format!(r#","hash":"{}""#, e.hash);
+        let not_last = line
+            .replace(&hash_member, "")
+            .replace(r#"{"seq""#, &format!(r#"{{"hash":"{}","seq""#, e.hash));
+        let spaced = line.replace(r#","hash":""#, r#", "hash": ""#);
+        let trailing_space = format!("{line} ");
+        let upper = line.replace(&e.hash, &e.hash.to_uppercase());
+        for other in [&not_last, &spaced, &trailing_space, &upper] {
+            assert_eq!(split_hash_member(other.as_bytes()), None, "{other}");
+            assert_eq!(line_hash(GENESIS, other.as_bytes()), None, "{other}");
+        }
+        // Still entries (except the upper-case hash): verify falls back to the earlier form.
+        assert_eq!(Entry::parse_line(not_last.as_bytes()).unwrap(), e);
+        assert_eq!(Entry::parse_line(spaced.as_bytes()).unwrap(), e);
+        // A note that quotes a hash member cannot pose as one: quotes inside it are escaped.
+        let sly = sealed(json!({"text": format!(r#"x{hash_member}}}"#)}));
+        let sly_line = sly.to_line();
+        let (_, hex) = split_hash_member(sly_line.as_bytes()).unwrap();
+        assert_eq!(hex, sly.hash.as_bytes());
     }
 
     #[test]
@@ -349,11 +678,68 @@ mod tests {
                 r#"{"seq":1,"at":"2026-11-25T03:07:00Z","actor":"a","kind":"k","hash":"x"}"#,
                 "hex",
             ),
+            (
+                r#"{"seq":1,"at":"2026-11-25T03:07:00Z","actor":7,"kind":"k","hash":"x"}"#,
+                "actor is not a string",
+            ),
+            (
+                r#"{"seq":1,"at":1795575600,"actor":"a","kind":"k","hash":"x"}"#,
+                "at is not a string",
+            ),
+            (
+                r#"{"seq":1,"at":{"t":[1,null]},"actor":"a","kind":"k","hash":"x"}"#,
+                "at is not a string",
+            ),
+            (
+                r#"{"seq":1,"at":null,"actor":"a","kind":"k","hash":"x"}"#,
+                "at is not a string",
+            ),
+            (
+                r#"{"seq":1,"at":"2026-11-25T03:07:00Z","at":"2026-11-25T03:07:00Z","actor":"a","kind":"k","hash":"x"}"#,
+                "at appears twice",
+            ),
+            (
+                r#"{"seq":1,"at":"2026-11-25T03:07:00Z","actor":"a","kind":"k","hash":"x","hash":"y"}"#,
+                "hash appears twice",
+            ),
+            (
+                r#"{"seq":"1","at":"2026-11-25T03:07:00Z","actor":"a","kind":"k","hash":"x"}"#,
+                "seq is not a number",
+            ),
+            (
+                r#"{"seq":1,"at":"2026-11-25T03:07:00Z","actor":"a","hash":"x"}"#,
+                "no kind",
+            ),
+            // A field twice: readers differ on which one counts, so neither does.
+            (
+                r#"{"seq":1,"seq":2,"at":"2026-11-25T03:07:00Z","actor":"a","kind":"k","hash":"x"}"#,
+                "seq appears twice",
+            ),
+            (
+                r#"{"seq":1,"at":"2026-11-25T03:07:00Z","actor":"a","kind":"k","t":1,"t":2,"hash":"x"}"#,
+                "t appears twice",
+            ),
+            ("{\"seq\":1} trailing", "not JSON"),
+            ("", "not JSON"),
+            ("\"just a string\"", "not a JSON object"),
         ];
         for (line, why) in bad {
             let err = Entry::parse_line(line.as_bytes()).unwrap_err();
             assert!(err.contains(why), "{line}: {err}");
+            // Read the slow way, through a Value, the same reason (duplicates aside: a Value
+            // keeps the last).
+            if let Ok(Value::Object(m)) = serde_json::from_str(line)
+                && !why.contains("twice")
+            {
+                assert_eq!(Entry::from_map(m).unwrap_err(), err, "{line}");
+            }
         }
+        // Escapes in the reserved fields are read as JSON reads them.
+        let escaped = r#"{"s\u0065q":1,"at":"2026-11-25T03:07:00\u005a","actor":"a\u0040h","kind":"k","hash":"0000000000000000000000000000000000000000000000000000000000000000"}"#;
+        let e = Entry::parse_line(escaped.as_bytes()).unwrap();
+        assert_eq!((e.seq, e.actor.as_str()), (1, "a@h"));
+        assert_eq!(e.at, ts("2026-11-25T03:07:00Z"));
+        assert!(e.body.is_empty());
     }
 
     #[test]

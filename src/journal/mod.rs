@@ -11,5 +11,6 @@ pub use dirs::{
 };
 pub use entry::{Entry, GENESIS, actor};
 pub use file::{
-    Followed, Journal, JournalError, Loaded, Problem, TornLine, VerifyReport, follow, load, verify,
+    Followed, Journal, JournalError, Loaded, Problem, TornLine, VerifyReport, follow, load,
+    load_verified, load_verified_with, verify,
 };
