@@ -151,6 +151,38 @@ impl Entry {
         }
     }
 
+    /// Reads only a line's reserved fields (no body, no actor): for the old lines of a long
+    /// journal that a console checks but does not keep. `None` if the line does not read this
+    /// way (then [`Entry::parse_line`] says why, or reads it whole). What it returns has an
+    /// empty `actor` and `body`: a head, for the chain and for the kind.
+    pub fn parse_head(line: &[u8]) -> Option<Entry> {
+        #[derive(serde::Deserialize)]
+        struct Head<'a> {
+            seq: u64,
+            #[serde(borrow)]
+            at: std::borrow::Cow<'a, str>,
+            #[serde(borrow)]
+            #[allow(dead_code)] // required, as in a whole entry; not kept
+            actor: std::borrow::Cow<'a, str>,
+            #[serde(borrow)]
+            kind: std::borrow::Cow<'a, str>,
+            #[serde(borrow)]
+            hash: std::borrow::Cow<'a, str>,
+        }
+        let head: Head = serde_json::from_slice(line).ok()?;
+        if head.seq < 1 || !is_hash(&head.hash) {
+            return None;
+        }
+        Some(Entry {
+            seq: head.seq,
+            at: parse_at(&head.at).ok()?,
+            actor: String::new(),
+            kind: head.kind.into_owned(),
+            hash: head.hash.into_owned(),
+            body: Map::new(),
+        })
+    }
+
     /// An entry from its JSON object (all fields, `hash` included).
     pub fn from_map(mut m: Map<String, Value>) -> Result<Entry, String> {
         let mut fields = Reserved::default();

@@ -307,6 +307,30 @@ pub fn load_verified(path: &Path) -> Result<(Loaded, VerifyReport), JournalError
     Ok(scan(&bytes, true, threads_for(bytes.len())))
 }
 
+/// [`load_verified`] for a console: only the newest `keep` entries, and older ones whose kind
+/// `wanted` accepts, are read whole and returned; the others are checked (seq and hash, from
+/// the line's bytes) without building them. The report is the one [`verify`] gives.
+pub fn load_verified_keeping(
+    path: &Path,
+    keep: usize,
+    wanted: &(dyn Fn(&str) -> bool + Sync),
+) -> Result<(Loaded, VerifyReport), JournalError> {
+    let bytes = std::fs::read(path).map_err(io(path, "read"))?;
+    let (mut loaded, report, heads) =
+        scan_keeping(&bytes, true, threads_for(bytes.len()), keep, wanted);
+    let mut is_head = heads.into_iter();
+    let mut lines = std::mem::take(&mut loaded.lines).into_iter();
+    loaded.entries.retain(|_| {
+        let n = lines.next().unwrap_or(0);
+        let whole = !is_head.next().unwrap_or(false);
+        if whole {
+            loaded.lines.push(n);
+        }
+        whole
+    });
+    Ok((loaded, report))
+}
+
 /// [`load_verified`] on `threads` threads (1 to 16; fewer if the file has fewer lines), for
 /// benches and tests: the result does not depend on it.
 pub fn load_verified_with(
@@ -357,11 +381,21 @@ struct Part {
     torn_why: String,
     /// Lines in the part.
     lines: usize,
+    /// One per entry of `loaded.entries`: read as a head only (not to be returned).
+    heads: Vec<bool>,
 }
 
 /// Reads `chunk` (whole lines of a journal) into entries and, if `check`, the verdict of each
 /// against the valid entry before it: `prev` (seq, hash) for the first.
-fn read_part(chunk: &[u8], check: bool, prev: (u64, [u8; 64])) -> Part {
+/// Lines numbered below `whole_from` (counting from 1 at the start of the part) whose kind
+/// `wanted` rejects are read as heads only ([`Entry::parse_head`]) and dropped by the caller.
+fn read_part(
+    chunk: &[u8],
+    check: bool,
+    prev: (u64, [u8; 64]),
+    whole_from: usize,
+    wanted: &(dyn Fn(&str) -> bool + Sync),
+) -> Part {
     let (mut prev_seq, mut prev_hash) = prev;
     let mut part = Part::default();
     let lines_hint = chunk.iter().filter(|&&b| b == b'\n').count() + 1;
@@ -373,7 +407,16 @@ fn read_part(chunk: &[u8], check: bool, prev: (u64, [u8; 64])) -> Part {
     for (idx, line, terminated) in lines(chunk) {
         let n = idx + 1;
         part.lines = n;
-        match Entry::parse_line(line) {
+        let head = (n < whole_from && terminated)
+            .then(|| Entry::parse_head(line))
+            .flatten()
+            .filter(|h| !wanted(&h.kind));
+        let (parsed, is_head) = match head {
+            Some(h) if !check || head_intact(&h, line, prev_seq, &prev_hash) => (Ok(h), true),
+            // Anything but an intact line is read whole, for the whole story.
+            _ => (Entry::parse_line(line), false),
+        };
+        match parsed {
             Ok(entry) => {
                 if check {
                     part.verdicts
@@ -383,6 +426,7 @@ fn read_part(chunk: &[u8], check: bool, prev: (u64, [u8; 64])) -> Part {
                 }
                 part.loaded.entries.push(entry);
                 part.loaded.lines.push(n);
+                part.heads.push(is_head);
             }
             Err(why) if !terminated => {
                 part.loaded.torn = Some(TornLine {
@@ -395,6 +439,13 @@ fn read_part(chunk: &[u8], check: bool, prev: (u64, [u8; 64])) -> Part {
         }
     }
     part
+}
+
+/// A head whose seq follows and whose line hashes to its hash: nothing more to read.
+fn head_intact(head: &Entry, line: &[u8], prev_seq: u64, prev_hash: &[u8; 64]) -> bool {
+    head.seq == prev_seq + 1
+        && line_hash(std::str::from_utf8(prev_hash).unwrap_or(GENESIS), line)
+            .is_some_and(|h| h == head.hash.as_bytes())
 }
 
 fn verdict(entry: &Entry, line: &[u8], prev_seq: u64, prev_hash: &[u8; 64]) -> Verdict {
@@ -432,6 +483,19 @@ fn last_entry(bytes: &[u8]) -> Option<(u64, [u8; 64])> {
 /// the first of a stretch is looked up at the end of the stretch before) on its own; then the
 /// stretches are put back together in order, which is where the first break is found.
 fn scan(bytes: &[u8], check: bool, threads: usize) -> (Loaded, VerifyReport) {
+    let (loaded, report, _) = scan_keeping(bytes, check, threads, usize::MAX, &|_| true);
+    (loaded, report)
+}
+
+/// [`scan`], reading whole only the newest `keep` lines and the lines whose kind `wanted`
+/// accepts; the others are checked from their head and left out of the entries.
+fn scan_keeping(
+    bytes: &[u8],
+    check: bool,
+    threads: usize,
+    keep: usize,
+    wanted: &(dyn Fn(&str) -> bool + Sync),
+) -> (Loaded, VerifyReport, Vec<bool>) {
     let mut genesis = [0u8; 64];
     genesis.copy_from_slice(GENESIS.as_bytes());
     // Stretch starts: after the first '\n' at or past each (k/threads)th of the file.
@@ -448,13 +512,23 @@ fn scan(bytes: &[u8], check: bool, threads: usize) -> (Loaded, VerifyReport) {
         let end = starts.get(k + 1).copied().unwrap_or(bytes.len());
         &bytes[starts[k]..end]
     };
+    // Where the whole lines start, in each stretch's own numbering.
+    let total = bytes.iter().filter(|&&b| b == b'\n').count() + 1;
+    let whole_from_global = total.saturating_sub(keep).max(1);
+    let mut bases = Vec::with_capacity(starts.len());
+    let mut base = 0;
+    for k in 0..starts.len() {
+        bases.push(base);
+        base += stretch(k).iter().filter(|&&b| b == b'\n').count();
+    }
     let read = |k: usize| {
         let prev = match k {
             0 => (0, genesis),
             _ if !check => (0, genesis),
             _ => last_entry(&bytes[..starts[k]]).unwrap_or((0, genesis)),
         };
-        read_part(stretch(k), check, prev)
+        let whole_from = whole_from_global.saturating_sub(bases[k]);
+        read_part(stretch(k), check, prev, whole_from, wanted)
     };
     let parts: Vec<Part> = std::thread::scope(|s| {
         let others: Vec<_> = (1..starts.len())
@@ -482,7 +556,8 @@ fn scan(bytes: &[u8], check: bool, threads: usize) -> (Loaded, VerifyReport) {
 }
 
 /// Puts the parts read by [`scan`] back together, in order.
-fn merge(parts: Vec<Part>) -> (Loaded, VerifyReport) {
+fn merge(parts: Vec<Part>) -> (Loaded, VerifyReport, Vec<bool>) {
+    let mut heads = Vec::new();
     let mut out = Loaded::default();
     let mut report = VerifyReport::default();
     let (mut canonical, mut first_canonical) = (0usize, 0usize);
@@ -545,6 +620,7 @@ fn merge(parts: Vec<Part>) -> (Loaded, VerifyReport) {
             };
         }
         offset += part.lines;
+        heads.append(&mut part.heads);
         if k == 0 {
             out = part.loaded;
         } else {
@@ -569,7 +645,7 @@ fn merge(parts: Vec<Part>) -> (Loaded, VerifyReport) {
              spacing of the line are not covered"
         ));
     }
-    (out, report)
+    (out, report, heads)
 }
 
 /// Splits into (index, line without its '\n', terminated by '\n').
@@ -1244,5 +1320,41 @@ mod tests {
         j.append("x", Map::new(), at(1)).unwrap();
         Journal::open(&path).unwrap();
         assert_eq!(load(&path).unwrap().entries.len(), 1);
+    }
+
+    #[test]
+    fn keeping_reads_whole_only_the_newest_and_the_wanted_and_verifies_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.jsonl");
+        let j = Journal::open(&path).unwrap().with_actor("ana@h");
+        for i in 0..50 {
+            let kind = if i == 3 { "declared" } else { "note" };
+            j.append(kind, note(&format!("n{i}")), at(i)).unwrap();
+        }
+        let wanted = |k: &str| k == "declared";
+        let (loaded, report) = load_verified_keeping(&path, 10, &wanted).unwrap();
+        assert!(report.ok(), "{report:?}");
+        assert_eq!(report.entries, 50, "every line is checked");
+        let seqs: Vec<u64> = loaded.entries.iter().map(|e| e.seq).collect();
+        assert_eq!(seqs, [4, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50]);
+        assert_eq!(loaded.lines, [4, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50]);
+        assert!(
+            loaded
+                .entries
+                .iter()
+                .all(|e| e.actor == "ana@h" && !e.body.is_empty())
+        );
+        // An edit in an old line, not kept, is still the first break, as verify says.
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, text.replacen("\"n7\"", "\"n8\"", 1)).unwrap();
+        let (_, report) = load_verified_keeping(&path, 10, &wanted).unwrap();
+        assert_eq!(report.first_break, verify(&path).unwrap().first_break);
+        assert!(
+            report
+                .first_break
+                .as_deref()
+                .is_some_and(|b| b.starts_with("line 8 (seq 8)")),
+            "{report:?}"
+        );
     }
 }

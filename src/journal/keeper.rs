@@ -34,7 +34,7 @@ use tokio::sync::mpsc::Sender;
 
 use super::dirs::{drills_dir, incident_file_name, incidents_dir, latest};
 use super::entry::{Entry, GENESIS};
-use super::file::{FILE_MODE, Journal, JournalError, follow, load};
+use super::file::{FILE_MODE, Journal, JournalError, follow, load, load_verified_keeping};
 use crate::app::incident::{JournalEvent, Source};
 use crate::app::steps::{Steps, is_step_kind};
 use crate::app::{BackupState, Entry as Wanted, HealthState};
@@ -349,11 +349,15 @@ impl State {
         let Ok(meta) = std::fs::metadata(path) else {
             return Vec::new();
         };
-        match load(path) {
-            Ok(loaded) => {
+        // Read and verified in one pass: a console opening a journal says at once if its
+        // chain is broken (an edited or removed line).
+        match load_verified_keeping(path, KEEP, &|kind| {
+            crate::app::incident::shapes_incident(kind) || is_step_kind(kind)
+        }) {
+            Ok((loaded, report)) => {
                 self.followed.offset = meta.len();
                 self.followed.ino = meta.ino();
-                let torn = loaded.torn.as_ref().map(|t| {
+                let mut problem = loaded.torn.as_ref().map(|t| {
                     format!(
                         "{}: the last line ({}) is torn (a write was cut off): skipped",
                         path.display(),
@@ -365,7 +369,13 @@ impl State {
                     // is) or overwritten by the next append, it is read whole.
                     self.followed.offset = meta.len().saturating_sub(t.bytes as u64);
                 }
-                self.set_problem(torn);
+                if let Some(b) = &report.first_break {
+                    problem = Some(format!(
+                        "{}: hash chain BROKEN at {b}: run `warroom journal verify`",
+                        path.display()
+                    ));
+                }
+                self.set_problem(problem);
                 loaded.entries
             }
             Err(e) => {
@@ -867,6 +877,10 @@ impl State {
         Ok(())
     }
 }
+
+/// How many of a journal's newest lines a console keeps for its timeline; older ones are read
+/// whole only if they shape the incident or a step (the others are checked, not built).
+const KEEP: usize = crate::app::update::TIMELINE_CAP;
 
 /// Whether a process of this host exists (EPERM: it does, owned by someone else).
 fn alive(pid: u32) -> bool {

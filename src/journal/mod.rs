@@ -12,5 +12,5 @@ pub use dirs::{
 pub use entry::{Entry, GENESIS, actor};
 pub use file::{
     Followed, Journal, JournalError, Loaded, Problem, TornLine, VerifyReport, follow, load,
-    load_verified, load_verified_with, verify,
+    load_verified, load_verified_keeping, load_verified_with, verify,
 };
