@@ -68,7 +68,7 @@ fn promote_runs_only_on_the_exact_phrase_then_succeeds_and_is_verified_and_journ
         .expect("promote is blocked");
     pty.send(b"w");
     pty.wait_for("Run a step", PATIENCE).expect("the modal");
-    pty.send(b"done\r");
+    pty.send(b"    done\r");
     pty.wait_for("step l3-region-failover/declare: succeeded", PATIENCE)
         .expect("the checklist step succeeded");
 
@@ -135,7 +135,7 @@ fn the_same_keys_in_a_read_only_drill_change_nothing() {
         PATIENCE,
     )
     .expect("why nothing opens");
-    pty.send(b"done\r");
+    pty.send(b"    done\r");
     pty.send(b"pdtem-postgres-dr-replica\r");
     std::thread::sleep(Duration::from_millis(1500));
     let screen = pty.screen();
@@ -175,7 +175,7 @@ fn sighup_while_a_step_runs_detaches_and_the_step_still_ends_in_the_journal() {
     to_level_3(&mut pty);
     pty.send(b"w");
     pty.wait_for("Run a step", PATIENCE).expect("modal");
-    pty.send(b"done\r");
+    pty.send(b"    done\r");
     pty.wait_for("declare: succeeded", PATIENCE)
         .expect("declare step");
     pty.send(b"p");

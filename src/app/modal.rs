@@ -13,6 +13,8 @@ pub const OVERRIDE_PREFIX: &str = "override:";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Field {
+    /// An item of a checklist step: Space ticks it.
+    Item(usize),
     Input(usize),
     Phrase,
     Override,
@@ -28,11 +30,14 @@ pub struct StepModal {
     pub phrase: String,
     pub override_text: String,
     pub field: Field,
+    /// A checklist step's items, ticked by the operator one by one (empty for other steps).
+    pub ticked: Vec<bool>,
 }
 
 /// What is still missing before Enter runs the step.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Waiting {
+    Items { left: usize },
     Input { name: String, why: String },
     Phrase,
     Override,
@@ -41,6 +46,9 @@ pub enum Waiting {
 impl Waiting {
     pub fn describe(&self) -> String {
         match self {
+            Waiting::Items { left } => {
+                format!("{left} checklist item(s) not ticked (Space ticks the one marked)")
+            }
             Waiting::Input { name, why } => format!("input `{name}`: {why}"),
             Waiting::Phrase => "type the confirm phrase exactly".into(),
             Waiting::Override => {
@@ -71,17 +79,21 @@ pub fn invalid(input: &Input, value: &str) -> Option<String> {
 
 impl StepModal {
     pub fn new(runbook: usize, step: usize, s: &Step) -> StepModal {
+        let items = checklist(s).len();
         StepModal {
             runbook,
             step,
             inputs: vec![String::new(); s.inputs.len()],
             phrase: String::new(),
             override_text: String::new(),
-            field: if s.inputs.is_empty() {
+            field: if items > 0 {
+                Field::Item(0)
+            } else if s.inputs.is_empty() {
                 Field::Phrase
             } else {
                 Field::Input(0)
             },
+            ticked: vec![false; items],
         }
     }
 
@@ -97,6 +109,10 @@ impl StepModal {
 
     /// What Enter still waits for; `prechecks_pass` from the live values.
     pub fn waiting(&self, step: &Step, prechecks_pass: bool) -> Option<Waiting> {
+        let left = self.ticked.iter().filter(|t| !**t).count();
+        if left > 0 {
+            return Some(Waiting::Items { left });
+        }
         for (input, value) in step.inputs.iter().zip(&self.inputs) {
             if let Some(why) = invalid(input, value) {
                 return Some(Waiting::Input {
@@ -116,7 +132,8 @@ impl StepModal {
     }
 
     fn fields(&self, step: &Step, prechecks_pass: bool) -> Vec<Field> {
-        let mut f: Vec<Field> = (0..step.inputs.len()).map(Field::Input).collect();
+        let mut f: Vec<Field> = (0..self.ticked.len()).map(Field::Item).collect();
+        f.extend((0..step.inputs.len()).map(Field::Input));
         f.push(Field::Phrase);
         if !prechecks_pass {
             f.push(Field::Override);
@@ -130,7 +147,8 @@ impl StepModal {
                 Some(s) => s,
                 None => &mut self.phrase,
             },
-            Field::Phrase => &mut self.phrase,
+            // Items take no text: typing goes to the phrase.
+            Field::Item(_) | Field::Phrase => &mut self.phrase,
             Field::Override => &mut self.override_text,
         }
     }
@@ -146,6 +164,17 @@ impl StepModal {
             Key::Enter => return self.waiting(step, prechecks_pass).is_none(),
             Key::Tab | Key::Down => self.field = fields[(at + 1) % fields.len()],
             Key::BackTab | Key::Up => self.field = fields[(at + fields.len() - 1) % fields.len()],
+            Key::Char(' ') if matches!(self.field, Field::Item(_)) => {
+                if let Field::Item(i) = self.field
+                    && let Some(t) = self.ticked.get_mut(i)
+                {
+                    *t = !*t;
+                    // On to the next item, so ticking a list is Space, Space, Space.
+                    if *t {
+                        self.field = fields[(at + 1) % fields.len()];
+                    }
+                }
+            }
             Key::Backspace => {
                 self.current().pop();
             }
@@ -154,6 +183,14 @@ impl StepModal {
             _ => {}
         }
         false
+    }
+}
+
+/// A checklist step's items (none for other steps).
+pub fn checklist(step: &Step) -> &[String] {
+    match &step.action {
+        crate::config::Action::Checklist { items } => items,
+        _ => &[],
     }
 }
 
@@ -242,6 +279,26 @@ mod tests {
         assert!(matches!(m.waiting(&s, true), Some(Waiting::Input { .. })));
         assert!(!m.on_key(&Key::Enter, &s, true));
         m.inputs[0] = "2024-01-15T14:30:00Z".into();
+        assert!(m.on_key(&Key::Enter, &s, true));
+    }
+
+    #[test]
+    fn a_checklist_needs_every_item_ticked_by_the_operator_then_its_phrase() {
+        let mut s = step(vec![]);
+        s.action = Action::Checklist {
+            items: vec!["region really down".into(), "management called".into()],
+        };
+        let mut m = StepModal::new(0, 0, &s);
+        assert_eq!(m.field, Field::Item(0));
+        m.on_key(&Key::Char(' '), &s, true);
+        assert_eq!(m.ticked, [true, false]);
+        assert_eq!(m.field, Field::Item(1), "on to the next item");
+        m.on_key(&Key::Tab, &s, true);
+        type_text(&mut m, &s, true, "us-West-2");
+        assert_eq!(m.waiting(&s, true), Some(Waiting::Items { left: 1 }));
+        assert!(!m.on_key(&Key::Enter, &s, true));
+        m.field = Field::Item(1);
+        m.on_key(&Key::Char(' '), &s, true);
         assert!(m.on_key(&Key::Enter, &s, true));
     }
 }

@@ -158,7 +158,7 @@ impl World {
                     // Nothing will report progress: let the forwarder end.
                     drop(progress_tx);
                     StepOutcome::Succeeded {
-                        summary: format!("{} item(s) confirmed by the operator", items.len()),
+                        summary: format!("{} item(s) ticked by the operator", items.len()),
                     }
                 }
                 _ => executor.run(&config, &inputs, progress_tx).await,

@@ -179,8 +179,30 @@ pub fn draw(state: &State, modal: &StepModal, screen: &Screen, frame: &mut Frame
         ]),
         Line::from(Span::styled("What will happen:", t.muted)),
     ];
-    for l in what_happens(&step.action, &inputs_of(step, modal)) {
-        lines.push(Line::from(Span::styled(format!("  {}", clean(&l)), t.text)));
+    let items = crate::app::modal::checklist(step);
+    if items.is_empty() {
+        for l in what_happens(&step.action, &inputs_of(step, modal)) {
+            lines.push(Line::from(Span::styled(format!("  {}", clean(&l)), t.text)));
+        }
+    } else {
+        // A checklist: each item ticked by the operator (Space), recorded as theirs.
+        for (i, item) in items.iter().enumerate() {
+            let active = modal.field == Field::Item(i);
+            let ticked = modal.ticked.get(i).copied().unwrap_or(false);
+            let (mark, style) = match (ticked, g.ascii) {
+                (true, false) => ("☑", t.up),
+                (true, true) => ("[x]", t.up),
+                (false, false) => ("☐", t.text),
+                (false, true) => ("[ ]", t.text),
+            };
+            lines.push(Line::from(vec![
+                Span::styled(
+                    format!("{} {mark} ", if active { g.focus } else { " " }),
+                    if active { t.accent } else { style },
+                ),
+                Span::styled(clean(item).into_owned(), style),
+            ]));
+        }
     }
     for (i, (input, value)) in step.inputs.iter().zip(&modal.inputs).enumerate() {
         let active = modal.field == Field::Input(i);

@@ -609,3 +609,29 @@ fn the_step_modal_shows_what_will_happen_the_live_prechecks_and_the_phrase() {
     assert!(shot.contains("db-primary lag"), "live precheck: {shot}");
     insta::assert_snapshot!("modal_promote_200x50", shot);
 }
+
+#[test]
+fn a_checklist_step_is_ticked_item_by_item() {
+    let mut rig = Rig::new();
+    let layout = Layout::builtin("bastion").expect("bastion");
+    let theme = dark();
+    let rb = rig
+        .state
+        .runbooks
+        .iter()
+        .position(|r| r.id == "l3-region-failover")
+        .expect("level-3 runbook");
+    rig.state.view.set_panels(&layout.panels());
+    rig.state.view.focus = Panel::Runbooks;
+    rig.state.view.runbook = rb;
+    update(&mut rig.state, Event::Key(Key::Char('w')));
+    update(&mut rig.state, Event::Key(Key::Char(' ')));
+    let shot = text(&rig.shot(&layout, &theme, 80, 24));
+    assert!(shot.contains("☑") && shot.contains("☐"), "{shot}");
+    insta::assert_snapshot!("modal_checklist_80x24", shot);
+    let wide = Layout::builtin("war-room").expect("war-room");
+    insta::assert_snapshot!(
+        "modal_checklist_200x50",
+        text(&rig.shot(&wide, &theme, 200, 50))
+    );
+}
