@@ -307,12 +307,9 @@ fn drill(
         Ok(s) => s,
         Err(code) => return code,
     };
-    let mode = if settings.read_only {
-        Mode::Observer
-    } else {
-        Mode::Drill
-    };
-    let (link, keeper) = match start_journal(&cfg, data_dir, mode) {
+    // A drill's journal is its own, read-only or not: its watch log in memory, incidents under
+    // drills/; an observer of a drill must not follow the real estate's watch log.
+    let (link, keeper) = match start_journal(&cfg, data_dir, Mode::Drill) {
         Ok(j) => j,
         Err(code) => return code,
     };
