@@ -1,10 +1,14 @@
-//! The terminal benchmark: the real binary in a pseudo-terminal, as an operator runs it.
+//! The terminal benchmark: the real binary in a pseudo-terminal, as an operator runs it, side
+//! by side with a peer dashboard TUI, bottom (`btm`), in the same run and the same harness.
 //!
 //! `cargo bench --bench terminal` runs `warroom drill steady` (the budget workload) and
-//! `warroom drill` (the region outage, reported) at 80×24 and 200×50 and prints, per run:
-//! time to first frame, bytes written per second at steady state, CPU %, peak RSS, and
-//! key-press-to-frame latency p50/p99. `WARROOM_BENCH_SECS` sets the measuring window
-//! (default 20 s after a 5 s warm-up).
+//! `warroom drill` (the region outage, reported) at 80×24 and 200×50, then `btm` at both
+//! sizes, and prints per run: time to first frame, bytes written per second at steady state,
+//! CPU %, peak RSS, and key-press-to-frame latency p50/p99 (send a key, see the screen
+//! change); then our `drill steady` figures over the peer's. `WARROOM_BENCH_SECS` sets the
+//! measuring window (default 20 s after a 5 s warm-up). The peer is `$WARROOM_PEER`, else
+//! `btm` on the PATH, else `~/.cache/warroom/btm/bin/btm` (`cargo install bottom --locked
+//! --root ~/.cache/warroom/btm`); without it the peer rows say so.
 
 #[path = "../tests/support/pty.rs"]
 mod pty;
@@ -67,12 +71,25 @@ fn until(pty: &Pty, timeout: Duration, done: impl Fn(&str) -> bool) -> Option<Du
     None
 }
 
-fn measure(args: &[&str], cols: u16, rows: u16, window: Duration) -> Option<Figures> {
+/// A program under test and how to see it respond.
+struct Subject<'a> {
+    program: String,
+    args: &'a [&'a str],
+    /// On screen once the first frame is drawn.
+    ready: &'a str,
+    /// A key that opens an overlay showing `open_marker`, and one that closes it.
+    open: &'a [u8],
+    open_marker: &'a str,
+    close: &'a [u8],
+    quit: &'a [u8],
+}
+
+fn measure(subject: &Subject, cols: u16, rows: u16, window: Duration) -> Option<Figures> {
     let dir = tempfile::tempdir().ok()?;
     let spawned = Instant::now();
-    let mut pty = Pty::spawn(args, cols, rows, dir.path(), &[]);
+    let mut pty = Pty::spawn_program(&subject.program, subject.args, cols, rows, dir.path(), &[]);
     let pid = pty.pid();
-    until(&pty, Duration::from_secs(10), |s| s.contains("Health"))?;
+    until(&pty, Duration::from_secs(10), |s| s.contains(subject.ready))?;
     let first_frame = spawned.elapsed();
 
     // Warm-up: the first round of answers, the layout settled.
@@ -84,22 +101,24 @@ fn measure(args: &[&str], cols: u16, rows: u16, window: Duration) -> Option<Figu
     let bytes_per_sec = (bytes1 - bytes0) as f64 / secs;
     let cpu_percent = (cpu1 - cpu0) as f64 / ticks_per_second() / secs * 100.0;
 
-    // Key to frame: open the help, see it; close it, see it gone.
+    // Key to frame: open the overlay, see it; close it, see it gone.
     let mut latencies = Vec::new();
     for _ in 0..40 {
-        pty.send(b"?");
+        pty.send(subject.open);
         latencies.push(until(&pty, Duration::from_secs(2), |s| {
-            s.contains("this help")
+            s.contains(subject.open_marker)
         })?);
-        pty.send(b"x");
+        pty.send(subject.close);
         latencies.push(until(&pty, Duration::from_secs(2), |s| {
-            !s.contains("this help")
+            !s.contains(subject.open_marker)
         })?);
     }
     latencies.sort();
     let peak = peak_rss_kb(pid)?;
-    pty.send(b"q");
-    pty.wait_exit(Duration::from_secs(5));
+    pty.send(subject.quit);
+    if pty.wait_exit(Duration::from_secs(5)).is_none() {
+        pty.signal(nix::sys::signal::Signal::SIGKILL);
+    }
     Some(Figures {
         first_frame,
         bytes_per_sec,
@@ -108,6 +127,38 @@ fn measure(args: &[&str], cols: u16, rows: u16, window: Duration) -> Option<Figu
         key_p50: percentile(&latencies, 0.5),
         key_p99: percentile(&latencies, 0.99),
     })
+}
+
+/// The peer's binary, if it is installed.
+fn peer() -> Option<String> {
+    if let Ok(p) = std::env::var("WARROOM_PEER") {
+        return Some(p);
+    }
+    let on_path = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join("btm"))
+            .find(|p| p.is_file())
+    });
+    let cached = std::env::var_os("HOME")
+        .map(|h| std::path::PathBuf::from(h).join(".cache/warroom/btm/bin/btm"))
+        .filter(|p| p.is_file());
+    on_path.or(cached).map(|p| p.to_string_lossy().into_owned())
+}
+
+fn row(label: &str, f: &Option<Figures>) {
+    match f {
+        Some(f) => println!(
+            "{:<26} {:>9.1} {:>10.0} {:>7.2} {:>9.1} {:>7.2}ms {:>7.2}ms",
+            label,
+            f.first_frame.as_secs_f64() * 1000.0,
+            f.bytes_per_sec,
+            f.cpu_percent,
+            f.peak_rss_kb as f64 / 1024.0,
+            f.key_p50.as_secs_f64() * 1000.0,
+            f.key_p99.as_secs_f64() * 1000.0,
+        ),
+        None => println!("{label:<26} failed: the screen did not show what was expected"),
+    }
 }
 
 fn main() {
@@ -123,28 +174,72 @@ fn main() {
         "{:<26} {:>9} {:>10} {:>7} {:>9} {:>9} {:>9}",
         "run", "first ms", "bytes/s", "CPU %", "RSS MB", "key p50", "key p99"
     );
+    let ours = env!("CARGO_BIN_EXE_warroom").to_string();
+    let wanted = |label: &str| filter.as_ref().is_none_or(|f| label.contains(f.as_str()));
+    let mut steady = Vec::new();
     for (name, args) in [
         ("drill steady", &["drill", "steady"][..]),
         ("drill (region-outage)", &["drill"][..]),
     ] {
         for (cols, rows) in [(80u16, 24u16), (200, 50)] {
             let label = format!("{name} {cols}x{rows}");
-            if filter.as_ref().is_some_and(|f| !label.contains(f.as_str())) {
+            if !wanted(&label) {
                 continue;
             }
-            match measure(args, cols, rows, window) {
-                Some(f) => println!(
-                    "{:<26} {:>9.1} {:>10.0} {:>7.2} {:>9.1} {:>7.2}ms {:>7.2}ms",
-                    label,
-                    f.first_frame.as_secs_f64() * 1000.0,
-                    f.bytes_per_sec,
-                    f.cpu_percent,
-                    f.peak_rss_kb as f64 / 1024.0,
-                    f.key_p50.as_secs_f64() * 1000.0,
-                    f.key_p99.as_secs_f64() * 1000.0,
-                ),
-                None => println!("{label:<26} failed: the screen did not show what was expected"),
+            let subject = Subject {
+                program: ours.clone(),
+                args,
+                ready: "Health",
+                open: b"?",
+                open_marker: "this help",
+                close: b"x",
+                quit: b"q",
+            };
+            let f = measure(&subject, cols, rows, window);
+            row(&label, &f);
+            if name == "drill steady" {
+                steady.push(((cols, rows), f));
             }
+        }
+    }
+    let peer = peer();
+    let mut peers = Vec::new();
+    for (cols, rows) in [(80u16, 24u16), (200, 50)] {
+        let label = format!("peer btm {cols}x{rows}");
+        if !wanted(&label) {
+            continue;
+        }
+        let Some(program) = peer.clone() else {
+            println!("{label:<26} not run: no btm (cargo install bottom --locked)");
+            continue;
+        };
+        // bottom's own help overlay: `?` opens it, Esc closes it.
+        let subject = Subject {
+            program,
+            args: &[],
+            ready: "CPU",
+            open: b"?",
+            open_marker: "Help",
+            close: b"\x1b",
+            quit: b"q",
+        };
+        let f = measure(&subject, cols, rows, window);
+        row(&label, &f);
+        peers.push(((cols, rows), f));
+    }
+    // Ours over the peer's, same size, same run (budgets: bytes/s ≤ 0.8, CPU ≤ 1).
+    for ((size, ours), (_, theirs)) in steady.iter().zip(&peers) {
+        if let (Some(o), Some(p)) = (ours, theirs) {
+            let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { f64::NAN };
+            println!(
+                "ratio drill steady / btm {}x{}: bytes/s {:.2}, CPU {:.2}, RSS {:.2}, key p99 {:.2}",
+                size.0,
+                size.1,
+                ratio(o.bytes_per_sec, p.bytes_per_sec),
+                ratio(o.cpu_percent, p.cpu_percent),
+                ratio(o.peak_rss_kb as f64, p.peak_rss_kb as f64),
+                ratio(o.key_p99.as_secs_f64(), p.key_p99.as_secs_f64()),
+            );
         }
     }
 }

@@ -30,6 +30,18 @@ impl Pty {
         dir: &std::path::Path,
         env: &[(&str, &str)],
     ) -> Pty {
+        Pty::spawn_program(env!("CARGO_BIN_EXE_warroom"), args, cols, rows, dir, env)
+    }
+
+    /// Runs `program ARGS` the same way (the terminal benchmark's peer).
+    pub fn spawn_program(
+        program: &str,
+        args: &[&str],
+        cols: u16,
+        rows: u16,
+        dir: &std::path::Path,
+        env: &[(&str, &str)],
+    ) -> Pty {
         let pair = native_pty_system()
             .openpty(PtySize {
                 rows,
@@ -38,7 +50,7 @@ impl Pty {
                 pixel_height: 0,
             })
             .expect("open a pty");
-        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_warroom"));
+        let mut cmd = CommandBuilder::new(program);
         cmd.args(args);
         cmd.cwd(dir);
         cmd.env("TERM", "xterm-256color");
@@ -51,7 +63,7 @@ impl Pty {
         for (k, v) in env {
             cmd.env(k, v);
         }
-        let child = pair.slave.spawn_command(cmd).expect("spawn warroom");
+        let child = pair.slave.spawn_command(cmd).expect("spawn the program");
         drop(pair.slave);
         let mut reader = pair.master.try_clone_reader().expect("pty reader");
         let writer = pair.master.take_writer().expect("pty writer");
