@@ -160,10 +160,10 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     out
 }
 
-#[test]
-fn sighup_while_a_step_runs_detaches_and_the_step_still_ends_in_the_journal() {
-    let (home, data) = dirs();
-    let mut pty = spawn(home.path(), data.path(), &[]);
+/// A drill with an incident declared and a long step (a wait, minutes of simulated time)
+/// running.
+fn long_step_running(home: &std::path::Path, data: &std::path::Path) -> Pty {
+    let mut pty = spawn(home, data, &[]);
     pty.wait_for("db-primary: UNKNOWN → DOWN", PATIENCE)
         .expect("the outage");
     pty.send(b"d");
@@ -188,23 +188,54 @@ fn sighup_while_a_step_runs_detaches_and_the_step_still_ends_in_the_journal() {
     pty.send(b"dte-service\r");
     pty.wait_for("scale-dte-service: succeeded", PATIENCE)
         .expect("scale");
-    // The wait runs for minutes of simulated time: the link drops meanwhile.
     pty.send(b"e");
     pty.wait_for("Run a step", PATIENCE).expect("modal");
     pty.send(b"dte-service\r");
     pty.wait_for("wait-dte-service: started", PATIENCE)
         .expect("wait started");
+    pty
+}
+
+fn wait_step_finished_in_journal(data: &std::path::Path) -> bool {
+    let Some(file) = warroom::journal::latest(&data.join("incidents").join("drills")) else {
+        return false;
+    };
+    let Ok(loaded) = warroom::journal::load(&file) else {
+        return false;
+    };
+    loaded.entries.iter().any(|e| {
+        e.kind == "step_finished"
+            && e.body.get("step").and_then(|s| s.as_str()) == Some("wait-dte-service")
+    })
+}
+
+#[test]
+fn sighup_while_a_step_runs_detaches_and_the_step_still_ends_in_the_journal() {
+    let (home, data) = dirs();
+    let mut pty = long_step_running(home.path(), data.path());
     pty.signal(nix::sys::signal::Signal::SIGHUP);
     assert!(
         pty.wait_exit(Duration::from_secs(120)).is_some(),
         "the detached console ends once its step has"
     );
-    let file = warroom::journal::latest(&data.path().join("incidents").join("drills"))
-        .expect("the drill's journal");
-    let loaded = warroom::journal::load(&file).expect("load");
-    let finished = loaded.entries.iter().any(|e| {
-        e.kind == "step_finished"
-            && e.body.get("step").and_then(|s| s.as_str()) == Some("wait-dte-service")
-    });
-    assert!(finished, "the step's end was journaled after the detach");
+    assert!(
+        wait_step_finished_in_journal(data.path()),
+        "the step's end was journaled after the detach"
+    );
+}
+
+#[test]
+fn q_while_a_step_runs_gives_the_terminal_back_and_waits_for_the_step() {
+    let (home, data) = dirs();
+    let mut pty = long_step_running(home.path(), data.path());
+    pty.send(b"q");
+    assert!(
+        pty.wait_exit(Duration::from_secs(120)).is_some(),
+        "the console ends once its step has"
+    );
+    assert!(
+        wait_step_finished_in_journal(data.path()),
+        "the step's end was journaled after q"
+    );
+    pty.restored().expect("the terminal was given back");
 }

@@ -344,9 +344,16 @@ pub async fn run(
         }
     };
     terminal::restore();
-    if exit == Exit::HungUp {
-        // Detached: no terminal any more, but the steps running here finish, their
-        // verification runs, and every outcome is journaled before the process ends.
+    if matches!(exit, Exit::HungUp | Exit::Quit) && (world.running > 0 || state.own_runs() > 0) {
+        // Detached (SIGHUP) or quit with steps running here: no screen any more, but those
+        // steps finish, their verification runs, and every outcome is journaled before the
+        // process ends. SIGTERM stops waiting.
+        if exit == Exit::Quit {
+            eprintln!(
+                "warroom: waiting for {} step(s) started here to finish and be journaled (SIGTERM to stop waiting)",
+                world.running.max(state.own_runs())
+            );
+        }
         let deadline = Instant::now() + DETACH_DEADLINE;
         while world.running > 0 || state.own_runs() > 0 {
             tokio::select! {
