@@ -169,6 +169,7 @@ impl Rec {
                 runbook,
                 step,
                 override_reason: override_reason.map(String::from),
+                inputs: Default::default(),
             },
             Step::Started => EntryKind::StepStarted {
                 runbook,

@@ -117,6 +117,9 @@ pub enum EntryKind {
         runbook: String,
         step: String,
         override_reason: Option<String>,
+        /// The step's inputs as typed (a point-in-time restore's time…).
+        #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+        inputs: std::collections::BTreeMap<String, String>,
     },
     /// The step's claim: written with a conditional append, it is the lock.
     StepStarted {
@@ -292,10 +295,21 @@ impl EntryKind {
                 runbook,
                 step,
                 override_reason,
-            } => match override_reason {
-                Some(r) => format!("step {runbook}/{step}: confirmed with override: {r}"),
-                None => format!("step {runbook}/{step}: confirmed"),
-            },
+                inputs,
+            } => {
+                let typed: Vec<String> = inputs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                let typed = if typed.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", typed.join(", "))
+                };
+                match override_reason {
+                    Some(r) => {
+                        format!("step {runbook}/{step}: confirmed{typed} with override: {r}")
+                    }
+                    None => format!("step {runbook}/{step}: confirmed{typed}"),
+                }
+            }
             EntryKind::StepStarted {
                 runbook,
                 step,

@@ -121,8 +121,9 @@ impl StepModal {
                 });
             }
         }
-        // Exactly: no trimming, no case folding.
-        if self.phrase != step.confirm {
+        // Exactly: no trimming, no case folding; and never an empty phrase (a runbook whose
+        // phrase came out empty must not run on a bare Enter).
+        if step.confirm.trim().is_empty() || self.phrase != step.confirm {
             return Some(Waiting::Phrase);
         }
         if !prechecks_pass && self.override_reason().is_none() {
@@ -300,5 +301,15 @@ mod tests {
         m.field = Field::Item(1);
         m.on_key(&Key::Char(' '), &s, true);
         assert!(m.on_key(&Key::Enter, &s, true));
+    }
+
+    #[test]
+    fn an_empty_phrase_never_runs_on_a_bare_enter() {
+        let mut s = step(vec![]);
+        s.confirm = " ".into();
+        let mut m = StepModal::new(0, 0, &s);
+        m.phrase = " ".into();
+        assert!(!m.on_key(&Key::Enter, &s, true));
+        assert_eq!(m.waiting(&s, true), Some(Waiting::Phrase));
     }
 }

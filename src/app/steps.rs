@@ -97,6 +97,11 @@ impl Steps {
         }
     }
 
+    /// Whether any step is running (claimed, not ended).
+    pub fn any_running(&self) -> bool {
+        self.records.values().any(|r| r.running.is_some())
+    }
+
     /// Claims held by processes of `host` (to find the ones whose process is gone).
     pub fn claims_on<'a>(
         &'a self,
@@ -439,6 +444,36 @@ mod tests {
             StepState::Succeeded {
                 verified: Some(false)
             }
+        );
+    }
+
+    #[test]
+    fn up_before_the_step_ended_does_not_verify_it() {
+        let mut rig = rig();
+        rig.up(1, 2); // the verify component is already UP before the step runs
+        rig.key(Key::Char('s'));
+        type_text(&mut rig, "synced");
+        rig.key(Key::Enter);
+        rig.tick(5);
+        let fx = finish(
+            &mut rig,
+            "sync",
+            StepOutcome::Succeeded {
+                summary: String::new(),
+            },
+        );
+        assert!(
+            !entries(&fx)
+                .iter()
+                .any(|k| matches!(k, EntryKind::StepVerified { .. })),
+            "no verdict from an answer older than the step's end: {fx:?}"
+        );
+        assert!(matches!(state(&rig, 0), StepState::Verifying { .. }));
+        let fx = rig.up(1, 20);
+        assert!(
+            entries(&fx)
+                .iter()
+                .any(|k| matches!(k, EntryKind::StepVerified { verified: true, .. }))
         );
     }
 

@@ -817,20 +817,21 @@ impl State {
         let modal = self.modal.take().expect("open");
         let runbook = self.runbooks[modal.runbook].id.clone();
         let override_reason = if pass { None } else { modal.override_reason() };
+        let inputs: BTreeMap<String, String> = step
+            .inputs
+            .iter()
+            .zip(modal.inputs)
+            .map(|(i, v)| (i.name.clone(), v.trim().to_string()))
+            .collect();
         effects.push(Effect::Append(Entry {
             at: self.now,
             kind: EntryKind::StepConfirmed {
                 runbook: runbook.clone(),
                 step: step.id.clone(),
                 override_reason,
+                inputs: inputs.clone(),
             },
         }));
-        let inputs = step
-            .inputs
-            .iter()
-            .zip(modal.inputs)
-            .map(|(i, v)| (i.name.clone(), v.trim().to_string()))
-            .collect();
         effects.push(Effect::RunStep {
             runbook,
             step: step.id.clone(),
@@ -859,6 +860,7 @@ impl State {
                         (runbook, step),
                         OwnRun {
                             started: self.now,
+                            finished: self.now,
                             verify_until: None,
                         },
                     );
@@ -928,6 +930,7 @@ impl State {
                 match (result, verify) {
                     (StepResult::Succeeded, Some(v)) => {
                         if let Some(o) = self.own.get_mut(&key) {
+                            o.finished = self.now;
                             o.verify_until = Some(
                                 self.now
                                     .saturating_add(signed(v.up_within))
@@ -960,11 +963,16 @@ impl State {
             else {
                 continue;
             };
-            let up = self
-                .estate
-                .ix(&v.component)
-                .and_then(|ix| self.health(ix))
-                .is_some_and(|h| h.state == HealthState::Up && !h.stale);
+            // UP on an answer given after the step ended: what was UP before it proves nothing.
+            let up = self.estate.ix(&v.component).is_some_and(|ix| {
+                self.health(ix)
+                    .is_some_and(|h| h.state == HealthState::Up && !h.stale)
+                    && self
+                        .components
+                        .get(ix.index())
+                        .and_then(|c| c.health().last_answer())
+                        .is_some_and(|t| t > o.finished)
+            });
             let verdict = if up {
                 Some((true, "UP".to_string()))
             } else if self.now > until {
@@ -1029,6 +1037,8 @@ impl State {
 struct OwnRun {
     /// When the claim was granted (model time: simulated in a drill).
     started: Timestamp,
+    /// When it ended (verification counts only answers after this).
+    finished: Timestamp,
     /// Verifying until then, after success.
     verify_until: Option<Timestamp>,
 }

@@ -281,6 +281,8 @@ impl State {
             }
             self.poll();
         }
+        // The console is ending: no step may start now.
+        self.pending.retain(|r| !matches!(r, Request::Claim { .. }));
         self.write_pending();
         self.pending
             .into_iter()
@@ -386,10 +388,17 @@ impl State {
     }
 
     fn poll(&mut self) {
+        self.follow_new_lines();
+        if self.o.mode == Mode::Operator {
+            // After reading the newest lines: a claim finished a moment ago is not released.
+            self.release_dead_claims();
+        }
+    }
+
+    fn follow_new_lines(&mut self) {
         if self.o.mode == Mode::Operator {
             self.try_recorder();
             self.roll_watch();
-            self.release_dead_claims();
         } else if self.o.mode == Mode::Observer {
             self.watch_recorder();
         }
@@ -459,7 +468,10 @@ impl State {
         {
             return open.then_some(path);
         }
-        let open = load(&path).is_ok_and(|l| !resolved(&l.entries));
+        // A file without its `declared` line is a declaration that failed half-way (it is
+        // written last): not an open incident.
+        let open = load(&path)
+            .is_ok_and(|l| l.entries.iter().any(|e| e.kind == "declared") && !resolved(&l.entries));
         self.checked = Some((path.clone(), len, open));
         open.then_some(path)
     }
@@ -486,6 +498,10 @@ impl State {
         let Watch::File(path) = &self.watch else {
             return;
         };
+        // Not while a step claimed in it runs: its claim would vanish from every console.
+        if self.incident.is_none() && self.steps.any_running() {
+            return;
+        }
         let path = path.clone();
         if std::fs::metadata(&path).map_or(true, |m| m.len() <= self.o.watch_max_bytes) {
             return;
@@ -617,7 +633,19 @@ impl State {
                     status,
                     at,
                 } => self.declare(title, *level, *status, *at),
-                Request::Claim { runbook, step, at } => self.claim(runbook, step, *at),
+                Request::Claim { runbook, step, at } => {
+                    // A claim is answered now or never: retried later, it would start a step
+                    // the operator may have given up on or done by hand.
+                    if let Err(why) = self.claim(runbook, step, *at) {
+                        self.send(JournalEvent::Claimed {
+                            runbook: runbook.clone(),
+                            step: step.clone(),
+                            granted: false,
+                            why: Some(format!("the journal could not record the claim: {why}")),
+                        });
+                    }
+                    Ok(())
+                }
             };
             if let Err(e) = result {
                 failed = Some(e);
@@ -707,29 +735,34 @@ impl State {
             host,
         }
         .to_journal();
-        let running_in = |entries: &[Entry]| {
+        let me = (std::process::id(), host_of(&self.o.actor).to_string());
+        // Who runs the step now, if anyone: `Ok(())` if it is this process (a claim written
+        // whose fsync failed and was retried), `Err(why)` if another.
+        let running_in = |entries: &[Entry]| -> Option<Result<(), String>> {
             let mut steps = Steps::default();
             for e in entries.iter().filter(|e| is_step_kind(&e.kind)) {
                 if let Some(k) = EntryKind::from_journal(&e.kind, &e.body) {
                     steps.fold(e.at, &e.actor, &k);
                 }
             }
-            steps
-                .get(runbook, step)
-                .and_then(|r| r.running.clone())
-                .map(|c| {
-                    format!(
-                        "already running: started by {} (pid {} on {})",
-                        c.actor, c.pid, c.host
-                    )
-                })
+            let c = steps.get(runbook, step).and_then(|r| r.running.clone())?;
+            if c.pid == me.0 && c.host == me.1 {
+                return Some(Ok(()));
+            }
+            Some(Err(format!(
+                "already running: started by {} (pid {} on {})",
+                c.actor, c.pid, c.host
+            )))
         };
         let path = match (&self.incident, &self.watch) {
             (Some(p), _) => p.clone(),
             (None, Watch::File(p)) => p.clone(),
             (None, Watch::Memory(v)) => {
-                if let Some(why) = running_in(v) {
-                    self.send(answer(false, Some(why)));
+                if let Some(found) = running_in(v) {
+                    self.send(match found {
+                        Ok(()) => answer(true, None),
+                        Err(why) => answer(false, Some(why)),
+                    });
                     return Ok(());
                 }
                 let (seq, prev) = v
@@ -751,8 +784,11 @@ impl State {
         // Another console may append between our read and our write: then read again.
         for _ in 0..20 {
             let loaded = load(&path).map_err(|e| describe(&e))?;
-            if let Some(why) = running_in(&loaded.entries) {
-                self.send(answer(false, Some(why)));
+            if let Some(found) = running_in(&loaded.entries) {
+                self.send(match found {
+                    Ok(()) => answer(true, None),
+                    Err(why) => answer(false, Some(why)),
+                });
                 return Ok(());
             }
             let last = loaded.entries.last().map_or(0, |e| e.seq);
@@ -881,6 +917,10 @@ impl State {
 /// How many of a journal's newest lines a console keeps for its timeline; older ones are read
 /// whole only if they shape the incident or a step (the others are checked, not built).
 const KEEP: usize = crate::app::update::TIMELINE_CAP;
+
+fn host_of(actor: &str) -> &str {
+    actor.split('@').nth(1).unwrap_or("")
+}
 
 /// Whether a process of this host exists (EPERM: it does, owned by someone else).
 fn alive(pid: u32) -> bool {

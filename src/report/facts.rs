@@ -343,6 +343,7 @@ impl Facts {
                 runbook,
                 step,
                 override_reason,
+                ..
             } => {
                 self.live_run(runbook, step).confirmed = Some(Confirmed {
                     actor: r.actor.clone(),

@@ -399,6 +399,7 @@ fn hostile_text_cannot_drive_the_terminal_or_break_the_markdown() {
                 runbook: "fail|over".into(),
                 step: "promote\nnow".into(),
                 override_reason: Some("lag | unknown\x1bc".into()),
+                inputs: Default::default(),
             },
         );
     let mut body = Map::new();
@@ -450,6 +451,7 @@ fn a_step_run_gathers_its_entries_and_a_retry_is_a_new_row() {
                 runbook: rb.clone(),
                 step: st.clone(),
                 override_reason: None,
+                inputs: Default::default(),
             },
         )
         .add(
@@ -499,6 +501,7 @@ fn a_step_run_gathers_its_entries_and_a_retry_is_a_new_row() {
             runbook: rb.clone(),
             step: st.clone(),
             override_reason: Some("lag probe down, checked by hand".into()),
+            inputs: Default::default(),
         },
     )
     .add(

@@ -161,7 +161,22 @@ impl World {
                         summary: format!("{} item(s) ticked by the operator", items.len()),
                     }
                 }
-                _ => executor.run(&config, &inputs, progress_tx).await,
+                // On a task of its own: an executor that panics on a bad answer is a failed
+                // step, not a step that never ends.
+                _ => {
+                    let run =
+                        tokio::spawn(
+                            async move { executor.run(&config, &inputs, progress_tx).await },
+                        );
+                    match run.await {
+                        Ok(outcome) => outcome,
+                        Err(e) => StepOutcome::Failed {
+                            reason: format!(
+                                "the executor crashed ({e}): the action may or may not have been applied — look at the target"
+                            ),
+                        },
+                    }
+                }
             };
             // Its last lines first; but an executor that kept a sender alive must not keep
             // the step from ending.
@@ -344,7 +359,10 @@ pub async fn run(
         }
     };
     terminal::restore();
-    if matches!(exit, Exit::HungUp | Exit::Quit) && (world.running > 0 || state.own_runs() > 0) {
+    // The input can end before SIGHUP arrives when the link drops: the same detach.
+    if matches!(exit, Exit::HungUp | Exit::Quit | Exit::InputClosed)
+        && (world.running > 0 || state.own_runs() > 0)
+    {
         // Detached (SIGHUP) or quit with steps running here: no screen any more, but those
         // steps finish, their verification runs, and every outcome is journaled before the
         // process ends. SIGTERM stops waiting.
