@@ -97,6 +97,17 @@ impl StepModal {
         }
     }
 
+    /// What must be typed: the step's phrase, then each input as typed (DESIGN: the inputs
+    /// become part of the phrase, so a point-in-time restore's time is read twice).
+    pub fn required_phrase(&self, step: &Step) -> String {
+        let mut p = step.confirm.clone();
+        for v in &self.inputs {
+            p.push(' ');
+            p.push_str(v.trim());
+        }
+        p
+    }
+
     /// The override's reason, if the override line is well formed.
     pub fn override_reason(&self) -> Option<String> {
         let reason = self
@@ -123,7 +134,7 @@ impl StepModal {
         }
         // Exactly: no trimming, no case folding; and never an empty phrase (a runbook whose
         // phrase came out empty must not run on a bare Enter).
-        if step.confirm.trim().is_empty() || self.phrase != step.confirm {
+        if step.confirm.trim().is_empty() || self.phrase != self.required_phrase(step) {
             return Some(Waiting::Phrase);
         }
         if !prechecks_pass && self.override_reason().is_none() {
@@ -280,6 +291,11 @@ mod tests {
         assert!(matches!(m.waiting(&s, true), Some(Waiting::Input { .. })));
         assert!(!m.on_key(&Key::Enter, &s, true));
         m.inputs[0] = "2024-01-15T14:30:00Z".into();
+        assert!(
+            !m.on_key(&Key::Enter, &s, true),
+            "the input is part of the phrase"
+        );
+        type_text(&mut m, &s, true, " 2024-01-15T14:30:00Z");
         assert!(m.on_key(&Key::Enter, &s, true));
     }
 

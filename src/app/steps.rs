@@ -530,7 +530,7 @@ mod tests {
             for k in keys {
                 let phrase = rig.state.modal.as_ref().map(|m| {
                     let rb = &rig.state.runbooks[m.runbook];
-                    (m.phrase.clone(), rb.steps[m.step].confirm.clone())
+                    (m.phrase.clone(), m.required_phrase(&rb.steps[m.step]))
                 });
                 let fx = update(&mut rig.state, Event::Key(k.clone()));
                 if runs(&fx) > 0 {
@@ -606,7 +606,7 @@ mod drill_monkey {
             for k in keys {
                 let open = state.modal.as_ref().map(|m| {
                     let step = &state.runbooks[m.runbook].steps[m.step];
-                    (m.phrase.clone(), step.confirm.clone())
+                    (m.phrase.clone(), m.required_phrase(step))
                 });
                 let fx = update(&mut state, Event::Key(k.clone()));
                 for e in &fx {

@@ -266,13 +266,13 @@ pub fn draw(state: &State, modal: &StepModal, screen: &Screen, frame: &mut Frame
             format!(
                 "{}Type `{}` to run it: ",
                 if phrase_active { g.focus } else { " " },
-                clean(&step.confirm)
+                clean(&modal.required_phrase(step))
             ),
             if phrase_active { t.accent } else { t.muted },
         ),
         Span::styled(
             clean(&modal.phrase).into_owned(),
-            if modal.phrase == step.confirm {
+            if modal.phrase == modal.required_phrase(step) {
                 t.up
             } else {
                 t.text
