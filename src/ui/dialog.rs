@@ -4,7 +4,6 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use crate::app::dialog::RESOLVE_WORD;
 use crate::app::{DeclareField, Dialog, DrLevel, IncidentStatus, State};
@@ -150,29 +149,5 @@ pub fn draw(state: &State, dialog: &Dialog, screen: &Screen, frame: &mut Frame, 
             )),
         );
     }
-    let width = 84.min(area.width);
-    let height = (lines.len() as u16 + 4).min(area.height);
-    let popup = Rect {
-        x: area.x + (area.width - width) / 2,
-        y: area.y + (area.height - height) / 2,
-        width,
-        height,
-    };
-    frame.render_widget(Clear, popup);
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(t.accent)
-        .title(Span::styled(title, t.accent));
-    let block = if g.ascii {
-        block.border_set(super::glyphs::ASCII_BORDER)
-    } else {
-        block
-    };
-    frame.render_widget(
-        Paragraph::new(lines)
-            .style(t.background)
-            .wrap(Wrap { trim: false })
-            .block(block),
-        popup,
-    );
+    super::popup(screen, frame, area, title, 84, 4, lines);
 }

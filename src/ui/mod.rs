@@ -132,6 +132,45 @@ pub fn draw(state: &State, screen: &Screen, frame: &mut Frame) {
     }
 }
 
+/// A box over the screen (help, dialogs, the step modal): centred, `width` wide, tall enough
+/// for `lines` plus `extra` rows, its area cleared first.
+pub fn popup(
+    screen: &Screen,
+    frame: &mut Frame,
+    area: Rect,
+    title: &str,
+    width: u16,
+    extra: u16,
+    lines: Vec<Line>,
+) {
+    let t = screen.theme;
+    let width = width.min(area.width);
+    let height = (lines.len() as u16 + extra).min(area.height);
+    let rect = Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height - height) / 2,
+        width,
+        height,
+    };
+    frame.render_widget(ratatui::widgets::Clear, rect);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.accent)
+        .title(Span::styled(title.to_string(), t.accent));
+    let block = if screen.glyphs.ascii {
+        block.border_set(glyphs::ASCII_BORDER)
+    } else {
+        block
+    };
+    frame.render_widget(
+        ratatui::widgets::Paragraph::new(lines)
+            .style(t.background)
+            .wrap(ratatui::widgets::Wrap { trim: false })
+            .block(block),
+        rect,
+    );
+}
+
 /// The lines of a scrolled panel: only the visible ones are built, so a panel over 1000
 /// components costs what it shows, not what it could show.
 pub struct Visible<'a> {

@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use crate::app::fmt;
 use crate::app::modal::{Field, StepModal};
@@ -302,29 +301,5 @@ pub fn draw(state: &State, modal: &StepModal, screen: &Screen, frame: &mut Frame
         "Tab: next field · Esc: cancel · nothing runs until the phrase matches exactly",
         t.muted,
     )));
-    let width = 100.min(area.width);
-    let height = (lines.len() as u16 + 6).min(area.height);
-    let popup = Rect {
-        x: area.x + (area.width - width) / 2,
-        y: area.y + (area.height - height) / 2,
-        width,
-        height,
-    };
-    frame.render_widget(Clear, popup);
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(t.accent)
-        .title(Span::styled(" Run a step ", t.accent));
-    let block = if g.ascii {
-        block.border_set(super::glyphs::ASCII_BORDER)
-    } else {
-        block
-    };
-    frame.render_widget(
-        Paragraph::new(lines)
-            .style(t.background)
-            .wrap(Wrap { trim: false })
-            .block(block),
-        popup,
-    );
+    super::popup(screen, frame, area, " Run a step ", 100, 6, lines);
 }
