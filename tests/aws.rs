@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
-use moto::Moto;
+use moto::{Moto, create_instance, create_replica};
 use warroom::app::{ObserveError, Outcome};
 use warroom::config::{LagMetric, SnapshotSource};
 use warroom::probe::Probe;
@@ -21,35 +21,6 @@ use warroom::probe::snapshots::RdsSnapshotsProbe;
 
 const EAST: &str = "us-east-1";
 const WEST: &str = "us-west-2";
-
-async fn create_instance(clients: &Clients, region: &str, id: &str) {
-    clients
-        .rds(region)
-        .await
-        .create_db_instance()
-        .db_instance_identifier(id)
-        .engine("postgres")
-        .db_instance_class("db.t3.micro")
-        .allocated_storage(20)
-        .master_username("dtem")
-        .master_user_password("not-a-secret-1")
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("create {id}: {e:?}"));
-}
-
-async fn create_replica(clients: &Clients, region: &str, id: &str, source: &str) {
-    clients
-        .rds(region)
-        .await
-        .create_db_instance_read_replica()
-        .db_instance_identifier(id)
-        .source_db_instance_identifier(source)
-        .db_instance_class("db.t3.micro")
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("create replica {id}: {e:?}"));
-}
 
 fn rds_probe(clients: &Clients, region: &str, id: &str) -> RdsInstanceProbe {
     RdsInstanceProbe::new(clients.clone(), id.into(), region.into())

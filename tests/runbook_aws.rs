@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use jiff::{Timestamp, ToSpan};
-use moto::Moto;
+use moto::{Moto, create_instance, create_replica};
 use tokio::sync::mpsc;
 use warroom::config::{Action, Input, InputKind, SnapshotChoice, Step};
 use warroom::probe::aws::Clients;
@@ -88,35 +88,6 @@ fn statuses(progress: &[StepProgress]) -> Vec<&str> {
             StepProgress::Output(_) => None,
         })
         .collect()
-}
-
-async fn create_instance(clients: &Clients, region: &str, id: &str) {
-    clients
-        .rds(region)
-        .await
-        .create_db_instance()
-        .db_instance_identifier(id)
-        .engine("postgres")
-        .db_instance_class("db.t3.micro")
-        .allocated_storage(20)
-        .master_username("dtem")
-        .master_user_password("not-a-secret-1")
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("create {id}: {e:?}"));
-}
-
-async fn create_replica(clients: &Clients, region: &str, id: &str, source: &str) {
-    clients
-        .rds(region)
-        .await
-        .create_db_instance_read_replica()
-        .db_instance_identifier(id)
-        .source_db_instance_identifier(source)
-        .db_instance_class("db.t3.micro")
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("create replica {id}: {e:?}"));
 }
 
 async fn create_snapshot(clients: &Clients, region: &str, instance: &str, id: &str) {

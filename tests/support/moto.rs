@@ -225,3 +225,34 @@ impl Drop for Moto {
         let _ = self.child.wait();
     }
 }
+
+/// A PostgreSQL RDS instance in moto.
+pub async fn create_instance(clients: &Clients, region: &str, id: &str) {
+    clients
+        .rds(region)
+        .await
+        .create_db_instance()
+        .db_instance_identifier(id)
+        .engine("postgres")
+        .db_instance_class("db.t3.micro")
+        .allocated_storage(20)
+        .master_username("dtem")
+        .master_user_password("not-a-secret-1")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("create {id}: {e:?}"));
+}
+
+/// A read replica of `source` in moto.
+pub async fn create_replica(clients: &Clients, region: &str, id: &str, source: &str) {
+    clients
+        .rds(region)
+        .await
+        .create_db_instance_read_replica()
+        .db_instance_identifier(id)
+        .source_db_instance_identifier(source)
+        .db_instance_class("db.t3.micro")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("create replica {id}: {e:?}"));
+}
