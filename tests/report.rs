@@ -200,6 +200,7 @@ impl Rec {
                 runbook,
                 step,
                 reason: reason.into(),
+                pid: None,
             },
         };
         self.put(s, actor, kind)

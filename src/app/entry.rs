@@ -152,6 +152,10 @@ pub enum EntryKind {
         runbook: String,
         step: String,
         reason: String,
+        /// The pid of the claim released: a release applies to that claim only, not to a
+        /// newer one another console made meanwhile.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pid: Option<u32>,
     },
     /// An update written to the outbox, before any network call.
     CommsQueued {
@@ -365,6 +369,7 @@ impl EntryKind {
                 runbook,
                 step,
                 reason,
+                ..
             } => format!("step {runbook}/{step}: claim released ({reason})"),
             EntryKind::CommsQueued {
                 channel,

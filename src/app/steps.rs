@@ -90,7 +90,12 @@ impl Steps {
             }
             EntryKind::StepVerified { verified, .. } => r.verified = Some(*verified),
             // A released claim: nobody saw the step end.
-            EntryKind::StepReleased { reason, .. } if r.running.take().is_some() => {
+            EntryKind::StepReleased { reason, pid, .. }
+                if r.running
+                    .as_ref()
+                    .is_some_and(|c| pid.is_none_or(|p| p == c.pid)) =>
+            {
+                r.running = None;
                 r.finished = Some((StepResult::Interrupted, reason.clone()));
             }
             _ => {}
@@ -491,6 +496,7 @@ mod tests {
                 runbook: "r".into(),
                 step: "s".into(),
                 reason: "pid 7 is gone".into(),
+                pid: Some(7),
             },
         ] {
             s.fold(t(0), "a@h", &kind);
@@ -501,6 +507,33 @@ mod tests {
             r.finished.as_ref().map(|f| f.0),
             Some(StepResult::Interrupted)
         );
+    }
+
+    #[test]
+    fn a_release_of_an_old_claim_does_not_end_a_newer_one() {
+        let mut s = Steps::default();
+        let started = |pid| EntryKind::StepStarted {
+            runbook: "r".into(),
+            step: "s".into(),
+            pid,
+            host: "h".into(),
+        };
+        s.fold(t(0), "a@h", &started(7));
+        // pid 7 died; before the release was written, another console claimed the step again.
+        s.fold(t(1), "b@h", &started(8));
+        s.fold(
+            t(2),
+            "c@h",
+            &EntryKind::StepReleased {
+                runbook: "r".into(),
+                step: "s".into(),
+                reason: "pid 7 is gone".into(),
+                pid: Some(7),
+            },
+        );
+        let r = s.get("r", "s").expect("record");
+        assert_eq!(r.running.as_ref().map(|c| c.pid), Some(8), "still running");
+        assert!(r.finished.is_none());
     }
 
     fn any_key() -> impl Strategy<Value = Key> {

@@ -241,6 +241,7 @@ impl State {
             self.pending.push_back(Request::Append(Wanted {
                 at: Timestamp::now(),
                 kind: EntryKind::StepReleased {
+                    pid: Some(pid),
                     runbook,
                     step,
                     reason: format!(

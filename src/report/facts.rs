@@ -381,6 +381,7 @@ impl Facts {
                 runbook,
                 step,
                 reason,
+                ..
             } => self.live_run(runbook, step).released = Some(reason.clone()),
             EntryKind::StepVerified {
                 runbook,
