@@ -459,25 +459,54 @@ fn start_journal(
     Ok((warroom::tui::JournalLink { requests, events }, keeper))
 }
 
-/// Waits for the journal keeper to write what is queued. What it could not write is printed,
-/// one JSON line per entry, after the terminal is restored: nothing typed is lost.
+/// Waits for the journal keeper to write what is queued. What it could not write goes to a
+/// file in the state dir (the terminal may be gone: SSH dropped) and to stderr, one JSON line
+/// per entry, after the terminal is restored: nothing typed is lost.
 fn finish_journal(keeper: Keeper) {
+    use std::io::Write;
     let unwritten = keeper.finish();
     if unwritten.is_empty() {
         return;
     }
-    eprintln!(
-        "warroom: {} journal entr{} could not be written; here they are:",
-        unwritten.len(),
-        if unwritten.len() == 1 { "y" } else { "ies" }
+    let lines: Vec<String> = unwritten
+        .iter()
+        .map(|e| {
+            let (kind, body) = e.kind.to_journal();
+            let mut m = body;
+            m.insert("kind".into(), kind.into());
+            m.insert("at".into(), e.at.to_string().into());
+            serde_json::Value::Object(m).to_string()
+        })
+        .collect();
+    let saved = directories::ProjectDirs::from("", "", "warroom").and_then(|d| {
+        let dir = d
+            .state_dir()
+            .unwrap_or_else(|| d.data_local_dir())
+            .to_path_buf();
+        std::fs::create_dir_all(&dir).ok()?;
+        let path = dir.join(format!(
+            "unwritten-{}-{}.jsonl",
+            jiff::Timestamp::now().as_second(),
+            std::process::id()
+        ));
+        std::fs::write(&path, lines.join("\n") + "\n").ok()?;
+        Some(path)
+    });
+    // A terminal that is gone must not turn this into a panic: errors writing are ignored.
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(
+        err,
+        "warroom: {} journal entr{} could not be written{}:",
+        lines.len(),
+        if lines.len() == 1 { "y" } else { "ies" },
+        saved
+            .map(|p| format!("; kept in {}", p.display()))
+            .unwrap_or_default()
     );
-    for e in unwritten {
-        let (kind, body) = e.kind.to_journal();
-        let mut m = body;
-        m.insert("kind".into(), kind.into());
-        m.insert("at".into(), e.at.to_string().into());
-        eprintln!("{}", serde_json::Value::Object(m));
+    for l in &lines {
+        let _ = writeln!(err, "{l}");
     }
+    tracing::error!(count = lines.len(), "journal entries could not be written");
 }
 
 fn finish(result: anyhow::Result<warroom::tui::Exit>, log: Option<PathBuf>) -> ExitCode {

@@ -590,3 +590,47 @@ fn a_claim_left_by_a_dead_process_of_this_host_is_released_as_interrupted() {
         "{reason}"
     );
 }
+
+#[test]
+fn a_note_the_journal_cannot_take_is_kept_in_a_file_when_the_console_ends() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let data = journal_dir();
+    // The watch log's name is taken by a directory: every append fails.
+    std::fs::create_dir(data.path().join("watch.jsonl")).expect("mkdir");
+    let config = estate(home.path()).to_string_lossy().into_owned();
+    let data_dir = data.path().to_string_lossy().into_owned();
+    let mut console = Pty::spawn(
+        &[
+            "-c",
+            &config,
+            "--data-dir",
+            &data_dir,
+            "--layout",
+            "bastion",
+        ],
+        160,
+        40,
+        home.path(),
+        &[],
+    );
+    console.wait_for("[RW]", PATIENCE).expect("console");
+    console.send(b"n");
+    console.wait_for("Note", PATIENCE).expect("note dialog");
+    console.send(b"must survive\r");
+    console
+        .wait_for("not yet written", PATIENCE)
+        .expect("the header says the journal is not taking it");
+    console.send(b"q");
+    assert!(console.wait_exit(PATIENCE).is_some());
+    let state = home.path().join("xdg-state").join("warroom");
+    let kept: Vec<String> = std::fs::read_dir(&state)
+        .expect("state dir")
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("unwritten-"))
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        .collect();
+    assert!(
+        kept.iter().any(|k| k.contains("must survive")),
+        "the note is kept: {kept:?}"
+    );
+}
