@@ -814,8 +814,12 @@ impl State {
         if !modal.on_key(&key, &step, pass) || self.read_only {
             return;
         }
-        let modal = self.modal.take().expect("open");
-        let runbook = self.runbooks[modal.runbook].id.clone();
+        let Some(modal) = self.modal.take() else {
+            return;
+        };
+        let Some(runbook) = self.runbooks.get(modal.runbook).map(|r| r.id.clone()) else {
+            return;
+        };
         let override_reason = if pass { None } else { modal.override_reason() };
         let inputs: BTreeMap<String, String> = step
             .inputs
