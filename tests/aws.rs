@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
-use moto::{Moto, create_instance, create_replica};
+use moto::{Moto, create_instance, create_replica, create_unbacked_instance};
 use warroom::app::{ObserveError, Outcome};
 use warroom::config::{LagMetric, SnapshotSource};
 use warroom::probe::Probe;
@@ -261,23 +261,6 @@ async fn no_datapoints_is_unknown_never_zero() {
 }
 
 // ---- rds_snapshots -------------------------------------------------------------------------
-
-async fn create_unbacked_instance(clients: &Clients, region: &str, id: &str) {
-    clients
-        .rds(region)
-        .await
-        .create_db_instance()
-        .db_instance_identifier(id)
-        .engine("postgres")
-        .db_instance_class("db.t3.micro")
-        .allocated_storage(20)
-        .master_username("dtem")
-        .master_user_password("not-a-secret-1")
-        .backup_retention_period(0)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("create {id}: {e:?}"));
-}
 
 fn snapshots_probe(clients: &Clients, region: &str, source: SnapshotSource) -> RdsSnapshotsProbe {
     RdsSnapshotsProbe::new(clients.clone(), source, region.into())

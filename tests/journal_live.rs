@@ -13,6 +13,7 @@ use tokio::sync::mpsc as tokio_mpsc;
 use warroom::app::{DrLevel, Entry, EntryKind, HealthState, IncidentStatus, JournalEvent, Source};
 use warroom::journal::keeper::{Keeper, Mode, Options, Request};
 
+use support::local::{closed_port, private_config};
 use support::pty::Pty;
 
 /// How long a test waits for news before it fails (generous: the machine is shared; the
@@ -311,15 +312,10 @@ fn a_write_that_fails_is_kept_reported_and_handed_back_not_lost() {
 
 fn estate(dir: &Path) -> std::path::PathBuf {
     // A port nothing listens on: the component is DOWN, which the recorder writes.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port();
-    let path = dir.join("estate.toml");
-    std::fs::write(
-        &path,
-        format!(
+    let port = closed_port();
+    private_config(
+        dir,
+        &format!(
             r#"
 [console]
 title = "Two consoles"
@@ -332,9 +328,6 @@ health = {{ kind = "tcp", address = "127.0.0.1:{port}", every = "1s", timeout = 
 "#
         ),
     )
-    .expect("write config");
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
-    path
 }
 
 #[test]

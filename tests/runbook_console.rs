@@ -7,20 +7,16 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::Duration;
 
+use support::local::{closed_port, private_config};
 use support::pty::Pty;
 
 const PATIENCE: Duration = Duration::from_secs(20);
 
 fn estate(dir: &Path, marker: &Path) -> String {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port();
-    let path = dir.join("estate.toml");
-    std::fs::write(
-        &path,
-        format!(
+    let port = closed_port();
+    let path = private_config(
+        dir,
+        &format!(
             r#"
 [console]
 title = "Steps"
@@ -43,9 +39,7 @@ confirm = "touch-it"
 "#,
             marker = marker.display()
         ),
-    )
-    .expect("write config");
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    );
     path.to_string_lossy().into_owned()
 }
 

@@ -1,1 +1,2 @@
+pub mod local;
 pub mod pty;

@@ -228,6 +228,15 @@ impl Drop for Moto {
 
 /// A PostgreSQL RDS instance in moto.
 pub async fn create_instance(clients: &Clients, region: &str, id: &str) {
+    create(clients, region, id, None).await
+}
+
+/// The same with automated backups off (no snapshots of its own).
+pub async fn create_unbacked_instance(clients: &Clients, region: &str, id: &str) {
+    create(clients, region, id, Some(0)).await
+}
+
+async fn create(clients: &Clients, region: &str, id: &str, backup_retention: Option<i32>) {
     clients
         .rds(region)
         .await
@@ -238,6 +247,7 @@ pub async fn create_instance(clients: &Clients, region: &str, id: &str) {
         .allocated_storage(20)
         .master_username("dtem")
         .master_user_password("not-a-secret-1")
+        .set_backup_retention_period(backup_retention)
         .send()
         .await
         .unwrap_or_else(|e| panic!("create {id}: {e:?}"));
