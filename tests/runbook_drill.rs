@@ -49,10 +49,10 @@ fn to_level_3(pty: &mut Pty) {
     panic!("no level-3 runbook: {}", pty.screen());
 }
 
-#[test]
-fn promote_runs_only_on_the_exact_phrase_then_succeeds_and_is_verified_and_journaled() {
-    let (home, data) = dirs();
-    let mut pty = spawn(home.path(), data.path(), &[]);
+/// A drill once the outage shows, an L3 incident declared (so steps go to the drill's
+/// incident journal), the level-3 runbook chosen.
+fn declared_drill(home: &std::path::Path, data: &std::path::Path) -> Pty {
+    let mut pty = spawn(home, data, &[]);
     pty.wait_for("db-primary: UNKNOWN → DOWN", PATIENCE)
         .expect("the outage");
     pty.send(b"d");
@@ -60,17 +60,36 @@ fn promote_runs_only_on_the_exact_phrase_then_succeeds_and_is_verified_and_journ
         .expect("declare");
     pty.send(b"region down\t3\r");
     pty.wait_for("L3 investigating: region down", PATIENCE)
-        .expect("declared: the steps go to the drill's incident journal");
+        .expect("declared");
     to_level_3(&mut pty);
+    pty
+}
+
+/// Opens a step's modal with its key, types `typed` and Enter, waits for `until`.
+fn run_step(pty: &mut Pty, key: &[u8], typed: &[u8], until: &str) {
+    pty.send(key);
+    pty.wait_for("Run a step", PATIENCE).expect("the modal");
+    pty.send(typed);
+    pty.send(b"\r");
+    pty.wait_for(until, PATIENCE)
+        .unwrap_or_else(|e| panic!("{until}: {e}"));
+}
+
+#[test]
+fn promote_runs_only_on_the_exact_phrase_then_succeeds_and_is_verified_and_journaled() {
+    let (home, data) = dirs();
+    let mut pty = declared_drill(home.path(), data.path());
     // The declaration checklist first: promote requires it.
     pty.send(b"p");
     pty.wait_for("blocked until step `declare` has succeeded", PATIENCE)
         .expect("promote is blocked");
-    pty.send(b"w");
-    pty.wait_for("Run a step", PATIENCE).expect("the modal");
-    pty.send(b"    done\r");
-    pty.wait_for("step l3-region-failover/declare: succeeded", PATIENCE)
-        .expect("the checklist step succeeded");
+    // Four items ticked (Space), then the phrase.
+    run_step(
+        &mut pty,
+        b"w",
+        b"    done",
+        "step l3-region-failover/declare: succeeded",
+    );
 
     pty.send(b"p");
     pty.wait_for(
@@ -163,36 +182,21 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 /// A drill with an incident declared and a long step (a wait, minutes of simulated time)
 /// running.
 fn long_step_running(home: &std::path::Path, data: &std::path::Path) -> Pty {
-    let mut pty = spawn(home, data, &[]);
-    pty.wait_for("db-primary: UNKNOWN → DOWN", PATIENCE)
-        .expect("the outage");
-    pty.send(b"d");
-    pty.wait_for("Declare an incident", PATIENCE)
-        .expect("declare");
-    pty.send(b"region down\r");
-    pty.wait_for("L1 investigating: region down", PATIENCE)
-        .expect("declared");
-    to_level_3(&mut pty);
-    pty.send(b"w");
-    pty.wait_for("Run a step", PATIENCE).expect("modal");
-    pty.send(b"    done\r");
-    pty.wait_for("declare: succeeded", PATIENCE)
-        .expect("declare step");
-    pty.send(b"p");
-    pty.wait_for("Run a step", PATIENCE).expect("modal");
-    pty.send(b"dtem-postgres-dr-replica\r");
-    pty.wait_for("promote-db: succeeded", PATIENCE)
-        .expect("promote");
-    pty.send(b"t");
-    pty.wait_for("Run a step", PATIENCE).expect("modal");
-    pty.send(b"dte-service\r");
-    pty.wait_for("scale-dte-service: succeeded", PATIENCE)
-        .expect("scale");
-    pty.send(b"e");
-    pty.wait_for("Run a step", PATIENCE).expect("modal");
-    pty.send(b"dte-service\r");
-    pty.wait_for("wait-dte-service: started", PATIENCE)
-        .expect("wait started");
+    let mut pty = declared_drill(home, data);
+    run_step(&mut pty, b"w", b"    done", "declare: succeeded");
+    run_step(
+        &mut pty,
+        b"p",
+        b"dtem-postgres-dr-replica",
+        "promote-db: succeeded",
+    );
+    run_step(
+        &mut pty,
+        b"t",
+        b"dte-service",
+        "scale-dte-service: succeeded",
+    );
+    run_step(&mut pty, b"e", b"dte-service", "wait-dte-service: started");
     pty
 }
 
