@@ -273,7 +273,8 @@ fn another_operator_console_takes_over_recording_when_the_recorder_goes() {
     bo.wait("the takeover", |e| {
         matches!(e, JournalEvent::Recorder { me: true, .. })
     });
-    let took = bo.wait("the takeover entry", |e| match e {
+    // `wait` fails the test unless a takeover entry naming the previous holder arrives.
+    bo.wait("the takeover entry", |e| match e {
         JournalEvent::Appended(v) => v.iter().any(|e| {
             e.kind == "recorder"
                 && e.actor == "bo@bastion"
@@ -284,7 +285,6 @@ fn another_operator_console_takes_over_recording_when_the_recorder_goes() {
         }),
         _ => false,
     });
-    assert!(matches!(took, JournalEvent::Appended(_)));
 }
 
 #[test]
