@@ -222,6 +222,7 @@ fn settings(
         runbooks: cfg.runbooks.clone(),
         drill,
         local: jiff::tz::TimeZone::system(),
+        targets: warroom::comms::message::Targets::from_config(cfg),
     })
 }
 
@@ -313,8 +314,12 @@ fn drill(
         Ok(j) => j,
         Err(code) => return code,
     };
+    let drills = warroom::journal::drills_dir(&warroom::journal::journal_dir(
+        cfg.journal.dir.as_deref(),
+        data_dir,
+    ));
     let log = init_log();
-    let rt = match runtime() {
+    let rt = match console_runtime() {
         Ok(rt) => rt,
         Err(code) => return code,
     };
@@ -326,7 +331,14 @@ fn drill(
             warroom::app::State::new(warroom::app::Estate::from_config(&cfg), drill.started());
         let clock: std::sync::Arc<dyn warroom::probe::clock::Clock> = drill.clock();
         let executor: std::sync::Arc<dyn warroom::runbook::Executor> = drill.executor();
-        let exit = warroom::tui::run(state, settings, rx, link, Some(executor), clock).await;
+        // A drill's updates go to simulated sinks only, in its own outboxes under drills/.
+        let comms = comms_link(
+            drills,
+            warroom::comms::build::drill_sinks(&cfg),
+            &link,
+            clock.clone(),
+        );
+        let exit = warroom::tui::run(state, settings, rx, link, Some(executor), comms, clock).await;
         drill.stop();
         exit
     });
@@ -342,6 +354,40 @@ fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
             eprintln!("warroom: cannot start the runtime: {e}");
             ExitCode::FAILURE
         })
+}
+
+/// The console's runtime: two threads, so that a terminal write stalled by a slow SSH link
+/// never stops the probes, the steps or the outbox.
+fn console_runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            eprintln!("warroom: cannot start the runtime: {e}");
+            ExitCode::FAILURE
+        })
+}
+
+/// The outbox worker over `incidents` with these sinks (none configured: no worker).
+fn comms_link(
+    incidents: PathBuf,
+    sinks: Vec<std::sync::Arc<dyn warroom::comms::sink::Sink>>,
+    link: &warroom::tui::JournalLink,
+    clock: std::sync::Arc<dyn warroom::probe::clock::Clock>,
+) -> Option<warroom::tui::CommsLink> {
+    if sinks.is_empty() {
+        return None;
+    }
+    let (tx, problems) = tokio::sync::mpsc::channel(16);
+    let worker = warroom::comms::worker::Worker::start(
+        warroom::comms::worker::Options::new(incidents),
+        sinks,
+        link.requests.clone(),
+        clock,
+        tx,
+    );
+    Some(warroom::tui::CommsLink { worker, problems })
 }
 
 /// `warroom status`: one round of every probe; the exit code says the overall severity.
@@ -401,8 +447,24 @@ fn console(explicit: Option<&Path>, data_dir: Option<&Path>, display: &Display) 
         Ok(j) => j,
         Err(code) => return code,
     };
+    let incidents = warroom::journal::incidents_dir(&warroom::journal::journal_dir(
+        cfg.journal.dir.as_deref(),
+        data_dir,
+    ));
+    // An observer console builds no sink at all: nothing to send an update with.
+    let sinks = if settings.read_only {
+        Vec::new()
+    } else {
+        match warroom::comms::build::real_sinks(&cfg) {
+            Ok(s) => s,
+            Err(why) => {
+                eprintln!("warroom: {why}");
+                return ExitCode::FAILURE;
+            }
+        }
+    };
     let log = init_log();
-    let rt = match runtime() {
+    let rt = match console_runtime() {
         Ok(rt) => rt,
         Err(code) => return code,
     };
@@ -427,7 +489,8 @@ fn console(explicit: Option<&Path>, data_dir: Option<&Path>, display: &Display) 
                 std::sync::Arc::new(warroom::runbook::real::RealExecutor::new(clients.clone()))
                     as std::sync::Arc<dyn warroom::runbook::Executor>
             });
-        let exit = warroom::tui::run(state, settings, rx, link, executor, clock).await;
+        let comms = comms_link(incidents, sinks, &link, clock.clone());
+        let exit = warroom::tui::run(state, settings, rx, link, executor, comms, clock).await;
         scheduler.stop();
         exit
     });
@@ -464,11 +527,12 @@ fn start_journal(
 /// per entry, after the terminal is restored: nothing typed is lost.
 fn finish_journal(keeper: Keeper) {
     use std::io::Write;
-    let unwritten = keeper.finish();
-    if unwritten.is_empty() {
+    let left = keeper.finish();
+    if left.is_empty() {
         return;
     }
-    let lines: Vec<String> = unwritten
+    let mut lines: Vec<String> = left
+        .entries
         .iter()
         .map(|e| {
             let (kind, body) = e.kind.to_journal();
@@ -478,6 +542,12 @@ fn finish_journal(keeper: Keeper) {
             serde_json::Value::Object(m).to_string()
         })
         .collect();
+    // An update that never reached its outbox: kept whole, to be sent by hand.
+    lines.extend(
+        left.updates
+            .iter()
+            .map(|u| serde_json::json!({ "kind": "unsent_update", "update": u }).to_string()),
+    );
     let saved = directories::ProjectDirs::from("", "", "warroom").and_then(|d| {
         let dir = d
             .state_dir()

@@ -73,7 +73,10 @@ impl Console {
     /// Ends the console: its keeper writes what is queued and releases the lock.
     fn stop(&mut self) -> Vec<Entry> {
         self.requests.take();
-        self.keeper.take().map(Keeper::finish).unwrap_or_default()
+        self.keeper
+            .take()
+            .map(|k| k.finish().entries)
+            .unwrap_or_default()
     }
 }
 

@@ -228,6 +228,9 @@ impl Rec {
                 channel: channel.into(),
                 template: template.into(),
                 summary: summary.into(),
+                status: None,
+                text: None,
+                simulated: false,
             },
         )
     }
@@ -239,6 +242,9 @@ impl Rec {
             EntryKind::CommsSent {
                 id: id.into(),
                 channel: channel.into(),
+                remote: None,
+                simulated: false,
+                found: false,
             },
         )
     }
@@ -252,6 +258,7 @@ impl Rec {
                 channel: channel.into(),
                 reason: reason.into(),
                 gave_up,
+                retry_in: None,
             },
         )
     }

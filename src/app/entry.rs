@@ -157,16 +157,35 @@ pub enum EntryKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pid: Option<u32>,
     },
-    /// An update written to the outbox, before any network call.
+    /// An update written to the outbox, before any network call: one entry per channel it
+    /// goes to (its `id` is the delivery's, the dedupe key of the outbox).
     CommsQueued {
         id: String,
         channel: String,
         template: String,
+        /// Its subject (the Slack header, the status page's incident name).
         summary: String,
+        /// The incident status it announces.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        status: Option<IncidentStatus>,
+        /// The operator's text as it will be sent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        text: Option<String>,
+        /// A drill's update: it goes to the drill's simulated sink, never to a real channel.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        simulated: bool,
     },
     CommsSent {
         id: String,
         channel: String,
+        /// What the far side calls it: the Slack message's `ts`, the status page's incident id.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        remote: Option<String>,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        simulated: bool,
+        /// Found already posted after a crash between sending and recording: not sent again.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        found: bool,
     },
     CommsFailed {
         id: String,
@@ -174,6 +193,9 @@ pub enum EntryKind {
         reason: String,
         /// No more attempts will be made.
         gave_up: bool,
+        /// When the next attempt is made, if one is.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retry_in: Option<SignedDuration>,
     },
 }
 
@@ -375,16 +397,42 @@ impl EntryKind {
                 channel,
                 template,
                 summary,
+                simulated,
                 ..
-            } => format!("{channel}: queued {template}: {summary}"),
-            EntryKind::CommsSent { channel, id } => format!("{channel}: sent {id}"),
+            } => {
+                let sim = if *simulated {
+                    " (drill: simulated)"
+                } else {
+                    ""
+                };
+                format!("{channel}: queued {template}{sim}: {summary}")
+            }
+            EntryKind::CommsSent {
+                channel,
+                id,
+                simulated,
+                found,
+                ..
+            } => {
+                let how = match (*simulated, *found) {
+                    (true, _) => " to the drill's simulated sink",
+                    (false, true) => " (found already posted; not sent again)",
+                    (false, false) => "",
+                };
+                format!("{channel}: sent {id}{how}")
+            }
             EntryKind::CommsFailed {
                 channel,
                 reason,
                 gave_up,
+                retry_in,
                 ..
             } => {
-                let then = if *gave_up { "gave up" } else { "will retry" };
+                let then = match (gave_up, retry_in) {
+                    (true, _) => "gave up".to_string(),
+                    (false, Some(d)) => format!("retrying in {}", fmt::signed(*d)),
+                    (false, None) => "will retry".to_string(),
+                };
                 format!("{channel}: failed ({reason}), {then}")
             }
         }
@@ -779,6 +827,7 @@ mod tests {
                 channel: "slack".into(),
                 reason: "429".into(),
                 gave_up: false,
+                retry_in: None,
             },
         ];
         for k in kinds {

@@ -8,6 +8,7 @@ use std::collections::VecDeque;
 
 use jiff::{SignedDuration, Timestamp};
 
+use super::comms::{Comms, is_comms_kind};
 use super::entry::{DrLevel, EntryKind, IncidentStatus, Recorded};
 use super::steps::{Steps, is_step_kind};
 use crate::journal;
@@ -25,6 +26,8 @@ pub struct Incident {
     pub started: Timestamp,
     /// When its status moved to resolved: the clock stops there.
     pub resolved: Option<Timestamp>,
+    /// Its journal's file name (where its updates are journaled), when followed from one.
+    pub journal: Option<String>,
 }
 
 impl Incident {
@@ -55,6 +58,7 @@ impl Incident {
                     declared: at,
                     started: *started,
                     resolved: (*status == IncidentStatus::Resolved).then_some(at),
+                    journal: incident.as_ref().and_then(|i| i.journal.clone()),
                 });
             }
             EntryKind::Status { to, .. } => {
@@ -106,6 +110,9 @@ pub enum JournalEvent {
     /// Something the operator must know about the journal (cannot write, torn line, entries
     /// waiting); `None` once it is over.
     Problem(Option<String>),
+    /// Comms lines written to the journal of an incident no longer followed (the one just
+    /// resolved): its updates' delivery is still news for the comms panel.
+    Comms(Vec<journal::Entry>),
     /// The answer to a step claim of this console.
     Claimed {
         runbook: String,
@@ -133,6 +140,7 @@ pub fn take(
     timeline: &mut VecDeque<Recorded>,
     incident: &mut Option<Incident>,
     steps: &mut Steps,
+    comms: &mut Comms,
     last_seq: &mut u64,
     entries: &[journal::Entry],
     cap: usize,
@@ -145,13 +153,14 @@ pub fn take(
         }
         *last_seq = e.seq;
         let kept = i >= keep_from;
-        if !kept && !shapes_incident(&e.kind) && !is_step_kind(&e.kind) {
+        if !kept && !shapes_incident(&e.kind) && !is_step_kind(&e.kind) && !is_comms_kind(&e.kind) {
             continue;
         }
         let r = Recorded::from_journal(e);
         if let Some(k) = r.known() {
             Incident::fold(incident, r.at, k);
             steps.fold(r.at, &r.actor, k);
+            comms.fold(r.at, &r.actor, k);
         }
         if kept {
             if timeline.len() >= cap {
@@ -220,6 +229,29 @@ impl MemoryJournal {
                         state,
                         super::Event::Journal(JournalEvent::Appended(vec![e])),
                     );
+                }
+                super::Effect::Post(out) => {
+                    // As the keeper does: one comms_queued line per channel, before anything
+                    // is sent.
+                    let n = self.entries.len();
+                    for channel in &out.update.to {
+                        let e = self.seal(
+                            out.update.at,
+                            &EntryKind::CommsQueued {
+                                id: format!("mem-{n}"),
+                                channel: channel.as_str().into(),
+                                template: out.update.template.as_str().into(),
+                                summary: out.update.subject.clone(),
+                                status: Some(out.update.status),
+                                text: Some(out.update.text.clone()),
+                                simulated: false,
+                            },
+                        );
+                        super::update(
+                            state,
+                            super::Event::Journal(JournalEvent::Appended(vec![e])),
+                        );
+                    }
                 }
                 super::Effect::Declare {
                     title,
@@ -355,6 +387,7 @@ mod tests {
             &mut tl,
             &mut inc,
             &mut Steps::default(),
+            &mut Comms::default(),
             &mut last,
             &lines[..2],
             100,
@@ -367,6 +400,7 @@ mod tests {
             &mut tl,
             &mut inc,
             &mut Steps::default(),
+            &mut Comms::default(),
             &mut last,
             &lines,
             100,
@@ -394,6 +428,7 @@ mod tests {
             &mut tl,
             &mut inc,
             &mut Steps::default(),
+            &mut Comms::default(),
             &mut last,
             &lines,
             10,

@@ -5,6 +5,8 @@
 //! decided here and unit-tested without a terminal.
 
 pub mod budget;
+pub mod comms;
+pub mod compose;
 pub mod dialog;
 pub mod entry;
 pub mod estate;

@@ -160,7 +160,9 @@ pub fn entries(effects: &[Effect]) -> Vec<EntryKind> {
         .iter()
         .filter_map(|e| match e {
             Effect::Append(entry) => Some(entry.kind.clone()),
-            Effect::Declare { .. } | Effect::RunStep { .. } | Effect::Quit => None,
+            Effect::Declare { .. } | Effect::RunStep { .. } | Effect::Post(_) | Effect::Quit => {
+                None
+            }
         })
         .collect()
 }

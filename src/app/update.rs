@@ -11,6 +11,8 @@ use std::time::Duration;
 use jiff::{SignedDuration, Timestamp};
 
 use super::budget::{Exposure, Outage, Rpo, RpoLevel};
+use super::comms::Comms;
+use super::compose::{Compose, ComposeOutcome};
 use super::dialog::{Dialog, DialogOutcome, Submit};
 use super::entry::{DrLevel, Entry, EntryKind, IncidentStatus, KindGroup, Recorded, StepResult};
 use super::estate::{ComponentIx, ComponentSpec, Estate, signed};
@@ -24,13 +26,14 @@ use super::steps::{self, StepState, Steps};
 use super::track::{Level, Step, Tracker};
 use super::view::Key;
 use super::view::{KeyOutcome, Panel, View};
-use crate::config::Runbook;
+use crate::comms::message::{Outgoing, Targets, Template};
+use crate::config::{Action, Runbook};
 use crate::runbook::{StepOutcome, StepProgress};
 
 /// Entries kept in memory for the timeline panel; the journal keeps them all.
 pub const TIMELINE_CAP: usize = 10_000;
 
-/// What the core asks of the world. More will come (RunStep, Post).
+/// What the core asks of the world.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     /// Write this entry to the journal: the open incident's, else the watch log. Automatic
@@ -42,7 +45,12 @@ pub enum Effect {
         step: String,
         inputs: BTreeMap<String, String>,
         at: Timestamp,
+        /// A `notify` step: the update it sends, queued once the claim is granted.
+        post: Option<Box<Outgoing>>,
     },
+    /// Queue an update to Slack and the status page: written to the outbox and journaled as
+    /// queued before any network call; the outbox worker delivers it.
+    Post(Box<Outgoing>),
     /// Declare an incident: a new journal that starts from the first failure in the watch log.
     Declare {
         title: String,
@@ -436,6 +444,20 @@ pub struct State {
     own: HashMap<(String, String), OwnRun>,
     /// The last lines of output of the steps this console ran, newest last.
     pub step_log: VecDeque<String>,
+    /// The console's title (the service customers know: "DTEM production").
+    pub title: String,
+    /// Who this console is (user@host): who posts its updates.
+    pub actor: String,
+    /// Where updates go (set by the runtime from the config; no secrets).
+    pub targets: Targets,
+    /// This console can queue updates (it has an outbox; set by the runtime).
+    pub can_send: bool,
+    /// Every update of the followed journal (and of the incident just resolved).
+    pub comms: Comms,
+    /// The update composer, while open.
+    pub compose: Option<Compose>,
+    /// What the outbox worker says is wrong, if anything.
+    pub comms_problem: Option<String>,
 }
 
 impl State {
@@ -468,6 +490,13 @@ impl State {
             modal: None,
             own: HashMap::new(),
             step_log: VecDeque::new(),
+            title: String::new(),
+            actor: String::new(),
+            targets: Targets::default(),
+            can_send: false,
+            comms: Comms::default(),
+            compose: None,
+            comms_problem: None,
         };
         state.assessment = severity::assess(&state);
         state
@@ -609,18 +638,33 @@ impl State {
                 j.last_seq = 0;
                 // Back on the watch log after a resolution, the header still tells it.
                 let kept = self.incident.take().filter(|_| source == Source::Watch);
+                let name = match &source {
+                    Source::Incident { name, .. } => Some(name.clone()),
+                    _ => None,
+                };
                 j.source = source;
                 self.steps.clear();
+                // The updates of an incident just resolved stay on the comms panel: their
+                // delivery is still news.
+                let kept_comms = kept.is_some().then(|| std::mem::take(&mut self.comms));
+                self.comms.clear();
                 incident::take(
                     &mut self.timeline,
                     &mut self.incident,
                     &mut self.steps,
+                    &mut self.comms,
                     &mut j.last_seq,
                     &entries,
                     TIMELINE_CAP,
                 );
+                if let Some(i) = self.incident.as_mut() {
+                    i.journal = name;
+                }
                 if self.incident.is_none() {
                     self.incident = kept;
+                    if let Some(c) = kept_comms {
+                        self.comms = c;
+                    }
                 }
                 self.view.scroll[Panel::Timeline as usize] = 0;
             }
@@ -628,10 +672,19 @@ impl State {
                 &mut self.timeline,
                 &mut self.incident,
                 &mut self.steps,
+                &mut self.comms,
                 &mut j.last_seq,
                 &entries,
                 TIMELINE_CAP,
             ),
+            JournalEvent::Comms(entries) => {
+                for e in &entries {
+                    let r = Recorded::from_journal(e);
+                    if let Some(k) = r.known() {
+                        self.comms.fold(r.at, &r.actor, k);
+                    }
+                }
+            }
             JournalEvent::Recorder { me, holder } => {
                 let became = me && !j.recording;
                 j.recording = me;
@@ -699,6 +752,10 @@ impl State {
             self.on_modal_key(key, effects);
             return;
         }
+        if self.compose.is_some() {
+            self.on_compose_key(key, effects);
+            return;
+        }
         let typing = self.view.editing_filter || self.view.help;
         if !typing
             && self.view.focus == Panel::Runbooks
@@ -720,6 +777,14 @@ impl State {
                         Some(i) => Dialog::status(i.status),
                         None => Dialog::declare(),
                     });
+                }
+            }
+            Key::Char('u') if !typing => {
+                if let Some(why) = self.cannot_send() {
+                    self.view.flash = Some(why);
+                } else {
+                    let channels = self.targets.channels();
+                    self.compose = Some(Compose::new(self, Template::Update, &channels));
                 }
             }
             Key::Char('n') if !typing => {
@@ -766,6 +831,18 @@ impl State {
                 Some("this console has no step executor: run the step by hand and note it".into());
             return;
         }
+        let notify = match &step.action {
+            Action::Notify { template } => {
+                Some(Template::parse(template).unwrap_or(Template::Update))
+            }
+            _ => None,
+        };
+        if notify.is_some()
+            && let Some(why) = self.cannot_send()
+        {
+            self.view.flash = Some(format!("{}: {why}", step.title));
+            return;
+        }
         match steps::state_of(self, runbook, step) {
             StepState::Running { by } => {
                 self.view.flash = Some(format!("{}: already running ({by})", step.title));
@@ -787,7 +864,104 @@ impl State {
                 step: step.id.clone(),
             },
         }));
+        // A notify step is an update: the composer, on the step's template, is its modal.
+        if let Some(template) = notify {
+            let ids = (runbook.id.clone(), step.id.clone());
+            let channels = self.targets.channels();
+            let mut compose = Compose::new(self, template, &channels);
+            compose.step = Some(ids);
+            self.compose = Some(compose);
+            return;
+        }
         self.modal = Some(StepModal::new(rb, st, step));
+    }
+
+    /// Why this console cannot queue an update now, if it cannot.
+    pub fn cannot_send(&self) -> Option<String> {
+        if self.read_only {
+            return Some("read-only console: cannot send updates".into());
+        }
+        if self.targets.channels().is_empty() {
+            return Some(
+                "no comms configured: add [slack] and/or [statuspage] to the config".into(),
+            );
+        }
+        if !self.can_send {
+            return Some("this console has no outbox: updates cannot be sent from here".into());
+        }
+        match &self.incident {
+            None => Some("no incident declared: an update belongs to one (d declares)".into()),
+            Some(i) if i.journal.is_none() => {
+                Some("the incident's journal is not known here: cannot send".into())
+            }
+            Some(_) => None,
+        }
+    }
+
+    fn on_compose_key(&mut self, key: Key, effects: &mut Vec<Effect>) {
+        let Some(mut compose) = self.compose.take() else {
+            return;
+        };
+        match compose.on_key(&key, self) {
+            ComposeOutcome::Open => {
+                self.compose = Some(compose);
+            }
+            ComposeOutcome::Cancel => {}
+            ComposeOutcome::Send => {
+                // The runtime of an observer has no outbox either; this is the first wall.
+                if self.read_only {
+                    return;
+                }
+                let Some(journal) = self.incident.as_ref().and_then(|i| i.journal.clone()) else {
+                    self.view.flash = Some("no incident journal: nothing sent".into());
+                    return;
+                };
+                let outgoing = Box::new(Outgoing {
+                    journal,
+                    update: compose.update(self),
+                });
+                match compose.step {
+                    Some((runbook, step)) => {
+                        effects.push(Effect::Append(Entry {
+                            at: self.now,
+                            kind: EntryKind::StepConfirmed {
+                                runbook: runbook.clone(),
+                                step: step.clone(),
+                                override_reason: None,
+                                inputs: BTreeMap::new(),
+                            },
+                        }));
+                        effects.push(Effect::RunStep {
+                            runbook,
+                            step,
+                            inputs: BTreeMap::new(),
+                            at: self.now,
+                            post: Some(outgoing),
+                        });
+                    }
+                    None => effects.push(Effect::Post(outgoing)),
+                }
+            }
+        }
+    }
+
+    /// When the next update is due, while an incident is open: 30 minutes after the last one
+    /// to customers (the status page, or Slack when there is no page), or at once when none
+    /// has been sent yet.
+    pub fn next_update_due(&self) -> Option<Timestamp> {
+        let i = self.incident.as_ref().filter(|i| i.is_open())?;
+        if self.targets.channels().is_empty() {
+            return None;
+        }
+        let channel = if self.targets.statuspage.is_some() {
+            crate::comms::message::Channel::StatusPage.as_str()
+        } else {
+            crate::comms::message::Channel::Slack.as_str()
+        };
+        Some(match self.comms.last_queued(Some(channel)) {
+            Some(last) => super::compose::next_update(last),
+            None => i.declared,
+        })
     }
 
     fn on_modal_key(&mut self, key: Key, effects: &mut Vec<Effect>) {
@@ -841,6 +1015,7 @@ impl State {
             step: step.id.clone(),
             inputs,
             at: self.now,
+            post: None,
         });
     }
 
@@ -1071,6 +1246,7 @@ pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
         Event::Key(key) => state.on_key(key, &mut effects),
         Event::Journal(j) => state.on_journal(j, &mut effects),
         Event::Step(s) => state.on_step(s, &mut effects),
+        Event::CommsProblem(p) => state.comms_problem = p,
     }
     effects
 }

@@ -23,6 +23,8 @@ pub enum Key {
     End,
     /// Text pasted as one piece (bracketed paste).
     Paste(String),
+    /// A new line in a multi-line text (Ctrl-J or Alt-Enter; Enter sends).
+    Newline,
 }
 
 /// The panels that can hold the focus, in Tab order.
@@ -33,15 +35,17 @@ pub enum Panel {
     Backups,
     Timeline,
     Runbooks,
+    Comms,
 }
 
 impl Panel {
-    pub const ALL: [Panel; 5] = [
+    pub const ALL: [Panel; 6] = [
         Panel::Health,
         Panel::Replication,
         Panel::Backups,
         Panel::Timeline,
         Panel::Runbooks,
+        Panel::Comms,
     ];
 
     pub fn title(self) -> &'static str {
@@ -51,6 +55,7 @@ impl Panel {
             Panel::Backups => "Backups",
             Panel::Timeline => "Timeline",
             Panel::Runbooks => "Runbooks",
+            Panel::Comms => "Comms",
         }
     }
 }
@@ -69,7 +74,7 @@ pub struct View {
     /// The filter line is taking keys.
     pub editing_filter: bool,
     /// First row shown per panel (scrolling), indexed like [`Panel::ALL`].
-    pub scroll: [usize; 5],
+    pub scroll: [usize; 6],
     /// The runbook shown in the runbook panel.
     pub runbook: usize,
     /// A one-line answer to the last key (why it did nothing), until the next key.
@@ -90,7 +95,7 @@ impl Default for View {
             help: false,
             filter: String::new(),
             editing_filter: false,
-            scroll: [0; 5],
+            scroll: [0; 6],
             runbook: 0,
             flash: None,
             oldest_first: false,

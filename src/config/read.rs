@@ -139,9 +139,38 @@ fn read_console(r: &mut Reader, mut t: Tbl) -> Console {
     console
 }
 
+/// A secret named by `<key>_env` (a variable) or `<key>_file` (a 0600 file beside the config):
+/// exactly one of them.
+fn read_secret(r: &mut Reader, t: &mut Tbl, key: &'static str, what: &str) -> Option<Secret> {
+    let (env_key, file_key) = match key {
+        "token" => ("token_env", "token_file"),
+        "webhook_url" => ("webhook_url_env", "webhook_url_file"),
+        "api_key" => ("api_key_env", "api_key_file"),
+        _ => ("url_env", "url_file"),
+    };
+    let env = t.opt_str(r, env_key);
+    let file = t.opt_str(r, file_key);
+    match (env, file) {
+        (Some(var), None) => Some(Secret::Env(var)),
+        (None, Some(file)) => {
+            let base = r.src.path.parent().unwrap_or(Path::new(""));
+            Some(Secret::File(base.join(file)))
+        }
+        (Some(_), Some(_)) => {
+            r.error(
+                t.span.clone(),
+                &t.path,
+                format!("give either `{env_key}` or `{file_key}` for {what}, not both"),
+            );
+            None
+        }
+        (None, None) => None,
+    }
+}
+
 fn read_slack(r: &mut Reader, mut t: Tbl) -> Option<Slack> {
-    let token = t.opt_str(r, "token_env");
-    let webhook = t.opt_str(r, "webhook_url_env");
+    let token = read_secret(r, &mut t, "token", "the bot token");
+    let webhook = read_secret(r, &mut t, "webhook_url", "the webhook URL");
     let channel = t.opt_str(r, "channel");
     let api_url = t
         .opt_str(r, "api_url")
@@ -155,14 +184,14 @@ fn read_slack(r: &mut Reader, mut t: Tbl) -> Option<Slack> {
                     "missing key `channel`: a bot token posts to a channel",
                 );
             }
-            Some(SlackAuth::TokenEnv(tok))
+            Some(SlackAuth::Token(tok))
         }
-        (None, Some(w)) => Some(SlackAuth::WebhookUrlEnv(w)),
+        (None, Some(w)) => Some(SlackAuth::Webhook(w)),
         (Some(_), Some(_)) => {
             r.error(
                 t.span.clone(),
                 &t.path,
-                "give either `token_env` or `webhook_url_env`, not both",
+                "give either a bot token (`token_env`/`token_file`) or an incoming webhook (`webhook_url_env`/`webhook_url_file`), not both",
             );
             None
         }
@@ -170,7 +199,7 @@ fn read_slack(r: &mut Reader, mut t: Tbl) -> Option<Slack> {
             r.error(
                 t.span.clone(),
                 &t.path,
-                "missing key `token_env` (a bot token) or `webhook_url_env` (an incoming webhook)",
+                "missing key `token_env` (a bot token) or `webhook_url_env` (an incoming webhook); `token_file`/`webhook_url_file` name a 0600 file instead",
             );
             None
         }
@@ -196,19 +225,26 @@ fn read_statuspage(
     let kind = match kind.as_deref() {
         Some("atlassian") => {
             let page_id = t.req_str(r, "page_id");
-            let api_key_env = t.req_str(r, "api_key_env");
+            let api_key = read_secret(r, &mut t, "api_key", "the API key");
+            if api_key.is_none() {
+                t.missing_because(r, "api_key_env", " (or `api_key_file`, a 0600 file)");
+            }
             let api_url = t
                 .opt_str(r, "api_url")
                 .unwrap_or_else(|| "https://api.statuspage.io/v1".into());
             Some(StatusPageKind::Atlassian {
                 page_id: page_id?,
-                api_key_env: api_key_env?,
+                api_key: api_key?,
                 api_url,
             })
         }
-        Some("webhook") => t
-            .req_str(r, "url_env")
-            .map(|url_env| StatusPageKind::Webhook { url_env }),
+        Some("webhook") => {
+            let url = read_secret(r, &mut t, "url", "the webhook URL");
+            if url.is_none() {
+                t.missing_because(r, "url_env", " (or `url_file`, a 0600 file)");
+            }
+            url.map(|url| StatusPageKind::Webhook { url })
+        }
         Some(other) => {
             let span = t.get("kind").and_then(|f| f.span);
             r.error(

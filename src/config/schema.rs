@@ -34,7 +34,8 @@ pub struct Aws {
     pub endpoint_url: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Tier {
     Critical,
     Standard,
@@ -423,12 +424,32 @@ pub struct Runbook {
     pub steps: Vec<Step>,
 }
 
+/// Where a secret is read from, at the moment it is needed: never from the config file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Secret {
+    /// The name of the environment variable that holds it.
+    Env(String),
+    /// A file holding it (owned by the user, mode 0600; a trailing newline is not part of it),
+    /// resolved against the config file's directory.
+    File(PathBuf),
+}
+
+impl Secret {
+    /// Where it comes from, as it may be shown (the name, never the value).
+    pub fn describe(&self) -> String {
+        match self {
+            Secret::Env(var) => format!("${var}"),
+            Secret::File(path) => path.display().to_string(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum SlackAuth {
     /// Bot token: postMessage + threaded replies + chat.update.
-    TokenEnv(String),
+    Token(Secret),
     /// Incoming webhook: the URL itself is the secret.
-    WebhookUrlEnv(String),
+    Webhook(Secret),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -442,12 +463,12 @@ pub struct Slack {
 pub enum StatusPageKind {
     Atlassian {
         page_id: String,
-        api_key_env: String,
+        api_key: Secret,
         api_url: String,
     },
-    Webhook {
-        url_env: String,
-    },
+    /// A generic webhook receiving the whole status-page state as JSON (seed 000's
+    /// StatusPageService: status, components, incidents, lastUpdated).
+    Webhook { url: Secret },
 }
 
 #[derive(Debug, Clone, PartialEq)]

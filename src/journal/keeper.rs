@@ -39,6 +39,8 @@ use crate::app::incident::{JournalEvent, Source};
 use crate::app::steps::{Steps, is_step_kind};
 use crate::app::{BackupState, Entry as Wanted, HealthState};
 use crate::app::{DrLevel, EntryKind, IncidentStatus, LagState, RpoLevel, Severity, WATCH_SEQ};
+use crate::comms;
+use crate::comms::message::Outgoing;
 
 /// Who this console is to the journal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,12 +99,35 @@ pub enum Request {
         step: String,
         at: Timestamp,
     },
+    /// Queue an update: written to its incident's outbox and journaled as queued (one line per
+    /// channel) before the outbox worker may see it. `id` is the update's dedupe key.
+    Post { out: Box<Outgoing>, id: String },
+    /// What became of a delivery, from the outbox worker: journaled, then the delivery leaves
+    /// `pending/` if it is done.
+    Delivery(Box<comms::record::Outcome>),
+    /// A delivery a console staged but did not make deliverable before it ended (the outbox
+    /// worker found it): journal it as queued unless it is, and make it deliverable.
+    Commit(Box<comms::outbox::Delivery>),
+}
+
+/// What a keeper could not write before it ended, handed back to be kept elsewhere.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Leftovers {
+    pub entries: Vec<Wanted>,
+    /// Updates that never reached their outbox.
+    pub updates: Vec<Outgoing>,
+}
+
+impl Leftovers {
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty() && self.updates.is_empty()
+    }
 }
 
 /// The keeper's thread. Dropping every sender of its requests ends it: it writes what it can
 /// and returns what it could not.
 pub struct Keeper {
-    handle: JoinHandle<Vec<Wanted>>,
+    handle: JoinHandle<Leftovers>,
 }
 
 impl Keeper {
@@ -117,8 +142,8 @@ impl Keeper {
         Ok(Keeper { handle })
     }
 
-    /// Waits for the keeper to finish; the entries it could not write (already reported).
-    pub fn finish(self) -> Vec<Wanted> {
+    /// Waits for the keeper to finish; what it could not write (already reported).
+    pub fn finish(self) -> Leftovers {
         self.handle.join().unwrap_or_default()
     }
 }
@@ -155,6 +180,9 @@ struct State {
     /// The steps of the followed journal, as the model folds them.
     steps: Steps,
     last_release_check: Option<Instant>,
+    /// The incident just resolved, followed for its comms lines only: the delivery of its
+    /// last updates is still news after the consoles went back to the watch log.
+    comms_tail: Option<Followed>,
 }
 
 /// Files the keeper has nothing to say about are fine; a JournalError reads as "what, where".
@@ -192,6 +220,7 @@ impl State {
             problem: None,
             steps: Steps::default(),
             last_release_check: None,
+            comms_tail: None,
         }
     }
 
@@ -255,7 +284,7 @@ impl State {
         }
     }
 
-    fn run(mut self, requests: Receiver<Request>) -> Vec<Wanted> {
+    fn run(mut self, requests: Receiver<Request>) -> Leftovers {
         if self.o.mode == Mode::Drill {
             self.send(JournalEvent::Recorder {
                 me: true,
@@ -285,13 +314,17 @@ impl State {
         // The console is ending: no step may start now.
         self.pending.retain(|r| !matches!(r, Request::Claim { .. }));
         self.write_pending();
-        self.pending
-            .into_iter()
-            .filter_map(|r| match r {
-                Request::Append(w) => Some(w),
-                Request::Declare { .. } | Request::Claim { .. } => None,
-            })
-            .collect()
+        let mut left = Leftovers::default();
+        for r in self.pending {
+            match r {
+                Request::Append(w) => left.entries.push(w),
+                Request::Post { out, .. } => left.updates.push(*out),
+                // The outbox keeps these: the next worker finishes them.
+                Request::Delivery(_) | Request::Commit(_) => {}
+                Request::Declare { .. } | Request::Claim { .. } => {}
+            }
+        }
+        left
     }
 
     // ------------------------------------------------------------ following
@@ -308,6 +341,15 @@ impl State {
     }
 
     fn follow_watch(&mut self) {
+        // Leaving an incident (resolved): its comms lines are still followed.
+        self.comms_tail = match (&self.source, &self.followed.path) {
+            (Source::Incident { .. }, Some(p)) => Some(Followed {
+                path: Some(p.clone()),
+                offset: self.followed.offset,
+                ino: self.followed.ino,
+            }),
+            _ => self.comms_tail.take(),
+        };
         self.incident = None;
         let entries = match &self.watch {
             Watch::Memory(v) => v.clone(),
@@ -328,6 +370,7 @@ impl State {
     }
 
     fn follow_incident(&mut self, path: PathBuf) {
+        self.comms_tail = None;
         let entries = self.reload(&path);
         let name = path
             .file_name()
@@ -355,7 +398,9 @@ impl State {
         // Read and verified in one pass: a console opening a journal says at once if its
         // chain is broken (an edited or removed line).
         match load_verified_keeping(path, KEEP, &|kind| {
-            crate::app::incident::shapes_incident(kind) || is_step_kind(kind)
+            crate::app::incident::shapes_incident(kind)
+                || is_step_kind(kind)
+                || crate::app::comms::is_comms_kind(kind)
         }) {
             Ok((loaded, report)) => {
                 self.followed.offset = meta.len();
@@ -390,6 +435,7 @@ impl State {
 
     fn poll(&mut self) {
         self.follow_new_lines();
+        self.follow_comms_tail();
         if self.o.mode == Mode::Operator {
             // After reading the newest lines: a claim finished a moment ago is not released.
             self.release_dead_claims();
@@ -449,6 +495,33 @@ impl State {
             }
             Err(JournalError::Shrunk { .. }) => self.reset_current(),
             Err(e) => self.set_problem(Some(describe(&e))),
+        }
+    }
+
+    /// New comms lines of the incident just resolved, for the comms panel.
+    fn follow_comms_tail(&mut self) {
+        let Some(tail) = self.comms_tail.as_mut() else {
+            return;
+        };
+        let Some(path) = tail.path.clone() else {
+            return;
+        };
+        let Ok(meta) = std::fs::metadata(&path) else {
+            return;
+        };
+        if meta.len() <= tail.offset {
+            return;
+        }
+        if let Ok(f) = follow(&path, tail.offset) {
+            tail.offset = f.offset;
+            let comms: Vec<Entry> = f
+                .entries
+                .into_iter()
+                .filter(|e| crate::app::comms::is_comms_kind(&e.kind))
+                .collect();
+            if !comms.is_empty() {
+                self.send(JournalEvent::Comms(comms));
+            }
         }
     }
 
@@ -647,6 +720,9 @@ impl State {
                     }
                     Ok(())
                 }
+                Request::Post { out, id } => self.post(out, id),
+                Request::Delivery(o) => self.delivery(o),
+                Request::Commit(d) => self.commit(d),
             };
             if let Err(e) = result {
                 failed = Some(e);
@@ -715,6 +791,52 @@ impl State {
                 Ok(())
             }
         }
+    }
+
+    // ------------------------------------------------------------ comms
+
+    /// Lines this keeper wrote to a journal: read back from the followed file, or told as
+    /// comms lines when they went to another (the incident just resolved).
+    fn wrote(&mut self, journal: &str, lines: Vec<Entry>) {
+        if lines.is_empty() {
+            return;
+        }
+        let path = self.incidents.join(journal);
+        if self.followed.path.as_deref() == Some(path.as_path()) {
+            self.poll_now();
+        } else {
+            self.send(JournalEvent::Comms(lines));
+        }
+    }
+
+    fn post(&mut self, out: &Outgoing, id: &str) -> Result<(), String> {
+        // The runtime of an observer has no outbox; if it asked anyway, nothing is queued.
+        if self.o.mode == Mode::Observer {
+            return Ok(());
+        }
+        let deliveries =
+            comms::record::deliveries(out, id, &self.o.actor, self.o.mode == Mode::Drill);
+        let lines = comms::record::queue(&self.incidents, &deliveries, &self.o.actor)?;
+        self.wrote(&out.journal, lines);
+        Ok(())
+    }
+
+    fn delivery(&mut self, o: &comms::record::Outcome) -> Result<(), String> {
+        if self.o.mode == Mode::Observer {
+            return Ok(());
+        }
+        let line = comms::record::record(&self.incidents, o, &self.o.actor)?;
+        self.wrote(&o.journal, line.into_iter().collect());
+        Ok(())
+    }
+
+    fn commit(&mut self, d: &comms::outbox::Delivery) -> Result<(), String> {
+        if self.o.mode == Mode::Observer {
+            return Ok(());
+        }
+        let lines = comms::record::commit_staged(&self.incidents, d, &self.o.actor)?;
+        self.wrote(&d.journal, lines);
+        Ok(())
     }
 
     fn claim(&mut self, runbook: &str, step: &str, at: Timestamp) -> Result<(), String> {

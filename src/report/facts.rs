@@ -409,15 +409,17 @@ impl Facts {
                 channel,
                 template,
                 summary,
+                ..
             } => {
                 self.message(id, channel).queued = Some((r.at, template.clone(), summary.clone()));
             }
-            EntryKind::CommsSent { id, channel } => self.message(id, channel).sent = Some(r.at),
+            EntryKind::CommsSent { id, channel, .. } => self.message(id, channel).sent = Some(r.at),
             EntryKind::CommsFailed {
                 id,
                 channel,
                 reason,
                 gave_up,
+                ..
             } => self
                 .message(id, channel)
                 .failures

@@ -52,7 +52,7 @@ pub fn timeline(out: &mut String, f: &Facts, see: &str) {
                 md::dur(*rto),
                 md::time(*down_since)
             ),
-            What::Known(EntryKind::CommsSent { id, channel }) => match f.queued(id, channel) {
+            What::Known(EntryKind::CommsSent { id, channel, .. }) => match f.queued(id, channel) {
                 Some((_, template, summary)) => {
                     format!("{}: sent {id} ({template}: {summary})", channel)
                 }

@@ -566,6 +566,9 @@ fn comms_show_their_result_and_queued_ones_are_folded() {
         channel: channel.into(),
         template: "initial".into(),
         summary: "DB primary down".into(),
+        status: None,
+        text: None,
+        simulated: false,
     };
     log.add(0, "ana@bastion", queued("m1", "slack"))
         .add(0, "ana@bastion", queued("m1", "statuspage"))
@@ -577,6 +580,7 @@ fn comms_show_their_result_and_queued_ones_are_folded() {
                 channel: "slack".into(),
                 reason: "429 Too Many Requests".into(),
                 gave_up: false,
+                retry_in: None,
             },
         )
         .add(
@@ -585,6 +589,9 @@ fn comms_show_their_result_and_queued_ones_are_folded() {
             EntryKind::CommsSent {
                 id: "m1".into(),
                 channel: "slack".into(),
+                remote: None,
+                simulated: false,
+                found: false,
             },
         )
         .add(
@@ -595,6 +602,7 @@ fn comms_show_their_result_and_queued_ones_are_folded() {
                 channel: "statuspage".into(),
                 reason: "401 Unauthorized".into(),
                 gave_up: true,
+                retry_in: None,
             },
         );
     let text = log.render(Kind::Incident);

@@ -13,8 +13,13 @@ pub fn translate(event: &KeyEvent) -> Option<Key> {
     if event.modifiers.contains(KeyModifiers::CONTROL) {
         return match event.code {
             KeyCode::Char('c') => Some(Key::Char('q')),
+            // Ctrl-J is a line feed: a new line in a multi-line text, where Enter sends.
+            KeyCode::Char('j') => Some(Key::Newline),
             _ => None,
         };
+    }
+    if event.modifiers.contains(KeyModifiers::ALT) && event.code == KeyCode::Enter {
+        return Some(Key::Newline);
     }
     Some(match event.code {
         KeyCode::Char(c) => Key::Char(c),

@@ -23,6 +23,8 @@ use tokio::time::Instant;
 use std::collections::{BTreeMap, HashMap};
 
 use crate::app::{Effect, Event, JournalEvent, Key, Observation, State, StepEvent, update};
+use crate::comms::message::{Outgoing, Targets};
+use crate::comms::worker::Worker;
 use crate::config::Runbook;
 use crate::journal::keeper::Request;
 use crate::probe::clock::Clock;
@@ -44,6 +46,15 @@ pub struct Settings {
     pub drill: Option<String>,
     /// The operator's time zone (the timeline's `t`).
     pub local: jiff::tz::TimeZone,
+    /// Where updates go (no secrets).
+    pub targets: Targets,
+}
+
+/// The console's outbox worker and what it tells the operator. None in an observer console:
+/// it has nothing to send updates with.
+pub struct CommsLink {
+    pub worker: Worker,
+    pub problems: mpsc::Receiver<Option<String>>,
 }
 
 /// The console's line to its journal keeper: what to write, and what the journal says.
@@ -63,6 +74,10 @@ struct World {
     steps_tx: mpsc::Sender<StepEvent>,
     /// Steps running in this process.
     running: usize,
+    /// This console has an outbox worker: updates may be queued.
+    can_post: bool,
+    /// Updates of `notify` steps whose claim is asked for, until the journal answers.
+    posting: HashMap<(String, String), Box<Outgoing>>,
 }
 
 impl World {
@@ -89,14 +104,35 @@ impl World {
                     status,
                     at,
                 }),
+                Effect::Post(out) => {
+                    if !self.can_post {
+                        continue;
+                    }
+                    self.requests.send(Request::Post {
+                        out,
+                        id: crate::comms::record::new_id(),
+                    })
+                }
                 Effect::RunStep {
                     runbook,
                     step,
                     inputs,
                     at,
+                    post,
                 } => {
-                    if self.executor.is_none() {
-                        continue;
+                    match post {
+                        // A notify step needs the outbox, not an executor.
+                        Some(out) => {
+                            if !self.can_post {
+                                continue;
+                            }
+                            self.posting.insert((runbook.clone(), step.clone()), out);
+                        }
+                        None => {
+                            if self.executor.is_none() {
+                                continue;
+                            }
+                        }
                     }
                     self.claiming
                         .insert((runbook.clone(), step.clone()), inputs);
@@ -119,6 +155,34 @@ impl World {
             return;
         };
         let inputs = self.claiming.remove(&(runbook.clone(), step.clone()));
+        let post = self.posting.remove(&(runbook.clone(), step.clone()));
+        if let (true, Some(out)) = (*granted, post) {
+            // A notify step: its update goes to the outbox (journaled as queued there); the
+            // outbox delivers it, the comms panel shows how that goes.
+            let channels: Vec<&str> = out.update.to.iter().map(|c| c.as_str()).collect();
+            let summary = format!(
+                "{} update queued for {} (delivery: see the comms panel)",
+                out.update.template.label(),
+                channels.join(" and ")
+            );
+            let _ = self.requests.send(Request::Post {
+                out,
+                id: crate::comms::record::new_id(),
+            });
+            self.running += 1;
+            let tx = self.steps_tx.clone();
+            let (runbook, step) = (runbook.clone(), step.clone());
+            tokio::spawn(async move {
+                let _ = tx
+                    .send(StepEvent::Finished {
+                        runbook,
+                        step,
+                        outcome: StepOutcome::Succeeded { summary },
+                    })
+                    .await;
+            });
+            return;
+        }
         let (true, Some(inputs), Some(executor)) = (*granted, inputs, self.executor.clone()) else {
             return;
         };
@@ -195,6 +259,10 @@ impl World {
 /// How long a detached console (SIGHUP) waits for its running steps to end and be journaled.
 const DETACH_DEADLINE: Duration = Duration::from_secs(15 * 60);
 
+/// How long a console that quits waits for the updates it is delivering (the outbox keeps
+/// them either way: the next console delivers what is left).
+const QUIT_COMMS_DEADLINE: Duration = Duration::from_secs(10);
+
 /// Why the console ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
@@ -255,12 +323,19 @@ pub async fn run(
     mut observations: mpsc::Receiver<Observation>,
     journal: JournalLink,
     executor: Option<Arc<dyn Executor>>,
+    comms: Option<CommsLink>,
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<Exit> {
     let JournalLink {
         requests,
         events: mut journal_events,
     } = journal;
+    // An observer console has no outbox worker at all: nothing to send updates with.
+    let comms = comms.filter(|_| !settings.read_only);
+    let (worker, mut comms_problems) = match comms {
+        Some(c) => (Some(c.worker), Some(c.problems)),
+        None => (None, None),
+    };
     let (steps_tx, mut step_events) = mpsc::channel(256);
     let mut world = World {
         requests,
@@ -270,6 +345,8 @@ pub async fn run(
         claiming: HashMap::new(),
         steps_tx,
         running: 0,
+        can_post: worker.is_some(),
+        posting: HashMap::new(),
     };
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
@@ -280,6 +357,10 @@ pub async fn run(
     state.runbooks = settings.runbooks.clone();
     state.read_only = settings.read_only;
     state.can_run_steps = world.executor.is_some();
+    state.can_send = world.can_post;
+    state.targets = settings.targets.clone();
+    state.title = settings.title.clone();
+    state.actor = crate::journal::actor();
     world.dispatch(update(&mut state, Event::Tick(clock.now())));
 
     // The first frame, before any probe has answered: the operator sees OBSERVING at once.
@@ -347,6 +428,10 @@ pub async fn run(
                 world.dispatch(update(&mut state, Event::Step(step)));
                 dirty = true;
             }
+            Some(problem) = recv_problem(&mut comms_problems) => {
+                world.dispatch(update(&mut state, Event::CommsProblem(problem)));
+                dirty = true;
+            }
             _ = tick.tick() => {
                 world.dispatch(update(&mut state, Event::Tick(clock.now())));
                 dirty = true;
@@ -396,5 +481,41 @@ pub async fn run(
             }
         }
     }
+    // The updates this console is delivering: a console that quits or was detached gives them
+    // a moment (the outbox keeps whatever is left for the next console); SIGTERM does not wait.
+    if let Some(worker) = worker {
+        let wait = match exit {
+            Exit::Terminated => Duration::ZERO,
+            Exit::HungUp | Exit::InputClosed => DETACH_DEADLINE,
+            Exit::Quit => QUIT_COMMS_DEADLINE,
+        };
+        if worker.waiting() > 0 && !wait.is_zero() {
+            if exit == Exit::Quit {
+                eprintln!(
+                    "warroom: delivering {} update(s) still in the outbox (up to {}s; the next console sends what is left)",
+                    worker.waiting(),
+                    wait.as_secs()
+                );
+            }
+            let deadline = Instant::now() + wait;
+            while worker.waiting() > 0 && Instant::now() < deadline {
+                tokio::select! {
+                    _ = sigterm.recv() => break,
+                    _ = tokio::time::sleep(Duration::from_millis(200)) => {}
+                }
+            }
+        }
+        worker.stop().await;
+    }
     Ok(exit)
+}
+
+/// The next problem the outbox worker reports, if the console has one.
+async fn recv_problem(
+    problems: &mut Option<mpsc::Receiver<Option<String>>>,
+) -> Option<Option<String>> {
+    match problems {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
 }

@@ -117,6 +117,14 @@ pub fn draw(state: &State, screen: &Screen, frame: &mut Frame, area: Rect) {
         },
         sep.clone(),
     ];
+    // When customers are due their next update: seen at 80 columns, before the title.
+    if let Some((text, urgent)) = super::comms::due(state) {
+        spans.push(Span::styled(
+            text,
+            if urgent { t.degraded } else { t.muted },
+        ));
+        spans.push(sep.clone());
+    }
     match incident {
         Some(i) => {
             spans.push(Span::styled(
@@ -220,6 +228,30 @@ fn summary_line<'a>(state: &State, screen: &Screen) -> Line<'a> {
     }
     if let Some(problem) = &state.journal.problem {
         return Line::from(Span::styled(format!("JOURNAL: {}", clean(problem)), t.down));
+    }
+    if let Some(problem) = &state.comms_problem {
+        return Line::from(Span::styled(format!("COMMS: {}", clean(problem)), t.down));
+    }
+    if let Some(d) = state.comms.trouble() {
+        use crate::app::comms::DeliveryState;
+        let what = match &d.state {
+            DeliveryState::Failed { reason, .. } => format!("FAILED (gave up): {reason}"),
+            DeliveryState::Retrying { reason, .. } => format!("retrying: {reason}"),
+            _ => String::new(),
+        };
+        return Line::from(Span::styled(
+            format!(
+                "COMMS: {} {} {}",
+                clean(&d.channel),
+                clean(&d.template),
+                clean(&what)
+            ),
+            if matches!(d.state, DeliveryState::Failed { .. }) {
+                t.down
+            } else {
+                t.degraded
+            },
+        ));
     }
     if let Some(reason) = state.assessment().reasons.first() {
         spans.push(Span::styled(format!("  {} ", g.separator), t.border));

@@ -24,6 +24,10 @@ pub const KEYS: &[(&str, &str)] = &[
     ("d", "declare an incident; with one open: change its status"),
     ("n", "add a note to the journal"),
     (
+        "u",
+        "compose an update to Slack / the status page (preview; `publish` for the page)",
+    ),
+    (
         "o k t",
         "in Timeline: oldest/newest first, kind filter, UTC/local",
     ),

@@ -32,6 +32,7 @@ enum PanelName {
     Backups,
     Timeline,
     Runbooks,
+    Comms,
 }
 
 impl From<PanelName> for Panel {
@@ -42,6 +43,7 @@ impl From<PanelName> for Panel {
             PanelName::Backups => Panel::Backups,
             PanelName::Timeline => Panel::Timeline,
             PanelName::Runbooks => Panel::Runbooks,
+            PanelName::Comms => Panel::Comms,
         }
     }
 }

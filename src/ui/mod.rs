@@ -2,6 +2,8 @@
 //! cells, nothing else. One file per panel.
 
 pub mod backups;
+pub mod comms;
+pub mod compose;
 pub mod dialog;
 pub mod glyphs;
 pub mod header;
@@ -119,6 +121,7 @@ pub fn draw(state: &State, screen: &Screen, frame: &mut Frame) {
             Panel::Backups => backups::draw(state, screen, frame, rect),
             Panel::Timeline => timeline::draw(state, screen, frame, rect),
             Panel::Runbooks => runbooks::draw(state, screen, frame, rect),
+            Panel::Comms => comms::draw(state, screen, frame, rect),
         }
     }
     if let Some(d) = &state.dialog {
@@ -126,6 +129,9 @@ pub fn draw(state: &State, screen: &Screen, frame: &mut Frame) {
     }
     if let Some(m) = &state.modal {
         modal::draw(state, m, screen, frame, area);
+    }
+    if let Some(c) = &state.compose {
+        compose::draw(state, c, screen, frame, area);
     }
     if state.view.help {
         help::draw(screen, frame, area);

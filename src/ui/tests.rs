@@ -73,6 +73,10 @@ fn up(ms: u64) -> Outcome {
 fn mid_incident(cfg: &Config) -> State {
     let mut state = State::new(Estate::from_config(cfg), at(0));
     state.runbooks = cfg.runbooks.clone();
+    state.title = cfg.console.title.clone();
+    state.actor = "ana@bastion".into();
+    state.targets = crate::comms::message::Targets::from_config(cfg);
+    state.can_send = true;
     let journal = MemoryJournal::attach(&mut state, "ana@bastion");
     JOURNAL.with(|j| *j.borrow_mut() = Some(journal));
     let lag = || Signal::Lag {
@@ -157,6 +161,52 @@ fn mid_incident(cfg: &Config) -> State {
                         text: "paged the DBA; promoting db-dr".into(),
                     },
                 })],
+            );
+        }
+        if s == 360 {
+            // The initial notice, composed as `u` does: sent to Slack, the status page
+            // retrying after a 503.
+            let mut c = crate::app::compose::Compose::new(
+                &state,
+                crate::comms::message::Template::Initial,
+                &state.targets.channels(),
+            );
+            c.publish = "publish".into();
+            let out = crate::comms::message::Outgoing {
+                journal: "memory.jsonl".into(),
+                update: c.update(&state),
+            };
+            echo(&mut state, &[Effect::Post(Box::new(out))]);
+            let id = state
+                .comms
+                .all()
+                .first()
+                .map(|d| d.id.clone())
+                .unwrap_or_default();
+            echo(
+                &mut state,
+                &[
+                    Effect::Append(Entry {
+                        at: at(361),
+                        kind: EntryKind::CommsSent {
+                            id: id.clone(),
+                            channel: "slack".into(),
+                            remote: Some("C0DTEMWAR:1795575961.000100".into()),
+                            simulated: false,
+                            found: false,
+                        },
+                    }),
+                    Effect::Append(Entry {
+                        at: at(362),
+                        kind: EntryKind::CommsFailed {
+                            id,
+                            channel: "statuspage".into(),
+                            reason: "create the incident: HTTP 503: upstream unavailable".into(),
+                            gave_up: false,
+                            retry_in: Some(jiff::SignedDuration::from_secs(30)),
+                        },
+                    }),
+                ],
             );
         }
     }
@@ -634,4 +684,48 @@ fn a_checklist_step_is_ticked_item_by_item() {
         "modal_checklist_200x50",
         text(&rig.shot(&wide, &theme, 200, 50))
     );
+}
+
+#[test]
+fn the_update_composer_shows_the_text_and_exactly_what_is_sent() {
+    let layout = Layout::builtin("bastion").expect("bastion");
+    let wide = Layout::builtin("war-room").expect("war-room");
+    let theme = dark();
+    let mut rig = Rig::new();
+    update(&mut rig.state, Event::Key(Key::Char('u')));
+    assert!(rig.state.compose.is_some(), "{:?}", rig.state.view.flash);
+    // A later update: Slack replies in the thread, the page's incident is created (the first
+    // attempt is still retrying, so this one waits behind it).
+    for c in " <!channel> & db".chars() {
+        update(&mut rig.state, Event::Key(Key::Char(c)));
+    }
+    let shot = text(&rig.shot(&layout, &theme, 80, 24));
+    assert!(shot.contains("Enter waits: type `publish`"), "{shot}");
+    insta::assert_snapshot!("compose_update_80x24", shot);
+    let shot = text(&rig.shot(&wide, &theme, 200, 50));
+    assert!(shot.contains("a reply in the incident's thread"), "{shot}");
+    insta::assert_snapshot!("compose_update_200x50", shot);
+    let compose = rig.state.compose.as_ref().expect("open");
+    let preview = super::compose::preview(&rig.state, compose).join("\n");
+    let slack = preview.split("▶ Status page").next().unwrap_or_default();
+    assert!(
+        slack.contains("&lt;!channel&gt; &amp; db") && !slack.contains("<!channel>"),
+        "escaped in what Slack gets: {slack}"
+    );
+    assert!(preview.contains("PATCH") || preview.contains("POST /pages/dtemstatus01/incidents"));
+    // The initial template, with the public page confirmed.
+    update(&mut rig.state, Event::Key(Key::BackTab));
+    update(&mut rig.state, Event::Key(Key::BackTab));
+    update(&mut rig.state, Event::Key(Key::BackTab));
+    update(&mut rig.state, Event::Key(Key::BackTab));
+    update(&mut rig.state, Event::Key(Key::Left));
+    let c = rig.state.compose.as_ref().expect("open");
+    assert_eq!(c.template, crate::comms::message::Template::Initial);
+    update(&mut rig.state, Event::Key(Key::BackTab));
+    for c in "publish".chars() {
+        update(&mut rig.state, Event::Key(Key::Char(c)));
+    }
+    let shot = text(&rig.shot(&wide, &theme, 200, 50));
+    assert!(shot.contains("Enter: queue it"), "{shot}");
+    insta::assert_snapshot!("compose_initial_publish_200x50", shot);
 }

@@ -1,0 +1,290 @@
+//! Updates to Slack and the status page as the journal tells them: queued, sent, failed with
+//! the reason. Every console folds the same lines, so every console's comms panel agrees;
+//! what is actually delivered is the outbox worker's business (`crate::comms`).
+
+use jiff::Timestamp;
+
+use super::entry::{EntryKind, IncidentStatus};
+
+/// Where one update to one channel stands.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeliveryState {
+    /// In the outbox, not yet delivered.
+    Queued,
+    /// An attempt failed; another will be made.
+    Retrying {
+        reason: String,
+        attempts: u32,
+        /// When the next attempt is due, if the worker said.
+        next: Option<Timestamp>,
+    },
+    Sent {
+        at: Timestamp,
+        remote: Option<String>,
+        /// Found already posted after a crash: recorded, not sent again.
+        found: bool,
+    },
+    /// Given up: it will not be sent unless the operator sends it again.
+    Failed { at: Timestamp, reason: String },
+}
+
+/// One update to one channel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delivery {
+    pub id: String,
+    pub channel: String,
+    pub template: String,
+    pub summary: String,
+    pub status: Option<IncidentStatus>,
+    pub queued_at: Timestamp,
+    pub by: String,
+    /// A drill's: it went to the drill's simulated sink.
+    pub simulated: bool,
+    pub state: DeliveryState,
+}
+
+/// Every update of the followed journal, oldest first.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Comms {
+    deliveries: Vec<Delivery>,
+}
+
+/// Whether a journal kind is about comms (read for every line of a long journal).
+pub fn is_comms_kind(kind: &str) -> bool {
+    kind.starts_with("comms_")
+}
+
+impl Comms {
+    pub fn clear(&mut self) {
+        self.deliveries.clear();
+    }
+
+    pub fn all(&self) -> &[Delivery] {
+        &self.deliveries
+    }
+
+    pub fn get(&self, id: &str, channel: &str) -> Option<&Delivery> {
+        self.deliveries
+            .iter()
+            .find(|d| d.id == id && d.channel == channel)
+    }
+
+    fn get_mut(&mut self, id: &str, channel: &str) -> Option<&mut Delivery> {
+        self.deliveries
+            .iter_mut()
+            .find(|d| d.id == id && d.channel == channel)
+    }
+
+    /// Applies one journal line.
+    pub fn fold(&mut self, at: Timestamp, actor: &str, kind: &EntryKind) {
+        match kind {
+            EntryKind::CommsQueued {
+                id,
+                channel,
+                template,
+                summary,
+                status,
+                simulated,
+                ..
+            } => {
+                if self.get(id, channel).is_some() {
+                    return;
+                }
+                self.deliveries.push(Delivery {
+                    id: id.clone(),
+                    channel: channel.clone(),
+                    template: template.clone(),
+                    summary: summary.clone(),
+                    status: *status,
+                    queued_at: at,
+                    by: actor.to_string(),
+                    simulated: *simulated,
+                    state: DeliveryState::Queued,
+                });
+            }
+            EntryKind::CommsSent {
+                id,
+                channel,
+                remote,
+                simulated,
+                found,
+            } => {
+                if let Some(d) = self.get_mut(id, channel) {
+                    d.simulated |= *simulated;
+                    d.state = DeliveryState::Sent {
+                        at,
+                        remote: remote.clone(),
+                        found: *found,
+                    };
+                }
+            }
+            EntryKind::CommsFailed {
+                id,
+                channel,
+                reason,
+                gave_up,
+                retry_in,
+            } => {
+                if let Some(d) = self.get_mut(id, channel) {
+                    // A late failure line never undoes a delivery.
+                    if matches!(d.state, DeliveryState::Sent { .. }) {
+                        return;
+                    }
+                    let attempts = match &d.state {
+                        DeliveryState::Retrying { attempts, .. } => attempts + 1,
+                        _ => 1,
+                    };
+                    d.state = if *gave_up {
+                        DeliveryState::Failed {
+                            at,
+                            reason: reason.clone(),
+                        }
+                    } else {
+                        DeliveryState::Retrying {
+                            reason: reason.clone(),
+                            attempts,
+                            next: retry_in.and_then(|r| at.checked_add(r).ok()),
+                        }
+                    };
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// When the newest update to this channel (or to any, with `None`) was queued.
+    pub fn last_queued(&self, channel: Option<&str>) -> Option<Timestamp> {
+        self.deliveries
+            .iter()
+            .filter(|d| channel.is_none_or(|c| d.channel == c))
+            .map(|d| d.queued_at)
+            .max()
+    }
+
+    /// Whether this channel has had an update in this journal (the first one starts the Slack
+    /// thread and creates the status page's incident).
+    pub fn any_to(&self, channel: &str) -> bool {
+        self.deliveries.iter().any(|d| d.channel == channel)
+    }
+
+    /// Deliveries not yet sent and not given up.
+    pub fn waiting(&self) -> usize {
+        self.deliveries
+            .iter()
+            .filter(|d| {
+                matches!(
+                    d.state,
+                    DeliveryState::Queued | DeliveryState::Retrying { .. }
+                )
+            })
+            .count()
+    }
+
+    /// A channel whose newest update failed for good, or is retrying, with why: what the
+    /// header tells the operator (an update sent after it on that channel ends the news).
+    pub fn trouble(&self) -> Option<&Delivery> {
+        let mut seen: Vec<&str> = Vec::new();
+        for d in self.deliveries.iter().rev() {
+            if seen.contains(&d.channel.as_str()) {
+                continue;
+            }
+            seen.push(&d.channel);
+            if matches!(
+                d.state,
+                DeliveryState::Failed { .. } | DeliveryState::Retrying { .. }
+            ) {
+                return Some(d);
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: i64) -> Timestamp {
+        Timestamp::from_second(1_700_000_000 + s).expect("t")
+    }
+
+    fn queued(id: &str, channel: &str) -> EntryKind {
+        EntryKind::CommsQueued {
+            id: id.into(),
+            channel: channel.into(),
+            template: "initial".into(),
+            summary: "DB down".into(),
+            status: Some(IncidentStatus::Investigating),
+            text: Some("x".into()),
+            simulated: false,
+        }
+    }
+
+    #[test]
+    fn queued_retrying_sent_and_failed_are_folded_per_channel() {
+        let mut c = Comms::default();
+        c.fold(t(0), "ana@b", &queued("u1", "slack"));
+        c.fold(t(0), "ana@b", &queued("u1", "statuspage"));
+        assert_eq!(c.waiting(), 2);
+        c.fold(
+            t(5),
+            "ana@b",
+            &EntryKind::CommsFailed {
+                id: "u1".into(),
+                channel: "slack".into(),
+                reason: "HTTP 429".into(),
+                gave_up: false,
+                retry_in: Some(jiff::SignedDuration::from_secs(30)),
+            },
+        );
+        assert!(matches!(
+            &c.get("u1", "slack").expect("d").state,
+            DeliveryState::Retrying { attempts: 1, next: Some(n), .. } if *n == t(35)
+        ));
+        c.fold(
+            t(36),
+            "ana@b",
+            &EntryKind::CommsSent {
+                id: "u1".into(),
+                channel: "slack".into(),
+                remote: Some("1700.1".into()),
+                simulated: false,
+                found: false,
+            },
+        );
+        c.fold(
+            t(37),
+            "ana@b",
+            &EntryKind::CommsFailed {
+                id: "u1".into(),
+                channel: "slack".into(),
+                reason: "late".into(),
+                gave_up: true,
+                retry_in: None,
+            },
+        );
+        assert!(
+            matches!(
+                c.get("u1", "slack").expect("d").state,
+                DeliveryState::Sent { .. }
+            ),
+            "a late failure never undoes a delivery"
+        );
+        c.fold(
+            t(40),
+            "ana@b",
+            &EntryKind::CommsFailed {
+                id: "u1".into(),
+                channel: "statuspage".into(),
+                reason: "HTTP 401".into(),
+                gave_up: true,
+                retry_in: None,
+            },
+        );
+        assert_eq!(c.waiting(), 0);
+        assert_eq!(c.trouble().map(|d| d.channel.as_str()), Some("statuspage"));
+        assert_eq!(c.last_queued(Some("statuspage")), Some(t(0)));
+        assert!(c.any_to("slack"));
+        assert!(!c.any_to("email"));
+    }
+}

@@ -1,0 +1,562 @@
+//! The update composer (`u`, or a runbook's `notify` step): choose a template, edit the text,
+//! see exactly what Slack and the status page will receive, send with Enter. The public
+//! status page also needs the typed word `publish`. Like the other dialogs it takes every key
+//! while open; Enter does nothing until the update is complete and says what it waits for.
+//!
+//! What the update says about the estate (the facts) is taken when the composer opens, or
+//! when the template changes: the preview shows those facts and they are what is sent.
+
+use jiff::{SignedDuration, Timestamp};
+
+use super::entry::{IncidentStatus, StepResult};
+use super::signals::HealthState;
+use super::update::State;
+use super::view::Key;
+use crate::comms::message::{
+    CUSTOMER_EVERY, Channel, ComponentFact, Facts, PUBLISH_WORD, SUBJECT_MAX, TEXT_MAX, Template,
+    Update,
+};
+use crate::comms::template;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ComposeField {
+    Template,
+    Subject,
+    Status,
+    To,
+    Text,
+    Publish,
+}
+
+impl ComposeField {
+    const ORDER: [ComposeField; 6] = [
+        ComposeField::Template,
+        ComposeField::Subject,
+        ComposeField::Status,
+        ComposeField::To,
+        ComposeField::Text,
+        ComposeField::Publish,
+    ];
+}
+
+/// The composer while open.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Compose {
+    pub template: Template,
+    pub subject: String,
+    pub status: IncidentStatus,
+    /// The channels configured, each with whether this update goes there.
+    pub to: Vec<(Channel, bool)>,
+    /// The channel the To field points at (Space toggles it).
+    pub to_cursor: usize,
+    pub text: String,
+    /// Where typing goes in the text, in characters.
+    pub cursor: usize,
+    /// What has been typed of [`PUBLISH_WORD`].
+    pub publish: String,
+    pub field: ComposeField,
+    pub facts: Facts,
+    /// First line of the preview shown.
+    pub preview_scroll: usize,
+    /// The `notify` step this update completes, if a step opened the composer.
+    pub step: Option<(String, String)>,
+}
+
+/// What the operator asked for when the composer closed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ComposeOutcome {
+    Open,
+    Cancel,
+    Send,
+}
+
+/// The facts an update tells, from what this console shows now.
+pub fn facts(state: &State) -> Facts {
+    let now = state.now();
+    let incident = state.incident.as_ref();
+    let mut components = Vec::new();
+    let mut lag = Vec::new();
+    let mut backups = Vec::new();
+    for (ix, spec, c) in state.components() {
+        let shown = state.health(ix);
+        let (health, reason) = match &shown {
+            Some(h) if h.state != HealthState::Up => (h.state, h.reason.clone()),
+            Some(h) => (h.state, String::new()),
+            None => (HealthState::Unknown, String::new()),
+        };
+        components.push(ComponentFact {
+            id: spec.id.clone(),
+            name: spec.name.clone(),
+            tier: spec.tier,
+            state: health,
+            reason: crate::redact::excerpt(&reason, 200),
+            rto_seconds: spec.rto.map(|d| d.as_secs()),
+        });
+        if let Some(l) = c.lag() {
+            for r in l.replicas() {
+                let value = r
+                    .value()
+                    .map(|m| super::fmt::seconds(m.seconds))
+                    .unwrap_or_else(|| "no data".into());
+                lag.push(format!(
+                    "{} → {}: {value} ({})",
+                    spec.id,
+                    r.name(),
+                    r.level().state().label()
+                ));
+            }
+        }
+        if let Some(b) = c.backup() {
+            let age = b
+                .value()
+                .map(|m| format!("newest backup {} old", super::fmt::seconds(m.seconds)))
+                .unwrap_or_else(|| "no backup seen".into());
+            backups.push(format!(
+                "{}: {age} ({})",
+                spec.id,
+                b.level().state().label()
+            ));
+        }
+    }
+    let mut actions: Vec<(Timestamp, String)> = Vec::new();
+    for rb in &state.runbooks {
+        for st in &rb.steps {
+            if let Some(r) = state.steps.get(&rb.id, &st.id)
+                && let Some((StepResult::Succeeded, _)) = &r.finished
+            {
+                let at = r.last_at.unwrap_or(now);
+                actions.push((
+                    at,
+                    format!("{} ({}, {})", st.title, r.last_actor, at.strftime("%H:%MZ")),
+                ));
+            }
+        }
+    }
+    actions.sort();
+    Facts {
+        service: state.title.clone(),
+        incident: incident.map(|i| i.title.clone()).unwrap_or_default(),
+        level: incident
+            .map(|i| i.level)
+            .unwrap_or(super::entry::DrLevel::ALL[0]),
+        severity: state.severity().label().to_string(),
+        started: incident.map(|i| i.started).unwrap_or(now),
+        commander: incident.map(|i| i.commander.clone()).unwrap_or_default(),
+        components,
+        lag,
+        backups,
+        actions: actions.into_iter().map(|(_, a)| a).collect(),
+    }
+}
+
+/// When the update composed now says the next one is due.
+pub fn next_update(now: Timestamp) -> Timestamp {
+    now.saturating_add(SignedDuration::try_from(CUSTOMER_EVERY).unwrap_or_default())
+        .unwrap_or(now)
+}
+
+fn cycle<T: Copy + PartialEq>(all: &[T], now: T, forward: bool) -> T {
+    let n = all.len();
+    let i = all.iter().position(|x| *x == now).unwrap_or(0);
+    all[if forward {
+        (i + 1) % n
+    } else {
+        (i + n - 1) % n
+    }]
+}
+
+fn byte_at(text: &str, chars: usize) -> usize {
+    text.char_indices()
+        .nth(chars)
+        .map_or(text.len(), |(i, _)| i)
+}
+
+impl Compose {
+    /// A composer on `template`, for the channels configured (all ticked).
+    pub fn new(state: &State, template: Template, channels: &[Channel]) -> Compose {
+        let incident = state
+            .incident
+            .as_ref()
+            .map_or(IncidentStatus::Investigating, |i| i.status);
+        let mut c = Compose {
+            template,
+            subject: String::new(),
+            status: template::default_status(template, incident),
+            to: channels.iter().map(|c| (*c, true)).collect(),
+            to_cursor: 0,
+            text: String::new(),
+            cursor: 0,
+            publish: String::new(),
+            field: ComposeField::Text,
+            facts: facts(state),
+            preview_scroll: 0,
+            step: None,
+        };
+        c.fill(state);
+        c
+    }
+
+    /// The template's subject and text, on facts taken now.
+    fn fill(&mut self, state: &State) {
+        self.facts = facts(state);
+        self.subject = template::subject(self.template, &self.facts)
+            .chars()
+            .take(SUBJECT_MAX)
+            .collect();
+        self.text = template::text(self.template, &self.facts, next_update(state.now()));
+        self.cursor = self.text.chars().count();
+        self.preview_scroll = 0;
+    }
+
+    pub fn channels(&self) -> Vec<Channel> {
+        self.to
+            .iter()
+            .filter(|(_, on)| *on)
+            .map(|(c, _)| *c)
+            .collect()
+    }
+
+    fn public(&self) -> bool {
+        self.channels().iter().any(|c| c.is_public())
+    }
+
+    /// Whether Enter would send now, and if not, why.
+    pub fn blocked(&self) -> Option<&'static str> {
+        if self.channels().is_empty() {
+            return Some("tick where it goes (To: Space)");
+        }
+        if self.subject.trim().is_empty() {
+            return Some("type a subject");
+        }
+        if self.text.trim().is_empty() {
+            return Some("type the text");
+        }
+        if self.public() && self.publish != PUBLISH_WORD {
+            return Some("type `publish` to post to the public status page (or untick it)");
+        }
+        None
+    }
+
+    /// The fields Tab visits: Publish only when the status page is ticked.
+    fn fields(&self) -> Vec<ComposeField> {
+        ComposeField::ORDER
+            .into_iter()
+            .filter(|f| *f != ComposeField::Publish || self.public())
+            .collect()
+    }
+
+    fn move_field(&mut self, forward: bool) {
+        let fields = self.fields();
+        self.field = cycle(&fields, self.field, forward);
+    }
+
+    /// The update as it would be sent now.
+    pub fn update(&self, state: &State) -> Update {
+        let at = state.now();
+        Update {
+            template: self.template,
+            status: self.status,
+            subject: self.subject.trim().to_string(),
+            text: self.text.clone(),
+            facts: self.facts.clone(),
+            by: state.actor.clone(),
+            at,
+            next_update: next_update(at),
+            to: self.channels(),
+        }
+    }
+
+    fn insert(&mut self, text: &str) {
+        let room = TEXT_MAX.saturating_sub(self.text.chars().count());
+        let piece: String = text
+            .chars()
+            .filter(|c| *c == '\n' || !c.is_control())
+            .take(room)
+            .collect();
+        let at = byte_at(&self.text, self.cursor);
+        self.text.insert_str(at, &piece);
+        self.cursor += piece.chars().count();
+    }
+
+    /// The start of the line the cursor is on, and of the lines before and after it.
+    fn line_starts(&self) -> Vec<usize> {
+        let mut starts = vec![0];
+        for (i, c) in self.text.chars().enumerate() {
+            if c == '\n' {
+                starts.push(i + 1);
+            }
+        }
+        starts
+    }
+
+    fn cursor_line(&mut self, down: bool) {
+        let starts = self.line_starts();
+        let line = starts.iter().rposition(|s| *s <= self.cursor).unwrap_or(0);
+        let col = self.cursor - starts[line];
+        let target = if down {
+            if line + 1 >= starts.len() {
+                return;
+            }
+            line + 1
+        } else {
+            if line == 0 {
+                return;
+            }
+            line - 1
+        };
+        let len = self.text.chars().count();
+        let end = starts.get(target + 1).map_or(len, |s| s - 1);
+        self.cursor = (starts[target] + col).min(end);
+    }
+
+    pub fn on_key(&mut self, key: &Key, state: &State) -> ComposeOutcome {
+        match key {
+            Key::Esc => return ComposeOutcome::Cancel,
+            Key::Enter => {
+                return if self.blocked().is_none() {
+                    ComposeOutcome::Send
+                } else {
+                    ComposeOutcome::Open
+                };
+            }
+            Key::Tab => {
+                self.move_field(true);
+                return ComposeOutcome::Open;
+            }
+            Key::BackTab => {
+                self.move_field(false);
+                return ComposeOutcome::Open;
+            }
+            Key::PageDown => {
+                self.preview_scroll = self.preview_scroll.saturating_add(10);
+                return ComposeOutcome::Open;
+            }
+            Key::PageUp => {
+                self.preview_scroll = self.preview_scroll.saturating_sub(10);
+                return ComposeOutcome::Open;
+            }
+            _ => {}
+        }
+        match self.field {
+            ComposeField::Template => match key {
+                Key::Left | Key::Right => {
+                    self.template = cycle(&Template::ALL, self.template, *key == Key::Right);
+                    let incident = state
+                        .incident
+                        .as_ref()
+                        .map_or(IncidentStatus::Investigating, |i| i.status);
+                    self.status = template::default_status(self.template, incident);
+                    self.fill(state);
+                }
+                Key::Down => self.move_field(true),
+                _ => {}
+            },
+            ComposeField::Status => match key {
+                Key::Left | Key::Right => {
+                    self.status = cycle(&IncidentStatus::ALL, self.status, *key == Key::Right)
+                }
+                Key::Up => self.move_field(false),
+                Key::Down => self.move_field(true),
+                _ => {}
+            },
+            ComposeField::To => match key {
+                Key::Left | Key::Right if !self.to.is_empty() => {
+                    let n = self.to.len();
+                    self.to_cursor = if *key == Key::Right {
+                        (self.to_cursor + 1) % n
+                    } else {
+                        (self.to_cursor + n - 1) % n
+                    };
+                }
+                Key::Char(' ') => {
+                    if let Some((_, on)) = self.to.get_mut(self.to_cursor) {
+                        *on = !*on;
+                    }
+                }
+                Key::Up => self.move_field(false),
+                Key::Down => self.move_field(true),
+                _ => {}
+            },
+            ComposeField::Subject => match key {
+                Key::Backspace => {
+                    self.subject.pop();
+                }
+                Key::Char(c) if !c.is_control() && self.subject.chars().count() < SUBJECT_MAX => {
+                    self.subject.push(*c);
+                }
+                Key::Paste(p) => {
+                    let room = SUBJECT_MAX.saturating_sub(self.subject.chars().count());
+                    self.subject.extend(
+                        p.replace(['\r', '\n', '\t'], " ")
+                            .chars()
+                            .filter(|c| !c.is_control())
+                            .take(room),
+                    );
+                }
+                Key::Up => self.move_field(false),
+                Key::Down => self.move_field(true),
+                _ => {}
+            },
+            ComposeField::Text => match key {
+                Key::Char(c) => self.insert(&c.to_string()),
+                Key::Newline => self.insert("\n"),
+                Key::Paste(p) => self.insert(&p.replace("\r\n", "\n").replace('\r', "\n")),
+                Key::Backspace if self.cursor > 0 => {
+                    let at = byte_at(&self.text, self.cursor - 1);
+                    self.text.remove(at);
+                    self.cursor -= 1;
+                }
+                Key::Left => self.cursor = self.cursor.saturating_sub(1),
+                Key::Right => self.cursor = (self.cursor + 1).min(self.text.chars().count()),
+                Key::Up => self.cursor_line(false),
+                Key::Down => self.cursor_line(true),
+                Key::Home => {
+                    let starts = self.line_starts();
+                    self.cursor = starts
+                        .iter()
+                        .rev()
+                        .find(|s| **s <= self.cursor)
+                        .copied()
+                        .unwrap_or(0);
+                }
+                Key::End => {
+                    let len = self.text.chars().count();
+                    self.cursor = self
+                        .line_starts()
+                        .into_iter()
+                        .find(|s| *s > self.cursor)
+                        .map_or(len, |s| s - 1);
+                }
+                _ => {}
+            },
+            ComposeField::Publish => match key {
+                Key::Backspace => {
+                    self.publish.pop();
+                }
+                Key::Char(c) if self.publish.len() < 32 => self.publish.push(*c),
+                Key::Paste(p) => {
+                    self.publish = p.trim().chars().take(32).collect();
+                }
+                Key::Up => self.move_field(false),
+                _ => {}
+            },
+        }
+        ComposeOutcome::Open
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::testkit::*;
+    use crate::config::Tier::Critical;
+
+    fn rig() -> Rig {
+        let mut rig = Rig::new(vec![comp("db", Critical, 1)]);
+        rig.down(0, 1);
+        rig.state.title = "DTEM production".into();
+        rig.state.actor = "ana@bastion".into();
+        rig
+    }
+
+    fn typing(c: &mut Compose, state: &State, keys: &[Key]) -> ComposeOutcome {
+        let mut last = ComposeOutcome::Open;
+        for k in keys {
+            last = c.on_key(k, state);
+        }
+        last
+    }
+
+    #[test]
+    fn the_template_fills_subject_and_text_from_the_live_state() {
+        let rig = rig();
+        let c = Compose::new(&rig.state, Template::Initial, &[Channel::Slack]);
+        assert!(
+            c.subject.starts_with("🚨 CRITICAL: DTEM production"),
+            "{}",
+            c.subject
+        );
+        assert!(c.text.contains("(db) is unavailable"), "{}", c.text);
+        assert_eq!(c.facts.components[0].state, HealthState::Down);
+        assert_eq!(c.update(&rig.state).by, "ana@bastion");
+    }
+
+    #[test]
+    fn text_editing_inserts_at_the_cursor_and_keeps_newlines_from_paste_and_ctrl_j() {
+        let rig = rig();
+        let mut c = Compose::new(&rig.state, Template::Update, &[Channel::Slack]);
+        c.text.clear();
+        c.cursor = 0;
+        typing(
+            &mut c,
+            &rig.state,
+            &[
+                Key::Char('a'),
+                Key::Char('c'),
+                Key::Left,
+                Key::Char('b'),
+                Key::End,
+                Key::Newline,
+                Key::Paste("x\r\ny\x1b[2J".into()),
+            ],
+        );
+        assert_eq!(c.text, "abc\nx\ny[2J", "controls never enter the text");
+        typing(&mut c, &rig.state, &[Key::Up, Key::Home, Key::Backspace]);
+        assert_eq!(c.text, "abcx\ny[2J");
+    }
+
+    #[test]
+    fn enter_waits_for_publish_when_the_public_page_is_ticked() {
+        let rig = rig();
+        let mut c = Compose::new(
+            &rig.state,
+            Template::Initial,
+            &[Channel::Slack, Channel::StatusPage],
+        );
+        assert_eq!(c.on_key(&Key::Enter, &rig.state), ComposeOutcome::Open);
+        assert!(c.blocked().is_some_and(|b| b.contains("publish")));
+        c.field = ComposeField::Publish;
+        typing(
+            &mut c,
+            &rig.state,
+            &"publis".chars().map(Key::Char).collect::<Vec<_>>(),
+        );
+        assert_eq!(c.on_key(&Key::Enter, &rig.state), ComposeOutcome::Open);
+        c.on_key(&Key::Char('h'), &rig.state);
+        assert_eq!(c.on_key(&Key::Enter, &rig.state), ComposeOutcome::Send);
+        // Unticking the page: Slack alone needs no word.
+        let mut c = Compose::new(
+            &rig.state,
+            Template::Initial,
+            &[Channel::Slack, Channel::StatusPage],
+        );
+        c.field = ComposeField::To;
+        typing(&mut c, &rig.state, &[Key::Right, Key::Char(' ')]);
+        assert_eq!(c.channels(), vec![Channel::Slack]);
+        assert_eq!(c.on_key(&Key::Enter, &rig.state), ComposeOutcome::Send);
+        // Nothing ticked: nothing to send.
+        typing(&mut c, &rig.state, &[Key::Left, Key::Char(' ')]);
+        assert!(c.channels().is_empty());
+        assert_eq!(c.on_key(&Key::Enter, &rig.state), ComposeOutcome::Open);
+    }
+
+    #[test]
+    fn switching_the_template_refills_and_picks_its_status() {
+        let rig = rig();
+        let mut c = Compose::new(&rig.state, Template::Initial, &[Channel::Slack]);
+        c.field = ComposeField::Template;
+        typing(&mut c, &rig.state, &[Key::Right, Key::Right]);
+        assert_eq!(c.template, Template::Restoration);
+        assert_eq!(c.status, IncidentStatus::Resolved);
+        assert!(c.subject.starts_with("✅ RESOLVED"));
+        assert_eq!(c.on_key(&Key::Esc, &rig.state), ComposeOutcome::Cancel);
+    }
+
+    #[test]
+    fn a_pasted_file_is_cut_at_the_text_limit() {
+        let rig = rig();
+        let mut c = Compose::new(&rig.state, Template::Update, &[Channel::Slack]);
+        c.on_key(&Key::Paste("x".repeat(1_000_000)), &rig.state);
+        assert_eq!(c.text.chars().count(), TEXT_MAX);
+    }
+}

@@ -1,0 +1,847 @@
+//! What an update says and exactly what each channel receives.
+//!
+//! Pure: an [`Update`] is composed in the console (from a template and the live state, then
+//! edited by the operator) and rendered here into the request bodies Slack and the status
+//! page get. The compose preview draws these same bodies, so what the operator approved is
+//! what is sent, byte for byte (only the ids the far side hands out — the Slack thread, the
+//! status-page incident — are filled in when sending).
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::app::{DrLevel, HealthState, IncidentStatus};
+use crate::config::Tier;
+
+/// Where an update goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    /// The team: Slack (a bot token's threaded channel, or an incoming webhook).
+    Slack,
+    /// Customers: the public status page (Atlassian Statuspage or a generic webhook).
+    #[serde(rename = "statuspage")]
+    StatusPage,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 2] = [Channel::Slack, Channel::StatusPage];
+
+    /// As written in the journal and the outbox.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Slack => "slack",
+            Channel::StatusPage => "statuspage",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Channel> {
+        Channel::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    /// Customers read it: sending needs the typed word [`PUBLISH_WORD`].
+    pub fn is_public(self) -> bool {
+        self == Channel::StatusPage
+    }
+}
+
+/// What must be typed to post to the public status page.
+pub const PUBLISH_WORD: &str = "publish";
+
+/// How often customers get an update during an incident (seed 000's communication matrix:
+/// customers, status page, every 30 minutes).
+pub const CUSTOMER_EVERY: std::time::Duration = std::time::Duration::from_secs(30 * 60);
+
+/// The seed's communication templates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Template {
+    /// "Initial Incident Notification".
+    Initial,
+    /// A progress update in between.
+    Update,
+    /// "Service Restoration Notification".
+    Restoration,
+}
+
+impl Template {
+    pub const ALL: [Template; 3] = [Template::Initial, Template::Update, Template::Restoration];
+
+    /// As a runbook's `notify` names it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Template::Initial => "initial",
+            Template::Update => "update",
+            Template::Restoration => "restoration",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Template> {
+        Template::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Template::Initial => "initial notification",
+            Template::Update => "update",
+            Template::Restoration => "restoration",
+        }
+    }
+}
+
+/// One component as the update tells it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ComponentFact {
+    pub id: String,
+    pub name: String,
+    pub tier: Tier,
+    pub state: HealthState,
+    /// Why it is not UP (empty when it is).
+    pub reason: String,
+    /// Its recovery time objective, in seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rto_seconds: Option<u64>,
+}
+
+/// What the console knew when the update was composed: the update says this, whenever it is
+/// delivered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Facts {
+    /// The console's title ("DTEM production"): the service customers know.
+    pub service: String,
+    pub incident: String,
+    pub level: DrLevel,
+    /// "CRITICAL", "EMERGENCY"…
+    pub severity: String,
+    /// When the incident started (its first failure).
+    pub started: Timestamp,
+    pub commander: String,
+    pub components: Vec<ComponentFact>,
+    /// "db-primary → dtem-postgres-dr-replica: 6m17s (WARN)".
+    pub lag: Vec<String>,
+    /// "db-primary: newest backup 6h07m old (OK)".
+    pub backups: Vec<String>,
+    /// Steps that succeeded so far ("Promote the DR replica … (ana, 03:12Z)"), for the
+    /// restoration notice's "actions taken".
+    pub actions: Vec<String>,
+}
+
+impl Facts {
+    /// Components that are not UP, worst first.
+    pub fn affected(&self) -> Vec<&ComponentFact> {
+        let rank = |s: HealthState| match s {
+            HealthState::Down => 0,
+            HealthState::Unknown => 1,
+            HealthState::Degraded => 2,
+            HealthState::Up => 3,
+        };
+        let mut v: Vec<&ComponentFact> = self
+            .components
+            .iter()
+            .filter(|c| c.state != HealthState::Up)
+            .collect();
+        v.sort_by_key(|c| (rank(c.state), c.tier != Tier::Critical));
+        v
+    }
+}
+
+/// An update as composed and approved: everything each channel receives is rendered from it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Update {
+    pub template: Template,
+    /// The incident status it announces (the status page's incident status).
+    pub status: IncidentStatus,
+    /// One line: the Slack header, the status page's incident name on the first update.
+    pub subject: String,
+    /// The operator's text.
+    pub text: String,
+    pub facts: Facts,
+    /// Who posts it (user@host).
+    pub by: String,
+    pub at: Timestamp,
+    /// When the next update is due (announced in it).
+    pub next_update: Timestamp,
+    pub to: Vec<Channel>,
+}
+
+/// An update and the incident it belongs to: the file name of the incident's journal, where
+/// it is journaled as queued, sent or failed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Outgoing {
+    pub journal: String,
+    pub update: Update,
+}
+
+/// The longest text kept from the composer (Slack's section text limit is 3000).
+pub const TEXT_MAX: usize = 2900;
+/// The longest subject (Slack's header block limit is 150).
+pub const SUBJECT_MAX: usize = 150;
+
+/// Where each channel's updates go, as far as the console may know it (no secrets).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Targets {
+    pub slack: Option<SlackTarget>,
+    pub statuspage: Option<PageTarget>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SlackTarget {
+    /// `None` for an incoming webhook (it posts where it was made for).
+    pub channel: Option<String>,
+    /// An incoming webhook: one message per update, no thread, no chat.update.
+    pub webhook: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PageTarget {
+    /// `Some(page id)` for Atlassian Statuspage; `None` for a generic webhook.
+    pub page_id: Option<String>,
+    /// Our component id → the page's component id.
+    pub components: BTreeMap<String, String>,
+}
+
+impl Targets {
+    pub fn from_config(cfg: &crate::config::Config) -> Targets {
+        use crate::config::{SlackAuth, StatusPageKind};
+        Targets {
+            slack: cfg.slack.as_ref().map(|s| SlackTarget {
+                channel: s.channel.clone(),
+                webhook: matches!(s.auth, SlackAuth::Webhook(_)),
+            }),
+            statuspage: cfg.statuspage.as_ref().map(|p| PageTarget {
+                page_id: match &p.kind {
+                    StatusPageKind::Atlassian { page_id, .. } => Some(page_id.clone()),
+                    StatusPageKind::Webhook { .. } => None,
+                },
+                components: p.components.clone(),
+            }),
+        }
+    }
+
+    pub fn has(&self, channel: Channel) -> bool {
+        match channel {
+            Channel::Slack => self.slack.is_some(),
+            Channel::StatusPage => self.statuspage.is_some(),
+        }
+    }
+
+    pub fn channels(&self) -> Vec<Channel> {
+        Channel::ALL.into_iter().filter(|c| self.has(*c)).collect()
+    }
+
+    /// "Slack #dtem-war-room", "status page dtemstatus01".
+    pub fn describe(&self, channel: Channel) -> String {
+        match channel {
+            Channel::Slack => match &self.slack {
+                Some(SlackTarget {
+                    channel: Some(c),
+                    webhook: false,
+                }) => format!("Slack {c}"),
+                Some(_) => "Slack (incoming webhook)".into(),
+                None => "Slack (not configured)".into(),
+            },
+            Channel::StatusPage => match &self.statuspage {
+                Some(PageTarget {
+                    page_id: Some(p), ..
+                }) => format!("status page {p} (public)"),
+                Some(_) => "status page webhook (public)".into(),
+                None => "status page (not configured)".into(),
+            },
+        }
+    }
+}
+
+// ---------------------------------------------------------------- Slack
+
+/// Slack's reserved characters in text: `& < >` (so a note cannot ping `<!channel>`).
+pub fn slack_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// `text` escaped for Slack, at most `max` characters once escaped (an entity is never cut).
+fn escape_cut(text: &str, max: usize) -> String {
+    let mut out = String::new();
+    let mut n = 0;
+    for c in text.chars() {
+        let piece = match c {
+            '&' => "&amp;".to_string(),
+            '<' => "&lt;".to_string(),
+            '>' => "&gt;".to_string(),
+            c => c.to_string(),
+        };
+        let len = piece.chars().count();
+        if n + len > max.saturating_sub(1) {
+            out.push('…');
+            return out;
+        }
+        n += len;
+        out.push_str(&piece);
+    }
+    out
+}
+
+fn cut(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut s: String = text.chars().take(max.saturating_sub(1)).collect();
+    s.push('…');
+    s
+}
+
+fn mrkdwn(text: &str) -> Value {
+    json!({ "type": "mrkdwn", "text": text })
+}
+
+fn hh_mm(t: Timestamp) -> String {
+    t.strftime("%H:%MZ").to_string()
+}
+
+/// The status fields every Slack message and the thread's first message carry.
+fn slack_fields(u: &Update) -> Value {
+    json!({
+        "type": "section",
+        "fields": [
+            mrkdwn(&format!("*Status*\n{}", u.status.label())),
+            mrkdwn(&format!("*DR level*\n{}", u.facts.level.label())),
+            mrkdwn(&format!("*Severity*\n{}", slack_escape(&u.facts.severity))),
+            mrkdwn(&format!("*Next update due*\n{}", hh_mm(u.next_update))),
+        ]
+    })
+}
+
+fn slack_affected(u: &Update) -> String {
+    let affected = u.facts.affected();
+    if affected.is_empty() {
+        return "*Affected*: none — every component is UP".into();
+    }
+    let lines: Vec<String> = affected
+        .iter()
+        .take(12)
+        .map(|c| {
+            let why = if c.reason.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", cut(&c.reason, 80))
+            };
+            slack_escape(&format!("• {} {}{why}", c.id, c.state.label()))
+        })
+        .collect();
+    let more = affected.len().saturating_sub(12);
+    let tail = if more > 0 {
+        format!("\n… and {more} more")
+    } else {
+        String::new()
+    };
+    format!("*Affected*\n{}{tail}", lines.join("\n"))
+}
+
+fn slack_data(u: &Update) -> Option<String> {
+    if u.facts.lag.is_empty() && u.facts.backups.is_empty() {
+        return None;
+    }
+    let mut parts = Vec::new();
+    if !u.facts.lag.is_empty() {
+        parts.push(format!(
+            "*Replication lag*\n{}",
+            slack_escape(&u.facts.lag.join("\n"))
+        ));
+    }
+    if !u.facts.backups.is_empty() {
+        parts.push(format!(
+            "*Backup age*\n{}",
+            slack_escape(&u.facts.backups.join("\n"))
+        ));
+    }
+    Some(parts.join("\n"))
+}
+
+/// The reference a message carries so that, after a crash between sending and recording,
+/// the console can find it in the channel instead of posting it twice.
+pub fn slack_ref(delivery: &str) -> String {
+    format!("ref {delivery}")
+}
+
+fn slack_context(u: &Update, delivery: &str) -> Value {
+    json!({
+        "type": "context",
+        "elements": [mrkdwn(&slack_escape(&format!(
+            "posted by {} via warroom · {}",
+            u.by,
+            slack_ref(delivery)
+        )))]
+    })
+}
+
+/// The Block Kit blocks of one update: header, status, affected components, lag and backup
+/// age, the operator's text, who posted.
+pub fn slack_blocks(u: &Update, delivery: &str) -> Value {
+    let mut blocks = vec![
+        json!({
+            "type": "header",
+            "text": { "type": "plain_text", "text": escape_cut(&u.subject, SUBJECT_MAX), "emoji": true }
+        }),
+        slack_fields(u),
+        json!({ "type": "section", "text": mrkdwn(&slack_affected(u)) }),
+    ];
+    if let Some(data) = slack_data(u) {
+        blocks.push(json!({ "type": "section", "text": mrkdwn(&cut(&data, 3000)) }));
+    }
+    if !u.text.trim().is_empty() {
+        blocks.push(json!({ "type": "divider" }));
+        blocks.push(json!({
+            "type": "section",
+            "text": mrkdwn(&escape_cut(u.text.trim(), 3000))
+        }));
+    }
+    blocks.push(slack_context(u, delivery));
+    Value::Array(blocks)
+}
+
+/// The notification text (what a phone's lock screen shows) of an update.
+pub fn slack_text(u: &Update) -> String {
+    slack_escape(&format!("{} — {}", u.subject, u.status.label()))
+}
+
+/// `chat.postMessage` (bot token): the first update of an incident starts the thread, later
+/// ones reply in it (`thread_ts` is the first one's `ts`, known when sending).
+pub fn slack_post_body(u: &Update, delivery: &str, channel: &str, thread: Option<&str>) -> Value {
+    let mut body = json!({
+        "channel": channel,
+        "text": slack_text(u),
+        "blocks": slack_blocks(u, delivery),
+    });
+    if let Some(ts) = thread {
+        body["thread_ts"] = Value::from(ts);
+    }
+    body
+}
+
+/// `chat.update` of the thread's first message: its status summary made current (the
+/// latest update's status, severity, affected components and next-update time), its own
+/// first text kept.
+pub fn slack_root_update_body(
+    first: &Update,
+    latest: &Update,
+    delivery: &str,
+    channel_id: &str,
+    ts: &str,
+) -> Value {
+    let mut blocks = vec![
+        json!({
+            "type": "header",
+            "text": { "type": "plain_text", "text": escape_cut(&first.subject, SUBJECT_MAX), "emoji": true }
+        }),
+        slack_fields(latest),
+        json!({ "type": "section", "text": mrkdwn(&slack_affected(latest)) }),
+        json!({
+            "type": "context",
+            "elements": [mrkdwn(&slack_escape(&format!(
+                "status as of {} ({} by {}): updates in the thread",
+                hh_mm(latest.at),
+                latest.template.label(),
+                latest.by
+            )))]
+        }),
+    ];
+    if !first.text.trim().is_empty() {
+        blocks.push(json!({ "type": "divider" }));
+        blocks.push(json!({
+            "type": "section",
+            "text": mrkdwn(&escape_cut(first.text.trim(), 3000))
+        }));
+    }
+    blocks.push(slack_context(first, delivery));
+    json!({
+        "channel": channel_id,
+        "ts": ts,
+        "text": slack_text(latest),
+        "blocks": blocks,
+    })
+}
+
+/// An incoming webhook's body: the same blocks, no channel, no thread.
+pub fn slack_webhook_body(u: &Update, delivery: &str) -> Value {
+    json!({
+        "text": slack_text(u),
+        "blocks": slack_blocks(u, delivery),
+    })
+}
+
+// ---------------------------------------------------------------- status page
+
+/// A status page's component status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PageStatus {
+    Operational,
+    DegradedPerformance,
+    PartialOutage,
+    MajorOutage,
+}
+
+impl PageStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PageStatus::Operational => "operational",
+            PageStatus::DegradedPerformance => "degraded_performance",
+            PageStatus::PartialOutage => "partial_outage",
+            PageStatus::MajorOutage => "major_outage",
+        }
+    }
+}
+
+/// The page's components and their status from ours, through the configured mapping. Several
+/// of ours may map to one of theirs: all DOWN is a major outage, some DOWN a partial one,
+/// any DEGRADED degraded performance, all UP operational. A page component whose every
+/// component of ours is UNKNOWN is left as it is: we cannot see it, so we do not say.
+pub fn page_components(
+    facts: &Facts,
+    mapping: &BTreeMap<String, String>,
+) -> BTreeMap<String, PageStatus> {
+    let mut by_theirs: BTreeMap<&str, Vec<HealthState>> = BTreeMap::new();
+    for (ours, theirs) in mapping {
+        if let Some(c) = facts.components.iter().find(|c| &c.id == ours) {
+            by_theirs.entry(theirs.as_str()).or_default().push(c.state);
+        }
+    }
+    by_theirs
+        .into_iter()
+        .filter_map(|(theirs, states)| {
+            let known: Vec<HealthState> = states
+                .into_iter()
+                .filter(|s| *s != HealthState::Unknown)
+                .collect();
+            if known.is_empty() {
+                return None;
+            }
+            let down = known.iter().filter(|s| **s == HealthState::Down).count();
+            let status = if down == known.len() {
+                PageStatus::MajorOutage
+            } else if down > 0 {
+                PageStatus::PartialOutage
+            } else if known.contains(&HealthState::Degraded) {
+                PageStatus::DegradedPerformance
+            } else {
+                PageStatus::Operational
+            };
+            Some((theirs.to_string(), status))
+        })
+        .collect()
+}
+
+/// The body of an incident update on the page: the operator's text (the templates say when
+/// the next update comes).
+pub fn page_body(u: &Update) -> String {
+    u.text.trim().to_string()
+}
+
+/// The page's incident impact, from our severity.
+pub fn page_impact(severity: &str) -> &'static str {
+    match severity {
+        "EMERGENCY" => "critical",
+        s if s.starts_with("CRITICAL") => "major",
+        "DEGRADED" => "minor",
+        _ => "none",
+    }
+}
+
+/// Atlassian Statuspage: the first update of an incident creates it
+/// (`POST /pages/{page_id}/incidents`).
+pub fn statuspage_create_body(u: &Update, mapping: &BTreeMap<String, String>) -> Value {
+    let components = page_components(&u.facts, mapping);
+    json!({
+        "incident": {
+            "name": cut(&u.subject, 250),
+            "status": u.status.label(),
+            "impact_override": page_impact(&u.facts.severity),
+            "body": page_body(u),
+            "deliver_notifications": true,
+            "component_ids": components.keys().collect::<Vec<_>>(),
+            "components": components.iter().map(|(k, v)| (k.clone(), Value::from(v.as_str()))).collect::<serde_json::Map<_, _>>(),
+        }
+    })
+}
+
+/// Later updates move the incident's status and add its body
+/// (`PATCH /pages/{page_id}/incidents/{incident_id}`).
+pub fn statuspage_update_body(u: &Update, mapping: &BTreeMap<String, String>) -> Value {
+    let components = page_components(&u.facts, mapping);
+    json!({
+        "incident": {
+            "status": u.status.label(),
+            "body": page_body(u),
+            "deliver_notifications": true,
+            "component_ids": components.keys().collect::<Vec<_>>(),
+            "components": components.iter().map(|(k, v)| (k.clone(), Value::from(v.as_str()))).collect::<serde_json::Map<_, _>>(),
+        }
+    })
+}
+
+/// The generic status-page webhook's body: the whole page as seed 000's StatusPageService
+/// publishes it (status, components, incidents, lastUpdated). `earlier` are the incident's
+/// updates already queued before this one, oldest first. Sent again, it says the same:
+/// delivering it twice is harmless.
+pub fn webhook_state(
+    u: &Update,
+    earlier: &[Update],
+    mapping: &BTreeMap<String, String>,
+    incident_id: &str,
+) -> Value {
+    let statuses = page_components(&u.facts, mapping);
+    let names: BTreeMap<&str, Vec<&str>> = mapping.iter().fold(BTreeMap::new(), |mut m, (o, t)| {
+        let name = u
+            .facts
+            .components
+            .iter()
+            .find(|c| &c.id == o)
+            .map_or(o.as_str(), |c| c.name.as_str());
+        m.entry(t.as_str()).or_insert_with(Vec::new).push(name);
+        m
+    });
+    let components: Vec<Value> = statuses
+        .iter()
+        .map(|(id, status)| {
+            json!({
+                "id": id,
+                "name": names.get(id.as_str()).map(|n| n.join(", ")).unwrap_or_default(),
+                "status": status.as_str(),
+            })
+        })
+        .collect();
+    let overall = statuses
+        .values()
+        .max()
+        .copied()
+        .unwrap_or(PageStatus::Operational);
+    let first = earlier.first().unwrap_or(u);
+    let updates: Vec<Value> = earlier
+        .iter()
+        .chain(std::iter::once(u))
+        .map(|x| {
+            json!({
+                "message": page_body(x),
+                "status": x.status.label(),
+                "timestamp": x.at.to_string(),
+            })
+        })
+        .collect();
+    let mut incident = json!({
+        "id": incident_id,
+        "title": first.subject,
+        "description": first.text.trim(),
+        "impact": page_impact(&u.facts.severity),
+        "status": u.status.label(),
+        "createdAt": first.at.to_string(),
+        "updates": updates,
+    });
+    if u.status == IncidentStatus::Resolved {
+        incident["resolvedAt"] = Value::from(u.at.to_string());
+    }
+    // Like the seed, the page lists the incidents that are not resolved.
+    let incidents = if u.status == IncidentStatus::Resolved {
+        Vec::new()
+    } else {
+        vec![incident]
+    };
+    json!({
+        "status": overall.as_str(),
+        "components": components,
+        "incidents": incidents,
+        "lastUpdated": u.at.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn facts() -> Facts {
+        Facts {
+            service: "DTEM production".into(),
+            incident: "us-east-1 unreachable".into(),
+            level: DrLevel::new(3).expect("3"),
+            severity: "EMERGENCY".into(),
+            started: Timestamp::from_second(1_764_558_000).expect("t"),
+            commander: "ana@bastion".into(),
+            components: vec![
+                ComponentFact {
+                    id: "db-primary".into(),
+                    name: "Base de Datos Principal".into(),
+                    tier: Tier::Critical,
+                    state: HealthState::Down,
+                    reason: "connection timed out".into(),
+                    rto_seconds: Some(3600),
+                },
+                ComponentFact {
+                    id: "web-apps".into(),
+                    name: "Aplicaciones Web".into(),
+                    tier: Tier::Critical,
+                    state: HealthState::Degraded,
+                    reason: "slow: 2.5s".into(),
+                    rto_seconds: None,
+                },
+                ComponentFact {
+                    id: "apps-dr".into(),
+                    name: "Aplicaciones Web (standby DR)".into(),
+                    tier: Tier::Standard,
+                    state: HealthState::Up,
+                    reason: String::new(),
+                    rto_seconds: None,
+                },
+                ComponentFact {
+                    id: "config-secrets".into(),
+                    name: "Configuración y Secretos".into(),
+                    tier: Tier::Critical,
+                    state: HealthState::Unknown,
+                    reason: "EKS API unreachable".into(),
+                    rto_seconds: None,
+                },
+            ],
+            lag: vec!["db-primary → dtem-postgres-dr-replica: 6m17s (WARN)".into()],
+            backups: vec!["db-primary: newest backup 14h old (OK)".into()],
+            actions: vec![],
+        }
+    }
+
+    fn update(text: &str) -> Update {
+        let at = Timestamp::from_second(1_764_558_600).expect("t");
+        Update {
+            template: Template::Initial,
+            status: IncidentStatus::Investigating,
+            subject: "🚨 CRITICAL: DTEM production — us-east-1 unreachable".into(),
+            text: text.into(),
+            facts: facts(),
+            by: "ana@bastion".into(),
+            at,
+            next_update: at
+                .saturating_add(jiff::SignedDuration::from_mins(30))
+                .expect("t"),
+            to: vec![Channel::Slack, Channel::StatusPage],
+        }
+    }
+
+    #[test]
+    fn user_text_is_escaped_everywhere_in_slack_so_a_note_cannot_ping_the_channel() {
+        let u = update("<!channel> db & cache > down");
+        let body = slack_post_body(&u, "w-1", "#war", None).to_string();
+        assert!(!body.contains("<!channel>"), "{body}");
+        assert!(body.contains("&lt;!channel&gt; db &amp; cache &gt; down"));
+        let hook = slack_webhook_body(&u, "w-1").to_string();
+        assert!(!hook.contains("<!channel>"));
+    }
+
+    #[test]
+    fn a_slack_update_carries_header_status_level_affected_lag_backup_due_and_who() {
+        let u = update("We are on it.");
+        let blocks = slack_blocks(&u, "w-1");
+        let text = blocks.to_string();
+        assert_eq!(blocks[0]["type"], "header");
+        for needle in [
+            "investigating",
+            "L3 critical",
+            "EMERGENCY",
+            "db-primary DOWN (connection timed out)",
+            "config-secrets UNKNOWN",
+            "web-apps DEGRADED",
+            "6m17s",
+            "14h old",
+            "Next update due",
+            "03:40Z",
+            "posted by ana@bastion",
+            "ref w-1",
+            "We are on it.",
+        ] {
+            assert!(text.contains(needle), "{needle} missing in {text}");
+        }
+        assert!(!text.contains("apps-dr"), "UP components are not affected");
+    }
+
+    #[test]
+    fn replies_go_to_the_thread_of_the_first_message() {
+        let u = update("x");
+        assert!(
+            slack_post_body(&u, "w-1", "#war", None)
+                .get("thread_ts")
+                .is_none()
+        );
+        assert_eq!(
+            slack_post_body(&u, "w-2", "#war", Some("1700.1"))["thread_ts"],
+            "1700.1"
+        );
+    }
+
+    #[test]
+    fn page_components_follow_the_mapping_worst_state_and_unknown_says_nothing() {
+        let f = facts();
+        let mapping: BTreeMap<String, String> = [
+            ("db-primary", "database"),
+            ("web-apps", "api"),
+            ("apps-dr", "api"),
+            ("config-secrets", "config"),
+        ]
+        .into_iter()
+        .map(|(a, b)| (a.into(), b.into()))
+        .collect();
+        let got = page_components(&f, &mapping);
+        assert_eq!(got.get("database"), Some(&PageStatus::MajorOutage));
+        // web-apps DEGRADED + apps-dr UP.
+        assert_eq!(got.get("api"), Some(&PageStatus::DegradedPerformance));
+        assert_eq!(got.get("config"), None, "unknown: not said");
+        let mut f2 = f.clone();
+        f2.components[1].state = HealthState::Down;
+        assert_eq!(
+            page_components(&f2, &mapping).get("api"),
+            Some(&PageStatus::PartialOutage)
+        );
+    }
+
+    #[test]
+    fn statuspage_bodies_create_then_update_the_incident() {
+        let mapping: BTreeMap<String, String> =
+            [("db-primary".to_string(), "cmp_db".to_string())].into();
+        let u = update("Investigating.");
+        let c = statuspage_create_body(&u, &mapping);
+        assert_eq!(c["incident"]["status"], "investigating");
+        assert_eq!(c["incident"]["components"]["cmp_db"], "major_outage");
+        assert_eq!(c["incident"]["impact_override"], "critical");
+        assert_eq!(c["incident"]["body"], "Investigating.");
+        let mut r = update("All services restored.");
+        r.status = IncidentStatus::Resolved;
+        let p = statuspage_update_body(&r, &mapping);
+        assert_eq!(p["incident"]["status"], "resolved");
+        assert_eq!(p["incident"]["body"], "All services restored.");
+        assert!(p["incident"].get("name").is_none());
+    }
+
+    #[test]
+    fn the_webhook_gets_the_seeds_whole_page_state() {
+        let mapping: BTreeMap<String, String> = [
+            ("db-primary".to_string(), "database".to_string()),
+            ("web-apps".to_string(), "api".to_string()),
+        ]
+        .into();
+        let first = update("Investigating.");
+        let mut second = update("Identified.");
+        second.status = IncidentStatus::Identified;
+        let v = webhook_state(&second, std::slice::from_ref(&first), &mapping, "inc-1");
+        assert_eq!(v["status"], "major_outage");
+        assert_eq!(v["components"][0]["id"], "api");
+        assert_eq!(v["components"][0]["name"], "Aplicaciones Web");
+        assert_eq!(v["incidents"][0]["id"], "inc-1");
+        assert_eq!(v["incidents"][0]["status"], "identified");
+        assert_eq!(
+            v["incidents"][0]["updates"].as_array().map(Vec::len),
+            Some(2)
+        );
+        assert!(v["lastUpdated"].is_string());
+        let mut resolved = update("Done.");
+        resolved.status = IncidentStatus::Resolved;
+        let v = webhook_state(&resolved, &[first, second], &mapping, "inc-1");
+        assert_eq!(v["incidents"].as_array().map(Vec::len), Some(0));
+    }
+}

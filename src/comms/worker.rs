@@ -1,0 +1,454 @@
+//! The outbox worker: one task per channel that delivers what the outbox holds, in order,
+//! with backoff, honouring `Retry-After`, and never posting an update twice after a crash
+//! (a send whose answer was not recorded is looked for on the far side before it is sent
+//! again). It only reports; the journal keeper journals (see [`super::record`]).
+//!
+//! Each (incident, channel) is delivered by the one console holding its outbox lock; the
+//! others wait, and one of them takes over when it goes, where it left off.
+
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use jiff::SignedDuration;
+use nix::fcntl::Flock;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use super::outbox::{Attempt, Failed, Outbox, Pending, Sent};
+use super::record::{Outcome, Outcomes};
+use super::sink::{Context, SendError, Sink};
+use crate::journal::keeper::Request;
+use crate::probe::clock::Clock;
+
+/// How often the outbox is looked at.
+pub const POLL: Duration = Duration::from_millis(500);
+/// The longest wait between two attempts.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(300);
+/// A staged delivery older than this was left by a console that ended half-way.
+const STAGED_LEFT: Duration = Duration::from_secs(60);
+
+#[derive(Clone)]
+pub struct Options {
+    /// The incidents directory whose outboxes are delivered (`incidents/`, or a drill's).
+    pub incidents: PathBuf,
+    /// "user@host pid N": who makes the attempts.
+    pub me: String,
+    pub poll: Duration,
+    /// The first wait after a failure (doubled each time, up to [`MAX_BACKOFF`]).
+    pub first_backoff: Duration,
+}
+
+impl Options {
+    pub fn new(incidents: PathBuf) -> Options {
+        Options {
+            incidents,
+            me: format!("{} pid {}", crate::journal::actor(), std::process::id()),
+            poll: POLL,
+            first_backoff: Duration::from_secs(1),
+        }
+    }
+}
+
+/// The running worker.
+pub struct Worker {
+    tasks: Vec<JoinHandle<()>>,
+    stop: watch::Sender<bool>,
+    /// Deliveries this worker holds the lock of and has not delivered yet.
+    waiting: Arc<AtomicUsize>,
+}
+
+impl Worker {
+    /// Starts one task per sink. `problems` hears what the operator must know about the
+    /// outbox (`None` once it is over).
+    pub fn start(
+        options: Options,
+        sinks: Vec<Arc<dyn Sink>>,
+        requests: std::sync::mpsc::Sender<Request>,
+        clock: Arc<dyn Clock>,
+        problems: mpsc::Sender<Option<String>>,
+    ) -> Worker {
+        let (stop, stopped) = watch::channel(false);
+        let waiting = Arc::new(AtomicUsize::new(0));
+        let tasks = sinks
+            .into_iter()
+            .map(|sink| {
+                let run = Channel {
+                    o: options.clone(),
+                    sink,
+                    requests: requests.clone(),
+                    clock: clock.clone(),
+                    problems: problems.clone(),
+                    locks: HashMap::new(),
+                    backoff: HashMap::new(),
+                    told: HashSet::new(),
+                    problem: None,
+                    waiting: waiting.clone(),
+                    mine: 0,
+                };
+                tokio::spawn(run.run(stopped.clone()))
+            })
+            .collect();
+        Worker {
+            tasks,
+            stop,
+            waiting,
+        }
+    }
+
+    /// Deliveries this console is delivering (it holds their lock) and has not yet delivered.
+    pub fn waiting(&self) -> usize {
+        self.waiting.load(Ordering::Relaxed)
+    }
+
+    /// Stops the tasks (an attempt under way is abandoned: its marker makes the next worker
+    /// look before sending again).
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        for t in self.tasks {
+            let _ = t.await;
+        }
+    }
+}
+
+struct Backoff {
+    failures: u32,
+    next: Instant,
+    last_reason: String,
+}
+
+/// One channel's deliverer.
+struct Channel {
+    o: Options,
+    sink: Arc<dyn Sink>,
+    requests: std::sync::mpsc::Sender<Request>,
+    clock: Arc<dyn Clock>,
+    problems: mpsc::Sender<Option<String>>,
+    locks: HashMap<PathBuf, Flock<File>>,
+    backoff: HashMap<String, Backoff>,
+    /// Outcomes already handed to the keeper by this process.
+    told: HashSet<String>,
+    problem: Option<String>,
+    waiting: Arc<AtomicUsize>,
+    /// This task's share of `waiting`.
+    mine: usize,
+}
+
+impl Channel {
+    async fn run(mut self, mut stopped: watch::Receiver<bool>) {
+        loop {
+            let problem = self.round().await;
+            if problem != self.problem {
+                self.problem = problem.clone();
+                let _ = self.problems.send(problem).await;
+            }
+            tokio::select! {
+                _ = stopped.changed() => break,
+                _ = tokio::time::sleep(self.o.poll) => {}
+            }
+            if *stopped.borrow() {
+                break;
+            }
+        }
+        self.set_waiting(0);
+    }
+
+    fn set_waiting(&mut self, n: usize) {
+        if n >= self.mine {
+            self.waiting.fetch_add(n - self.mine, Ordering::Relaxed);
+        } else {
+            self.waiting.fetch_sub(self.mine - n, Ordering::Relaxed);
+        }
+        self.mine = n;
+    }
+
+    fn tell(&mut self, name: &str, what: Outcome) {
+        // A keeper that has gone cannot take it: the outbox still says, the next worker tells.
+        let _ = self.requests.send(Request::Delivery(Box::new(what)));
+        self.told.insert(name.to_string());
+    }
+
+    fn outcome(&self, outbox: &Outbox, p: &Pending, what: Outcomes, check: bool) -> Outcome {
+        Outcome {
+            journal: outbox.journal(),
+            name: p.name.clone(),
+            id: p.delivery.id.clone(),
+            channel: p.delivery.channel,
+            at: self.clock.now(),
+            what,
+            check,
+        }
+    }
+
+    /// One look at every outbox; what the operator must know about it, if anything.
+    async fn round(&mut self) -> Option<String> {
+        let channel = self.sink.channel();
+        let mut problem = None;
+        let mut waiting = 0;
+        for outbox in Outbox::all(&self.o.incidents) {
+            let (pending, bad) = outbox.pending(Some(channel));
+            if let Some(b) = bad.first() {
+                problem = Some(format!(
+                    "outbox: {} (left where it is; {} file(s) unreadable)",
+                    b.why,
+                    bad.len()
+                ));
+            }
+            let (staged, _) = outbox.staged();
+            let left: Vec<_> = staged
+                .into_iter()
+                .filter(|d| d.channel == channel)
+                .filter(|d| {
+                    let age = self.clock.now().duration_since(d.queued_at);
+                    age > SignedDuration::try_from(STAGED_LEFT).unwrap_or_default()
+                })
+                .collect();
+            if pending.is_empty() && left.is_empty() {
+                self.locks.remove(outbox.dir());
+                continue;
+            }
+            if !self.locks.contains_key(outbox.dir()) {
+                match outbox.try_lock(channel) {
+                    Some(l) => {
+                        self.locks.insert(outbox.dir().to_path_buf(), l);
+                    }
+                    // Another console delivers this incident's updates.
+                    None => continue,
+                }
+            }
+            for d in left {
+                let name = d.name();
+                if self.told.insert(format!("commit {name}")) {
+                    let _ = self.requests.send(Request::Commit(Box::new(d)));
+                }
+            }
+            // Outcomes recorded in the outbox but maybe not in the journal (a console ended
+            // in between): handed to the keeper, which writes what the journal lacks.
+            for p in &pending {
+                if self.told.contains(&p.name) {
+                    continue;
+                }
+                if let Some(s) = &p.sent {
+                    let what = Outcomes::Sent {
+                        remote: s.remote.clone(),
+                        simulated: p.delivery.simulated,
+                        found: s.found,
+                    };
+                    let o = self.outcome(&outbox, p, what, true);
+                    self.tell(&p.name.clone(), o);
+                } else if let Some(f) = &p.failed {
+                    let what = Outcomes::Failed {
+                        reason: f.reason.clone(),
+                        gave_up: true,
+                        retry_in: None,
+                    };
+                    let o = self.outcome(&outbox, p, what, true);
+                    self.tell(&p.name.clone(), o);
+                }
+            }
+            let open: Vec<&Pending> = pending
+                .iter()
+                .filter(|p| p.sent.is_none() && p.failed.is_none())
+                .collect();
+            waiting += open.len();
+            // In order: a later update never overtakes an earlier one (the thread, the page).
+            if let Some(next) = open.first()
+                && let Some(p) = self.deliver(&outbox, next).await
+            {
+                problem = Some(p);
+            }
+        }
+        self.set_waiting(waiting);
+        problem
+    }
+
+    /// Delivers `p` if its time has come; a problem to show if it cannot be delivered at all.
+    async fn deliver(&mut self, outbox: &Outbox, p: &Pending) -> Option<String> {
+        if p.delivery.simulated != self.sink.simulated() {
+            // Two walls: a drill's update never reaches a real channel, and a real one never
+            // vanishes into a drill's sink.
+            return Some(format!(
+                "outbox {}: {} is {} but this console's {} sink is {}: not sent",
+                outbox.dir().display(),
+                p.name,
+                if p.delivery.simulated {
+                    "a drill's"
+                } else {
+                    "real"
+                },
+                self.sink.channel().as_str(),
+                if self.sink.simulated() {
+                    "simulated"
+                } else {
+                    "real"
+                },
+            ));
+        }
+        if self
+            .backoff
+            .get(&p.name)
+            .is_some_and(|b| b.next > Instant::now())
+        {
+            return None;
+        }
+        let mut ctx = context(outbox, p);
+        if let Some(a) = &p.attempt {
+            // Sent before without an answer recorded: did it arrive?
+            ctx.attempt_at = Some(a.at);
+            match self.sink.find(&p.delivery, &ctx).await {
+                Ok(Some(remote)) => {
+                    let sent = Sent {
+                        at: self.clock.now(),
+                        remote: Some(remote.clone()),
+                        found: true,
+                    };
+                    if let Err(e) = outbox.mark_sent(&p.name, &sent) {
+                        return Some(e.to_string());
+                    }
+                    let what = Outcomes::Sent {
+                        remote: Some(remote),
+                        simulated: p.delivery.simulated,
+                        found: true,
+                    };
+                    let o = self.outcome(outbox, p, what, true);
+                    self.tell(&p.name, o);
+                    self.backoff.remove(&p.name);
+                    return None;
+                }
+                Ok(None) => {}
+                Err(SendError::Refused { reason }) => {
+                    let reason = format!(
+                        "in doubt: a send started at {} got no recorded answer, and it could not be checked ({reason}): not sent again — look in the channel and send it again if it is missing",
+                        a.at.strftime("%H:%M:%SZ")
+                    );
+                    return self.give_up(outbox, p, reason);
+                }
+                Err(e @ SendError::Retry { .. }) => {
+                    self.failed(outbox, p, &e);
+                    return None;
+                }
+            }
+        }
+        let n = p.attempt.as_ref().map_or(0, |a| a.n) + 1;
+        let attempt = Attempt {
+            n,
+            at: self.clock.now(),
+            by: self.o.me.clone(),
+        };
+        if let Err(e) = outbox.mark_attempt(&p.name, &attempt) {
+            // Without the marker a crash could post it twice: not sent.
+            return Some(format!("outbox: {e}: not sent"));
+        }
+        match self.sink.deliver(&p.delivery, &ctx).await {
+            Ok(done) => {
+                let sent = Sent {
+                    at: self.clock.now(),
+                    remote: done.remote.clone(),
+                    found: false,
+                };
+                if let Err(e) = outbox.mark_sent(&p.name, &sent) {
+                    // Delivered, not recorded: the attempt marker makes the next look find it.
+                    return Some(format!("outbox: {e}"));
+                }
+                let what = Outcomes::Sent {
+                    remote: done.remote,
+                    simulated: p.delivery.simulated,
+                    found: false,
+                };
+                let o = self.outcome(outbox, p, what, false);
+                self.tell(&p.name, o);
+                self.backoff.remove(&p.name);
+                None
+            }
+            Err(SendError::Refused { reason }) => {
+                // Refused: it did not arrive.
+                let _ = outbox.clear_attempt(&p.name);
+                self.give_up(outbox, p, reason)
+            }
+            Err(e @ SendError::Retry { .. }) => {
+                if let SendError::Retry {
+                    maybe_arrived: false,
+                    ..
+                } = e
+                {
+                    let _ = outbox.clear_attempt(&p.name);
+                }
+                self.failed(outbox, p, &e);
+                None
+            }
+        }
+    }
+
+    fn give_up(&mut self, outbox: &Outbox, p: &Pending, reason: String) -> Option<String> {
+        let f = Failed {
+            at: self.clock.now(),
+            reason: reason.clone(),
+        };
+        if let Err(e) = outbox.mark_failed(&p.name, &f) {
+            return Some(e.to_string());
+        }
+        let what = Outcomes::Failed {
+            reason,
+            gave_up: true,
+            retry_in: None,
+        };
+        let o = self.outcome(outbox, p, what, false);
+        self.tell(&p.name, o);
+        self.backoff.remove(&p.name);
+        None
+    }
+
+    /// A failed attempt: wait before the next, longer each time, at least what the far side
+    /// asked; journaled at the 1st, 2nd, 4th, 8th… failure, or when the reason changes.
+    fn failed(&mut self, outbox: &Outbox, p: &Pending, e: &SendError) {
+        let SendError::Retry { reason, after, .. } = e else {
+            return;
+        };
+        let b = self.backoff.entry(p.name.clone()).or_insert(Backoff {
+            failures: 0,
+            next: Instant::now(),
+            last_reason: String::new(),
+        });
+        b.failures += 1;
+        let doubled = self
+            .o
+            .first_backoff
+            .saturating_mul(1 << (b.failures - 1).min(16));
+        let mut wait = doubled.min(MAX_BACKOFF);
+        if let Some(a) = after {
+            wait = wait.max(*a);
+        }
+        // A little jitter, so consoles and channels do not retry in step.
+        wait += Duration::from_millis(fastrand::u64(0..=wait.as_millis() as u64 / 10));
+        b.next = Instant::now() + wait;
+        let news = b.failures.is_power_of_two() || b.last_reason != *reason;
+        b.last_reason = reason.clone();
+        if news {
+            let what = Outcomes::Failed {
+                reason: reason.clone(),
+                gave_up: false,
+                retry_in: SignedDuration::try_from(wait).ok(),
+            };
+            let o = self.outcome(outbox, p, what, false);
+            let _ = self.requests.send(Request::Delivery(Box::new(o)));
+        }
+    }
+}
+
+/// What the far side already has of this incident on this channel.
+fn context(outbox: &Outbox, p: &Pending) -> Context {
+    let sent = outbox.sent(p.delivery.channel);
+    let before: Vec<_> = sent
+        .into_iter()
+        .filter(|(d, _)| d.name() < p.name)
+        .collect();
+    Context {
+        first: before.first().cloned(),
+        earlier: before.into_iter().map(|(d, _)| d.update).collect(),
+        attempt_at: None,
+    }
+}

@@ -1,0 +1,406 @@
+//! The update composer: template, subject, status, where it goes, the text being edited, and
+//! below it exactly what each channel will receive (the same bodies the sender sends).
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+use crate::app::compose::{Compose, ComposeField};
+use crate::app::{IncidentStatus, State};
+use crate::comms::message::{self, Channel, PUBLISH_WORD, Targets, Template, Update};
+
+use super::{Screen, clean};
+
+/// What the preview calls an id the outbox gives when the update is queued.
+const ID_LATER: &str = "u(id given when queued)";
+
+/// The preview: for each channel ticked, the request and its body as it will be sent.
+pub fn preview(state: &State, compose: &Compose) -> Vec<String> {
+    let u = compose.update(state);
+    let mut out = vec![format!(
+        "Exactly what is sent (facts as of {}; PgUp/PgDn scroll):",
+        state.now().strftime("%H:%M:%SZ")
+    )];
+    for channel in &u.to {
+        out.push(String::new());
+        out.extend(channel_preview(state, &state.targets, *channel, &u));
+    }
+    out
+}
+
+fn pretty(v: &serde_json::Value) -> Vec<String> {
+    serde_json::to_string_pretty(v)
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+fn channel_preview(state: &State, targets: &Targets, channel: Channel, u: &Update) -> Vec<String> {
+    let first = !state.comms.any_to(channel.as_str());
+    let mut out = Vec::new();
+    match channel {
+        Channel::Slack => match &targets.slack {
+            Some(s) if !s.webhook => {
+                let ch = s.channel.clone().unwrap_or_default();
+                if first {
+                    out.push(format!(
+                        "▶ Slack chat.postMessage to {ch} — the incident's first update: it starts the thread"
+                    ));
+                    out.extend(pretty(&message::slack_post_body(u, ID_LATER, &ch, None)));
+                } else {
+                    out.push(format!(
+                        "▶ Slack chat.postMessage to {ch}, a reply in the incident's thread; then chat.update of the thread's first message (its status summary: {}, {})",
+                        u.status.label(),
+                        u.facts.severity
+                    ));
+                    out.extend(pretty(&message::slack_post_body(
+                        u,
+                        ID_LATER,
+                        "(the thread's channel)",
+                        Some("(the first message's ts)"),
+                    )));
+                }
+            }
+            Some(_) => {
+                out.push("▶ Slack incoming webhook: POST (no thread)".into());
+                out.extend(pretty(&message::slack_webhook_body(u, ID_LATER)));
+            }
+            None => out.push("▶ Slack: not configured".into()),
+        },
+        Channel::StatusPage => match &targets.statuspage {
+            Some(p) => match &p.page_id {
+                Some(page) => {
+                    if first {
+                        out.push(format!(
+                            "▶ Status page (PUBLIC): POST /pages/{page}/incidents — creates the incident"
+                        ));
+                        out.extend(pretty(&message::statuspage_create_body(u, &p.components)));
+                    } else {
+                        out.push(format!(
+                            "▶ Status page (PUBLIC): PATCH /pages/{page}/incidents/(the incident's id)"
+                        ));
+                        out.extend(pretty(&message::statuspage_update_body(u, &p.components)));
+                    }
+                }
+                None => {
+                    let earlier = state
+                        .comms
+                        .all()
+                        .iter()
+                        .filter(|d| d.channel == channel.as_str())
+                        .count();
+                    out.push(format!(
+                        "▶ Status page webhook (PUBLIC): POST the whole page{}",
+                        if earlier > 0 {
+                            format!(" (its `updates` also hold the {earlier} earlier update(s) of this incident)")
+                        } else {
+                            String::new()
+                        }
+                    ));
+                    let stem = state
+                        .incident
+                        .as_ref()
+                        .and_then(|i| i.journal.as_deref())
+                        .map(|j| j.trim_end_matches(".jsonl").to_string())
+                        .unwrap_or_default();
+                    out.extend(pretty(&message::webhook_state(
+                        u,
+                        &[],
+                        &p.components,
+                        &stem,
+                    )));
+                }
+            },
+            None => out.push("▶ Status page: not configured".into()),
+        },
+    }
+    out
+}
+
+/// The text's lines, the cursor's line and column.
+fn text_lines(text: &str, cursor: usize) -> (Vec<String>, usize, usize) {
+    let mut lines = vec![String::new()];
+    let (mut line, mut col) = (0, 0);
+    for (i, c) in text.chars().enumerate() {
+        if i == cursor {
+            line = lines.len() - 1;
+            col = lines.last().map_or(0, |l| l.chars().count());
+        }
+        if c == '\n' {
+            lines.push(String::new());
+        } else if let Some(l) = lines.last_mut() {
+            l.push(c);
+        }
+    }
+    if cursor >= text.chars().count() {
+        line = lines.len() - 1;
+        col = lines.last().map_or(0, |l| l.chars().count());
+    }
+    (lines, line, col)
+}
+
+pub fn draw(state: &State, compose: &Compose, screen: &Screen, frame: &mut Frame, area: Rect) {
+    let t = screen.theme;
+    let g = screen.glyphs;
+    let cursor_glyph = if g.ascii { "_" } else { "▏" };
+    let width = area.width.min(120);
+    let height = area.height;
+    let rect = Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y,
+        width,
+        height,
+    };
+    frame.render_widget(Clear, rect);
+    let title = match &compose.step {
+        Some((rb, st)) => format!(" Update ({rb}/{st}) "),
+        None => " Update ".to_string(),
+    };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.accent)
+        .title(Span::styled(title, t.accent));
+    let block = if g.ascii {
+        block.border_set(super::glyphs::ASCII_BORDER)
+    } else {
+        block
+    };
+    let inner = block.inner(rect);
+    frame.render_widget(block.style(t.background), rect);
+    let field = |label: &str, f: ComposeField| {
+        let active = compose.field == f;
+        Span::styled(
+            format!("{}{label:<9}", if active { g.focus } else { " " }),
+            if active { t.accent } else { t.muted },
+        )
+    };
+    let choice = |on: bool, text: &str| {
+        if on {
+            Span::styled(format!("[{text}]"), t.selection)
+        } else {
+            Span::styled(format!(" {text} "), t.text)
+        }
+    };
+    let mut head: Vec<Line> = Vec::new();
+    if let Some(i) = &state.incident {
+        head.push(Line::from(Span::styled(
+            format!(
+                "{} · {} · {}",
+                clean(&i.title),
+                i.level.label(),
+                i.status.label()
+            ),
+            t.muted,
+        )));
+    }
+    head.push(Line::from(
+        std::iter::once(field("Template", ComposeField::Template))
+            .chain(
+                Template::ALL
+                    .iter()
+                    .map(|tp| choice(*tp == compose.template, tp.label())),
+            )
+            .collect::<Vec<_>>(),
+    ));
+    head.push(Line::from(vec![
+        field("Subject", ComposeField::Subject),
+        Span::styled(clean(&compose.subject).into_owned(), t.text),
+        Span::styled(
+            if compose.field == ComposeField::Subject {
+                cursor_glyph
+            } else {
+                ""
+            },
+            t.accent,
+        ),
+    ]));
+    head.push(Line::from(
+        std::iter::once(field("Status", ComposeField::Status))
+            .chain(
+                IncidentStatus::ALL
+                    .iter()
+                    .map(|s| choice(*s == compose.status, s.label())),
+            )
+            .collect::<Vec<_>>(),
+    ));
+    let mut to = vec![field("To", ComposeField::To)];
+    for (i, (channel, on)) in compose.to.iter().enumerate() {
+        let mark = if *on { "[x]" } else { "[ ]" };
+        let here = compose.field == ComposeField::To && i == compose.to_cursor;
+        to.push(Span::styled(
+            format!("{mark} {}  ", clean(&state.targets.describe(*channel))),
+            if here { t.selection } else { t.text },
+        ));
+    }
+    head.push(Line::from(to));
+    head.push(Line::from(vec![
+        field("Text", ComposeField::Text),
+        Span::styled(
+            "Ctrl-J or Alt-Enter: new line · ↑↓←→ Home End: move",
+            t.muted,
+        ),
+    ]));
+
+    let public = compose.channels().iter().any(|c| c.is_public());
+    let mut foot: Vec<Line> = Vec::new();
+    if public {
+        foot.push(Line::from(vec![
+            field("Publish", ComposeField::Publish),
+            Span::styled(
+                format!("customers read the status page: type `{PUBLISH_WORD}` > "),
+                t.degraded,
+            ),
+            Span::styled(
+                clean(&compose.publish).into_owned(),
+                if compose.publish == PUBLISH_WORD {
+                    t.up
+                } else {
+                    t.text
+                },
+            ),
+            Span::styled(
+                if compose.field == ComposeField::Publish {
+                    cursor_glyph
+                } else {
+                    ""
+                },
+                t.accent,
+            ),
+        ]));
+    }
+    foot.push(Line::from(match compose.blocked() {
+        Some(why) => Span::styled(format!("Enter waits: {why} · Esc: cancel"), t.degraded),
+        None => Span::styled(
+            "Enter: queue it (the outbox delivers it, the comms panel shows how) · Esc: cancel",
+            t.up,
+        ),
+    }));
+    foot.push(Line::from(Span::styled(
+        "Tab: next field · ←/→: choose · Space: tick where it goes",
+        t.muted,
+    )));
+
+    let fixed = head.len() as u16 + foot.len() as u16;
+    let room = inner.height.saturating_sub(fixed);
+    let text_rows = (room / 2).max(room.min(3));
+    let preview_rows = room.saturating_sub(text_rows);
+    let mut y = inner.y;
+    let head_h = (head.len() as u16).min(inner.height);
+    frame.render_widget(
+        Paragraph::new(head),
+        Rect {
+            y,
+            height: head_h,
+            ..inner
+        },
+    );
+    y += head_h;
+
+    // The text area, wrapped to its width and scrolled to keep the cursor in view.
+    let (lines, cur_line, cur_col) = text_lines(&compose.text, compose.cursor);
+    let w = (inner.width as usize).saturating_sub(3).max(1);
+    let mut rows_of: Vec<(String, bool, Option<usize>)> = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
+        let chars: Vec<char> = clean(l).chars().collect();
+        let chunks = chars.len().div_ceil(w).max(1);
+        for k in 0..chunks {
+            let part: String = chars.iter().skip(k * w).take(w).collect();
+            let here =
+                i == cur_line && cur_col >= k * w && (cur_col < (k + 1) * w || k + 1 == chunks);
+            rows_of.push((part, here, here.then(|| cur_col - k * w)));
+        }
+    }
+    let rows = text_rows as usize;
+    let cursor_row = rows_of.iter().position(|(_, here, _)| *here).unwrap_or(0);
+    let first = cursor_row.saturating_sub(rows.saturating_sub(1));
+    let editing = compose.field == ComposeField::Text;
+    let shown: Vec<Line> = rows_of
+        .into_iter()
+        .skip(first)
+        .take(rows)
+        .map(|(l, _, col)| match col.filter(|_| editing) {
+            Some(col) => {
+                let chars: Vec<char> = l.chars().collect();
+                let at = col.min(chars.len());
+                let a: String = chars[..at].iter().collect();
+                let b: String = chars[at..].iter().collect();
+                Line::from(vec![
+                    Span::raw("  "),
+                    Span::styled(a, t.text),
+                    Span::styled(cursor_glyph, t.accent),
+                    Span::styled(b, t.text),
+                ])
+            }
+            None => Line::from(vec![Span::raw("  "), Span::styled(l, t.text)]),
+        })
+        .collect();
+    if text_rows > 0 {
+        frame.render_widget(
+            Paragraph::new(shown),
+            Rect {
+                y,
+                height: text_rows,
+                ..inner
+            },
+        );
+    }
+    y += text_rows;
+
+    if preview_rows > 0 {
+        let lines: Vec<Line> = preview(state, compose)
+            .into_iter()
+            .enumerate()
+            .map(|(i, l)| {
+                let style = if i == 0 || l.starts_with('▶') {
+                    t.accent
+                } else {
+                    t.muted
+                };
+                Line::from(Span::styled(clean(&l).into_owned(), style))
+            })
+            .collect();
+        let total = lines.len();
+        let scroll = compose
+            .preview_scroll
+            .min(total.saturating_sub(preview_rows as usize));
+        frame.render_widget(
+            Paragraph::new(lines)
+                .wrap(Wrap { trim: false })
+                .scroll((scroll.min(u16::MAX as usize) as u16, 0)),
+            Rect {
+                y,
+                height: preview_rows,
+                ..inner
+            },
+        );
+    }
+    y += preview_rows;
+    frame.render_widget(
+        Paragraph::new(foot),
+        Rect {
+            y,
+            height: inner.height.saturating_sub(y - inner.y),
+            ..inner
+        },
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cursor_is_found_on_its_line() {
+        assert_eq!(
+            text_lines("ab\ncd", 4),
+            (vec!["ab".into(), "cd".into()], 1, 1)
+        );
+        assert_eq!(
+            text_lines("ab\n", 3),
+            (vec!["ab".into(), String::new()], 1, 0)
+        );
+        assert_eq!(text_lines("", 0), (vec![String::new()], 0, 0));
+    }
+}
