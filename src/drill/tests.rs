@@ -395,8 +395,8 @@ async fn a_scenario_that_does_not_fit_is_refused() {
     assert_eq!(
         e.to_string(),
         format!(
-            "config/scenarios/region-outage.toml:31:13: event[0].component: unknown component \"db-primary\" (known: {known})\n\
-             config/scenarios/region-outage.toml:115:13: effect[2].component: unknown component \"db-primary\" (known: {known})"
+            "config/scenarios/region-outage.toml:36:13: event[0].component: unknown component \"db-primary\" (known: {known})\n\
+             config/scenarios/region-outage.toml:120:13: effect[2].component: unknown component \"db-primary\" (known: {known})"
         )
     );
 }

@@ -567,3 +567,109 @@ fn postgres_standby_lag_and_no_data() {
     // Time does not go back: asking about the past answers for the latest moment.
     assert_eq!(w.observe(i, &standby, t(40)), Outcome::Seconds(14.0));
 }
+
+/// A scenario of its own, on the example estate.
+fn scenario(text: &str) -> Scenario {
+    Scenario::parse(std::path::Path::new("s.toml"), text).unwrap_or_else(|d| panic!("{d}"))
+}
+
+#[test]
+fn a_promoted_replica_stays_promoted_until_a_step_rebuilds_it() {
+    let config = load_embedded_example();
+    // The timeline says the replication runs again at 100 s and at 300 s; the failover's
+    // stop-writes effect sets the lag as a step would after rebuilding the replica.
+    let s = scenario(
+        "name = \"s\"\n\
+         [[event]]\nat = \"100s\"\ncomponent = \"db-primary\"\nlag = \"3s\"\nlag_rate = \"0s/s\"\n\
+         [[event]]\nat = \"300s\"\ncomponent = \"db-primary\"\nlag = \"4s\"\n\
+         [[effect]]\nstep = \"stop-writes\"\ncomponent = \"db-primary\"\nlag = \"2s\"\n",
+    );
+    let mut w = SimWorld::new(&config, &s, t0()).expect("fits");
+    let promote = step(&config, "l3-region-failover", "promote-db");
+    assert!(w.act(promote, &no_inputs(), t(10)).outcome.succeeded());
+    assert_eq!(lag(&mut w, "db-primary", t(50)), Outcome::Seconds(-1.0));
+    // Time alone does not make the promoted replica replicate again.
+    assert_eq!(lag(&mut w, "db-primary", t(150)), Outcome::Seconds(-1.0));
+    // A step's effect does, and ends the rule: the timeline applies again.
+    let stop = step(&config, "failover", "stop-writes");
+    assert!(w.act(stop, &no_inputs(), t(200)).outcome.succeeded());
+    assert_eq!(lag(&mut w, "db-primary", t(202)), Outcome::Seconds(-1.0));
+    assert_eq!(lag(&mut w, "db-primary", t(203)), Outcome::Seconds(2.0));
+    assert_eq!(lag(&mut w, "db-primary", t(300)), Outcome::Seconds(4.0));
+
+    // Without the promotion, the same timeline applies.
+    let mut w = SimWorld::new(&config, &s, t0()).expect("fits");
+    assert_eq!(lag(&mut w, "db-primary", t(150)), Outcome::Seconds(3.0));
+}
+
+#[test]
+fn the_rule_keeps_the_rest_of_an_event() {
+    let config = load_embedded_example();
+    let s = scenario(
+        "name = \"s\"\n\
+         [[event]]\nat = \"100s\"\ncomponent = \"db-primary\"\nhealth = \"down\"\nlag = \"3s\"\nbackup_age = \"1h\"\n",
+    );
+    let mut w = SimWorld::new(&config, &s, t0()).expect("fits");
+    let promote = step(&config, "l3-region-failover", "promote-db");
+    w.act(promote, &no_inputs(), t(10));
+    // Only the replication is the promoted replica's: the health and the backups change.
+    assert_eq!(state(&health(&mut w, "db-primary", t(100))), "down");
+    assert_eq!(
+        backup(&mut w, "db-primary", t(100)),
+        Outcome::Seconds(3600.0)
+    );
+    assert_eq!(lag(&mut w, "db-primary", t(100)), Outcome::Seconds(-1.0));
+}
+
+#[test]
+fn an_event_unless_a_step_ran_before_it() {
+    let config = load_embedded_example();
+    let s = scenario(
+        "name = \"s\"\n\
+         [[event]]\nat = \"100s\"\ncomponent = \"web-apps\"\nhealth = \"down\"\nunless_step = [\"update-dns\", \"dns\"]\n",
+    );
+    // Nobody switched DNS: the event happens.
+    let mut w = SimWorld::new(&config, &s, t0()).expect("fits");
+    assert_eq!(state(&health(&mut w, "web-apps", t(100))), "down");
+    // One of the steps ran before it: it does not.
+    let mut w = SimWorld::new(&config, &s, t0()).expect("fits");
+    w.act(step(&config, "failover", "dns"), &no_inputs(), t(50));
+    assert_eq!(state(&health(&mut w, "web-apps", t(100))), "up");
+    // Run after it: too late to stop it.
+    let mut w = SimWorld::new(&config, &s, t0()).expect("fits");
+    assert_eq!(state(&health(&mut w, "web-apps", t(100))), "down");
+    w.act(step(&config, "failover", "dns"), &no_inputs(), t(150));
+    assert_eq!(state(&health(&mut w, "web-apps", t(200))), "down");
+    // A step that failed did not run.
+    let s = scenario(
+        "name = \"s\"\n\
+         [[event]]\nat = \"100s\"\ncomponent = \"web-apps\"\nhealth = \"down\"\nunless_step = \"dns\"\n\
+         [[effect]]\nstep = \"dns\"\nfail = \"Route 53: throttled\"\n",
+    );
+    let mut w = SimWorld::new(&config, &s, t0()).expect("fits");
+    assert!(
+        !w.act(step(&config, "failover", "dns"), &no_inputs(), t(50))
+            .outcome
+            .succeeded()
+    );
+    assert_eq!(state(&health(&mut w, "web-apps", t(100))), "down");
+}
+
+#[test]
+fn an_effect_until_an_offset() {
+    let config = load_embedded_example();
+    let s = scenario(
+        "name = \"s\"\n\
+         [[effect]]\nregion = \"us-east-1\"\nuntil = \"10m\"\nfail = \"us-east-1 unreachable\"\n",
+    );
+    let mut w = SimWorld::new(&config, &s, t0()).expect("fits");
+    let pitr = step(&config, "db-restore-pitr", "restore");
+    let inputs = BTreeMap::from([("time".to_string(), "2023-11-14T22:00:00Z".to_string())]);
+    assert_eq!(
+        w.act(pitr, &inputs, t(599)).outcome,
+        StepOutcome::Failed {
+            reason: "us-east-1 unreachable".into()
+        }
+    );
+    assert!(w.act(pitr, &inputs, t(600)).outcome.succeeded());
+}
