@@ -81,6 +81,11 @@ impl Offline {
         let ix = self.state.estate().ix(id).expect("component");
         self.state.health(ix).expect("health").state
     }
+
+    fn reason(&self, id: &str) -> String {
+        let ix = self.state.estate().ix(id).expect("component");
+        self.state.health(ix).expect("health").reason
+    }
 }
 
 #[test]
@@ -157,9 +162,26 @@ fn the_level_3_runbook_recovers_what_the_dr_region_can_serve() {
         d.act("l3-region-failover", "verify-services", 400)
             .succeeded()
     );
-    // us-east-1 is still gone: the old primary stays DOWN, so one critical component is.
-    assert_eq!(d.shown("db-primary"), HealthState::Down);
-    assert_eq!(d.state.severity(), Severity::Critical { unverified: false });
+    // The database's writer name follows the DNS switch: the promoted replica answers.
+    assert_eq!(d.shown("db-primary"), HealthState::Up);
+    assert_eq!(
+        d.reason("db-primary"),
+        "accepting connections (primary; db.dtem.internal → dtem-postgres-dr-replica, us-west-2)"
+    );
+    // But nothing replicates the new primary any more: what a loss of us-west-2 would cost is
+    // everything since the newest backup, 14 h old. Config & secrets live in us-east-1.
+    let assessment = d.state.assessment();
+    assert_eq!(
+        assessment.severity,
+        Severity::Critical { unverified: false }
+    );
+    assert!(
+        assessment
+            .reasons
+            .iter()
+            .any(|r| r.starts_with("db-primary RPO breached: backup age 14h")),
+        "{assessment:?}"
+    );
 }
 
 #[test]
@@ -395,8 +417,9 @@ async fn a_scenario_that_does_not_fit_is_refused() {
     assert_eq!(
         e.to_string(),
         format!(
-            "config/scenarios/region-outage.toml:36:13: event[0].component: unknown component \"db-primary\" (known: {known})\n\
-             config/scenarios/region-outage.toml:120:13: effect[2].component: unknown component \"db-primary\" (known: {known})"
+            "config/scenarios/region-outage.toml:39:13: event[0].component: unknown component \"db-primary\" (known: {known})\n\
+             config/scenarios/region-outage.toml:124:13: effect[2].component: unknown component \"db-primary\" (known: {known})\n\
+             config/scenarios/region-outage.toml:147:13: effect[5].component: unknown component \"db-primary\" (known: {known})"
         )
     );
 }

@@ -78,7 +78,9 @@ fn region_outage_reads_as_written() {
         first.change.health,
         Some(HealthSet {
             state: SimHealth::Down,
-            detail: Some("connection timed out (us-east-1 unreachable)".into())
+            detail: Some(
+                "no route to host (db.dtem.internal:5432 → dtem-postgres, us-east-1)".into()
+            )
         })
     );
     assert_eq!(first.change.lag, Some(LagSet::Seconds(1.0)));

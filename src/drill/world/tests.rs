@@ -94,7 +94,10 @@ fn region_outage_at_ten_seconds() {
     // From the first instant: the primary database is unreachable, the lag starts climbing.
     let db = health(&mut w, "db-primary", t(0));
     assert_eq!(state(&db), "down");
-    assert_eq!(detail(&db), "connection timed out (us-east-1 unreachable)");
+    assert_eq!(
+        detail(&db),
+        "no route to host (db.dtem.internal:5432 → dtem-postgres, us-east-1)"
+    );
     assert_eq!(lag(&mut w, "db-primary", t(0)), Outcome::Seconds(1.0));
     match health(&mut w, "web-apps", t(0)) {
         Outcome::Up { latency, .. } => assert_eq!(latency, Duration::from_millis(2500)),
@@ -190,6 +193,7 @@ fn the_dns_switch_brings_the_public_side_back_from_the_dr_region() {
     // A command takes 3 s; the effects land 60 s (90 s for the cache) after it completed.
     assert_eq!(act.call, Duration::from_secs(3));
     assert_eq!(state(&health(&mut w, "web-apps", t(262))), "down");
+    assert_eq!(state(&health(&mut w, "db-primary", t(262))), "down");
     assert_eq!(
         health(&mut w, "web-apps", t(263)),
         Outcome::Up {
@@ -198,6 +202,12 @@ fn the_dns_switch_brings_the_public_side_back_from_the_dr_region() {
         }
     );
     assert_eq!(state(&health(&mut w, "message-queue", t(263))), "up");
+    // The database's writer name moves with the others: db-primary reaches the DR instance.
+    assert_eq!(
+        detail(&health(&mut w, "db-primary", t(263))),
+        "accepting connections (primary; db.dtem.internal → dtem-postgres-dr-replica, us-west-2)"
+    );
+    assert_eq!(state(&health(&mut w, "db-primary", t(263))), "up");
     assert_eq!(state(&health(&mut w, "cache-redis", t(292))), "down");
     assert_eq!(state(&health(&mut w, "cache-redis", t(293))), "up");
     // The same effect for the failover runbook's step 7.
