@@ -134,11 +134,8 @@ fn steady_is_healthy_and_says_so_once() {
     );
 }
 
-#[test]
-fn the_level_3_runbook_recovers_what_the_dr_region_can_serve() {
-    let mut d = Offline::new("region-outage");
-    d.run_until(120);
-    assert_eq!(d.state.severity(), Severity::Emergency);
+/// The level-3 runbook from 2 minutes in, as an operator would run it; done at 400 s.
+fn level_3(d: &mut Offline) {
     for (id, at) in [
         ("declare", 120),
         ("notify-initial", 130),
@@ -153,15 +150,38 @@ fn the_level_3_runbook_recovers_what_the_dr_region_can_serve() {
         assert!(outcome.succeeded(), "{id}: {outcome:?}");
     }
     d.run_until(400);
+    assert!(
+        d.act("l3-region-failover", "verify-services", 400)
+            .succeeded()
+    );
+}
+
+/// The only reasons of the overall severity.
+fn reasons(d: &Offline) -> Vec<String> {
+    d.state.assessment().reasons.clone()
+}
+
+/// The lag a component's replica vouches for now: `None` unless it replicates (measured, fresh).
+fn replicating(d: &Offline, id: &str) -> Option<f64> {
+    let ix = d.state.estate().ix(id).expect("component");
+    d.state
+        .component(ix)
+        .and_then(|c| c.lag())
+        .and_then(|l| l.replicas().first())
+        .and_then(|r| r.healthy_lag())
+}
+
+#[test]
+fn the_level_3_runbook_recovers_what_the_dr_region_can_serve() {
+    let mut d = Offline::new("region-outage");
+    d.run_until(120);
+    assert_eq!(d.state.severity(), Severity::Emergency);
+    level_3(&mut d);
     assert_eq!(d.shown("db-dr"), HealthState::Up);
     assert_eq!(d.shown("apps-dr"), HealthState::Up);
     assert_eq!(d.shown("web-apps"), HealthState::Up);
     assert_eq!(d.shown("message-queue"), HealthState::Up);
     assert_eq!(d.shown("cache-redis"), HealthState::Up);
-    assert!(
-        d.act("l3-region-failover", "verify-services", 400)
-            .succeeded()
-    );
     // The database's writer name follows the DNS switch: the promoted replica answers.
     assert_eq!(d.shown("db-primary"), HealthState::Up);
     assert_eq!(
@@ -181,6 +201,63 @@ fn the_level_3_runbook_recovers_what_the_dr_region_can_serve() {
             .iter()
             .any(|r| r.starts_with("db-primary RPO breached: backup age 14h")),
         "{assessment:?}"
+    );
+}
+
+#[test]
+fn us_east_1_returning_brings_the_services_back_without_a_failover() {
+    let mut d = Offline::new("region-outage");
+    d.run_until(39 * 60);
+    assert_eq!(d.state.severity(), Severity::Emergency);
+    assert_eq!(d.shown("config-secrets"), HealthState::Unknown);
+    assert_eq!(d.shown("file-storage"), HealthState::Down);
+    assert_eq!(replicating(&d, "db-primary"), Some(38.0 * 60.0 + 1.0));
+    // Nobody failed over: at 40 min the region's return alone brings everything back from
+    // us-east-1, and the DR replica replicates again (the 5 min canary probe confirms its
+    // backup at 45 min).
+    d.run_until(46 * 60);
+    for (_, c) in d.state.estate().iter() {
+        assert_eq!(d.shown(&c.id), HealthState::Up, "{}", c.id);
+    }
+    assert_eq!(
+        d.reason("db-primary"),
+        "accepting connections (primary; db.dtem.internal → dtem-postgres, us-east-1)"
+    );
+    assert_eq!(d.reason("web-apps"), "HTTP 200 (served from us-east-1)");
+    assert_eq!(replicating(&d, "db-primary"), Some(1.0));
+    assert_eq!(
+        d.state.severity(),
+        Severity::Healthy,
+        "{:?}",
+        d.state.assessment()
+    );
+}
+
+#[test]
+fn after_a_level_3_failover_the_region_returns_but_the_rpo_stays_breached() {
+    let mut d = Offline::new("region-outage");
+    level_3(&mut d);
+    d.run_until(46 * 60);
+    // What lives in us-east-1 is back; what DNS serves stays where DNS points.
+    assert_eq!(d.shown("config-secrets"), HealthState::Up);
+    assert_eq!(d.shown("file-storage"), HealthState::Up);
+    assert_eq!(d.reason("web-apps"), "HTTP 200 (served from us-west-2)");
+    assert_eq!(
+        d.reason("db-primary"),
+        "accepting connections (primary; db.dtem.internal → dtem-postgres-dr-replica, us-west-2)"
+    );
+    // The promoted replica stays promoted: no replication, the newest backup 14 h old.
+    assert_eq!(replicating(&d, "db-primary"), None);
+    assert_eq!(d.state.severity(), Severity::Critical { unverified: false });
+    let reasons = reasons(&d);
+    assert_eq!(reasons.len(), 2, "{reasons:?}");
+    assert!(
+        reasons[0].starts_with("db-primary RPO breached: backup age 14h"),
+        "{reasons:?}"
+    );
+    assert_eq!(
+        reasons[1],
+        "db-primary lag dtem-postgres-dr-replica NOT RUNNING: replication not running (ReplicaLag -1)"
     );
 }
 
@@ -417,9 +494,11 @@ async fn a_scenario_that_does_not_fit_is_refused() {
     assert_eq!(
         e.to_string(),
         format!(
-            "config/scenarios/region-outage.toml:39:13: event[0].component: unknown component \"db-primary\" (known: {known})\n\
-             config/scenarios/region-outage.toml:124:13: effect[2].component: unknown component \"db-primary\" (known: {known})\n\
-             config/scenarios/region-outage.toml:147:13: effect[5].component: unknown component \"db-primary\" (known: {known})"
+            "config/scenarios/region-outage.toml:48:13: event[0].component: unknown component \"db-primary\" (known: {known})\n\
+             config/scenarios/region-outage.toml:137:13: event[12].component: unknown component \"db-primary\" (known: {known})\n\
+             config/scenarios/region-outage.toml:148:13: event[13].component: unknown component \"db-primary\" (known: {known})\n\
+             config/scenarios/region-outage.toml:192:13: effect[2].component: unknown component \"db-primary\" (known: {known})\n\
+             config/scenarios/region-outage.toml:215:13: effect[5].component: unknown component \"db-primary\" (known: {known})"
         )
     );
 }

@@ -683,3 +683,39 @@ fn an_effect_until_an_offset() {
     );
     assert!(w.act(pitr, &inputs, t(600)).outcome.succeeded());
 }
+
+#[test]
+fn us_east_1_is_back_at_40_minutes() {
+    let config = load_embedded_example();
+    let mut w = world(&config, "region-outage");
+    let restart = step(&config, "l1-api-gateway", "restart");
+    assert!(!w.act(restart, &no_inputs(), t(2399)).outcome.succeeded());
+    assert_eq!(state(&health(&mut w, "config-secrets", t(2399))), "unknown");
+    assert_eq!(
+        backup(&mut w, "file-storage", t(2399)),
+        Outcome::Seconds((3 * 60 + 2399) as f64)
+    );
+    // Actions reach the region again; what lives there answers; the canary replicates.
+    assert!(w.act(restart, &no_inputs(), t(2400)).outcome.succeeded());
+    assert_eq!(
+        detail(&health(&mut w, "config-secrets", t(2400))),
+        "3/3 available"
+    );
+    assert_eq!(state(&health(&mut w, "file-storage", t(2400))), "up");
+    assert_eq!(
+        backup(&mut w, "file-storage", t(2400)),
+        Outcome::Seconds(60.0)
+    );
+    assert_eq!(
+        backup(&mut w, "file-storage", t(2640)),
+        Outcome::Seconds(0.0)
+    );
+    assert_eq!(lag(&mut w, "db-primary", t(2640)), Outcome::Seconds(1.0));
+    assert_eq!(
+        health(&mut w, "web-apps", t(2640)),
+        Outcome::Up {
+            latency: Duration::from_millis(120),
+            detail: "HTTP 200 (served from us-east-1)".into()
+        }
+    );
+}
