@@ -731,3 +731,105 @@ fn sim_probes_describe_themselves() {
         "simulated lag of db-primary (dtem-postgres-dr-replica)"
     );
 }
+
+#[test]
+fn the_drill_report_shows_the_rto_achieved_by_each_component_that_was_down() {
+    let mut d = Offline::new("region-outage");
+    level_3(&mut d);
+    failback(&mut d);
+    d.run_until(3700);
+    assert_eq!(d.state.severity(), Severity::Healthy);
+    d.record(&[Effect::Append(Entry {
+        at: add(t0(), secs(3700)),
+        kind: EntryKind::Status {
+            from: IncidentStatus::Investigating,
+            to: IncidentStatus::Resolved,
+        },
+    })]);
+    // The drill's journal as `warroom report` reads it: from its file, chain verified.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("drill.jsonl");
+    let lines: String = d
+        .journal
+        .entries()
+        .iter()
+        .map(|e| format!("{}\n", e.to_line()))
+        .collect();
+    std::fs::write(&path, lines).expect("write");
+    let (loaded, verify) = crate::journal::load_verified(&path).expect("load");
+    assert!(verify.ok(), "{verify:?}");
+    let report = crate::report::render(&crate::report::Source {
+        id: "2023-11-14T2213Z-drill-us-east-1-down",
+        kind: crate::report::Kind::Drill,
+        loaded: &loaded,
+        verify: &verify,
+    });
+    // Every component that was DOWN, with its RTO target, the time it took and the verdict:
+    // the queue and the web apps back from us-west-2 within their 15 and 30 minutes, the
+    // database within its hour, file storage when us-east-1 returned.
+    let table = report
+        .split("## RTO/RPO Metrics\n\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n\n").next())
+        .expect("the RTO/RPO table");
+    let rows: Vec<Vec<&str>> = table
+        .lines()
+        .skip(2)
+        .map(|l| l.trim_matches('|').split(" | ").map(str::trim).collect())
+        .collect();
+    let rto: Vec<[&str; 5]> = rows
+        .iter()
+        .map(|r| [r[0], r[1], r[2], r[3], r[4]])
+        .collect();
+    assert_eq!(
+        rto,
+        [
+            [
+                "db-primary",
+                "2023-11-14 22:13:20 UTC",
+                "1h",
+                "5m15s",
+                "met"
+            ],
+            [
+                "message-queue",
+                "2023-11-14 22:13:35 UTC",
+                "15m",
+                "5m",
+                "met"
+            ],
+            [
+                "cache-redis",
+                "2023-11-14 22:13:35 UTC",
+                "30m",
+                "5m30s",
+                "met"
+            ],
+            ["web-apps", "2023-11-14 22:13:50 UTC", "30m", "4m45s", "met"],
+            [
+                "file-storage",
+                "2023-11-14 22:14:20 UTC",
+                "2h",
+                "39m",
+                "met"
+            ],
+        ],
+        "{table}"
+    );
+    assert!(
+        report.contains("| db-primary recovered after 5m15s (RTO 1h) |"),
+        "{report}"
+    );
+    assert!(
+        report.contains(
+            "- **Duration**: 1h01m (simulated time, from the first failure to resolution)"
+        ),
+        "{report}"
+    );
+    assert!(
+        report.contains("- **PASS** failback/recreate-dr-replica: succeeded"),
+        "{report}"
+    );
+    assert!(!report.contains("not recovered"), "{report}");
+    assert!(!report.contains("RTO MISSED"), "{report}");
+}
