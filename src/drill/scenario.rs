@@ -11,7 +11,7 @@
 //! at = "5s"                                   # required: a duration ("0s", "90s", "2m", "1h 30m")
 //! component = "db-primary"                    # required: a component id, or a list of ids
 //! health = "down"                             # up | degraded | down | unknown
-//! detail = "connection timed out (us-east-1 unreachable)"   # the health detail shown
+//! detail = "no route to host (db.dtem.internal:5432)"      # the health detail shown
 //! # reason = "unreachable"                    # with health = "unknown": timeout | credentials |
 //! #                                           #   access_denied | unreachable | no_datapoints | other
 //! # latency = "2.5s"                          # how long the health probe's answer takes (an
