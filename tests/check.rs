@@ -322,10 +322,10 @@ fn the_example_estate_passes_check() {
         "config/example.toml must pass check:\n{}",
         text(&out.stderr)
     );
-    assert!(
-        text(&out.stdout).starts_with("config/example.toml: ok: "),
-        "{}",
-        text(&out.stdout)
+    // The line the README quotes.
+    assert_eq!(
+        text(&out.stdout),
+        "config/example.toml: ok: 8 components, 10 runbooks, 75 steps\n"
     );
 
     // The six rows of the seed's RTO/RPO table, with their own names and targets.
@@ -353,6 +353,19 @@ fn the_example_estate_passes_check() {
         .find(|r| r.id == "failover")
         .expect("the 8-step failover");
     assert_eq!(failover.steps.len(), 8);
+    // The way back after a level-3 failover, as the DR test's restore_primary_region.
+    let failback = cfg
+        .runbooks
+        .iter()
+        .find(|r| r.id == "failback")
+        .expect("the failback runbook");
+    assert!(
+        failback
+            .steps
+            .iter()
+            .any(|s| s.action.kind() == "rds_promote_read_replica"),
+        "the failback promotes the rebuilt primary"
+    );
     for level in ["l1-", "l2-", "l3-"] {
         assert!(
             cfg.runbooks.iter().any(|r| r.id.starts_with(level)),

@@ -153,7 +153,7 @@ pub fn load_from_sources(
 /// The example estate (`config/example.toml` and its runbooks), built into the binary: what
 /// `warroom drill` runs on without `-c`. Its path is `config/example.toml`.
 pub fn load_embedded_example() -> Config {
-    let runbooks: [(&Path, &str); 6] = [
+    let runbooks: [(&Path, &str); 7] = [
         (
             Path::new("config/runbooks/level-1-component.toml"),
             include_str!("../../config/runbooks/level-1-component.toml"),
@@ -177,6 +177,10 @@ pub fn load_embedded_example() -> Config {
         (
             Path::new("config/runbooks/failover.toml"),
             include_str!("../../config/runbooks/failover.toml"),
+        ),
+        (
+            Path::new("config/runbooks/failback.toml"),
+            include_str!("../../config/runbooks/failback.toml"),
         ),
     ];
     let main = (

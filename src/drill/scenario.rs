@@ -11,7 +11,7 @@
 //! at = "5s"                                   # required: a duration ("0s", "90s", "2m", "1h 30m")
 //! component = "db-primary"                    # required: a component id, or a list of ids
 //! health = "down"                             # up | degraded | down | unknown
-//! detail = "connection timed out (us-east-1 unreachable)"   # the health detail shown
+//! detail = "no route to host (db.dtem.internal:5432)"      # the health detail shown
 //! # reason = "unreachable"                    # with health = "unknown": timeout | credentials |
 //! #                                           #   access_denied | unreachable | no_datapoints | other
 //! # latency = "2.5s"                          # how long the health probe's answer takes (an
@@ -31,6 +31,13 @@
 //!                                             #   this (the age starts again from 0), or "never"
 //! # backup_detail = "no snapshot found"       # the detail of "missing"
 //!
+//! [[event]]
+//! at = "40m"
+//! component = "web-apps"
+//! health = "up"
+//! unless_step = ["update-dns", "dns"]         # the event does not happen if one of these steps
+//!                                             #   ran before it (e.g. DNS no longer points here)
+//!
 //! # What running a step's action does, besides its built-in effect (see below).
 //! [[effect]]
 //! step = ["update-dns", "dns"]                # which actions trigger it; each key given must
@@ -39,6 +46,8 @@
 //! # context = "dtem-us-east-1"                #   `confirm` defaults to), the action's region
 //! #                                           #   (rds_*), the action's kube context (k8s_*)
 //! after = "60s"                               # delay after the action completed; default 0s
+//! # until = "40m"                             # only actions run before this offset of simulated
+//! #                                           #   time trigger it (e.g. while a region is down)
 //! component = "web-apps"                      # then the same change keys as an event
 //! health = "up"
 //! detail = "HTTP 200 (served from us-west-2)"
@@ -56,11 +65,16 @@
 //! is renewed regularly (age below half its warn threshold). Events at the same offset apply
 //! in file order.
 //!
+//! A promoted replica stays promoted: once `rds_promote_read_replica` has stopped the
+//! replication a component's lag watches, an event's `lag` and `lag_rate` no longer apply to
+//! that component (time alone does not make a primary replicate again); only an effect's lag
+//! change does — a step that rebuilds the replica — and it ends the rule.
+//!
 //! # Built-in effects of actions (every action kind; a drill never touches a real system)
 //!
 //! | action | the call | then |
 //! |---|---|---|
-//! | `rds_promote_read_replica` | 2s | the component whose health watches the instance is DEGRADED "modifying" and UP after the delay (90s); the lag whose replica is the instance stops: "not running" (it is a primary now) |
+//! | `rds_promote_read_replica` | 2s | the component whose health watches the instance is DEGRADED "modifying" and UP after the delay (90s); the lag whose replica is the instance stops: "not running" (it is a primary now, and stays one: see above) |
 //! | `rds_restore_snapshot`, `rds_restore_point_in_time` | 2s | the component watching `target` comes UP after the delay (180s / 240s); a snapshot restore fails if the source's backups are "missing", a point-in-time restore without a valid past `rfc3339` input fails |
 //! | `rds_failover_cluster` | 2s | nothing built in (60s delay for effects' sake) |
 //! | `k8s_rollout_restart` | 1s | the deployment's component is DEGRADED while it rolls, UP after the delay (45s) |
@@ -70,15 +84,17 @@
 //! | `command`, `checklist`, `notify` | 3s, 1s, 2s | nothing built in |
 //!
 //! Scenario effects land `after` the call completed; a `fail` effect makes the action fail
-//! with no effect at all. `[delays]` replaces the delay of a kind (for `command`, `http`,
-//! `checklist` and `notify`: the call itself).
+//! with no effect at all; an effect with `until` is triggered only by actions run before
+//! that offset. `[delays]` replaces the delay of a kind (for `command`, `http`, `checklist`
+//! and `notify`: the call itself).
 //!
 //! # Checks
 //!
 //! [`Scenario::parse`] reports every error with line:col (unknown keys, bad durations, bad
 //! values); [`Scenario::check`] checks a scenario against a config (unknown component ids,
 //! lag or backup changes on a component without that probe, `replicas` on a component that is
-//! not a k8s deployment, effects naming steps or targets no runbook has). [`validate`] does both.
+//! not a k8s deployment, effects or `unless_step` naming steps or targets no runbook has).
+//! [`validate`] does both.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -155,7 +171,7 @@ impl Change {
         *self == Change::default()
     }
 
-    fn touches_lag(&self) -> bool {
+    pub(crate) fn touches_lag(&self) -> bool {
         self.lag.is_some() || self.lag_rate.is_some()
     }
 
@@ -185,6 +201,8 @@ pub struct Event {
     pub at: Duration,
     pub components: Vec<Named>,
     pub change: Change,
+    /// The event does not happen if one of these steps ran before it.
+    pub unless_steps: Vec<Named>,
     pub spot: Spot,
 }
 
@@ -203,6 +221,8 @@ pub struct Effect {
     pub trigger: Trigger,
     /// After the action's call completed.
     pub after: Duration,
+    /// Only actions run before this offset from the start trigger it.
+    pub until: Option<Duration>,
     pub components: Vec<Named>,
     pub change: Change,
     /// The action fails with this reason (and changes nothing).
@@ -369,11 +389,16 @@ impl Scenario {
                 }
             }
         };
-        for e in &self.events {
-            check_named(&e.components, &e.change, &mut out);
-        }
         let steps: Vec<&crate::config::Step> =
             config.runbooks.iter().flat_map(|r| &r.steps).collect();
+        for e in &self.events {
+            check_named(&e.components, &e.change, &mut out);
+            for s in &e.unless_steps {
+                if !steps.iter().any(|st| st.id == s.id) {
+                    out.push(self.error(&s.spot, format!("no runbook step has id \"{}\"", s.id)));
+                }
+            }
+        }
         for e in &self.effects {
             check_named(&e.components, &e.change, &mut out);
             for s in &e.trigger.steps {
@@ -610,6 +635,7 @@ fn read_event(cx: &mut Cx, mut t: Tbl) -> Option<Event> {
             format!("an event needs at least one change ({CHANGE_KEYS})"),
         );
     }
+    let unless_steps = names(&mut t, cx, "unless_step").unwrap_or_default();
     let spot = spot(cx, &t.span, &t.path);
     t.finish(cx);
     if cx.diags.len() > errors {
@@ -619,6 +645,7 @@ fn read_event(cx: &mut Cx, mut t: Tbl) -> Option<Event> {
         at: at?,
         components: components?,
         change: change?,
+        unless_steps,
         spot,
     })
 }
@@ -655,6 +682,7 @@ fn read_effect(cx: &mut Cx, mut t: Tbl) -> Option<Effect> {
     } else {
         Some(Duration::ZERO)
     };
+    let until = t.opt_duration(cx, "until");
     let fail = t.str_at(cx, "fail");
     let components = names(&mut t, cx, "component");
     let change = read_change(cx, &mut t);
@@ -689,6 +717,7 @@ fn read_effect(cx: &mut Cx, mut t: Tbl) -> Option<Effect> {
     Some(Effect {
         trigger,
         after: after?,
+        until,
         components: components.unwrap_or_default(),
         change: change?,
         fail: fail.map(|(f, _, _)| f),

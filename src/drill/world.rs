@@ -5,6 +5,10 @@
 //! Changes are kept in a queue ordered by (time, order of scheduling) and applied as time
 //! passes; values that grow (lag, backup age) are computed from the time asked. Time only
 //! moves forward: asking about a moment before the latest one asked answers for the latest.
+//!
+//! A promoted replica stays promoted: after `rds_promote_read_replica`, the scenario's
+//! timeline no longer changes the lag of the component that watched that replica; only a
+//! step's effect does (one that rebuilds a replica), and that ends the rule.
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
@@ -133,6 +137,19 @@ struct SimComponent {
     replicas: u32,
     lag: Option<LagNow>,
     backup: Option<BackupNow>,
+    /// The replica its lag watches was promoted: a primary now, whatever the timeline says.
+    promoted: bool,
+}
+
+/// Where a queued change comes from.
+#[derive(Debug, Clone, PartialEq)]
+enum Origin {
+    /// The scenario's timeline; it does not happen if one of these steps ran before it.
+    Timeline { unless_steps: Vec<String> },
+    /// A step's action: its built-in effect or a scenario effect.
+    Step,
+    /// The promotion of the replica this component's lag watches.
+    Promotion,
 }
 
 fn secs_between(from: Timestamp, to: Timestamp) -> f64 {
@@ -187,6 +204,7 @@ impl SimComponent {
                 since: start,
                 every: Some(b.thresholds.warn / 2),
             }),
+            promoted: false,
         }
     }
 
@@ -270,7 +288,14 @@ impl SimComponent {
         }
     }
 
-    fn apply(&mut self, change: &Change, at: Timestamp) {
+    fn apply(&mut self, change: &Change, at: Timestamp, origin: &Origin) {
+        // Time alone does not make a promoted replica replicate again.
+        let replicates = !(self.promoted && matches!(origin, Origin::Timeline { .. }));
+        match origin {
+            Origin::Promotion => self.promoted = true,
+            Origin::Step if change.touches_lag() => self.promoted = false,
+            _ => {}
+        }
         if let Some(n) = change.replicas {
             self.replicas = n;
         }
@@ -281,7 +306,7 @@ impl SimComponent {
         if let Some(latency) = change.latency {
             self.health.latency = latency;
         }
-        if let Some(lag) = self.lag.as_mut() {
+        if let Some(lag) = self.lag.as_mut().filter(|_| replicates) {
             if let Some(set) = &change.lag {
                 lag.rebase(at);
                 match set {
@@ -346,7 +371,9 @@ pub struct SimWorld {
     estate: Estate,
     components: Vec<SimComponent>,
     /// Changes to come, by (time, order scheduled).
-    pending: BTreeMap<(Timestamp, u64), (ComponentIx, Change)>,
+    pending: BTreeMap<(Timestamp, u64), (ComponentIx, Change, Origin)>,
+    /// Steps whose action succeeded, by id: when each first ran.
+    ran: HashMap<String, Timestamp>,
     seq: u64,
     /// Rollouts of deployments: done at this time.
     rollouts: HashMap<Deployment, Timestamp>,
@@ -391,6 +418,7 @@ impl SimWorld {
             estate,
             components,
             pending: BTreeMap::new(),
+            ran: HashMap::new(),
             seq: 0,
             rollouts: HashMap::new(),
             effects: scenario.effects.clone(),
@@ -399,9 +427,12 @@ impl SimWorld {
         };
         for event in &scenario.events {
             let at = add(start, event.at);
+            let origin = Origin::Timeline {
+                unless_steps: event.unless_steps.iter().map(|s| s.id.clone()).collect(),
+            };
             for named in &event.components {
                 if let Some(ix) = world.estate.ix(&named.id) {
-                    world.schedule(at, ix, event.change.clone());
+                    world.schedule_from(origin.clone(), at, ix, event.change.clone());
                 }
             }
         }
@@ -424,9 +455,19 @@ impl SimWorld {
         &self.estate
     }
 
+    /// Queues a change made by a step's action.
     fn schedule(&mut self, at: Timestamp, ix: ComponentIx, change: Change) {
-        self.pending.insert((at, self.seq), (ix, change));
+        self.schedule_from(Origin::Step, at, ix, change);
+    }
+
+    fn schedule_from(&mut self, origin: Origin, at: Timestamp, ix: ComponentIx, change: Change) {
+        self.pending.insert((at, self.seq), (ix, change, origin));
         self.seq += 1;
+    }
+
+    /// Whether step `id` ran (and its action succeeded) at or before `at`.
+    fn ran_by(&self, id: &str, at: Timestamp) -> bool {
+        self.ran.get(id).is_some_and(|t| *t <= at)
     }
 
     fn apply_due(&mut self, to: Timestamp) {
@@ -435,9 +476,14 @@ impl SimWorld {
             if at > to {
                 break;
             }
-            let (ix, change) = entry.remove();
+            let (ix, change, origin) = entry.remove();
+            if let Origin::Timeline { unless_steps } = &origin
+                && unless_steps.iter().any(|s| self.ran_by(s, at))
+            {
+                continue;
+            }
             if let Some(c) = self.components.get_mut(ix.index()) {
-                c.apply(&change, at);
+                c.apply(&change, at, &origin);
             }
         }
     }
@@ -563,10 +609,11 @@ impl SimWorld {
         let status = describe_call(&step.action);
 
         // A scenario may make the action fail: then nothing else happens.
+        let offset = Duration::try_from(at.duration_since(self.start)).unwrap_or(Duration::ZERO);
         let effects: Vec<Effect> = self
             .effects
             .iter()
-            .filter(|e| triggers(e, step))
+            .filter(|e| triggers(e, step, offset))
             .cloned()
             .collect();
         if let Some(reason) = effects.iter().find_map(|e| e.fail.clone()) {
@@ -593,6 +640,7 @@ impl SimWorld {
                 };
             }
         };
+        self.ran.entry(step.id.clone()).or_insert(at);
         for e in effects {
             let when = add(done, e.after);
             for named in &e.components {
@@ -653,7 +701,8 @@ impl SimWorld {
                 });
                 for ix in replica_of {
                     // Promotion starts by stopping replication: the replica is a primary now.
-                    self.schedule(
+                    self.schedule_from(
+                        Origin::Promotion,
                         done,
                         ix,
                         Change {
@@ -968,10 +1017,12 @@ fn action_context(action: &Action) -> Option<&str> {
     }
 }
 
-/// Whether running `step` triggers the effect: every selector given must match.
-fn triggers(effect: &Effect, step: &Step) -> bool {
+/// Whether running `step` at `offset` from the start triggers the effect: every selector
+/// given must match.
+fn triggers(effect: &Effect, step: &Step, offset: Duration) -> bool {
     let t = &effect.trigger;
-    (t.steps.is_empty() || t.steps.iter().any(|s| s.id == step.id))
+    effect.until.is_none_or(|until| offset < until)
+        && (t.steps.is_empty() || t.steps.iter().any(|s| s.id == step.id))
         && (t.targets.is_empty() || {
             let target = step.action.target_name();
             t.targets.iter().any(|s| s.id == target)

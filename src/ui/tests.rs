@@ -113,7 +113,7 @@ fn mid_incident(cfg: &Config) -> State {
     );
     for (i, s) in (45..=420).step_by(15).enumerate() {
         let down = Outcome::Down {
-            detail: "connection timed out (us-east-1 unreachable)".into(),
+            detail: "no route to host (db.dtem.internal:5432 → dtem-postgres, us-east-1)".into(),
         };
         observe(&mut state, "db-primary", Signal::Health, s, down);
         observe(
@@ -350,7 +350,7 @@ fn the_bastion_layout_shows_what_matters_at_80x24() {
         "[RW]",
         "db-primary",
         "✖ DOWN",
-        "connection timed out",
+        "no route to host",
         "? UNKNOWN",
         "▲ DEGRADED",
         "Replication",

@@ -78,7 +78,9 @@ fn region_outage_reads_as_written() {
         first.change.health,
         Some(HealthSet {
             state: SimHealth::Down,
-            detail: Some("connection timed out (us-east-1 unreachable)".into())
+            detail: Some(
+                "no route to host (db.dtem.internal:5432 → dtem-postgres, us-east-1)".into()
+            )
         })
     );
     assert_eq!(first.change.lag, Some(LagSet::Seconds(1.0)));
@@ -193,7 +195,7 @@ http = "2 fortnights"
             "s.toml:38:10: event[5].reason: reason \"timeout\" has no detail of its own: drop `detail`",
             "s.toml:41:1: effect[0]: an effect needs `step`, `target`, `region` or `context`: which actions trigger it",
             "s.toml:42:9: effect[0].after: bad duration \"soon\": expected number at 0 (write e.g. \"30s\", \"15m\", \"1h\")",
-            "s.toml:45:1: effect[0].frobnicate: unknown key `frobnicate` (known keys: after, backup_age, backup_detail, backup_every, component, context, detail, fail, health, lag, lag_detail, lag_rate, latency, reason, region, replicas, step, target)",
+            "s.toml:45:1: effect[0].frobnicate: unknown key `frobnicate` (known keys: after, backup_age, backup_detail, backup_every, component, context, detail, fail, health, lag, lag_detail, lag_rate, latency, reason, region, replicas, step, target, until)",
             "s.toml:49:8: effect[1].fail: an effect that fails the action changes nothing: no `component` with `fail`",
             "s.toml:52:1: effect[2]: missing key `component` (what the effect changes), or `fail` (the action fails)",
             "s.toml:56:1: delays.k8s_wait_available: k8s_wait_available waits for its deployment: it has no delay of its own",
@@ -239,6 +241,12 @@ step = ["update-dns", "no-such-step"]
 target = "nothing-by-this-name"
 component = "dbprimary"
 health = "up"
+
+[[event]]
+at = "3s"
+component = "web-apps"
+health = "up"
+unless_step = ["dns", "no-dns"]
 "#,
     );
     assert_eq!(
@@ -251,12 +259,13 @@ health = "up"
             "s.toml:20:23: effect[0].step[1]: no runbook step has id \"no-such-step\"",
             "s.toml:21:10: effect[0].target: no runbook step's action targets \"nothing-by-this-name\"",
             "s.toml:22:13: effect[0].component: unknown component \"dbprimary\" (known: apps-dr, cache-redis, config-secrets, db-dr, db-primary, file-storage, message-queue, web-apps)",
+            "s.toml:29:23: event[3].unless_step[1]: no runbook step has id \"no-dns\"",
         ]
     );
     // The world refuses a scenario that does not fit.
     let err = crate::drill::SimWorld::new(&config, &s, jiff::Timestamp::UNIX_EPOCH)
         .expect_err("does not fit");
-    assert_eq!(err.0.len(), 7);
+    assert_eq!(err.0.len(), 8);
 }
 
 #[test]
@@ -340,10 +349,18 @@ backup_age = "missing"
 backup_detail = "no snapshot"
 backup_every = "1h"
 
+unless_step = "dns"
+
 [[effect]]
 context = ["c1", "c2"]
 region = "r"
+until = "40m"
 fail = "down"
+
+[[effect]]
+step = "s"
+component = "a"
+health = "up"
 "#,
     );
     assert_eq!(
@@ -366,9 +383,18 @@ fail = "down"
         Some(BackupSet::Missing(Some("no snapshot".into())))
     );
     assert_eq!(c.backup_every, Some(Some(Duration::from_secs(3600))));
+    let unless: Vec<&str> = s.events[2]
+        .unless_steps
+        .iter()
+        .map(|n| n.id.as_str())
+        .collect();
+    assert_eq!(unless, ["dns"]);
+    assert!(s.events[0].unless_steps.is_empty());
     let e = &s.effects[0];
     assert_eq!(e.trigger.contexts, ["c1", "c2"]);
     assert_eq!(e.trigger.regions, ["r"]);
+    assert_eq!(e.until, Some(Duration::from_secs(40 * 60)));
     assert_eq!(e.fail.as_deref(), Some("down"));
     assert!(e.components.is_empty());
+    assert_eq!(s.effects[1].until, None);
 }

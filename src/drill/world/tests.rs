@@ -94,7 +94,10 @@ fn region_outage_at_ten_seconds() {
     // From the first instant: the primary database is unreachable, the lag starts climbing.
     let db = health(&mut w, "db-primary", t(0));
     assert_eq!(state(&db), "down");
-    assert_eq!(detail(&db), "connection timed out (us-east-1 unreachable)");
+    assert_eq!(
+        detail(&db),
+        "no route to host (db.dtem.internal:5432 → dtem-postgres, us-east-1)"
+    );
     assert_eq!(lag(&mut w, "db-primary", t(0)), Outcome::Seconds(1.0));
     match health(&mut w, "web-apps", t(0)) {
         Outcome::Up { latency, .. } => assert_eq!(latency, Duration::from_millis(2500)),
@@ -190,6 +193,7 @@ fn the_dns_switch_brings_the_public_side_back_from_the_dr_region() {
     // A command takes 3 s; the effects land 60 s (90 s for the cache) after it completed.
     assert_eq!(act.call, Duration::from_secs(3));
     assert_eq!(state(&health(&mut w, "web-apps", t(262))), "down");
+    assert_eq!(state(&health(&mut w, "db-primary", t(262))), "down");
     assert_eq!(
         health(&mut w, "web-apps", t(263)),
         Outcome::Up {
@@ -198,6 +202,12 @@ fn the_dns_switch_brings_the_public_side_back_from_the_dr_region() {
         }
     );
     assert_eq!(state(&health(&mut w, "message-queue", t(263))), "up");
+    // The database's writer name moves with the others: db-primary reaches the DR instance.
+    assert_eq!(
+        detail(&health(&mut w, "db-primary", t(263))),
+        "accepting connections (primary; db.dtem.internal → dtem-postgres-dr-replica, us-west-2)"
+    );
+    assert_eq!(state(&health(&mut w, "db-primary", t(263))), "up");
     assert_eq!(state(&health(&mut w, "cache-redis", t(292))), "down");
     assert_eq!(state(&health(&mut w, "cache-redis", t(293))), "up");
     // The same effect for the failover runbook's step 7.
@@ -566,4 +576,146 @@ fn postgres_standby_lag_and_no_data() {
     assert_eq!(w.observe(i, &standby, t(50)), Outcome::Seconds(14.0));
     // Time does not go back: asking about the past answers for the latest moment.
     assert_eq!(w.observe(i, &standby, t(40)), Outcome::Seconds(14.0));
+}
+
+/// A scenario of its own, on the example estate.
+fn scenario(text: &str) -> Scenario {
+    Scenario::parse(std::path::Path::new("s.toml"), text).unwrap_or_else(|d| panic!("{d}"))
+}
+
+#[test]
+fn a_promoted_replica_stays_promoted_until_a_step_rebuilds_it() {
+    let config = load_embedded_example();
+    // The timeline says the replication runs again at 100 s and at 300 s; the failover's
+    // stop-writes effect sets the lag as a step would after rebuilding the replica.
+    let s = scenario(
+        "name = \"s\"\n\
+         [[event]]\nat = \"100s\"\ncomponent = \"db-primary\"\nlag = \"3s\"\nlag_rate = \"0s/s\"\n\
+         [[event]]\nat = \"300s\"\ncomponent = \"db-primary\"\nlag = \"4s\"\n\
+         [[effect]]\nstep = \"stop-writes\"\ncomponent = \"db-primary\"\nlag = \"2s\"\n",
+    );
+    let mut w = SimWorld::new(&config, &s, t0()).expect("fits");
+    let promote = step(&config, "l3-region-failover", "promote-db");
+    assert!(w.act(promote, &no_inputs(), t(10)).outcome.succeeded());
+    assert_eq!(lag(&mut w, "db-primary", t(50)), Outcome::Seconds(-1.0));
+    // Time alone does not make the promoted replica replicate again.
+    assert_eq!(lag(&mut w, "db-primary", t(150)), Outcome::Seconds(-1.0));
+    // A step's effect does, and ends the rule: the timeline applies again.
+    let stop = step(&config, "failover", "stop-writes");
+    assert!(w.act(stop, &no_inputs(), t(200)).outcome.succeeded());
+    assert_eq!(lag(&mut w, "db-primary", t(202)), Outcome::Seconds(-1.0));
+    assert_eq!(lag(&mut w, "db-primary", t(203)), Outcome::Seconds(2.0));
+    assert_eq!(lag(&mut w, "db-primary", t(300)), Outcome::Seconds(4.0));
+
+    // Without the promotion, the same timeline applies.
+    let mut w = SimWorld::new(&config, &s, t0()).expect("fits");
+    assert_eq!(lag(&mut w, "db-primary", t(150)), Outcome::Seconds(3.0));
+}
+
+#[test]
+fn the_rule_keeps_the_rest_of_an_event() {
+    let config = load_embedded_example();
+    let s = scenario(
+        "name = \"s\"\n\
+         [[event]]\nat = \"100s\"\ncomponent = \"db-primary\"\nhealth = \"down\"\nlag = \"3s\"\nbackup_age = \"1h\"\n",
+    );
+    let mut w = SimWorld::new(&config, &s, t0()).expect("fits");
+    let promote = step(&config, "l3-region-failover", "promote-db");
+    w.act(promote, &no_inputs(), t(10));
+    // Only the replication is the promoted replica's: the health and the backups change.
+    assert_eq!(state(&health(&mut w, "db-primary", t(100))), "down");
+    assert_eq!(
+        backup(&mut w, "db-primary", t(100)),
+        Outcome::Seconds(3600.0)
+    );
+    assert_eq!(lag(&mut w, "db-primary", t(100)), Outcome::Seconds(-1.0));
+}
+
+#[test]
+fn an_event_unless_a_step_ran_before_it() {
+    let config = load_embedded_example();
+    let s = scenario(
+        "name = \"s\"\n\
+         [[event]]\nat = \"100s\"\ncomponent = \"web-apps\"\nhealth = \"down\"\nunless_step = [\"update-dns\", \"dns\"]\n",
+    );
+    // Nobody switched DNS: the event happens.
+    let mut w = SimWorld::new(&config, &s, t0()).expect("fits");
+    assert_eq!(state(&health(&mut w, "web-apps", t(100))), "down");
+    // One of the steps ran before it: it does not.
+    let mut w = SimWorld::new(&config, &s, t0()).expect("fits");
+    w.act(step(&config, "failover", "dns"), &no_inputs(), t(50));
+    assert_eq!(state(&health(&mut w, "web-apps", t(100))), "up");
+    // Run after it: too late to stop it.
+    let mut w = SimWorld::new(&config, &s, t0()).expect("fits");
+    assert_eq!(state(&health(&mut w, "web-apps", t(100))), "down");
+    w.act(step(&config, "failover", "dns"), &no_inputs(), t(150));
+    assert_eq!(state(&health(&mut w, "web-apps", t(200))), "down");
+    // A step that failed did not run.
+    let s = scenario(
+        "name = \"s\"\n\
+         [[event]]\nat = \"100s\"\ncomponent = \"web-apps\"\nhealth = \"down\"\nunless_step = \"dns\"\n\
+         [[effect]]\nstep = \"dns\"\nfail = \"Route 53: throttled\"\n",
+    );
+    let mut w = SimWorld::new(&config, &s, t0()).expect("fits");
+    assert!(
+        !w.act(step(&config, "failover", "dns"), &no_inputs(), t(50))
+            .outcome
+            .succeeded()
+    );
+    assert_eq!(state(&health(&mut w, "web-apps", t(100))), "down");
+}
+
+#[test]
+fn an_effect_until_an_offset() {
+    let config = load_embedded_example();
+    let s = scenario(
+        "name = \"s\"\n\
+         [[effect]]\nregion = \"us-east-1\"\nuntil = \"10m\"\nfail = \"us-east-1 unreachable\"\n",
+    );
+    let mut w = SimWorld::new(&config, &s, t0()).expect("fits");
+    let pitr = step(&config, "db-restore-pitr", "restore");
+    let inputs = BTreeMap::from([("time".to_string(), "2023-11-14T22:00:00Z".to_string())]);
+    assert_eq!(
+        w.act(pitr, &inputs, t(599)).outcome,
+        StepOutcome::Failed {
+            reason: "us-east-1 unreachable".into()
+        }
+    );
+    assert!(w.act(pitr, &inputs, t(600)).outcome.succeeded());
+}
+
+#[test]
+fn us_east_1_is_back_at_40_minutes() {
+    let config = load_embedded_example();
+    let mut w = world(&config, "region-outage");
+    let restart = step(&config, "l1-api-gateway", "restart");
+    assert!(!w.act(restart, &no_inputs(), t(2399)).outcome.succeeded());
+    assert_eq!(state(&health(&mut w, "config-secrets", t(2399))), "unknown");
+    assert_eq!(
+        backup(&mut w, "file-storage", t(2399)),
+        Outcome::Seconds((3 * 60 + 2399) as f64)
+    );
+    // Actions reach the region again; what lives there answers; the canary replicates.
+    assert!(w.act(restart, &no_inputs(), t(2400)).outcome.succeeded());
+    assert_eq!(
+        detail(&health(&mut w, "config-secrets", t(2400))),
+        "3/3 available"
+    );
+    assert_eq!(state(&health(&mut w, "file-storage", t(2400))), "up");
+    assert_eq!(
+        backup(&mut w, "file-storage", t(2400)),
+        Outcome::Seconds(60.0)
+    );
+    assert_eq!(
+        backup(&mut w, "file-storage", t(2640)),
+        Outcome::Seconds(0.0)
+    );
+    assert_eq!(lag(&mut w, "db-primary", t(2640)), Outcome::Seconds(1.0));
+    assert_eq!(
+        health(&mut w, "web-apps", t(2640)),
+        Outcome::Up {
+            latency: Duration::from_millis(120),
+            detail: "HTTP 200 (served from us-east-1)".into()
+        }
+    );
 }
