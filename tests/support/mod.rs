@@ -1,2 +1,5 @@
+pub mod http;
 pub mod local;
 pub mod pty;
+pub mod slack;
+pub mod statuspage;

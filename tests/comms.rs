@@ -1,0 +1,709 @@
+//! Comms against local servers that answer like the Slack Web API and the Statuspage API:
+//! the real sinks (slack-morphism over an HTTP/1 connector pointed at the fake with its API
+//! URL override; reqwest for the status page), the real outbox, journal keeper and worker.
+//! Request shapes and auth headers, threading, chat.update, 429 with Retry-After, 500,
+//! answers that never come (the update is found, not posted twice), refusals, and secrets
+//! that never reach an error.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use jiff::Timestamp;
+use serde_json::Value;
+use support::http::{Fault, Reply};
+use support::slack::{CHANNEL_ID, FakeSlack};
+use support::statuspage::{FakeStatuspage, PAGE};
+use warroom::app::{DrLevel, HealthState, IncidentStatus};
+use warroom::comms::message::{Channel, ComponentFact, Facts, Outgoing, Template, Update};
+use warroom::comms::sink::Sink;
+use warroom::comms::slack::SlackSink;
+use warroom::comms::statuspage::StatusPageSink;
+use warroom::comms::worker::{Options as WorkerOptions, Worker};
+use warroom::config::{Secret, Slack, SlackAuth, StatusPage, StatusPageKind, Tier};
+use warroom::journal::keeper::{Keeper, Mode, Options, Request};
+use warroom::probe::clock::SystemClock;
+
+const PATIENCE: Duration = Duration::from_secs(20);
+const TOKEN: &str = "xoxb-PLANTED-slack-7f3e9c1d";
+const KEY: &str = "PLANTED-statuspage-key-51b0a";
+
+fn private_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).expect("chmod");
+    dir
+}
+
+fn secret_file(dir: &Path, name: &str, value: &str) -> Secret {
+    let path = dir.join(name);
+    std::fs::write(&path, format!("{value}\n")).expect("write the secret");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    Secret::File(path)
+}
+
+fn facts() -> Facts {
+    Facts {
+        service: "DTEM production".into(),
+        incident: "us-east-1 unreachable".into(),
+        level: DrLevel::new(3).expect("3"),
+        severity: "CRITICAL".into(),
+        started: Timestamp::now(),
+        commander: "ana@bastion".into(),
+        components: vec![
+            ComponentFact {
+                id: "db-primary".into(),
+                name: "Base de Datos Principal".into(),
+                tier: Tier::Critical,
+                state: HealthState::Down,
+                reason: "no route to host".into(),
+                rto_seconds: Some(3600),
+            },
+            ComponentFact {
+                id: "web-apps".into(),
+                name: "Aplicaciones Web".into(),
+                tier: Tier::Critical,
+                state: HealthState::Up,
+                reason: String::new(),
+                rto_seconds: Some(1800),
+            },
+        ],
+        lag: vec!["db-primary → dtem-postgres-dr-replica: 6m17s (WARN)".into()],
+        backups: vec!["db-primary: newest backup 14h old (OK)".into()],
+        actions: vec![],
+    }
+}
+
+fn update(to: &[Channel], template: Template, status: IncidentStatus, text: &str) -> Update {
+    let at = Timestamp::now();
+    Update {
+        template,
+        status,
+        subject: format!("{} — us-east-1 unreachable", template.label()),
+        text: text.into(),
+        facts: facts(),
+        by: "ana@bastion".into(),
+        at,
+        next_update: at,
+        to: to.to_vec(),
+    }
+}
+
+/// A journal dir with an open incident and an operator's keeper on it; secrets live elsewhere.
+struct Rig {
+    dir: tempfile::TempDir,
+    secrets: tempfile::TempDir,
+    requests: Option<std::sync::mpsc::Sender<Request>>,
+    keeper: Option<Keeper>,
+    journal: String,
+}
+
+impl Rig {
+    fn start() -> Rig {
+        let dir = private_dir();
+        let (requests, rx) = std::sync::mpsc::channel();
+        let (tx, mut events) = tokio::sync::mpsc::channel(1024);
+        // Nobody reads the model's side here: drained, so the keeper never waits on it.
+        std::thread::spawn(move || while events.blocking_recv().is_some() {});
+        let mut o = Options::new(dir.path().to_path_buf(), Mode::Operator);
+        o.actor = "ana@bastion".into();
+        o.poll = Duration::from_millis(50);
+        let keeper = Keeper::spawn(o, rx, tx).expect("keeper");
+        requests
+            .send(Request::Declare {
+                title: "us-east-1 unreachable".into(),
+                level: DrLevel::new(3).expect("3"),
+                status: IncidentStatus::Investigating,
+                at: Timestamp::now(),
+            })
+            .expect("declare");
+        let incidents = warroom::journal::incidents_dir(dir.path());
+        let deadline = Instant::now() + PATIENCE;
+        let journal = loop {
+            if let Some(p) = warroom::journal::latest(&incidents)
+                && warroom::journal::load(&p)
+                    .is_ok_and(|l| l.entries.iter().any(|e| e.kind == "declared"))
+            {
+                break p
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .expect("a name");
+            }
+            assert!(Instant::now() < deadline, "no incident declared");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        Rig {
+            dir,
+            secrets: private_dir(),
+            requests: Some(requests),
+            keeper: Some(keeper),
+            journal,
+        }
+    }
+
+    fn incidents(&self) -> PathBuf {
+        warroom::journal::incidents_dir(self.dir.path())
+    }
+
+    fn post(&self, u: Update) -> String {
+        let id = warroom::comms::record::new_id();
+        self.requests
+            .as_ref()
+            .expect("running")
+            .send(Request::Post {
+                out: Box::new(Outgoing {
+                    journal: self.journal.clone(),
+                    update: u,
+                }),
+                id: id.clone(),
+            })
+            .expect("post");
+        id
+    }
+
+    fn worker(&self, sinks: Vec<Arc<dyn Sink>>) -> Worker {
+        let (tx, mut problems) = tokio::sync::mpsc::channel(16);
+        tokio::spawn(async move { while problems.recv().await.is_some() {} });
+        let mut o = WorkerOptions::new(self.incidents());
+        o.poll = Duration::from_millis(50);
+        o.first_backoff = Duration::from_millis(200);
+        Worker::start(
+            o,
+            sinks,
+            self.requests.clone().expect("running"),
+            Arc::new(SystemClock),
+            tx,
+        )
+    }
+
+    /// The journal's lines of `kind`, their fields.
+    fn lines(&self, kind: &str) -> Vec<serde_json::Map<String, Value>> {
+        warroom::journal::load(&self.incidents().join(&self.journal))
+            .expect("load")
+            .entries
+            .into_iter()
+            .filter(|e| e.kind == kind)
+            .map(|e| e.body)
+            .collect()
+    }
+
+    /// Every byte the journal dir holds (journals, outbox, locks), for the planted-secret search.
+    fn all_bytes(&self) -> String {
+        let mut out = String::new();
+        let mut stack = vec![self.dir.path().to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).expect("read dir").flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else {
+                    out.push_str(&String::from_utf8_lossy(&std::fs::read(&p).expect("read")));
+                }
+            }
+        }
+        out
+    }
+}
+
+impl Drop for Rig {
+    fn drop(&mut self) {
+        self.requests.take();
+        if let Some(k) = self.keeper.take() {
+            k.finish();
+        }
+    }
+}
+
+async fn until(what: &str, f: impl Fn() -> bool) {
+    let deadline = Instant::now() + PATIENCE;
+    while !f() {
+        assert!(Instant::now() < deadline, "not within {PATIENCE:?}: {what}");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+fn slack_sink(dir: &Path, fake: &FakeSlack, timeout: Duration) -> Arc<dyn Sink> {
+    Arc::new(
+        SlackSink::new(&Slack {
+            auth: SlackAuth::Token(secret_file(dir, "slack-token", &fake.token)),
+            channel: Some(format!("#{}", support::slack::CHANNEL_NAME)),
+            api_url: fake.api_url(),
+        })
+        .with_timeout(timeout),
+    )
+}
+
+fn mapping() -> BTreeMap<String, String> {
+    [
+        ("db-primary".to_string(), "cmp_database".to_string()),
+        ("web-apps".to_string(), "cmp_api".to_string()),
+    ]
+    .into()
+}
+
+fn page_sink(dir: &Path, fake: &FakeStatuspage, timeout: Duration) -> Arc<dyn Sink> {
+    Arc::new(
+        StatusPageSink::new(&StatusPage {
+            kind: StatusPageKind::Atlassian {
+                page_id: PAGE.into(),
+                api_key: secret_file(dir, "statuspage-key", &fake.key),
+                api_url: fake.api_url(),
+            },
+            components: mapping(),
+        })
+        .expect("sink")
+        .with_timeout(timeout)
+        .expect("sink"),
+    )
+}
+
+fn reasons(rig: &Rig) -> Vec<String> {
+    rig.lines("comms_failed")
+        .iter()
+        .map(|l| l["reason"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slack_threads_later_updates_and_keeps_the_first_message_current() {
+    let rig = Rig::start();
+    let slack = FakeSlack::start(TOKEN).await;
+    let worker = rig.worker(vec![slack_sink(
+        rig.secrets.path(),
+        &slack,
+        Duration::from_secs(5),
+    )]);
+    let first = update(
+        &[Channel::Slack],
+        Template::Initial,
+        IncidentStatus::Investigating,
+        "We are on it <!channel> & more.",
+    );
+    let id1 = rig.post(first.clone());
+    until("the first message", || slack.messages().len() == 1).await;
+    let second = update(
+        &[Channel::Slack],
+        Template::Update,
+        IncidentStatus::Identified,
+        "Cause found.",
+    );
+    rig.post(second);
+    until("the reply and the update of the first message", || {
+        slack.messages().len() == 2 && slack.messages()[0].updates == 1
+    })
+    .await;
+    let msgs = slack.messages();
+    assert_eq!(
+        msgs[0].thread_ts, None,
+        "the first update starts the thread"
+    );
+    assert_eq!(msgs[1].thread_ts.as_deref(), Some(msgs[0].ts.as_str()));
+    // The request: a bearer token, JSON, the blocks exactly as the preview renders them.
+    let post = &slack.calls("chat.postMessage")[0];
+    assert_eq!(
+        post.header("authorization"),
+        Some(format!("Bearer {TOKEN}").as_str())
+    );
+    assert!(
+        post.header("content-type")
+            .is_some_and(|c| c.starts_with("application/json"))
+    );
+    let body = post.json();
+    assert_eq!(body["channel"], "#dtem-war-room");
+    assert_eq!(
+        body["blocks"],
+        warroom::comms::message::slack_blocks(&first, &id1),
+        "what was previewed is what was sent"
+    );
+    assert!(body.to_string().contains("&lt;!channel&gt; &amp; more"));
+    assert!(!body.to_string().contains("<!channel>"));
+    // chat.update: the channel id and ts of the first message, its summary now "identified".
+    let upd = &slack.calls("chat.update")[0].json();
+    assert_eq!(upd["channel"], CHANNEL_ID);
+    assert_eq!(upd["ts"], msgs[0].ts.as_str());
+    assert!(upd["blocks"].to_string().contains("identified"), "{upd}");
+    assert!(
+        msgs[0].blocks.to_string().contains("We are on it"),
+        "the first text is kept"
+    );
+    until("two sent lines", || rig.lines("comms_sent").len() == 2).await;
+    let sent = rig.lines("comms_sent");
+    assert_eq!(
+        sent[0]["remote"],
+        format!("{CHANNEL_ID}:{}", msgs[0].ts).as_str()
+    );
+    assert_eq!(rig.lines("comms_queued").len(), 2);
+    worker.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_incoming_webhook_gets_the_same_blocks_and_no_token() {
+    let rig = Rig::start();
+    let slack = FakeSlack::start(TOKEN).await;
+    let sink: Arc<dyn Sink> = Arc::new(SlackSink::new(&Slack {
+        auth: SlackAuth::Webhook(secret_file(
+            rig.secrets.path(),
+            "hook",
+            &slack.webhook_url(),
+        )),
+        channel: None,
+        api_url: slack.api_url(),
+    }));
+    let worker = rig.worker(vec![sink]);
+    let u = update(
+        &[Channel::Slack],
+        Template::Initial,
+        IncidentStatus::Investigating,
+        "x",
+    );
+    let id = rig.post(u.clone());
+    until("the webhook post", || slack.webhook_posts().len() == 1).await;
+    assert_eq!(
+        slack.webhook_posts()[0]["blocks"],
+        warroom::comms::message::slack_blocks(&u, &id)
+    );
+    let req = &slack.server.to(&format!("/hooks/{}", slack.hook))[0];
+    assert_eq!(req.header("authorization"), None);
+    until("sent", || rig.lines("comms_sent").len() == 1).await;
+    assert!(
+        !rig.all_bytes().contains(&slack.hook),
+        "the webhook URL is a secret: not in the journal or the outbox"
+    );
+    worker.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_429_waits_its_retry_after_and_a_500_is_retried_after_checking_the_channel() {
+    let rig = Rig::start();
+    let slack = FakeSlack::start(TOKEN).await;
+    slack.fault(Fault::Instead(
+        Reply::json(
+            429,
+            serde_json::json!({"ok": false, "error": "ratelimited"}),
+        )
+        .with_header("Retry-After", "2"),
+    ));
+    slack.fault(Fault::Instead(Reply::text(500, "upstream connect error")));
+    let worker = rig.worker(vec![slack_sink(
+        rig.secrets.path(),
+        &slack,
+        Duration::from_secs(5),
+    )]);
+    rig.post(update(
+        &[Channel::Slack],
+        Template::Initial,
+        IncidentStatus::Investigating,
+        "x",
+    ));
+    until("delivered", || slack.messages().len() == 1).await;
+    let posts = slack.calls("chat.postMessage");
+    assert_eq!(posts.len(), 3, "429, 500, then the one that arrived");
+    assert!(
+        posts[1].at.duration_since(posts[0].at) >= Duration::from_secs(2),
+        "Retry-After: 2 was honoured"
+    );
+    // A 500 may have posted it: the channel was looked at before sending again.
+    let history = slack.calls("conversations.history");
+    assert_eq!(history.len(), 1, "one look after the 500");
+    assert!(history[0].at > posts[1].at && history[0].at < posts[2].at);
+    until("sent", || rig.lines("comms_sent").len() == 1).await;
+    let r = reasons(&rig);
+    assert!(r.iter().any(|r| r.contains("429")), "{r:?}");
+    assert!(r.iter().any(|r| r.contains("HTTP 500")), "{r:?}");
+    assert_eq!(slack.messages().len(), 1);
+    worker.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_that_never_comes_is_found_in_the_thread_not_posted_twice() {
+    let rig = Rig::start();
+    let slack = FakeSlack::start(TOKEN).await;
+    let worker = rig.worker(vec![slack_sink(
+        rig.secrets.path(),
+        &slack,
+        Duration::from_millis(500),
+    )]);
+    rig.post(update(
+        &[Channel::Slack],
+        Template::Initial,
+        IncidentStatus::Investigating,
+        "a",
+    ));
+    until("the first", || rig.lines("comms_sent").len() == 1).await;
+    // The reply is posted, but its answer comes after the client gave up.
+    slack.fault(Fault::AppliedLate(Duration::from_secs(2)));
+    rig.post(update(
+        &[Channel::Slack],
+        Template::Update,
+        IncidentStatus::Identified,
+        "b",
+    ));
+    until("the second recorded", || rig.lines("comms_sent").len() == 2).await;
+    assert_eq!(
+        slack.messages().len(),
+        2,
+        "posted once: {:?}",
+        slack.messages()
+    );
+    assert_eq!(
+        slack.calls("conversations.replies").len(),
+        1,
+        "looked in the thread"
+    );
+    let found = rig.lines("comms_sent");
+    assert_eq!(found[1]["found"], true, "{found:?}");
+    assert!(reasons(&rig).iter().any(|r| r.contains("no answer within")));
+    worker.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_token_gives_up_says_why_and_no_secret_reaches_the_journal() {
+    let rig = Rig::start();
+    let slack = FakeSlack::start("xoxb-the-right-one").await;
+    // An answer that quotes the token back must not carry it any further.
+    slack.fault(Fault::Instead(Reply::text(
+        401,
+        &format!("token {TOKEN} is not valid"),
+    )));
+    let sink: Arc<dyn Sink> = Arc::new(SlackSink::new(&Slack {
+        auth: SlackAuth::Token(secret_file(rig.secrets.path(), "slack-token", TOKEN)),
+        channel: Some("#dtem-war-room".into()),
+        api_url: slack.api_url(),
+    }));
+    let worker = rig.worker(vec![sink]);
+    rig.post(update(
+        &[Channel::Slack],
+        Template::Initial,
+        IncidentStatus::Investigating,
+        "x",
+    ));
+    until("given up", || {
+        rig.lines("comms_failed")
+            .iter()
+            .any(|l| l["gave_up"] == true)
+    })
+    .await;
+    let r = reasons(&rig);
+    assert!(r[0].contains("HTTP 401"), "{r:?}");
+    assert!(!r[0].contains(TOKEN), "{r:?}");
+    assert!(slack.messages().is_empty());
+    let failed = std::fs::read_dir(
+        rig.incidents()
+            .join(format!("{}.outbox", rig.journal.trim_end_matches(".jsonl")))
+            .join("failed"),
+    )
+    .expect("failed dir")
+    .count();
+    assert!(failed >= 1, "kept in failed/: nothing is lost");
+    let bytes = rig.all_bytes();
+    assert!(
+        !bytes.contains(TOKEN),
+        "the planted token leaked into the journal dir"
+    );
+    worker.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_status_page_incident_is_created_then_updated_one_request_a_second() {
+    let rig = Rig::start();
+    let page = FakeStatuspage::start(KEY).await;
+    let worker = rig.worker(vec![page_sink(
+        rig.secrets.path(),
+        &page,
+        Duration::from_secs(5),
+    )]);
+    rig.post(update(
+        &[Channel::StatusPage],
+        Template::Initial,
+        IncidentStatus::Investigating,
+        "We are investigating.",
+    ));
+    rig.post(update(
+        &[Channel::StatusPage],
+        Template::Update,
+        IncidentStatus::Identified,
+        "Cause identified.",
+    ));
+    let mut done = update(
+        &[Channel::StatusPage],
+        Template::Restoration,
+        IncidentStatus::Resolved,
+        "Restored.",
+    );
+    done.facts.components[0].state = HealthState::Up;
+    rig.post(done);
+    until("three updates on one incident", || {
+        page.incidents()
+            .first()
+            .is_some_and(|i| i.updates.len() == 3)
+    })
+    .await;
+    let inc = &page.incidents()[0];
+    assert_eq!(page.incidents().len(), 1);
+    assert_eq!(inc.status, "resolved");
+    assert_eq!(
+        inc.updates
+            .iter()
+            .map(|(s, _)| s.as_str())
+            .collect::<Vec<_>>(),
+        vec!["investigating", "identified", "resolved"]
+    );
+    assert_eq!(inc.components["cmp_database"], "operational");
+    assert_eq!(inc.components["cmp_api"], "operational");
+    let reqs = page.server.requests();
+    assert!(
+        reqs.iter()
+            .all(|r| r.header("authorization") == Some(&format!("OAuth {KEY}")))
+    );
+    assert_eq!(reqs[0].method, "POST");
+    assert_eq!(
+        reqs[0].json()["incident"]["components"]["cmp_database"],
+        "major_outage"
+    );
+    assert!(reqs[1..].iter().all(|r| r.method == "PATCH"));
+    for w in reqs.windows(2) {
+        assert!(
+            w[1].at.duration_since(w[0].at) >= Duration::from_millis(900),
+            "Statuspage allows one request a second"
+        );
+    }
+    until("sent lines", || rig.lines("comms_sent").len() == 3).await;
+    worker.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_answer_from_the_status_page_is_found_not_created_twice_and_errors_retry() {
+    let rig = Rig::start();
+    let page = FakeStatuspage::start(KEY).await;
+    // The incident is created, but the answer comes after the client gave up.
+    page.fault(Fault::AppliedLate(Duration::from_secs(2)));
+    let worker = rig.worker(vec![page_sink(
+        rig.secrets.path(),
+        &page,
+        Duration::from_millis(500),
+    )]);
+    rig.post(update(
+        &[Channel::StatusPage],
+        Template::Initial,
+        IncidentStatus::Investigating,
+        "We are investigating.",
+    ));
+    until("recorded", || rig.lines("comms_sent").len() == 1).await;
+    assert_eq!(page.incidents().len(), 1, "created once");
+    let sent = &rig.lines("comms_sent")[0];
+    assert_eq!(sent.get("found"), Some(&Value::Bool(true)), "{sent:?}");
+    assert_eq!(sent["remote"], page.incidents()[0].id.as_str());
+    // A 503 on the update: looked for on the incident, not there, sent again, once.
+    page.fault(Fault::Instead(Reply::text(503, "maintenance")));
+    rig.post(update(
+        &[Channel::StatusPage],
+        Template::Update,
+        IncidentStatus::Identified,
+        "Identified.",
+    ));
+    until("recorded", || rig.lines("comms_sent").len() == 2).await;
+    assert_eq!(
+        page.incidents()[0].updates.len(),
+        2,
+        "{:?}",
+        page.incidents()
+    );
+    let r = reasons(&rig);
+    assert!(r.iter().any(|r| r.contains("HTTP 503")), "{r:?}");
+    let looks = page
+        .server
+        .requests()
+        .iter()
+        .filter(|r| r.method == "GET")
+        .count();
+    assert_eq!(
+        looks, 2,
+        "one look after each answer that did not come back whole"
+    );
+    worker.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_status_page_webhook_gets_the_whole_page_and_an_idempotency_key() {
+    let rig = Rig::start();
+    let page = FakeStatuspage::start(KEY).await;
+    let sink: Arc<dyn Sink> = Arc::new(
+        StatusPageSink::new(&StatusPage {
+            kind: StatusPageKind::Webhook {
+                url: secret_file(rig.secrets.path(), "page-hook", &page.webhook_url()),
+            },
+            components: mapping(),
+        })
+        .expect("sink"),
+    );
+    let worker = rig.worker(vec![sink]);
+    let id = rig.post(update(
+        &[Channel::StatusPage],
+        Template::Initial,
+        IncidentStatus::Investigating,
+        "Investigating.",
+    ));
+    rig.post(update(
+        &[Channel::StatusPage],
+        Template::Update,
+        IncidentStatus::Identified,
+        "Identified.",
+    ));
+    until("two posts", || page.webhook_posts().len() == 2).await;
+    let v = &page.webhook_posts()[1];
+    assert_eq!(v["status"], "major_outage");
+    assert!(v["lastUpdated"].is_string());
+    let names: Vec<&str> = v["components"]
+        .as_array()
+        .expect("components")
+        .iter()
+        .filter_map(|c| c["id"].as_str())
+        .collect();
+    assert_eq!(names, vec!["cmp_api", "cmp_database"]);
+    assert_eq!(v["incidents"][0]["status"], "identified");
+    assert_eq!(
+        v["incidents"][0]["updates"].as_array().map(Vec::len),
+        Some(2)
+    );
+    let first = &page.server.to(&format!("/page-hook/{}", page.hook))[0];
+    assert_eq!(first.header("idempotency-key"), Some(id.as_str()));
+    worker.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unset_variable_is_retried_and_named_and_a_drill_sink_never_takes_a_real_update() {
+    let rig = Rig::start();
+    let slack = FakeSlack::start(TOKEN).await;
+    let sink: Arc<dyn Sink> = Arc::new(SlackSink::new(&Slack {
+        auth: SlackAuth::Token(Secret::Env("WARROOM_TEST_NO_SUCH_TOKEN_VAR".into())),
+        channel: Some("#dtem-war-room".into()),
+        api_url: slack.api_url(),
+    }));
+    let sim: Arc<dyn Sink> = Arc::new(warroom::comms::sink::SimSink::new(Channel::StatusPage));
+    let worker = rig.worker(vec![sink, sim.clone()]);
+    rig.post(update(
+        &[Channel::Slack, Channel::StatusPage],
+        Template::Initial,
+        IncidentStatus::Investigating,
+        "x",
+    ));
+    until("the reason", || {
+        reasons(&rig)
+            .iter()
+            .any(|r| r.contains("$WARROOM_TEST_NO_SUCH_TOKEN_VAR is not set"))
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        slack.server.requests().is_empty(),
+        "nothing sent without the token"
+    );
+    assert!(
+        rig.lines("comms_sent").is_empty(),
+        "a real update is never simulated away"
+    );
+    worker.stop().await;
+}
