@@ -88,6 +88,11 @@ pub fn draw(state: &State, screen: &Screen, frame: &mut Frame, area: Rect) {
                         t.degraded,
                     )
                 }
+                // A drill's update went to its simulated sink: said first, so a narrow panel
+                // shows it.
+                DeliveryState::Sent { at, .. } if d.simulated => {
+                    (g.up, format!("simulated {}", at.strftime("%H:%MZ")), t.up)
+                }
                 DeliveryState::Sent { at, found, .. } => (
                     g.up,
                     format!(
@@ -105,7 +110,10 @@ pub fn draw(state: &State, screen: &Screen, frame: &mut Frame, area: Rect) {
                     (g.down, format!("FAILED: {reason}"), t.down)
                 }
             };
-            let sim = if d.simulated { " (simulated)" } else { "" };
+            let sim = match (&d.state, d.simulated) {
+                (DeliveryState::Sent { .. }, _) | (_, false) => "",
+                (_, true) => " (drill)",
+            };
             let mut spans = vec![
                 Span::styled(format!("{} ", d.queued_at.strftime("%H:%MZ")), t.muted),
                 Span::styled(format!("{:<10} ", clean(&d.channel)), t.text),

@@ -150,6 +150,11 @@ impl Server {
         self.shared.lock().unwrap().faults.push_back(f);
     }
 
+    /// Drops the faults not yet used: from now on the handler answers.
+    pub fn clear_faults(&self) {
+        self.shared.lock().unwrap().faults.clear();
+    }
+
     pub fn requests(&self) -> Vec<Request> {
         self.shared.lock().unwrap().requests.clone()
     }

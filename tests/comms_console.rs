@@ -1,0 +1,354 @@
+//! Comms from real consoles in pseudo-terminals, against the fake Slack and Statuspage
+//! servers: updates queued while both are failing survive a SIGKILL of the console and are
+//! delivered exactly once by the next one; a read-only console and a drill send nothing; a
+//! planted token and API key never reach the screen, the terminal's bytes, the log, the
+//! journal or the outbox.
+
+mod support;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use support::http::{Fault, Reply};
+use support::local::{closed_port, private_config};
+use support::pty::Pty;
+use support::slack::FakeSlack;
+use support::statuspage::FakeStatuspage;
+
+const PATIENCE: Duration = Duration::from_secs(30);
+const TOKEN: &str = "xoxb-PLANTED-console-4d2a9e";
+const KEY: &str = "PLANTED-console-key-8c61f0";
+
+fn private_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).expect("chmod");
+    dir
+}
+
+fn secret(dir: &Path, name: &str, value: &str) {
+    let path = dir.join(name);
+    std::fs::write(&path, value).expect("write");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+}
+
+/// A one-component estate (DOWN: a closed port) with Slack and the status page at the fakes.
+fn estate(home: &Path, slack: &FakeSlack, page: &FakeStatuspage) -> String {
+    secret(home, "slack-token", TOKEN);
+    secret(home, "statuspage-key", KEY);
+    let port = closed_port();
+    let path = private_config(
+        home,
+        &format!(
+            r##"
+[console]
+title = "Comms"
+
+[[component]]
+id = "api"
+tier = "critical"
+rto = "30m"
+health = {{ kind = "tcp", address = "127.0.0.1:{port}", every = "1s", timeout = "1s" }}
+
+[slack]
+token_file = "slack-token"
+channel = "#dtem-war-room"
+api_url = "{slack}"
+
+[statuspage]
+kind = "atlassian"
+page_id = "dtemstatus01"
+api_key_file = "statuspage-key"
+api_url = "{page}"
+components = {{ api = "cmp_api" }}
+"##,
+            slack = slack.api_url(),
+            page = page.api_url(),
+        ),
+    );
+    path.to_string_lossy().into_owned()
+}
+
+fn console(home: &Path, config: &str, data: &Path, extra: &[&str]) -> Pty {
+    let data = data.to_string_lossy().into_owned();
+    let mut args = vec!["-c", config, "--data-dir", &data, "--layout", "war-room"];
+    args.extend_from_slice(extra);
+    Pty::spawn(&args, 200, 50, home, &[])
+}
+
+fn journals(dir: &Path) -> Vec<PathBuf> {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    rd.flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
+        .collect()
+}
+
+/// The comms lines of every journal in `dir`, as (kind, fields).
+fn comms(dir: &Path) -> Vec<(String, serde_json::Map<String, Value>)> {
+    journals(dir)
+        .iter()
+        .flat_map(|p| {
+            warroom::journal::load(p)
+                .map(|l| l.entries)
+                .unwrap_or_default()
+        })
+        .filter(|e| e.kind.starts_with("comms_"))
+        .map(|e| (e.kind, e.body))
+        .collect()
+}
+
+fn count(dir: &Path, kind: &str) -> usize {
+    comms(dir).iter().filter(|(k, _)| k == kind).count()
+}
+
+fn wait(what: &str, f: impl Fn() -> bool) {
+    let deadline = Instant::now() + PATIENCE;
+    while !f() {
+        assert!(Instant::now() < deadline, "not within {PATIENCE:?}: {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Every byte under `dir`.
+fn all_bytes(dir: &Path) -> String {
+    let mut out = String::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if let Ok(b) = std::fs::read(&p) {
+                out.push_str(&String::from_utf8_lossy(&b));
+            }
+        }
+    }
+    out
+}
+
+fn assert_no_secret(what: &str, text: &str) {
+    assert!(
+        !text.contains(TOKEN),
+        "the planted Slack token leaked into {what}"
+    );
+    assert!(
+        !text.contains(KEY),
+        "the planted Statuspage key leaked into {what}"
+    );
+}
+
+/// Declares an incident and queues one update to both channels, typing as an operator would.
+fn declare_and_send(c: &mut Pty) {
+    c.send(b"d");
+    c.wait_for("Declare an incident", PATIENCE)
+        .expect("declare dialog");
+    c.send(b"api down");
+    c.send(b"\r");
+    c.wait_for("investigating: api down", PATIENCE)
+        .expect("declared");
+    send_update(c);
+}
+
+fn send_update(c: &mut Pty) {
+    c.send(b"u");
+    c.wait_for("Exactly what is sent", PATIENCE)
+        .expect("the composer with its preview");
+    c.send(b"\t");
+    c.send(b"publish");
+    c.wait_for("Enter: queue it", PATIENCE)
+        .expect("publish typed");
+    c.send(b"\r");
+    c.wait_gone("Exactly what is sent", PATIENCE)
+        .expect("the composer closes");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn updates_queued_before_a_sigkill_are_delivered_exactly_once_and_observers_send_nothing() {
+    let home = private_dir();
+    let data = private_dir();
+    let slack = FakeSlack::start(TOKEN).await;
+    let page = FakeStatuspage::start(KEY).await;
+    // Both fail for a while, quoting the secret back (it must go no further).
+    for _ in 0..40 {
+        slack.fault(Fault::Instead(Reply::text(
+            503,
+            &format!("upstream unavailable (token {TOKEN})"),
+        )));
+        page.fault(Fault::Instead(Reply::text(
+            503,
+            &format!("maintenance; key {KEY} is fine"),
+        )));
+    }
+    let config = estate(home.path(), &slack, &page);
+    let incidents = warroom::journal::incidents_dir(data.path());
+
+    let mut ana = console(home.path(), &config, data.path(), &[]);
+    ana.wait_for("REC", PATIENCE).expect("operator console");
+    declare_and_send(&mut ana);
+    send_update(&mut ana);
+    wait("four deliveries queued", || {
+        count(&incidents, "comms_queued") == 4
+    });
+    wait("failures on both channels", || {
+        !slack.server.requests().is_empty() && !page.server.requests().is_empty()
+    });
+    ana.wait_for("retrying", PATIENCE)
+        .expect("the comms panel says so");
+    assert_no_secret("the screen", &ana.screen());
+    ana.signal(nix::sys::signal::Signal::SIGKILL);
+    ana.wait_exit(PATIENCE).expect("killed");
+    assert_no_secret("the terminal's bytes", &String::from_utf8_lossy(&ana.raw()));
+    assert_eq!(slack.messages().len(), 0);
+    assert!(page.incidents().is_empty());
+
+    // The fakes answer again. An observer on the same journal dir sends nothing.
+    slack.server.clear_faults();
+    page.server.clear_faults();
+    let (slack_seen, page_seen) = (slack.server.requests().len(), page.server.requests().len());
+    let mut bo = console(home.path(), &config, data.path(), &["--read-only"]);
+    bo.wait_for("[RO]", PATIENCE).expect("observer");
+    bo.send(b"u");
+    bo.wait_for("read-only console: cannot send updates", PATIENCE)
+        .expect("u says why it does nothing");
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(
+        slack.server.requests().len(),
+        slack_seen,
+        "the observer sent to Slack"
+    );
+    assert_eq!(
+        page.server.requests().len(),
+        page_seen,
+        "the observer sent to the page"
+    );
+    bo.send(b"q");
+    bo.wait_exit(PATIENCE).expect("observer quits");
+
+    // The next operator console delivers everything, once.
+    let mut cy = console(home.path(), &config, data.path(), &[]);
+    wait("both updates on Slack and on the page", || {
+        slack.messages().len() == 2
+            && page
+                .incidents()
+                .first()
+                .is_some_and(|i| i.updates.len() == 2)
+    });
+    wait("every delivery journaled as sent", || {
+        count(&incidents, "comms_sent") == 4
+    });
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(
+        slack.messages().len(),
+        2,
+        "posted twice: {:?}",
+        slack.messages()
+    );
+    assert_eq!(page.incidents().len(), 1);
+    assert_eq!(page.incidents()[0].updates.len(), 2);
+    assert_eq!(
+        count(&incidents, "comms_sent"),
+        4,
+        "{:?}",
+        comms(&incidents)
+    );
+    let sent: Vec<(String, String)> = comms(&incidents)
+        .iter()
+        .filter(|(k, _)| k == "comms_sent")
+        .map(|(_, b)| {
+            (
+                b["id"].as_str().unwrap_or_default().to_string(),
+                b["channel"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    let mut unique = sent.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), 4, "one sent line per delivery: {sent:?}");
+    // Threaded: the second Slack message replies to the first.
+    let msgs = slack.messages();
+    assert_eq!(msgs[1].thread_ts.as_deref(), Some(msgs[0].ts.as_str()));
+    cy.wait_for("sent", PATIENCE)
+        .expect("the comms panel says sent");
+    assert_no_secret("the screen", &cy.screen());
+    cy.send(b"q");
+    cy.wait_exit(PATIENCE).expect("quits");
+    assert_no_secret("the terminal's bytes", &String::from_utf8_lossy(&cy.raw()));
+    assert_no_secret(
+        "the journal dir (journals and outbox)",
+        &all_bytes(data.path()),
+    );
+    let log = home.path().join("xdg-state").join("warroom");
+    assert_no_secret("the log", &all_bytes(&log));
+    // The failures were journaled with their reason, scrubbed.
+    let reasons: Vec<String> = comms(&incidents)
+        .iter()
+        .filter(|(k, _)| k == "comms_failed")
+        .map(|(_, b)| b["reason"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert!(
+        reasons.iter().any(|r| r.contains("HTTP 503")),
+        "{reasons:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_drill_delivers_to_its_simulated_sink_only() {
+    let home = private_dir();
+    let data = private_dir();
+    let slack = FakeSlack::start(TOKEN).await;
+    let page = FakeStatuspage::start(KEY).await;
+    let config = estate(home.path(), &slack, &page);
+    let d = data.path().to_string_lossy().into_owned();
+    let mut drill = Pty::spawn(
+        &[
+            "drill",
+            "steady",
+            "-c",
+            &config,
+            "--data-dir",
+            &d,
+            "--layout",
+            "war-room",
+        ],
+        200,
+        50,
+        home.path(),
+        &[],
+    );
+    drill.wait_for("DRILL", PATIENCE).expect("drill");
+    declare_and_send(&mut drill);
+    let drills = warroom::journal::drills_dir(data.path());
+    wait("both sent to the drill's sink", || {
+        count(&drills, "comms_sent") == 2
+    });
+    drill
+        .wait_for("✔ simulated", PATIENCE)
+        .expect("the comms panel says simulated");
+    let sent = comms(&drills);
+    assert!(
+        sent.iter()
+            .filter(|(k, _)| k == "comms_sent")
+            .all(|(_, b)| b.get("simulated") == Some(&Value::Bool(true))),
+        "{sent:?}"
+    );
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(slack.server.requests().is_empty(), "a drill reached Slack");
+    assert!(
+        page.server.requests().is_empty(),
+        "a drill reached the status page"
+    );
+    assert_eq!(
+        count(
+            &warroom::journal::incidents_dir(data.path()),
+            "comms_queued"
+        ),
+        0
+    );
+    drill.send(b"q");
+    drill.wait_exit(PATIENCE).expect("quits");
+}
