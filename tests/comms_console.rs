@@ -62,6 +62,16 @@ page_id = "dtemstatus01"
 api_key_file = "statuspage-key"
 api_url = "{page}"
 components = {{ api = "cmp_api" }}
+
+[[runbook]]
+id = "tell"
+title = "Tell the customers"
+
+[[runbook.step]]
+id = "notify-initial"
+title = "Post the initial notice"
+key = "i"
+action = {{ kind = "notify", template = "initial" }}
 "##,
             slack = slack.api_url(),
             page = page.api_url(),
@@ -187,7 +197,8 @@ async fn updates_queued_before_a_sigkill_are_delivered_exactly_once_and_observer
     let incidents = warroom::journal::incidents_dir(data.path());
 
     let mut ana = console(home.path(), &config, data.path(), &[]);
-    ana.wait_for("REC", PATIENCE).expect("operator console");
+    ana.wait_for_all(&["REC", "watch log"], PATIENCE)
+        .expect("operator console");
     declare_and_send(&mut ana);
     send_update(&mut ana);
     wait("four deliveries queued", || {
@@ -230,13 +241,32 @@ async fn updates_queued_before_a_sigkill_are_delivered_exactly_once_and_observer
 
     // The next operator console delivers everything, once.
     let mut cy = console(home.path(), &config, data.path(), &[]);
-    wait("both updates on Slack and on the page", || {
-        slack.messages().len() == 2
-            && page
-                .incidents()
-                .first()
-                .is_some_and(|i| i.updates.len() == 2)
-    });
+    let deadline = Instant::now() + PATIENCE;
+    while !(slack.messages().len() == 2
+        && page
+            .incidents()
+            .first()
+            .is_some_and(|i| i.updates.len() == 2))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "not both updates on Slack and on the page: slack saw {:?}, the page saw {:?}, the journal has {:?}; the console shows {}",
+            slack
+                .server
+                .requests()
+                .iter()
+                .map(|r| format!("{} {}", r.method, r.path))
+                .collect::<Vec<_>>(),
+            page.server
+                .requests()
+                .iter()
+                .map(|r| format!("{} {}", r.method, r.path))
+                .collect::<Vec<_>>(),
+            comms(&incidents),
+            cy.screen()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
     wait("every delivery journaled as sent", || {
         count(&incidents, "comms_sent") == 4
     });
@@ -269,6 +299,19 @@ async fn updates_queued_before_a_sigkill_are_delivered_exactly_once_and_observer
     unique.sort();
     unique.dedup();
     assert_eq!(unique.len(), 4, "one sent line per delivery: {sent:?}");
+    // In the order they were queued (the first one starts the thread and the page incident).
+    let order = |kind: &str, channel: &str| -> Vec<String> {
+        comms(&incidents)
+            .iter()
+            .filter(|(k, b)| k == kind && b["channel"] == channel)
+            .filter_map(|(_, b)| b["id"].as_str().map(str::to_string))
+            .collect()
+    };
+    assert_eq!(order("comms_sent", "slack"), order("comms_queued", "slack"));
+    assert_eq!(
+        order("comms_sent", "statuspage"),
+        order("comms_queued", "statuspage")
+    );
     // Threaded: the second Slack message replies to the first.
     let msgs = slack.messages();
     assert_eq!(msgs[1].thread_ts.as_deref(), Some(msgs[0].ts.as_str()));
@@ -320,7 +363,10 @@ async fn a_drill_delivers_to_its_simulated_sink_only() {
         home.path(),
         &[],
     );
-    drill.wait_for("DRILL", PATIENCE).expect("drill");
+    // Keys count once the journal is followed (before, `d` says there is none).
+    drill
+        .wait_for_all(&["DRILL", "watch log"], PATIENCE)
+        .expect("drill");
     declare_and_send(&mut drill);
     let drills = warroom::journal::drills_dir(data.path());
     wait("both sent to the drill's sink", || {
@@ -329,6 +375,40 @@ async fn a_drill_delivers_to_its_simulated_sink_only() {
     drill
         .wait_for("✔ simulated", PATIENCE)
         .expect("the comms panel says simulated");
+    // The runbook's notify step goes the same way: the composer on its template, then the claim.
+    drill.send(b"\t\t\t\t\t");
+    drill
+        .wait_for("Post the initial notice", PATIENCE)
+        .expect("the runbook panel");
+    drill.send(b"i");
+    drill
+        .wait_for("Update (tell/notify-initial)", PATIENCE)
+        .expect("the composer is the step's modal");
+    drill.send(b"\t");
+    drill.send(b"publish");
+    drill
+        .wait_for("Enter: queue it", PATIENCE)
+        .expect("publish");
+    drill.send(b"\r");
+    wait("the step's update sent too", || {
+        count(&drills, "comms_sent") == 4
+    });
+    wait("the step succeeded", || {
+        journals(&drills).iter().any(|p| {
+            warroom::journal::load(p).is_ok_and(|l| {
+                l.entries.iter().any(|e| {
+                    e.kind == "step_finished"
+                        && e.body.get("outcome").and_then(Value::as_str) == Some("succeeded")
+                })
+            })
+        })
+    });
+    let queued: Vec<String> = comms(&drills)
+        .iter()
+        .filter(|(k, _)| k == "comms_queued")
+        .filter_map(|(_, b)| b["template"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(queued, vec!["update", "update", "initial", "initial"]);
     let sent = comms(&drills);
     assert!(
         sent.iter()

@@ -250,7 +250,7 @@ mod tests {
 
     use super::*;
     use crate::app::testkit::*;
-    use crate::app::{Effect, Event, Key, StepEvent, update};
+    use crate::app::{Effect, Entry, Event, Key, StepEvent, update};
     use crate::config::Tier::Critical;
     use crate::config::{Action, ExpectedState, Precheck, Verify};
     use crate::runbook::StepOutcome;
@@ -287,12 +287,135 @@ mod tests {
             steps: vec![
                 step("sync", 's', "synced", &[]),
                 step("promote", 'p', "dr-Replica", &["sync"]),
+                Step {
+                    action: Action::Notify {
+                        template: "initial".into(),
+                    },
+                    verify: None,
+                    precheck: vec![],
+                    ..step("tell", 'i', "initial", &[])
+                },
             ],
         }];
         rig.state.view.focus = crate::app::Panel::Runbooks;
+        rig.state.targets = crate::comms::message::Targets {
+            slack: Some(crate::comms::message::SlackTarget {
+                channel: Some("#war".into()),
+                webhook: false,
+            }),
+            statuspage: Some(crate::comms::message::PageTarget {
+                page_id: Some("page".into()),
+                components: Default::default(),
+            }),
+        };
+        rig.state.can_send = true;
         rig.down(0, 1);
         rig.down(1, 1);
+        let fx = vec![Effect::Declare {
+            title: "db down".into(),
+            level: crate::app::DrLevel::new(2).expect("2"),
+            status: crate::app::IncidentStatus::Investigating,
+            at: t(2),
+        }];
+        rig.journal.echo(&mut rig.state, &fx);
         rig
+    }
+
+    /// Effects that would send an update (a `u` or a notify step).
+    fn posts(fx: &[Effect]) -> usize {
+        fx.iter()
+            .filter(|e| matches!(e, Effect::Post(_) | Effect::RunStep { post: Some(_), .. }))
+            .count()
+    }
+
+    #[test]
+    fn a_notify_step_opens_the_composer_on_its_template_and_sends_through_the_claim() {
+        let mut rig = rig();
+        let fx = rig.key(Key::Char('i'));
+        assert!(
+            fx.iter().any(|e| matches!(
+                e,
+                Effect::Append(Entry {
+                    kind: EntryKind::StepRequested { .. },
+                    ..
+                })
+            )),
+            "{fx:?}"
+        );
+        let c = rig
+            .state
+            .compose
+            .as_ref()
+            .expect("the composer is the step's modal");
+        assert_eq!(c.template, crate::comms::message::Template::Initial);
+        assert_eq!(c.step, Some(("failover".to_string(), "tell".to_string())));
+        assert!(
+            rig.key(Key::Enter).is_empty(),
+            "the public page needs `publish`"
+        );
+        rig.key(Key::Tab);
+        let fx = type_text(&mut rig, "publish");
+        assert!(fx.is_empty());
+        let fx = rig.key(Key::Enter);
+        assert!(rig.state.compose.is_none());
+        assert!(fx.iter().any(|e| matches!(
+            e,
+            Effect::Append(Entry { kind: EntryKind::StepConfirmed { step, .. }, .. }) if step == "tell"
+        )));
+        let post = fx.iter().find_map(|e| match e {
+            Effect::RunStep {
+                step,
+                post: Some(out),
+                ..
+            } if step == "tell" => Some(out.clone()),
+            _ => None,
+        });
+        let out = post.expect("the claim carries the update");
+        assert_eq!(out.journal, "memory");
+        assert_eq!(
+            out.update.to,
+            vec![
+                crate::comms::message::Channel::Slack,
+                crate::comms::message::Channel::StatusPage
+            ]
+        );
+        assert!(out.update.text.contains("Situation"));
+    }
+
+    #[test]
+    fn u_composes_and_sends_once_and_read_only_or_no_incident_cannot() {
+        let mut rig = self::rig();
+        rig.state.view.focus = crate::app::Panel::Health;
+        rig.key(Key::Char('u'));
+        assert!(rig.state.compose.is_some());
+        rig.key(Key::Tab);
+        type_text(&mut rig, "publish");
+        let fx = rig.key(Key::Enter);
+        assert_eq!(posts(&fx), 1);
+        assert!(
+            matches!(&fx[0], Effect::Post(out) if out.update.template == crate::comms::message::Template::Update)
+        );
+        let mut ro = self::rig();
+        ro.state.read_only = true;
+        ro.state.view.focus = crate::app::Panel::Health;
+        assert!(ro.key(Key::Char('u')).is_empty());
+        assert!(ro.state.compose.is_none());
+        assert_eq!(
+            ro.state.view.flash.as_deref(),
+            Some("read-only console: cannot send updates")
+        );
+        let mut none = Rig::new(vec![comp("db", Critical, 1)]);
+        none.state.targets = ro.state.targets.clone();
+        none.state.can_send = true;
+        none.key(Key::Char('u'));
+        assert!(none.state.compose.is_none());
+        assert!(
+            none.state
+                .view
+                .flash
+                .as_deref()
+                .is_some_and(|f| f.starts_with("no incident declared"))
+        );
     }
 
     fn type_text(rig: &mut Rig, text: &str) -> Vec<Effect> {
@@ -539,7 +662,7 @@ mod tests {
     fn any_key() -> impl Strategy<Value = Key> {
         prop_oneof![
             4 => any::<char>().prop_map(Key::Char),
-            3 => prop::sample::select(vec!['s', 'y', 'n', 'c', 'e', 'd', 'p', 'q', '1', '5']).prop_map(Key::Char),
+            3 => prop::sample::select(vec!['s', 'y', 'n', 'c', 'e', 'd', 'p', 'q', '1', '5', 'u', 'i']).prop_map(Key::Char),
             1 => Just(Key::Enter),
             1 => Just(Key::Esc),
             1 => Just(Key::Tab),
@@ -549,6 +672,7 @@ mod tests {
             1 => Just(Key::Right),
             1 => "[a-z ]{0,12}".prop_map(Key::Paste),
             1 => Just(Key::Paste("synce".into())),
+            1 => Just(Key::Paste("publish".into())),
         ]
     }
 
@@ -565,8 +689,16 @@ mod tests {
                     let rb = &rig.state.runbooks[m.runbook];
                     (m.phrase.clone(), m.required_phrase(&rb.steps[m.step]))
                 });
+                let publish = rig.state.compose.as_ref().map(|c| {
+                    !c.channels().iter().any(|ch| ch.is_public()) || c.publish == "publish"
+                });
                 let fx = update(&mut rig.state, Event::Key(k.clone()));
-                if runs(&fx) > 0 {
+                if posts(&fx) > 0 {
+                    // An update goes out only from the composer, on Enter, and to the public
+                    // page only with `publish` typed.
+                    prop_assert_eq!(&k, &Key::Enter);
+                    prop_assert_eq!(publish, Some(true));
+                } else if runs(&fx) > 0 {
                     prop_assert_eq!(&k, &Key::Enter);
                     let (typed, confirm) = phrase.expect("a modal was open");
                     prop_assert_eq!(typed, confirm);
@@ -588,6 +720,7 @@ mod tests {
                 }
                 prop_assert!(rig.state.modal.is_none());
                 prop_assert!(rig.state.dialog.is_none());
+                prop_assert!(rig.state.compose.is_none());
             }
         }
     }
@@ -620,6 +753,8 @@ mod drill_monkey {
             1 => Just(Key::Down),
             1 => Just(Key::Backspace),
             1 => "[a-z0-9-]{0,12}".prop_map(Key::Paste),
+            1 => Just(Key::Char('u')),
+            1 => Just(Key::Paste("publish".into())),
         ]
     }
 
@@ -634,6 +769,8 @@ mod drill_monkey {
             let cfg = load_embedded_example();
             let mut state = State::new(Estate::from_config(&cfg), crate::app::testkit::t(0));
             state.runbooks = cfg.runbooks.clone();
+            state.targets = crate::comms::message::Targets::from_config(&cfg);
+            state.can_send = true;
             let mut journal = MemoryJournal::attach(&mut state, "monkey@drill");
             state.view.focus = Panel::Runbooks;
             for k in keys {
@@ -641,12 +778,24 @@ mod drill_monkey {
                     let step = &state.runbooks[m.runbook].steps[m.step];
                     (m.phrase.clone(), m.required_phrase(step))
                 });
+                let publish = state.compose.as_ref().map(|c| {
+                    !c.channels().iter().any(|ch| ch.is_public()) || c.publish == "publish"
+                });
                 let fx = update(&mut state, Event::Key(k.clone()));
                 for e in &fx {
-                    if let Effect::RunStep { .. } = e {
-                        prop_assert_eq!(&k, &Key::Enter);
-                        let (typed, confirm) = open.clone().expect("a modal was open");
-                        prop_assert_eq!(typed, confirm);
+                    match e {
+                        // An update (a notify step or `u`): from the composer, on Enter, with
+                        // `publish` typed for the public page.
+                        Effect::Post(_) | Effect::RunStep { post: Some(_), .. } => {
+                            prop_assert_eq!(&k, &Key::Enter);
+                            prop_assert_eq!(publish, Some(true));
+                        }
+                        Effect::RunStep { .. } => {
+                            prop_assert_eq!(&k, &Key::Enter);
+                            let (typed, confirm) = open.clone().expect("a modal was open");
+                            prop_assert_eq!(typed, confirm);
+                        }
+                        _ => {}
                     }
                 }
                 if fx.contains(&Effect::Quit) {

@@ -41,6 +41,11 @@ pub struct Delivery {
     /// The incident journal's file name (where its lines go).
     pub journal: String,
     pub queued_at: Timestamp,
+    /// Its place in the queue: when it was queued on this host, in nanoseconds, never the
+    /// same twice in a process (updates composed within one tick of the model's clock keep
+    /// the order they were sent in).
+    #[serde(default)]
+    pub order: i128,
     /// A drill's: only the drill's simulated sink may take it.
     #[serde(default)]
     pub simulated: bool,
@@ -50,11 +55,12 @@ pub struct Delivery {
 }
 
 impl Delivery {
-    /// Its file name: queued time first, so a directory listing is the queue's order.
+    /// Its file name: its place in the queue first, so a directory listing is the queue's
+    /// order.
     pub fn name(&self) -> String {
         format!(
             "{:020}-{}-{}",
-            self.queued_at.as_nanosecond().max(0),
+            self.order.max(0),
             self.id,
             self.channel.as_str()
         )
@@ -440,6 +446,7 @@ pub(crate) mod tests {
             channel,
             journal: "2026-12-01T0300Z-x.jsonl".into(),
             queued_at: at,
+            order: at.as_nanosecond(),
             simulated: false,
             by: "ana@bastion".into(),
             update: Update {

@@ -65,8 +65,25 @@ pub fn new_id() -> String {
     format!("u{hex}")
 }
 
+/// A place in the queue: the wall clock in nanoseconds, and always after the last one this
+/// process gave (two updates queued in the same nanosecond, or a clock stepped back).
+fn next_order() -> i128 {
+    use std::sync::Mutex;
+    static LAST: Mutex<i128> = Mutex::new(0);
+    let now = Timestamp::now().as_nanosecond();
+    match LAST.lock() {
+        Ok(mut last) => {
+            let next = now.max(*last + 1);
+            *last = next;
+            next
+        }
+        Err(_) => now,
+    }
+}
+
 /// The deliveries of an update, one per channel it goes to.
 pub fn deliveries(out: &Outgoing, id: &str, by: &str, simulated: bool) -> Vec<Delivery> {
+    let order = next_order();
     out.update
         .to
         .iter()
@@ -75,6 +92,7 @@ pub fn deliveries(out: &Outgoing, id: &str, by: &str, simulated: bool) -> Vec<De
             channel: *channel,
             journal: out.journal.clone(),
             queued_at: out.update.at,
+            order,
             simulated,
             by: by.to_string(),
             update: out.update.clone(),

@@ -249,14 +249,20 @@ impl StatusPageSink {
                         &key,
                     )
                     .await?;
+                // What was last posted: the incident holds one update per update delivered
+                // before this one (the first created it); one more, saying what this one
+                // says, is this one. Two updates saying the same are told apart by the count.
                 let body = message::page_body(&d.update);
-                let found = v["incident_updates"].as_array().is_some_and(|ups| {
-                    ups.iter().any(|u| {
-                        u["body"].as_str() == Some(body.as_str())
-                            && u["status"].as_str() == Some(d.update.status.label())
-                            && after(u, "created_at")
-                    })
+                let ups = v["incident_updates"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
+                let ours = ups.iter().filter(|u| {
+                    u["body"].as_str() == Some(body.as_str())
+                        && u["status"].as_str() == Some(d.update.status.label())
+                        && after(u, "created_at")
                 });
+                let found = ups.len() > ctx.earlier.len() && ours.count() > 0;
                 Ok(found.then_some(incident))
             }
         }
