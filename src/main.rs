@@ -829,6 +829,28 @@ fn check_look(cfg: &config::Config) -> Vec<config::Diagnostic> {
     if let Err(e) = Theme::resolve(&theme_spec, theme::user_dir().as_deref(), false) {
         diags.push(at("console.theme", e.to_string()));
     }
+    // Secret files must be the operator's own and readable by nobody else (a variable is
+    // only read by the console that delivers: it may not be this shell's).
+    let mut secrets: Vec<(&str, &config::Secret)> = Vec::new();
+    if let Some(slack) = &cfg.slack {
+        match &slack.auth {
+            config::SlackAuth::Token(s) => secrets.push(("slack.token_file", s)),
+            config::SlackAuth::Webhook(s) => secrets.push(("slack.webhook_url_file", s)),
+        }
+    }
+    if let Some(page) = &cfg.statuspage {
+        match &page.kind {
+            config::StatusPageKind::Atlassian { api_key, .. } => {
+                secrets.push(("statuspage.api_key_file", api_key))
+            }
+            config::StatusPageKind::Webhook { url } => secrets.push(("statuspage.url_file", url)),
+        }
+    }
+    for (key, secret) in secrets {
+        if let Some(why) = warroom::comms::secret::check_file(secret) {
+            diags.push(at(key, why));
+        }
+    }
     if let Some(dir) = &cfg.journal.dir
         && let Some(why) = warroom::journal::unsafe_dir(dir)
     {

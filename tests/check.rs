@@ -476,3 +476,57 @@ fn check_refuses_a_journal_dir_writable_by_others() {
     let out = warroom(tmp.path(), &["check", "-c", "c.toml"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }
+
+#[test]
+fn a_secret_file_readable_by_others_is_refused_and_a_0600_one_passes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o700)).expect("chmod");
+    let config = dir.path().join("config.toml");
+    fs::write(
+        &config,
+        r##"
+[[component]]
+id = "api"
+tier = "critical"
+health = { kind = "tcp", address = "127.0.0.1:1" }
+
+[slack]
+token_file = "slack-token"
+channel = "#war"
+
+[statuspage]
+kind = "atlassian"
+page_id = "p1"
+api_key_file = "missing-key"
+"##,
+    )
+    .expect("write");
+    fs::set_permissions(&config, fs::Permissions::from_mode(0o600)).expect("chmod");
+    let token = dir.path().join("slack-token");
+    fs::write(&token, "xoxb-PLANTED-check-1\n").expect("write");
+    fs::set_permissions(&token, fs::Permissions::from_mode(0o644)).expect("chmod");
+    let out = warroom(dir.path(), &["check", "-c", "config.toml"]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("slack.token_file:") && err.contains("mode 0644") && err.contains("chmod 600"),
+        "{err}"
+    );
+    assert!(
+        err.contains("statuspage.api_key_file:") && err.contains("missing-key"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("PLANTED"),
+        "the secret itself is never printed: {err}"
+    );
+    fs::set_permissions(&token, fs::Permissions::from_mode(0o600)).expect("chmod");
+    fs::write(dir.path().join("missing-key"), "k").expect("write");
+    fs::set_permissions(
+        dir.path().join("missing-key"),
+        fs::Permissions::from_mode(0o600),
+    )
+    .expect("chmod");
+    let out = warroom(dir.path(), &["check", "-c", "config.toml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
