@@ -630,3 +630,158 @@ fn a_note_the_journal_cannot_take_is_kept_in_a_file_when_the_console_ends() {
         "the note is kept: {kept:?}"
     );
 }
+
+/// A claim made by a live process of another host, written straight into `path`.
+fn claim_in(path: &Path, runbook: &str, step: &str) {
+    let j = warroom::journal::Journal::open(path)
+        .expect("open")
+        .with_actor("bo@other-host");
+    let (kind, body) = EntryKind::StepStarted {
+        runbook: runbook.into(),
+        step: step.into(),
+        pid: 4242,
+        host: "other-host".into(),
+    }
+    .to_journal();
+    j.append(&kind, body, Timestamp::now()).expect("append");
+}
+
+fn claim_answer(c: &mut Console, step: &str) -> (bool, Option<String>) {
+    c.ask(Request::Claim {
+        runbook: "failover".into(),
+        step: step.into(),
+        at: Timestamp::now(),
+    });
+    let wanted = step.to_string();
+    match c.wait(
+        "the claim's answer",
+        |e| matches!(e, JournalEvent::Claimed { step, .. } if *step == wanted),
+    ) {
+        JournalEvent::Claimed { granted, why, .. } => (granted, why),
+        _ => unreachable!(),
+    }
+}
+
+#[test]
+fn a_step_running_in_another_source_cannot_be_started_again() {
+    let dir = journal_dir();
+    let mut ana = Console::start(dir.path(), Mode::Operator, "ana@bastion");
+    ana.wait("the watch log", |e| {
+        matches!(
+            e,
+            JournalEvent::Reset {
+                source: Source::Watch,
+                ..
+            }
+        )
+    });
+    // Claimed on the watch log before any incident: carried into the incident declared
+    // later, where it cannot be started again.
+    claim_in(&dir.path().join("watch.jsonl"), "failover", "promote");
+    ana.ask(Request::Declare {
+        title: "db down".into(),
+        level: DrLevel::new(2).expect("2"),
+        status: IncidentStatus::Investigating,
+        at: Timestamp::now(),
+    });
+    let reset = ana.wait("the incident", |e| {
+        matches!(
+            e,
+            JournalEvent::Reset {
+                source: Source::Incident { .. },
+                ..
+            }
+        )
+    });
+    let JournalEvent::Reset { entries, .. } = reset else {
+        unreachable!()
+    };
+    assert!(
+        entries.iter().any(|e| e.kind == "step_started"),
+        "the running claim came along: {entries:?}"
+    );
+    let (granted, why) = claim_answer(&mut ana, "promote");
+    assert!(!granted, "started twice");
+    assert!(why.is_some_and(|w| w.contains("bo@other-host")));
+    // Claimed in the incident, which is then resolved: the consoles follow the watch log, but
+    // the step still runs and cannot be started from there.
+    let incident = warroom::journal::latest(&warroom::journal::incidents_dir(dir.path()))
+        .expect("the incident");
+    claim_in(&incident, "failover", "dns");
+    ana.ask(Request::Append(Entry {
+        at: Timestamp::now(),
+        kind: EntryKind::Status {
+            from: IncidentStatus::Investigating,
+            to: IncidentStatus::Resolved,
+        },
+    }));
+    ana.wait("back on the watch log", |e| {
+        matches!(
+            e,
+            JournalEvent::Reset {
+                source: Source::Watch,
+                ..
+            }
+        )
+    });
+    let (granted, why) = claim_answer(&mut ana, "dns");
+    assert!(!granted, "started again from the watch log");
+    assert!(why.is_some_and(|w| w.contains("already running")));
+    // A step nobody runs is granted.
+    let (granted, _) = claim_answer(&mut ana, "validate");
+    assert!(granted);
+}
+
+#[test]
+fn a_claim_made_just_after_another_console_declared_goes_to_the_incident() {
+    let dir = journal_dir();
+    let mut ana = Console::start(dir.path(), Mode::Operator, "ana@bastion");
+    let mut bo = Console::start(dir.path(), Mode::Operator, "bo@bastion");
+    ana.wait("the watch log", |e| {
+        matches!(
+            e,
+            JournalEvent::Reset {
+                source: Source::Watch,
+                ..
+            }
+        )
+    });
+    bo.wait("the watch log", |e| {
+        matches!(
+            e,
+            JournalEvent::Reset {
+                source: Source::Watch,
+                ..
+            }
+        )
+    });
+    bo.ask(Request::Declare {
+        title: "db down".into(),
+        level: DrLevel::new(2).expect("2"),
+        status: IncidentStatus::Investigating,
+        at: Timestamp::now(),
+    });
+    bo.wait("bo's incident", |e| {
+        matches!(
+            e,
+            JournalEvent::Reset {
+                source: Source::Incident { .. },
+                ..
+            }
+        )
+    });
+    // Ana asks at once, before her poll noticed the incident.
+    let (granted, _) = claim_answer(&mut ana, "promote");
+    assert!(granted);
+    let incident = warroom::journal::latest(&warroom::journal::incidents_dir(dir.path()))
+        .expect("the incident");
+    let lines = warroom::journal::load(&incident).expect("load").entries;
+    assert!(
+        lines.iter().any(|e| e.kind == "step_started"),
+        "the claim is in the incident, where everyone looks"
+    );
+    let watch = warroom::journal::load(&dir.path().join("watch.jsonl"))
+        .map(|l| l.entries)
+        .unwrap_or_default();
+    assert!(!watch.iter().any(|e| e.kind == "step_started"));
+}

@@ -14,7 +14,7 @@ use super::budget::{Exposure, Outage, Rpo, RpoLevel};
 use super::comms::Comms;
 use super::compose::{Compose, ComposeOutcome};
 use super::dialog::{Dialog, DialogOutcome, Submit};
-use super::entry::{DrLevel, Entry, EntryKind, IncidentStatus, KindGroup, Recorded, StepResult};
+use super::entry::{DrLevel, Entry, EntryKind, IncidentStatus, Recorded, StepResult};
 use super::estate::{ComponentIx, ComponentSpec, Estate, signed};
 use super::incident::{self, Incident, JournalEvent, JournalState, Source};
 use super::modal::StepModal;
@@ -405,6 +405,35 @@ impl Log<'_> {
     }
 }
 
+/// What an automatic entry is about: its kind and the thing it is of.
+fn subject(k: &EntryKind) -> (&'static str, String) {
+    match k {
+        EntryKind::ComponentState { component, .. } => ("component_state", component.clone()),
+        EntryKind::LagLevel {
+            component, replica, ..
+        } => ("lag_level", format!("{component}/{replica}")),
+        EntryKind::BackupLevel { component, .. } => ("backup_level", component.clone()),
+        EntryKind::RpoExposure { component, .. } => ("rpo_exposure", component.clone()),
+        EntryKind::RtoBreached { component, .. } => ("rto_breached", component.clone()),
+        EntryKind::Recovered { component, .. } => ("recovered", component.clone()),
+        EntryKind::Severity { .. } => ("severity", String::new()),
+        _ => ("other", String::new()),
+    }
+}
+
+/// What an automatic entry says its thing now is (two consoles' entries saying the same are
+/// one change, whenever each saw it).
+fn news(k: &EntryKind) -> String {
+    match k {
+        EntryKind::ComponentState { to, .. } => to.label().to_string(),
+        EntryKind::LagLevel { to, .. } => to.label().to_string(),
+        EntryKind::BackupLevel { to, .. } => to.label().to_string(),
+        EntryKind::RpoExposure { to, .. } => to.label().to_string(),
+        EntryKind::Severity { to, .. } => to.label().to_string(),
+        other => other.describe(),
+    }
+}
+
 /// Automatic entries a console keeps while it does not record, in case it becomes the
 /// recorder and must fill the gap the last one left.
 const UNRECORDED_CAP: usize = 1000;
@@ -690,20 +719,22 @@ impl State {
                 j.recording = me;
                 j.recorder = holder;
                 if became {
-                    // Fill the gap: what this console noticed after the last automatic line
-                    // the journal has (from the recorder before, or nobody at start).
-                    let newest = self
-                        .timeline
-                        .iter()
-                        .rev()
-                        .find(|r| r.group() == KindGroup::Automatic)
-                        .map(|r| r.at);
-                    effects.extend(
-                        self.unrecorded
-                            .drain(..)
-                            .filter(|e| newest.is_none_or(|n| e.at > n))
-                            .map(Effect::Append),
-                    );
+                    // Fill the gap the last recorder left: for each thing this console saw
+                    // change while another recorded (or none did), its latest change, unless
+                    // the journal already says the same of it. Each console runs its own
+                    // probes, so times differ: what the journal says is compared, not when.
+                    let mut latest: Vec<Entry> = Vec::new();
+                    for e in self.unrecorded.drain(..) {
+                        let key = subject(&e.kind);
+                        latest.retain(|l| subject(&l.kind) != key);
+                        latest.push(e);
+                    }
+                    latest.sort_by_key(|e| e.at);
+                    for e in latest {
+                        if !self.journal_says(&e.kind) {
+                            effects.push(Effect::Append(e));
+                        }
+                    }
                 }
                 self.unrecorded.clear();
             }
@@ -722,6 +753,36 @@ impl State {
                 },
                 effects,
             ),
+        }
+    }
+
+    /// Whether the followed journal already says what this automatic entry says: its thing's
+    /// latest entry says the same; for a breach or a recovery, one was written in this
+    /// outage (after the component's last DOWN).
+    fn journal_says(&self, kind: &EntryKind) -> bool {
+        let key = subject(kind);
+        let known = || self.timeline.iter().rev().filter_map(Recorded::known);
+        match kind {
+            EntryKind::RtoBreached { component, .. } | EntryKind::Recovered { component, .. } => {
+                for k in known() {
+                    if subject(k) == key {
+                        return true;
+                    }
+                    if let EntryKind::ComponentState {
+                        component: c,
+                        to: HealthState::Down,
+                        ..
+                    } = k
+                        && c == component
+                    {
+                        return false;
+                    }
+                }
+                false
+            }
+            _ => known()
+                .find(|k| subject(k) == key)
+                .is_some_and(|k| news(k) == news(kind)),
         }
     }
 
@@ -2087,6 +2148,78 @@ mod tests {
                 |k| matches!(k, EntryKind::ComponentState { component, .. } if component == "api")
             ),
             "what the journal has is not written twice: {kinds:?}"
+        );
+    }
+
+    #[test]
+    fn a_takeover_does_not_write_again_what_the_last_recorder_saw_a_second_earlier() {
+        let mut rig = Rig::new(vec![comp("api", Critical, 1), comp("db", Critical, 1)]);
+        rig.up(0, 1);
+        rig.up(1, 1);
+        update(
+            &mut rig.state,
+            Event::Journal(JournalEvent::Recorder {
+                me: false,
+                holder: Some("bo@h pid 7".into()),
+            }),
+        );
+        // This console sees db DOWN at 20; the other recorder saw it at 19 and wrote it.
+        rig.down(1, 20);
+        let theirs = vec![
+            Effect::Append(Entry {
+                at: t(19),
+                kind: EntryKind::ComponentState {
+                    component: "db".into(),
+                    from: HealthState::Up,
+                    to: HealthState::Down,
+                    reason: "refused".into(),
+                    since: t(19),
+                    rto: None,
+                    rpo: None,
+                    exposure: None,
+                },
+            }),
+            Effect::Append(Entry {
+                at: t(19),
+                kind: EntryKind::Severity {
+                    from: Severity::Healthy,
+                    to: Severity::Critical { unverified: false },
+                    reasons: vec!["db (critical) DOWN: refused".into()],
+                },
+            }),
+        ];
+        rig.journal.echo(&mut rig.state, &theirs);
+        // Then the other died before writing api's DOWN, which this console saw.
+        rig.down(0, 30);
+        let fx = update(
+            &mut rig.state,
+            Event::Journal(JournalEvent::Recorder {
+                me: true,
+                holder: None,
+            }),
+        );
+        let kinds = entries(&fx);
+        assert!(
+            !kinds.iter().any(
+                |k| matches!(k, EntryKind::ComponentState { component, .. } if component == "db")
+            ),
+            "db's DOWN is in the journal already, a second earlier: {kinds:?}"
+        );
+        assert!(
+            kinds.iter().any(
+                |k| matches!(k, EntryKind::ComponentState { component, .. } if component == "api")
+            ),
+            "api's DOWN nobody wrote is: {kinds:?}"
+        );
+        assert!(
+            kinds.iter().any(|k| matches!(
+                k,
+                EntryKind::Severity {
+                    to: Severity::Emergency,
+                    ..
+                }
+            )),
+            "the severity it reached since: {kinds:?}"
         );
     }
 }

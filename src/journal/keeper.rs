@@ -183,6 +183,8 @@ struct State {
     /// The incident just resolved, followed for its comms lines only: the delivery of its
     /// last updates is still news after the consoles went back to the watch log.
     comms_tail: Option<Followed>,
+    /// Dead claims whose release is queued or written (never queued twice while a write fails).
+    released: std::collections::HashSet<(String, String, u32)>,
 }
 
 /// Files the keeper has nothing to say about are fine; a JournalError reads as "what, where".
@@ -221,6 +223,7 @@ impl State {
             steps: Steps::default(),
             last_release_check: None,
             comms_tail: None,
+            released: std::collections::HashSet::new(),
         }
     }
 
@@ -265,8 +268,10 @@ impl State {
             .claims_on(&host)
             .filter(|(_, _, c)| c.pid != me && !alive(c.pid))
             .map(|(rb, st, c)| (rb.to_string(), st.to_string(), c.pid))
+            .filter(|k| !self.released.contains(k))
             .collect();
         for (runbook, step, pid) in dead {
+            self.released.insert((runbook.clone(), step.clone(), pid));
             self.pending.push_back(Request::Append(Wanted {
                 at: Timestamp::now(),
                 kind: EntryKind::StepReleased {
@@ -872,11 +877,24 @@ impl State {
             if c.pid == me.0 && c.host == me.1 {
                 return Some(Ok(()));
             }
+            // A claim of a process of this host that is gone runs nothing (the recorder
+            // releases it where it is followed; elsewhere it is only history).
+            if c.host == me.1 && !alive(c.pid) {
+                return None;
+            }
             Some(Err(format!(
                 "already running: started by {} (pid {} on {})",
                 c.actor, c.pid, c.host
             )))
         };
+        // A new incident another console declared a moment ago is where the claim belongs:
+        // not the watch log this console has not yet left.
+        if self.o.mode != Mode::Drill && self.incident.is_none() {
+            self.checked = None;
+            if let Some(open) = self.open_incident() {
+                self.follow_incident(open);
+            }
+        }
         let path = match (&self.incident, &self.watch) {
             (Some(p), _) => p.clone(),
             (None, Watch::File(p)) => p.clone(),
@@ -901,6 +919,19 @@ impl State {
                 return Ok(());
             }
         };
+        // A claim made in another source still runs: in the watch log before the incident was
+        // declared, or in the incident just resolved (its consoles went back to the watch log).
+        for other in self.other_sources(&path) {
+            if let Ok(loaded) = load(&other)
+                && let Some(found) = running_in(&loaded.entries)
+            {
+                self.send(match found {
+                    Ok(()) => answer(true, None),
+                    Err(why) => answer(false, Some(why)),
+                });
+                return Ok(());
+            }
+        }
         let journal = Journal::open(&path)
             .map_err(|e| describe(&e))?
             .with_actor(self.o.actor.clone());
@@ -930,6 +961,25 @@ impl State {
             Some("the journal kept changing: try again".into()),
         ));
         Ok(())
+    }
+
+    /// The journals other than `target` where a claim of a step could still run: the watch
+    /// log (claiming in an incident), or the newest incident if it is resolved (claiming in
+    /// the watch log).
+    fn other_sources(&self, target: &Path) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        if let Watch::File(w) = &self.watch
+            && w != target
+            && w.exists()
+        {
+            out.push(w.clone());
+        }
+        if let Some(last) = latest(&self.incidents)
+            && last != target
+        {
+            out.push(last);
+        }
+        out
     }
 
     fn poll_now(&mut self) {
@@ -976,11 +1026,14 @@ impl State {
             .mode(FILE_MODE)
             .open(&lock_path)
             .map_err(|e| format!("{}: {e}", lock_path.display()))?;
-        let _lock = Flock::lock(lock_file, FlockArg::LockExclusive)
+        let lock = Flock::lock(lock_file, FlockArg::LockExclusive)
             .map_err(|(_, e)| format!("{}: cannot lock: {e}", lock_path.display()))?;
         if self.o.mode != Mode::Drill {
             self.checked = None;
             if let Some(open) = self.open_incident() {
+                // Told after the lock is released: a console slow to take the news must not
+                // hold up another's declaration.
+                drop(lock);
                 self.follow_incident(open.clone());
                 self.set_problem(Some(format!(
                     "an incident is already open ({}): following it; nothing declared",
@@ -1008,6 +1061,41 @@ impl State {
             n += 1;
         }
         let journal = Journal::open(&path).map_err(|e| describe(&e))?;
+        // Claims still running from before the first failure come along: the step shows as
+        // running in the incident, and nobody can start it again there.
+        let mut before = Steps::default();
+        let until = first.unwrap_or(watch.len());
+        for e in watch[..until].iter().filter(|e| is_step_kind(&e.kind)) {
+            if let Some(k) = EntryKind::from_journal(&e.kind, &e.body) {
+                before.fold(e.at, &e.actor, &k);
+            }
+        }
+        for e in watch[..until].iter().filter(|e| e.kind == "step_started") {
+            let runbook = e
+                .body
+                .get("runbook")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let step = e
+                .body
+                .get("step")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let pid = e.body.get("pid").and_then(Value::as_u64);
+            let still = before
+                .get(runbook, step)
+                .and_then(|r| r.running.as_ref())
+                .is_some_and(|c| Some(u64::from(c.pid)) == pid);
+            if still {
+                let mut body = e.body.clone();
+                body.insert(WATCH_SEQ.into(), Value::from(e.seq));
+                journal
+                    .clone()
+                    .with_actor(e.actor.clone())
+                    .append(&e.kind, body, e.at)
+                    .map_err(|e| describe(&e))?;
+            }
+        }
         if let Some(i) = first {
             for e in &watch[i..] {
                 let mut body = e.body.clone();
@@ -1031,6 +1119,7 @@ impl State {
             .with_actor(self.o.actor.clone())
             .append(&kind, body, at)
             .map_err(|e| describe(&e))?;
+        drop(lock);
         self.checked = None;
         self.follow_incident(path);
         Ok(())
