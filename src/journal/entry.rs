@@ -156,29 +156,67 @@ impl Entry {
     /// way (then [`Entry::parse_line`] says why, or reads it whole). What it returns has an
     /// empty `actor` and `body`: a head, for the chain and for the kind.
     pub fn parse_head(line: &[u8]) -> Option<Entry> {
-        #[derive(serde::Deserialize)]
+        use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
+        use std::borrow::Cow;
+
+        #[derive(Default)]
         struct Head<'a> {
-            seq: u64,
-            #[serde(borrow)]
-            at: std::borrow::Cow<'a, str>,
-            #[serde(borrow)]
-            #[allow(dead_code)] // required, as in a whole entry; not kept
-            actor: std::borrow::Cow<'a, str>,
-            #[serde(borrow)]
-            kind: std::borrow::Cow<'a, str>,
-            #[serde(borrow)]
-            hash: std::borrow::Cow<'a, str>,
+            seq: Option<u64>,
+            at: Option<Cow<'a, str>>,
+            actor: bool,
+            kind: Option<Cow<'a, str>>,
+            hash: Option<Cow<'a, str>>,
         }
-        let head: Head = serde_json::from_slice(line).ok()?;
-        if head.seq < 1 || !is_hash(&head.hash) {
+        struct HeadVisitor;
+        impl<'de> Visitor<'de> for HeadVisitor {
+            type Value = Option<Head<'de>>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a journal entry")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut head = Head::default();
+                // A key written twice makes the line unreadable as a whole entry: then it is
+                // not a head either, and the whole read says why (verify and the console agree).
+                let mut seen: Vec<Cow<'de, str>> = Vec::new();
+                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                    if seen.contains(&key) {
+                        return Ok(None);
+                    }
+                    match key.as_ref() {
+                        "seq" => head.seq = Some(map.next_value()?),
+                        "at" => head.at = Some(map.next_value()?),
+                        "actor" => {
+                            let _: Cow<'de, str> = map.next_value()?;
+                            head.actor = true;
+                        }
+                        "kind" => head.kind = Some(map.next_value()?),
+                        "hash" => head.hash = Some(map.next_value()?),
+                        _ => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                    seen.push(key);
+                }
+                Ok(Some(head))
+            }
+        }
+        let mut de = serde_json::Deserializer::from_slice(line);
+        let head = (&mut de).deserialize_map(HeadVisitor).ok()??;
+        de.end().ok()?;
+        let (Some(seq), Some(at), true, Some(kind), Some(hash)) =
+            (head.seq, head.at, head.actor, head.kind, head.hash)
+        else {
+            return None;
+        };
+        if seq < 1 || !is_hash(&hash) {
             return None;
         }
         Some(Entry {
-            seq: head.seq,
-            at: parse_at(&head.at).ok()?,
+            seq,
+            at: parse_at(&at).ok()?,
             actor: String::new(),
-            kind: head.kind.into_owned(),
-            hash: head.hash.into_owned(),
+            kind: kind.into_owned(),
+            hash: hash.into_owned(),
             body: Map::new(),
         })
     }
@@ -564,6 +602,25 @@ mod tests {
             body(body_),
             GENESIS,
         )
+    }
+
+    #[test]
+    fn a_head_reads_like_the_whole_line_and_a_key_written_twice_reads_neither() {
+        let e = sealed(json!({"text": "hi"}));
+        let line = e.to_line();
+        let head = Entry::parse_head(line.as_bytes()).expect("a head");
+        assert_eq!((head.seq, head.at, head.kind.as_str()), (3, e.at, "note"));
+        assert_eq!(head.hash, e.hash);
+        assert!(head.body.is_empty() && head.actor.is_empty());
+        let twice = line.replacen("\"text\":\"hi\"", "\"text\":\"hi\",\"text\":\"ho\"", 1);
+        assert!(Entry::parse_line(twice.as_bytes()).is_err());
+        assert!(
+            Entry::parse_head(twice.as_bytes()).is_none(),
+            "the console's check must not take what verify refuses"
+        );
+        let no_actor = line.replacen("\"actor\":\"ana@bastion\",", "", 1);
+        assert!(Entry::parse_head(no_actor.as_bytes()).is_none());
+        assert!(Entry::parse_head(b"{\"seq\":1} trailing").is_none());
     }
 
     #[test]
