@@ -159,6 +159,7 @@ impl Rig {
                     update: u,
                 }),
                 id: id.clone(),
+                order: warroom::comms::record::next_order(),
             })
             .expect("post");
         id
@@ -706,4 +707,39 @@ async fn an_unset_variable_is_retried_and_named_and_a_drill_sink_never_takes_a_r
         "a real update is never simulated away"
     );
     worker.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_update_for_a_journal_that_is_gone_never_holds_up_the_journal_and_is_handed_back() {
+    let mut rig = Rig::start();
+    let requests = rig.requests.clone().expect("running");
+    requests
+        .send(Request::Post {
+            out: Box::new(Outgoing {
+                journal: "2020-01-01T0000Z-archived.jsonl".into(),
+                update: update(
+                    &[Channel::Slack],
+                    Template::Initial,
+                    IncidentStatus::Investigating,
+                    "x",
+                ),
+            }),
+            id: warroom::comms::record::new_id(),
+            order: warroom::comms::record::next_order(),
+        })
+        .expect("post");
+    requests
+        .send(Request::Append(warroom::app::Entry {
+            at: Timestamp::now(),
+            kind: warroom::app::EntryKind::Note {
+                text: "written all the same".into(),
+            },
+        }))
+        .expect("note");
+    until("the note", || !rig.lines("note").is_empty()).await;
+    drop(requests);
+    rig.requests.take();
+    let left = rig.keeper.take().expect("keeper").finish();
+    assert_eq!(left.updates.len(), 1, "the update is handed back, not lost");
+    assert_eq!(left.updates[0].journal, "2020-01-01T0000Z-archived.jsonl");
 }

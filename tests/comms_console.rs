@@ -326,7 +326,13 @@ async fn updates_queued_before_a_sigkill_are_delivered_exactly_once_and_observer
         &all_bytes(data.path()),
     );
     let log = home.path().join("xdg-state").join("warroom");
-    assert_no_secret("the log", &all_bytes(&log));
+    let logged = all_bytes(&log);
+    assert!(
+        log.join("warroom.log").is_file(),
+        "the log is where the search looks: {}",
+        log.display()
+    );
+    assert_no_secret("the log", &logged);
     // The failures were journaled with their reason, scrubbed.
     let reasons: Vec<String> = comms(&incidents)
         .iter()

@@ -180,29 +180,140 @@ impl Comms {
             .count()
     }
 
-    /// A channel whose newest update failed for good, or is retrying, with why: what the
-    /// header tells the operator (an update sent after it on that channel ends the news).
-    pub fn trouble(&self) -> Option<&Delivery> {
-        let mut seen: Vec<&str> = Vec::new();
-        for d in self.deliveries.iter().rev() {
-            if seen.contains(&d.channel.as_str()) {
-                continue;
+    /// What the header tells the operator about a channel that is not getting through, the
+    /// first such channel: an update given up after the channel's last one that arrived, or the
+    /// oldest waiting one if it is failing (the worker delivers in order: everything after it
+    /// waits too). With how many updates wait behind it.
+    pub fn trouble(&self) -> Option<(&Delivery, usize)> {
+        let mut channels: Vec<&str> = Vec::new();
+        for d in &self.deliveries {
+            if !channels.contains(&d.channel.as_str()) {
+                channels.push(&d.channel);
             }
-            seen.push(&d.channel);
-            if matches!(
+        }
+        let waiting = |d: &&Delivery| {
+            matches!(
                 d.state,
-                DeliveryState::Failed { .. } | DeliveryState::Retrying { .. }
-            ) {
-                return Some(d);
+                DeliveryState::Queued | DeliveryState::Retrying { .. }
+            )
+        };
+        for channel in channels {
+            let ds: Vec<&Delivery> = self
+                .deliveries
+                .iter()
+                .filter(|d| d.channel == channel)
+                .collect();
+            let after_sent = ds
+                .iter()
+                .rposition(|d| matches!(d.state, DeliveryState::Sent { .. }))
+                .map_or(0, |i| i + 1);
+            let behind = |from: usize| ds[from..].iter().filter(|d| waiting(d)).count();
+            if let Some(i) = ds[after_sent..]
+                .iter()
+                .position(|d| matches!(d.state, DeliveryState::Failed { .. }))
+            {
+                let i = after_sent + i;
+                return Some((ds[i], behind(i + 1)));
+            }
+            if let Some(i) = ds.iter().position(waiting)
+                && matches!(ds[i].state, DeliveryState::Retrying { .. })
+            {
+                return Some((ds[i], behind(i + 1)));
             }
         }
         None
+    }
+
+    /// When the newest update to this channel that arrived was sent.
+    pub fn last_sent(&self, channel: &str) -> Option<Timestamp> {
+        self.deliveries
+            .iter()
+            .filter(|d| d.channel == channel)
+            .filter_map(|d| match d.state {
+                DeliveryState::Sent { at, .. } => Some(at),
+                _ => None,
+            })
+            .max()
+    }
+
+    /// Updates to this channel queued and not yet delivered (nor given up).
+    pub fn waiting_to(&self, channel: &str) -> usize {
+        self.deliveries
+            .iter()
+            .filter(|d| d.channel == channel)
+            .filter(|d| {
+                matches!(
+                    d.state,
+                    DeliveryState::Queued | DeliveryState::Retrying { .. }
+                )
+            })
+            .count()
+    }
+
+    /// Whether an update to this channel has arrived or is on its way: the next one then
+    /// replies in the Slack thread / updates the page's incident (one given up does not count:
+    /// the next one is the first to arrive).
+    pub fn started(&self, channel: &str) -> bool {
+        self.deliveries
+            .iter()
+            .any(|d| d.channel == channel && !matches!(d.state, DeliveryState::Failed { .. }))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_oldest_waiting_update_that_fails_is_the_news_with_what_waits_behind_it() {
+        let mut c = Comms::default();
+        for id in ["u1", "u2", "u3"] {
+            c.fold(t(0), "ana@b", &queued(id, "statuspage"));
+        }
+        assert!(c.trouble().is_none(), "queued is not trouble");
+        c.fold(
+            t(5),
+            "ana@b",
+            &EntryKind::CommsFailed {
+                id: "u1".into(),
+                channel: "statuspage".into(),
+                reason: "HTTP 503".into(),
+                gave_up: false,
+                retry_in: None,
+            },
+        );
+        let (d, behind) = c.trouble().expect("trouble");
+        assert_eq!((d.id.as_str(), behind), ("u1", 2));
+        assert_eq!(c.waiting_to("statuspage"), 3);
+        // u1 given up: the news until a later one arrives.
+        c.fold(
+            t(6),
+            "ana@b",
+            &EntryKind::CommsFailed {
+                id: "u1".into(),
+                channel: "statuspage".into(),
+                reason: "HTTP 401".into(),
+                gave_up: true,
+                retry_in: None,
+            },
+        );
+        assert_eq!(
+            c.trouble().map(|(d, b)| (d.id.as_str(), b)),
+            Some(("u1", 2))
+        );
+        c.fold(
+            t(7),
+            "ana@b",
+            &EntryKind::CommsSent {
+                id: "u2".into(),
+                channel: "statuspage".into(),
+                remote: None,
+                simulated: false,
+                found: false,
+            },
+        );
+        assert!(c.trouble().is_none(), "{:?}", c.trouble());
+    }
 
     fn t(s: i64) -> Timestamp {
         Timestamp::from_second(1_700_000_000 + s).expect("t")
@@ -282,7 +393,12 @@ mod tests {
             },
         );
         assert_eq!(c.waiting(), 0);
-        assert_eq!(c.trouble().map(|d| d.channel.as_str()), Some("statuspage"));
+        assert_eq!(
+            c.trouble().map(|(d, behind)| (d.channel.as_str(), behind)),
+            Some(("statuspage", 0))
+        );
+        assert_eq!(c.last_sent("slack"), Some(t(36)));
+        assert!(c.started("slack") && !c.started("statuspage"));
         assert_eq!(c.last_queued(Some("statuspage")), Some(t(0)));
         assert!(c.any_to("slack"));
         assert!(!c.any_to("email"));

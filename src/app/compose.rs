@@ -13,8 +13,8 @@ use super::signals::HealthState;
 use super::update::State;
 use super::view::Key;
 use crate::comms::message::{
-    CUSTOMER_EVERY, Channel, ComponentFact, Facts, PUBLISH_WORD, SUBJECT_MAX, TEXT_MAX, Template,
-    Update,
+    self, CUSTOMER_EVERY, Channel, ComponentFact, Facts, PUBLISH_WORD, SUBJECT_MAX, TEXT_MAX,
+    Template, Update,
 };
 use crate::comms::template;
 
@@ -56,8 +56,14 @@ pub struct Compose {
     pub publish: String,
     pub field: ComposeField,
     pub facts: Facts,
+    /// When the facts were taken (the preview says so).
+    pub facts_at: Timestamp,
     /// First line of the preview shown.
     pub preview_scroll: usize,
+    /// The subject or the text was edited: Esc asks again before throwing that away.
+    pub edited: bool,
+    /// Esc was pressed once on edited text: the next Esc cancels.
+    pub cancel_armed: bool,
     /// The `notify` step this update completes, if a step opened the composer.
     pub step: Option<(String, String)>,
 }
@@ -171,6 +177,110 @@ fn byte_at(text: &str, chars: usize) -> usize {
         .map_or(text.len(), |(i, _)| i)
 }
 
+/// What the preview calls the id the outbox gives when the update is queued.
+const ID_LATER: &str = "u(id given when queued)";
+
+fn pretty(v: &serde_json::Value) -> Vec<String> {
+    serde_json::to_string_pretty(v)
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// What one channel will get of `u`: the request, then its body.
+fn channel_preview(state: &State, channel: Channel, u: &Update) -> Vec<String> {
+    // The first update to arrive starts the thread / creates the page's incident; one given
+    // up does not count, one still on its way does (the worker delivers in order).
+    let first = !state.comms.started(channel.as_str());
+    let before = state.comms.waiting_to(channel.as_str());
+    let after = if before > 0 {
+        format!(" (after the {before} update(s) still waiting before it)")
+    } else {
+        String::new()
+    };
+    let mut out = Vec::new();
+    match channel {
+        Channel::Slack => match &state.targets.slack {
+            Some(s) if !s.webhook => {
+                let ch = s.channel.clone().unwrap_or_default();
+                if first {
+                    out.push(format!(
+                        "▶ Slack chat.postMessage to {ch} — the incident's first update: it starts the thread"
+                    ));
+                    out.extend(pretty(&message::slack_post_body(u, ID_LATER, &ch, None)));
+                } else {
+                    out.push(format!(
+                        "▶ Slack chat.postMessage to {ch}, a reply in the incident's thread{after}; then chat.update of the thread's first message (its status summary: {}, {})",
+                        u.status.label(),
+                        u.facts.severity
+                    ));
+                    out.extend(pretty(&message::slack_post_body(
+                        u,
+                        ID_LATER,
+                        "(the thread's channel)",
+                        Some("(the first message's ts)"),
+                    )));
+                }
+            }
+            Some(_) => {
+                out.push(format!("▶ Slack incoming webhook: POST (no thread){after}"));
+                out.extend(pretty(&message::slack_webhook_body(u, ID_LATER)));
+            }
+            None => out.push("▶ Slack: not configured".into()),
+        },
+        Channel::StatusPage => match &state.targets.statuspage {
+            Some(p) => match &p.page_id {
+                Some(page) => {
+                    if first {
+                        out.push(format!(
+                            "▶ Status page (PUBLIC): POST /pages/{page}/incidents — creates the incident"
+                        ));
+                        out.extend(pretty(&message::statuspage_create_body(u, &p.components)));
+                    } else {
+                        out.push(format!(
+                            "▶ Status page (PUBLIC): PATCH /pages/{page}/incidents/(the incident's id){after}"
+                        ));
+                        out.extend(pretty(&message::statuspage_update_body(u, &p.components)));
+                    }
+                }
+                None => {
+                    let earlier = state
+                        .comms
+                        .all()
+                        .iter()
+                        .filter(|d| d.channel == channel.as_str())
+                        .count();
+                    out.push(format!(
+                        "▶ Status page webhook (PUBLIC): POST the whole page{}",
+                        if earlier > 0 {
+                            format!(
+                                " — shown as if this were the incident's only update: the page's incident also takes its title, description and createdAt from the first of the {earlier} earlier update(s), and its `updates` list them all{after}"
+                            )
+                        } else {
+                            String::new()
+                        }
+                    ));
+                    let stem = state
+                        .incident
+                        .as_ref()
+                        .and_then(|i| i.journal.as_deref())
+                        .map(|j| j.trim_end_matches(".jsonl").to_string())
+                        .unwrap_or_default();
+                    out.extend(pretty(&message::webhook_state(
+                        u,
+                        &[],
+                        &p.components,
+                        &stem,
+                    )));
+                }
+            },
+            None => out.push("▶ Status page: not configured".into()),
+        },
+    }
+    out
+}
+
 impl Compose {
     /// A composer on `template`, for the channels configured (all ticked).
     pub fn new(state: &State, template: Template, channels: &[Channel]) -> Compose {
@@ -189,7 +299,10 @@ impl Compose {
             publish: String::new(),
             field: ComposeField::Text,
             facts: facts(state),
+            facts_at: state.now(),
             preview_scroll: 0,
+            edited: false,
+            cancel_armed: false,
             step: None,
         };
         c.fill(state);
@@ -199,6 +312,8 @@ impl Compose {
     /// The template's subject and text, on facts taken now.
     fn fill(&mut self, state: &State) {
         self.facts = facts(state);
+        self.facts_at = state.now();
+        self.edited = false;
         self.subject = template::subject(self.template, &self.facts)
             .chars()
             .take(SUBJECT_MAX)
@@ -250,6 +365,20 @@ impl Compose {
         self.field = cycle(&fields, self.field, forward);
     }
 
+    /// The preview: for each channel ticked, the request and its body as it will be sent.
+    pub fn preview(&self, state: &State) -> Vec<String> {
+        let u = self.update(state);
+        let mut out = vec![format!(
+            "Exactly what is sent (facts as of {}; PgUp/PgDn scroll):",
+            self.facts_at.strftime("%H:%M:%SZ")
+        )];
+        for channel in &u.to {
+            out.push(String::new());
+            out.extend(channel_preview(state, *channel, &u));
+        }
+        out
+    }
+
     /// The update as it would be sent now.
     pub fn update(&self, state: &State) -> Update {
         let at = state.now();
@@ -267,6 +396,7 @@ impl Compose {
     }
 
     fn insert(&mut self, text: &str) {
+        self.edited = true;
         let room = TEXT_MAX.saturating_sub(self.text.chars().count());
         let piece: String = text
             .chars()
@@ -310,7 +440,13 @@ impl Compose {
     }
 
     pub fn on_key(&mut self, key: &Key, state: &State) -> ComposeOutcome {
+        let armed = std::mem::take(&mut self.cancel_armed);
         match key {
+            // Edited text is not thrown away on one stray Esc.
+            Key::Esc if self.edited && !armed => {
+                self.cancel_armed = true;
+                return ComposeOutcome::Open;
+            }
             Key::Esc => return ComposeOutcome::Cancel,
             Key::Enter => {
                 return if self.blocked().is_none() {
@@ -328,7 +464,8 @@ impl Compose {
                 return ComposeOutcome::Open;
             }
             Key::PageDown => {
-                self.preview_scroll = self.preview_scroll.saturating_add(10);
+                let last = self.preview(state).len().saturating_sub(1);
+                self.preview_scroll = (self.preview_scroll + 10).min(last);
                 return ComposeOutcome::Open;
             }
             Key::PageUp => {
@@ -380,9 +517,11 @@ impl Compose {
             ComposeField::Subject => match key {
                 Key::Backspace => {
                     self.subject.pop();
+                    self.edited = true;
                 }
                 Key::Char(c) if !c.is_control() && self.subject.chars().count() < SUBJECT_MAX => {
                     self.subject.push(*c);
+                    self.edited = true;
                 }
                 Key::Paste(p) => {
                     let room = SUBJECT_MAX.saturating_sub(self.subject.chars().count());
@@ -405,6 +544,7 @@ impl Compose {
                     let at = byte_at(&self.text, self.cursor - 1);
                     self.text.remove(at);
                     self.cursor -= 1;
+                    self.edited = true;
                 }
                 Key::Left => self.cursor = self.cursor.saturating_sub(1),
                 Key::Right => self.cursor = (self.cursor + 1).min(self.text.chars().count()),
@@ -448,6 +588,7 @@ impl Compose {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::app::EntryKind;
     use crate::app::testkit::*;
     use crate::config::Tier::Critical;
 
@@ -476,7 +617,7 @@ mod tests {
             "{}",
             c.subject
         );
-        assert!(c.text.contains("(db) is unavailable"), "{}", c.text);
+        assert!(c.text.contains("db is unavailable"), "{}", c.text);
         assert_eq!(c.facts.components[0].state, HealthState::Down);
         assert_eq!(c.update(&rig.state).by, "ana@bastion");
     }
@@ -550,6 +691,95 @@ mod tests {
         assert_eq!(c.status, IncidentStatus::Resolved);
         assert!(c.subject.starts_with("✅ RESOLVED"));
         assert_eq!(c.on_key(&Key::Esc, &rig.state), ComposeOutcome::Cancel);
+    }
+
+    #[test]
+    fn one_esc_does_not_throw_away_edited_text_and_the_preview_scroll_stops_at_its_end() {
+        let rig = rig();
+        let mut c = Compose::new(&rig.state, Template::Update, &[Channel::Slack]);
+        assert_eq!(
+            c.on_key(&Key::Esc, &rig.state),
+            ComposeOutcome::Cancel,
+            "nothing edited"
+        );
+        let mut c = Compose::new(&rig.state, Template::Update, &[Channel::Slack]);
+        c.on_key(&Key::Char('x'), &rig.state);
+        assert_eq!(c.on_key(&Key::Esc, &rig.state), ComposeOutcome::Open);
+        assert!(c.cancel_armed);
+        c.on_key(&Key::Char('y'), &rig.state);
+        assert_eq!(
+            c.on_key(&Key::Esc, &rig.state),
+            ComposeOutcome::Open,
+            "another key disarms"
+        );
+        assert_eq!(c.on_key(&Key::Esc, &rig.state), ComposeOutcome::Cancel);
+        let mut c = Compose::new(&rig.state, Template::Update, &[Channel::Slack]);
+        for _ in 0..1000 {
+            c.on_key(&Key::PageDown, &rig.state);
+        }
+        let last = c.preview(&rig.state).len() - 1;
+        assert_eq!(c.preview_scroll, last);
+        c.on_key(&Key::PageUp, &rig.state);
+        assert_eq!(
+            c.preview_scroll,
+            last.saturating_sub(10),
+            "PgUp answers at once"
+        );
+    }
+
+    #[test]
+    fn the_preview_says_create_or_update_as_the_worker_will_decide() {
+        use crate::comms::message::{PageTarget, Targets};
+        let mut rig = rig();
+        rig.state.targets = Targets {
+            slack: None,
+            statuspage: Some(PageTarget {
+                page_id: Some("page".into()),
+                components: Default::default(),
+            }),
+        };
+        let fold = |rig: &mut Rig, kind: EntryKind| {
+            rig.state.comms.fold(t(2), "ana@b", &kind);
+        };
+        let c = Compose::new(&rig.state, Template::Initial, &[Channel::StatusPage]);
+        assert!(
+            c.preview(&rig.state)
+                .join("\n")
+                .contains("POST /pages/page/incidents")
+        );
+        // The first one was refused for good: the next one is still the one that creates.
+        fold(
+            &mut rig,
+            EntryKind::CommsQueued {
+                id: "u1".into(),
+                channel: "statuspage".into(),
+                template: "initial".into(),
+                summary: "s".into(),
+                status: None,
+                text: None,
+                simulated: false,
+            },
+        );
+        let p = c.preview(&rig.state).join("\n");
+        assert!(
+            p.contains("PATCH /pages/page/incidents/(the incident's id) (after the 1 update(s) still waiting before it)"),
+            "{p}"
+        );
+        fold(
+            &mut rig,
+            EntryKind::CommsFailed {
+                id: "u1".into(),
+                channel: "statuspage".into(),
+                reason: "HTTP 401".into(),
+                gave_up: true,
+                retry_in: None,
+            },
+        );
+        let p = c.preview(&rig.state).join("\n");
+        assert!(
+            p.contains("POST /pages/page/incidents — creates the incident"),
+            "{p}"
+        );
     }
 
     #[test]

@@ -80,9 +80,12 @@ pub enum Event {
     Journal(super::incident::JournalEvent),
     /// A step this console asked to run: its claim, its progress, its end.
     Step(StepEvent),
-    /// What the outbox worker says the operator must know (an unreadable outbox file, an
-    /// update that cannot be sent from here); `None` once it is over.
-    CommsProblem(Option<String>),
+    /// What a channel's outbox worker says the operator must know (an unreadable outbox file,
+    /// an update that cannot be sent from here); `None` once it is over.
+    CommsProblem {
+        channel: String,
+        problem: Option<String>,
+    },
 }
 
 /// What the runtime tells the model about a step it asked to run.
@@ -113,7 +116,7 @@ impl Event {
         match self {
             Event::Observed(o) => Some(o.at),
             Event::Tick(t) => Some(*t),
-            Event::Key(_) | Event::Journal(_) | Event::Step(_) | Event::CommsProblem(_) => None,
+            Event::Key(_) | Event::Journal(_) | Event::Step(_) | Event::CommsProblem { .. } => None,
         }
     }
 }

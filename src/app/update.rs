@@ -485,8 +485,8 @@ pub struct State {
     pub comms: Comms,
     /// The update composer, while open.
     pub compose: Option<Compose>,
-    /// What the outbox worker says is wrong, if anything.
-    pub comms_problem: Option<String>,
+    /// What each channel's outbox worker says is wrong, by channel.
+    pub comms_problems: BTreeMap<String, String>,
 }
 
 impl State {
@@ -525,7 +525,7 @@ impl State {
             can_send: false,
             comms: Comms::default(),
             compose: None,
-            comms_problem: None,
+            comms_problems: BTreeMap::new(),
         };
         state.assessment = severity::assess(&state);
         state
@@ -1006,20 +1006,24 @@ impl State {
         }
     }
 
+    /// The channel customers read: the status page, or Slack when there is no page.
+    pub fn customer_channel(&self) -> Option<&'static str> {
+        if self.targets.statuspage.is_some() {
+            Some(crate::comms::message::Channel::StatusPage.as_str())
+        } else if self.targets.slack.is_some() {
+            Some(crate::comms::message::Channel::Slack.as_str())
+        } else {
+            None
+        }
+    }
+
     /// When the next update is due, while an incident is open: 30 minutes after the last one
-    /// to customers (the status page, or Slack when there is no page), or at once when none
-    /// has been sent yet.
+    /// that reached customers, or at once when none has yet (one queued but not delivered
+    /// does not count: customers have not read it).
     pub fn next_update_due(&self) -> Option<Timestamp> {
         let i = self.incident.as_ref().filter(|i| i.is_open())?;
-        if self.targets.channels().is_empty() {
-            return None;
-        }
-        let channel = if self.targets.statuspage.is_some() {
-            crate::comms::message::Channel::StatusPage.as_str()
-        } else {
-            crate::comms::message::Channel::Slack.as_str()
-        };
-        Some(match self.comms.last_queued(Some(channel)) {
+        let channel = self.customer_channel()?;
+        Some(match self.comms.last_sent(channel) {
             Some(last) => super::compose::next_update(last),
             None => i.declared,
         })
@@ -1307,7 +1311,14 @@ pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
         Event::Key(key) => state.on_key(key, &mut effects),
         Event::Journal(j) => state.on_journal(j, &mut effects),
         Event::Step(s) => state.on_step(s, &mut effects),
-        Event::CommsProblem(p) => state.comms_problem = p,
+        Event::CommsProblem { channel, problem } => match problem {
+            Some(p) => {
+                state.comms_problems.insert(channel, p);
+            }
+            None => {
+                state.comms_problems.remove(&channel);
+            }
+        },
     }
     effects
 }

@@ -230,12 +230,23 @@ impl Outbox {
         write_whole(&path, &bytes)
     }
 
-    /// From `staged/` to `pending/`: it is journaled as queued, the worker may take it.
+    /// Whether a delivery is past `staged/`: deliverable, delivered or given up.
+    pub fn past_staging(&self, name: &str) -> bool {
+        ["pending", "sent", "failed"]
+            .iter()
+            .any(|d| self.dir.join(d).join(format!("{name}.json")).exists())
+    }
+
+    /// From `staged/` to `pending/`: it is journaled as queued, the worker may take it. Done
+    /// before (by this console or another) is fine; a staged copy left behind is removed.
     pub fn commit(&self, name: &str) -> Result<(), OutboxError> {
         let pending = self.sub("pending")?;
         let from = self.dir.join("staged").join(format!("{name}.json"));
         let to = pending.join(format!("{name}.json"));
-        if !from.exists() && to.exists() {
+        if self.past_staging(name) {
+            if from.exists() {
+                std::fs::remove_file(&from).map_err(err(&from, "remove"))?;
+            }
             return Ok(());
         }
         std::fs::rename(&from, &to).map_err(err(&from, "move to pending"))?;
@@ -377,8 +388,10 @@ impl Outbox {
     /// The deliveries of `channel` that arrived, in queue order, with what the far side
     /// called them: the Slack thread's first message, the status page's incident.
     pub fn sent(&self, channel: Channel) -> Vec<(Delivery, Sent)> {
-        let mut out = Vec::new();
-        for dir in [self.dir.join("sent"), self.dir.join("pending")] {
+        let mut out: Vec<(String, Delivery, Sent)> = Vec::new();
+        // `pending/` first: a delivery the keeper moves on meanwhile is then found in `sent/`,
+        // never in neither.
+        for dir in [self.dir.join("pending"), self.dir.join("sent")] {
             for path in json_files(&dir) {
                 let Some(name) = path.file_stem().map(|s| s.to_string_lossy().into_owned()) else {
                     continue;
@@ -396,6 +409,7 @@ impl Outbox {
             }
         }
         out.sort_by(|a, b| a.0.cmp(&b.0));
+        out.dedup_by(|a, b| a.0 == b.0);
         out.into_iter().map(|(_, d, s)| (d, s)).collect()
     }
 

@@ -18,6 +18,18 @@ use super::outbox::{Delivery, Outbox};
 use crate::app::EntryKind;
 use crate::journal::{Entry, Journal, load};
 
+/// Why a comms step could not be recorded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RecordError {
+    /// The incident's journal is not there any more (moved, archived): trying again will not
+    /// help. What the outbox holds was finished as far as it could be.
+    #[error("{0}")]
+    JournalGone(String),
+    /// A write failed (the disk full, a permission): worth trying again.
+    #[error("{0}")]
+    Failed(String),
+}
+
 /// What the worker reports to be journaled.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outcome {
@@ -67,7 +79,7 @@ pub fn new_id() -> String {
 
 /// A place in the queue: the wall clock in nanoseconds, and always after the last one this
 /// process gave (two updates queued in the same nanosecond, or a clock stepped back).
-fn next_order() -> i128 {
+pub fn next_order() -> i128 {
     use std::sync::Mutex;
     static LAST: Mutex<i128> = Mutex::new(0);
     let now = Timestamp::now().as_nanosecond();
@@ -81,9 +93,14 @@ fn next_order() -> i128 {
     }
 }
 
-/// The deliveries of an update, one per channel it goes to.
-pub fn deliveries(out: &Outgoing, id: &str, by: &str, simulated: bool) -> Vec<Delivery> {
-    let order = next_order();
+/// The deliveries of an update, one per channel it goes to, at `order` in the queue.
+pub fn deliveries(
+    out: &Outgoing,
+    id: &str,
+    order: i128,
+    by: &str,
+    simulated: bool,
+) -> Vec<Delivery> {
     out.update
         .to
         .iter()
@@ -112,76 +129,122 @@ fn queued_line(d: &Delivery) -> EntryKind {
     }
 }
 
-fn append(journal: &Journal, kind: &EntryKind, at: Timestamp) -> Result<Entry, String> {
+fn append(journal: &Journal, kind: &EntryKind, at: Timestamp) -> Result<Entry, RecordError> {
     let (k, body) = kind.to_journal();
-    journal.append(&k, body, at).map_err(|e| e.to_string())
+    journal
+        .append(&k, body, at)
+        .map_err(|e| RecordError::Failed(e.to_string()))
 }
 
-/// Whether the journal already has a line of `kind` for this delivery.
-fn journaled(path: &Path, kind: &str, id: &str, channel: Channel) -> Result<bool, String> {
-    let loaded = load(path).map_err(|e| e.to_string())?;
+/// Whether the journal already has a line of `kind` for this delivery (for a failure, one
+/// that gave up: a retry's line does not say it is over).
+fn journaled(path: &Path, kind: &str, id: &str, channel: Channel) -> Result<bool, RecordError> {
+    let loaded = load(path).map_err(|e| RecordError::Failed(e.to_string()))?;
     Ok(loaded.entries.iter().any(|e| {
         e.kind == kind
             && e.body.get("id").and_then(|v| v.as_str()) == Some(id)
             && e.body.get("channel").and_then(|v| v.as_str()) == Some(channel.as_str())
+            && (kind != "comms_failed"
+                || e.body.get("gave_up").and_then(|v| v.as_bool()) == Some(true))
     }))
 }
 
-fn open(incidents: &Path, journal: &str, actor: &str) -> Result<Journal, String> {
+fn open(incidents: &Path, journal: &str, actor: &str) -> Result<Journal, RecordError> {
     let path = incidents.join(journal);
     if !path.is_file() {
-        return Err(format!(
+        return Err(RecordError::JournalGone(format!(
             "{}: no such incident journal: the update cannot be recorded",
             path.display()
-        ));
+        )));
     }
     Journal::open(&path)
         .map(|j| j.with_actor(actor.to_string()))
-        .map_err(|e| e.to_string())
+        .map_err(|e| RecordError::Failed(e.to_string()))
+}
+
+fn failed(e: impl std::fmt::Display) -> RecordError {
+    RecordError::Failed(e.to_string())
 }
 
 /// Queues an update: each delivery staged, journaled as queued, then made deliverable. A
 /// delivery already deliverable (a retry after a failure half-way) is not journaled again.
 /// Returns the lines written.
-pub fn queue(incidents: &Path, deliveries: &[Delivery], actor: &str) -> Result<Vec<Entry>, String> {
+pub fn queue(
+    incidents: &Path,
+    deliveries: &[Delivery],
+    actor: &str,
+) -> Result<Vec<Entry>, RecordError> {
     let mut written = Vec::new();
     for d in deliveries {
         let outbox = Outbox::of(incidents, &d.journal);
         let name = d.name();
-        if outbox
-            .dir()
-            .join("pending")
-            .join(format!("{name}.json"))
-            .exists()
-        {
+        // Already journaled and made deliverable (a retry after a failure half-way), maybe
+        // delivered since: not again.
+        if outbox.past_staging(&name) {
             continue;
         }
         let journal = open(incidents, &d.journal, actor)?;
-        outbox.stage(d).map_err(|e| e.to_string())?;
+        outbox.stage(d).map_err(failed)?;
         written.push(append(&journal, &queued_line(d), d.queued_at)?);
-        outbox.commit(&name).map_err(|e| e.to_string())?;
+        outbox.commit(&name).map_err(failed)?;
     }
     Ok(written)
 }
 
 /// A delivery staged by a console that ended before making it deliverable: journaled as
 /// queued unless it already is, then made deliverable.
-pub fn commit_staged(incidents: &Path, d: &Delivery, actor: &str) -> Result<Vec<Entry>, String> {
-    let journal = open(incidents, &d.journal, actor)?;
+pub fn commit_staged(
+    incidents: &Path,
+    d: &Delivery,
+    actor: &str,
+) -> Result<Vec<Entry>, RecordError> {
+    let outbox = Outbox::of(incidents, &d.journal);
+    let journal = match open(incidents, &d.journal, actor) {
+        Ok(j) => j,
+        Err(RecordError::JournalGone(why)) => {
+            // Never journaled, and now it cannot be: not sent either (nothing unrecorded goes
+            // out), kept in failed/ with why.
+            let f = super::outbox::Failed {
+                at: Timestamp::now(),
+                reason: why.clone(),
+            };
+            outbox.stage(d).map_err(failed)?;
+            outbox.commit(&d.name()).map_err(failed)?;
+            outbox.mark_failed(&d.name(), &f).map_err(failed)?;
+            outbox.finish(&d.name(), false).map_err(failed)?;
+            return Err(RecordError::JournalGone(why));
+        }
+        Err(e) => return Err(e),
+    };
     let mut written = Vec::new();
     if !journaled(journal.path(), "comms_queued", &d.id, d.channel)? {
         written.push(append(&journal, &queued_line(d), d.queued_at)?);
     }
-    Outbox::of(incidents, &d.journal)
-        .commit(&d.name())
-        .map_err(|e| e.to_string())?;
+    outbox.commit(&d.name()).map_err(failed)?;
     Ok(written)
 }
 
 /// Journals what became of a delivery; a delivery that is done (sent, or given up) moves out
 /// of `pending/`. Returns the line written, if one was.
-pub fn record(incidents: &Path, o: &Outcome, actor: &str) -> Result<Option<Entry>, String> {
-    let journal = open(incidents, &o.journal, actor)?;
+pub fn record(incidents: &Path, o: &Outcome, actor: &str) -> Result<Option<Entry>, RecordError> {
+    let journal = match open(incidents, &o.journal, actor) {
+        Ok(j) => j,
+        Err(RecordError::JournalGone(why)) => {
+            // The outcome stays in the outbox (sent/ or failed/); the journal to say it in is
+            // gone.
+            let done = match &o.what {
+                Outcomes::Sent { .. } => Some(true),
+                Outcomes::Failed { gave_up, .. } => gave_up.then_some(false),
+            };
+            if let Some(sent) = done {
+                Outbox::of(incidents, &o.journal)
+                    .finish(&o.name, sent)
+                    .map_err(failed)?;
+            }
+            return Err(RecordError::JournalGone(why));
+        }
+        Err(e) => return Err(e),
+    };
     let (kind, done) = match &o.what {
         Outcomes::Sent {
             remote,
@@ -222,7 +285,7 @@ pub fn record(incidents: &Path, o: &Outcome, actor: &str) -> Result<Option<Entry
     if let Some(sent) = done {
         Outbox::of(incidents, &o.journal)
             .finish(&o.name, sent)
-            .map_err(|e| e.to_string())?;
+            .map_err(failed)?;
     }
     Ok(line)
 }
@@ -261,7 +324,7 @@ mod tests {
         let tmp = tempfile::tempdir().expect("tmp");
         let out = outgoing(vec![Channel::Slack, Channel::StatusPage]);
         incident(tmp.path(), &out.journal);
-        let ds = deliveries(&out, "u1", "ana@b", false);
+        let ds = deliveries(&out, "u1", 7, "ana@b", false);
         assert_eq!(ds.len(), 2);
         let lines = queue(tmp.path(), &ds, "ana@b").expect("queue");
         assert_eq!(lines.len(), 2);
@@ -275,12 +338,52 @@ mod tests {
     }
 
     #[test]
+    fn a_retried_update_never_queues_again_a_delivery_already_delivered() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let out = outgoing(vec![Channel::Slack, Channel::StatusPage]);
+        incident(tmp.path(), &out.journal);
+        let ds = deliveries(&out, "u1", 7, "ana@b", false);
+        let outbox = Outbox::of(tmp.path(), &out.journal);
+        // The first half went through and was delivered before the retry of the whole.
+        queue(tmp.path(), &ds[..1], "ana@b").expect("the first half");
+        outbox
+            .mark_sent(
+                &ds[0].name(),
+                &Sent {
+                    at: Timestamp::now(),
+                    remote: None,
+                    found: false,
+                },
+            )
+            .expect("sent");
+        outbox.finish(&ds[0].name(), true).expect("finish");
+        let lines = queue(tmp.path(), &ds, "ana@b").expect("the retry");
+        assert_eq!(lines.len(), 1, "only the half not queued yet");
+        assert_eq!(outbox.sent(Channel::Slack).len(), 1);
+        let pending = outbox.pending(None).0;
+        assert_eq!(pending.len(), 1);
+        assert_eq!(pending[0].delivery.channel, Channel::StatusPage);
+        assert!(outbox.staged().0.is_empty());
+        // A staged copy left behind by a console that ended, of a delivery done since: gone.
+        outbox.stage(&ds[0]).expect("stage again");
+        outbox.commit(&ds[0].name()).expect("commit of a done one");
+        assert!(
+            outbox.staged().0.is_empty(),
+            "the orphan is removed, not delivered again"
+        );
+        assert_eq!(outbox.pending(None).0.len(), 1);
+    }
+
+    #[test]
     fn no_journal_no_queue() {
         let tmp = tempfile::tempdir().expect("tmp");
         let out = outgoing(vec![Channel::Slack]);
-        let ds = deliveries(&out, "u1", "ana@b", false);
+        let ds = deliveries(&out, "u1", 7, "ana@b", false);
         let why = queue(tmp.path(), &ds, "ana@b").expect_err("no journal");
-        assert!(why.contains("no such incident journal"), "{why}");
+        assert!(
+            matches!(&why, RecordError::JournalGone(w) if w.contains("no such incident journal")),
+            "{why}"
+        );
         assert!(
             Outbox::of(tmp.path(), &out.journal)
                 .pending(None)
@@ -294,7 +397,7 @@ mod tests {
         let tmp = tempfile::tempdir().expect("tmp");
         let out = outgoing(vec![Channel::Slack]);
         incident(tmp.path(), &out.journal);
-        let d = deliveries(&out, "u1", "ana@b", false).remove(0);
+        let d = deliveries(&out, "u1", 7, "ana@b", false).remove(0);
         let outbox = Outbox::of(tmp.path(), &out.journal);
         // Crash after journaling, before the move.
         outbox.stage(&d).expect("stage");
@@ -317,7 +420,7 @@ mod tests {
         let tmp = tempfile::tempdir().expect("tmp");
         let out = outgoing(vec![Channel::Slack]);
         incident(tmp.path(), &out.journal);
-        let d = deliveries(&out, "u1", "ana@b", false).remove(0);
+        let d = deliveries(&out, "u1", 7, "ana@b", false).remove(0);
         queue(tmp.path(), std::slice::from_ref(&d), "ana@b").expect("queue");
         let outbox = Outbox::of(tmp.path(), &out.journal);
         let at = Timestamp::now();

@@ -22,6 +22,9 @@ pub enum SecretError {
     Empty(String),
 }
 
+/// A secret file larger than this is refused: a token or a URL is small.
+const MAX_LEN: u64 = 16 * 1024;
+
 /// The secret's value, read now.
 pub fn read(secret: &Secret) -> Result<String, SecretError> {
     let value = match secret {
@@ -34,6 +37,19 @@ pub fn read(secret: &Secret) -> Result<String, SecretError> {
                 path: shown.clone(),
                 why: e.kind().to_string(),
             })?;
+            // A FIFO or a device would block the read (or never end): a secret is a file.
+            if !meta.is_file() {
+                return Err(SecretError::Unreadable {
+                    path: shown,
+                    why: "not a regular file".into(),
+                });
+            }
+            if meta.len() > MAX_LEN {
+                return Err(SecretError::Unreadable {
+                    path: shown,
+                    why: format!("larger than {MAX_LEN} bytes: not a secret"),
+                });
+            }
             let mode = meta.mode() & 0o7777;
             if mode & 0o077 != 0 {
                 return Err(SecretError::Exposed { path: shown, mode });
@@ -86,6 +102,13 @@ mod tests {
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
         assert_eq!(read(&s).expect("0600"), "xoxb-PLANTED-123");
         assert!(check_file(&s).is_none());
+        let dir = Secret::File(tmp.path().to_path_buf());
+        assert!(
+            read(&dir)
+                .expect_err("a directory")
+                .to_string()
+                .contains("not a regular file")
+        );
         let missing = Secret::File(tmp.path().join("nope"));
         assert!(
             read(&missing)

@@ -27,12 +27,17 @@ pub enum SendError {
     /// Trying again will not help: the far side refused it (a bad token, an unknown channel,
     /// a request it will not take).
     Refused { reason: String },
+    /// This console cannot send it (its secret is not set or not readable here): another
+    /// console may; nothing was sent.
+    NotHere { reason: String },
 }
 
 impl SendError {
     pub fn reason(&self) -> &str {
         match self {
-            SendError::Retry { reason, .. } | SendError::Refused { reason } => reason,
+            SendError::Retry { reason, .. }
+            | SendError::Refused { reason }
+            | SendError::NotHere { reason } => reason,
         }
     }
 }
@@ -142,7 +147,8 @@ pub fn http_error(status: u16, retry_after: Option<Duration>, body: &str) -> Sen
         format!("HTTP {status}: {body}")
     };
     match status {
-        429 => SendError::Retry {
+        // 420 is Statuspage's other way of saying "rate limited".
+        420 | 429 => SendError::Retry {
             reason: what,
             after: retry_after,
             maybe_arrived: false,
@@ -161,14 +167,43 @@ pub fn http_error(status: u16, retry_after: Option<Duration>, body: &str) -> Sen
     }
 }
 
+/// The longest wait a far side may ask for: more is taken as this (a bad header must not
+/// park an update for days).
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
+
 /// `Retry-After` in seconds (the HTTP-date form is taken as "soon": a minute).
 pub fn retry_after(value: Option<&str>) -> Option<Duration> {
     let v = value?.trim();
     match v.parse::<u64>() {
-        Ok(s) => Some(Duration::from_secs(s.min(3600))),
+        Ok(s) => Some(Duration::from_secs(s).min(MAX_RETRY_AFTER)),
         Err(_) if !v.is_empty() => Some(Duration::from_secs(60)),
         Err(_) => None,
     }
+}
+
+/// What to take out of any text the far side answers: the secret, and for a URL secret (a
+/// webhook) its path and each long path segment too — a 404 page quoting the path quotes it.
+pub fn secrets_of(secret: &str) -> Vec<String> {
+    let mut out = vec![secret.to_string()];
+    if let Ok(url) = reqwest::Url::parse(secret) {
+        out.extend(crate::redact::url_secrets(&url));
+        let path = url.path();
+        if path.len() > 1 {
+            out.push(path.to_string());
+            out.extend(
+                path.split('/')
+                    .filter(|seg| seg.len() >= 6)
+                    .map(str::to_string),
+            );
+        }
+    }
+    out
+}
+
+/// A far side's text made fit for a reason: secrets taken out first (a secret cut in two by
+/// the length limit would survive in part), then cut.
+pub fn scrubbed(text: &str, secrets: &[String]) -> String {
+    crate::redact::excerpt(&crate::redact::scrub(text, secrets), 300)
 }
 
 #[cfg(test)]
@@ -198,6 +233,18 @@ mod tests {
             Some(Duration::from_secs(60))
         );
         assert_eq!(retry_after(None), None);
+    }
+
+    #[test]
+    fn a_secret_is_taken_out_before_the_text_is_cut_and_a_webhook_path_too() {
+        let token = "xoxb-PLANTED-0123456789";
+        let long = format!("{}{token} and more", "x".repeat(290));
+        let got = scrubbed(&long, &secrets_of(token));
+        assert!(!got.contains("PLANTED"), "{got}");
+        let hook = "https://hooks.slack.com/services/T0DTEM/B0HOOK/PLANTEDhookSECRET";
+        let echo = "Cannot POST /services/T0DTEM/B0HOOK/PLANTEDhookSECRET (no such hook PLANTEDhookSECRET)";
+        let got = scrubbed(echo, &secrets_of(hook));
+        assert!(!got.contains("PLANTEDhook"), "{got}");
     }
 
     #[tokio::test]

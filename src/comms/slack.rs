@@ -20,7 +20,6 @@ use super::outbox::Delivery;
 use super::secret;
 use super::sink::{Context, Delivered, REQUEST_TIMEOUT, SendError, Sink, SinkFuture};
 use crate::config::{Secret, Slack, SlackAuth};
-use crate::redact;
 
 type Connector = SlackClientHyperConnector<HttpsConnector<HttpConnector>>;
 
@@ -113,10 +112,8 @@ impl SlackSink {
     }
 
     fn read_secret(&self) -> Result<String, SendError> {
-        secret::read(self.secret()).map_err(|e| SendError::Retry {
+        secret::read(self.secret()).map_err(|e| SendError::NotHere {
             reason: e.to_string(),
-            after: None,
-            maybe_arrived: false,
         })
     }
 
@@ -269,65 +266,91 @@ impl SlackSink {
         let token = SlackApiToken::new(SlackApiTokenValue(token_value.clone()));
         let session = self.client.open_session(&token);
         let channel = self.channel_id(&session, &token_value, ctx).await?;
-        let oldest = ctx
+        // Only the window where it could have landed: from a little before the attempt to a
+        // little after its answer could have come.
+        let ts = |s: i64| SlackTs(format!("{}.000000", s.max(0)));
+        let oldest = ctx.attempt_at.map(|t| ts(t.as_second() - 120));
+        let latest = ctx
             .attempt_at
-            .map(|t| t.as_second() - 120)
-            .map(|s| SlackTs(format!("{}.000000", s.max(0))));
+            .map(|t| ts(t.as_second() + self.timeout.as_secs() as i64 + 300));
         let wanted = message::slack_ref(&d.id);
         let root = ctx
             .first
             .as_ref()
             .and_then(|(_, s)| split_remote(s.remote.as_deref()?));
-        let messages: Vec<Value> = match root {
-            None => {
-                let req = SlackApiConversationsHistoryRequest {
-                    channel: Some(SlackChannelId(channel.clone())),
-                    cursor: None,
-                    latest: None,
-                    limit: Some(200),
-                    oldest,
-                    inclusive: Some(true),
-                    include_all_metadata: None,
-                };
-                let resp = self
-                    .timed(
-                        "conversations.history",
-                        &token_value,
-                        session.conversations_history(&req),
-                    )
-                    .await?;
-                resp.messages
-                    .iter()
-                    .map(|m| serde_json::to_value(m).unwrap_or(Value::Null))
-                    .collect()
-            }
-            Some((_, ts)) => {
-                let req = SlackApiConversationsRepliesRequest {
-                    channel: SlackChannelId(channel.clone()),
-                    ts: SlackTs(ts),
-                    cursor: None,
-                    latest: None,
-                    limit: Some(200),
-                    oldest,
-                    inclusive: Some(true),
-                };
-                let resp = self
-                    .timed(
-                        "conversations.replies",
-                        &token_value,
-                        session.conversations_replies(&req),
-                    )
-                    .await?;
-                resp.messages
-                    .iter()
-                    .map(|m| serde_json::to_value(m).unwrap_or(Value::Null))
-                    .collect()
-            }
+        let found = |messages: &[Value]| {
+            messages
+                .iter()
+                .find(|m| m.to_string().contains(&wanted))
+                .and_then(|m| m["ts"].as_str().map(|ts| format!("{channel}:{ts}")))
         };
-        Ok(messages
-            .iter()
-            .find(|m| m.to_string().contains(&wanted))
-            .and_then(|m| m["ts"].as_str().map(|ts| format!("{channel}:{ts}"))))
+        let mut cursor: Option<SlackCursorId> = None;
+        // A busy channel: page through the window (Slack answers the newest first).
+        for _ in 0..20 {
+            let (messages, next): (Vec<Value>, Option<SlackCursorId>) = match &root {
+                None => {
+                    let req = SlackApiConversationsHistoryRequest {
+                        channel: Some(SlackChannelId(channel.clone())),
+                        cursor: cursor.clone(),
+                        latest: latest.clone(),
+                        limit: Some(200),
+                        oldest: oldest.clone(),
+                        inclusive: Some(true),
+                        include_all_metadata: None,
+                    };
+                    let resp = self
+                        .timed(
+                            "conversations.history",
+                            &token_value,
+                            session.conversations_history(&req),
+                        )
+                        .await?;
+                    (
+                        resp.messages
+                            .iter()
+                            .map(|m| serde_json::to_value(m).unwrap_or(Value::Null))
+                            .collect(),
+                        resp.response_metadata.and_then(|m| m.next_cursor),
+                    )
+                }
+                Some((_, root_ts)) => {
+                    let req = SlackApiConversationsRepliesRequest {
+                        channel: SlackChannelId(channel.clone()),
+                        ts: SlackTs(root_ts.clone()),
+                        cursor: cursor.clone(),
+                        latest: latest.clone(),
+                        limit: Some(200),
+                        oldest: oldest.clone(),
+                        inclusive: Some(true),
+                    };
+                    let resp = self
+                        .timed(
+                            "conversations.replies",
+                            &token_value,
+                            session.conversations_replies(&req),
+                        )
+                        .await?;
+                    (
+                        resp.messages
+                            .iter()
+                            .map(|m| serde_json::to_value(m).unwrap_or(Value::Null))
+                            .collect(),
+                        resp.response_metadata.and_then(|m| m.next_cursor),
+                    )
+                }
+            };
+            if let Some(hit) = found(&messages) {
+                return Ok(Some(hit));
+            }
+            cursor = next.filter(|c| !c.0.is_empty());
+            if cursor.is_none() {
+                return Ok(None);
+            }
+        }
+        // Twenty pages of two hundred and still more: too busy to be sure either way.
+        Err(SendError::Refused {
+            reason: "the channel is too busy to tell whether the update arrived".into(),
+        })
     }
 }
 
@@ -353,7 +376,8 @@ fn decode<T: for<'de> serde::Deserialize<'de>>(body: Value) -> Result<T, SendErr
 
 /// A slack-morphism error as a [`SendError`], the secret scrubbed from every word of it.
 fn classify(what: &str, e: &SlackClientError, secret: &str) -> SendError {
-    let scrub = |t: &str| redact::scrub(&redact::excerpt(t, 300), &[secret]);
+    let secrets = super::sink::secrets_of(secret);
+    let scrub = |t: &str| super::sink::scrubbed(t, &secrets);
     match e {
         SlackClientError::ApiError(a) => {
             let reason = scrub(&format!("{what}: Slack said {}", a.code));
@@ -375,7 +399,7 @@ fn classify(what: &str, e: &SlackClientError, secret: &str) -> SendError {
         }
         SlackClientError::RateLimitError(r) => SendError::Retry {
             reason: scrub(&format!("{what}: rate limited (HTTP 429)")),
-            after: r.retry_after,
+            after: r.retry_after.map(|a| a.min(super::sink::MAX_RETRY_AFTER)),
             maybe_arrived: false,
         },
         SlackClientError::HttpError(h) => super::sink::http_error(

@@ -20,7 +20,6 @@ use super::sink::{
     Context, Delivered, REQUEST_TIMEOUT, SendError, Sink, SinkFuture, http_error, retry_after,
 };
 use crate::config::{Secret, StatusPage, StatusPageKind};
-use crate::redact;
 
 /// Statuspage's rate limit: one request a second.
 pub const MIN_GAP: Duration = Duration::from_secs(1);
@@ -68,10 +67,8 @@ impl StatusPageSink {
     }
 
     fn read_secret(&self) -> Result<String, SendError> {
-        secret::read(self.secret()).map_err(|e| SendError::Retry {
+        secret::read(self.secret()).map_err(|e| SendError::NotHere {
             reason: e.to_string(),
-            after: None,
-            maybe_arrived: false,
         })
     }
 
@@ -99,7 +96,8 @@ impl StatusPageSink {
         secret: &str,
     ) -> Result<Value, SendError> {
         self.turn().await;
-        let scrub = |t: &str| redact::scrub(&redact::excerpt(t, 300), &[secret]);
+        let secrets = super::sink::secrets_of(secret);
+        let scrub = |t: &str| super::sink::scrubbed(t, &secrets);
         let resp = req.send().await.map_err(|e| {
             let arrived = !e.is_connect() && !e.is_builder();
             let e = e.without_url();

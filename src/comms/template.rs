@@ -59,7 +59,8 @@ fn impact_lines(facts: &Facts) -> Vec<String> {
                 HealthState::Unknown => "not observable",
                 HealthState::Up => "operational",
             };
-            format!("- {} ({}) is {what}", c.name, c.id)
+            // Names, not the console's ids: customers read this too.
+            format!("- {} is {what}", c.name)
         })
         .collect()
 }
@@ -108,7 +109,9 @@ pub fn text(template: Template, facts: &Facts, next_update: Timestamp) -> String
             ));
             out.push(String::new());
             out.push("Contact".into());
-            out.push(format!("- Incident Commander: {}", facts.commander));
+            // The user, not user@host: a bastion's name is nobody's business outside.
+            let commander = facts.commander.split('@').next().unwrap_or_default();
+            out.push(format!("- Incident Commander: {commander}"));
         }
         Template::Update => {
             out.push("Current status".into());
@@ -218,16 +221,17 @@ mod tests {
         let t = text(Template::Initial, &f, at());
         for needle in [
             "Situation",
-            "- db name (db) is unavailable",
-            "- mq name (mq) is unavailable",
+            "- db name is unavailable",
+            "- mq name is unavailable",
             "Disaster recovery procedures initiated (L3 critical)",
             "within 1h (our recovery time objective)",
             "within 30 minutes (by 03:30 UTC)",
-            "Incident Commander: ana@bastion",
+            "Incident Commander: ana",
         ] {
             assert!(t.contains(needle), "{needle}: {t}");
         }
         assert!(!t.contains("web name"), "UP is not an impact");
+        assert!(t.ends_with("Incident Commander: ana"), "no host name: {t}");
     }
 
     #[test]
@@ -242,7 +246,7 @@ mod tests {
         ]);
         let t = text(Template::Restoration, &partly, at());
         assert!(!t.contains("All services are operational"), "{t}");
-        assert!(t.contains("mq name (mq) is unavailable"));
+        assert!(t.contains("mq name is unavailable"));
         assert_eq!(
             default_status(Template::Restoration, IncidentStatus::Monitoring),
             IncidentStatus::Resolved

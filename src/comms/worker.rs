@@ -70,7 +70,7 @@ impl Worker {
         sinks: Vec<Arc<dyn Sink>>,
         requests: std::sync::mpsc::Sender<Request>,
         clock: Arc<dyn Clock>,
-        problems: mpsc::Sender<Option<String>>,
+        problems: mpsc::Sender<(String, Option<String>)>,
     ) -> Worker {
         let (stop, stopped) = watch::channel(false);
         let waiting = Arc::new(AtomicUsize::new(0));
@@ -127,7 +127,7 @@ struct Channel {
     sink: Arc<dyn Sink>,
     requests: std::sync::mpsc::Sender<Request>,
     clock: Arc<dyn Clock>,
-    problems: mpsc::Sender<Option<String>>,
+    problems: mpsc::Sender<(String, Option<String>)>,
     locks: HashMap<PathBuf, Flock<File>>,
     backoff: HashMap<String, Backoff>,
     /// Outcomes already handed to the keeper by this process.
@@ -140,11 +140,25 @@ struct Channel {
 
 impl Channel {
     async fn run(mut self, mut stopped: watch::Receiver<bool>) {
+        use futures_util::FutureExt;
+        let channel = self.sink.channel().as_str();
         loop {
-            let problem = self.round().await;
+            // A stop abandons a round under way: a send cut short leaves its attempt marker,
+            // and the next worker looks before sending it again.
+            let round = std::panic::AssertUnwindSafe(self.round()).catch_unwind();
+            let problem = tokio::select! {
+                _ = stopped.changed() => break,
+                r = round => match r {
+                    Ok(p) => p,
+                    // A bug must not end the deliveries of this channel silently.
+                    Err(_) => Some(format!(
+                        "the {channel} outbox worker failed on a delivery (a bug: see the log); it goes on"
+                    )),
+                },
+            };
             if problem != self.problem {
                 self.problem = problem.clone();
-                let _ = self.problems.send(problem).await;
+                let _ = self.problems.send((channel.to_string(), problem)).await;
             }
             tokio::select! {
                 _ = stopped.changed() => break,
@@ -189,8 +203,24 @@ impl Channel {
         let channel = self.sink.channel();
         let mut problem = None;
         let mut waiting = 0;
-        for outbox in Outbox::all(&self.o.incidents) {
-            let (pending, bad) = outbox.pending(Some(channel));
+        // Reading directories off the runtime's threads: a stalled volume must not stall the
+        // console.
+        let incidents = self.o.incidents.clone();
+        let scanned = tokio::task::spawn_blocking(move || {
+            Outbox::all(&incidents)
+                .into_iter()
+                .map(|o| {
+                    let (pending, bad) = o.pending(Some(channel));
+                    let (staged, _) = o.staged();
+                    (o, pending, bad, staged)
+                })
+                .collect::<Vec<_>>()
+        })
+        .await
+        .unwrap_or_default();
+        let newest = crate::journal::latest(&self.o.incidents);
+        let mut earlier_waiting: Vec<(String, usize)> = Vec::new();
+        for (outbox, pending, bad, staged) in scanned {
             if let Some(b) = bad.first() {
                 problem = Some(format!(
                     "outbox: {} (left where it is; {} file(s) unreadable)",
@@ -198,7 +228,6 @@ impl Channel {
                     bad.len()
                 ));
             }
-            let (staged, _) = outbox.staged();
             let left: Vec<_> = staged
                 .into_iter()
                 .filter(|d| d.channel == channel)
@@ -255,6 +284,15 @@ impl Channel {
                 .filter(|p| p.sent.is_none() && p.failed.is_none())
                 .collect();
             waiting += open.len();
+            // Updates of an incident no longer the newest: its consoles may not show them.
+            if !open.is_empty()
+                && newest
+                    .as_ref()
+                    .and_then(|n| n.file_name())
+                    .is_none_or(|n| n.to_string_lossy() != outbox.journal())
+            {
+                earlier_waiting.push((outbox.journal(), open.len()));
+            }
             // In order: a later update never overtakes an earlier one (the thread, the page).
             if let Some(next) = open.first()
                 && let Some(p) = self.deliver(&outbox, next).await
@@ -263,6 +301,14 @@ impl Channel {
             }
         }
         self.set_waiting(waiting);
+        if problem.is_none()
+            && let Some((journal, n)) = earlier_waiting.first()
+        {
+            problem = Some(format!(
+                "{n} update(s) of the earlier incident {} still waiting to be delivered",
+                journal.trim_end_matches(".jsonl")
+            ));
+        }
         problem
     }
 
@@ -331,6 +377,9 @@ impl Channel {
                     self.failed(outbox, p, &e);
                     return None;
                 }
+                Err(SendError::NotHere { reason }) => {
+                    return self.not_here(outbox, p, reason);
+                }
             }
         }
         let n = p.attempt.as_ref().map_or(0, |a| a.n) + 1;
@@ -380,7 +429,24 @@ impl Channel {
                 self.failed(outbox, p, &e);
                 None
             }
+            Err(SendError::NotHere { reason }) => {
+                let _ = outbox.clear_attempt(&p.name);
+                self.not_here(outbox, p, reason)
+            }
         }
+    }
+
+    /// This console cannot send it (its secret is not here): it lets go of the outbox so that
+    /// a console that can takes over, and says which console could not.
+    fn not_here(&mut self, outbox: &Outbox, p: &Pending, reason: String) -> Option<String> {
+        self.locks.remove(outbox.dir());
+        let e = SendError::Retry {
+            reason: format!("{reason} ({})", self.o.me),
+            after: None,
+            maybe_arrived: false,
+        };
+        self.failed(outbox, p, &e);
+        None
     }
 
     fn give_up(&mut self, outbox: &Outbox, p: &Pending, reason: String) -> Option<String> {

@@ -100,8 +100,14 @@ pub enum Request {
         at: Timestamp,
     },
     /// Queue an update: written to its incident's outbox and journaled as queued (one line per
-    /// channel) before the outbox worker may see it. `id` is the update's dedupe key.
-    Post { out: Box<Outgoing>, id: String },
+    /// channel) before the outbox worker may see it. `id` is the update's dedupe key and
+    /// `order` its place in the queue, both given once, when it was asked for: a retry after
+    /// a failure half-way queues the same deliveries, never new ones.
+    Post {
+        out: Box<Outgoing>,
+        id: String,
+        order: i128,
+    },
     /// What became of a delivery, from the outbox worker: journaled, then the delivery leaves
     /// `pending/` if it is done.
     Delivery(Box<comms::record::Outcome>),
@@ -185,6 +191,12 @@ struct State {
     comms_tail: Option<Followed>,
     /// Dead claims whose release is queued or written (never queued twice while a write fails).
     released: std::collections::HashSet<(String, String, u32)>,
+    /// Comms requests waiting to be written, in order, apart from the rest: an outbox step
+    /// that cannot be written never holds up a note or a step's claim.
+    comms: VecDeque<Request>,
+    /// Updates that can never reach their outbox (their incident's journal is gone).
+    unsent: Vec<Outgoing>,
+    comms_problem: Option<String>,
 }
 
 /// Files the keeper has nothing to say about are fine; a JournalError reads as "what, where".
@@ -224,6 +236,9 @@ impl State {
             last_release_check: None,
             comms_tail: None,
             released: std::collections::HashSet::new(),
+            comms: VecDeque::new(),
+            unsent: Vec::new(),
+            comms_problem: None,
         }
     }
 
@@ -308,7 +323,7 @@ impl State {
                     self.write_pending();
                 }
                 Err(RecvTimeoutError::Timeout) => {
-                    if !self.pending.is_empty() {
+                    if !self.pending.is_empty() || !self.comms.is_empty() {
                         self.write_pending();
                     }
                 }
@@ -319,8 +334,11 @@ impl State {
         // The console is ending: no step may start now.
         self.pending.retain(|r| !matches!(r, Request::Claim { .. }));
         self.write_pending();
-        let mut left = Leftovers::default();
-        for r in self.pending {
+        let mut left = Leftovers {
+            updates: std::mem::take(&mut self.unsent),
+            ..Leftovers::default()
+        };
+        for r in self.pending.into_iter().chain(self.comms) {
             match r {
                 Request::Append(w) => left.entries.push(w),
                 Request::Post { out, .. } => left.updates.push(*out),
@@ -725,9 +743,10 @@ impl State {
                     }
                     Ok(())
                 }
-                Request::Post { out, id } => self.post(out, id),
-                Request::Delivery(o) => self.delivery(o),
-                Request::Commit(d) => self.commit(d),
+                Request::Post { .. } | Request::Delivery(_) | Request::Commit(_) => {
+                    self.comms.push_back(r);
+                    continue;
+                }
             };
             if let Err(e) = result {
                 failed = Some(e);
@@ -747,8 +766,51 @@ impl State {
                     .as_deref()
                     .is_some_and(|p| p.contains("not yet written"))
                 {
-                    self.set_problem(None);
+                    self.set_problem(self.comms_problem.clone());
                 }
+            }
+        }
+        self.write_comms();
+    }
+
+    /// The comms requests, in order: one that fails is tried again at the next poll (the ones
+    /// after it wait: an update's deliveries and outcomes keep their order); one whose journal
+    /// is gone is said once and dropped (the outbox keeps what it can).
+    fn write_comms(&mut self) {
+        let mut problem = None;
+        while let Some(r) = self.comms.pop_front() {
+            let result = match &r {
+                Request::Post { out, id, order } => self.post(out, id, *order),
+                Request::Delivery(o) => self.delivery(o),
+                Request::Commit(d) => self.commit(d),
+                _ => Ok(()),
+            };
+            match result {
+                Ok(()) => {}
+                Err(comms::record::RecordError::JournalGone(why)) => {
+                    if let Request::Post { out, .. } = r {
+                        self.unsent.push(*out);
+                    }
+                    problem = Some(format!("comms: {why}"));
+                }
+                Err(comms::record::RecordError::Failed(why)) => {
+                    self.comms.push_front(r);
+                    problem = Some(format!(
+                        "comms: {} update step(s) not yet written, retrying: {why}",
+                        self.comms.len()
+                    ));
+                    break;
+                }
+            }
+        }
+        if problem != self.comms_problem {
+            self.comms_problem = problem.clone();
+            let journal_trouble = self
+                .problem
+                .as_deref()
+                .is_some_and(|p| !p.starts_with("comms: "));
+            if !journal_trouble {
+                self.set_problem(problem);
             }
         }
     }
@@ -807,26 +869,38 @@ impl State {
             return;
         }
         let path = self.incidents.join(journal);
+        let tailed = self
+            .comms_tail
+            .as_ref()
+            .is_some_and(|t| t.path.as_deref() == Some(path.as_path()));
         if self.followed.path.as_deref() == Some(path.as_path()) {
             self.poll_now();
+        } else if tailed {
+            // The comms tail reads them at the next poll: told once.
+            self.follow_comms_tail();
         } else {
             self.send(JournalEvent::Comms(lines));
         }
     }
 
-    fn post(&mut self, out: &Outgoing, id: &str) -> Result<(), String> {
+    fn post(
+        &mut self,
+        out: &Outgoing,
+        id: &str,
+        order: i128,
+    ) -> Result<(), comms::record::RecordError> {
         // The runtime of an observer has no outbox; if it asked anyway, nothing is queued.
         if self.o.mode == Mode::Observer {
             return Ok(());
         }
         let deliveries =
-            comms::record::deliveries(out, id, &self.o.actor, self.o.mode == Mode::Drill);
+            comms::record::deliveries(out, id, order, &self.o.actor, self.o.mode == Mode::Drill);
         let lines = comms::record::queue(&self.incidents, &deliveries, &self.o.actor)?;
         self.wrote(&out.journal, lines);
         Ok(())
     }
 
-    fn delivery(&mut self, o: &comms::record::Outcome) -> Result<(), String> {
+    fn delivery(&mut self, o: &comms::record::Outcome) -> Result<(), comms::record::RecordError> {
         if self.o.mode == Mode::Observer {
             return Ok(());
         }
@@ -835,7 +909,7 @@ impl State {
         Ok(())
     }
 
-    fn commit(&mut self, d: &comms::outbox::Delivery) -> Result<(), String> {
+    fn commit(&mut self, d: &comms::outbox::Delivery) -> Result<(), comms::record::RecordError> {
         if self.o.mode == Mode::Observer {
             return Ok(());
         }

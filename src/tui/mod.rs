@@ -54,7 +54,8 @@ pub struct Settings {
 /// it has nothing to send updates with.
 pub struct CommsLink {
     pub worker: Worker,
-    pub problems: mpsc::Receiver<Option<String>>,
+    /// (channel, problem): `None` once it is over.
+    pub problems: mpsc::Receiver<(String, Option<String>)>,
 }
 
 /// The console's line to its journal keeper: what to write, and what the journal says.
@@ -111,6 +112,7 @@ impl World {
                     self.requests.send(Request::Post {
                         out,
                         id: crate::comms::record::new_id(),
+                        order: crate::comms::record::next_order(),
                     })
                 }
                 Effect::RunStep {
@@ -168,6 +170,7 @@ impl World {
             let _ = self.requests.send(Request::Post {
                 out,
                 id: crate::comms::record::new_id(),
+                order: crate::comms::record::next_order(),
             });
             self.running += 1;
             let tx = self.steps_tx.clone();
@@ -428,8 +431,8 @@ pub async fn run(
                 world.dispatch(update(&mut state, Event::Step(step)));
                 dirty = true;
             }
-            Some(problem) = recv_problem(&mut comms_problems) => {
-                world.dispatch(update(&mut state, Event::CommsProblem(problem)));
+            Some((channel, problem)) = recv_problem(&mut comms_problems) => {
+                world.dispatch(update(&mut state, Event::CommsProblem { channel, problem }));
                 dirty = true;
             }
             _ = tick.tick() => {
@@ -489,16 +492,26 @@ pub async fn run(
             Exit::HungUp | Exit::InputClosed => DETACH_DEADLINE,
             Exit::Quit => QUIT_COMMS_DEADLINE,
         };
-        if worker.waiting() > 0 && !wait.is_zero() {
+        // An update queued a moment ago may not be in the outbox yet: the worker gets a look
+        // at it before "nothing waiting" is believed.
+        let queued = state.comms.waiting();
+        let settle = if queued > 0 {
+            Duration::from_millis(1500)
+        } else {
+            Duration::ZERO
+        };
+        if (worker.waiting() > 0 || queued > 0) && !wait.is_zero() {
             if exit == Exit::Quit {
                 eprintln!(
                     "warroom: delivering {} update(s) still in the outbox (up to {}s; the next console sends what is left)",
-                    worker.waiting(),
+                    worker.waiting().max(queued),
                     wait.as_secs()
                 );
             }
-            let deadline = Instant::now() + wait;
-            while worker.waiting() > 0 && Instant::now() < deadline {
+            let started = Instant::now();
+            let deadline = started + wait;
+            while (worker.waiting() > 0 || started.elapsed() < settle) && Instant::now() < deadline
+            {
                 tokio::select! {
                     _ = sigterm.recv() => break,
                     _ = tokio::time::sleep(Duration::from_millis(200)) => {}
@@ -512,8 +525,8 @@ pub async fn run(
 
 /// The next problem the outbox worker reports, if the console has one.
 async fn recv_problem(
-    problems: &mut Option<mpsc::Receiver<Option<String>>>,
-) -> Option<Option<String>> {
+    problems: &mut Option<mpsc::Receiver<(String, Option<String>)>>,
+) -> Option<(String, Option<String>)> {
     match problems {
         Some(rx) => rx.recv().await,
         None => std::future::pending().await,

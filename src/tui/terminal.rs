@@ -43,12 +43,22 @@ impl Drop for Guard {
 }
 
 /// Takes the terminal and installs a panic hook that restores it before the panic message
-/// is printed (otherwise the message is lost in the alternate screen).
+/// is printed (otherwise the message is lost in the alternate screen). Only a panic of the
+/// console's own thread ends the console: one in a background task (caught there, the task
+/// goes on or ends alone) is logged, not printed over the screen, and the terminal is kept.
 pub fn enter() -> io::Result<(Tui, Guard)> {
     let hook = std::panic::take_hook();
+    let console = std::thread::current().id();
     std::panic::set_hook(Box::new(move |info| {
-        restore();
-        hook(info);
+        if std::thread::current().id() == console {
+            restore();
+            hook(info);
+        } else {
+            tracing::error!(
+                thread = std::thread::current().name().unwrap_or("?"),
+                "panic in a background task: {info}"
+            );
+        }
     }));
     enable_raw_mode()?;
     ACTIVE.store(true, Ordering::SeqCst);

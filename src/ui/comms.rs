@@ -14,6 +14,13 @@ use super::{Screen, Visible, clean};
 /// "due 03:35Z (in 12m)" or "OVERDUE by 3m" for the next update, if one is due.
 pub fn due(state: &State) -> Option<(String, bool)> {
     let due = state.next_update_due()?;
+    // One queued but not delivered: customers have not read it yet.
+    if state
+        .customer_channel()
+        .is_some_and(|c| state.comms.waiting_to(c) > 0)
+    {
+        return Some(("update not yet delivered".into(), true));
+    }
     let now = state.now();
     let left = due.duration_since(now);
     let mins = left.as_mins();
@@ -61,8 +68,13 @@ pub fn draw(state: &State, screen: &Screen, frame: &mut Frame, area: Rect) {
             ))
         });
     }
-    if let Some(p) = &state.comms_problem {
-        out.push(|| Line::from(Span::styled(format!("outbox: {}", clean(p)), t.down)));
+    for (channel, p) in &state.comms_problems {
+        out.push(|| {
+            Line::from(Span::styled(
+                format!("{}: {}", clean(channel), clean(p)),
+                t.down,
+            ))
+        });
     }
     for d in all.iter().rev() {
         if out.full() {
@@ -71,22 +83,14 @@ pub fn draw(state: &State, screen: &Screen, frame: &mut Frame, area: Rect) {
         out.push(|| {
             let (glyph, word, style) = match &d.state {
                 DeliveryState::Queued => (g.stale, "queued".to_string(), t.muted),
-                DeliveryState::Retrying {
-                    reason,
-                    attempts,
-                    next,
-                } => {
-                    let when = next
-                        .map(|n| {
-                            let s = n.duration_since(now).as_secs().max(0);
-                            format!(", next in {s}s")
-                        })
-                        .unwrap_or_default();
-                    (
-                        g.degraded,
-                        format!("retrying ({attempts} failed{when}): {reason}"),
-                        t.degraded,
-                    )
+                DeliveryState::Retrying { reason, next, .. } => {
+                    // The journal has a line at the 1st, 2nd, 4th… failure: when the next try
+                    // is, not how many failed, is what it can say.
+                    let when = match next.map(|n| n.duration_since(now).as_secs()) {
+                        Some(s) if s > 0 => format!(" (next try in {s}s)"),
+                        _ => String::new(),
+                    };
+                    (g.degraded, format!("retrying{when}: {reason}"), t.degraded)
                 }
                 // A drill's update went to its simulated sink: said first, so a narrow panel
                 // shows it.

@@ -8,116 +8,9 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use crate::app::compose::{Compose, ComposeField};
 use crate::app::{IncidentStatus, State};
-use crate::comms::message::{self, Channel, PUBLISH_WORD, Targets, Template, Update};
+use crate::comms::message::{PUBLISH_WORD, Template};
 
 use super::{Screen, clean};
-
-/// What the preview calls an id the outbox gives when the update is queued.
-const ID_LATER: &str = "u(id given when queued)";
-
-/// The preview: for each channel ticked, the request and its body as it will be sent.
-pub fn preview(state: &State, compose: &Compose) -> Vec<String> {
-    let u = compose.update(state);
-    let mut out = vec![format!(
-        "Exactly what is sent (facts as of {}; PgUp/PgDn scroll):",
-        state.now().strftime("%H:%M:%SZ")
-    )];
-    for channel in &u.to {
-        out.push(String::new());
-        out.extend(channel_preview(state, &state.targets, *channel, &u));
-    }
-    out
-}
-
-fn pretty(v: &serde_json::Value) -> Vec<String> {
-    serde_json::to_string_pretty(v)
-        .unwrap_or_default()
-        .lines()
-        .map(str::to_string)
-        .collect()
-}
-
-fn channel_preview(state: &State, targets: &Targets, channel: Channel, u: &Update) -> Vec<String> {
-    let first = !state.comms.any_to(channel.as_str());
-    let mut out = Vec::new();
-    match channel {
-        Channel::Slack => match &targets.slack {
-            Some(s) if !s.webhook => {
-                let ch = s.channel.clone().unwrap_or_default();
-                if first {
-                    out.push(format!(
-                        "▶ Slack chat.postMessage to {ch} — the incident's first update: it starts the thread"
-                    ));
-                    out.extend(pretty(&message::slack_post_body(u, ID_LATER, &ch, None)));
-                } else {
-                    out.push(format!(
-                        "▶ Slack chat.postMessage to {ch}, a reply in the incident's thread; then chat.update of the thread's first message (its status summary: {}, {})",
-                        u.status.label(),
-                        u.facts.severity
-                    ));
-                    out.extend(pretty(&message::slack_post_body(
-                        u,
-                        ID_LATER,
-                        "(the thread's channel)",
-                        Some("(the first message's ts)"),
-                    )));
-                }
-            }
-            Some(_) => {
-                out.push("▶ Slack incoming webhook: POST (no thread)".into());
-                out.extend(pretty(&message::slack_webhook_body(u, ID_LATER)));
-            }
-            None => out.push("▶ Slack: not configured".into()),
-        },
-        Channel::StatusPage => match &targets.statuspage {
-            Some(p) => match &p.page_id {
-                Some(page) => {
-                    if first {
-                        out.push(format!(
-                            "▶ Status page (PUBLIC): POST /pages/{page}/incidents — creates the incident"
-                        ));
-                        out.extend(pretty(&message::statuspage_create_body(u, &p.components)));
-                    } else {
-                        out.push(format!(
-                            "▶ Status page (PUBLIC): PATCH /pages/{page}/incidents/(the incident's id)"
-                        ));
-                        out.extend(pretty(&message::statuspage_update_body(u, &p.components)));
-                    }
-                }
-                None => {
-                    let earlier = state
-                        .comms
-                        .all()
-                        .iter()
-                        .filter(|d| d.channel == channel.as_str())
-                        .count();
-                    out.push(format!(
-                        "▶ Status page webhook (PUBLIC): POST the whole page{}",
-                        if earlier > 0 {
-                            format!(" (its `updates` also hold the {earlier} earlier update(s) of this incident)")
-                        } else {
-                            String::new()
-                        }
-                    ));
-                    let stem = state
-                        .incident
-                        .as_ref()
-                        .and_then(|i| i.journal.as_deref())
-                        .map(|j| j.trim_end_matches(".jsonl").to_string())
-                        .unwrap_or_default();
-                    out.extend(pretty(&message::webhook_state(
-                        u,
-                        &[],
-                        &p.components,
-                        &stem,
-                    )));
-                }
-            },
-            None => out.push("▶ Status page: not configured".into()),
-        },
-    }
-    out
-}
 
 /// The text's lines, the cursor's line and column.
 fn text_lines(text: &str, cursor: usize) -> (Vec<String>, usize, usize) {
@@ -249,7 +142,13 @@ pub fn draw(state: &State, compose: &Compose, screen: &Screen, frame: &mut Frame
         foot.push(Line::from(vec![
             field("Publish", ComposeField::Publish),
             Span::styled(
-                format!("customers read the status page: type `{PUBLISH_WORD}` > "),
+                match screen.drill {
+                    // A drill's page is its simulated sink: no customer reads it.
+                    Some(_) => format!(
+                        "drill: goes to the simulated status page; type `{PUBLISH_WORD}` > "
+                    ),
+                    None => format!("customers read the status page: type `{PUBLISH_WORD}` > "),
+                },
                 t.degraded,
             ),
             Span::styled(
@@ -271,6 +170,10 @@ pub fn draw(state: &State, compose: &Compose, screen: &Screen, frame: &mut Frame
         ]));
     }
     foot.push(Line::from(match compose.blocked() {
+        _ if compose.cancel_armed => Span::styled(
+            "Esc again throws away what you typed; any other key goes on editing",
+            t.down,
+        ),
         Some(why) => Span::styled(format!("Enter waits: {why} · Esc: cancel"), t.degraded),
         None => Span::styled(
             "Enter: queue it (the outbox delivers it, the comms panel shows how) · Esc: cancel",
@@ -349,9 +252,13 @@ pub fn draw(state: &State, compose: &Compose, screen: &Screen, frame: &mut Frame
     y += text_rows;
 
     if preview_rows > 0 {
-        let lines: Vec<Line> = preview(state, compose)
+        // Scrolled by whole lines (the model knows how many there are and stops at the last),
+        // each wrapped to the width: the end of a long body is always reachable.
+        let lines: Vec<Line> = compose
+            .preview(state)
             .into_iter()
             .enumerate()
+            .skip(compose.preview_scroll)
             .map(|(i, l)| {
                 let style = if i == 0 || l.starts_with('▶') {
                     t.accent
@@ -361,14 +268,8 @@ pub fn draw(state: &State, compose: &Compose, screen: &Screen, frame: &mut Frame
                 Line::from(Span::styled(clean(&l).into_owned(), style))
             })
             .collect();
-        let total = lines.len();
-        let scroll = compose
-            .preview_scroll
-            .min(total.saturating_sub(preview_rows as usize));
         frame.render_widget(
-            Paragraph::new(lines)
-                .wrap(Wrap { trim: false })
-                .scroll((scroll.min(u16::MAX as usize) as u16, 0)),
+            Paragraph::new(lines).wrap(Wrap { trim: false }),
             Rect {
                 y,
                 height: preview_rows,

@@ -229,19 +229,27 @@ fn summary_line<'a>(state: &State, screen: &Screen) -> Line<'a> {
     if let Some(problem) = &state.journal.problem {
         return Line::from(Span::styled(format!("JOURNAL: {}", clean(problem)), t.down));
     }
-    if let Some(problem) = &state.comms_problem {
-        return Line::from(Span::styled(format!("COMMS: {}", clean(problem)), t.down));
+    if let Some((channel, problem)) = state.comms_problems.iter().next() {
+        return Line::from(Span::styled(
+            format!("COMMS {}: {}", clean(channel), clean(problem)),
+            t.down,
+        ));
     }
-    if let Some(d) = state.comms.trouble() {
+    if let Some((d, behind)) = state.comms.trouble() {
         use crate::app::comms::DeliveryState;
         let what = match &d.state {
             DeliveryState::Failed { reason, .. } => format!("FAILED (gave up): {reason}"),
             DeliveryState::Retrying { reason, .. } => format!("retrying: {reason}"),
             _ => String::new(),
         };
+        let behind = if behind > 0 {
+            format!(" ({behind} more waiting behind it)")
+        } else {
+            String::new()
+        };
         return Line::from(Span::styled(
             format!(
-                "COMMS: {} {} {}",
+                "COMMS: {} {} {}{behind}",
                 clean(&d.channel),
                 clean(&d.template),
                 clean(&what)

@@ -706,7 +706,7 @@ fn the_update_composer_shows_the_text_and_exactly_what_is_sent() {
     assert!(shot.contains("a reply in the incident's thread"), "{shot}");
     insta::assert_snapshot!("compose_update_200x50", shot);
     let compose = rig.state.compose.as_ref().expect("open");
-    let preview = super::compose::preview(&rig.state, compose).join("\n");
+    let preview = compose.preview(&rig.state).join("\n");
     let slack = preview.split("▶ Status page").next().unwrap_or_default();
     assert!(
         slack.contains("&lt;!channel&gt; &amp; db") && !slack.contains("<!channel>"),
