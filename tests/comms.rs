@@ -743,3 +743,40 @@ async fn an_update_for_a_journal_that_is_gone_never_holds_up_the_journal_and_is_
     assert_eq!(left.updates.len(), 1, "the update is handed back, not lost");
     assert_eq!(left.updates[0].journal, "2020-01-01T0000Z-archived.jsonl");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_console_without_the_token_steps_aside_for_one_that_has_it() {
+    let rig = Rig::start();
+    let slack = FakeSlack::start(TOKEN).await;
+    let without: Arc<dyn Sink> = Arc::new(SlackSink::new(&Slack {
+        auth: SlackAuth::Token(Secret::Env("WARROOM_TEST_UNSET_TOKEN_TOO".into())),
+        channel: Some("#dtem-war-room".into()),
+        api_url: slack.api_url(),
+    }));
+    let first = rig.worker(vec![without]);
+    rig.post(update(
+        &[Channel::Slack],
+        Template::Initial,
+        IncidentStatus::Investigating,
+        "x",
+    ));
+    until("the first console's reason, naming it", || {
+        reasons(&rig)
+            .iter()
+            .any(|r| r.contains("WARROOM_TEST_UNSET_TOKEN_TOO") && r.contains(" pid "))
+    })
+    .await;
+    // A second console, with the token, on the same outbox.
+    let second = rig.worker(vec![slack_sink(
+        rig.secrets.path(),
+        &slack,
+        Duration::from_secs(5),
+    )]);
+    until("delivered by the console that can", || {
+        slack.messages().len() == 1
+    })
+    .await;
+    until("sent", || rig.lines("comms_sent").len() == 1).await;
+    first.stop().await;
+    second.stop().await;
+}

@@ -89,6 +89,7 @@ impl Worker {
                     problem: None,
                     waiting: waiting.clone(),
                     mine: 0,
+                    stepped_aside: HashMap::new(),
                 };
                 tokio::spawn(run.run(stopped.clone()))
             })
@@ -136,6 +137,8 @@ struct Channel {
     waiting: Arc<AtomicUsize>,
     /// This task's share of `waiting`.
     mine: usize,
+    /// Outboxes this console let go of (it cannot send their updates), until when.
+    stepped_aside: HashMap<PathBuf, Instant>,
 }
 
 impl Channel {
@@ -238,6 +241,15 @@ impl Channel {
                 .collect();
             if pending.is_empty() && left.is_empty() {
                 self.locks.remove(outbox.dir());
+                continue;
+            }
+            // Let go because this console cannot send them: another console gets its chance
+            // before this one takes the outbox back.
+            if self
+                .stepped_aside
+                .get(outbox.dir())
+                .is_some_and(|until| *until > Instant::now())
+            {
                 continue;
             }
             if !self.locks.contains_key(outbox.dir()) {
@@ -440,6 +452,13 @@ impl Channel {
     /// a console that can takes over, and says which console could not.
     fn not_here(&mut self, outbox: &Outbox, p: &Pending, reason: String) -> Option<String> {
         self.locks.remove(outbox.dir());
+        let wait = self
+            .o
+            .first_backoff
+            .saturating_mul(5)
+            .max(Duration::from_secs(2));
+        self.stepped_aside
+            .insert(outbox.dir().to_path_buf(), Instant::now() + wait);
         let e = SendError::Retry {
             reason: format!("{reason} ({})", self.o.me),
             after: None,
