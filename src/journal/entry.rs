@@ -157,15 +157,16 @@ impl Entry {
     /// empty `actor` and `body`: a head, for the chain and for the kind.
     pub fn parse_head(line: &[u8]) -> Option<Entry> {
         use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
-        use std::borrow::Cow;
 
+        // Borrowed strings only (serde's Cow would allocate each one): a line whose reserved
+        // fields need unescaping is not a head, and is read whole instead.
         #[derive(Default)]
         struct Head<'a> {
             seq: Option<u64>,
-            at: Option<Cow<'a, str>>,
+            at: Option<&'a str>,
             actor: bool,
-            kind: Option<Cow<'a, str>>,
-            hash: Option<Cow<'a, str>>,
+            kind: Option<&'a str>,
+            hash: Option<&'a str>,
         }
         struct HeadVisitor;
         impl<'de> Visitor<'de> for HeadVisitor {
@@ -177,16 +178,23 @@ impl Entry {
                 let mut head = Head::default();
                 // A key written twice makes the line unreadable as a whole entry: then it is
                 // not a head either, and the whole read says why (verify and the console agree).
-                let mut seen: Vec<Cow<'de, str>> = Vec::new();
-                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-                    if seen.contains(&key) {
+                let mut seen: [&'de str; 24] = [""; 24];
+                let mut n = 0;
+                while let Some(key) = map.next_key::<&'de str>()? {
+                    if seen[..n].contains(&key) {
                         return Ok(None);
                     }
-                    match key.as_ref() {
+                    if n == seen.len() {
+                        // More keys than any entry has: not a head (read whole).
+                        return Ok(None);
+                    }
+                    seen[n] = key;
+                    n += 1;
+                    match key {
                         "seq" => head.seq = Some(map.next_value()?),
                         "at" => head.at = Some(map.next_value()?),
                         "actor" => {
-                            let _: Cow<'de, str> = map.next_value()?;
+                            let _: &'de str = map.next_value()?;
                             head.actor = true;
                         }
                         "kind" => head.kind = Some(map.next_value()?),
@@ -195,7 +203,6 @@ impl Entry {
                             map.next_value::<IgnoredAny>()?;
                         }
                     }
-                    seen.push(key);
                 }
                 Ok(Some(head))
             }
@@ -208,15 +215,15 @@ impl Entry {
         else {
             return None;
         };
-        if seq < 1 || !is_hash(&hash) {
+        if seq < 1 || !is_hash(hash) {
             return None;
         }
         Some(Entry {
             seq,
-            at: parse_at(&at).ok()?,
+            at: parse_at(at).ok()?,
             actor: String::new(),
-            kind: kind.into_owned(),
-            hash: hash.into_owned(),
+            kind: kind.to_string(),
+            hash: hash.to_string(),
             body: Map::new(),
         })
     }
