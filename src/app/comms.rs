@@ -152,21 +152,6 @@ impl Comms {
         }
     }
 
-    /// When the newest update to this channel (or to any, with `None`) was queued.
-    pub fn last_queued(&self, channel: Option<&str>) -> Option<Timestamp> {
-        self.deliveries
-            .iter()
-            .filter(|d| channel.is_none_or(|c| d.channel == c))
-            .map(|d| d.queued_at)
-            .max()
-    }
-
-    /// Whether this channel has had an update in this journal (the first one starts the Slack
-    /// thread and creates the status page's incident).
-    pub fn any_to(&self, channel: &str) -> bool {
-        self.deliveries.iter().any(|d| d.channel == channel)
-    }
-
     /// Deliveries not yet sent and not given up.
     pub fn waiting(&self) -> usize {
         self.deliveries
@@ -399,8 +384,5 @@ mod tests {
         );
         assert_eq!(c.last_sent("slack"), Some(t(36)));
         assert!(c.started("slack") && !c.started("statuspage"));
-        assert_eq!(c.last_queued(Some("statuspage")), Some(t(0)));
-        assert!(c.any_to("slack"));
-        assert!(!c.any_to("email"));
     }
 }

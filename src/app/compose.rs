@@ -8,6 +8,7 @@
 
 use jiff::{SignedDuration, Timestamp};
 
+use super::dialog::cycle;
 use super::entry::{IncidentStatus, StepResult};
 use super::signals::HealthState;
 use super::update::State;
@@ -159,16 +160,6 @@ pub fn facts(state: &State) -> Facts {
 pub fn next_update(now: Timestamp) -> Timestamp {
     now.saturating_add(SignedDuration::try_from(CUSTOMER_EVERY).unwrap_or_default())
         .unwrap_or(now)
-}
-
-fn cycle<T: Copy + PartialEq>(all: &[T], now: T, forward: bool) -> T {
-    let n = all.len();
-    let i = all.iter().position(|x| *x == now).unwrap_or(0);
-    all[if forward {
-        (i + 1) % n
-    } else {
-        (i + n - 1) % n
-    }]
 }
 
 fn byte_at(text: &str, chars: usize) -> usize {

@@ -75,7 +75,8 @@ fn typed(key: &Key) -> Option<String> {
     }
 }
 
-fn cycle<T: Copy + PartialEq>(all: &[T], now: T, forward: bool) -> T {
+/// The next (or previous) of `all` after `now`, round the end: the dialogs' ←/→ choices.
+pub(crate) fn cycle<T: Copy + PartialEq>(all: &[T], now: T, forward: bool) -> T {
     let n = all.len();
     let i = all.iter().position(|x| *x == now).unwrap_or(0);
     all[if forward {

@@ -53,6 +53,22 @@ impl Steps {
         self.records.clear();
     }
 
+    /// Every step's record in these journal lines.
+    pub fn of_journal(entries: &[crate::journal::Entry]) -> Steps {
+        let mut steps = Steps::default();
+        steps.fold_journal(entries);
+        steps
+    }
+
+    /// Applies the step lines among these journal lines (the others are not even parsed).
+    pub fn fold_journal(&mut self, entries: &[crate::journal::Entry]) {
+        for e in entries.iter().filter(|e| is_step_kind(&e.kind)) {
+            if let Some(k) = EntryKind::from_journal(&e.kind, &e.body) {
+                self.fold(e.at, &e.actor, &k);
+            }
+        }
+    }
+
     /// Applies one journal line.
     pub fn fold(&mut self, at: Timestamp, actor: &str, kind: &EntryKind) {
         let (runbook, step) = match kind {

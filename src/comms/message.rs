@@ -37,10 +37,6 @@ impl Channel {
         }
     }
 
-    pub fn parse(s: &str) -> Option<Channel> {
-        Channel::ALL.into_iter().find(|c| c.as_str() == s)
-    }
-
     /// Customers read it: sending needs the typed word [`PUBLISH_WORD`].
     pub fn is_public(self) -> bool {
         self == Channel::StatusPage
@@ -550,25 +546,8 @@ pub fn page_impact(severity: &str) -> &'static str {
     }
 }
 
-/// Atlassian Statuspage: the first update of an incident creates it
-/// (`POST /pages/{page_id}/incidents`).
-pub fn statuspage_create_body(u: &Update, mapping: &BTreeMap<String, String>) -> Value {
-    let components = page_components(&u.facts, mapping);
-    json!({
-        "incident": {
-            "name": cut(&u.subject, 250),
-            "status": u.status.label(),
-            "impact_override": page_impact(&u.facts.severity),
-            "body": page_body(u),
-            "deliver_notifications": true,
-            "component_ids": components.keys().collect::<Vec<_>>(),
-            "components": components.iter().map(|(k, v)| (k.clone(), Value::from(v.as_str()))).collect::<serde_json::Map<_, _>>(),
-        }
-    })
-}
-
 /// Later updates move the incident's status and add its body
-/// (`PATCH /pages/{page_id}/incidents/{incident_id}`).
+/// (`PATCH /pages/{page_id}/incidents/{incident_id}`), with the page's component statuses.
 pub fn statuspage_update_body(u: &Update, mapping: &BTreeMap<String, String>) -> Value {
     let components = page_components(&u.facts, mapping);
     json!({
@@ -580,6 +559,15 @@ pub fn statuspage_update_body(u: &Update, mapping: &BTreeMap<String, String>) ->
             "components": components.iter().map(|(k, v)| (k.clone(), Value::from(v.as_str()))).collect::<serde_json::Map<_, _>>(),
         }
     })
+}
+
+/// Atlassian Statuspage: the first update of an incident creates it
+/// (`POST /pages/{page_id}/incidents`): an update's body with a name and an impact.
+pub fn statuspage_create_body(u: &Update, mapping: &BTreeMap<String, String>) -> Value {
+    let mut body = statuspage_update_body(u, mapping);
+    body["incident"]["name"] = Value::from(cut(&u.subject, 250));
+    body["incident"]["impact_override"] = Value::from(page_impact(&u.facts.severity));
+    body
 }
 
 /// The generic status-page webhook's body: the whole page as seed 000's StatusPageService

@@ -167,6 +167,14 @@ pub fn http_error(status: u16, retry_after: Option<Duration>, body: &str) -> Sen
     }
 }
 
+/// A sink's secret, read now; one this console cannot read is not a failure of the update:
+/// another console may send it.
+pub fn read_secret(secret: &crate::config::Secret) -> Result<String, SendError> {
+    super::secret::read(secret).map_err(|e| SendError::NotHere {
+        reason: e.to_string(),
+    })
+}
+
 /// The longest wait a far side may ask for: more is taken as this (a bad header must not
 /// park an update for days).
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);

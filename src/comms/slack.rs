@@ -17,7 +17,6 @@ use slack_morphism::prelude::*;
 
 use super::message::{self, Channel};
 use super::outbox::Delivery;
-use super::secret;
 use super::sink::{Context, Delivered, REQUEST_TIMEOUT, SendError, Sink, SinkFuture};
 use crate::config::{Secret, Slack, SlackAuth};
 
@@ -112,9 +111,7 @@ impl SlackSink {
     }
 
     fn read_secret(&self) -> Result<String, SendError> {
-        secret::read(self.secret()).map_err(|e| SendError::NotHere {
-            reason: e.to_string(),
-        })
+        super::sink::read_secret(self.secret())
     }
 
     async fn timed<T>(
@@ -306,10 +303,7 @@ impl SlackSink {
                         )
                         .await?;
                     (
-                        resp.messages
-                            .iter()
-                            .map(|m| serde_json::to_value(m).unwrap_or(Value::Null))
-                            .collect(),
+                        as_values(&resp.messages),
                         resp.response_metadata.and_then(|m| m.next_cursor),
                     )
                 }
@@ -331,10 +325,7 @@ impl SlackSink {
                         )
                         .await?;
                     (
-                        resp.messages
-                            .iter()
-                            .map(|m| serde_json::to_value(m).unwrap_or(Value::Null))
-                            .collect(),
+                        as_values(&resp.messages),
                         resp.response_metadata.and_then(|m| m.next_cursor),
                     )
                 }
@@ -352,6 +343,14 @@ impl SlackSink {
             reason: "the channel is too busy to tell whether the update arrived".into(),
         })
     }
+}
+
+/// Messages as JSON, to look for an update's `ref` in whatever fields Slack keeps it.
+fn as_values(messages: &[SlackHistoryMessage]) -> Vec<Value> {
+    messages
+        .iter()
+        .map(|m| serde_json::to_value(m).unwrap_or(Value::Null))
+        .collect()
 }
 
 fn looks_like_id(name: &str) -> bool {

@@ -15,7 +15,6 @@ use serde_json::Value;
 
 use super::message::{self, Channel};
 use super::outbox::Delivery;
-use super::secret;
 use super::sink::{
     Context, Delivered, REQUEST_TIMEOUT, SendError, Sink, SinkFuture, http_error, retry_after,
 };
@@ -67,9 +66,7 @@ impl StatusPageSink {
     }
 
     fn read_secret(&self) -> Result<String, SendError> {
-        secret::read(self.secret()).map_err(|e| SendError::NotHere {
-            reason: e.to_string(),
-        })
+        super::sink::read_secret(self.secret())
     }
 
     /// Waits until a request may be sent (one a second), then counts it as sent.

@@ -258,11 +258,7 @@ impl State {
     }
 
     fn fold_steps(&mut self, entries: &[Entry]) {
-        for e in entries.iter().filter(|e| is_step_kind(&e.kind)) {
-            if let Some(k) = EntryKind::from_journal(&e.kind, &e.body) {
-                self.steps.fold(e.at, &e.actor, &k);
-            }
-        }
+        self.steps.fold_journal(entries);
     }
 
     /// A claim left by a process of this host that no longer exists is released, once, by the
@@ -941,12 +937,7 @@ impl State {
         // Who runs the step now, if anyone: `Ok(())` if it is this process (a claim written
         // whose fsync failed and was retried), `Err(why)` if another.
         let running_in = |entries: &[Entry]| -> Option<Result<(), String>> {
-            let mut steps = Steps::default();
-            for e in entries.iter().filter(|e| is_step_kind(&e.kind)) {
-                if let Some(k) = EntryKind::from_journal(&e.kind, &e.body) {
-                    steps.fold(e.at, &e.actor, &k);
-                }
-            }
+            let steps = Steps::of_journal(entries);
             let c = steps.get(runbook, step).and_then(|r| r.running.clone())?;
             if c.pid == me.0 && c.host == me.1 {
                 return Some(Ok(()));
@@ -1137,13 +1128,19 @@ impl State {
         let journal = Journal::open(&path).map_err(|e| describe(&e))?;
         // Claims still running from before the first failure come along: the step shows as
         // running in the incident, and nobody can start it again there.
-        let mut before = Steps::default();
         let until = first.unwrap_or(watch.len());
-        for e in watch[..until].iter().filter(|e| is_step_kind(&e.kind)) {
-            if let Some(k) = EntryKind::from_journal(&e.kind, &e.body) {
-                before.fold(e.at, &e.actor, &k);
-            }
-        }
+        let before = Steps::of_journal(&watch[..until]);
+        // A watch-log line copied in as it was written, marked with its place there.
+        let copy = |e: &Entry| -> Result<(), String> {
+            let mut body = e.body.clone();
+            body.insert(WATCH_SEQ.into(), Value::from(e.seq));
+            journal
+                .clone()
+                .with_actor(e.actor.clone())
+                .append(&e.kind, body, e.at)
+                .map(|_| ())
+                .map_err(|e| describe(&e))
+        };
         for e in watch[..until].iter().filter(|e| e.kind == "step_started") {
             let runbook = e
                 .body
@@ -1161,24 +1158,12 @@ impl State {
                 .and_then(|r| r.running.as_ref())
                 .is_some_and(|c| Some(u64::from(c.pid)) == pid);
             if still {
-                let mut body = e.body.clone();
-                body.insert(WATCH_SEQ.into(), Value::from(e.seq));
-                journal
-                    .clone()
-                    .with_actor(e.actor.clone())
-                    .append(&e.kind, body, e.at)
-                    .map_err(|e| describe(&e))?;
+                copy(e)?;
             }
         }
         if let Some(i) = first {
             for e in &watch[i..] {
-                let mut body = e.body.clone();
-                body.insert(WATCH_SEQ.into(), Value::from(e.seq));
-                journal
-                    .clone()
-                    .with_actor(e.actor.clone())
-                    .append(&e.kind, body, e.at)
-                    .map_err(|e| describe(&e))?;
+                copy(e)?;
             }
         }
         let (kind, body) = EntryKind::Declared {
