@@ -315,7 +315,7 @@ async fn updates_queued_before_a_sigkill_are_delivered_exactly_once_and_observer
     // Threaded: the second Slack message replies to the first.
     let msgs = slack.messages();
     assert_eq!(msgs[1].thread_ts.as_deref(), Some(msgs[0].ts.as_str()));
-    cy.wait_for("sent", PATIENCE)
+    cy.wait_for("✔ sent", PATIENCE)
         .expect("the comms panel says sent");
     assert_no_secret("the screen", &cy.screen());
     cy.send(b"q");

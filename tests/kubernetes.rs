@@ -1,6 +1,8 @@
 //! The `k8s_deployment` probe with a real `kube::Client` against an in-process API server
 //! that answers the real paths with real Deployment and Status JSON.
 
+#[path = "support/http.rs"]
+mod http;
 #[path = "support/k8s.rs"]
 mod k8s;
 

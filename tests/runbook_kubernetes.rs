@@ -2,6 +2,8 @@
 //! `k8s_wait_available`) through [`RealExecutor`], with a real `kube::Client` against the
 //! in-process API server of `support/k8s.rs`, which records every request with its body.
 
+#[path = "support/http.rs"]
+mod http;
 #[path = "support/k8s.rs"]
 mod k8s;
 

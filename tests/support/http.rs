@@ -18,6 +18,8 @@ pub struct Request {
     pub method: String,
     pub path: String,
     pub query: BTreeMap<String, String>,
+    /// What followed `?` in the request target, as sent.
+    pub raw_query: Option<String>,
     /// Header names in lower case.
     pub headers: BTreeMap<String, String>,
     pub body: String,
@@ -239,14 +241,15 @@ async fn serve(stream: TcpStream, shared: Arc<Mutex<Shared>>) -> std::io::Result
         }
         let mut body = vec![0; length];
         reader.read_exact(&mut body).await?;
-        let (path, query) = match target.split_once('?') {
-            Some((p, q)) => (p.to_string(), decode(q)),
-            None => (target.clone(), BTreeMap::new()),
+        let (path, query, raw_query) = match target.split_once('?') {
+            Some((p, q)) => (p.to_string(), decode(q), Some(q.to_string())),
+            None => (target.clone(), BTreeMap::new(), None),
         };
         let request = Request {
             method,
             path,
             query,
+            raw_query,
             headers,
             body: String::from_utf8_lossy(&body).into_owned(),
             at: Instant::now(),

@@ -1,4 +1,5 @@
-//! An in-process fake Kubernetes API server: plain HTTP/1.1 on loopback, answering the real
+//! An in-process fake Kubernetes API server: plain HTTP/1.1 on loopback (the tests' server,
+//! `super::http`), answering the real
 //! paths with real object JSON and real `Status` objects, so that a real `kube::Client`
 //! can be pointed at it (no API server can run here).
 //!
@@ -23,13 +24,9 @@
 #![allow(dead_code)]
 
 use std::collections::{HashMap, HashSet};
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::task::JoinHandle;
 
 /// One request as the server saw it.
 #[derive(Debug, Clone, PartialEq)]
@@ -56,43 +53,35 @@ struct State {
 }
 
 pub struct FakeApi {
-    addr: SocketAddr,
+    /// The loopback HTTP/1.1 server of the tests (it serves until dropped).
+    server: super::http::Server,
     state: Arc<Mutex<State>>,
-    task: JoinHandle<()>,
-}
-
-impl Drop for FakeApi {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
 }
 
 impl FakeApi {
     /// Listens on a free loopback port; serves until dropped.
     pub async fn start() -> FakeApi {
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind loopback");
-        let addr = listener.local_addr().expect("local addr");
         let state = Arc::new(Mutex::new(State::default()));
         let shared = state.clone();
-        let task = tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    return;
-                };
-                let state = shared.clone();
-                tokio::spawn(async move {
-                    let _ = serve(stream, state).await;
-                });
-            }
-        });
-        FakeApi { addr, state, task }
+        let server = super::http::Server::start(Box::new(move |r| {
+            let request = Request {
+                method: r.method.clone(),
+                path: r.path.clone(),
+                authorization: r.header("authorization").map(str::to_string),
+                body: r.body.clone(),
+                content_type: r.header("content-type").map(str::to_string),
+                query: r.raw_query.clone(),
+            };
+            let (code, answer) = answer(&shared, request);
+            super::http::Reply::json(code, answer)
+        }))
+        .await;
+        FakeApi { server, state }
     }
 
     /// `http://127.0.0.1:PORT`
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        self.server.url()
     }
 
     /// A client configuration for this server (no retries on 503, so a test sees it at once).
@@ -157,66 +146,6 @@ impl FakeApi {
 
     pub fn requests(&self) -> Vec<Request> {
         self.state.lock().unwrap().requests.clone()
-    }
-}
-
-async fn serve(stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result<()> {
-    let (read, mut write) = stream.into_split();
-    let mut reader = BufReader::new(read);
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).await? == 0 {
-            return Ok(());
-        }
-        let mut parts = line.split_whitespace();
-        let method = parts.next().unwrap_or_default().to_string();
-        let target = parts.next().unwrap_or_default().to_string();
-        let mut authorization = None;
-        let mut content_type = None;
-        let mut length = 0usize;
-        loop {
-            let mut header = String::new();
-            if reader.read_line(&mut header).await? == 0 {
-                return Ok(());
-            }
-            let header = header.trim_end();
-            if header.is_empty() {
-                break;
-            }
-            if let Some((name, value)) = header.split_once(':') {
-                let value = value.trim();
-                match name.to_ascii_lowercase().as_str() {
-                    "authorization" => authorization = Some(value.to_string()),
-                    "content-type" => content_type = Some(value.to_string()),
-                    "content-length" => length = value.parse().unwrap_or(0),
-                    _ => {}
-                }
-            }
-        }
-        let mut body = vec![0; length];
-        reader.read_exact(&mut body).await?;
-        let (path, query) = match target.split_once('?') {
-            Some((p, q)) => (p.to_string(), Some(q.to_string())),
-            None => (target.clone(), None),
-        };
-        let request = Request {
-            method,
-            path,
-            authorization,
-            body: String::from_utf8_lossy(&body).into_owned(),
-            content_type,
-            query,
-        };
-        let (code, answer) = answer(&state, request);
-        let text = answer.to_string();
-        let head = format!(
-            "HTTP/1.1 {code} {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
-            reason_phrase(code),
-            text.len()
-        );
-        write.write_all(head.as_bytes()).await?;
-        write.write_all(text.as_bytes()).await?;
-        write.flush().await?;
     }
 }
 
@@ -495,22 +424,6 @@ fn reason_of(code: u16) -> &'static str {
         503 => "ServiceUnavailable",
         504 => "Timeout",
         _ => "Unknown",
-    }
-}
-
-fn reason_phrase(code: u16) -> &'static str {
-    match code {
-        200 => "OK",
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        415 => "Unsupported Media Type",
-        429 => "Too Many Requests",
-        500 => "Internal Server Error",
-        503 => "Service Unavailable",
-        504 => "Gateway Timeout",
-        _ => "Status",
     }
 }
 
