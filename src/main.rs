@@ -223,6 +223,7 @@ fn settings(
         drill,
         local: jiff::tz::TimeZone::system(),
         targets: warroom::comms::message::Targets::from_config(cfg),
+        stalled_after: cfg.console.stalled_after,
     })
 }
 
@@ -522,12 +523,24 @@ fn start_journal(
     Ok((warroom::tui::JournalLink { requests, events }, keeper))
 }
 
-/// Waits for the journal keeper to write what is queued. What it could not write goes to a
-/// file in the state dir (the terminal may be gone: SSH dropped) and to stderr, one JSON line
-/// per entry, after the terminal is restored: nothing typed is lost.
+/// How long a console's ending waits for its journal keeper to write what is queued (a disk
+/// that hangs must not keep the process forever; what is unwritten then is said in the log).
+const KEEPER_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Waits (bounded) for the journal keeper to write what is queued. What it could not write
+/// goes to a file in the state dir, one JSON line per entry, and to stderr only while a
+/// terminal is there to read it (after SSH dropped, nobody is): nothing typed is lost.
 fn finish_journal(keeper: Keeper) {
-    use std::io::Write;
-    let left = keeper.finish();
+    let Some(left) = keeper.finish_within(KEEPER_DEADLINE) else {
+        tracing::error!(
+            "the journal keeper did not finish within {}s: entries still queued may be lost",
+            KEEPER_DEADLINE.as_secs()
+        );
+        warroom::tui::terminal::say(
+            "warroom: the journal did not finish writing in time; see the log",
+        );
+        return;
+    };
     if left.is_empty() {
         return;
     }
@@ -562,33 +575,35 @@ fn finish_journal(keeper: Keeper) {
         std::fs::write(&path, lines.join("\n") + "\n").ok()?;
         Some(path)
     });
-    // A terminal that is gone must not turn this into a panic: errors writing are ignored.
-    let mut err = std::io::stderr().lock();
-    let _ = writeln!(
-        err,
+    tracing::error!(
+        count = lines.len(),
+        kept = ?saved,
+        "journal entries could not be written"
+    );
+    warroom::tui::terminal::say(&format!(
         "warroom: {} journal entr{} could not be written{}:",
         lines.len(),
         if lines.len() == 1 { "y" } else { "ies" },
         saved
             .map(|p| format!("; kept in {}", p.display()))
             .unwrap_or_default()
-    );
+    ));
     for l in &lines {
-        let _ = writeln!(err, "{l}");
+        warroom::tui::terminal::say(l);
     }
-    tracing::error!(count = lines.len(), "journal entries could not be written");
 }
 
 fn finish(result: anyhow::Result<warroom::tui::Exit>, log: Option<PathBuf>) -> ExitCode {
     match result {
         Ok(exit) => {
-            tracing::info!(?exit, "console ended");
+            tracing::info!("console ended ({})", exit.reason());
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("warroom: {e:#}");
+            tracing::error!("console ended (error: {e:#})");
+            warroom::tui::terminal::say(&format!("warroom: {e:#}"));
             if let Some(log) = log {
-                eprintln!("warroom: the log is at {}", log.display());
+                warroom::tui::terminal::say(&format!("warroom: the log is at {}", log.display()));
             }
             ExitCode::FAILURE
         }

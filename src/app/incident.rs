@@ -130,6 +130,8 @@ pub struct JournalState {
     pub recording: bool,
     /// Who does, when another console does.
     pub recorder: Option<String>,
+    /// The keeper has said who records (until then nothing is claimed either way).
+    pub recorder_known: bool,
     pub problem: Option<String>,
     /// The newest seq shown: lines at or below it are already in the timeline.
     pub last_seq: u64,

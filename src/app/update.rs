@@ -718,6 +718,7 @@ impl State {
                 let became = me && !j.recording;
                 j.recording = me;
                 j.recorder = holder;
+                j.recorder_known = true;
                 if became {
                     // Fill the gap the last recorder left: for each thing this console saw
                     // change while another recorded (or none did), its latest change, unless

@@ -134,6 +134,9 @@ fn read_console(r: &mut Reader, mut t: Tbl) -> Console {
         theme: t.opt_str(r, "theme").unwrap_or(d.theme),
         layout: t.opt_str(r, "layout").unwrap_or(d.layout),
         operators: t.opt_str_list(r, "operators").unwrap_or_default(),
+        stalled_after: t
+            .opt_duration(r, "stalled_after")
+            .unwrap_or(d.stalled_after),
     };
     t.finish(r);
     console

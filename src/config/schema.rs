@@ -15,6 +15,9 @@ pub struct Console {
     pub layout: String,
     /// Unix users who may run steps; empty means everyone.
     pub operators: Vec<String>,
+    /// A console whose terminal has not drained for this long (a stalled SSH link) hands the
+    /// recorder's lock to a live console.
+    pub stalled_after: Duration,
 }
 
 impl Default for Console {
@@ -24,6 +27,7 @@ impl Default for Console {
             theme: "dark".into(),
             layout: "auto".into(),
             operators: Vec::new(),
+            stalled_after: Duration::from_secs(30),
         }
     }
 }

@@ -114,6 +114,9 @@ pub enum Request {
     /// A delivery a console staged but did not make deliverable before it ended (the outbox
     /// worker found it): journal it as queued unless it is, and make it deliverable.
     Commit(Box<comms::outbox::Delivery>),
+    /// This console's terminal does not drain: let go of `recorder.lock` so a live console
+    /// records, and take it back no sooner than `for_` from now if nobody did.
+    StepAside { for_: Duration },
 }
 
 /// What a keeper could not write before it ended, handed back to be kept elsewhere.
@@ -152,6 +155,19 @@ impl Keeper {
     pub fn finish(self) -> Leftovers {
         self.handle.join().unwrap_or_default()
     }
+
+    /// [`Keeper::finish`], waiting at most `deadline` (a disk that hangs must not hold the
+    /// console's ending forever): None if it has not finished by then.
+    pub fn finish_within(self, deadline: Duration) -> Option<Leftovers> {
+        let until = Instant::now() + deadline;
+        while !self.handle.is_finished() {
+            if Instant::now() >= until {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Some(self.finish())
+    }
 }
 
 /// The watch log file, or a drill's in memory.
@@ -177,6 +193,8 @@ struct State {
     incident: Option<PathBuf>,
     recorder: Option<Flock<File>>,
     last_recorder_try: Option<Instant>,
+    /// Stepped aside (a terminal that does not drain): no try for the lock before this.
+    recorder_hold_off: Option<Instant>,
     last_roll_check: Option<Instant>,
     last_holder: Option<Option<String>>,
     /// The newest incident file checked, its length, and whether it was open.
@@ -227,6 +245,7 @@ impl State {
             incident: None,
             recorder: None,
             last_recorder_try: None,
+            recorder_hold_off: None,
             last_roll_check: None,
             last_holder: None,
             checked: None,
@@ -311,10 +330,10 @@ impl State {
         loop {
             match requests.recv_timeout(self.o.poll) {
                 Ok(r) => {
-                    self.pending.push_back(r);
+                    self.take(r);
                     // Take whatever else is waiting before touching the disk.
                     while let Ok(more) = requests.try_recv() {
-                        self.pending.push_back(more);
+                        self.take(more);
                     }
                     self.write_pending();
                 }
@@ -340,10 +359,18 @@ impl State {
                 Request::Post { out, .. } => left.updates.push(*out),
                 // The outbox keeps these: the next worker finishes them.
                 Request::Delivery(_) | Request::Commit(_) => {}
-                Request::Declare { .. } | Request::Claim { .. } => {}
+                Request::Declare { .. } | Request::Claim { .. } | Request::StepAside { .. } => {}
             }
         }
         left
+    }
+
+    /// A request: queued to be written, or (stepping aside) done at once.
+    fn take(&mut self, r: Request) {
+        match r {
+            Request::StepAside { for_ } => self.step_aside(for_),
+            r => self.pending.push_back(r),
+        }
     }
 
     // ------------------------------------------------------------ following
@@ -624,7 +651,29 @@ impl State {
         self.o.dir.join("recorder.lock")
     }
 
+    /// Lets go of the recorder's lock (the kernel hands it to whichever console asks next) and
+    /// keeps from taking it again for `for_`. Only an operator console holds it.
+    fn step_aside(&mut self, for_: Duration) {
+        if self.o.mode != Mode::Operator {
+            return;
+        }
+        self.recorder_hold_off = Some(Instant::now() + for_);
+        if self.recorder.take().is_some() {
+            tracing::warn!("recorder: stepping aside for {}s", for_.as_secs());
+            self.last_holder = None;
+            self.send(JournalEvent::Recorder {
+                me: false,
+                holder: None,
+            });
+        }
+    }
+
     fn try_recorder(&mut self) {
+        if self.recorder.is_none() && self.recorder_hold_off.is_some_and(|t| Instant::now() < t) {
+            // Stepped aside: only look who took it.
+            self.watch_recorder();
+            return;
+        }
         if self.recorder.is_some()
             || self
                 .last_recorder_try
@@ -673,11 +722,8 @@ impl State {
                 self.write_pending();
             }
             Err(_) => {
-                let holder = std::fs::read_to_string(&path)
-                    .ok()
-                    .map(|s| s.trim().to_string())
-                    .filter(|s| !s.is_empty());
-                self.tell_holder(holder);
+                let holder = holder_of(&path);
+                self.tell_holder(Some(holder));
             }
         }
     }
@@ -698,12 +744,7 @@ impl State {
         };
         // A shared lock we can take means nobody holds the exclusive one.
         let held = Flock::lock(file, FlockArg::LockSharedNonblock).is_err();
-        let holder = held
-            .then(|| std::fs::read_to_string(&path).ok())
-            .flatten()
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty());
-        self.tell_holder(holder);
+        self.tell_holder(held.then(|| holder_of(&path)));
     }
 
     fn tell_holder(&mut self, holder: Option<String>) {
@@ -742,6 +783,10 @@ impl State {
                 Request::Post { .. } | Request::Delivery(_) | Request::Commit(_) => {
                     self.comms.push_back(r);
                     continue;
+                }
+                Request::StepAside { for_ } => {
+                    self.step_aside(*for_);
+                    Ok(())
                 }
             };
             if let Err(e) = result {
@@ -1202,6 +1247,16 @@ fn alive(pid: u32) -> bool {
         nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None),
         Err(nix::errno::Errno::ESRCH)
     )
+}
+
+/// Who holds the recorder's lock, as its holder wrote it in the file; a holder that has not
+/// written its name yet still records.
+fn holder_of(lock: &Path) -> String {
+    std::fs::read_to_string(lock)
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "another console".into())
 }
 
 /// Whether these lines resolve the incident (the last status entry says resolved).

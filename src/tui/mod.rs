@@ -7,14 +7,12 @@
 
 pub mod keys;
 pub mod terminal;
+pub mod writer;
 
-use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crossterm::event::{Event as TermEvent, EventStream};
-use crossterm::execute;
-use crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
 use futures_util::StreamExt;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
@@ -31,6 +29,9 @@ use crate::probe::clock::Clock;
 use crate::runbook::{Executor, StepOutcome};
 use crate::theme::Theme;
 use crate::ui::{self, Glyphs, Layout, Screen};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use writer::FrameWriter;
 
 /// How the console looks, fixed for the session.
 pub struct Settings {
@@ -48,6 +49,8 @@ pub struct Settings {
     pub local: jiff::tz::TimeZone,
     /// Where updates go (no secrets).
     pub targets: Targets,
+    /// A terminal that has not drained for this long hands the recorder's lock on.
+    pub stalled_after: Duration,
 }
 
 /// The console's outbox worker and what it tells the operator. None in an observer console:
@@ -259,6 +262,10 @@ impl World {
     }
 }
 
+/// How long a console whose terminal does not drain leaves the recorder's lock to others before
+/// it may take it back.
+const STEP_ASIDE: Duration = Duration::from_secs(5);
+
 /// How long a detached console (SIGHUP) waits for its running steps to end and be journaled.
 const DETACH_DEADLINE: Duration = Duration::from_secs(15 * 60);
 
@@ -274,8 +281,21 @@ pub enum Exit {
     Terminated,
     /// SIGHUP (the SSH link dropped): detach.
     HungUp,
-    /// The terminal's input ended or failed.
-    InputClosed,
+    /// The terminal is gone: its input ended or failed (EOF, EIO), or a write to it failed.
+    /// The same detach as SIGHUP.
+    TerminalGone,
+}
+
+impl Exit {
+    /// Why, in the log's words: `console ended (<reason>)`.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Exit::Quit => "quit",
+            Exit::Terminated => "SIGTERM",
+            Exit::HungUp => "SIGHUP",
+            Exit::TerminalGone => "terminal gone",
+        }
+    }
 }
 
 fn frame_gap(low_bandwidth: bool) -> Duration {
@@ -293,30 +313,46 @@ fn pick_layout(settings: &Settings, width: u16, height: u16) -> Layout {
         .unwrap_or_else(|| Layout::auto(width, height, settings.read_only))
 }
 
-fn draw(
-    terminal: &mut terminal::Tui,
-    state: &State,
-    settings: &Settings,
-    layout: &Layout,
-) -> std::io::Result<()> {
-    let screen = Screen {
-        title: &settings.title,
-        read_only: settings.read_only,
-        theme: &settings.theme,
-        layout,
-        glyphs: Glyphs::for_ascii(settings.ascii),
-        runbooks: &settings.runbooks,
-        drill: settings.drill.as_deref(),
-        local: &settings.local,
-    };
-    execute!(terminal.backend_mut(), BeginSynchronizedUpdate)?;
-    // The completed frame borrows the terminal; only whether it worked is kept.
-    let drawn = terminal
-        .draw(|frame| ui::draw(state, &screen, frame))
-        .map(|_| ());
-    execute!(terminal.backend_mut(), EndSynchronizedUpdate)?;
-    terminal.backend_mut().flush()?;
-    drawn
+/// Renders frames for the terminal writer: the console's own copy of the screen, at the
+/// terminal's size. Pure drawing into memory; the writer thread does the terminal I/O.
+struct Renderer {
+    screen: Terminal<TestBackend>,
+}
+
+impl Renderer {
+    fn new(width: u16, height: u16) -> Renderer {
+        // A TestBackend never fails (its error type is Infallible).
+        let Ok(screen) = Terminal::new(TestBackend::new(width.max(1), height.max(1)));
+        Renderer { screen }
+    }
+
+    fn resize(&mut self, width: u16, height: u16) {
+        self.screen
+            .backend_mut()
+            .resize(width.max(1), height.max(1));
+    }
+
+    /// The whole frame for this state, handed to the writer.
+    fn render(
+        &mut self,
+        writer: &FrameWriter,
+        state: &State,
+        settings: &Settings,
+        layout: &Layout,
+    ) {
+        let screen = Screen {
+            title: &settings.title,
+            read_only: settings.read_only,
+            theme: &settings.theme,
+            layout,
+            glyphs: Glyphs::for_ascii(settings.ascii),
+            runbooks: &settings.runbooks,
+            drill: settings.drill.as_deref(),
+            local: &settings.local,
+        };
+        let Ok(done) = self.screen.draw(|frame| ui::draw(state, &screen, frame));
+        writer.submit(done.buffer.clone());
+    }
 }
 
 /// Runs the console until the operator quits or a signal ends it.
@@ -353,9 +389,12 @@ pub async fn run(
     };
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
-    let (mut terminal, _guard) = terminal::enter()?;
-    let size = terminal.size()?;
-    let mut layout = pick_layout(&settings, size.width, size.height);
+    let _guard = terminal::enter()?;
+    let (gone_tx, mut gone_rx) = mpsc::unbounded_channel();
+    let writer = FrameWriter::start(gone_tx)?;
+    let (width, height) = crossterm::terminal::size()?;
+    let mut renderer = Renderer::new(width, height);
+    let mut layout = pick_layout(&settings, width, height);
     state.view.set_panels(&layout.panels());
     state.runbooks = settings.runbooks.clone();
     state.read_only = settings.read_only;
@@ -367,13 +406,15 @@ pub async fn run(
     world.dispatch(update(&mut state, Event::Tick(clock.now())));
 
     // The first frame, before any probe has answered: the operator sees OBSERVING at once.
-    draw(&mut terminal, &state, &settings, &layout)?;
+    renderer.render(&writer, &state, &settings, &layout);
     let gap = frame_gap(settings.low_bandwidth);
     let mut last_draw = Instant::now();
     let mut dirty = false;
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    // The terminal has not drained for `stalled_after`: the recorder's lock was handed on.
+    let mut stalled = false;
 
     let exit = loop {
         let next_draw = last_draw + gap;
@@ -381,6 +422,10 @@ pub async fn run(
             biased;
             _ = sigterm.recv() => break Exit::Terminated,
             _ = sighup.recv() => break Exit::HungUp,
+            Some(why) = gone_rx.recv() => {
+                tracing::warn!("the terminal is gone: {why}");
+                break Exit::TerminalGone;
+            }
             event = events.next() => {
                 let key = match event {
                     Some(Ok(TermEvent::Key(k))) => keys::translate(&k),
@@ -388,21 +433,29 @@ pub async fn run(
                     Some(Ok(TermEvent::Resize(w, h))) => {
                         layout = pick_layout(&settings, w, h);
                         state.view.set_panels(&layout.panels());
-                        terminal.autoresize()?;
-                        draw(&mut terminal, &state, &settings, &layout)?;
+                        renderer.resize(w, h);
+                        renderer.render(&writer, &state, &settings, &layout);
                         last_draw = Instant::now();
                         dirty = false;
                         None
                     }
                     Some(Ok(_)) => None,
-                    Some(Err(_)) | None => break Exit::InputClosed,
+                    // EOF or EIO on the terminal's input: the link is gone, as after SIGHUP.
+                    Some(Err(e)) => {
+                        tracing::warn!("the terminal's input failed: {e}");
+                        break Exit::TerminalGone;
+                    }
+                    None => {
+                        tracing::warn!("the terminal's input ended");
+                        break Exit::TerminalGone;
+                    }
                 };
                 if let Some(key) = key {
                     if world.dispatch(update(&mut state, Event::Key(key))) {
                         break Exit::Quit;
                     }
                     // Input is drawn at once, whatever the rate cap says.
-                    draw(&mut terminal, &state, &settings, &layout)?;
+                    renderer.render(&writer, &state, &settings, &layout);
                     last_draw = Instant::now();
                     dirty = false;
                 }
@@ -438,27 +491,54 @@ pub async fn run(
             _ = tick.tick() => {
                 world.dispatch(update(&mut state, Event::Tick(clock.now())));
                 dirty = true;
+                match writer.stuck_for() {
+                    Some(stuck) if stuck >= settings.stalled_after && !stalled => {
+                        stalled = true;
+                        tracing::warn!(
+                            "terminal not draining for {}s: the recorder's lock goes to another console",
+                            stuck.as_secs()
+                        );
+                        let _ = world.requests.send(Request::StepAside { for_: STEP_ASIDE });
+                    }
+                    None if stalled => {
+                        stalled = false;
+                        tracing::info!("terminal draining again");
+                    }
+                    _ => {}
+                }
             }
             _ = tokio::time::sleep_until(next_draw), if dirty => {
-                draw(&mut terminal, &state, &settings, &layout)?;
+                renderer.render(&writer, &state, &settings, &layout);
                 last_draw = Instant::now();
                 dirty = false;
             }
         }
     };
+    if matches!(exit, Exit::HungUp | Exit::TerminalGone) {
+        // Nobody reads this terminal any more: nothing else is printed to it.
+        terminal::mark_detached();
+    }
+    if exit == Exit::TerminalGone {
+        terminal::mark_gone();
+    }
+    // The last frame under way, then the terminal back (each bounded: a stalled link must not
+    // hold the ending; the process ends without a writer stuck in a write).
+    if !writer.stop(Duration::from_secs(2)) {
+        terminal::mark_detached();
+    }
     terminal::restore();
     // The input can end before SIGHUP arrives when the link drops: the same detach.
-    if matches!(exit, Exit::HungUp | Exit::Quit | Exit::InputClosed)
+    if matches!(exit, Exit::HungUp | Exit::Quit | Exit::TerminalGone)
         && (world.running > 0 || state.own_runs() > 0)
     {
         // Detached (SIGHUP) or quit with steps running here: no screen any more, but those
         // steps finish, their verification runs, and every outcome is journaled before the
         // process ends. SIGTERM stops waiting.
         if exit == Exit::Quit {
-            eprintln!(
+            terminal::say(&format!(
                 "warroom: waiting for {} step(s) started here to finish and be journaled (SIGTERM to stop waiting)",
                 world.running.max(state.own_runs())
-            );
+            ));
         }
         let deadline = Instant::now() + DETACH_DEADLINE;
         while world.running > 0 || state.own_runs() > 0 {
@@ -489,7 +569,7 @@ pub async fn run(
     if let Some(worker) = worker {
         let wait = match exit {
             Exit::Terminated => Duration::ZERO,
-            Exit::HungUp | Exit::InputClosed => DETACH_DEADLINE,
+            Exit::HungUp | Exit::TerminalGone => DETACH_DEADLINE,
             Exit::Quit => QUIT_COMMS_DEADLINE,
         };
         // An update queued a moment ago may not be in the outbox yet: the worker gets a look
@@ -502,11 +582,11 @@ pub async fn run(
         };
         if (worker.waiting() > 0 || queued > 0) && !wait.is_zero() {
             if exit == Exit::Quit {
-                eprintln!(
+                terminal::say(&format!(
                     "warroom: delivering {} update(s) still in the outbox (up to {}s; the next console sends what is left)",
                     worker.waiting().max(queued),
                     wait.as_secs()
-                );
+                ));
             }
             let started = Instant::now();
             let deadline = started + wait;

@@ -117,6 +117,12 @@ pub fn draw(state: &State, screen: &Screen, frame: &mut Frame, area: Rect) {
         },
         sep.clone(),
     ];
+    // Nobody writes the automatic entries: every console says so, near the front.
+    let j = &state.journal;
+    if j.recorder_known && !j.recording && j.recorder.is_none() {
+        spans.push(Span::styled("NOT RECORDING: no operator console", t.down));
+        spans.push(sep.clone());
+    }
     // When customers are due their next update: seen at 80 columns, before the title.
     if let Some((text, urgent)) = super::comms::due(state) {
         spans.push(Span::styled(

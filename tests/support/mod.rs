@@ -1,4 +1,5 @@
 pub mod http;
+pub mod link;
 pub mod local;
 pub mod pty;
 pub mod slack;

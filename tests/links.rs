@@ -1,0 +1,387 @@
+//! The bastion's links, as they really fail: an SSH drop is a pty whose master is closed (the
+//! kernel hangs the terminal up; every read and write fails), a stalled link a pty nobody
+//! reads (the console's writes block). A SIGHUP sent with the pty still open hides both.
+
+mod support;
+
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use support::http::{Reply, Server};
+use support::link::Link;
+use support::local::{closed_port, private_config};
+use support::pty::Pty;
+
+const PATIENCE: Duration = Duration::from_secs(20);
+
+fn private_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).expect("chmod");
+    dir
+}
+
+/// The console's log, in the XDG state dir of a console started with HOME=`home`.
+fn log_of(home: &Path) -> PathBuf {
+    home.join("xdg-state/warroom/warroom.log")
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
+}
+
+/// The journal's lines (the watch log: no incident is declared in these tests).
+fn watch_log(data: &Path) -> Vec<serde_json::Value> {
+    read(&data.join("watch.jsonl"))
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+fn at_of(entry: &serde_json::Value) -> jiff::Timestamp {
+    entry["at"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .expect("an entry has its time")
+}
+
+fn took_of(entry: &serde_json::Value) -> Duration {
+    let took: jiff::SignedDuration = entry["took"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .expect("step_finished says how long it took");
+    took.unsigned_abs()
+}
+
+/// Waits until `found` finds something, or the deadline passes.
+fn eventually<T>(within: Duration, mut found: impl FnMut() -> Option<T>) -> Option<T> {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(t) = found() {
+            return Some(t);
+        }
+        if Instant::now() > deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn step_finished(data: &Path, step: &str) -> Option<serde_json::Value> {
+    watch_log(data)
+        .into_iter()
+        .find(|e| e["kind"] == "step_finished" && e["step"] == step)
+}
+
+fn has_panic(log: &str) -> bool {
+    log.contains("panicked") || log.contains("panic in")
+}
+
+/// Opens the step with key `x` and types its phrase; Enter is left to the caller.
+fn open_step(link: &Link, phrase: &str) {
+    link.send(b"\t\t\t\t");
+    link.wait_for("Sleep, then mark", PATIENCE)
+        .expect("the runbook panel");
+    link.send(b"x");
+    link.wait_for("run (no shell)", PATIENCE)
+        .expect("the modal shows the argv");
+    link.send(phrase.as_bytes());
+}
+
+fn sleeper_runbook(marker: &Path, seconds: u32) -> String {
+    format!(
+        r#"
+[[runbook]]
+id = "mark"
+title = "Mark the estate"
+
+[[runbook.step]]
+id = "sleep"
+title = "Sleep, then mark"
+key = "x"
+action = {{ kind = "command", argv = ["sh", "-c", "sleep {seconds}; echo ran >> {marker}"], timeout = "60s" }}
+confirm = "sleep-then-mark"
+"#,
+        marker = marker.display()
+    )
+}
+
+#[test]
+fn an_ssh_drop_while_a_step_runs_journals_its_end_with_its_true_duration_and_never_panics() {
+    let home = private_dir();
+    let data = private_dir();
+    let marker = home.path().join("marker");
+    let config = private_config(
+        home.path(),
+        &format!(
+            r#"
+[console]
+title = "Links"
+
+[[component]]
+id = "db"
+tier = "critical"
+health = {{ kind = "tcp", address = "127.0.0.1:{port}", every = "1s", timeout = "1s" }}
+{runbook}"#,
+            port = closed_port(),
+            runbook = sleeper_runbook(&marker, 3)
+        ),
+    );
+    let config = config.to_string_lossy().into_owned();
+    let data_dir = data.path().to_string_lossy().into_owned();
+    let mut console = Link::warroom(
+        &[
+            "-c",
+            &config,
+            "--data-dir",
+            &data_dir,
+            "--layout",
+            "bastion",
+        ],
+        160,
+        40,
+        home.path(),
+        &[],
+    );
+    console
+        .wait_for("REC", PATIENCE)
+        .expect("an operator console");
+    open_step(&console, "sleep-then-mark");
+    console.send(b"\r");
+    console
+        .wait_for("running", PATIENCE)
+        .expect("the step runs");
+    let started = Instant::now();
+
+    // The ssh client dies: the master is closed for good.
+    console.drop_link();
+
+    let status = console
+        .wait_exit(Duration::from_secs(60))
+        .expect("the console ends once its step has ended");
+    let log = read(&log_of(home.path()));
+    assert_ne!(
+        status.code(),
+        Some(101),
+        "the console panicked; its log:\n{log}"
+    );
+    assert!(
+        status.success(),
+        "the console ended with {status:?} (signal {:?}); its log:\n{log}",
+        status.signal()
+    );
+    assert!(!has_panic(&log), "a panic in the log:\n{log}");
+    assert!(
+        log.contains("console ended ("),
+        "the log says how the console ended:\n{log}"
+    );
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "the console waited for its step"
+    );
+    assert_eq!(read(&marker), "ran\n", "the step ran once, to its end");
+    let finished = step_finished(data.path(), "sleep").expect("the step's end is journaled");
+    assert_eq!(finished["outcome"], "succeeded", "{finished}");
+    let took = took_of(&finished);
+    assert!(
+        took >= Duration::from_secs(2) && took < Duration::from_secs(10),
+        "the journal says the 3 s step took {took:?}"
+    );
+}
+
+#[test]
+fn a_stalled_link_blocks_neither_the_journal_nor_the_steps_and_hands_the_recorder_on() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let down = Arc::new(AtomicBool::new(false));
+    let health = {
+        let down = down.clone();
+        rt.block_on(Server::start(Box::new(move |_| {
+            if down.load(Ordering::SeqCst) {
+                Reply::text(503, "down")
+            } else {
+                Reply::text(200, "ok")
+            }
+        })))
+    };
+    let shared = private_dir();
+    let data = shared.path().join("journal");
+    std::fs::create_dir(&data).expect("journal dir");
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+    let data_dir = data.to_string_lossy().into_owned();
+    let marker = shared.path().join("marker");
+    let config = private_config(
+        shared.path(),
+        &format!(
+            r#"
+[console]
+title = "Links"
+stalled_after = "8s"
+
+[[component]]
+id = "web"
+tier = "critical"
+health = {{ kind = "http", url = "{url}/health", every = "1s", timeout = "1s" }}
+{runbook}"#,
+            url = health.url(),
+            runbook = sleeper_runbook(&marker, 2)
+        ),
+    );
+    let config = config.to_string_lossy().into_owned();
+    let args = [
+        "-c",
+        config.as_str(),
+        "--data-dir",
+        data_dir.as_str(),
+        "--layout",
+        "bastion",
+    ];
+    let stalled_home = private_dir();
+    let other_home = private_dir();
+
+    let mut stalled = Link::warroom(&args, 160, 40, stalled_home.path(), &[]);
+    stalled
+        .wait_for("REC", PATIENCE)
+        .expect("the first console records");
+    let other = Pty::spawn(&args, 160, 40, other_home.path(), &[]);
+    other
+        .wait_for("rec ", PATIENCE)
+        .expect("the second console follows the first");
+    stalled
+        .wait_for("✔ UP", PATIENCE)
+        .expect("the endpoint answers");
+    open_step(&stalled, "sleep-then-mark");
+
+    // Nobody reads the first console's terminal any more; whole new frames (resizes) fill it.
+    stalled.stall();
+    let stalled_log = log_of(stalled_home.path());
+    let filled = Instant::now();
+    for i in 0..40u16 {
+        stalled.resize(150 + (i % 2) * 10, 40);
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // The endpoint fails and the step is started, while the terminal does not drain.
+    let flipped = jiff::Timestamp::now();
+    down.store(true, Ordering::SeqCst);
+    stalled.send(b"\r");
+    let entered = jiff::Timestamp::now();
+
+    let went_down = eventually(Duration::from_secs(10), || {
+        watch_log(&data).into_iter().find(|e| {
+            e["kind"] == "component_state" && e["component"] == "web" && e["to"] == "down"
+        })
+    })
+    .unwrap_or_else(|| {
+        panic!(
+            "the failure is journaled while the terminal is stalled; the journal:\n{}",
+            read(&data.join("watch.jsonl"))
+        )
+    });
+    let noticed = at_of(&went_down).duration_since(flipped);
+    assert!(
+        noticed < jiff::SignedDuration::from_secs(6),
+        "journaled {noticed} after the endpoint failed: not when it happened"
+    );
+    let finished = eventually(Duration::from_secs(10), || step_finished(&data, "sleep"))
+        .expect("the step's end is journaled while the terminal is stalled");
+    let took = took_of(&finished);
+    assert!(
+        took >= Duration::from_secs(1) && took < Duration::from_secs(5),
+        "the journal says the 2 s step took {took:?}"
+    );
+    let ended = at_of(&finished).duration_since(entered);
+    assert!(
+        ended < jiff::SignedDuration::from_secs(6),
+        "the step's end is stamped {ended} after Enter: when the screen caught up, not when it ended"
+    );
+    assert_eq!(read(&marker), "ran\n");
+
+    // Still stalled: the console says so in its log and hands the recorder to the other one.
+    eventually(Duration::from_secs(30), || {
+        read(&stalled_log)
+            .contains("terminal not draining")
+            .then_some(())
+    })
+    .unwrap_or_else(|| {
+        panic!(
+            "the log never said the terminal is not draining ({:?} after the stall):\n{}",
+            filled.elapsed(),
+            read(&stalled_log)
+        )
+    });
+    let screen = other
+        .wait_for("REC", Duration::from_secs(30))
+        .expect("the second console becomes the recorder");
+    assert!(!screen.contains("rec "), "{screen}");
+    let other_pid = other.pid();
+    eventually(Duration::from_secs(10), || {
+        watch_log(&data)
+            .into_iter()
+            .find(|e| e["kind"] == "recorder" && e["pid"] == other_pid)
+    })
+    .expect("the takeover is journaled");
+    assert!(!has_panic(&read(&stalled_log)));
+    drop(stalled);
+    drop(other);
+    drop(health);
+}
+
+#[test]
+fn a_read_only_console_alone_says_nothing_records() {
+    let home = private_dir();
+    let data = private_dir();
+    let config = private_config(
+        home.path(),
+        &format!(
+            r#"
+[console]
+title = "Links"
+
+[[component]]
+id = "db"
+tier = "critical"
+health = {{ kind = "tcp", address = "127.0.0.1:{port}", every = "1s", timeout = "1s" }}
+"#,
+            port = closed_port()
+        ),
+    );
+    let config = config.to_string_lossy().into_owned();
+    let data_dir = data.path().to_string_lossy().into_owned();
+    let args = ["-c", config.as_str(), "--data-dir", data_dir.as_str()];
+    let mut observer = Pty::spawn(
+        &[&args[..], &["--read-only", "--layout", "bastion"]].concat(),
+        160,
+        40,
+        home.path(),
+        &[],
+    );
+    observer
+        .wait_for_all(&["[RO]", "NOT RECORDING: no operator console"], PATIENCE)
+        .expect("an observer alone says nothing records");
+
+    let operator_home = private_dir();
+    let mut operator = Pty::spawn(
+        &[&args[..], &["--layout", "bastion"]].concat(),
+        160,
+        40,
+        operator_home.path(),
+        &[],
+    );
+    operator
+        .wait_for("REC", PATIENCE)
+        .expect("the operator records");
+    let screen = observer
+        .wait_gone("NOT RECORDING", PATIENCE)
+        .expect("the observer sees an operator console record");
+    assert!(screen.contains("rec "), "{screen}");
+
+    operator.send(b"q");
+    assert!(operator.wait_exit(PATIENCE).is_some());
+    observer
+        .wait_for("NOT RECORDING: no operator console", PATIENCE)
+        .expect("the observer says so again when the operator console is gone");
+    observer.send(b"q");
+    assert!(observer.wait_exit(PATIENCE).is_some());
+}
