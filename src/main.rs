@@ -448,10 +448,11 @@ fn console(explicit: Option<&Path>, data_dir: Option<&Path>, display: &Display) 
         Ok(j) => j,
         Err(code) => return code,
     };
-    let incidents = warroom::journal::incidents_dir(&warroom::journal::journal_dir(
-        cfg.journal.dir.as_deref(),
-        data_dir,
-    ));
+    let journal_dir = warroom::journal::journal_dir(cfg.journal.dir.as_deref(), data_dir);
+    let incidents = warroom::journal::incidents_dir(&journal_dir);
+    // A `command` step's output goes to a file beside the journal: its program outlives a
+    // console that ends first, and whoever records follows it.
+    let step_logs = journal_dir.join("steps");
     // An observer console builds no sink at all: nothing to send an update with.
     let sinks = if settings.read_only {
         Vec::new()
@@ -487,8 +488,10 @@ fn console(explicit: Option<&Path>, data_dir: Option<&Path>, display: &Display) 
         // An observer console gets no executor at all: nothing to run a step with.
         let executor: Option<std::sync::Arc<dyn warroom::runbook::Executor>> =
             (!settings.read_only).then(|| {
-                std::sync::Arc::new(warroom::runbook::real::RealExecutor::new(clients.clone()))
-                    as std::sync::Arc<dyn warroom::runbook::Executor>
+                std::sync::Arc::new(
+                    warroom::runbook::real::RealExecutor::new(clients.clone())
+                        .with_step_logs(step_logs),
+                ) as std::sync::Arc<dyn warroom::runbook::Executor>
             });
         let comms = comms_link(incidents, sinks, &link, clock.clone());
         let exit = warroom::tui::run(state, settings, rx, link, executor, comms, clock).await;

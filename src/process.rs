@@ -22,6 +22,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 use std::io;
+use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::process::{ExitStatus, Stdio};
@@ -457,6 +458,236 @@ impl Capture {
     }
 }
 
+/// What `/proc/PID/stat` says of a process: enough to tell a live process from a zombie and
+/// from a later process that was given the same pid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProcStat {
+    /// The state letter (`R`, `S`, `Z`, …).
+    pub state: char,
+    pub pgrp: u32,
+    pub session: u32,
+    /// When it started, in clock ticks since boot (field 22): with the pid, a process's name
+    /// that is never given to another.
+    pub start: u64,
+}
+
+/// Parses one `/proc/PID/stat` line. The command name (field 2) is in parentheses and may hold
+/// spaces and parentheses itself: the fields after it are counted from its last `)`.
+pub fn parse_stat(line: &str) -> Option<ProcStat> {
+    let rest = &line[line.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // fields[0] is field 3 (state); field N is fields[N - 3].
+    Some(ProcStat {
+        state: fields.first()?.chars().next()?,
+        pgrp: fields.get(2)?.parse().ok()?,
+        session: fields.get(3)?.parse().ok()?,
+        start: fields.get(19)?.parse().ok()?,
+    })
+}
+
+/// `/proc/PID/stat` of a process of this host, if it exists.
+pub fn stat_of(pid: u32) -> Option<ProcStat> {
+    parse_stat(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
+}
+
+/// Whether the process `pid` that started at `start` (when known) still runs: it exists, is
+/// not a zombie, and is the same process (a reused pid has another start time).
+pub fn process_alive(pid: u32, start: Option<u64>) -> bool {
+    stat_of(pid).is_some_and(|s| s.state != 'Z' && start.is_none_or(|t| t == s.start))
+}
+
+/// Whether the process group a step's program leads (`pgid`, a session of its own, its leader
+/// started at `start`) still has a live member: any process of that group and session, not a
+/// zombie, started no earlier than the leader (a group id reused later has a newer leader, but
+/// never members older than it).
+pub fn group_alive(pgid: u32, start: u64) -> bool {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    dir.filter_map(Result::ok)
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(stat_of)
+        .any(|s| s.pgrp == pgid && s.session == pgid && s.start >= start && s.state != 'Z')
+}
+
+/// A step's program as started: the leader of its own session and process group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Spawned {
+    pub pgid: u32,
+    /// The leader's start time (see [`ProcStat::start`]).
+    pub start: u64,
+}
+
+/// How often a logged run looks for new output in its log.
+const TAIL_EVERY: Duration = Duration::from_millis(100);
+
+/// Runs `argv` like [`run_streaming`], but for a runbook step that must outlive the console:
+/// its stdout and stderr go (together, as written) to the file `log`, appended, and are read
+/// back from there line by line. A console that ends (SIGTERM, a detach deadline, SIGKILL)
+/// leaves the program running with nowhere broken to write to; whoever records adopts it by
+/// its process group ([`group_alive`]). `on_spawn` hears the group once it exists. The group
+/// is killed on timeout and after the program exits (what it left in its group goes too),
+/// never when this future is dropped. Everything the program printed is in `stdout`.
+#[allow(clippy::too_many_arguments)]
+pub async fn run_logged(
+    argv: &[String],
+    env: &BTreeMap<String, String>,
+    cwd: Option<&Path>,
+    timeout: Duration,
+    output_limit: usize,
+    log: &Path,
+    on_spawn: impl FnOnce(Spawned) + Send,
+    mut on_line: impl FnMut(Stream, String) + Send,
+) -> Result<Finished, ProcessError> {
+    let Some(program) = argv.first() else {
+        return Err(ProcessError::EmptyArgv);
+    };
+    let name = program.clone();
+    if let Some(cwd) = cwd {
+        match tokio::fs::metadata(cwd).await {
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => return Err(cwd_error(&name, cwd, "not a directory".into())),
+            Err(e) => return Err(cwd_error(&name, cwd, io_reason(&e))),
+        }
+    }
+    let spawn_failed = |reason: String| ProcessError::Spawn {
+        program: name.clone(),
+        reason,
+    };
+    let out = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o640)
+        .open(log)
+        .map_err(|e| spawn_failed(format!("step log {}: {}", log.display(), io_reason(&e))))?;
+    let err = out.try_clone().map_err(|e| spawn_failed(io_reason(&e)))?;
+    let from = out.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut command = Command::new(program);
+    command
+        .args(&argv[1..])
+        .envs(env)
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(out))
+        .stderr(Stdio::from(err))
+        .kill_on_drop(false);
+    if let Some(cwd) = cwd {
+        command.current_dir(cwd);
+    }
+    // SAFETY: as in run_streaming: setsid(2) alone between fork and exec.
+    unsafe {
+        command.pre_exec(|| nix::unistd::setsid().map(drop).map_err(io::Error::from));
+    }
+    let started = Instant::now();
+    let mut child = command.spawn().map_err(|e| spawn_error(&name, &e))?;
+    let pgid = child.id().unwrap_or(0);
+    let leash = Leash(i32::try_from(pgid).ok().map(Pid::from_raw));
+    on_spawn(Spawned {
+        pgid,
+        start: stat_of(pgid).map_or(0, |s| s.start),
+    });
+
+    let mut tail = Tail::open(log, from, output_limit).await;
+    let deadline = started + timeout;
+    let mut timed_out = false;
+    let exit = loop {
+        tokio::select! {
+            status = child.wait() => break status.map_or(Exit::Code(-1), Exit::from_status),
+            () = sleep_until(deadline), if !timed_out => {
+                timed_out = true;
+                leash.kill();
+            }
+            () = tokio::time::sleep(TAIL_EVERY) => tail.read(&mut on_line).await,
+        }
+    };
+    let elapsed = started.elapsed();
+    // Whatever it left running in its group goes with it.
+    leash.kill();
+    tail.read(&mut on_line).await;
+    tail.finish(&mut on_line);
+    let stdout = tail.capture.done();
+    if timed_out {
+        return Err(ProcessError::TimedOut {
+            program: name,
+            after: timeout,
+            stdout,
+            stderr: Captured::default(),
+        });
+    }
+    Ok(Finished {
+        exit,
+        stdout,
+        stderr: Captured::default(),
+        elapsed,
+    })
+}
+
+/// A step's process group, killed on purpose only (timeout, the program's exit), never on drop.
+struct Leash(Option<Pid>);
+
+impl Leash {
+    fn kill(&self) {
+        if let Some(pgid) = self.0 {
+            let _ = killpg(pgid, Signal::SIGKILL);
+        }
+    }
+}
+
+/// Reads a step log from where the step began, split into lines for the callback.
+struct Tail {
+    file: Option<tokio::fs::File>,
+    line: Vec<u8>,
+    capture: Capture,
+}
+
+impl Tail {
+    async fn open(log: &Path, from: u64, limit: usize) -> Tail {
+        use tokio::io::AsyncSeekExt;
+        let mut file = tokio::fs::File::open(log).await.ok();
+        if let Some(f) = file.as_mut()
+            && f.seek(io::SeekFrom::Start(from)).await.is_err()
+        {
+            file = None;
+        }
+        Tail {
+            file,
+            line: Vec::new(),
+            capture: Capture::new(limit),
+        }
+    }
+
+    /// Everything appended since the last read.
+    async fn read(&mut self, on_line: &mut impl FnMut(Stream, String)) {
+        let Some(file) = self.file.as_mut() else {
+            return;
+        };
+        let mut buf = [0u8; 8192];
+        loop {
+            match file.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => {
+                    self.capture.push(&buf[..n]);
+                    for &b in &buf[..n] {
+                        if b == b'\n' {
+                            emit(Stream::Stdout, &mut self.line, on_line);
+                        } else {
+                            self.line.push(b);
+                            if self.line.len() >= MAX_LINE {
+                                emit(Stream::Stdout, &mut self.line, on_line);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn finish(&mut self, on_line: &mut impl FnMut(Stream, String)) {
+        if !self.line.is_empty() {
+            emit(Stream::Stdout, &mut self.line, on_line);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -525,6 +756,115 @@ mod tests {
     fn io_reasons_drop_the_os_error_number() {
         let e = io::Error::from_raw_os_error(libc_enoent());
         assert_eq!(io_reason(&e), "No such file or directory");
+    }
+
+    #[test]
+    fn a_stat_line_is_read_past_a_name_with_parentheses_and_spaces() {
+        let line =
+            "4242 (sh (x) y) S 1 4242 4242 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 987654 1000 100";
+        assert_eq!(
+            parse_stat(line),
+            Some(ProcStat {
+                state: 'S',
+                pgrp: 4242,
+                session: 4242,
+                start: 987654
+            })
+        );
+        assert_eq!(parse_stat("12 (x) Z"), None);
+    }
+
+    #[test]
+    fn a_zombie_or_a_reused_pid_is_not_alive() {
+        let me = std::process::id();
+        let mine = stat_of(me).expect("this process's stat");
+        assert!(process_alive(me, Some(mine.start)));
+        assert!(process_alive(me, None));
+        // The same pid with another start time is another process.
+        assert!(!process_alive(me, Some(mine.start + 1)));
+        // A child that exited and was not reaped yet is a zombie.
+        let child = std::process::Command::new("true")
+            .spawn()
+            .expect("spawn true");
+        let pid = child.id();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while stat_of(pid).is_some_and(|s| s.state != 'Z') && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(stat_of(pid).map(|s| s.state), Some('Z'));
+        assert!(!process_alive(pid, None), "a zombie holds nothing");
+        drop(child);
+    }
+
+    #[tokio::test]
+    async fn a_logged_group_lives_on_when_its_run_is_dropped_and_is_seen_alive_until_it_ends() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let log = dir.path().join("step.log");
+        let argv: Vec<String> = ["sh", "-c", "echo one; sleep 1; echo two"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let env = BTreeMap::new();
+        let run = run_logged(
+            &argv,
+            &env,
+            None,
+            Duration::from_secs(30),
+            1024,
+            &log,
+            move |s| {
+                let _ = tx.send(s);
+            },
+            |_, _| {},
+        );
+        // Dropped once it has spawned: as when the console ends.
+        let _ = tokio::time::timeout(Duration::from_millis(300), run).await;
+        let spawned = rx.recv().expect("it spawned");
+        assert!(
+            group_alive(spawned.pgid, spawned.start),
+            "the group lives on"
+        );
+        assert!(!group_alive(spawned.pgid, spawned.start + 1_000_000_000));
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while group_alive(spawned.pgid, spawned.start) && std::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(
+            !group_alive(spawned.pgid, spawned.start),
+            "it ended on its own"
+        );
+        assert_eq!(
+            std::fs::read_to_string(&log).expect("log"),
+            "one\ntwo\n",
+            "it wrote on after its console was gone"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_logged_run_streams_its_lines_and_says_how_it_ended() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let log = dir.path().join("step.log");
+        let argv: Vec<String> = ["sh", "-c", "echo out; echo err >&2; exit 3"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let mut lines = Vec::new();
+        let done = run_logged(
+            &argv,
+            &BTreeMap::new(),
+            None,
+            Duration::from_secs(30),
+            1024,
+            &log,
+            |_| {},
+            |_, l| lines.push(l),
+        )
+        .await
+        .expect("it ran");
+        assert_eq!(done.exit, Exit::Code(3));
+        assert_eq!(lines, ["out", "err"]);
+        assert_eq!(done.stdout.last_line(), Some("err"));
     }
 
     fn libc_enoent() -> i32 {

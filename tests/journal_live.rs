@@ -560,6 +560,7 @@ fn a_claim_left_by_a_dead_process_of_this_host_is_released_as_interrupted() {
             step: "promote".into(),
             pid: dead,
             host: host.clone(),
+            start: None,
         }
         .to_journal();
         j.append(&kind, body, Timestamp::now()).expect("append");
@@ -641,6 +642,7 @@ fn claim_in(path: &Path, runbook: &str, step: &str) {
         step: step.into(),
         pid: 4242,
         host: "other-host".into(),
+        start: None,
     }
     .to_journal();
     j.append(&kind, body, Timestamp::now()).expect("append");

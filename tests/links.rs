@@ -385,3 +385,185 @@ health = {{ kind = "tcp", address = "127.0.0.1:{port}", every = "1s", timeout = 
     observer.send(b"q");
     assert!(observer.wait_exit(PATIENCE).is_some());
 }
+
+/// A step whose program prints `run` to `marker`, then sleeps `seconds`, with `timeout`.
+fn outliving_estate(dir: &Path, marker: &Path, seconds: u32, timeout: &str) -> String {
+    let config = private_config(
+        dir,
+        &format!(
+            r#"
+[console]
+title = "Links"
+
+[[component]]
+id = "db"
+tier = "critical"
+health = {{ kind = "tcp", address = "127.0.0.1:{port}", every = "1s", timeout = "1s" }}
+
+[[runbook]]
+id = "mark"
+title = "Mark the estate"
+
+[[runbook.step]]
+id = "sleep"
+title = "Sleep, then mark"
+key = "x"
+action = {{ kind = "command", argv = ["sh", "-c", "echo run >> {marker}; sleep {seconds}"], timeout = "{timeout}" }}
+confirm = "sleep-then-mark"
+"#,
+            port = closed_port(),
+            marker = marker.display()
+        ),
+    );
+    config.to_string_lossy().into_owned()
+}
+
+fn entry_of(data: &Path, kind: &str) -> Option<serde_json::Value> {
+    watch_log(data)
+        .into_iter()
+        .find(|e| e["kind"] == kind && e["step"] == "sleep")
+}
+
+fn group_gone(pgid: i32) -> bool {
+    matches!(
+        nix::sys::signal::killpg(nix::unistd::Pid::from_raw(pgid), None),
+        Err(nix::errno::Errno::ESRCH)
+    )
+}
+
+/// Two operator consoles on one journal; the first starts the step, then gets `signal`. The
+/// step's program is never started twice; what becomes of it is journaled. Returns the data
+/// dir, the marker and the second console, for the caller's own checks.
+struct Ending {
+    data: tempfile::TempDir,
+    marker: PathBuf,
+    other: Pty,
+    pgid: i32,
+    _homes: Vec<tempfile::TempDir>,
+}
+
+fn end_mid_step(signal: nix::sys::signal::Signal, seconds: u32, timeout: &str) -> Ending {
+    let shared = private_dir();
+    let data = private_dir();
+    let marker = shared.path().join("marker");
+    let config = outliving_estate(shared.path(), &marker, seconds, timeout);
+    let data_dir = data.path().to_string_lossy().into_owned();
+    let args = [
+        "-c",
+        config.as_str(),
+        "--data-dir",
+        data_dir.as_str(),
+        "--layout",
+        "bastion",
+    ];
+    let (first_home, other_home) = (private_dir(), private_dir());
+    let mut first = Link::warroom(&args, 160, 40, first_home.path(), &[]);
+    first
+        .wait_for("REC", PATIENCE)
+        .expect("the first console records");
+    let mut other = Pty::spawn(&args, 160, 40, other_home.path(), &[]);
+    other
+        .wait_for("rec ", PATIENCE)
+        .expect("the second console");
+    open_step(&first, "sleep-then-mark");
+    first.send(b"\r");
+    let running = eventually(PATIENCE, || entry_of(data.path(), "step_process"))
+        .expect("the step's program is journaled with its process group");
+    let pgid = running["pgid"].as_i64().expect("pgid") as i32;
+
+    first.signal(signal);
+    // Past the moment a claim used to be released while its program still ran (about 3 s),
+    // the second console may not start the step again.
+    std::thread::sleep(Duration::from_secs(4));
+    other.send(b"\t\t\t\t");
+    other
+        .wait_for("Sleep, then mark", PATIENCE)
+        .expect("the runbook panel");
+    other.send(b"x");
+    other
+        .wait_for("already running", PATIENCE)
+        .expect("the second console refuses to start it again");
+    let status = first.wait_exit(Duration::from_secs(60));
+    assert!(status.is_some(), "the first console ends after {signal}");
+    let log = read(&log_of(first_home.path()));
+    assert!(!has_panic(&log), "{log}");
+    Ending {
+        data,
+        marker,
+        other,
+        pgid,
+        _homes: vec![shared, first_home, other_home],
+    }
+}
+
+#[test]
+fn after_sigkill_mid_step_the_recorder_adopts_the_program_and_stops_it_at_its_timeout() {
+    let mut e = end_mid_step(nix::sys::signal::Signal::SIGKILL, 120, "12s");
+    assert!(!group_gone(e.pgid), "the program outlives its console");
+    e.other
+        .wait_for("REC", PATIENCE)
+        .expect("the second console records");
+    let adopted = eventually(PATIENCE, || entry_of(e.data.path(), "step_adopted"))
+        .expect("the recorder adopts the program");
+    assert_eq!(adopted["pgid"], e.pgid);
+    e.other
+        .wait_for("running (console gone)", PATIENCE)
+        .expect("every console says whose program runs without its console");
+    let released = eventually(Duration::from_secs(40), || {
+        entry_of(e.data.path(), "step_released")
+    })
+    .expect("stopped at its timeout and journaled");
+    assert!(
+        released["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("timed out") && r.contains(&e.pgid.to_string())),
+        "{released}"
+    );
+    assert!(
+        eventually(PATIENCE, || group_gone(e.pgid).then_some(())).is_some(),
+        "the orphan is killed"
+    );
+    assert_eq!(read(&e.marker), "run\n", "the program ran once");
+    e.other.send(b"\x1bq");
+}
+
+#[test]
+fn after_sigterm_mid_step_the_program_runs_on_and_its_end_is_journaled_by_the_recorder() {
+    let mut e = end_mid_step(nix::sys::signal::Signal::SIGTERM, 10, "60s");
+    let handed = entry_of(e.data.path(), "step_output").expect("the hand-over is journaled");
+    assert!(
+        handed["summary"]
+            .as_str()
+            .is_some_and(|s| s.contains(&format!(
+                "console ended (SIGTERM); step still running (pgid {})",
+                e.pgid
+            ))),
+        "{handed}"
+    );
+    assert!(
+        !group_gone(e.pgid),
+        "SIGTERM to the console does not stop the step's program"
+    );
+    eventually(PATIENCE, || entry_of(e.data.path(), "step_adopted"))
+        .expect("the recorder adopts the program");
+    let released = eventually(PATIENCE, || entry_of(e.data.path(), "step_released"))
+        .expect("its end is journaled");
+    assert!(
+        released["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("ended, outcome unknown")),
+        "{released}"
+    );
+    assert_eq!(read(&e.marker), "run\n", "the program ran once");
+    e.other.send(b"\x1bq");
+}
+
+#[test]
+fn after_sighup_mid_step_the_console_waits_and_journals_the_end_itself() {
+    let mut e = end_mid_step(nix::sys::signal::Signal::SIGHUP, 8, "60s");
+    let finished = step_finished(e.data.path(), "sleep").expect("the step's end is journaled");
+    assert_eq!(finished["outcome"], "succeeded", "{finished}");
+    assert!(entry_of(e.data.path(), "step_released").is_none());
+    assert_eq!(read(&e.marker), "run\n", "the program ran once");
+    e.other.send(b"\x1bq");
+}

@@ -176,6 +176,7 @@ impl Rec {
                 step,
                 pid: 5150,
                 host: "bastion".into(),
+                start: None,
             },
             Step::Output(summary) => EntryKind::StepOutput {
                 runbook,

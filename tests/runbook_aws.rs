@@ -85,7 +85,7 @@ fn statuses(progress: &[StepProgress]) -> Vec<&str> {
         .iter()
         .filter_map(|p| match p {
             StepProgress::Status(s) => Some(s.as_str()),
-            StepProgress::Output(_) => None,
+            StepProgress::Output(_) | StepProgress::Running { .. } => None,
         })
         .collect()
 }

@@ -180,6 +180,7 @@ fn texts(outcome: &StepOutcome, progress: &[StepProgress]) -> Vec<String> {
     for p in progress {
         match p {
             StepProgress::Output(t) | StepProgress::Status(t) => out.push(t.clone()),
+            StepProgress::Running { .. } => {}
         }
     }
     out

@@ -121,12 +121,33 @@ pub enum EntryKind {
         #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
         inputs: std::collections::BTreeMap<String, String>,
     },
-    /// The step's claim: written with a conditional append, it is the lock.
+    /// The step's claim: written with a conditional append, it is the lock. The console that
+    /// holds it is `pid` on `host`, started at `start` (clock ticks since boot, from
+    /// `/proc/PID/stat`: a pid given later to another process does not hold the claim).
     StepStarted {
         runbook: String,
         step: String,
         pid: u32,
         host: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        start: Option<u64>,
+    },
+    /// A `command` step's program is running: the leader of process group `pgid` (its own
+    /// session, on the claim's host), started at `start`. The claim lives as long as that group
+    /// does, with or without the console that started it; `timeout` is the step's.
+    StepProcess {
+        runbook: String,
+        step: String,
+        pgid: u32,
+        start: u64,
+        timeout: SignedDuration,
+    },
+    /// The console that ran the step is gone but its program still runs: the recorder follows
+    /// it (journals its end, stops it at its timeout).
+    StepAdopted {
+        runbook: String,
+        step: String,
+        pgid: u32,
     },
     StepOutput {
         runbook: String,
@@ -341,12 +362,30 @@ impl EntryKind {
                 step,
                 pid,
                 host,
+                ..
             } => format!("step {runbook}/{step}: started (pid {pid} on {host})"),
             EntryKind::StepOutput {
                 runbook,
                 step,
                 summary,
             } => format!("step {runbook}/{step}: {summary}"),
+            EntryKind::StepProcess {
+                runbook,
+                step,
+                pgid,
+                timeout,
+                ..
+            } => format!(
+                "step {runbook}/{step}: program running as process group {pgid} (timeout {})",
+                fmt::signed(*timeout)
+            ),
+            EntryKind::StepAdopted {
+                runbook,
+                step,
+                pgid,
+            } => format!(
+                "step {runbook}/{step}: its console is gone, its program still runs (process group {pgid}): the recorder follows it"
+            ),
             EntryKind::StepFinished {
                 runbook,
                 step,
@@ -578,6 +617,8 @@ impl EntryKind {
             | EntryKind::StepConfirmed { .. }
             | EntryKind::StepStarted { .. }
             | EntryKind::StepOutput { .. }
+            | EntryKind::StepProcess { .. }
+            | EntryKind::StepAdopted { .. }
             | EntryKind::StepFinished { .. }
             | EntryKind::StepVerified { .. }
             | EntryKind::StepReleased { .. } => KindGroup::Steps,

@@ -321,6 +321,7 @@ impl MemoryJournal {
                                 step: step.clone(),
                                 pid: 0,
                                 host: "memory".into(),
+                                start: None,
                             },
                         );
                         super::update(

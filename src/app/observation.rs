@@ -86,6 +86,16 @@ pub enum Event {
         channel: String,
         problem: Option<String>,
     },
+    /// The console is ending (`reason`: SIGTERM, the detach deadline): the programs of its
+    /// `command` steps run on in their own sessions, handed to whoever records.
+    HandOver {
+        reason: String,
+    },
+    /// The console ends now (`reason`) with in-process steps (API calls) unfinished: they die
+    /// with it and their claims are released, saying what was last done.
+    Abandon {
+        reason: String,
+    },
 }
 
 /// What the runtime tells the model about a step it asked to run.
@@ -116,7 +126,12 @@ impl Event {
         match self {
             Event::Observed(o) => Some(o.at),
             Event::Tick(t) => Some(*t),
-            Event::Key(_) | Event::Journal(_) | Event::Step(_) | Event::CommsProblem { .. } => None,
+            Event::Key(_)
+            | Event::Journal(_)
+            | Event::Step(_)
+            | Event::CommsProblem { .. }
+            | Event::HandOver { .. }
+            | Event::Abandon { .. } => None,
         }
     }
 }

@@ -31,6 +31,22 @@ pub struct Claim {
     pub host: String,
     pub pid: u32,
     pub at: Timestamp,
+    /// The claiming console's start time (`/proc/PID/stat`), when it said.
+    pub start: Option<u64>,
+    /// A `command` step's program, once it runs: the claim lives while its group does.
+    pub group: Option<ClaimGroup>,
+    /// Its console is gone; the recorder follows the program.
+    pub adopted: bool,
+}
+
+/// The process group a `command` step's program leads.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ClaimGroup {
+    pub pgid: u32,
+    pub start: u64,
+    /// When the program was journaled as running, and the step's timeout from then.
+    pub since: Timestamp,
+    pub timeout: jiff::SignedDuration,
 }
 
 /// Every step's record, by (runbook id, step id).
@@ -76,6 +92,8 @@ impl Steps {
             | EntryKind::StepConfirmed { runbook, step, .. }
             | EntryKind::StepStarted { runbook, step, .. }
             | EntryKind::StepOutput { runbook, step, .. }
+            | EntryKind::StepProcess { runbook, step, .. }
+            | EntryKind::StepAdopted { runbook, step, .. }
             | EntryKind::StepFinished { runbook, step, .. }
             | EntryKind::StepVerified { runbook, step, .. }
             | EntryKind::StepReleased { runbook, step, .. } => (runbook, step),
@@ -88,12 +106,17 @@ impl Steps {
         r.last_actor = actor.to_string();
         r.last_at = Some(at);
         match kind {
-            EntryKind::StepStarted { pid, host, .. } => {
+            EntryKind::StepStarted {
+                pid, host, start, ..
+            } => {
                 r.running = Some(Claim {
                     actor: actor.to_string(),
                     host: host.clone(),
                     pid: *pid,
                     at,
+                    start: *start,
+                    group: None,
+                    adopted: false,
                 });
                 r.finished = None;
                 r.verified = None;
@@ -105,6 +128,28 @@ impl Steps {
                 r.finished = Some((*outcome, detail.clone()));
             }
             EntryKind::StepVerified { verified, .. } => r.verified = Some(*verified),
+            EntryKind::StepProcess {
+                pgid,
+                start,
+                timeout,
+                ..
+            } => {
+                if let Some(c) = r.running.as_mut() {
+                    c.group = Some(ClaimGroup {
+                        pgid: *pgid,
+                        start: *start,
+                        since: at,
+                        timeout: *timeout,
+                    });
+                }
+            }
+            EntryKind::StepAdopted { pgid, .. } => {
+                if let Some(c) = r.running.as_mut()
+                    && c.group.is_some_and(|g| g.pgid == *pgid)
+                {
+                    c.adopted = true;
+                }
+            }
             // A released claim: nobody saw the step end.
             EntryKind::StepReleased { reason, pid, .. }
                 if r.running
@@ -151,6 +196,9 @@ pub enum StepState {
     Ready,
     Running {
         by: String,
+        /// The console that started it is gone; its program still runs, followed by the
+        /// recorder.
+        console_gone: bool,
     },
     /// Succeeded; its component is being watched until it is UP.
     Verifying {
@@ -172,6 +220,9 @@ impl StepState {
             StepState::Blocked { .. } => "blocked",
             StepState::Pending { .. } => "pending",
             StepState::Ready => "ready",
+            StepState::Running {
+                console_gone: true, ..
+            } => "running (console gone)",
             StepState::Running { .. } => "running",
             StepState::Verifying { .. } => "verifying",
             StepState::Succeeded {
@@ -209,6 +260,7 @@ pub fn state_of(state: &State, runbook: &Runbook, step: &Step) -> StepState {
         if let Some(c) = &r.running {
             return StepState::Running {
                 by: c.actor.clone(),
+                console_gone: c.adopted,
             };
         }
         match &r.finished {
@@ -547,6 +599,7 @@ mod tests {
                     step: "sync".into(),
                     pid: 4242,
                     host: "other".into(),
+                    start: None,
                 },
             })],
         );
@@ -630,6 +683,7 @@ mod tests {
                 step: "s".into(),
                 pid: 7,
                 host: "h".into(),
+                start: None,
             },
             EntryKind::StepReleased {
                 runbook: "r".into(),
@@ -656,6 +710,7 @@ mod tests {
             step: "s".into(),
             pid,
             host: "h".into(),
+            start: None,
         };
         s.fold(t(0), "a@h", &started(7));
         // pid 7 died; before the release was written, another console claimed the step again.

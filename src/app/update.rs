@@ -906,7 +906,7 @@ impl State {
             return;
         }
         match steps::state_of(self, runbook, step) {
-            StepState::Running { by } => {
+            StepState::Running { by, .. } => {
                 self.view.flash = Some(format!("{}: already running ({by})", step.title));
                 return;
             }
@@ -1105,6 +1105,7 @@ impl State {
                         (runbook, step),
                         OwnRun {
                             started: self.now,
+                            pgid: None,
                             finished: self.now,
                             verify_until: None,
                         },
@@ -1124,6 +1125,32 @@ impl State {
                 let line = match progress {
                     StepProgress::Output(l) => l,
                     StepProgress::Status(l) => format!("» {l}"),
+                    StepProgress::Running { pgid, start } => {
+                        let key = (runbook.clone(), step.clone());
+                        let timeout = self
+                            .runbooks
+                            .iter()
+                            .find(|r| r.id == runbook)
+                            .and_then(|r| r.steps.iter().find(|s| s.id == step))
+                            .and_then(|s| match &s.action {
+                                crate::config::Action::Command { timeout, .. } => Some(*timeout),
+                                _ => None,
+                            });
+                        if let (Some(o), Some(timeout)) = (self.own.get_mut(&key), timeout) {
+                            o.pgid = Some(pgid);
+                            effects.push(Effect::Append(Entry {
+                                at: self.now,
+                                kind: EntryKind::StepProcess {
+                                    runbook: runbook.clone(),
+                                    step: step.clone(),
+                                    pgid,
+                                    start,
+                                    timeout: signed(timeout),
+                                },
+                            }));
+                        }
+                        format!("» running as process group {pgid}")
+                    }
                 };
                 if self.step_log.len() >= STEP_LOG_CAP {
                     self.step_log.pop_front();
@@ -1247,6 +1274,70 @@ impl State {
         }
     }
 
+    /// The console ends: the programs of its `command` steps run on, journaled as such, and
+    /// are no longer this console's to wait for.
+    fn hand_over(&mut self, reason: &str, effects: &mut Vec<Effect>) {
+        let mut handed: Vec<(String, String)> = Vec::new();
+        for ((rb, st), o) in &self.own {
+            let Some(pgid) = o.pgid.filter(|_| o.verify_until.is_none()) else {
+                continue;
+            };
+            effects.push(Effect::Append(Entry {
+                at: self.now,
+                kind: EntryKind::StepOutput {
+                    runbook: rb.clone(),
+                    step: st.clone(),
+                    summary: format!(
+                        "console ended ({reason}); step still running (pgid {pgid}): the recorder follows it"
+                    ),
+                },
+            }));
+            handed.push((rb.clone(), st.clone()));
+        }
+        handed.sort();
+        for k in handed {
+            self.own.remove(&k);
+        }
+    }
+
+    /// The console ends with in-process steps unfinished: each claim is released, naming the
+    /// last call made (its status line says whether an answer came).
+    fn abandon(&mut self, reason: &str, effects: &mut Vec<Effect>) {
+        let mut left: Vec<(String, String)> = self
+            .own
+            .iter()
+            .filter(|(_, o)| o.verify_until.is_none())
+            .map(|(k, _)| k.clone())
+            .collect();
+        left.sort();
+        for (rb, st) in left {
+            let prefix = format!("{rb}/{st}: » ");
+            let last = self
+                .step_log
+                .iter()
+                .rev()
+                .find_map(|l| l.strip_prefix(&prefix))
+                .map_or_else(|| "no call made yet".to_string(), |l| format!("last: {l}"));
+            effects.push(Effect::Append(Entry {
+                at: self.now,
+                kind: EntryKind::StepReleased {
+                    runbook: rb.clone(),
+                    step: st.clone(),
+                    reason: format!(
+                        "interrupted — verify by hand: the console ended ({reason}) before the step did ({last})"
+                    ),
+                    // This console's own claim: released, not a newer one.
+                    pid: self
+                        .steps
+                        .get(&rb, &st)
+                        .and_then(|r| r.running.as_ref())
+                        .map(|c| c.pid),
+                },
+            }));
+            self.own.remove(&(rb, st));
+        }
+    }
+
     /// Steps this console is running or verifying.
     pub fn own_runs(&self) -> usize {
         self.own.len()
@@ -1282,6 +1373,8 @@ impl State {
 struct OwnRun {
     /// When the claim was granted (model time: simulated in a drill).
     started: Timestamp,
+    /// A `command` step's program, once it runs: its process group.
+    pgid: Option<u32>,
     /// When it ended (verification counts only answers after this).
     finished: Timestamp,
     /// Verifying until then, after success.
@@ -1320,6 +1413,11 @@ pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
                 state.comms_problems.remove(&channel);
             }
         },
+        Event::HandOver { reason } => state.hand_over(&reason, &mut effects),
+        Event::Abandon { reason } => {
+            state.hand_over(&reason, &mut effects);
+            state.abandon(&reason, &mut effects);
+        }
     }
     effects
 }

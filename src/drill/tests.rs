@@ -158,6 +158,7 @@ impl Offline {
                 step: id.clone(),
                 pid: 1,
                 host: "drill".into(),
+                start: None,
             }),
         ]);
         let (result, detail) = match &outcome {

@@ -36,7 +36,7 @@ use super::dirs::{drills_dir, incident_file_name, incidents_dir, latest};
 use super::entry::{Entry, GENESIS};
 use super::file::{FILE_MODE, Journal, JournalError, follow, load, load_verified_keeping};
 use crate::app::incident::{JournalEvent, Source};
-use crate::app::steps::{Steps, is_step_kind};
+use crate::app::steps::{Claim, Steps, is_step_kind};
 use crate::app::{BackupState, Entry as Wanted, HealthState};
 use crate::app::{DrLevel, EntryKind, IncidentStatus, LagState, RpoLevel, Severity, WATCH_SEQ};
 use crate::comms;
@@ -209,6 +209,10 @@ struct State {
     comms_tail: Option<Followed>,
     /// Dead claims whose release is queued or written (never queued twice while a write fails).
     released: std::collections::HashSet<(String, String, u32)>,
+    /// Claims whose console is gone and whose program this recorder follows (journaled once).
+    adopted: std::collections::HashSet<(String, String, u32)>,
+    /// Programs past their timeout this recorder has sent SIGTERM, and when.
+    stopping: std::collections::HashMap<(String, String, u32), Instant>,
     /// Comms requests waiting to be written, in order, apart from the rest: an outbox step
     /// that cannot be written never holds up a note or a step's claim.
     comms: VecDeque<Request>,
@@ -255,6 +259,8 @@ impl State {
             last_release_check: None,
             comms_tail: None,
             released: std::collections::HashSet::new(),
+            adopted: std::collections::HashSet::new(),
+            stopping: std::collections::HashMap::new(),
             comms: VecDeque::new(),
             unsent: Vec::new(),
             comms_problem: None,
@@ -280,8 +286,11 @@ impl State {
         self.steps.fold_journal(entries);
     }
 
-    /// A claim left by a process of this host that no longer exists is released, once, by the
-    /// recorder, with an entry saying so: the step shows as interrupted — verify by hand.
+    /// Claims of this host whose console is gone, followed by the recorder (checked once a
+    /// second): a claim whose `command` program still runs is adopted (journaled once), its
+    /// group stopped at the step's timeout (SIGTERM, then SIGKILL 10 s later) if this account
+    /// may; a claim with nothing left running is released, once, saying what is known: the
+    /// step shows as interrupted — verify by hand.
     fn release_dead_claims(&mut self) {
         if self.recorder.is_none()
             || self
@@ -293,29 +302,105 @@ impl State {
         self.last_release_check = Some(Instant::now());
         let host = self.o.actor.split('@').nth(1).unwrap_or("").to_string();
         let me = std::process::id();
-        let dead: Vec<(String, String, u32)> = self
+        let claims: Vec<(String, String, Claim)> = self
             .steps
             .claims_on(&host)
-            .filter(|(_, _, c)| c.pid != me && !alive(c.pid))
-            .map(|(rb, st, c)| (rb.to_string(), st.to_string(), c.pid))
-            .filter(|k| !self.released.contains(k))
+            .filter(|(_, _, c)| c.pid != me)
+            .map(|(rb, st, c)| (rb.to_string(), st.to_string(), c.clone()))
             .collect();
-        for (runbook, step, pid) in dead {
-            self.released.insert((runbook.clone(), step.clone(), pid));
+        for (runbook, step, c) in claims {
+            if crate::process::process_alive(c.pid, c.start) {
+                continue;
+            }
+            let key = (runbook.clone(), step.clone(), c.pid);
+            if self.released.contains(&key) {
+                continue;
+            }
+            let reason = match c.group {
+                Some(g) if crate::process::group_alive(g.pgid, g.start) => {
+                    if !c.adopted && self.adopted.insert(key.clone()) {
+                        tracing::info!("step {runbook}/{step}: adopted process group {}", g.pgid);
+                        self.pending.push_back(Request::Append(Wanted {
+                            at: Timestamp::now(),
+                            kind: EntryKind::StepAdopted {
+                                runbook: runbook.clone(),
+                                step: step.clone(),
+                                pgid: g.pgid,
+                            },
+                        }));
+                    }
+                    let deadline = g.since.saturating_add(g.timeout).unwrap_or(g.since);
+                    if Timestamp::now() >= deadline {
+                        self.stop_group(&runbook, &step, g.pgid, &key);
+                    }
+                    continue;
+                }
+                Some(g) => match self.stopping.get(&key) {
+                    Some(_) => format!(
+                        "timed out after {}: the recorder stopped its process group {} (SIGTERM, then SIGKILL) — verify by hand",
+                        crate::app::fmt::signed(g.timeout),
+                        g.pgid
+                    ),
+                    None => format!(
+                        "ended, outcome unknown — verify by hand (process group {} ended after its console, pid {} on {host}, was gone)",
+                        g.pgid, c.pid
+                    ),
+                },
+                None => format!(
+                    "the console that ran it (pid {} on {host}) is gone before saying how it ended: verify by hand",
+                    c.pid
+                ),
+            };
+            self.released.insert(key);
             self.pending.push_back(Request::Append(Wanted {
                 at: Timestamp::now(),
                 kind: EntryKind::StepReleased {
-                    pid: Some(pid),
+                    pid: Some(c.pid),
                     runbook,
                     step,
-                    reason: format!(
-                        "the console that ran it (pid {pid} on {host}) is gone before saying how it ended: verify by hand"
-                    ),
+                    reason,
                 },
             }));
         }
         if !self.pending.is_empty() {
             self.write_pending();
+        }
+    }
+
+    /// A step's program past its timeout, its console gone: SIGTERM to its group, SIGKILL 10 s
+    /// later. An account that may not signal it says who must, and how.
+    fn stop_group(&mut self, runbook: &str, step: &str, pgid: u32, key: &(String, String, u32)) {
+        use nix::sys::signal::{Signal, killpg};
+        let Ok(raw) = i32::try_from(pgid) else {
+            return;
+        };
+        let group = nix::unistd::Pid::from_raw(raw);
+        match self.stopping.get(key) {
+            None => match killpg(group, Signal::SIGTERM) {
+                Ok(()) | Err(nix::errno::Errno::ESRCH) => {
+                    tracing::warn!(
+                        "step {runbook}/{step}: timed out, SIGTERM to process group {pgid}"
+                    );
+                    self.stopping.insert(key.clone(), Instant::now());
+                }
+                Err(e) => {
+                    let user = std::fs::metadata(format!("/proc/{pgid}"))
+                        .ok()
+                        .and_then(|m| {
+                            nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(m.uid())).ok()
+                        })
+                        .flatten()
+                        .map_or_else(|| "another account".to_string(), |u| u.name);
+                    tracing::error!("step {runbook}/{step}: cannot stop process group {pgid}: {e}");
+                    self.set_problem(Some(format!(
+                        "step {runbook}/{step} timed out, still running as {user}: kill -TERM -- -{pgid}"
+                    )));
+                }
+            },
+            Some(since) if since.elapsed() >= GROUP_KILL_GRACE => {
+                let _ = killpg(group, Signal::SIGKILL);
+            }
+            Some(_) => {}
         }
     }
 
@@ -976,6 +1061,7 @@ impl State {
             step: step.to_string(),
             pid: std::process::id(),
             host,
+            start: crate::process::stat_of(std::process::id()).map(|s| s.start),
         }
         .to_journal();
         let me = (std::process::id(), host_of(&self.o.actor).to_string());
@@ -989,7 +1075,7 @@ impl State {
             }
             // A claim of a process of this host that is gone runs nothing (the recorder
             // releases it where it is followed; elsewhere it is only history).
-            if c.host == me.1 && !alive(c.pid) {
+            if c.host == me.1 && !claim_alive(&c) {
                 return None;
             }
             Some(Err(format!(
@@ -1239,15 +1325,16 @@ fn host_of(actor: &str) -> &str {
 }
 
 /// Whether a process of this host exists (EPERM: it does, owned by someone else).
-fn alive(pid: u32) -> bool {
-    let Ok(pid) = i32::try_from(pid) else {
-        return false;
-    };
-    !matches!(
-        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None),
-        Err(nix::errno::Errno::ESRCH)
-    )
+/// Whether a claim of this host still runs something: its console (the same process, not a
+/// zombie or a later process given its pid), or its `command` program's process group.
+fn claim_alive(c: &Claim) -> bool {
+    crate::process::process_alive(c.pid, c.start)
+        || c.group
+            .is_some_and(|g| crate::process::group_alive(g.pgid, g.start))
 }
+
+/// How long a program past its timeout has after SIGTERM before SIGKILL.
+const GROUP_KILL_GRACE: Duration = Duration::from_secs(10);
 
 /// Who holds the recorder's lock, as its holder wrote it in the file; a holder that has not
 /// written its name yet still records.

@@ -354,6 +354,9 @@ impl Facts {
             EntryKind::StepStarted { runbook, step, .. } => {
                 self.live_run(runbook, step).started = Some(r.at);
             }
+            // Which process ran it is the journal's business (claims), not the report's; the
+            // outcome comes with the end or the release.
+            EntryKind::StepProcess { .. } | EntryKind::StepAdopted { .. } => {}
             EntryKind::StepOutput {
                 runbook,
                 step,

@@ -462,6 +462,7 @@ fn a_step_run_gathers_its_entries_and_a_retry_is_a_new_row() {
                 step: st.clone(),
                 pid: 42,
                 host: "bastion".into(),
+                start: None,
             },
         );
     for i in 0..3 {

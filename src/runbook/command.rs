@@ -47,11 +47,17 @@ pub fn shown(argv: &[String]) -> String {
 }
 
 /// Runs a `command` step.
+///
+/// With a `log` file, the program's output goes there (and is read back from it) and the
+/// program outlives the console if the console ends first (see [`process::run_logged`]): its
+/// process group is reported as [`StepProgress::Running`] for the journal. Without one, its
+/// output comes through pipes and it dies with the console.
 pub async fn run(
     argv: &[String],
     env: &BTreeMap<String, String>,
     cwd: Option<&Path>,
     timeout: Duration,
+    log: Option<&Path>,
     progress: &mpsc::Sender<StepProgress>,
 ) -> StepOutcome {
     let mut what = format!("run {}", excerpt(&shown(argv), 300));
@@ -70,14 +76,44 @@ pub async fn run(
 
     // The line callback cannot wait: lines go through an unbounded queue to a forwarder that
     // does, so none is lost and their order is kept.
-    let (lines_tx, mut lines_rx) = mpsc::unbounded_channel::<String>();
-    // The callback owns the sender: when the run ends, it goes, and the forwarder ends.
-    let running = process::run_streaming(argv, env, cwd, timeout, OUTPUT_LIMIT, move |_, line| {
-        let _ = lines_tx.send(line);
-    });
+    let (lines_tx, mut lines_rx) = mpsc::unbounded_channel::<StepProgress>();
+    // The callbacks own the senders: when the run ends, they go, and the forwarder ends.
+    let running = async {
+        let on_line = {
+            let lines_tx = lines_tx.clone();
+            move |_, line| {
+                let _ = lines_tx.send(StepProgress::Output(line));
+            }
+        };
+        match log {
+            Some(log) => {
+                let on_spawn = move |s: process::Spawned| {
+                    let _ = lines_tx.send(StepProgress::Running {
+                        pgid: s.pgid,
+                        start: s.start,
+                    });
+                };
+                process::run_logged(
+                    argv,
+                    env,
+                    cwd,
+                    timeout,
+                    OUTPUT_LIMIT,
+                    log,
+                    on_spawn,
+                    on_line,
+                )
+                .await
+            }
+            None => {
+                drop(lines_tx);
+                process::run_streaming(argv, env, cwd, timeout, OUTPUT_LIMIT, on_line).await
+            }
+        }
+    };
     let forward = async {
-        while let Some(line) = lines_rx.recv().await {
-            let _ = progress.send(StepProgress::Output(line)).await;
+        while let Some(p) = lines_rx.recv().await {
+            let _ = progress.send(p).await;
         }
     };
     let (result, ()) = tokio::join!(running, forward);
@@ -151,7 +187,7 @@ mod tests {
             }
             seen
         };
-        let run = async move { run(&argv, env, cwd, timeout, &tx).await };
+        let run = async move { run(&argv, env, cwd, timeout, None, &tx).await };
         tokio::join!(run, collect)
     }
 
@@ -160,7 +196,7 @@ mod tests {
             .iter()
             .filter_map(|p| match p {
                 StepProgress::Output(l) => Some(l.clone()),
-                StepProgress::Status(_) => None,
+                StepProgress::Status(_) | StepProgress::Running { .. } => None,
             })
             .collect()
     }

@@ -44,6 +44,9 @@ pub enum StepProgress {
     Output(String),
     /// Where the step is ("PromoteReadReplica accepted", "3/5 available"), for the status line.
     Status(String),
+    /// A `command` step's program runs: the leader of its own process group, started at
+    /// `start` (`/proc/PID/stat`). It outlives the console if need be; the journal says so.
+    Running { pgid: u32, start: u64 },
 }
 
 /// How a step ended.

@@ -43,6 +43,8 @@ impl Default for Options {
 pub struct RealExecutor {
     clients: build::Clients,
     options: Options,
+    /// Where `command` steps write their output (None: pipes, dying with the console).
+    step_logs: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for RealExecutor {
@@ -62,6 +64,7 @@ impl RealExecutor {
         RealExecutor {
             clients,
             options: Options::default(),
+            step_logs: None,
         }
     }
 
@@ -74,6 +77,40 @@ impl RealExecutor {
     pub fn with_options(mut self, options: Options) -> RealExecutor {
         self.options = options;
         self
+    }
+
+    /// `command` steps write their output to a file of their own in `dir` and outlive a
+    /// console that ends before them (the console's executor does this; tests need not).
+    pub fn with_step_logs(mut self, dir: std::path::PathBuf) -> RealExecutor {
+        self.step_logs = Some(dir);
+        self
+    }
+
+    /// A new log file's path for a run of `step`, its dir made if need be (None: output
+    /// through pipes).
+    fn step_log(&self, step: &str) -> Option<std::path::PathBuf> {
+        use std::os::unix::fs::DirBuilderExt;
+        let dir = self.step_logs.as_ref()?;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o750)
+            .create(dir)
+            .ok()?;
+        let safe: String = step
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        Some(dir.join(format!(
+            "{safe}-{}-{}.log",
+            Timestamp::now().as_millisecond(),
+            std::process::id()
+        )))
     }
 
     pub fn options(&self) -> Options {
@@ -170,7 +207,18 @@ impl RealExecutor {
                 env,
                 cwd,
                 timeout,
-            } => command::run(argv, env, cwd.as_deref(), *timeout, progress).await,
+            } => {
+                let log = self.step_log(&step.id);
+                command::run(
+                    argv,
+                    env,
+                    cwd.as_deref(),
+                    *timeout,
+                    log.as_deref(),
+                    progress,
+                )
+                .await
+            }
             Action::Http {
                 method,
                 url,

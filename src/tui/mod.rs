@@ -269,6 +269,10 @@ const STEP_ASIDE: Duration = Duration::from_secs(5);
 /// How long a detached console (SIGHUP) waits for its running steps to end and be journaled.
 const DETACH_DEADLINE: Duration = Duration::from_secs(15 * 60);
 
+/// How long a console told to stop (SIGTERM) waits for the API calls of its steps under way
+/// (never cut mid-request; a `command` step's program is handed over at once).
+const TERM_DEADLINE: Duration = Duration::from_secs(30);
+
 /// How long a console that quits waits for the updates it is delivering (the outbox keeps
 /// them either way: the next console delivers what is left).
 const QUIT_COMMS_DEADLINE: Duration = Duration::from_secs(10);
@@ -527,24 +531,39 @@ pub async fn run(
         terminal::mark_detached();
     }
     terminal::restore();
-    // The input can end before SIGHUP arrives when the link drops: the same detach.
-    if matches!(exit, Exit::HungUp | Exit::Quit | Exit::TerminalGone)
-        && (world.running > 0 || state.own_runs() > 0)
-    {
-        // Detached (SIGHUP) or quit with steps running here: no screen any more, but those
-        // steps finish, their verification runs, and every outcome is journaled before the
-        // process ends. SIGTERM stops waiting.
+    // Steps started here are never stopped by the console's ending. A `command` step's program
+    // runs in its own session: on SIGTERM it is handed over at once (journaled as still
+    // running, for the recorder to follow); in-process calls (AWS, Kubernetes, HTTP) are
+    // awaited, never cut mid-request — up to 30 s after SIGTERM, up to the detach deadline
+    // after SIGHUP, a gone terminal or `q`. What still runs then is handed over or released
+    // as interrupted. A (second) SIGTERM while waiting ends the wait at once.
+    let (wait, mut reason) = match exit {
+        Exit::Terminated => (TERM_DEADLINE, "SIGTERM"),
+        Exit::HungUp | Exit::TerminalGone | Exit::Quit => (DETACH_DEADLINE, "detach deadline"),
+    };
+    if exit == Exit::Terminated {
+        world.dispatch(update(
+            &mut state,
+            Event::HandOver {
+                reason: "SIGTERM".into(),
+            },
+        ));
+    }
+    if state.own_runs() > 0 {
         if exit == Exit::Quit {
             terminal::say(&format!(
                 "warroom: waiting for {} step(s) started here to finish and be journaled (SIGTERM to stop waiting)",
-                world.running.max(state.own_runs())
+                state.own_runs()
             ));
         }
-        let deadline = Instant::now() + DETACH_DEADLINE;
-        while world.running > 0 || state.own_runs() > 0 {
+        let deadline = Instant::now() + wait;
+        while state.own_runs() > 0 {
             tokio::select! {
                 _ = tokio::time::sleep_until(deadline) => break,
-                _ = sigterm.recv() => break,
+                _ = sigterm.recv() => {
+                    reason = "SIGTERM";
+                    break;
+                }
                 Some(step) = step_events.recv() => {
                     if matches!(step, StepEvent::Finished { .. }) {
                         world.running = world.running.saturating_sub(1);
@@ -563,6 +582,18 @@ pub async fn run(
                 }
             }
         }
+    }
+    if state.own_runs() > 0 {
+        tracing::warn!(
+            "console ending ({reason}) with {} step(s) unfinished: handed over or released",
+            state.own_runs()
+        );
+        world.dispatch(update(
+            &mut state,
+            Event::Abandon {
+                reason: reason.into(),
+            },
+        ));
     }
     // The updates this console is delivering: a console that quits or was detached gives them
     // a moment (the outbox keeps whatever is left for the next console); SIGTERM does not wait.

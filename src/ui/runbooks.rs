@@ -39,7 +39,15 @@ pub fn draw(state: &State, screen: &Screen, frame: &mut Frame, area: Rect) {
         // The state first: it is what the operator scans for; titles are long.
         let mut spans = vec![
             Span::styled(format!(" [{}] ", clean(&step.key.to_string())), t.selection),
-            Span::styled(format!("{:<10}", st.label()), state_style(t, &st)),
+            // A label as wide as the column still stands apart from the title.
+            Span::styled(
+                format!(
+                    "{:<10}{}",
+                    st.label(),
+                    if st.label().len() >= 10 { " " } else { "" }
+                ),
+                state_style(t, &st),
+            ),
             Span::styled(clean(&step.title).into_owned(), t.text),
         ];
         if let Some(r) = state.steps.get(&rb.id, &step.id)
