@@ -781,3 +781,38 @@ async fn a_console_without_the_token_steps_aside_for_one_that_has_it() {
     first.stop().await;
     second.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delivery_in_flight_counts_as_waiting_so_a_detaching_console_waits_for_it() {
+    let rig = Rig::start();
+    let slack = FakeSlack::start(TOKEN).await;
+    let worker = rig.worker(vec![slack_sink(
+        rig.secrets.path(),
+        &slack,
+        Duration::from_secs(20),
+    )]);
+    // The post is applied at once and answered 3 s later: in flight meanwhile.
+    slack.fault(Fault::AppliedLate(Duration::from_secs(3)));
+    rig.post(update(
+        &[Channel::Slack],
+        Template::Initial,
+        IncidentStatus::Investigating,
+        "in flight",
+    ));
+    until("the post reached Slack", || {
+        !slack.calls("chat.postMessage").is_empty()
+    })
+    .await;
+    assert!(
+        rig.lines("comms_sent").is_empty(),
+        "its answer has not come yet"
+    );
+    assert_eq!(
+        worker.waiting(),
+        1,
+        "a console ending now (SIGHUP) must wait for this delivery"
+    );
+    until("delivered", || rig.lines("comms_sent").len() == 1).await;
+    until("nothing waiting", || worker.waiting() == 0).await;
+    worker.stop().await;
+}

@@ -305,6 +305,8 @@ impl Channel {
             {
                 earlier_waiting.push((outbox.journal(), open.len()));
             }
+            // Counted before the send: a console ending (SIGHUP) waits for a delivery in flight.
+            self.set_waiting(waiting.max(self.mine));
             // In order: a later update never overtakes an earlier one (the thread, the page).
             if let Some(next) = open.first()
                 && let Some(p) = self.deliver(&outbox, next).await
