@@ -424,11 +424,20 @@ fn entry_of(data: &Path, kind: &str) -> Option<serde_json::Value> {
         .find(|e| e["kind"] == kind && e["step"] == "sleep")
 }
 
+/// No live process (zombies aside: the container's init may be slow to reap) is left in
+/// process group `pgid`, read from /proc as `ps` would.
 fn group_gone(pgid: i32) -> bool {
-    matches!(
-        nix::sys::signal::killpg(nix::unistd::Pid::from_raw(pgid), None),
-        Err(nix::errno::Errno::ESRCH)
-    )
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    !dir.filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().parse::<u32>().is_ok())
+        .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
+        .any(|stat| {
+            let after = stat.rfind(')').map_or("", |i| &stat[i + 1..]);
+            let fields: Vec<&str> = after.split_whitespace().collect();
+            fields.first() != Some(&"Z") && fields.get(2) == Some(&pgid.to_string().as_str())
+        })
 }
 
 /// Two operator consoles on one journal; the first starts the step, then gets `signal`. The
@@ -566,4 +575,67 @@ fn after_sighup_mid_step_the_console_waits_and_journals_the_end_itself() {
     assert!(entry_of(e.data.path(), "step_released").is_none());
     assert_eq!(read(&e.marker), "run\n", "the program ran once");
     e.other.send(b"\x1bq");
+}
+
+#[test]
+fn a_running_step_is_stopped_by_a_typed_cancel_and_its_end_journaled() {
+    let home = private_dir();
+    let data = private_dir();
+    let marker = home.path().join("marker");
+    let config = outliving_estate(home.path(), &marker, 120, "90s");
+    let data_dir = data.path().to_string_lossy().into_owned();
+    let console = Link::warroom(
+        &[
+            "-c",
+            &config,
+            "--data-dir",
+            &data_dir,
+            "--layout",
+            "bastion",
+        ],
+        160,
+        40,
+        home.path(),
+        &[],
+    );
+    console
+        .wait_for("REC", PATIENCE)
+        .expect("an operator console");
+    open_step(&console, "sleep-then-mark");
+    console.send(b"\r");
+    let running =
+        eventually(PATIENCE, || entry_of(data.path(), "step_process")).expect("the program runs");
+    let pgid = running["pgid"].as_i64().expect("pgid") as i32;
+    console.send(b"x");
+    console
+        .wait_for("Running step", PATIENCE)
+        .expect("its key shows how to stop it");
+    console.send(b"\r");
+    console.send(b"cancel");
+    console
+        .wait_for("> cancel", PATIENCE)
+        .expect("the word typed");
+    assert!(!group_gone(pgid), "nothing is stopped before Enter");
+    console.send(b"\r");
+    let finished = eventually(PATIENCE, || step_finished(data.path(), "sleep"))
+        .expect("the cancelled step's end is journaled");
+    assert_eq!(finished["outcome"], "failed", "{finished}");
+    assert!(
+        finished["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("SIGTERM")),
+        "{finished}"
+    );
+    let asked = entry_of(data.path(), "step_output").expect("the cancel is journaled");
+    assert!(
+        asked["summary"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("cancel typed by")),
+        "{asked}"
+    );
+    assert!(
+        eventually(PATIENCE, || group_gone(pgid).then_some(())).is_some(),
+        "its program is gone"
+    );
+    assert_eq!(read(&marker), "run\n");
 }

@@ -37,7 +37,21 @@ pub enum Dialog {
     Note {
         text: String,
     },
+    /// A running step's key: stop it (`cancel`) or release its claim by hand
+    /// (`release: <reason>`). Nothing happens on a bare Enter.
+    Running {
+        runbook: String,
+        step: String,
+        /// Who runs it and how, in words (shown above the field).
+        about: String,
+        typed: String,
+    },
 }
+
+/// What must be typed to stop a running step.
+pub const CANCEL_WORD: &str = "cancel";
+/// What a hand release of a step's claim starts with (the reason follows).
+pub const RELEASE_PREFIX: &str = "release:";
 
 /// What the operator asked for when the dialog closed with Enter.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,6 +66,17 @@ pub enum Submit {
         to: IncidentStatus,
     },
     Note(String),
+    /// Stop the running step.
+    Cancel {
+        runbook: String,
+        step: String,
+    },
+    /// Release the step's claim: nothing is stopped; the operator verifies by hand.
+    Release {
+        runbook: String,
+        step: String,
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,6 +141,15 @@ impl Dialog {
         }
     }
 
+    pub fn running(runbook: &str, step: &str, about: String) -> Dialog {
+        Dialog::Running {
+            runbook: runbook.to_string(),
+            step: step.to_string(),
+            about,
+            typed: String::new(),
+        }
+    }
+
     /// Whether Enter would submit now, and if not, why.
     pub fn blocked(&self) -> Option<&'static str> {
         match self {
@@ -127,6 +161,12 @@ impl Dialog {
                 ..
             } if typed != RESOLVE_WORD => Some("type `resolve` to resolve"),
             Dialog::Note { text } if text.trim().is_empty() => Some("type the note"),
+            Dialog::Running { typed, .. } => match typed.strip_prefix(RELEASE_PREFIX) {
+                _ if typed == CANCEL_WORD => None,
+                Some(reason) if !reason.trim().is_empty() => None,
+                Some(_) => Some("give the reason after `release:`"),
+                None => Some("type `cancel` to stop it, or `release: <reason>`"),
+            },
             _ => None,
         }
     }
@@ -155,6 +195,22 @@ impl Dialog {
                     to: *to,
                 },
                 Dialog::Note { text } => Submit::Note(text.trim().to_string()),
+                Dialog::Running {
+                    runbook,
+                    step,
+                    typed,
+                    ..
+                } => match typed.strip_prefix(RELEASE_PREFIX) {
+                    Some(reason) => Submit::Release {
+                        runbook: runbook.clone(),
+                        step: step.clone(),
+                        reason: reason.trim().to_string(),
+                    },
+                    None => Submit::Cancel {
+                        runbook: runbook.clone(),
+                        step: step.clone(),
+                    },
+                },
             });
         }
         match self {
@@ -216,6 +272,16 @@ impl Dialog {
                 k => {
                     if let Some(text) = typed(k) {
                         type_into(t, &text, RESOLVE_WORD.len() + 8);
+                    }
+                }
+            },
+            Dialog::Running { typed: t, .. } => match key {
+                Key::Backspace => {
+                    t.pop();
+                }
+                k => {
+                    if let Some(text) = typed(k) {
+                        type_into(t, &text, TITLE_MAX);
                     }
                 }
             },

@@ -339,7 +339,9 @@ impl MemoryJournal {
                         }),
                     );
                 }
-                super::Effect::Quit => {}
+                // Stopping a step is the runtime's: nothing to write here (the request is an
+                // Append before it).
+                super::Effect::Quit | super::Effect::CancelStep { .. } => {}
             }
         }
     }

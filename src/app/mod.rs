@@ -36,7 +36,7 @@ pub use signals::{
     Measured, NotRunning, Replica,
 };
 pub use track::{Tracker, UnknownReason};
-pub use update::{ComponentState, Effect, ShownHealth, State, update};
+pub use update::{ComponentState, Effect, ShownHealth, State, Stop, update};
 pub use view::{Key, KeyOutcome, Panel, View};
 
 #[cfg(test)]

@@ -615,6 +615,132 @@ mod tests {
         );
     }
 
+    fn cancels(fx: &[Effect]) -> Vec<crate::app::Stop> {
+        fx.iter()
+            .filter_map(|e| match e {
+                Effect::CancelStep { stop, .. } => Some(*stop),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn running_dialog(rig: &Rig) -> bool {
+        matches!(rig.state.dialog, Some(crate::app::Dialog::Running { .. }))
+    }
+
+    #[test]
+    fn a_running_steps_key_stops_it_only_on_the_typed_word_cancel() {
+        let mut rig = rig();
+        rig.key(Key::Char('s'));
+        type_text(&mut rig, "synced");
+        assert_eq!(runs(&rig.key(Key::Enter)), 1);
+        assert!(matches!(state(&rig, 0), StepState::Running { .. }));
+        // Its key again: what runs it and how to stop it, nothing on a bare Enter.
+        rig.key(Key::Char('s'));
+        assert!(running_dialog(&rig));
+        assert!(cancels(&rig.key(Key::Enter)).is_empty());
+        let fx = type_text(&mut rig, "cance");
+        assert!(cancels(&fx).is_empty());
+        assert!(cancels(&rig.key(Key::Enter)).is_empty(), "not the word");
+        rig.key(Key::Char('l'));
+        let fx = rig.key(Key::Enter);
+        // An API step of this console: its calls are abandoned, journaled first.
+        assert_eq!(cancels(&fx), [crate::app::Stop::Task]);
+        assert!(entries(&fx).iter().any(|k| matches!(
+            k,
+            EntryKind::StepOutput { summary, .. } if summary.starts_with("cancel typed by")
+        )));
+        assert!(rig.state.dialog.is_none());
+    }
+
+    #[test]
+    fn cancelling_a_command_step_signals_its_process_group() {
+        let mut rig = rig();
+        rig.state.runbooks[0].steps[0].action = Action::Command {
+            argv: vec!["sleep".into(), "60".into()],
+            env: Default::default(),
+            cwd: None,
+            timeout: std::time::Duration::from_secs(90),
+        };
+        rig.key(Key::Char('s'));
+        type_text(&mut rig, "synced");
+        rig.key(Key::Enter);
+        let fx = update(
+            &mut rig.state,
+            Event::Step(StepEvent::Progress {
+                runbook: "failover".into(),
+                step: "sync".into(),
+                progress: crate::runbook::StepProgress::Running {
+                    pgid: 4321,
+                    start: 99,
+                },
+            }),
+        );
+        // The program is journaled with its group and the step's timeout.
+        assert!(entries(&fx).iter().any(|k| matches!(
+            k,
+            EntryKind::StepProcess { pgid: 4321, start: 99, timeout, .. }
+                if *timeout == jiff::SignedDuration::from_secs(90)
+        )));
+        rig.journal.echo(&mut rig.state, &fx);
+        rig.key(Key::Char('s'));
+        type_text(&mut rig, "cancel");
+        let fx = rig.key(Key::Enter);
+        assert_eq!(
+            cancels(&fx),
+            [crate::app::Stop::Group {
+                pgid: 4321,
+                start: 99
+            }]
+        );
+    }
+
+    #[test]
+    fn a_claim_can_be_released_by_hand_with_a_reason_and_another_consoles_step_is_not_cancelled_here()
+     {
+        let mut rig = rig();
+        rig.journal.echo(
+            &mut rig.state,
+            &[Effect::Append(crate::app::Entry {
+                at: t(2),
+                kind: EntryKind::StepStarted {
+                    runbook: "failover".into(),
+                    step: "sync".into(),
+                    pid: 4242,
+                    host: "other".into(),
+                    start: None,
+                },
+            })],
+        );
+        rig.key(Key::Char('s'));
+        assert!(running_dialog(&rig));
+        type_text(&mut rig, "cancel");
+        let fx = rig.key(Key::Enter);
+        assert!(cancels(&fx).is_empty(), "it runs in another console");
+        assert!(
+            rig.state
+                .view
+                .flash
+                .as_deref()
+                .is_some_and(|f| f.contains("cancel it there"))
+        );
+        rig.key(Key::Char('s'));
+        type_text(&mut rig, "release:");
+        assert!(
+            entries(&rig.key(Key::Enter)).is_empty(),
+            "a release needs its reason"
+        );
+        let fx = type_text(&mut rig, " its console's host was rebooted");
+        assert!(entries(&fx).is_empty());
+        let fx = rig.key(Key::Enter);
+        assert!(entries(&fx).iter().any(|k| matches!(
+            k,
+            EntryKind::StepReleased { reason, pid: Some(4242), .. }
+                if reason.contains("released by hand") && reason.contains("rebooted")
+        )));
+        assert!(matches!(state(&rig, 0), StepState::Interrupted));
+    }
+
     #[test]
     fn verification_that_does_not_hold_is_journaled_as_not_verified() {
         let mut rig = rig();

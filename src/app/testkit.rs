@@ -160,9 +160,11 @@ pub fn entries(effects: &[Effect]) -> Vec<EntryKind> {
         .iter()
         .filter_map(|e| match e {
             Effect::Append(entry) => Some(entry.kind.clone()),
-            Effect::Declare { .. } | Effect::RunStep { .. } | Effect::Post(_) | Effect::Quit => {
-                None
-            }
+            Effect::Declare { .. }
+            | Effect::RunStep { .. }
+            | Effect::Post(_)
+            | Effect::Quit
+            | Effect::CancelStep { .. } => None,
         })
         .collect()
 }

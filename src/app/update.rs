@@ -60,6 +60,22 @@ pub enum Effect {
     },
     /// The operator asked to leave.
     Quit,
+    /// The operator typed `cancel` on a running step: stop it.
+    CancelStep {
+        runbook: String,
+        step: String,
+        stop: Stop,
+    },
+}
+
+/// How a running step is stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// Its program's process group (of this console or, its console gone, of this host):
+    /// SIGTERM, then SIGKILL 10 s later if it still runs.
+    Group { pgid: u32, start: u64 },
+    /// An in-process step of this console: its calls are abandoned.
+    Task,
 }
 
 /// A component's health as the UI shows it.
@@ -804,7 +820,7 @@ impl State {
                     self.dialog = None;
                     // The runtime of an observer has no writer either; this is the first wall.
                     if !self.read_only {
-                        effects.push(self.submitted(submit));
+                        self.submit(submit, effects);
                     }
                 }
             }
@@ -906,8 +922,32 @@ impl State {
             return;
         }
         match steps::state_of(self, runbook, step) {
-            StepState::Running { by, .. } => {
+            StepState::Running { by, console_gone } => {
+                let claim = self
+                    .steps
+                    .get(&runbook.id, &step.id)
+                    .and_then(|r| r.running.clone());
+                let about = match claim {
+                    Some(c) => format!(
+                        "[{}] {} — already running: started by {} (pid {} on {}){}{}",
+                        step.key,
+                        step.title,
+                        c.actor,
+                        c.pid,
+                        c.host,
+                        c.group
+                            .map(|g| format!(", program: process group {}", g.pgid))
+                            .unwrap_or_default(),
+                        if console_gone {
+                            ", its console gone"
+                        } else {
+                            ""
+                        }
+                    ),
+                    None => format!("{}: already running ({by})", step.title),
+                };
                 self.view.flash = Some(format!("{}: already running ({by})", step.title));
+                self.dialog = Some(Dialog::running(&runbook.id, &step.id, about));
                 return;
             }
             StepState::Blocked { waiting_for } => {
@@ -1343,27 +1383,115 @@ impl State {
         self.own.len()
     }
 
-    fn submitted(&self, submit: Submit) -> Effect {
-        let at = self.now;
+    fn submit(&mut self, submit: Submit, effects: &mut Vec<Effect>) {
+        match submit {
+            Submit::Cancel { runbook, step } => self.cancel_step(runbook, step, effects),
+            Submit::Release {
+                runbook,
+                step,
+                reason,
+            } => {
+                let pid = self
+                    .steps
+                    .get(&runbook, &step)
+                    .and_then(|r| r.running.as_ref())
+                    .map(|c| c.pid);
+                if pid.is_some() {
+                    effects.push(Effect::Append(Entry {
+                        at: self.now,
+                        kind: EntryKind::StepReleased {
+                            runbook,
+                            step,
+                            reason: format!(
+                                "released by hand by {}: {reason} — verify by hand",
+                                self.actor
+                            ),
+                            pid,
+                        },
+                    }));
+                }
+            }
+            other => effects.extend(self.submitted(self.now, other)),
+        }
+    }
+
+    /// `cancel` typed on a running step: how it can be stopped from here, journaled first.
+    fn cancel_step(&mut self, runbook: String, step: String, effects: &mut Vec<Effect>) {
+        let key = (runbook.clone(), step.clone());
+        let here = self.actor.split('@').nth(1).unwrap_or("");
+        let claim = self
+            .steps
+            .get(&runbook, &step)
+            .and_then(|r| r.running.clone());
+        let stop = match (self.own.get(&key), &claim) {
+            (Some(o), Some(c)) => match (o.pgid, c.group) {
+                (Some(_), Some(g)) => Some(Stop::Group {
+                    pgid: g.pgid,
+                    start: g.start,
+                }),
+                _ => Some(Stop::Task),
+            },
+            (None, Some(c)) if c.host == here && c.group.is_some() => {
+                c.group.map(|g| Stop::Group {
+                    pgid: g.pgid,
+                    start: g.start,
+                })
+            }
+            _ => None,
+        };
+        let Some(stop) = stop else {
+            self.view.flash = Some(match claim {
+                Some(c) => format!(
+                    "{runbook}/{step} runs in another console ({} pid {}): cancel it there, or `release: <reason>`",
+                    c.host, c.pid
+                ),
+                None => format!("{runbook}/{step} is no longer running"),
+            });
+            return;
+        };
+        let how = match stop {
+            Stop::Group { pgid, .. } => {
+                format!("SIGTERM to process group {pgid} (SIGKILL 10 s later if it still runs)")
+            }
+            Stop::Task => "its calls are abandoned: verify by hand what was applied".into(),
+        };
+        effects.push(Effect::Append(Entry {
+            at: self.now,
+            kind: EntryKind::StepOutput {
+                runbook: runbook.clone(),
+                step: step.clone(),
+                summary: format!("cancel typed by {}: {how}", self.actor),
+            },
+        }));
+        effects.push(Effect::CancelStep {
+            runbook,
+            step,
+            stop,
+        });
+    }
+
+    fn submitted(&self, at: Timestamp, submit: Submit) -> Option<Effect> {
         match submit {
             Submit::Declare {
                 title,
                 level,
                 status,
-            } => Effect::Declare {
+            } => Some(Effect::Declare {
                 title,
                 level,
                 status,
                 at,
-            },
-            Submit::Status { from, to } => Effect::Append(Entry {
+            }),
+            Submit::Status { from, to } => Some(Effect::Append(Entry {
                 at,
                 kind: EntryKind::Status { from, to },
-            }),
-            Submit::Note(text) => Effect::Append(Entry {
+            })),
+            Submit::Note(text) => Some(Effect::Append(Entry {
                 at,
                 kind: EntryKind::Note { text },
-            }),
+            })),
+            // Handled in `submit`.
+            Submit::Cancel { .. } | Submit::Release { .. } => None,
         }
     }
 }

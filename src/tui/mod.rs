@@ -20,7 +20,7 @@ use tokio::time::Instant;
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::app::{Effect, Event, JournalEvent, Key, Observation, State, StepEvent, update};
+use crate::app::{Effect, Event, JournalEvent, Key, Observation, State, StepEvent, Stop, update};
 use crate::comms::message::{Outgoing, Targets};
 use crate::comms::worker::Worker;
 use crate::config::Runbook;
@@ -82,6 +82,8 @@ struct World {
     can_post: bool,
     /// Updates of `notify` steps whose claim is asked for, until the journal answers.
     posting: HashMap<(String, String), Box<Outgoing>>,
+    /// The executor tasks of the steps running here: `cancel` abandons one.
+    tasks: HashMap<(String, String), tokio::task::AbortHandle>,
 }
 
 impl World {
@@ -118,6 +120,14 @@ impl World {
                         order: crate::comms::record::next_order(),
                     })
                 }
+                Effect::CancelStep {
+                    runbook,
+                    step,
+                    stop,
+                } => {
+                    self.cancel(&runbook, &step, stop);
+                    Ok(())
+                }
                 Effect::RunStep {
                     runbook,
                     step,
@@ -146,6 +156,47 @@ impl World {
             };
         }
         quit
+    }
+
+    /// A step that ended here is no longer this console's to run or cancel.
+    fn finished(&mut self, event: &StepEvent) {
+        if let StepEvent::Finished { runbook, step, .. } = event {
+            self.running = self.running.saturating_sub(1);
+            self.tasks.remove(&(runbook.clone(), step.clone()));
+        }
+    }
+
+    /// `cancel` typed on a running step: SIGTERM to its program's group, SIGKILL 10 s later
+    /// if it is still there; or its executor task abandoned.
+    fn cancel(&mut self, runbook: &str, step: &str, stop: Stop) {
+        match stop {
+            Stop::Task => {
+                if let Some(task) = self.tasks.remove(&(runbook.to_string(), step.to_string())) {
+                    task.abort();
+                }
+            }
+            Stop::Group { pgid, start } => {
+                use nix::sys::signal::{Signal, killpg};
+                let Ok(raw) = i32::try_from(pgid) else {
+                    return;
+                };
+                let group = nix::unistd::Pid::from_raw(raw);
+                if !crate::process::group_alive(pgid, start) {
+                    return;
+                }
+                if let Err(e) = killpg(group, Signal::SIGTERM) {
+                    tracing::error!("cancel {runbook}/{step}: SIGTERM to group {pgid}: {e}");
+                    return;
+                }
+                tracing::warn!("cancel {runbook}/{step}: SIGTERM to process group {pgid}");
+                tokio::spawn(async move {
+                    tokio::time::sleep(CANCEL_GRACE).await;
+                    if crate::process::group_alive(pgid, start) {
+                        let _ = killpg(group, Signal::SIGKILL);
+                    }
+                });
+            }
+        }
     }
 
     /// A granted claim starts the step here: its progress and end come back as events.
@@ -203,9 +254,20 @@ impl World {
         };
         self.running += 1;
         let tx = self.steps_tx.clone();
+        let (progress_tx, mut progress_rx) = mpsc::channel(64);
+        let run = match &config.action {
+            crate::config::Action::Checklist { .. } => None,
+            _ => {
+                let config = config.clone();
+                let run =
+                    tokio::spawn(async move { executor.run(&config, &inputs, progress_tx).await });
+                self.tasks
+                    .insert((runbook.clone(), step.clone()), run.abort_handle());
+                Some(run)
+            }
+        };
         let (runbook, step) = (runbook.clone(), step.clone());
         tokio::spawn(async move {
-            let (progress_tx, mut progress_rx) = mpsc::channel(64);
             let forward = {
                 let tx = tx.clone();
                 let (runbook, step) = (runbook.clone(), step.clone());
@@ -225,28 +287,28 @@ impl World {
                 // A checklist is people's work: the operator read every item in the modal and
                 // typed the phrase; that is the tick, recorded with who did it.
                 crate::config::Action::Checklist { items } => {
-                    // Nothing will report progress: let the forwarder end.
-                    drop(progress_tx);
                     StepOutcome::Succeeded {
                         summary: format!("{} item(s) ticked by the operator", items.len()),
                     }
                 }
                 // On a task of its own: an executor that panics on a bad answer is a failed
-                // step, not a step that never ends.
-                _ => {
-                    let run =
-                        tokio::spawn(
-                            async move { executor.run(&config, &inputs, progress_tx).await },
-                        );
-                    match run.await {
+                // step, not a step that never ends; one cancelled by the operator is abandoned.
+                _ => match run {
+                    Some(run) => match run.await {
                         Ok(outcome) => outcome,
+                        Err(e) if e.is_cancelled() => StepOutcome::Failed {
+                            reason: "cancelled by the operator: its calls were abandoned — the action may or may not have been applied, verify by hand".into(),
+                        },
                         Err(e) => StepOutcome::Failed {
                             reason: format!(
                                 "the executor crashed ({e}): the action may or may not have been applied — look at the target"
                             ),
                         },
-                    }
-                }
+                    },
+                    None => StepOutcome::Failed {
+                        reason: "not run".into(),
+                    },
+                },
             };
             // Its last lines first; but an executor that kept a sender alive must not keep
             // the step from ending.
@@ -268,6 +330,9 @@ const STEP_ASIDE: Duration = Duration::from_secs(5);
 
 /// How long a detached console (SIGHUP) waits for its running steps to end and be journaled.
 const DETACH_DEADLINE: Duration = Duration::from_secs(15 * 60);
+
+/// How long a cancelled step's program has after SIGTERM before SIGKILL.
+const CANCEL_GRACE: Duration = Duration::from_secs(10);
 
 /// How long a console told to stop (SIGTERM) waits for the API calls of its steps under way
 /// (never cut mid-request; a `command` step's program is handed over at once).
@@ -390,6 +455,7 @@ pub async fn run(
         running: 0,
         can_post: worker.is_some(),
         posting: HashMap::new(),
+        tasks: HashMap::new(),
     };
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
@@ -482,9 +548,7 @@ pub async fn run(
                 dirty = true;
             }
             Some(step) = step_events.recv() => {
-                if matches!(step, StepEvent::Finished { .. }) {
-                    world.running = world.running.saturating_sub(1);
-                }
+                world.finished(&step);
                 world.dispatch(update(&mut state, Event::Step(step)));
                 dirty = true;
             }
@@ -565,9 +629,7 @@ pub async fn run(
                     break;
                 }
                 Some(step) = step_events.recv() => {
-                    if matches!(step, StepEvent::Finished { .. }) {
-                        world.running = world.running.saturating_sub(1);
-                    }
+                    world.finished(&step);
                     world.dispatch(update(&mut state, Event::Step(step)));
                 }
                 Some(observation) = observations.recv() => {

@@ -119,6 +119,28 @@ pub fn draw(state: &State, dialog: &Dialog, screen: &Screen, frame: &mut Frame, 
             )));
             (" Incident status ", lines)
         }
+        Dialog::Running { about, typed, .. } => (
+            " Running step ",
+            vec![
+                Line::from(Span::styled(clean(about).into_owned(), t.text)),
+                Line::from(""),
+                Line::from(Span::styled(
+                    "`cancel` stops it: SIGTERM to its program's process group (SIGKILL 10 s later), or its calls abandoned",
+                    t.muted,
+                )),
+                Line::from(Span::styled(
+                    "`release: <reason>` releases its claim and stops nothing: verify by hand",
+                    t.muted,
+                )),
+                Line::from(vec![
+                    Span::styled("> ", t.accent),
+                    Span::styled(clean(typed).into_owned(), t.text),
+                    Span::styled(cursor, t.accent),
+                ]),
+                Line::from(""),
+                Line::from(Span::styled("Enter: do it · Esc: back", t.muted)),
+            ],
+        ),
         Dialog::Note { text } => (
             " Note ",
             vec![
