@@ -6,7 +6,10 @@
 //! sizes, and prints per run: time to first frame, bytes written per second at steady state,
 //! CPU %, peak RSS, and key-press-to-frame latency p50/p99 (send a key, see the screen
 //! change); then our `drill steady` figures over the peer's. `WARROOM_BENCH_SECS` sets the
-//! measuring window (default 20 s after a 5 s warm-up). The peer is `$WARROOM_PEER`, else
+//! measuring window (default 20 s after a 5 s warm-up). `WARROOM_BASELINE=PATH` also runs
+//! `drill steady` with another warroom binary (an earlier commit's release build) at both
+//! sizes, interleaved with ours, and prints ours over it: a change measured side by side in
+//! one run. The peer is `$WARROOM_PEER`, else
 //! `btm` on the PATH, else `~/.cache/warroom/btm/bin/btm` (`cargo install bottom --locked
 //! --root ~/.cache/warroom/btm`); without it the peer rows say so.
 
@@ -199,6 +202,42 @@ fn main() {
             row(&label, &f);
             if name == "drill steady" {
                 steady.push(((cols, rows), f));
+            }
+        }
+    }
+    // An earlier build, run the same way right after ours: the change's own cost.
+    if let Ok(baseline) = std::env::var("WARROOM_BASELINE") {
+        for (cols, rows) in [(80u16, 24u16), (200, 50)] {
+            let label = format!("baseline steady {cols}x{rows}");
+            if !wanted(&label) {
+                continue;
+            }
+            let subject = Subject {
+                program: baseline.clone(),
+                args: &["drill", "steady"],
+                ready: "Health",
+                open: b"?",
+                open_marker: "this help",
+                close: b"x",
+                quit: b"q",
+            };
+            let f = measure(&subject, cols, rows, window);
+            row(&label, &f);
+            let ours = steady
+                .iter()
+                .find(|(size, _)| *size == (cols, rows))
+                .and_then(|(_, f)| f.as_ref());
+            if let (Some(o), Some(b)) = (ours, &f) {
+                let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { f64::NAN };
+                println!(
+                    "ratio drill steady / baseline {cols}x{rows}: bytes/s {:.2}, CPU {:.2}, RSS {:.2}, key p50 {:.2}, key p99 {:.2}, first frame {:.2}",
+                    ratio(o.bytes_per_sec, b.bytes_per_sec),
+                    ratio(o.cpu_percent, b.cpu_percent),
+                    ratio(o.peak_rss_kb as f64, b.peak_rss_kb as f64),
+                    ratio(o.key_p50.as_secs_f64(), b.key_p50.as_secs_f64()),
+                    ratio(o.key_p99.as_secs_f64(), b.key_p99.as_secs_f64()),
+                    ratio(o.first_frame.as_secs_f64(), b.first_frame.as_secs_f64()),
+                );
             }
         }
     }

@@ -639,3 +639,84 @@ fn a_running_step_is_stopped_by_a_typed_cancel_and_its_end_journaled() {
     );
     assert_eq!(read(&marker), "run\n");
 }
+
+#[test]
+fn sigterm_awaits_an_api_call_under_way_and_journals_its_end() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    // The call is answered 4 s after it arrives.
+    let api = rt.block_on(Server::start(Box::new(|_| {
+        Reply::text(200, "switched").slow(Duration::from_secs(4))
+    })));
+    let home = private_dir();
+    let data = private_dir();
+    let config = private_config(
+        home.path(),
+        &format!(
+            r#"
+[console]
+title = "Links"
+
+[[component]]
+id = "db"
+tier = "critical"
+health = {{ kind = "tcp", address = "127.0.0.1:{port}", every = "1s", timeout = "1s" }}
+
+[[runbook]]
+id = "mark"
+title = "Mark the estate"
+
+[[runbook.step]]
+id = "sleep"
+title = "Sleep, then mark"
+key = "x"
+action = {{ kind = "http", method = "POST", url = "{url}/switch", expect_status = 200 }}
+confirm = "sleep-then-mark"
+"#,
+            port = closed_port(),
+            url = api.url()
+        ),
+    );
+    let config = config.to_string_lossy().into_owned();
+    let data_dir = data.path().to_string_lossy().into_owned();
+    let mut console = Link::warroom(
+        &[
+            "-c",
+            &config,
+            "--data-dir",
+            &data_dir,
+            "--layout",
+            "bastion",
+        ],
+        160,
+        40,
+        home.path(),
+        &[],
+    );
+    console
+        .wait_for("REC", PATIENCE)
+        .expect("an operator console");
+    console.send(b"\t\t\t\t");
+    console
+        .wait_for("Sleep, then mark", PATIENCE)
+        .expect("the runbook panel");
+    console.send(b"x");
+    console
+        .wait_for("sleep-then-mark", PATIENCE)
+        .expect("the modal");
+    console.send(b"sleep-then-mark\r");
+    eventually(PATIENCE, || (!api.to("/switch").is_empty()).then_some(()))
+        .expect("the call reached the API");
+    let signalled = Instant::now();
+    console.signal(nix::sys::signal::Signal::SIGTERM);
+    let status = console
+        .wait_exit(Duration::from_secs(40))
+        .expect("the console ends once the call is answered");
+    assert!(
+        signalled.elapsed() >= Duration::from_secs(2),
+        "SIGTERM did not wait for the call under way"
+    );
+    assert!(status.success(), "{status:?}");
+    let finished = step_finished(data.path(), "sleep").expect("its end is journaled");
+    assert_eq!(finished["outcome"], "succeeded", "{finished}");
+    assert_eq!(api.to("/switch").len(), 1, "sent once");
+}

@@ -742,6 +742,83 @@ mod tests {
     }
 
     #[test]
+    fn an_ending_console_hands_its_programs_over_and_releases_its_unfinished_calls() {
+        let mut rig = rig();
+        // `sync` is an API step under way; `promote` (made a command step) runs a program.
+        rig.state.runbooks[0].steps[1].action = Action::Command {
+            argv: vec!["sleep".into(), "60".into()],
+            env: Default::default(),
+            cwd: None,
+            timeout: std::time::Duration::from_secs(90),
+        };
+        rig.state.runbooks[0].steps[1].requires.clear();
+        rig.state.runbooks[0].steps[1].precheck.clear();
+        for (key, phrase) in [('s', "synced"), ('p', "dr-Replica")] {
+            rig.key(Key::Char(key));
+            type_text(&mut rig, phrase);
+            assert_eq!(runs(&rig.key(Key::Enter)), 1, "{key}");
+        }
+        let progress = |step: &str, p: crate::runbook::StepProgress| {
+            Event::Step(StepEvent::Progress {
+                runbook: "failover".into(),
+                step: step.into(),
+                progress: p,
+            })
+        };
+        update(
+            &mut rig.state,
+            progress(
+                "sync",
+                crate::runbook::StepProgress::Status("PromoteReadReplica dr".into()),
+            ),
+        );
+        let fx = update(
+            &mut rig.state,
+            progress(
+                "promote",
+                crate::runbook::StepProgress::Running { pgid: 77, start: 1 },
+            ),
+        );
+        rig.journal.echo(&mut rig.state, &fx);
+        assert_eq!(rig.state.own_runs(), 2);
+
+        let fx = update(
+            &mut rig.state,
+            Event::HandOver {
+                reason: "SIGTERM".into(),
+            },
+        );
+        assert_eq!(
+            entries(&fx),
+            [EntryKind::StepOutput {
+                runbook: "failover".into(),
+                step: "promote".into(),
+                summary:
+                    "console ended (SIGTERM); step still running (pgid 77): the recorder follows it"
+                        .into(),
+            }]
+        );
+        assert_eq!(rig.state.own_runs(), 1, "the API step is still awaited");
+        let fx = update(
+            &mut rig.state,
+            Event::Abandon {
+                reason: "SIGTERM".into(),
+            },
+        );
+        assert!(
+            entries(&fx).iter().any(|k| matches!(
+                k,
+                EntryKind::StepReleased { step, reason, .. } if step == "sync"
+                    && reason.contains("interrupted — verify by hand")
+                    && reason.contains("PromoteReadReplica dr — no answer had arrived")
+            )),
+            "{:?}",
+            entries(&fx)
+        );
+        assert_eq!(rig.state.own_runs(), 0);
+    }
+
+    #[test]
     fn verification_that_does_not_hold_is_journaled_as_not_verified() {
         let mut rig = rig();
         rig.key(Key::Char('s'));

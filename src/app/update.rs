@@ -1351,13 +1351,7 @@ impl State {
             .collect();
         left.sort();
         for (rb, st) in left {
-            let prefix = format!("{rb}/{st}: » ");
-            let last = self
-                .step_log
-                .iter()
-                .rev()
-                .find_map(|l| l.strip_prefix(&prefix))
-                .map_or_else(|| "no call made yet".to_string(), |l| format!("last: {l}"));
+            let last = last_call(&self.step_log, &rb, &st);
             effects.push(Effect::Append(Entry {
                 at: self.now,
                 kind: EntryKind::StepReleased {
@@ -1496,6 +1490,33 @@ impl State {
     }
 }
 
+/// The last call a step made, from its log lines (an executor says `» Call …` before a call
+/// and `Call: …` when its answer came), and whether its answer arrived.
+fn last_call(log: &VecDeque<String>, runbook: &str, step: &str) -> String {
+    let prefix = format!("{runbook}/{step}: ");
+    let mut last: Option<(&str, bool)> = None;
+    for line in log.iter().filter_map(|l| l.strip_prefix(&prefix)) {
+        match line.strip_prefix("» ") {
+            Some(call) => last = Some((call, false)),
+            None => {
+                if let Some((call, answered)) = last.as_mut() {
+                    let name = call.split_whitespace().next().unwrap_or(call);
+                    if line.starts_with(&format!("{name}:")) {
+                        *answered = true;
+                    }
+                }
+            }
+        }
+    }
+    match last {
+        None => "no call made yet".into(),
+        Some((call, true)) => format!("last call: {call} — its answer had arrived"),
+        Some((call, false)) => format!(
+            "last call: {call} — no answer had arrived: it may or may not have been applied"
+        ),
+    }
+}
+
 /// A step this console runs.
 #[derive(Debug, Clone, PartialEq)]
 struct OwnRun {
@@ -1554,6 +1575,28 @@ pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
 mod tests {
     use super::*;
     use crate::app::observation::ObserveError;
+
+    #[test]
+    fn an_abandoned_step_names_its_last_call_and_whether_its_answer_came() {
+        let log: VecDeque<String> = [
+            "f/p: » DescribeDBInstances dtem (us-west-2)",
+            "f/p: DescribeDBInstances: available",
+            "f/p: » PromoteReadReplica DBInstanceIdentifier=dr (us-west-2)",
+            "other/x: PromoteReadReplica: modifying",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        assert_eq!(
+            last_call(&log, "f", "p"),
+            "last call: PromoteReadReplica DBInstanceIdentifier=dr (us-west-2) — no answer had arrived: it may or may not have been applied"
+        );
+        let mut answered = log.clone();
+        answered.push_back("f/p: PromoteReadReplica: modifying".into());
+        assert!(last_call(&answered, "f", "p").ends_with("its answer had arrived"));
+        assert_eq!(last_call(&log, "f", "q"), "no call made yet");
+    }
+
     use crate::app::signals::LagState;
     use crate::app::testkit::*;
     use crate::app::track::UnknownReason;
