@@ -787,3 +787,121 @@ fn a_claim_made_just_after_another_console_declared_goes_to_the_incident() {
         .unwrap_or_default();
     assert!(!watch.iter().any(|e| e.kind == "step_started"));
 }
+
+fn tampered(e: &JournalEvent) -> bool {
+    matches!(e, JournalEvent::Problem(Some(p)) if p.contains("JOURNAL TAMPERED"))
+}
+
+/// A line in the journal's own format that does not chain: `seq` and `prev` are the
+/// attacker's choice.
+fn planted(seq: u64, prev: &str, text: &str) -> String {
+    let mut body = serde_json::Map::new();
+    body.insert("text".into(), text.into());
+    warroom::journal::Entry::seal(
+        seq,
+        Timestamp::now(),
+        "eve@bastion".into(),
+        "note".into(),
+        body,
+        prev,
+    )
+    .to_line()
+        + "\n"
+}
+
+fn append_raw(path: &Path, text: &str) {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(path)
+        .expect("open the watch log");
+    f.write_all(text.as_bytes()).expect("append");
+}
+
+#[test]
+fn a_line_followed_live_that_does_not_chain_is_tampering_never_shown_and_never_chained_onto() {
+    let dir = journal_dir();
+    let watch = dir.path().join("watch.jsonl");
+    let mut ana = Console::start(dir.path(), Mode::Operator, "ana@bastion");
+    ana.wait("the recorder lock", |e| {
+        matches!(e, JournalEvent::Recorder { me: true, .. })
+    });
+    ana.note("genuine");
+    ana.wait("its note", |e| has_note(e, "genuine"));
+    let mut obs = Console::start(dir.path(), Mode::Observer, "olga@bastion");
+    obs.wait("the note", |e| has_note(e, "genuine"));
+
+    // A well-formed line whose hash does not follow the last entry.
+    let before = std::fs::read_to_string(&watch).expect("watch log");
+    append_raw(
+        &watch,
+        &planted(2, warroom::journal::GENESIS, "We have been breached"),
+    );
+    ana.wait("TAMPERED on the operator's screen", tampered);
+    obs.wait("TAMPERED on the observer's screen", tampered);
+    // Nothing after the break is shown as the journal's, and nothing is chained onto it.
+    ana.note("after the plant");
+    std::thread::sleep(Duration::from_millis(500));
+    while let Ok(e) = ana.events.try_recv() {
+        assert!(!has_note(&e, "We have been breached"), "{e:?}");
+        assert!(!has_note(&e, "after the plant"), "{e:?}");
+    }
+    let after = std::fs::read_to_string(&watch).expect("watch log");
+    assert!(after.starts_with(&before));
+    assert!(
+        !after.contains("after the plant"),
+        "appended to a tampered journal"
+    );
+    // What could not be written is handed back, not lost.
+    let left = ana.stop();
+    assert!(
+        left.iter()
+            .any(|e| matches!(&e.kind, EntryKind::Note { text } if text == "after the plant"))
+    );
+}
+
+#[test]
+fn a_max_seq_line_refuses_every_claim_and_a_shrunk_journal_is_tampering_not_a_reload() {
+    let dir = journal_dir();
+    let watch = dir.path().join("watch.jsonl");
+    let mut ana = Console::start(dir.path(), Mode::Operator, "ana@bastion");
+    ana.wait("the recorder lock", |e| {
+        matches!(e, JournalEvent::Recorder { me: true, .. })
+    });
+    ana.note("one");
+    ana.wait("its note", |e| has_note(e, "one"));
+    let last = std::fs::read_to_string(&watch)
+        .expect("watch log")
+        .lines()
+        .last()
+        .and_then(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .expect("a line");
+    let hash = last["hash"].as_str().expect("hash").to_string();
+    append_raw(&watch, &planted(u64::MAX, &hash, "max"));
+    ana.wait("TAMPERED", tampered);
+    let (granted, why) = claim_answer(&mut ana, "promote");
+    assert!(!granted, "a claim after a planted max seq");
+    assert!(why.is_some_and(|w| w.contains("JOURNAL TAMPERED")));
+
+    // Another journal dir: the watch log shrinks under a follower.
+    let dir2 = journal_dir();
+    let watch2 = dir2.path().join("watch.jsonl");
+    let mut bo = Console::start(dir2.path(), Mode::Operator, "bo@bastion");
+    bo.wait("the recorder lock", |e| {
+        matches!(e, JournalEvent::Recorder { me: true, .. })
+    });
+    bo.note("first");
+    bo.wait("first", |e| has_note(e, "first"));
+    bo.note("second");
+    bo.wait("second", |e| has_note(e, "second"));
+    let text = std::fs::read_to_string(&watch2).expect("watch log");
+    let first_line = text.lines().next().expect("a line").to_string() + "\n";
+    std::fs::write(&watch2, first_line).expect("shrink");
+    let e = bo.wait("TAMPERED, or a silent reload", |e| {
+        tampered(e) || matches!(e, JournalEvent::Reset { .. })
+    });
+    assert!(
+        tampered(&e),
+        "a shorter journal was reloaded silently: {e:?}"
+    );
+}

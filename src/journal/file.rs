@@ -47,6 +47,12 @@ pub enum JournalError {
     Conflict { last: u64 },
     #[error("field {0:?} is reserved for the journal itself")]
     ReservedField(String),
+    /// The last entry's seq has no successor: a planted line (seq 2^64 − 1) must not wrap the
+    /// numbering to 0, where nobody reads what follows and the conditional append breaks.
+    #[error(
+        "{path}: the last entry's seq {last} has no successor: tampered? (run `warroom journal verify`)"
+    )]
+    SeqOverflow { path: PathBuf, last: u64 },
     #[error("{path}: the file shrank to {len} bytes, below offset {offset}: not append-only")]
     Shrunk {
         path: PathBuf,
@@ -168,15 +174,14 @@ impl Journal {
         {
             return Err(JournalError::Conflict { last: last_seq });
         }
+        let next = last_seq
+            .checked_add(1)
+            .ok_or_else(|| JournalError::SeqOverflow {
+                path: self.path.clone(),
+                last: last_seq,
+            })?;
         let prev = tail.last.as_ref().map_or(GENESIS, |e| e.hash.as_str());
-        let entry = Entry::seal(
-            last_seq + 1,
-            at,
-            self.actor.clone(),
-            kind.to_string(),
-            body,
-            prev,
-        );
+        let entry = Entry::seal(next, at, self.actor.clone(), kind.to_string(), body, prev);
         let mut line = String::new();
         if !tail.ends_with_newline {
             // Close the torn line left by a killed writer, so it stays a line of its own.
@@ -443,13 +448,13 @@ fn read_part(
 
 /// A head whose seq follows and whose line hashes to its hash: nothing more to read.
 fn head_intact(head: &Entry, line: &[u8], prev_seq: u64, prev_hash: &[u8; 64]) -> bool {
-    head.seq == prev_seq + 1
+    prev_seq.checked_add(1) == Some(head.seq)
         && line_hash(std::str::from_utf8(prev_hash).unwrap_or(GENESIS), line)
             .is_some_and(|h| h == head.hash.as_bytes())
 }
 
 fn verdict(entry: &Entry, line: &[u8], prev_seq: u64, prev_hash: &[u8; 64]) -> Verdict {
-    if entry.seq != prev_seq + 1 {
+    if prev_seq.checked_add(1) != Some(entry.seq) {
         return Verdict::Seq { prev_seq };
     }
     // GENESIS and the hashes of entries are ASCII hex.
@@ -711,12 +716,74 @@ pub struct Followed {
     pub problems: Vec<String>,
     /// Where to follow from next time: just after the last complete line read.
     pub offset: u64,
+    /// With [`follow_checked`]: the first line that does not follow the chain (its seq is not
+    /// the one before + 1, or its hash does not match), said as "seq N: why". Nothing from
+    /// that line on is in `entries`: it is never shown as the journal's.
+    pub broken: Option<String>,
 }
 
-/// The complete entries appended at or after byte `offset` (0: from the start), for consoles
-/// following a journal live (poll it). Only lines ending in `\n` are read, so a line being
-/// written is picked up whole next time; the returned offset is just after the last of them.
-pub fn follow(path: &Path, offset: u64) -> Result<Followed, JournalError> {
+/// [`follow`], checking each new entry against the one before it: `prev` (seq, hash) is the
+/// last entry this console already has (`None`: follow from the start of the file, against
+/// the genesis). The returned entries are the chain's; a break stops them (see
+/// [`Followed::broken`]).
+pub fn follow_checked(
+    path: &Path,
+    offset: u64,
+    prev: Option<(u64, &str)>,
+) -> Result<Followed, JournalError> {
+    let mut out = Followed::default();
+    let (mut prev_seq, hash) = prev.unwrap_or((0, GENESIS));
+    let mut prev_hash = [0u8; 64];
+    if !crate::journal::entry::is_hash(hash) {
+        out.offset = offset;
+        out.broken = Some(format!("seq {prev_seq}: its hash is not a hash"));
+        return Ok(out);
+    }
+    prev_hash.copy_from_slice(hash.as_bytes());
+    let mut broken = None;
+    let (entries, problems, next) = read_complete_lines(path, offset, |line, e| {
+        if broken.is_some() {
+            return None;
+        }
+        let why = match verdict(&e, line, prev_seq, &prev_hash) {
+            Verdict::Intact | Verdict::Canonical | Verdict::Unchecked => None,
+            Verdict::Seq { prev_seq: p } => Some(format!(
+                "seq {} after seq {p}: {}",
+                e.seq,
+                if e.seq <= p {
+                    "seq goes back"
+                } else {
+                    "entries missing"
+                }
+            )),
+            Verdict::Hash { .. } => Some(format!(
+                "seq {}: hash does not match its content or the entry before it",
+                e.seq
+            )),
+        };
+        if why.is_some() {
+            broken = why;
+            return None;
+        }
+        prev_seq = e.seq;
+        prev_hash.copy_from_slice(e.hash.as_bytes());
+        Some(e)
+    })?;
+    out.entries = entries;
+    out.problems = problems;
+    out.offset = next;
+    out.broken = broken;
+    Ok(out)
+}
+
+/// The complete lines at or after byte `offset`: each entry `take` keeps (given the line as
+/// written and the entry read from it), the lines that are
+/// not entries (as problems), and the offset just after the last complete line.
+fn read_complete_lines(
+    path: &Path,
+    offset: u64,
+    mut take: impl FnMut(&[u8], Entry) -> Option<Entry>,
+) -> Result<(Vec<Entry>, Vec<String>, u64), JournalError> {
     let mut file = File::open(path).map_err(io(path, "open"))?;
     let len = file.metadata().map_err(io(path, "stat"))?.len();
     if len < offset {
@@ -731,22 +798,31 @@ pub fn follow(path: &Path, offset: u64) -> Result<Followed, JournalError> {
     let mut buf = Vec::with_capacity((len - offset) as usize);
     file.read_to_end(&mut buf).map_err(io(path, "read"))?;
     let complete = buf.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-    let mut out = Followed {
-        offset: offset + complete as u64,
-        ..Followed::default()
-    };
+    let mut entries = Vec::new();
+    let mut problems = Vec::new();
     let mut at = offset;
     for line in buf[..complete].split_inclusive(|&b| b == b'\n') {
         let text = &line[..line.len() - 1];
         match Entry::parse_line(text) {
-            Ok(e) => out.entries.push(e),
-            Err(why) => out
-                .problems
-                .push(format!("byte {at}: not an entry, skipped: {why}")),
+            Ok(e) => entries.extend(take(text, e)),
+            Err(why) => problems.push(format!("byte {at}: not an entry, skipped: {why}")),
         }
         at += line.len() as u64;
     }
-    Ok(out)
+    Ok((entries, problems, offset + complete as u64))
+}
+
+/// The complete entries appended at or after byte `offset` (0: from the start), for consoles
+/// following a journal live (poll it). Only lines ending in `\n` are read, so a line being
+/// written is picked up whole next time; the returned offset is just after the last of them.
+pub fn follow(path: &Path, offset: u64) -> Result<Followed, JournalError> {
+    let (entries, problems, offset) = read_complete_lines(path, offset, |_, e| Some(e))?;
+    Ok(Followed {
+        entries,
+        problems,
+        offset,
+        broken: None,
+    })
 }
 
 #[cfg(test)]
@@ -784,6 +860,41 @@ mod tests {
             .lines()
             .map(String::from)
             .collect()
+    }
+
+    #[test]
+    fn a_planted_last_seq_of_u64_max_never_wraps_and_no_conditional_append_passes() {
+        let (_d, j) = journal();
+        let a = j.append("note", note("one"), at(1)).unwrap();
+        let planted = Entry::seal(
+            u64::MAX,
+            at(2),
+            "eve@bastion".into(),
+            "note".into(),
+            note("x"),
+            &a.hash,
+        );
+        let mut f = OpenOptions::new().append(true).open(j.path()).unwrap();
+        f.write_all(format!("{}\n", planted.to_line()).as_bytes())
+            .unwrap();
+        assert!(matches!(
+            j.append("note", note("two"), at(3)),
+            Err(JournalError::SeqOverflow { last: u64::MAX, .. })
+        ));
+        // The step lock: neither the planted seq nor the last real one grants a claim.
+        for expected in [u64::MAX, 1] {
+            assert!(
+                j.append_if(expected, "step_started", note("s"), at(4))
+                    .is_err()
+            );
+        }
+        let report = verify(j.path()).unwrap();
+        assert!(!report.ok());
+        assert_eq!(
+            file_lines(j.path()).len(),
+            2,
+            "nothing written after the plant"
+        );
     }
 
     #[test]

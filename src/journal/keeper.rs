@@ -34,7 +34,9 @@ use tokio::sync::mpsc::Sender;
 
 use super::dirs::{drills_dir, incident_file_name, incidents_dir, latest};
 use super::entry::{Entry, GENESIS};
-use super::file::{FILE_MODE, Journal, JournalError, follow, load, load_verified_keeping};
+use super::file::{
+    FILE_MODE, Journal, JournalError, follow, follow_checked, load, load_verified_keeping,
+};
 use crate::app::incident::{JournalEvent, Source};
 use crate::app::steps::{Claim, Steps, is_step_kind};
 use crate::app::{BackupState, Entry as Wanted, HealthState};
@@ -180,6 +182,8 @@ struct Followed {
     path: Option<PathBuf>,
     offset: u64,
     ino: u64,
+    /// The last entry read (seq, hash): every new line must follow it.
+    last: Option<(u64, String)>,
 }
 
 struct State {
@@ -219,6 +223,9 @@ struct State {
     /// Updates that can never reach their outbox (their incident's journal is gone).
     unsent: Vec<Outgoing>,
     comms_problem: Option<String>,
+    /// A journal whose chain broke (an edited, removed or planted line, a file shorter than
+    /// it was): never appended to again, said on every screen.
+    tampered: Option<(PathBuf, String)>,
 }
 
 /// Files the keeper has nothing to say about are fine; a JournalError reads as "what, where".
@@ -245,6 +252,7 @@ impl State {
                 path: None,
                 offset: 0,
                 ino: 0,
+                last: None,
             },
             incident: None,
             recorder: None,
@@ -264,6 +272,7 @@ impl State {
             comms: VecDeque::new(),
             unsent: Vec::new(),
             comms_problem: None,
+            tampered: None,
         }
     }
 
@@ -478,6 +487,7 @@ impl State {
                 path: Some(p.clone()),
                 offset: self.followed.offset,
                 ino: self.followed.ino,
+                last: self.followed.last.clone(),
             }),
             _ => self.comms_tail.take(),
         };
@@ -523,6 +533,7 @@ impl State {
     fn reload(&mut self, path: &Path) -> Vec<Entry> {
         self.followed.offset = 0;
         self.followed.ino = 0;
+        self.followed.last = None;
         let Ok(meta) = std::fs::metadata(path) else {
             return Vec::new();
         };
@@ -536,7 +547,7 @@ impl State {
             Ok((loaded, report)) => {
                 self.followed.offset = meta.len();
                 self.followed.ino = meta.ino();
-                let mut problem = loaded.torn.as_ref().map(|t| {
+                let problem = loaded.torn.as_ref().map(|t| {
                     format!(
                         "{}: the last line ({}) is torn (a write was cut off): skipped",
                         path.display(),
@@ -548,11 +559,9 @@ impl State {
                     // is) or overwritten by the next append, it is read whole.
                     self.followed.offset = meta.len().saturating_sub(t.bytes as u64);
                 }
+                self.followed.last = loaded.entries.last().map(|e| (e.seq, e.hash.clone()));
                 if let Some(b) = &report.first_break {
-                    problem = Some(format!(
-                        "{}: hash chain BROKEN at {b}: run `warroom journal verify`",
-                        path.display()
-                    ));
+                    self.mark_tampered(path, format!("hash chain BROKEN at {b}"));
                 }
                 self.set_problem(problem);
                 loaded.entries
@@ -604,9 +613,24 @@ impl State {
         if meta.len() == self.followed.offset {
             return;
         }
-        match follow(&path, self.followed.offset) {
+        if self.is_tampered(&path) {
+            // Nothing more of it is shown as the journal's.
+            return;
+        }
+        let last = self.followed.last.clone();
+        match follow_checked(
+            &path,
+            self.followed.offset,
+            last.as_ref().map(|(seq, hash)| (*seq, hash.as_str())),
+        ) {
             Ok(f) => {
                 self.followed.offset = f.offset;
+                if let Some(e) = f.entries.last() {
+                    self.followed.last = Some((e.seq, e.hash.clone()));
+                }
+                if let Some(why) = &f.broken {
+                    self.mark_tampered(&path, why.clone());
+                }
                 if !f.problems.is_empty() {
                     self.set_problem(Some(format!(
                         "{}: {}",
@@ -624,7 +648,12 @@ impl State {
                     self.follow_watch();
                 }
             }
-            Err(JournalError::Shrunk { .. }) => self.reset_current(),
+            // A journal is append-only: one shorter than it was had lines removed. Never a
+            // silent reload (a watch-log rollover is a new file, not a shorter one).
+            Err(JournalError::Shrunk { len, offset, .. }) => self.mark_tampered(
+                &path,
+                format!("the file is {len} bytes, shorter than the {offset} already read"),
+            ),
             Err(e) => self.set_problem(Some(describe(&e))),
         }
     }
@@ -681,7 +710,39 @@ impl State {
         open.then_some(path)
     }
 
+    /// Whether this journal file's chain broke (it is then never appended to).
+    fn is_tampered(&self, path: &Path) -> bool {
+        self.tampered.as_ref().is_some_and(|(p, _)| p == path)
+    }
+
+    /// The followed journal is not what it was: `JOURNAL TAMPERED` on this console's screen
+    /// (every console following it finds the same), said in the log; no more appends to it.
+    fn mark_tampered(&mut self, path: &Path, why: String) {
+        if self.is_tampered(path) {
+            return;
+        }
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let message = format!(
+            "JOURNAL TAMPERED: {name}: {why}; nothing more is written to it (run `warroom journal verify`)"
+        );
+        tracing::error!("{message}");
+        self.tampered = Some((path.to_path_buf(), message));
+        let p = self.problem.clone();
+        self.set_problem(p);
+    }
+
     fn set_problem(&mut self, p: Option<String>) {
+        // A tampered journal stays said, whatever else is.
+        let p = match (&self.tampered, p) {
+            (Some((_, t)), Some(p)) if !p.starts_with("JOURNAL TAMPERED") => {
+                Some(format!("{t} · {p}"))
+            }
+            (Some((_, t)), _) => Some(t.clone()),
+            (None, p) => p,
+        };
         if p != self.problem {
             self.problem = p.clone();
             self.send(JournalEvent::Problem(p));
@@ -955,6 +1016,16 @@ impl State {
             _ => {}
         }
         let (kind, body) = w.kind.to_journal();
+        let target = match (&self.incident, &self.watch) {
+            (Some(p), _) | (None, Watch::File(p)) => Some(p.clone()),
+            (None, Watch::Memory(_)) => None,
+        };
+        if let Some(t) = target.filter(|t| self.is_tampered(t)) {
+            return Err(format!(
+                "{} is tampered: held until it is continued elsewhere",
+                t.display()
+            ));
+        }
         if let Some(path) = self.incident.clone() {
             let j = Journal::open(&path).map_err(|e| describe(&e))?;
             j.with_actor(self.o.actor.clone())
@@ -1115,6 +1186,13 @@ impl State {
                 return Ok(());
             }
         };
+        if let Some((_, why)) = self.tampered.as_ref().filter(|(p, _)| *p == path) {
+            self.send(answer(
+                false,
+                Some(format!("no step can be claimed in this journal: {why}")),
+            ));
+            return Ok(());
+        }
         // A claim made in another source still runs: in the watch log before the incident was
         // declared, or in the incident just resolved (its consoles went back to the watch log).
         for other in self.other_sources(&path) {
