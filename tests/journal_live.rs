@@ -905,3 +905,70 @@ fn a_max_seq_line_refuses_every_claim_and_a_shrunk_journal_is_tampering_not_a_re
         "a shorter journal was reloaded silently: {e:?}"
     );
 }
+
+#[test]
+fn a_declaration_racing_the_recorders_appends_loses_no_line_to_the_watch_log() {
+    let dir = journal_dir();
+    let mut ana = Console::start(dir.path(), Mode::Operator, "ana@bastion");
+    ana.wait("the recorder lock", |e| {
+        matches!(e, JournalEvent::Recorder { me: true, .. })
+    });
+    let mut bo = Console::start(dir.path(), Mode::Operator, "bo@bastion");
+    bo.wait("who records", |e| {
+        matches!(e, JournalEvent::Recorder { me: false, .. })
+    });
+    ana.ask(Request::Append(Entry {
+        at: Timestamp::now(),
+        kind: EntryKind::ComponentState {
+            component: "db".into(),
+            from: HealthState::Up,
+            to: HealthState::Down,
+            reason: "refused".into(),
+            since: Timestamp::now(),
+            rto: None,
+            rpo: None,
+            exposure: None,
+        },
+    }));
+    // The recorder writes line after line while the other console declares.
+    const LINES: usize = 200;
+    let sender = ana.requests.clone().expect("running");
+    let writer = std::thread::spawn(move || {
+        for i in 0..LINES {
+            let _ = sender.send(Request::Append(Entry {
+                at: Timestamp::now(),
+                kind: EntryKind::Note {
+                    text: format!("line {i}"),
+                },
+            }));
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    });
+    std::thread::sleep(Duration::from_millis(100));
+    bo.ask(Request::Declare {
+        title: "db down".into(),
+        level: DrLevel::new(2).expect("level"),
+        status: IncidentStatus::Investigating,
+        at: Timestamp::now(),
+    });
+    writer.join().expect("writer");
+    ana.wait("the last line", |e| {
+        has_note(e, &format!("line {}", LINES - 1))
+    });
+    ana.stop();
+    bo.stop();
+    let incident = std::fs::read_dir(dir.path().join("incidents"))
+        .expect("incidents")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .expect("the incident journal");
+    let text = std::fs::read_to_string(&incident).expect("incident");
+    let missing: Vec<usize> = (0..LINES)
+        .filter(|i| !text.contains(&format!("\"line {i}\"")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "lines written around the declaration are missing from the incident: {missing:?}"
+    );
+}

@@ -1047,7 +1047,25 @@ impl State {
                 Ok(())
             }
             Watch::File(p) => {
-                let j = Journal::open(p).map_err(|e| describe(&e))?;
+                let p = p.clone();
+                // Never while an incident is being declared (the declaration copies the watch
+                // log under `.declare.lock`): a line written in that instant would stay in the
+                // watch log only. After one, the line goes to the new incident.
+                let _declaring = self.declare_lock(FlockArg::LockShared)?;
+                // (A new incident is a new file: `open_incident` sees it without a re-read of
+                // an unchanged one.)
+                if self.o.mode != Mode::Drill
+                    && let Some(open) = self.open_incident()
+                {
+                    self.follow_incident(open.clone());
+                    let j = Journal::open(&open).map_err(|e| describe(&e))?;
+                    j.with_actor(self.o.actor.clone())
+                        .append(&kind, body, w.at)
+                        .map_err(|e| describe(&e))?;
+                    self.poll_now();
+                    return Ok(());
+                }
+                let j = Journal::open(&p).map_err(|e| describe(&e))?;
                 j.with_actor(self.o.actor.clone())
                     .append(&kind, body, w.at)
                     .map_err(|e| describe(&e))?;
@@ -1055,6 +1073,24 @@ impl State {
                 Ok(())
             }
         }
+    }
+
+    /// `incidents/.declare.lock`: exclusive while an incident is declared, shared while a line
+    /// is appended to the watch log.
+    fn declare_lock(&self, arg: FlockArg) -> Result<Flock<File>, String> {
+        std::fs::create_dir_all(&self.incidents)
+            .map_err(|e| format!("{}: cannot create: {e}", self.incidents.display()))?;
+        let lock_path = self.incidents.join(".declare.lock");
+        let lock_file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(FILE_MODE)
+            .open(&lock_path)
+            .map_err(|e| format!("{}: {e}", lock_path.display()))?;
+        Flock::lock(lock_file, arg)
+            .map_err(|(_, e)| format!("{}: cannot lock: {e}", lock_path.display()))
     }
 
     // ------------------------------------------------------------ comms
@@ -1287,21 +1323,10 @@ impl State {
         if self.o.mode == Mode::Observer {
             return Ok(());
         }
-        std::fs::create_dir_all(&self.incidents)
-            .map_err(|e| format!("{}: cannot create: {e}", self.incidents.display()))?;
         // One declaration at a time on this host: two operators pressing `d` together get
-        // one incident, and the second is told.
-        let lock_path = self.incidents.join(".declare.lock");
-        let lock_file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(FILE_MODE)
-            .open(&lock_path)
-            .map_err(|e| format!("{}: {e}", lock_path.display()))?;
-        let lock = Flock::lock(lock_file, FlockArg::LockExclusive)
-            .map_err(|(_, e)| format!("{}: cannot lock: {e}", lock_path.display()))?;
+        // one incident, and the second is told. Held while the watch log is copied: no line
+        // is appended to it meanwhile.
+        let lock = self.declare_lock(FlockArg::LockExclusive)?;
         if self.o.mode != Mode::Drill {
             self.checked = None;
             if let Some(open) = self.open_incident() {
