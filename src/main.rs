@@ -729,28 +729,31 @@ fn journal_verify(
             return ExitCode::from(1);
         }
     };
+    // Every string from the file is cleaned before it is printed: a planted line must not
+    // drive the terminal (an OSC title in a duplicated key did).
+    let clean = |s: &str| warroom::ui::sanitize::clean(s).into_owned();
+    let shown = clean(&path.display().to_string());
     match warroom::journal::verify(&path) {
         Ok(report) => {
             for w in &report.warnings {
-                eprintln!("{}: warning: {w}", path.display());
+                eprintln!("{shown}: warning: {}", clean(w));
             }
             match &report.first_break {
                 None => {
                     println!(
-                        "{}: ok: {}, hash chain intact",
-                        path.display(),
+                        "{shown}: ok: {}, hash chain intact",
                         count(report.entries, "entry").replace("entrys", "entries")
                     );
                     ExitCode::SUCCESS
                 }
                 Some(why) => {
-                    eprintln!("{}: BROKEN at {why}", path.display());
+                    eprintln!("{shown}: BROKEN at {}", clean(why));
                     ExitCode::from(1)
                 }
             }
         }
         Err(e) => {
-            eprintln!("warroom journal verify: {e}");
+            eprintln!("warroom journal verify: {}", clean(&e.to_string()));
             ExitCode::from(1)
         }
     }

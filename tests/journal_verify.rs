@@ -89,3 +89,33 @@ fn no_journal_is_an_error_not_a_pass() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn a_planted_line_cannot_drive_the_terminal_through_verify() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let at = Timestamp::from_second(1_795_575_600).expect("time");
+    let path = incidents_dir(dir.path()).join(incident_file_name(at, "Region outage"));
+    let journal = Journal::open(&path).expect("open");
+    journal
+        .append("note", body(json!({ "text": "primary unreachable" })), at)
+        .expect("append");
+    // A line with a key twice (not an entry: its reason names the key) carrying an OSC title
+    // and a CSI clear, escaped as JSON allows.
+    let mut text_now = fs::read_to_string(&path).expect("read");
+    text_now
+        .push_str(r#"{"seq":2,"\u001b]0;owned\u0007":1,"\u001b]0;owned\u0007":2,"\u001b[2J":3}"#);
+    text_now.push('\n');
+    fs::write(&path, text_now).expect("plant");
+    let out = verify(dir.path(), &[]);
+    let all = [out.stdout.clone(), out.stderr.clone()].concat();
+    assert!(
+        !all.contains(&0x1b) && !all.contains(&0x07),
+        "control bytes reached the terminal: {}",
+        text(&all)
+    );
+    assert!(
+        text(&out.stderr).contains("warning"),
+        "the planted line is still reported: {}",
+        text(&out.stderr)
+    );
+}
