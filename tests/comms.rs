@@ -816,3 +816,80 @@ async fn a_delivery_in_flight_counts_as_waiting_so_a_detaching_console_waits_for
     until("nothing waiting", || worker.waiting() == 0).await;
     worker.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delivery_the_journal_never_queued_is_set_aside_never_sent() {
+    let rig = Rig::start();
+    let slack = FakeSlack::start(TOKEN).await;
+    let worker = rig.worker(vec![slack_sink(
+        rig.secrets.path(),
+        &slack,
+        Duration::from_secs(5),
+    )]);
+    rig.post(update(
+        &[Channel::Slack],
+        Template::Initial,
+        IncidentStatus::Investigating,
+        "genuine",
+    ));
+    until("the genuine update sent", || {
+        rig.lines("comms_sent").len() == 1
+    })
+    .await;
+    let outbox = rig
+        .incidents()
+        .join(format!("{}.outbox", rig.journal.trim_end_matches(".jsonl")));
+    let sent = std::fs::read_dir(outbox.join("sent"))
+        .expect("sent/")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "json"))
+        .expect("the sent delivery");
+    // A local user drops a delivery of their own into pending/: same shape, their text, a
+    // later place in the queue.
+    let mut planted: Value =
+        serde_json::from_slice(&std::fs::read(&sent).expect("read")).expect("json");
+    planted["id"] = "planted".into();
+    planted["order"] = (i64::MAX / 2).into();
+    planted["update"]["text"] = "We have been breached".into();
+    let name = format!("{:020}-planted-slack", i64::MAX / 2);
+    std::fs::write(
+        outbox.join("pending").join(format!("{name}.json")),
+        serde_json::to_vec(&planted).expect("json"),
+    )
+    .expect("plant");
+    // The same id as the genuine update but another text does not pass either.
+    let mut altered: Value =
+        serde_json::from_slice(&std::fs::read(&sent).expect("read")).expect("json");
+    let genuine_id = altered["id"].as_str().expect("id").to_string();
+    altered["order"] = (i64::MAX / 2 + 1).into();
+    altered["update"]["text"] = "all fine, go home".into();
+    let altered_name = format!("{:020}-{genuine_id}-slack", i64::MAX / 2 + 1);
+    std::fs::write(
+        outbox.join("pending").join(format!("{altered_name}.json")),
+        serde_json::to_vec(&altered).expect("json"),
+    )
+    .expect("plant");
+
+    until("both set aside in rejected/", || {
+        ["json", "why"].iter().all(|ext| {
+            [&name, &altered_name]
+                .iter()
+                .all(|n| outbox.join("rejected").join(format!("{n}.{ext}")).exists())
+        })
+    })
+    .await;
+    until("the rejection journaled", || {
+        rig.lines("comms_failed").iter().any(|l| {
+            l["id"] == "planted" && l["reason"].as_str().is_some_and(|r| r.contains("rejected"))
+        })
+    })
+    .await;
+    assert_eq!(slack.messages().len(), 1, "{:?}", slack.messages());
+    let bodies = format!("{:?}", slack.messages());
+    assert!(
+        !bodies.contains("breached") && !bodies.contains("go home"),
+        "{bodies}"
+    );
+    worker.stop().await;
+}

@@ -232,6 +232,7 @@ impl Rec {
                 status: None,
                 text: None,
                 simulated: false,
+                body: None,
             },
         )
     }

@@ -313,6 +313,7 @@ mod tests {
             status: Some(IncidentStatus::Investigating),
             text: Some("x".into()),
             simulated: false,
+            body: None,
         }
     }
 

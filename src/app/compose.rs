@@ -749,6 +749,7 @@ mod tests {
                 status: None,
                 text: None,
                 simulated: false,
+                body: None,
             },
         );
         let p = c.preview(&rig.state).join("\n");

@@ -195,6 +195,10 @@ pub enum EntryKind {
         /// A drill's update: it goes to the drill's simulated sink, never to a real channel.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         simulated: bool,
+        /// SHA-256 of the update as queued: the outbox delivers only an update whose queued
+        /// line says so.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        body: Option<String>,
     },
     CommsSent {
         id: String,

@@ -247,6 +247,7 @@ impl MemoryJournal {
                                 status: Some(out.update.status),
                                 text: Some(out.update.text.clone()),
                                 simulated: false,
+                                body: None,
                             },
                         );
                         super::update(

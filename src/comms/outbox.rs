@@ -256,9 +256,28 @@ impl Outbox {
 
     /// Deliveries written but maybe not journaled (a console ended between the two).
     pub fn staged(&self) -> (Vec<Delivery>, Vec<Unreadable>) {
+        use std::os::unix::fs::MetadataExt;
         let mut found = Vec::new();
         let mut bad = Vec::new();
+        let me = nix::unistd::geteuid().as_raw();
         for path in json_files(&self.dir.join("staged")) {
+            // Only this account's (or root's) staged files are committed: a staged file is
+            // journaled as queued by whoever finds it, so one planted by another account
+            // would be sent under this operator's name.
+            match std::fs::symlink_metadata(&path) {
+                Ok(m) if m.file_type().is_file() && (m.uid() == me || m.uid() == 0) => {}
+                Ok(m) => {
+                    bad.push(Unreadable {
+                        path,
+                        why: format!(
+                            "not a regular file of this account or root (uid {}): not committed",
+                            m.uid()
+                        ),
+                    });
+                    continue;
+                }
+                Err(_) => continue,
+            }
             match read_json::<Delivery>(&path) {
                 Ok(Some(d)) => found.push(d),
                 Ok(None) => {}
@@ -373,6 +392,24 @@ impl Outbox {
         let from = self.dir.join("pending");
         // Markers first, the delivery last: a crash in between leaves a delivery whose
         // markers are already done, which the reconcile finishes.
+        for ext in ["attempt", "sent", "failed", "json"] {
+            let f = from.join(format!("{name}.{ext}"));
+            match std::fs::rename(&f, to.join(format!("{name}.{ext}"))) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(err(&f, "move")(e)),
+            }
+        }
+        fsync_dir(&to)?;
+        fsync_dir(&from)
+    }
+
+    /// Moves a delivery the journal never queued (and its markers) to `rejected/`, with a
+    /// `.why` file saying why: it is never sent.
+    pub fn reject(&self, name: &str, why: &str) -> Result<(), OutboxError> {
+        let to = self.sub("rejected")?;
+        let from = self.dir.join("pending");
+        write_whole(&to.join(format!("{name}.why")), why.as_bytes())?;
         for ext in ["attempt", "sent", "failed", "json"] {
             let f = from.join(format!("{name}.{ext}"));
             match std::fs::rename(&f, to.join(format!("{name}.{ext}"))) {

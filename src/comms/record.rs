@@ -126,7 +126,19 @@ fn queued_line(d: &Delivery) -> EntryKind {
         status: Some(d.update.status),
         text: Some(d.update.text.clone()),
         simulated: d.simulated,
+        body: Some(update_hash(&d.update)),
     }
+}
+
+/// SHA-256 (hex) of an update as it is kept in the outbox: what its `comms_queued` line
+/// vouches for.
+pub fn update_hash(update: &crate::comms::message::Update) -> String {
+    use sha2::{Digest, Sha256};
+    let bytes = serde_json::to_vec(update).unwrap_or_default();
+    Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn append(journal: &Journal, kind: &EntryKind, at: Timestamp) -> Result<Entry, RecordError> {

@@ -90,6 +90,7 @@ impl Worker {
                     waiting: waiting.clone(),
                     mine: 0,
                     stepped_aside: HashMap::new(),
+                    vouched: HashMap::new(),
                 };
                 tokio::spawn(run.run(stopped.clone()))
             })
@@ -139,6 +140,27 @@ struct Channel {
     mine: usize,
     /// Outboxes this console let go of (it cannot send their updates), until when.
     stepped_aside: HashMap<PathBuf, Instant>,
+    /// What each incident journal queued (id, channel, update hash), as of its length.
+    vouched: HashMap<PathBuf, (u64, Queued)>,
+}
+
+/// A journal's `comms_queued` lines: (id, channel, update hash).
+type Queued = Vec<(String, String, Option<String>)>;
+
+/// The `comms_queued` lines of a journal: (id, channel, update hash).
+fn queued_lines(journal: &std::path::Path) -> Queued {
+    let Ok(loaded) = crate::journal::load(journal) else {
+        return Vec::new();
+    };
+    let text = |e: &crate::journal::Entry, k: &str| {
+        e.body.get(k).and_then(|v| v.as_str()).map(str::to_string)
+    };
+    loaded
+        .entries
+        .iter()
+        .filter(|e| e.kind == "comms_queued")
+        .filter_map(|e| Some((text(e, "id")?, text(e, "channel")?, text(e, "body"))))
+        .collect()
 }
 
 impl Channel {
@@ -307,6 +329,29 @@ impl Channel {
             }
             // Counted before the send: a console ending (SIGHUP) waits for a delivery in flight.
             self.set_waiting(waiting.max(self.mine));
+            // Only what the incident's journal queued is delivered: a file put in `pending/`
+            // by anything else is set aside, said and journaled, never sent.
+            if let Some(next) = open.first()
+                && let Some(why) = self.unvouched(&outbox, next).await
+            {
+                tracing::error!("outbox {}: {why}", outbox.dir().display());
+                if let Err(e) = outbox.reject(&next.name, &why) {
+                    problem = Some(format!("outbox: cannot set aside {}: {e}", next.name));
+                    continue;
+                }
+                let _ = self.requests.send(Request::Append(crate::app::Entry {
+                    at: self.clock.now(),
+                    kind: crate::app::EntryKind::CommsFailed {
+                        id: next.delivery.id.clone(),
+                        channel: channel.as_str().into(),
+                        reason: why.clone(),
+                        gave_up: true,
+                        retry_in: None,
+                    },
+                }));
+                problem = Some(why);
+                continue;
+            }
             // In order: a later update never overtakes an earlier one (the thread, the page).
             if let Some(next) = open.first()
                 && let Some(p) = self.deliver(&outbox, next).await
@@ -324,6 +369,40 @@ impl Channel {
             ));
         }
         problem
+    }
+
+    /// Why `p` may not be delivered: its incident's journal has no `comms_queued` line for it
+    /// (same id, channel and SHA-256 of the update; a line from before the hash was written
+    /// matches on id and channel). `None`: it was queued there.
+    async fn unvouched(&mut self, outbox: &Outbox, p: &Pending) -> Option<String> {
+        let journal = self.o.incidents.join(outbox.journal());
+        let len = std::fs::metadata(&journal).map(|m| m.len()).ok();
+        let fresh = matches!(
+            (self.vouched.get(&journal), len),
+            (Some((l, _)), Some(len)) if *l == len
+        );
+        if !fresh {
+            let path = journal.clone();
+            let queued = tokio::task::spawn_blocking(move || queued_lines(&path))
+                .await
+                .unwrap_or_default();
+            self.vouched
+                .insert(journal.clone(), (len.unwrap_or(0), queued));
+        }
+        let queued = &self.vouched.get(&journal)?.1;
+        let channel = p.delivery.channel.as_str();
+        let hash = super::record::update_hash(&p.delivery.update);
+        let matches = queued.iter().any(|(id, ch, body)| {
+            *id == p.delivery.id && ch == channel && body.as_ref().is_none_or(|b| *b == hash)
+        });
+        (!matches).then(|| {
+            format!(
+                "rejected {}: {} has no comms_queued line for it (id {}, {channel}, this text): not sent; it is in rejected/",
+                p.name,
+                outbox.journal(),
+                p.delivery.id
+            )
+        })
     }
 
     /// Delivers `p` if its time has come; a problem to show if it cannot be delivered at all.

@@ -570,6 +570,7 @@ fn comms_show_their_result_and_queued_ones_are_folded() {
         status: None,
         text: None,
         simulated: false,
+        body: None,
     };
     log.add(0, "ana@bastion", queued("m1", "slack"))
         .add(0, "ana@bastion", queued("m1", "statuspage"))
