@@ -972,3 +972,29 @@ fn a_declaration_racing_the_recorders_appends_loses_no_line_to_the_watch_log() {
         "lines written around the declaration are missing from the incident: {missing:?}"
     );
 }
+
+#[test]
+fn a_recorder_lock_that_is_a_link_is_never_followed_and_its_victim_is_untouched() {
+    let dir = journal_dir();
+    let victim = dir.path().join("victim.txt");
+    std::fs::write(&victim, "precious\n").expect("victim");
+    std::os::unix::fs::symlink(&victim, dir.path().join("recorder.lock")).expect("link");
+    let mut ana = Console::start(dir.path(), Mode::Operator, "ana@bastion");
+    ana.wait("JOURNAL UNSAFE", |e| {
+        matches!(e, JournalEvent::Problem(Some(p)) if p.contains("JOURNAL UNSAFE") && p.contains("recorder.lock"))
+    });
+    ana.note("no recorder");
+    ana.wait("the note", |e| has_note(e, "no recorder"));
+    ana.stop();
+    assert_eq!(
+        std::fs::read_to_string(&victim).expect("victim"),
+        "precious\n",
+        "the victim was written through the link"
+    );
+    assert!(
+        !std::fs::read_to_string(dir.path().join("watch.jsonl"))
+            .unwrap_or_default()
+            .contains("precious"),
+        "the victim's content was copied into the journal"
+    );
+}

@@ -108,6 +108,43 @@ pub fn latest(dir: &Path) -> Option<PathBuf> {
 /// others, or owned by another user (root aside). `None` if it is fine or does not exist yet.
 pub fn unsafe_dir(dir: &Path) -> Option<String> {
     use crate::config::load::{Exposed, exposed};
+    // What the console opens below the top is checked too: a link or a directory others can
+    // write to there is as bad as at the top (a planted incident, a delivery, a lock that
+    // points at a victim file).
+    let below = [
+        "incidents",
+        "incidents/drills",
+        "watch.jsonl",
+        "watch.1.jsonl",
+        "recorder.lock",
+        "incidents/.declare.lock",
+        "steps",
+    ];
+    for name in below {
+        let path = dir.join(name);
+        let Ok(meta) = std::fs::symlink_metadata(&path) else {
+            continue;
+        };
+        if meta.file_type().is_symlink() {
+            return Some(format!(
+                "refused: {} is a symbolic link; the journal dir's files must be its own. Remove it",
+                path.display()
+            ));
+        }
+        if let Some(e) = exposed(&path) {
+            return Some(match e {
+                Exposed::Writable { who, mode } => format!(
+                    "refused: {} is writable by {who} (mode {mode:04o}); they could plant incidents or deliveries. Fix with: chmod go-w {}",
+                    path.display(),
+                    path.display()
+                ),
+                Exposed::Foreign { owner, me } => format!(
+                    "refused: {} is owned by uid {owner}, not by you (uid {me}) or root",
+                    path.display()
+                ),
+            });
+        }
+    }
     Some(match exposed(dir)? {
         Exposed::Writable { who, mode } => format!(
             "refused: journal directory {} is writable by {who} (mode {mode:04o}); they could replace or delete journals. Fix with: chmod go-w {}",
@@ -191,5 +228,35 @@ mod tests {
         std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o770)).unwrap();
         assert!(unsafe_dir(p).unwrap().contains("writable by group "));
         assert_eq!(unsafe_dir(&p.join("missing")), None);
+    }
+
+    #[test]
+    fn what_lies_below_the_top_is_checked_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path();
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o700)).unwrap();
+        let incidents = p.join("incidents");
+        std::fs::create_dir(&incidents).unwrap();
+        assert_eq!(unsafe_dir(p), None);
+        // `incidents/` open to every local user: they could plant incidents and deliveries.
+        std::fs::set_permissions(&incidents, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let why = unsafe_dir(p).unwrap();
+        assert!(
+            why.contains("incidents is writable by group and others"),
+            "{why}"
+        );
+        std::fs::set_permissions(&incidents, std::fs::Permissions::from_mode(0o700)).unwrap();
+        // A lock or a watch log that is a link points the console at someone else's file.
+        let victim = p.join("victim.txt");
+        std::fs::write(&victim, "precious").unwrap();
+        for name in ["recorder.lock", "watch.jsonl"] {
+            std::os::unix::fs::symlink(&victim, p.join(name)).unwrap();
+            let why = unsafe_dir(p).unwrap();
+            assert!(why.contains(name) && why.contains("symbolic link"), "{why}");
+            std::fs::remove_file(p.join(name)).unwrap();
+        }
+        std::fs::remove_dir(&incidents).unwrap();
+        std::os::unix::fs::symlink(std::env::temp_dir(), &incidents).unwrap();
+        assert!(unsafe_dir(p).unwrap().contains("symbolic link"));
     }
 }

@@ -149,7 +149,7 @@ impl Journal {
 
     /// The last valid entry (`None` if there is none), read under a shared lock.
     pub fn last(&self) -> Result<Option<Entry>, JournalError> {
-        let file = File::open(&self.path).map_err(io(&self.path, "open"))?;
+        let file = open_nofollow(&self.path).map_err(io(&self.path, "open"))?;
         let file = lock(file, FlockArg::LockShared, &self.path)?;
         let tail = read_tail(&file, &self.path)?;
         Ok(tail.last)
@@ -201,8 +201,28 @@ fn open_for_append(path: &Path) -> Result<File, JournalError> {
     OpenOptions::new()
         .read(true)
         .append(true)
+        .custom_flags(nix::libc::O_NOFOLLOW)
         .open(path)
         .map_err(io(path, "open for appending"))
+}
+
+/// Opens a file of the journal dir for reading without following a symbolic link in its last
+/// component: a link planted there could point the console at any file the operator can
+/// read (and, for writes, overwrite).
+pub fn open_nofollow(path: &Path) -> std::io::Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::libc::O_NOFOLLOW)
+        .open(path)
+}
+
+/// The whole file, read through [`open_nofollow`].
+fn read_nofollow(path: &Path) -> Result<Vec<u8>, JournalError> {
+    let mut bytes = Vec::new();
+    open_nofollow(path)
+        .and_then(|mut f| f.read_to_end(&mut bytes))
+        .map_err(io(path, "read"))?;
+    Ok(bytes)
 }
 
 fn lock(file: File, arg: FlockArg, path: &Path) -> Result<Flock<File>, JournalError> {
@@ -299,7 +319,7 @@ pub struct Loaded {
 /// entries become [`Loaded::problems`] (or [`Loaded::torn`] for an unterminated last line),
 /// never errors. Unknown kinds are entries like any other.
 pub fn load(path: &Path) -> Result<Loaded, JournalError> {
-    let bytes = std::fs::read(path).map_err(io(path, "read"))?;
+    let bytes = read_nofollow(path)?;
     Ok(scan(&bytes, false, threads_for(bytes.len())).0)
 }
 
@@ -308,7 +328,7 @@ pub fn load(path: &Path) -> Result<Loaded, JournalError> {
 /// uses. A big journal is split at line boundaries and read on up to [`MAX_THREADS`] threads
 /// (see [`load_verified_with`]).
 pub fn load_verified(path: &Path) -> Result<(Loaded, VerifyReport), JournalError> {
-    let bytes = std::fs::read(path).map_err(io(path, "read"))?;
+    let bytes = read_nofollow(path)?;
     Ok(scan(&bytes, true, threads_for(bytes.len())))
 }
 
@@ -320,7 +340,7 @@ pub fn load_verified_keeping(
     keep: usize,
     wanted: &(dyn Fn(&str) -> bool + Sync),
 ) -> Result<(Loaded, VerifyReport), JournalError> {
-    let bytes = std::fs::read(path).map_err(io(path, "read"))?;
+    let bytes = read_nofollow(path)?;
     let (mut loaded, report, heads) =
         scan_keeping(&bytes, true, threads_for(bytes.len()), keep, wanted);
     let mut is_head = heads.into_iter();
@@ -342,7 +362,7 @@ pub fn load_verified_with(
     path: &Path,
     threads: usize,
 ) -> Result<(Loaded, VerifyReport), JournalError> {
-    let bytes = std::fs::read(path).map_err(io(path, "read"))?;
+    let bytes = read_nofollow(path)?;
     Ok(scan(&bytes, true, threads.clamp(1, 16)))
 }
 
@@ -784,7 +804,7 @@ fn read_complete_lines(
     offset: u64,
     mut take: impl FnMut(&[u8], Entry) -> Option<Entry>,
 ) -> Result<(Vec<Entry>, Vec<String>, u64), JournalError> {
-    let mut file = File::open(path).map_err(io(path, "open"))?;
+    let mut file = open_nofollow(path).map_err(io(path, "open"))?;
     let len = file.metadata().map_err(io(path, "stat"))?.len();
     if len < offset {
         return Err(JournalError::Shrunk {

@@ -773,7 +773,7 @@ impl State {
             return;
         }
         let rolled = path.with_file_name("watch.1.jsonl");
-        let result = File::open(&path)
+        let result = super::file::open_nofollow(&path)
             .map_err(|e| e.to_string())
             .and_then(|f| Flock::lock(f, FlockArg::LockExclusive).map_err(|(_, e)| e.to_string()))
             .and_then(|_locked| std::fs::rename(&path, &rolled).map_err(|e| e.to_string()));
@@ -832,15 +832,28 @@ impl State {
         if std::fs::create_dir_all(&self.o.dir).is_err() {
             return;
         }
-        let Ok(file) = OpenOptions::new()
+        // Never through a symbolic link: `recorder.lock → victim` would have the victim
+        // truncated and rewritten.
+        let file = match OpenOptions::new()
             .read(true)
             .write(true)
             .create(true)
             .truncate(false)
             .mode(FILE_MODE)
+            .custom_flags(nix::libc::O_NOFOLLOW)
             .open(&path)
-        else {
-            return;
+        {
+            Ok(f) if f.metadata().is_ok_and(|m| m.is_file()) => f,
+            Ok(_) => return,
+            Err(e) => {
+                if e.raw_os_error() == Some(nix::libc::ELOOP) {
+                    self.set_problem(Some(format!(
+                        "JOURNAL UNSAFE: {}: a symbolic link; not used (nobody records until it is removed)",
+                        path.display()
+                    )));
+                }
+                return;
+            }
         };
         match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
             Ok(mut locked) => {
@@ -884,7 +897,7 @@ impl State {
         }
         self.last_recorder_try = Some(Instant::now());
         let path = self.lock_path();
-        let Ok(file) = File::open(&path) else {
+        let Ok(file) = super::file::open_nofollow(&path) else {
             self.tell_holder(None);
             return;
         };
@@ -1087,6 +1100,7 @@ impl State {
             .create(true)
             .truncate(false)
             .mode(FILE_MODE)
+            .custom_flags(nix::libc::O_NOFOLLOW)
             .open(&lock_path)
             .map_err(|e| format!("{}: {e}", lock_path.display()))?;
         Flock::lock(lock_file, arg)
