@@ -382,8 +382,9 @@ fn pick_layout(settings: &Settings, width: u16, height: u16) -> Layout {
         .unwrap_or_else(|| Layout::auto(width, height, settings.read_only))
 }
 
-/// Renders frames for the terminal writer: the console's own copy of the screen, at the
-/// terminal's size. Pure drawing into memory; the writer thread does the terminal I/O.
+/// Renders frames for the terminal writer: pure drawing into memory, at the terminal's size;
+/// the writer thread works out what changed and does the terminal I/O. (ratatui's `Frame`
+/// comes only from a `Terminal`: this one's backend is never drawn to.)
 struct Renderer {
     screen: Terminal<TestBackend>,
 }
@@ -396,9 +397,11 @@ impl Renderer {
     }
 
     fn resize(&mut self, width: u16, height: u16) {
-        self.screen
-            .backend_mut()
-            .resize(width.max(1), height.max(1));
+        let (width, height) = (width.max(1), height.max(1));
+        self.screen.backend_mut().resize(width, height);
+        let Ok(()) = self
+            .screen
+            .resize(ratatui::layout::Rect::new(0, 0, width, height));
     }
 
     /// The whole frame for this state, handed to the writer.
@@ -419,8 +422,15 @@ impl Renderer {
             drill: settings.drill.as_deref(),
             local: &settings.local,
         };
-        let Ok(done) = self.screen.draw(|frame| ui::draw(state, &screen, frame));
-        writer.submit(done.buffer.clone());
+        let mut frame = self.screen.get_frame();
+        ui::draw(state, &screen, &mut frame);
+        // The drawn buffer goes to the writer; a blank one of the same size takes its place.
+        let area = self.screen.current_buffer_mut().area;
+        let drawn = std::mem::replace(
+            self.screen.current_buffer_mut(),
+            ratatui::buffer::Buffer::empty(area),
+        );
+        writer.submit(drawn);
     }
 }
 

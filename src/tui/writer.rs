@@ -10,12 +10,13 @@
 //! It tells the console two things: how long it has been stuck in a write
 //! ([`FrameWriter::stuck_for`]), and that the terminal is gone (the first write that failed).
 
+use std::io::BufWriter;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crossterm::execute;
+use crossterm::queue;
 use crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
 use ratatui::backend::CrosstermBackend;
 use ratatui::buffer::Buffer;
@@ -24,6 +25,9 @@ use ratatui::{Terminal, TerminalOptions, Viewport};
 use tokio::sync::mpsc;
 
 use super::terminal::Tty;
+
+/// What a frame is gathered in before it goes to the terminal in one write.
+const FRAME_BUFFER: usize = 64 * 1024;
 
 #[derive(Default)]
 struct Slot {
@@ -109,7 +113,7 @@ impl FrameWriter {
 /// The writer thread: the newest frame, each in synchronized output, until told to stop or
 /// the terminal is gone.
 fn write_frames(shared: &Shared, gone: &mpsc::UnboundedSender<String>) {
-    let mut terminal: Option<(Terminal<CrosstermBackend<Tty>>, Rect)> = None;
+    let mut terminal: Option<(Terminal<CrosstermBackend<BufWriter<Tty>>>, Rect)> = None;
     write_until_stopped(shared, gone, &mut terminal);
     // ratatui's Terminal shows the cursor when dropped and, if that fails, prints with
     // `eprintln!`, which panics on a hung-up terminal. Shown here first: a failure marks the
@@ -122,7 +126,7 @@ fn write_frames(shared: &Shared, gone: &mpsc::UnboundedSender<String>) {
 fn write_until_stopped(
     shared: &Shared,
     gone: &mpsc::UnboundedSender<String>,
-    terminal: &mut Option<(Terminal<CrosstermBackend<Tty>>, Rect)>,
+    terminal: &mut Option<(Terminal<CrosstermBackend<BufWriter<Tty>>>, Rect)>,
 ) {
     loop {
         let frame = {
@@ -154,7 +158,7 @@ fn write_until_stopped(
 }
 
 fn write_frame(
-    terminal: &mut Option<(Terminal<CrosstermBackend<Tty>>, Rect)>,
+    terminal: &mut Option<(Terminal<CrosstermBackend<BufWriter<Tty>>>, Rect)>,
     frame: Buffer,
 ) -> std::io::Result<()> {
     let area: Rect = frame.area;
@@ -169,8 +173,9 @@ fn write_frame(
             t
         }
         None => {
+            // Buffered: a frame is many small writes, sent to the terminal as one.
             let t = Terminal::with_options(
-                CrosstermBackend::new(Tty::new()),
+                CrosstermBackend::new(BufWriter::with_capacity(FRAME_BUFFER, Tty::new())),
                 TerminalOptions {
                     viewport: Viewport::Fixed(area),
                 },
@@ -178,8 +183,8 @@ fn write_frame(
             &mut terminal.insert((t, area)).0
         }
     };
-    execute!(term.backend_mut(), BeginSynchronizedUpdate)?;
+    queue!(term.backend_mut(), BeginSynchronizedUpdate)?;
     term.draw(|f| *f.buffer_mut() = frame)?;
-    execute!(term.backend_mut(), EndSynchronizedUpdate)?;
+    queue!(term.backend_mut(), EndSynchronizedUpdate)?;
     std::io::Write::flush(term.backend_mut())
 }
