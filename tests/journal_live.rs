@@ -998,3 +998,80 @@ fn a_recorder_lock_that_is_a_link_is_never_followed_and_its_victim_is_untouched(
         "the victim's content was copied into the journal"
     );
 }
+
+fn untampered(e: &JournalEvent) -> bool {
+    matches!(e, JournalEvent::Problem(p) if !p.as_deref().is_some_and(|p| p.contains("JOURNAL TAMPERED")))
+}
+
+#[test]
+fn continue_journal_starts_a_new_file_from_the_last_verified_entry_and_nothing_typed_is_lost() {
+    let dir = journal_dir();
+    let mut ana = Console::start(dir.path(), Mode::Operator, "ana@bastion");
+    ana.wait("the recorder lock", |e| {
+        matches!(e, JournalEvent::Recorder { me: true, .. })
+    });
+    ana.ask(Request::Declare {
+        title: "db down".into(),
+        level: DrLevel::new(2).expect("level"),
+        status: IncidentStatus::Investigating,
+        at: Timestamp::now(),
+    });
+    ana.wait("the incident", |e| {
+        matches!(
+            e,
+            JournalEvent::Reset {
+                source: Source::Incident { .. },
+                ..
+            }
+        )
+    });
+    ana.note("before");
+    ana.wait("before", |e| has_note(e, "before"));
+    let mut obs = Console::start(dir.path(), Mode::Observer, "olga@bastion");
+    obs.wait("the incident", |e| has_note(e, "before"));
+    let incidents = dir.path().join("incidents");
+    let file = warroom::journal::latest(&incidents).expect("the incident file");
+    let text = std::fs::read_to_string(&file).expect("read");
+    let last: serde_json::Value =
+        serde_json::from_str(text.lines().last().expect("a line")).expect("json");
+    append_raw(&file, &planted(99, warroom::journal::GENESIS, "planted"));
+    ana.wait("TAMPERED", tampered);
+    obs.wait("TAMPERED", tampered);
+    ana.note("while tampered");
+
+    ana.ask(Request::Continue {
+        reason: "line 7 planted by eve; reported to security".into(),
+        at: Timestamp::now(),
+    });
+    ana.wait("trusted again", untampered);
+    ana.wait("the held note, now written", |e| {
+        has_note(e, "while tampered")
+    });
+    ana.note("after");
+    ana.wait("after", |e| has_note(e, "after"));
+    obs.wait("the observer follows the continuation", |e| {
+        has_note(e, "after")
+    });
+
+    let next = warroom::journal::latest(&incidents).expect("the continuation");
+    assert_ne!(next, file);
+    assert!(
+        next.to_string_lossy().ends_with(".2.jsonl"),
+        "{}",
+        next.display()
+    );
+    let report = warroom::journal::verify(&next).expect("verify");
+    assert!(report.ok(), "{:?}", report.first_break);
+    let loaded = warroom::journal::load(&next).expect("load");
+    let first = &loaded.entries[0];
+    assert_eq!(first.kind, "journal_continued");
+    assert_eq!(first.body["last_seq"], last["seq"]);
+    assert_eq!(first.body["last_hash"], last["hash"]);
+    assert!(loaded.entries.iter().any(|e| e.kind == "declared"));
+    // The tampered file is kept as it was: evidence.
+    assert!(
+        std::fs::read_to_string(&file)
+            .expect("read")
+            .contains("planted")
+    );
+}

@@ -37,6 +37,13 @@ pub enum Dialog {
     Note {
         text: String,
     },
+    /// `J` after JOURNAL TAMPERED: `continue journal: <reason>` starts a new file from the
+    /// last verified entry.
+    ContinueJournal {
+        /// What broke, as the keeper said it.
+        why: String,
+        typed: String,
+    },
     /// A running step's key: stop it (`cancel`) or release its claim by hand
     /// (`release: <reason>`). Nothing happens on a bare Enter.
     Running {
@@ -47,6 +54,9 @@ pub enum Dialog {
         typed: String,
     },
 }
+
+/// What continuing a tampered journal starts with (the reason follows).
+pub const CONTINUE_PREFIX: &str = "continue journal:";
 
 /// What must be typed to stop a running step.
 pub const CANCEL_WORD: &str = "cancel";
@@ -66,6 +76,10 @@ pub enum Submit {
         to: IncidentStatus,
     },
     Note(String),
+    /// Continue the tampered journal in a new file, for this reason.
+    ContinueJournal {
+        reason: String,
+    },
     /// Stop the running step.
     Cancel {
         runbook: String,
@@ -161,6 +175,11 @@ impl Dialog {
                 ..
             } if typed != RESOLVE_WORD => Some("type `resolve` to resolve"),
             Dialog::Note { text } if text.trim().is_empty() => Some("type the note"),
+            Dialog::ContinueJournal { typed, .. } => match typed.strip_prefix(CONTINUE_PREFIX) {
+                Some(reason) if !reason.trim().is_empty() => None,
+                Some(_) => Some("give the reason after `continue journal:`"),
+                None => Some("type `continue journal: <reason>`"),
+            },
             Dialog::Running { typed, .. } => match typed.strip_prefix(RELEASE_PREFIX) {
                 _ if typed == CANCEL_WORD => None,
                 Some(reason) if !reason.trim().is_empty() => None,
@@ -195,6 +214,13 @@ impl Dialog {
                     to: *to,
                 },
                 Dialog::Note { text } => Submit::Note(text.trim().to_string()),
+                Dialog::ContinueJournal { typed, .. } => Submit::ContinueJournal {
+                    reason: typed
+                        .strip_prefix(CONTINUE_PREFIX)
+                        .unwrap_or_default()
+                        .trim()
+                        .to_string(),
+                },
                 Dialog::Running {
                     runbook,
                     step,
@@ -275,16 +301,18 @@ impl Dialog {
                     }
                 }
             },
-            Dialog::Running { typed: t, .. } => match key {
-                Key::Backspace => {
-                    t.pop();
-                }
-                k => {
-                    if let Some(text) = typed(k) {
-                        type_into(t, &text, TITLE_MAX);
+            Dialog::Running { typed: t, .. } | Dialog::ContinueJournal { typed: t, .. } => {
+                match key {
+                    Key::Backspace => {
+                        t.pop();
+                    }
+                    k => {
+                        if let Some(text) = typed(k) {
+                            type_into(t, &text, TITLE_MAX);
+                        }
                     }
                 }
-            },
+            }
             Dialog::Note { text } => match key {
                 Key::Backspace => {
                     text.pop();

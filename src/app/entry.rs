@@ -102,6 +102,15 @@ pub enum EntryKind {
     Note {
         text: String,
     },
+    /// The first entry of a journal that continues one whose chain broke: the last verified
+    /// entry there (seq and hash), and why the operator continued.
+    JournalContinued {
+        from: String,
+        /// `seq` and `hash` are the journal's own fields: these name the other file's.
+        last_seq: u64,
+        last_hash: String,
+        reason: String,
+    },
     /// This console records the automatic entries from now on.
     Recorder {
         pid: u32,
@@ -335,6 +344,15 @@ impl EntryKind {
                 format!("status: {} → {}", from.label(), to.label())
             }
             EntryKind::Note { text } => format!("note: {text}"),
+            EntryKind::JournalContinued {
+                from,
+                last_seq,
+                last_hash,
+                reason,
+            } => format!(
+                "journal continued from {from} after its last verified entry (seq {last_seq}, hash {}…): {reason}",
+                last_hash.get(..12).unwrap_or(last_hash)
+            ),
             EntryKind::Recorder { pid, previous } => match previous {
                 Some(p) => format!("recorder: this console (pid {pid}) took over from {p}"),
                 None => format!("recorder: this console (pid {pid}) records"),
@@ -616,7 +634,8 @@ impl EntryKind {
             EntryKind::Declared { .. }
             | EntryKind::Status { .. }
             | EntryKind::Note { .. }
-            | EntryKind::Recorder { .. } => KindGroup::Incident,
+            | EntryKind::Recorder { .. }
+            | EntryKind::JournalContinued { .. } => KindGroup::Incident,
             EntryKind::StepRequested { .. }
             | EntryKind::StepConfirmed { .. }
             | EntryKind::StepStarted { .. }

@@ -342,7 +342,9 @@ impl MemoryJournal {
                 }
                 // Stopping a step is the runtime's: nothing to write here (the request is an
                 // Append before it).
-                super::Effect::Quit | super::Effect::CancelStep { .. } => {}
+                super::Effect::Quit
+                | super::Effect::CancelStep { .. }
+                | super::Effect::ContinueJournal { .. } => {}
             }
         }
     }

@@ -164,7 +164,8 @@ pub fn entries(effects: &[Effect]) -> Vec<EntryKind> {
             | Effect::RunStep { .. }
             | Effect::Post(_)
             | Effect::Quit
-            | Effect::CancelStep { .. } => None,
+            | Effect::CancelStep { .. }
+            | Effect::ContinueJournal { .. } => None,
         })
         .collect()
 }

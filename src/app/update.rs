@@ -60,6 +60,8 @@ pub enum Effect {
     },
     /// The operator asked to leave.
     Quit,
+    /// Continue a tampered journal in a new file (`continue journal: <reason>`).
+    ContinueJournal { reason: String, at: Timestamp },
     /// The operator typed `cancel` on a running step: stop it.
     CancelStep {
         runbook: String,
@@ -865,6 +867,29 @@ impl State {
                     self.compose = Some(Compose::new(self, Template::Update, &channels));
                 }
             }
+            Key::Char('J') if !typing => {
+                let tampered = self
+                    .journal
+                    .problem
+                    .as_deref()
+                    .filter(|p| p.contains("JOURNAL TAMPERED"));
+                match tampered {
+                    _ if self.read_only => {
+                        self.view.flash =
+                            Some("read-only console: cannot continue the journal".into());
+                    }
+                    Some(why) => {
+                        self.dialog = Some(Dialog::ContinueJournal {
+                            why: why.to_string(),
+                            typed: String::new(),
+                        });
+                    }
+                    None => {
+                        self.view.flash =
+                            Some("the journal is not tampered: nothing to continue".into());
+                    }
+                }
+            }
             Key::Char('n') if !typing => {
                 if self.read_only {
                     self.view.flash = Some("read-only console: cannot add a note".into());
@@ -1380,6 +1405,10 @@ impl State {
     fn submit(&mut self, submit: Submit, effects: &mut Vec<Effect>) {
         match submit {
             Submit::Cancel { runbook, step } => self.cancel_step(runbook, step, effects),
+            Submit::ContinueJournal { reason } => effects.push(Effect::ContinueJournal {
+                reason,
+                at: self.now,
+            }),
             Submit::Release {
                 runbook,
                 step,
@@ -1485,7 +1514,7 @@ impl State {
                 kind: EntryKind::Note { text },
             })),
             // Handled in `submit`.
-            Submit::Cancel { .. } | Submit::Release { .. } => None,
+            Submit::Cancel { .. } | Submit::Release { .. } | Submit::ContinueJournal { .. } => None,
         }
     }
 }
@@ -1575,6 +1604,45 @@ pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
 mod tests {
     use super::*;
     use crate::app::observation::ObserveError;
+
+    #[test]
+    fn continue_journal_opens_only_after_tampering_and_needs_its_words_and_a_reason() {
+        let mut rig = Rig::new(vec![comp("db", crate::config::Tier::Critical, 1)]);
+        rig.key(Key::Char('J'));
+        assert!(rig.state.dialog.is_none(), "nothing to continue");
+        update(
+            &mut rig.state,
+            Event::Journal(JournalEvent::Problem(Some(
+                "JOURNAL TAMPERED: x.jsonl: seq 9 after seq 3".into(),
+            ))),
+        );
+        rig.key(Key::Char('J'));
+        assert!(matches!(
+            rig.state.dialog,
+            Some(Dialog::ContinueJournal { .. })
+        ));
+        let continues = |fx: &[Effect]| {
+            fx.iter()
+                .filter_map(|e| match e {
+                    Effect::ContinueJournal { reason, .. } => Some(reason.clone()),
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+        };
+        assert!(continues(&rig.key(Key::Enter)).is_empty(), "a bare Enter");
+        for c in "continue journal:".chars() {
+            rig.key(Key::Char(c));
+        }
+        assert!(continues(&rig.key(Key::Enter)).is_empty(), "no reason");
+        for c in " eve's line".chars() {
+            rig.key(Key::Char(c));
+        }
+        assert_eq!(continues(&rig.key(Key::Enter)), ["eve's line"]);
+        // A read-only console cannot.
+        rig.state.read_only = true;
+        rig.key(Key::Char('J'));
+        assert!(rig.state.dialog.is_none());
+    }
 
     #[test]
     fn an_abandoned_step_names_its_last_call_and_whether_its_answer_came() {

@@ -116,6 +116,9 @@ pub enum Request {
     /// A delivery a console staged but did not make deliverable before it ended (the outbox
     /// worker found it): journal it as queued unless it is, and make it deliverable.
     Commit(Box<comms::outbox::Delivery>),
+    /// After JOURNAL TAMPERED: start a new file from the last verified entry of the tampered
+    /// one (`continue journal: <reason>` typed by an operator).
+    Continue { reason: String, at: Timestamp },
     /// This console's terminal does not drain: let go of `recorder.lock` so a live console
     /// records, and take it back no sooner than `for_` from now if nobody did.
     StepAside { for_: Duration },
@@ -453,7 +456,10 @@ impl State {
                 Request::Post { out, .. } => left.updates.push(*out),
                 // The outbox keeps these: the next worker finishes them.
                 Request::Delivery(_) | Request::Commit(_) => {}
-                Request::Declare { .. } | Request::Claim { .. } | Request::StepAside { .. } => {}
+                Request::Declare { .. }
+                | Request::Claim { .. }
+                | Request::StepAside { .. }
+                | Request::Continue { .. } => {}
             }
         }
         left
@@ -463,6 +469,12 @@ impl State {
     fn take(&mut self, r: Request) {
         match r {
             Request::StepAside { for_ } => self.step_aside(for_),
+            // At once: the entries held by the tampered journal wait for it.
+            Request::Continue { reason, at } => {
+                if let Err(why) = self.continue_journal(&reason, at) {
+                    self.set_problem(Some(format!("cannot continue the journal: {why}")));
+                }
+            }
             r => self.pending.push_back(r),
         }
     }
@@ -560,8 +572,19 @@ impl State {
                     self.followed.offset = meta.len().saturating_sub(t.bytes as u64);
                 }
                 self.followed.last = loaded.entries.last().map(|e| (e.seq, e.hash.clone()));
-                if let Some(b) = &report.first_break {
-                    self.mark_tampered(path, format!("hash chain BROKEN at {b}"));
+                match &report.first_break {
+                    Some(b) => self.mark_tampered(path, format!("hash chain BROKEN at {b}")),
+                    // Replaced by a file that verifies (its continuation): trusted again.
+                    None if self.is_tampered(path) => {
+                        self.tampered = None;
+                        let p = self
+                            .problem
+                            .clone()
+                            .filter(|p| !p.starts_with("JOURNAL TAMPERED"));
+                        self.problem = None;
+                        self.set_problem(p);
+                    }
+                    None => {}
                 }
                 self.set_problem(problem);
                 loaded.entries
@@ -596,6 +619,16 @@ impl State {
             self.follow_incident(path);
             return;
         }
+        // A tampered incident continued by another console: its continuation is the newest.
+        if let Some(current) = self.followed.path.clone()
+            && self.incident.as_ref() == Some(&current)
+            && self.is_tampered(&current)
+            && let Some(path) = self.open_incident()
+            && path != current
+        {
+            self.follow_incident(path);
+            return;
+        }
         let Some(path) = self.followed.path.clone() else {
             return;
         };
@@ -613,23 +646,34 @@ impl State {
         if meta.len() == self.followed.offset {
             return;
         }
-        if self.is_tampered(&path) {
+        self.take_new_lines(&path);
+    }
+
+    /// The lines appended to the followed file since the last read, each checked against the
+    /// chain before it is told: a break is TAMPERED and nothing from it on is shown.
+    fn take_new_lines(&mut self, path: &Path) {
+        if self.is_tampered(path) {
             // Nothing more of it is shown as the journal's.
             return;
         }
         let last = self.followed.last.clone();
         match follow_checked(
-            &path,
+            path,
             self.followed.offset,
             last.as_ref().map(|(seq, hash)| (*seq, hash.as_str())),
         ) {
             Ok(f) => {
                 self.followed.offset = f.offset;
+                if self.followed.ino == 0
+                    && let Ok(m) = std::fs::metadata(path)
+                {
+                    self.followed.ino = m.ino();
+                }
                 if let Some(e) = f.entries.last() {
                     self.followed.last = Some((e.seq, e.hash.clone()));
                 }
                 if let Some(why) = &f.broken {
-                    self.mark_tampered(&path, why.clone());
+                    self.mark_tampered(path, why.clone());
                 }
                 if !f.problems.is_empty() {
                     self.set_problem(Some(format!(
@@ -651,7 +695,7 @@ impl State {
             // A journal is append-only: one shorter than it was had lines removed. Never a
             // silent reload (a watch-log rollover is a new file, not a shorter one).
             Err(JournalError::Shrunk { len, offset, .. }) => self.mark_tampered(
-                &path,
+                path,
                 format!("the file is {len} bytes, shorter than the {offset} already read"),
             ),
             Err(e) => self.set_problem(Some(describe(&e))),
@@ -947,6 +991,7 @@ impl State {
                     self.step_aside(*for_);
                     Ok(())
                 }
+                Request::Continue { reason, at } => self.continue_journal(reason, *at),
             };
             if let Err(e) = result {
                 failed = Some(e);
@@ -1086,6 +1131,127 @@ impl State {
                 Ok(())
             }
         }
+    }
+
+    /// Continues the tampered journal being followed: a new file whose first entry names the
+    /// tampered one and its last verified entry (seq, hash) with the operator's reason; an
+    /// incident's continuation carries its declaration, its latest status and the claims still
+    /// running, so every console follows it as the incident. The tampered file stays as it is,
+    /// as evidence. Nothing happens if the followed journal is not tampered.
+    fn continue_journal(&mut self, reason: &str, at: Timestamp) -> Result<(), String> {
+        if self.o.mode == Mode::Observer {
+            return Ok(());
+        }
+        let Some((path, _)) = self.tampered.clone() else {
+            return Ok(());
+        };
+        if self.followed.path.as_ref() != Some(&path) {
+            return Ok(());
+        }
+        let (seq, hash) = self
+            .followed
+            .last
+            .clone()
+            .unwrap_or((0, GENESIS.to_string()));
+        // The verified part: up to and with the last entry this console checked.
+        let verified: Vec<Entry> = match load(&path) {
+            Ok(l) => {
+                let mut v = Vec::new();
+                for e in l.entries {
+                    let last = e.seq == seq && e.hash == hash;
+                    v.push(e);
+                    if last {
+                        break;
+                    }
+                }
+                if v.last().is_some_and(|e| e.seq == seq && e.hash == hash) {
+                    v
+                } else {
+                    Vec::new()
+                }
+            }
+            Err(_) => Vec::new(),
+        };
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let is_watch = matches!(&self.watch, Watch::File(w) if *w == path);
+        let next = if is_watch {
+            // The watch log keeps its name: the tampered one is set aside.
+            let aside = path.with_file_name(format!(
+                "watch.tampered-{}.jsonl",
+                Timestamp::now().as_second()
+            ));
+            std::fs::rename(&path, &aside)
+                .map_err(|e| format!("{}: cannot set aside: {e}", path.display()))?;
+            path.clone()
+        } else {
+            let stem = name.trim_end_matches(".jsonl");
+            let mut n = 2;
+            loop {
+                let p = path.with_file_name(format!("{stem}.{n}.jsonl"));
+                if !p.exists() {
+                    break p;
+                }
+                n += 1;
+            }
+        };
+        let journal = Journal::open(&next)
+            .map_err(|e| describe(&e))?
+            .with_actor(self.o.actor.clone());
+        let (kind, body) = EntryKind::JournalContinued {
+            from: name,
+            last_seq: seq,
+            last_hash: hash,
+            reason: reason.to_string(),
+        }
+        .to_journal();
+        journal.append(&kind, body, at).map_err(|e| describe(&e))?;
+        // What makes it the incident: its declaration, its latest status, the claims running.
+        let copy = |e: &Entry| {
+            journal
+                .clone()
+                .with_actor(e.actor.clone())
+                .append(&e.kind, e.body.clone(), e.at)
+                .map(|_| ())
+                .map_err(|e| describe(&e))
+        };
+        if let Some(d) = verified.iter().rev().find(|e| e.kind == "declared") {
+            copy(d)?;
+        }
+        if let Some(st) = verified.iter().rev().find(|e| e.kind == "status") {
+            copy(st)?;
+        }
+        let steps = Steps::of_journal(&verified);
+        for e in verified.iter().filter(|e| {
+            matches!(
+                e.kind.as_str(),
+                "step_started" | "step_process" | "step_adopted"
+            )
+        }) {
+            let (rb, st) = (
+                e.body.get("runbook").and_then(Value::as_str).unwrap_or(""),
+                e.body.get("step").and_then(Value::as_str).unwrap_or(""),
+            );
+            if steps.get(rb, st).is_some_and(|r| r.running.is_some()) {
+                copy(e)?;
+            }
+        }
+        tracing::warn!(
+            "journal continued: {} -> {} ({reason})",
+            path.display(),
+            next.display()
+        );
+        self.tampered = None;
+        self.set_problem(None);
+        self.checked = None;
+        if is_watch {
+            self.follow_watch();
+        } else {
+            self.follow_incident(next);
+        }
+        Ok(())
     }
 
     /// `incidents/.declare.lock`: exclusive while an incident is declared, shared while a line
@@ -1310,21 +1476,7 @@ impl State {
         let Some(path) = self.followed.path.clone() else {
             return;
         };
-        if let Ok(f) = follow(&path, self.followed.offset) {
-            self.followed.offset = f.offset;
-            if self.followed.ino == 0
-                && let Ok(m) = std::fs::metadata(&path)
-            {
-                self.followed.ino = m.ino();
-            }
-            if !f.entries.is_empty() {
-                let ends = self.incident.is_some() && resolved(&f.entries);
-                self.send(JournalEvent::Appended(f.entries));
-                if ends {
-                    self.follow_watch();
-                }
-            }
-        }
+        self.take_new_lines(&path);
     }
 
     fn declare(

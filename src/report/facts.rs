@@ -357,6 +357,8 @@ impl Facts {
             // Which process ran it is the journal's business (claims), not the report's; the
             // outcome comes with the end or the release.
             EntryKind::StepProcess { .. } | EntryKind::StepAdopted { .. } => {}
+            // The chain's own business: `journal verify` and the integrity section say it.
+            EntryKind::JournalContinued { .. } => {}
             EntryKind::StepOutput {
                 runbook,
                 step,

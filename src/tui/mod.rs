@@ -120,6 +120,9 @@ impl World {
                         order: crate::comms::record::next_order(),
                     })
                 }
+                Effect::ContinueJournal { reason, at } => {
+                    self.requests.send(Request::Continue { reason, at })
+                }
                 Effect::CancelStep {
                     runbook,
                     step,

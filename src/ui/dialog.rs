@@ -119,6 +119,28 @@ pub fn draw(state: &State, dialog: &Dialog, screen: &Screen, frame: &mut Frame, 
             )));
             (" Incident status ", lines)
         }
+        Dialog::ContinueJournal { why, typed } => (
+            " Journal tampered ",
+            vec![
+                Line::from(Span::styled(clean(why).into_owned(), t.down)),
+                Line::from(""),
+                Line::from(Span::styled(
+                    "`continue journal: <reason>` starts a new file from the last verified entry",
+                    t.muted,
+                )),
+                Line::from(Span::styled(
+                    "(it records that entry's seq and hash and your reason; the tampered file stays as evidence)",
+                    t.muted,
+                )),
+                Line::from(vec![
+                    Span::styled("> ", t.accent),
+                    Span::styled(clean(typed).into_owned(), t.text),
+                    Span::styled(cursor, t.accent),
+                ]),
+                Line::from(""),
+                Line::from(Span::styled("Enter: continue · Esc: back", t.muted)),
+            ],
+        ),
         Dialog::Running { about, typed, .. } => (
             " Running step ",
             vec![

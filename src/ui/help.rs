@@ -28,6 +28,10 @@ pub const KEYS: &[(&str, &str)] = &[
         "compose an update to Slack / the status page (preview; `publish` for the page)",
     ),
     (
+        "J",
+        "after JOURNAL TAMPERED: continue the journal in a new file (`continue journal: <reason>`)",
+    ),
+    (
         "o k t",
         "in Timeline: oldest/newest first, kind filter, UTC/local",
     ),
