@@ -279,21 +279,23 @@ health = {{ kind = "http", url = "{url}/health", every = "1s", timeout = "1s" }}
             read(&data.join("watch.jsonl"))
         )
     });
+    // Bounds wide enough for a loaded machine; a stalled console used to stamp these when
+    // its terminal drained again, which in this test never happens.
     let noticed = at_of(&went_down).duration_since(flipped);
     assert!(
-        noticed < jiff::SignedDuration::from_secs(6),
+        noticed < jiff::SignedDuration::from_secs(15),
         "journaled {noticed} after the endpoint failed: not when it happened"
     );
     let finished = eventually(Duration::from_secs(10), || step_finished(&data, "sleep"))
         .expect("the step's end is journaled while the terminal is stalled");
     let took = took_of(&finished);
     assert!(
-        took >= Duration::from_secs(1) && took < Duration::from_secs(5),
+        took >= Duration::from_secs(1) && took < Duration::from_secs(10),
         "the journal says the 2 s step took {took:?}"
     );
     let ended = at_of(&finished).duration_since(entered);
     assert!(
-        ended < jiff::SignedDuration::from_secs(6),
+        ended < jiff::SignedDuration::from_secs(15),
         "the step's end is stamped {ended} after Enter: when the screen caught up, not when it ended"
     );
     assert_eq!(read(&marker), "ran\n");
