@@ -519,7 +519,9 @@ fn start_journal(
     }
     let (requests, requests_rx) = std::sync::mpsc::channel();
     let (events_tx, events) = tokio::sync::mpsc::channel(256);
-    let keeper = Keeper::spawn(Options::new(dir, mode), requests_rx, events_tx).map_err(|e| {
+    let mut options = Options::new(dir, mode);
+    options.seen = warroom::journal::seen::default_path();
+    let keeper = Keeper::spawn(options, requests_rx, events_tx).map_err(|e| {
         eprintln!("warroom: cannot start the journal: {e}");
         ExitCode::FAILURE
     })?;
@@ -733,10 +735,26 @@ fn journal_verify(
     // drive the terminal (an OSC title in a duplicated key did).
     let clean = |s: &str| warroom::ui::sanitize::clean(s).into_owned();
     let shown = clean(&path.display().to_string());
-    match warroom::journal::verify(&path) {
-        Ok(report) => {
+    // What this account saw of it before: a journal shorter than that was rewritten.
+    let seen = warroom::journal::seen::default_path().map(warroom::journal::seen::SeenBook::open);
+    match warroom::journal::load_verified(&path) {
+        Ok((loaded, report)) => {
             for w in &report.warnings {
                 eprintln!("{shown}: warning: {}", clean(w));
+            }
+            let len = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+            let shrunk = seen.as_ref().and_then(|book| {
+                book.contradicts(&path, len, |seq| {
+                    loaded
+                        .entries
+                        .iter()
+                        .find(|e| e.seq == seq)
+                        .map(|e| e.hash.clone())
+                })
+            });
+            if let Some(why) = shrunk {
+                eprintln!("{shown}: TAMPERED: {}", clean(&why));
+                return ExitCode::from(1);
             }
             match &report.first_break {
                 None => {

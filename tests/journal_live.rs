@@ -1075,3 +1075,63 @@ fn continue_journal_starts_a_new_file_from_the_last_verified_entry_and_nothing_t
             .contains("planted")
     );
 }
+
+#[test]
+fn an_incident_journal_shorter_than_seen_before_a_restart_is_tampered() {
+    let dir = journal_dir();
+    let state = journal_dir();
+    let seen = state.path().join("journals-seen.json");
+    let start = |actor: &str| {
+        let (requests, rx) = mpsc::channel();
+        let (tx, events) = tokio_mpsc::channel(1024);
+        let mut o = Options::new(dir.path().to_path_buf(), Mode::Operator);
+        o.actor = actor.into();
+        o.poll = Duration::from_millis(50);
+        o.recorder_retry = Duration::from_millis(200);
+        o.seen = Some(seen.clone());
+        Console {
+            requests: Some(requests),
+            events,
+            keeper: Some(Keeper::spawn(o, rx, tx).expect("keeper")),
+        }
+    };
+    let mut ana = start("ana@bastion");
+    ana.wait("the recorder lock", |e| {
+        matches!(e, JournalEvent::Recorder { me: true, .. })
+    });
+    ana.ask(Request::Declare {
+        title: "db down".into(),
+        level: DrLevel::new(2).expect("level"),
+        status: IncidentStatus::Investigating,
+        at: Timestamp::now(),
+    });
+    ana.wait("the incident", |e| {
+        matches!(
+            e,
+            JournalEvent::Reset {
+                source: Source::Incident { .. },
+                ..
+            }
+        )
+    });
+    ana.note("one");
+    ana.wait("one", |e| has_note(e, "one"));
+    ana.note("two");
+    ana.wait("two", |e| has_note(e, "two"));
+    ana.stop();
+    // While no console runs, the last line goes.
+    let file = warroom::journal::latest(&dir.path().join("incidents")).expect("incident");
+    let text = std::fs::read_to_string(&file).expect("read");
+    let lines: Vec<&str> = text.lines().collect();
+    let cut: String = lines[..lines.len() - 1]
+        .iter()
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&file, cut).expect("cut");
+    let mut bo = start("bo@bastion");
+    let e = bo.wait("TAMPERED", tampered);
+    assert!(
+        matches!(&e, JournalEvent::Problem(Some(p)) if p.contains("shorter than")),
+        "{e:?}"
+    );
+}

@@ -119,3 +119,41 @@ fn a_planted_line_cannot_drive_the_terminal_through_verify() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn a_journal_shorter_than_this_account_saw_it_is_tampered() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let at = Timestamp::from_second(1_795_575_600).expect("time");
+    let path = incidents_dir(dir.path()).join(incident_file_name(at, "Region outage"));
+    let journal = Journal::open(&path).expect("open");
+    for text in ["one", "two", "three"] {
+        journal
+            .append("note", body(json!({ "text": text })), at)
+            .expect("append");
+    }
+    let whole = fs::read_to_string(&path).expect("read");
+    let last: Value = serde_json::from_str(whole.lines().last().expect("line")).expect("json");
+    // What a console of this account recorded when it followed the journal.
+    let seen_dir = dir.path().join(".local/state/warroom");
+    fs::create_dir_all(&seen_dir).expect("state dir");
+    let key = fs::canonicalize(&path).expect("canonical");
+    fs::write(
+        seen_dir.join("journals-seen.json"),
+        json!({ key.to_string_lossy(): {
+            "len": whole.len(), "seq": last["seq"], "hash": last["hash"], "at": "2026-12-06T03:00:00Z"
+        }})
+        .to_string(),
+    )
+    .expect("seen");
+    assert_eq!(verify(dir.path(), &[]).status.code(), Some(0), "as seen");
+    // The last entry removed: the chain of what is left is intact, but it was longer.
+    let cut: String = whole.lines().take(2).map(|l| format!("{l}\n")).collect();
+    fs::write(&path, cut).expect("cut");
+    let out = verify(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("TAMPERED") && stderr.contains("seen on 2026-12-06T03:00:00Z"),
+        "{stderr}"
+    );
+}

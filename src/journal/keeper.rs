@@ -67,6 +67,9 @@ pub struct Options {
     /// The watch log rolls over (to `watch.1.jsonl`, replacing the one before) when the
     /// recorder finds it larger than this.
     pub watch_max_bytes: u64,
+    /// Where this account keeps what it last saw of each incident journal (see
+    /// [`super::seen`]); None: not kept.
+    pub seen: Option<PathBuf>,
 }
 
 impl Options {
@@ -78,6 +81,7 @@ impl Options {
             recorder_retry: Duration::from_secs(1),
             actor: super::entry::actor(),
             watch_max_bytes: 8 << 20,
+            seen: None,
         }
     }
 }
@@ -229,6 +233,9 @@ struct State {
     /// A journal whose chain broke (an edited, removed or planted line, a file shorter than
     /// it was): never appended to again, said on every screen.
     tampered: Option<(PathBuf, String)>,
+    /// What this account last saw of each incident journal.
+    seen: Option<super::seen::SeenBook>,
+    last_seen_save: Option<Instant>,
 }
 
 /// Files the keeper has nothing to say about are fine; a JournalError reads as "what, where".
@@ -276,6 +283,8 @@ impl State {
             unsent: Vec::new(),
             comms_problem: None,
             tampered: None,
+            seen: None,
+            last_seen_save: None,
         }
     }
 
@@ -417,6 +426,7 @@ impl State {
     }
 
     fn run(mut self, requests: Receiver<Request>) -> Leftovers {
+        self.seen = self.o.seen.clone().map(super::seen::SeenBook::open);
         if self.o.mode == Mode::Drill {
             self.send(JournalEvent::Recorder {
                 me: true,
@@ -442,6 +452,9 @@ impl State {
                 Err(RecvTimeoutError::Disconnected) => break,
             }
             self.poll();
+        }
+        if let Some(book) = self.seen.as_mut() {
+            book.save();
         }
         // The console is ending: no step may start now.
         self.pending.retain(|r| !matches!(r, Request::Claim { .. }));
@@ -534,6 +547,7 @@ impl State {
             drill: self.o.mode == Mode::Drill,
         };
         self.followed.path = Some(path.clone());
+        self.note_seen(&path);
         self.incident = (!resolved(&entries)).then_some(path);
         self.send(JournalEvent::Reset {
             source: self.source.clone(),
@@ -572,6 +586,10 @@ impl State {
                     self.followed.offset = meta.len().saturating_sub(t.bytes as u64);
                 }
                 self.followed.last = loaded.entries.last().map(|e| (e.seq, e.hash.clone()));
+                // Shorter than this account saw it, even before a restart: rewritten.
+                if let Some(why) = self.seen_contradicts(path, meta.len(), &loaded.entries) {
+                    self.mark_tampered(path, why);
+                }
                 match &report.first_break {
                     Some(b) => self.mark_tampered(path, format!("hash chain BROKEN at {b}")),
                     // Replaced by a file that verifies (its continuation): trusted again.
@@ -674,6 +692,8 @@ impl State {
                 }
                 if let Some(why) = &f.broken {
                     self.mark_tampered(path, why.clone());
+                } else {
+                    self.note_seen(path);
                 }
                 if !f.problems.is_empty() {
                     self.set_problem(Some(format!(
@@ -752,6 +772,53 @@ impl State {
             .is_ok_and(|l| l.entries.iter().any(|e| e.kind == "declared") && !resolved(&l.entries));
         self.checked = Some((path.clone(), len, open));
         open.then_some(path)
+    }
+
+    /// Whether what this account saw of an incident journal contradicts it now.
+    fn seen_contradicts(&self, path: &Path, len: u64, entries: &[Entry]) -> Option<String> {
+        if !self.is_incident_file(path) {
+            return None;
+        }
+        self.seen.as_ref()?.contradicts(path, len, |seq| {
+            entries
+                .iter()
+                .rev()
+                .find(|e| e.seq == seq)
+                .map(|e| e.hash.clone())
+        })
+    }
+
+    /// An incident journal (not the watch log, which rolls over by design).
+    fn is_incident_file(&self, path: &Path) -> bool {
+        path.parent() == Some(self.incidents.as_path())
+    }
+
+    /// Records how far the followed incident journal was read and verified; written at most
+    /// every few seconds (and when the console ends).
+    fn note_seen(&mut self, path: &Path) {
+        if !self.is_incident_file(path) || self.is_tampered(path) {
+            return;
+        }
+        let (Some(book), Some((seq, hash))) = (self.seen.as_mut(), self.followed.last.clone())
+        else {
+            return;
+        };
+        book.record(
+            path,
+            super::seen::Seen {
+                len: self.followed.offset,
+                seq,
+                hash,
+                at: Timestamp::now(),
+            },
+        );
+        if self
+            .last_seen_save
+            .is_none_or(|t| t.elapsed() >= Duration::from_secs(5))
+        {
+            book.save();
+            self.last_seen_save = Some(Instant::now());
+        }
     }
 
     /// Whether this journal file's chain broke (it is then never appended to).

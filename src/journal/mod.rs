@@ -5,6 +5,7 @@ pub mod dirs;
 pub mod entry;
 pub mod file;
 pub mod keeper;
+pub mod seen;
 
 pub use dirs::{
     drills_dir, incident_file_name, incidents_dir, journal_dir, latest, slug, unsafe_dir,
