@@ -1135,3 +1135,55 @@ fn an_incident_journal_shorter_than_seen_before_a_restart_is_tampered() {
         "{e:?}"
     );
 }
+
+#[test]
+fn the_incident_starts_when_the_failure_began_not_when_it_was_confirmed() {
+    let dir = journal_dir();
+    let mut ana = Console::start(dir.path(), Mode::Operator, "ana@bastion");
+    ana.wait("the recorder lock", |e| {
+        matches!(e, JournalEvent::Recorder { me: true, .. })
+    });
+    let t = |s: i64| Timestamp::from_second(1_795_000_000 + s).expect("time");
+    // The first failing answer at 85; confirmed (confirm_after) at 100.
+    ana.ask(Request::Append(Entry {
+        at: t(100),
+        kind: EntryKind::ComponentState {
+            component: "db".into(),
+            from: HealthState::Up,
+            to: HealthState::Down,
+            reason: "refused".into(),
+            since: t(85),
+            rto: None,
+            rpo: None,
+            exposure: None,
+        },
+    }));
+    ana.note("looking");
+    ana.wait("the note", |e| has_note(e, "looking"));
+    ana.ask(Request::Declare {
+        title: "db down".into(),
+        level: DrLevel::new(2).expect("level"),
+        status: IncidentStatus::Investigating,
+        at: t(200),
+    });
+    let JournalEvent::Reset { entries, .. } = ana.wait("the incident", |e| {
+        matches!(
+            e,
+            JournalEvent::Reset {
+                source: Source::Incident { .. },
+                ..
+            }
+        )
+    }) else {
+        unreachable!()
+    };
+    let declared = entries
+        .iter()
+        .find(|e| e.kind == "declared")
+        .expect("the declaration");
+    assert_eq!(
+        declared.body["started"],
+        serde_json::Value::from(t(85).to_string()),
+        "{declared:?}"
+    );
+}

@@ -1582,7 +1582,9 @@ impl State {
             Watch::File(_) => Vec::new(),
         };
         let first = first_failure(&watch);
-        let started = first.map(|i| watch[i].at).unwrap_or(at);
+        // The incident starts when the failure began, not when it was confirmed: a component's
+        // state entry says since when its failing answers ran (`since`), before `at`.
+        let started = first.map(|i| failure_began(&watch[i..])).unwrap_or(at);
         let mut path = self.incidents.join(incident_file_name(at, title));
         let mut n = 2;
         while path.exists() {
@@ -1706,6 +1708,19 @@ fn is_failure(kind: &EntryKind) -> bool {
         EntryKind::Severity { to, .. } => !matches!(to, Severity::Healthy | Severity::Observing),
         _ => false,
     }
+}
+
+/// When the failure that opens `from` (its first line) began: the earliest `since` of the
+/// component state changes among its lines — each the first answer of the failing run the
+/// state was confirmed on — else the first line's time.
+fn failure_began(from: &[Entry]) -> Timestamp {
+    let first = from.first().map_or(Timestamp::UNIX_EPOCH, |e| e.at);
+    from.iter()
+        .filter_map(|e| match EntryKind::from_journal(&e.kind, &e.body)? {
+            EntryKind::ComponentState { to, since, .. } if to != HealthState::Up => Some(since),
+            _ => None,
+        })
+        .fold(first, Timestamp::min)
 }
 
 /// The first failure of the current episode: after the last return to HEALTHY, the first line
