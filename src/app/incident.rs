@@ -266,7 +266,9 @@ impl MemoryJournal {
                     // watch log, whose lines from there on are copied into it.
                     let watch = std::mem::take(&mut self.entries);
                     let first = journal::keeper::first_failure(&watch);
-                    let started = first.map(|i| watch[i].at).unwrap_or(*at);
+                    let started = first
+                        .map(|i| journal::keeper::failure_began(&watch[i..]))
+                        .unwrap_or(*at);
                     for w in first.map(|i| &watch[i..]).unwrap_or(&[]) {
                         let mut body = w.body.clone();
                         body.insert(super::WATCH_SEQ.into(), w.seq.into());

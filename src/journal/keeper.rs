@@ -1713,7 +1713,7 @@ fn is_failure(kind: &EntryKind) -> bool {
 /// When the failure that opens `from` (its first line) began: the earliest `since` of the
 /// component state changes among its lines — each the first answer of the failing run the
 /// state was confirmed on — else the first line's time.
-fn failure_began(from: &[Entry]) -> Timestamp {
+pub fn failure_began(from: &[Entry]) -> Timestamp {
     let first = from.first().map_or(Timestamp::UNIX_EPOCH, |e| e.at);
     from.iter()
         .filter_map(|e| match EntryKind::from_journal(&e.kind, &e.body)? {
