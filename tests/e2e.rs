@@ -168,3 +168,27 @@ fn without_csi(text: &str) -> String {
     }
     out
 }
+
+#[test]
+fn every_frame_of_a_drill_begins_with_drill_at_80x24_and_40x12() {
+    for (cols, rows) in [(80u16, 24u16), (40, 12)] {
+        let (mut pty, _dir) = drill(cols, rows, &[]);
+        pty.wait_for("[RW]", PATIENCE).expect("a first frame");
+        // Later frames too (the clock ticks every second): DRILL stays first.
+        let drawn = pty.bytes();
+        let deadline = std::time::Instant::now() + PATIENCE;
+        while pty.bytes() < drawn + 16 {
+            assert!(std::time::Instant::now() < deadline, "no later frame");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        let screen = pty.screen();
+        let first = screen.lines().next().unwrap_or_default();
+        assert!(
+            first.starts_with("DRILL [RW]"),
+            "{cols}x{rows}: the first line is {first:?}:\n{screen}"
+        );
+        pty.send(b"q");
+        assert!(pty.wait_exit(PATIENCE).is_some());
+    }
+}

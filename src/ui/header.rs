@@ -3,7 +3,7 @@
 use jiff::{SignedDuration, Timestamp};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Direction, Layout as Split, Rect};
-use ratatui::style::Style;
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use tui_big_text::{BigText, PixelSize};
@@ -105,8 +105,17 @@ pub fn draw(state: &State, screen: &Screen, frame: &mut Frame, area: Rect) {
         Span::styled(format!("{} {stale} stale", screen.glyphs.stale), t.stale)
     };
     let wall = now.strftime("%H:%M:%SZ").to_string();
-    // Most important first: at 80 columns the end of the line may be cut.
-    let mut spans = vec![
+    // Most important first: at 80 columns the end of the line may be cut. A drill says so
+    // before anything else, at every size: it must never pass for production.
+    let mut spans = Vec::new();
+    if screen.drill.is_some() {
+        spans.push(Span::styled(
+            "DRILL",
+            t.accent.add_modifier(Modifier::REVERSED | Modifier::BOLD),
+        ));
+        spans.push(Span::raw(" "));
+    }
+    spans.extend([
         badge,
         Span::styled(severity.label(), sev_style),
         sep.clone(),
@@ -116,7 +125,7 @@ pub fn draw(state: &State, screen: &Screen, frame: &mut Frame, area: Rect) {
             (None, _) => Span::styled("no incident", t.muted),
         },
         sep.clone(),
-    ];
+    ]);
     // Nobody writes the automatic entries: every console says so, near the front.
     let j = &state.journal;
     if j.recorder_known && !j.recording && j.recorder.is_none() {
@@ -150,7 +159,8 @@ pub fn draw(state: &State, screen: &Screen, frame: &mut Frame, area: Rect) {
         sep.clone(),
         freshness,
     ]);
-    if state.journal.recording {
+    // A read-only console records nothing, whatever its journal does (a read-only drill).
+    if state.journal.recording && !screen.read_only {
         spans.push(sep.clone());
         spans.push(Span::styled("REC", t.accent));
     } else if let Some(holder) = &state.journal.recorder {
@@ -159,12 +169,12 @@ pub fn draw(state: &State, screen: &Screen, frame: &mut Frame, area: Rect) {
     }
     if let Some(drill) = screen.drill {
         spans.push(sep.clone());
-        spans.push(Span::styled(format!("DRILL {}", clean(drill)), t.accent));
+        spans.push(Span::styled(format!("scenario {}", clean(drill)), t.accent));
     }
     let summary = summary_line(state, screen);
 
     if screen.layout.header == HeaderStyle::Big && area.height >= 10 {
-        let parts = Split::default()
+        let rows = Split::default()
             .direction(Direction::Vertical)
             .constraints([
                 Constraint::Length(8),
@@ -172,6 +182,19 @@ pub fn draw(state: &State, screen: &Screen, frame: &mut Frame, area: Rect) {
                 Constraint::Length(1),
             ])
             .split(area);
+        // A drill's first row is the line that starts with DRILL, above the block letters.
+        let (big_area, line_area) = if screen.drill.is_some() {
+            (
+                Rect {
+                    y: rows[0].y + 1,
+                    ..rows[0]
+                },
+                rows[0].rows().next().unwrap_or(rows[1]),
+            )
+        } else {
+            (rows[0], rows[1])
+        };
+        let parts = [big_area, line_area, rows[2]];
         let big = Split::default()
             .direction(Direction::Horizontal)
             .constraints([Constraint::Length(44), Constraint::Min(10)])

@@ -735,3 +735,41 @@ fn the_update_composer_shows_the_text_and_exactly_what_is_sent() {
     assert!(shot.contains("Enter: queue it"), "{shot}");
     insta::assert_snapshot!("compose_initial_publish_200x50", shot);
 }
+
+/// The first row of a frame, as text.
+fn first_row(buffer: &Buffer) -> String {
+    text(buffer).lines().next().unwrap_or_default().to_string()
+}
+
+#[test]
+fn a_drill_begins_every_frame_with_drill_and_a_read_only_console_never_says_rec() {
+    let mut rig = Rig::new();
+    // A drill's keeper always records; a read-only console must not say so all the same.
+    rig.state.journal.recording = true;
+    let theme = dark();
+    for (name, w, h) in [
+        ("bastion", 80, 24),
+        ("war-room", 200, 50),
+        ("observer", 80, 24),
+    ] {
+        let layout = Layout::builtin(name).expect("layout");
+        rig.state.view.set_panels(&layout.panels());
+        let mut screen = rig.screen(&theme, &layout, false);
+        screen.drill = Some("region-outage x1");
+        let buffer = render(&rig.state, &screen, w, h);
+        let top = first_row(&buffer);
+        assert!(top.starts_with("DRILL [RW] "), "{name} {w}x{h}: {top}");
+        if name == "bastion" {
+            insta::assert_snapshot!("header_drill_80", top);
+        }
+        // Read-only: never REC, whatever the journal does (a drill always records).
+        screen.read_only = true;
+        let buffer = render(&rig.state, &screen, w, h);
+        let all = text(&buffer);
+        assert!(first_row(&buffer).starts_with("DRILL [RO] "), "{all}");
+        assert!(!all.contains("REC"), "{name}: {all}");
+        if name == "bastion" {
+            insta::assert_snapshot!("header_drill_read_only_80", first_row(&buffer));
+        }
+    }
+}
