@@ -819,6 +819,50 @@ mod tests {
     }
 
     #[test]
+    fn a_step_key_opens_its_modal_from_any_panel_and_r_goes_to_the_runbooks() {
+        let mut rig = rig();
+        rig.state.runbooks.push(Runbook {
+            id: "other".into(),
+            title: "Other runbook".into(),
+            file: PathBuf::from("o.toml"),
+            steps: vec![Step {
+                action: Action::Checklist {
+                    items: vec!["look".into()],
+                },
+                verify: None,
+                precheck: vec![],
+                ..step("look", 'z', "looked", &[])
+            }],
+        });
+        rig.state.view.focus = crate::app::Panel::Health;
+        // The selected runbook's step: its modal, whatever has the focus; the phrase still
+        // guards it.
+        rig.key(Key::Char('s'));
+        assert!(rig.state.modal.is_some());
+        assert_eq!(rig.state.view.focus, crate::app::Panel::Runbooks);
+        rig.key(Key::Esc);
+        // Another runbook's step: says where it is, opens nothing.
+        rig.state.view.focus = crate::app::Panel::Timeline;
+        assert!(rig.key(Key::Char('z')).is_empty());
+        assert!(rig.state.modal.is_none());
+        assert!(
+            rig.state
+                .view
+                .flash
+                .as_deref()
+                .is_some_and(|f| f.contains("Other runbook") && f.contains("press R"))
+        );
+        // The timeline's own letters stay its own while it has the focus.
+        rig.state.runbooks[0].steps[0].key = 'o';
+        rig.key(Key::Char('o'));
+        assert!(rig.state.modal.is_none());
+        assert!(rig.state.view.oldest_first);
+        rig.state.view.focus = crate::app::Panel::Health;
+        rig.key(Key::Char('R'));
+        assert_eq!(rig.state.view.focus, crate::app::Panel::Runbooks);
+    }
+
+    #[test]
     fn verification_that_does_not_hold_is_journaled_as_not_verified() {
         let mut rig = rig();
         rig.key(Key::Char('s'));

@@ -837,12 +837,40 @@ impl State {
             return;
         }
         let typing = self.view.editing_filter || self.view.help;
+        // A step's key opens its modal from any panel (the phrase still guards it): a key
+        // pressed while another panel has the focus must not fall through to the console.
+        // The timeline's own letters stay its own while it has the focus.
+        let timeline_key =
+            self.view.focus == Panel::Timeline && matches!(key, Key::Char('o' | 'k' | 't'));
         if !typing
-            && self.view.focus == Panel::Runbooks
+            && !timeline_key
             && let Key::Char(c) = key
-            && let Some((rb, st)) = self.step_for_key(c)
         {
-            self.open_modal(rb, st, effects);
+            if let Some((rb, st)) = self.step_for_key(c) {
+                if self.view.panels.contains(&Panel::Runbooks) {
+                    self.view.focus = Panel::Runbooks;
+                }
+                self.open_modal(rb, st, effects);
+                return;
+            }
+            if let Some(rb) = self
+                .runbooks
+                .iter()
+                .find(|r| r.steps.iter().any(|s| s.key == c))
+            {
+                self.view.flash = Some(format!(
+                    "`{c}` is a step of \"{}\": press R, then ↑/↓ to choose that runbook",
+                    rb.title
+                ));
+                return;
+            }
+        }
+        if !typing && key == Key::Char('R') {
+            if self.view.panels.contains(&Panel::Runbooks) {
+                self.view.focus = Panel::Runbooks;
+            } else {
+                self.view.flash = Some("this layout has no runbook panel".into());
+            }
             return;
         }
         match key {

@@ -11,7 +11,7 @@ use super::schema::*;
 use super::tree::{Loc, Reader, Span, Tbl};
 
 /// Keys the console itself uses; a step key may not shadow them.
-pub const CONSOLE_KEYS: &[char] = &['q', '?', '/', 'd', 'n', 'u', 'J'];
+pub const CONSOLE_KEYS: &[char] = &['q', '?', '/', 'd', 'n', 'u', 'J', 'R'];
 
 /// What one file contributes, plus where ids and references were written for the
 /// checks that span files.

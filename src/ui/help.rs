@@ -21,16 +21,18 @@ pub const KEYS: &[(&str, &str)] = &[
         "scroll the focused panel; in Runbooks: choose the runbook",
     ),
     ("Esc", "clear the filter"),
+    (
+        "a step's key",
+        "any panel: its modal; type the phrase, Enter runs it",
+    ),
+    ("R", "focus the runbooks (Up/Down choose one)"),
     ("d", "declare an incident; with one open: change its status"),
     ("n", "add a note to the journal"),
     (
         "u",
         "compose an update to Slack / the status page (preview; `publish` for the page)",
     ),
-    (
-        "J",
-        "after JOURNAL TAMPERED: continue the journal in a new file (`continue journal: <reason>`)",
-    ),
+    ("J", "after JOURNAL TAMPERED: continue it in a new file"),
     (
         "o k t",
         "in Timeline: oldest/newest first, kind filter, UTC/local",
