@@ -135,16 +135,12 @@ impl Dialog {
         }
     }
 
-    /// The status dialog starts on the next status.
+    /// The status dialog starts on the current status: nothing new is chosen until ←/→, so a
+    /// bare Enter (a phrase typed into the wrong place, a key pressed twice) records nothing.
     pub fn status(from: IncidentStatus) -> Dialog {
-        let to = match from {
-            IncidentStatus::Investigating => IncidentStatus::Identified,
-            IncidentStatus::Identified => IncidentStatus::Monitoring,
-            _ => IncidentStatus::Resolved,
-        };
         Dialog::Status {
             from,
-            to,
+            to: from,
             typed: String::new(),
         }
     }
@@ -374,6 +370,7 @@ mod tests {
     #[test]
     fn resolving_needs_the_typed_word_and_esc_cancels() {
         let mut d = Dialog::status(IncidentStatus::Monitoring);
+        d.on_key(&Key::Right);
         assert_eq!(d.blocked(), Some("type `resolve` to resolve"));
         assert_eq!(keys(&mut d, "resolv"), DialogOutcome::Open);
         assert_eq!(d.on_key(&Key::Enter), DialogOutcome::Open);
@@ -389,8 +386,11 @@ mod tests {
     }
 
     #[test]
-    fn other_statuses_need_only_enter_but_not_the_same_status() {
+    fn a_new_status_is_chosen_never_defaulted() {
         let mut d = Dialog::status(IncidentStatus::Investigating);
+        assert_eq!(d.blocked(), Some("choose another status"));
+        assert_eq!(d.on_key(&Key::Enter), DialogOutcome::Open, "a bare Enter");
+        d.on_key(&Key::Right);
         assert_eq!(
             d.on_key(&Key::Enter),
             DialogOutcome::Submit(Submit::Status {

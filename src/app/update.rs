@@ -2366,6 +2366,11 @@ mod tests {
         assert_eq!(i.status, IncidentStatus::Investigating);
 
         rig.key(Key::Char('d'));
+        assert!(
+            rig.key(Key::Enter).is_empty(),
+            "a bare Enter chooses nothing"
+        );
+        rig.key(Key::Right);
         let fx = rig.key(Key::Enter);
         assert_eq!(
             entries(&fx),
@@ -2380,6 +2385,7 @@ mod tests {
         );
 
         rig.key(Key::Char('d'));
+        rig.key(Key::Right); // monitoring
         rig.key(Key::Right); // resolved
         assert!(rig.key(Key::Enter).is_empty(), "not without the word");
         type_text(&mut rig, "resolve");

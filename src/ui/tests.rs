@@ -530,8 +530,9 @@ fn incident_dialogs_at_80x24_and_200x50() {
     // Status: an incident is open in the fixture.
     let mut rig = Rig::new();
     update(&mut rig.state, Event::Key(Key::Char('d')));
-    update(&mut rig.state, Event::Key(Key::Right));
-    update(&mut rig.state, Event::Key(Key::Right));
+    for _ in 0..3 {
+        update(&mut rig.state, Event::Key(Key::Right));
+    }
     for c in "reso".chars() {
         update(&mut rig.state, Event::Key(Key::Char(c)));
     }
