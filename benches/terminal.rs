@@ -148,6 +148,21 @@ fn peer() -> Option<String> {
     on_path.or(cached).map(|p| p.to_string_lossy().into_owned())
 }
 
+fn ratio(a: f64, b: f64) -> f64 {
+    if b > 0.0 { a / b } else { f64::NAN }
+}
+
+/// Ours over theirs: the figures every comparison prints.
+fn ratios(o: &Figures, p: &Figures) -> String {
+    format!(
+        "bytes/s {:.2}, CPU {:.2}, RSS {:.2}, key p99 {:.2}",
+        ratio(o.bytes_per_sec, p.bytes_per_sec),
+        ratio(o.cpu_percent, p.cpu_percent),
+        ratio(o.peak_rss_kb as f64, p.peak_rss_kb as f64),
+        ratio(o.key_p99.as_secs_f64(), p.key_p99.as_secs_f64()),
+    )
+}
+
 fn row(label: &str, f: &Option<Figures>) {
     match f {
         Some(f) => println!(
@@ -228,14 +243,10 @@ fn main() {
                 .find(|(size, _)| *size == (cols, rows))
                 .and_then(|(_, f)| f.as_ref());
             if let (Some(o), Some(b)) = (ours, &f) {
-                let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { f64::NAN };
                 println!(
-                    "ratio drill steady / baseline {cols}x{rows}: bytes/s {:.2}, CPU {:.2}, RSS {:.2}, key p50 {:.2}, key p99 {:.2}, first frame {:.2}",
-                    ratio(o.bytes_per_sec, b.bytes_per_sec),
-                    ratio(o.cpu_percent, b.cpu_percent),
-                    ratio(o.peak_rss_kb as f64, b.peak_rss_kb as f64),
+                    "ratio drill steady / baseline {cols}x{rows}: {}, key p50 {:.2}, first frame {:.2}",
+                    ratios(o, b),
                     ratio(o.key_p50.as_secs_f64(), b.key_p50.as_secs_f64()),
-                    ratio(o.key_p99.as_secs_f64(), b.key_p99.as_secs_f64()),
                     ratio(o.first_frame.as_secs_f64(), b.first_frame.as_secs_f64()),
                 );
             }
@@ -269,15 +280,11 @@ fn main() {
     // Ours over the peer's, same size, same run (budgets: bytes/s ≤ 0.8, CPU ≤ 1).
     for ((size, ours), (_, theirs)) in steady.iter().zip(&peers) {
         if let (Some(o), Some(p)) = (ours, theirs) {
-            let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { f64::NAN };
             println!(
-                "ratio drill steady / btm {}x{}: bytes/s {:.2}, CPU {:.2}, RSS {:.2}, key p99 {:.2}",
+                "ratio drill steady / btm {}x{}: {}",
                 size.0,
                 size.1,
-                ratio(o.bytes_per_sec, p.bytes_per_sec),
-                ratio(o.cpu_percent, p.cpu_percent),
-                ratio(o.peak_rss_kb as f64, p.peak_rss_kb as f64),
-                ratio(o.key_p99.as_secs_f64(), p.key_p99.as_secs_f64()),
+                ratios(o, p)
             );
         }
     }

@@ -175,37 +175,11 @@ pub async fn run_streaming(
     output_limit: usize,
     mut on_line: impl FnMut(Stream, String) + Send,
 ) -> Result<Finished, ProcessError> {
-    let Some(program) = argv.first() else {
-        return Err(ProcessError::EmptyArgv);
-    };
-    let name = program.clone();
-    if let Some(cwd) = cwd {
-        // The child's chdir failing reads as ENOENT, which would blame the program.
-        match tokio::fs::metadata(cwd).await {
-            Ok(m) if m.is_dir() => {}
-            Ok(_) => return Err(cwd_error(&name, cwd, "not a directory".into())),
-            Err(e) => return Err(cwd_error(&name, cwd, io_reason(&e))),
-        }
-    }
-
-    let mut command = Command::new(program);
+    let (name, mut command) = session_command(argv, env, cwd).await?;
     command
-        .args(&argv[1..])
-        .envs(env)
-        .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
-    if let Some(cwd) = cwd {
-        command.current_dir(cwd);
-    }
-    // SAFETY: the closure runs in the forked child before exec, where only async-signal-safe
-    // functions may be called. It calls setsid(2) alone, a single system call that is
-    // async-signal-safe, and allocates nothing (the error path builds an io::Error from a raw
-    // errno, which does not allocate).
-    unsafe {
-        command.pre_exec(|| nix::unistd::setsid().map(drop).map_err(io::Error::from));
-    }
 
     let start = Instant::now();
     let child = command.spawn().map_err(|e| spawn_error(&name, &e))?;
@@ -270,6 +244,70 @@ async fn sleep_until(at: Instant) {
     tokio::time::sleep_until(at).await;
 }
 
+/// The program of `argv` as every child of warroom starts: never through a shell, the
+/// console's environment plus `env`, stdin from /dev/null, in `cwd` (checked first: the
+/// child's chdir failing reads as ENOENT, which would blame the program), in a session and
+/// process group of its own. The caller sets its stdout, stderr and drop behaviour. Returns
+/// the program's name (for errors) and the command.
+async fn session_command(
+    argv: &[String],
+    env: &BTreeMap<String, String>,
+    cwd: Option<&Path>,
+) -> Result<(String, Command), ProcessError> {
+    let Some(program) = argv.first() else {
+        return Err(ProcessError::EmptyArgv);
+    };
+    let name = program.clone();
+    if let Some(cwd) = cwd {
+        match tokio::fs::metadata(cwd).await {
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => return Err(cwd_error(&name, cwd, "not a directory".into())),
+            Err(e) => return Err(cwd_error(&name, cwd, io_reason(&e))),
+        }
+    }
+    let mut command = Command::new(program);
+    command.args(&argv[1..]).envs(env).stdin(Stdio::null());
+    if let Some(cwd) = cwd {
+        command.current_dir(cwd);
+    }
+    // SAFETY: the closure runs in the forked child before exec, where only async-signal-safe
+    // functions may be called. It calls setsid(2) alone, a single system call that is
+    // async-signal-safe, and allocates nothing (the error path builds an io::Error from a raw
+    // errno, which does not allocate).
+    unsafe {
+        command.pre_exec(|| nix::unistd::setsid().map(drop).map_err(io::Error::from));
+    }
+    Ok((name, command))
+}
+
+/// SIGKILL to every process of a group (ESRCH when it is empty, which is fine).
+fn kill_group(pgid: Option<Pid>) {
+    if let Some(pgid) = pgid {
+        let _ = killpg(pgid, Signal::SIGKILL);
+    }
+}
+
+/// Hands each complete line of `bytes` (after what `line` holds from before) to `on_line`; a
+/// line longer than [`MAX_LINE`] comes in pieces. What follows the last line break stays in
+/// `line`.
+fn split_lines(
+    stream: Stream,
+    line: &mut Vec<u8>,
+    bytes: &[u8],
+    on_line: &mut impl FnMut(Stream, String),
+) {
+    for &b in bytes {
+        if b == b'\n' {
+            emit(stream, line, on_line);
+        } else {
+            line.push(b);
+            if line.len() >= MAX_LINE {
+                emit(stream, line, on_line);
+            }
+        }
+    }
+}
+
 fn cwd_error(program: &str, cwd: &Path, reason: String) -> ProcessError {
     ProcessError::Cwd {
         program: program.to_string(),
@@ -318,9 +356,7 @@ impl Group {
     /// reused; after that, the group id stays reserved as long as a member lives, so this
     /// reaches only the child's own group (ESRCH when it is empty, which is fine).
     fn kill(&self) {
-        if let Some(pgid) = self.pgid {
-            let _ = killpg(pgid, Signal::SIGKILL);
-        }
+        kill_group(self.pgid);
     }
 }
 
@@ -370,16 +406,7 @@ impl<R: AsyncRead + Unpin> Reader<R> {
             Ok(n) => {
                 let bytes = &self.buf[..n];
                 self.capture.push(bytes);
-                for &b in bytes {
-                    if b == b'\n' {
-                        emit(self.stream, &mut self.line, on_line);
-                    } else {
-                        self.line.push(b);
-                        if self.line.len() >= MAX_LINE {
-                            emit(self.stream, &mut self.line, on_line);
-                        }
-                    }
-                }
+                split_lines(self.stream, &mut self.line, bytes, on_line);
             }
         }
     }
@@ -510,6 +537,23 @@ pub fn group_alive(pgid: u32, start: u64) -> bool {
         .any(|s| s.pgrp == pgid && s.session == pgid && s.start >= start && s.state != 'Z')
 }
 
+/// Sends `signal` to the process group `pgid` if it is still the group whose leader started at
+/// `start` ([`group_alive`]): `Ok(false)` when nothing of it is left (a later group given the
+/// same id is never signalled), an error when this account may not signal it.
+pub fn signal_group(pgid: u32, start: u64, signal: Signal) -> nix::Result<bool> {
+    let Ok(raw) = i32::try_from(pgid) else {
+        return Ok(false);
+    };
+    if !group_alive(pgid, start) {
+        return Ok(false);
+    }
+    match killpg(Pid::from_raw(raw), signal) {
+        Ok(()) => Ok(true),
+        Err(nix::errno::Errno::ESRCH) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 /// A step's program as started: the leader of its own session and process group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Spawned {
@@ -539,17 +583,7 @@ pub async fn run_logged(
     on_spawn: impl FnOnce(Spawned) + Send,
     mut on_line: impl FnMut(Stream, String) + Send,
 ) -> Result<Finished, ProcessError> {
-    let Some(program) = argv.first() else {
-        return Err(ProcessError::EmptyArgv);
-    };
-    let name = program.clone();
-    if let Some(cwd) = cwd {
-        match tokio::fs::metadata(cwd).await {
-            Ok(m) if m.is_dir() => {}
-            Ok(_) => return Err(cwd_error(&name, cwd, "not a directory".into())),
-            Err(e) => return Err(cwd_error(&name, cwd, io_reason(&e))),
-        }
-    }
+    let (name, mut command) = session_command(argv, env, cwd).await?;
     let spawn_failed = |reason: String| ProcessError::Spawn {
         program: name.clone(),
         reason,
@@ -562,25 +596,15 @@ pub async fn run_logged(
         .map_err(|e| spawn_failed(format!("step log {}: {}", log.display(), io_reason(&e))))?;
     let err = out.try_clone().map_err(|e| spawn_failed(io_reason(&e)))?;
     let from = out.metadata().map(|m| m.len()).unwrap_or(0);
-    let mut command = Command::new(program);
+    // Never killed on drop: the program outlives a console that ends first.
     command
-        .args(&argv[1..])
-        .envs(env)
-        .stdin(Stdio::null())
         .stdout(Stdio::from(out))
         .stderr(Stdio::from(err))
         .kill_on_drop(false);
-    if let Some(cwd) = cwd {
-        command.current_dir(cwd);
-    }
-    // SAFETY: as in run_streaming: setsid(2) alone between fork and exec.
-    unsafe {
-        command.pre_exec(|| nix::unistd::setsid().map(drop).map_err(io::Error::from));
-    }
     let started = Instant::now();
     let mut child = command.spawn().map_err(|e| spawn_error(&name, &e))?;
     let pgid = child.id().unwrap_or(0);
-    let leash = Leash(i32::try_from(pgid).ok().map(Pid::from_raw));
+    let group = i32::try_from(pgid).ok().map(Pid::from_raw);
     on_spawn(Spawned {
         pgid,
         start: stat_of(pgid).map_or(0, |s| s.start),
@@ -594,14 +618,14 @@ pub async fn run_logged(
             status = child.wait() => break status.map_or(Exit::Code(-1), Exit::from_status),
             () = sleep_until(deadline), if !timed_out => {
                 timed_out = true;
-                leash.kill();
+                kill_group(group);
             }
             () = tokio::time::sleep(TAIL_EVERY) => tail.read(&mut on_line).await,
         }
     };
     let elapsed = started.elapsed();
     // Whatever it left running in its group goes with it.
-    leash.kill();
+    kill_group(group);
     tail.read(&mut on_line).await;
     tail.finish(&mut on_line);
     let stdout = tail.capture.done();
@@ -619,17 +643,6 @@ pub async fn run_logged(
         stderr: Captured::default(),
         elapsed,
     })
-}
-
-/// A step's process group, killed on purpose only (timeout, the program's exit), never on drop.
-struct Leash(Option<Pid>);
-
-impl Leash {
-    fn kill(&self) {
-        if let Some(pgid) = self.0 {
-            let _ = killpg(pgid, Signal::SIGKILL);
-        }
-    }
 }
 
 /// Reads a step log from where the step began, split into lines for the callback.
@@ -666,16 +679,7 @@ impl Tail {
                 Ok(0) | Err(_) => return,
                 Ok(n) => {
                     self.capture.push(&buf[..n]);
-                    for &b in &buf[..n] {
-                        if b == b'\n' {
-                            emit(Stream::Stdout, &mut self.line, on_line);
-                        } else {
-                            self.line.push(b);
-                            if self.line.len() >= MAX_LINE {
-                                emit(Stream::Stdout, &mut self.line, on_line);
-                            }
-                        }
-                    }
+                    split_lines(Stream::Stdout, &mut self.line, &buf[..n], on_line);
                 }
             }
         }

@@ -388,10 +388,15 @@ impl Outbox {
 
     /// Moves a delivery and its markers to `sent/` (or `failed/`): done and journaled.
     pub fn finish(&self, name: &str, sent: bool) -> Result<(), OutboxError> {
-        let to = self.sub(if sent { "sent" } else { "failed" })?;
+        self.move_out(name, if sent { "sent" } else { "failed" })
+    }
+
+    /// Moves a delivery and its markers out of `pending/` into `to`: markers first, the
+    /// delivery last (a crash in between leaves a delivery whose markers are already done,
+    /// which the reconcile finishes).
+    fn move_out(&self, name: &str, to: &str) -> Result<(), OutboxError> {
+        let to = self.sub(to)?;
         let from = self.dir.join("pending");
-        // Markers first, the delivery last: a crash in between leaves a delivery whose
-        // markers are already done, which the reconcile finishes.
         for ext in ["attempt", "sent", "failed", "json"] {
             let f = from.join(format!("{name}.{ext}"));
             match std::fs::rename(&f, to.join(format!("{name}.{ext}"))) {
@@ -407,19 +412,11 @@ impl Outbox {
     /// Moves a delivery the journal never queued (and its markers) to `rejected/`, with a
     /// `.why` file saying why: it is never sent.
     pub fn reject(&self, name: &str, why: &str) -> Result<(), OutboxError> {
-        let to = self.sub("rejected")?;
-        let from = self.dir.join("pending");
-        write_whole(&to.join(format!("{name}.why")), why.as_bytes())?;
-        for ext in ["attempt", "sent", "failed", "json"] {
-            let f = from.join(format!("{name}.{ext}"));
-            match std::fs::rename(&f, to.join(format!("{name}.{ext}"))) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(err(&f, "move")(e)),
-            }
-        }
-        fsync_dir(&to)?;
-        fsync_dir(&from)
+        write_whole(
+            &self.sub("rejected")?.join(format!("{name}.why")),
+            why.as_bytes(),
+        )?;
+        self.move_out(name, "rejected")
     }
 
     /// The deliveries of `channel` that arrived, in queue order, with what the far side

@@ -107,7 +107,7 @@ pub fn latest(dir: &Path) -> Option<PathBuf> {
 /// replace or remove journals (a journal is evidence). Refused when writable by group or
 /// others, or owned by another user (root aside). `None` if it is fine or does not exist yet.
 pub fn unsafe_dir(dir: &Path) -> Option<String> {
-    use crate::config::load::{Exposed, exposed};
+    use crate::config::load::exposed;
     // What the console opens below the top is checked too: a link or a directory others can
     // write to there is as bad as at the top (a planted incident, a delivery, a lock that
     // points at a victim file).
@@ -132,30 +132,35 @@ pub fn unsafe_dir(dir: &Path) -> Option<String> {
             ));
         }
         if let Some(e) = exposed(&path) {
-            return Some(match e {
-                Exposed::Writable { who, mode } => format!(
-                    "refused: {} is writable by {who} (mode {mode:04o}); they could plant incidents or deliveries. Fix with: chmod go-w {}",
-                    path.display(),
-                    path.display()
-                ),
-                Exposed::Foreign { owner, me } => format!(
-                    "refused: {} is owned by uid {owner}, not by you (uid {me}) or root",
-                    path.display()
-                ),
-            });
+            return Some(refusal(
+                &path.display().to_string(),
+                &path,
+                e,
+                "plant incidents or deliveries",
+            ));
         }
     }
-    Some(match exposed(dir)? {
+    let what = format!("journal directory {}", dir.display());
+    Some(refusal(
+        &what,
+        dir,
+        exposed(dir)?,
+        "replace or delete journals",
+    ))
+}
+
+/// Why `what` (at `path`) is refused, and how to fix it.
+fn refusal(what: &str, path: &Path, e: crate::config::load::Exposed, could: &str) -> String {
+    use crate::config::load::Exposed;
+    match e {
         Exposed::Writable { who, mode } => format!(
-            "refused: journal directory {} is writable by {who} (mode {mode:04o}); they could replace or delete journals. Fix with: chmod go-w {}",
-            dir.display(),
-            dir.display()
+            "refused: {what} is writable by {who} (mode {mode:04o}); they could {could}. Fix with: chmod go-w {}",
+            path.display()
         ),
-        Exposed::Foreign { owner, me } => format!(
-            "refused: journal directory {} is owned by uid {owner}, not by you (uid {me}) or root",
-            dir.display()
-        ),
-    })
+        Exposed::Foreign { owner, me } => {
+            format!("refused: {what} is owned by uid {owner}, not by you (uid {me}) or root")
+        }
+    }
 }
 
 #[cfg(test)]

@@ -352,7 +352,7 @@ impl State {
                     }
                     let deadline = g.since.saturating_add(g.timeout).unwrap_or(g.since);
                     if Timestamp::now() >= deadline {
-                        self.stop_group(&runbook, &step, g.pgid, &key);
+                        self.stop_group(&runbook, &step, g, &key);
                     }
                     continue;
                 }
@@ -390,15 +390,19 @@ impl State {
 
     /// A step's program past its timeout, its console gone: SIGTERM to its group, SIGKILL 10 s
     /// later. An account that may not signal it says who must, and how.
-    fn stop_group(&mut self, runbook: &str, step: &str, pgid: u32, key: &(String, String, u32)) {
-        use nix::sys::signal::{Signal, killpg};
-        let Ok(raw) = i32::try_from(pgid) else {
-            return;
-        };
-        let group = nix::unistd::Pid::from_raw(raw);
+    fn stop_group(
+        &mut self,
+        runbook: &str,
+        step: &str,
+        g: crate::app::steps::ClaimGroup,
+        key: &(String, String, u32),
+    ) {
+        use crate::process::signal_group;
+        use nix::sys::signal::Signal;
+        let pgid = g.pgid;
         match self.stopping.get(key) {
-            None => match killpg(group, Signal::SIGTERM) {
-                Ok(()) | Err(nix::errno::Errno::ESRCH) => {
+            None => match signal_group(pgid, g.start, Signal::SIGTERM) {
+                Ok(_) => {
                     tracing::warn!(
                         "step {runbook}/{step}: timed out, SIGTERM to process group {pgid}"
                     );
@@ -419,7 +423,7 @@ impl State {
                 }
             },
             Some(since) if since.elapsed() >= GROUP_KILL_GRACE => {
-                let _ = killpg(group, Signal::SIGKILL);
+                let _ = signal_group(pgid, g.start, Signal::SIGKILL);
             }
             Some(_) => {}
         }
@@ -1152,13 +1156,7 @@ impl State {
             ));
         }
         if let Some(path) = self.incident.clone() {
-            let j = Journal::open(&path).map_err(|e| describe(&e))?;
-            j.with_actor(self.o.actor.clone())
-                .append(&kind, body, w.at)
-                .map_err(|e| describe(&e))?;
-            // Read back by the next poll: on screen once on disk.
-            self.poll_now();
-            return Ok(());
+            return self.append_to(&path, &kind, body, w.at);
         }
         match &mut self.watch {
             Watch::Memory(v) => {
@@ -1183,21 +1181,29 @@ impl State {
                     && let Some(open) = self.open_incident()
                 {
                     self.follow_incident(open.clone());
-                    let j = Journal::open(&open).map_err(|e| describe(&e))?;
-                    j.with_actor(self.o.actor.clone())
-                        .append(&kind, body, w.at)
-                        .map_err(|e| describe(&e))?;
-                    self.poll_now();
-                    return Ok(());
+                    return self.append_to(&open, &kind, body, w.at);
                 }
-                let j = Journal::open(&p).map_err(|e| describe(&e))?;
-                j.with_actor(self.o.actor.clone())
-                    .append(&kind, body, w.at)
-                    .map_err(|e| describe(&e))?;
-                self.poll_now();
-                Ok(())
+                self.append_to(&p, &kind, body, w.at)
             }
         }
+    }
+
+    /// Appends as this console to the followed file `path`, then reads it back: a line is on
+    /// screen once it is on disk.
+    fn append_to(
+        &mut self,
+        path: &Path,
+        kind: &str,
+        body: serde_json::Map<String, Value>,
+        at: Timestamp,
+    ) -> Result<(), String> {
+        Journal::open(path)
+            .map_err(|e| describe(&e))?
+            .with_actor(self.o.actor.clone())
+            .append(kind, body, at)
+            .map_err(|e| describe(&e))?;
+        self.poll_now();
+        Ok(())
     }
 
     /// Continues the tampered journal being followed: a new file whose first entry names the

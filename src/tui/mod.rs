@@ -76,8 +76,6 @@ struct World {
     /// Inputs of steps whose claim is asked for, until the journal answers.
     claiming: HashMap<(String, String), BTreeMap<String, String>>,
     steps_tx: mpsc::Sender<StepEvent>,
-    /// Steps running in this process.
-    running: usize,
     /// This console has an outbox worker: updates may be queued.
     can_post: bool,
     /// Updates of `notify` steps whose claim is asked for, until the journal answers.
@@ -161,10 +159,9 @@ impl World {
         quit
     }
 
-    /// A step that ended here is no longer this console's to run or cancel.
+    /// A step that ended here is no longer this console's to cancel.
     fn finished(&mut self, event: &StepEvent) {
         if let StepEvent::Finished { runbook, step, .. } = event {
-            self.running = self.running.saturating_sub(1);
             self.tasks.remove(&(runbook.clone(), step.clone()));
         }
     }
@@ -179,25 +176,21 @@ impl World {
                 }
             }
             Stop::Group { pgid, start } => {
-                use nix::sys::signal::{Signal, killpg};
-                let Ok(raw) = i32::try_from(pgid) else {
-                    return;
-                };
-                let group = nix::unistd::Pid::from_raw(raw);
-                if !crate::process::group_alive(pgid, start) {
-                    return;
-                }
-                if let Err(e) = killpg(group, Signal::SIGTERM) {
-                    tracing::error!("cancel {runbook}/{step}: SIGTERM to group {pgid}: {e}");
-                    return;
-                }
-                tracing::warn!("cancel {runbook}/{step}: SIGTERM to process group {pgid}");
-                tokio::spawn(async move {
-                    tokio::time::sleep(CANCEL_GRACE).await;
-                    if crate::process::group_alive(pgid, start) {
-                        let _ = killpg(group, Signal::SIGKILL);
+                use crate::process::signal_group;
+                use nix::sys::signal::Signal;
+                match signal_group(pgid, start, Signal::SIGTERM) {
+                    Ok(true) => {
+                        tracing::warn!("cancel {runbook}/{step}: SIGTERM to process group {pgid}");
+                        tokio::spawn(async move {
+                            tokio::time::sleep(CANCEL_GRACE).await;
+                            let _ = signal_group(pgid, start, Signal::SIGKILL);
+                        });
                     }
-                });
+                    Ok(false) => {}
+                    Err(e) => {
+                        tracing::error!("cancel {runbook}/{step}: SIGTERM to group {pgid}: {e}")
+                    }
+                }
             }
         }
     }
@@ -229,7 +222,6 @@ impl World {
                 id: crate::comms::record::new_id(),
                 order: crate::comms::record::next_order(),
             });
-            self.running += 1;
             let tx = self.steps_tx.clone();
             let (runbook, step) = (runbook.clone(), step.clone());
             tokio::spawn(async move {
@@ -255,18 +247,19 @@ impl World {
         else {
             return;
         };
-        self.running += 1;
         let tx = self.steps_tx.clone();
         let (progress_tx, mut progress_rx) = mpsc::channel(64);
+        // A checklist is people's work (its items ticked in the modal); anything else runs on
+        // a task of its own, which `cancel` can abandon.
         let run = match &config.action {
-            crate::config::Action::Checklist { .. } => None,
+            crate::config::Action::Checklist { items } => Err(items.len()),
             _ => {
                 let config = config.clone();
                 let run =
                     tokio::spawn(async move { executor.run(&config, &inputs, progress_tx).await });
                 self.tasks
                     .insert((runbook.clone(), step.clone()), run.abort_handle());
-                Some(run)
+                Ok(run)
             }
         };
         let (runbook, step) = (runbook.clone(), step.clone());
@@ -286,30 +279,23 @@ impl World {
                     }
                 })
             };
-            let outcome = match &config.action {
-                // A checklist is people's work: the operator read every item in the modal and
-                // typed the phrase; that is the tick, recorded with who did it.
-                crate::config::Action::Checklist { items } => {
-                    StepOutcome::Succeeded {
-                        summary: format!("{} item(s) ticked by the operator", items.len()),
-                    }
-                }
-                // On a task of its own: an executor that panics on a bad answer is a failed
-                // step, not a step that never ends; one cancelled by the operator is abandoned.
-                _ => match run {
-                    Some(run) => match run.await {
-                        Ok(outcome) => outcome,
-                        Err(e) if e.is_cancelled() => StepOutcome::Failed {
-                            reason: "cancelled by the operator: its calls were abandoned — the action may or may not have been applied, verify by hand".into(),
-                        },
-                        Err(e) => StepOutcome::Failed {
-                            reason: format!(
-                                "the executor crashed ({e}): the action may or may not have been applied — look at the target"
-                            ),
-                        },
+            let outcome = match run {
+                // The operator read every item in the modal and typed the phrase; that is the
+                // tick, recorded with who did it.
+                Err(items) => StepOutcome::Succeeded {
+                    summary: format!("{items} item(s) ticked by the operator"),
+                },
+                // An executor that panics on a bad answer is a failed step, not a step that
+                // never ends; one cancelled by the operator is abandoned.
+                Ok(run) => match run.await {
+                    Ok(outcome) => outcome,
+                    Err(e) if e.is_cancelled() => StepOutcome::Failed {
+                        reason: "cancelled by the operator: its calls were abandoned — the action may or may not have been applied, verify by hand".into(),
                     },
-                    None => StepOutcome::Failed {
-                        reason: "not run".into(),
+                    Err(e) => StepOutcome::Failed {
+                        reason: format!(
+                            "the executor crashed ({e}): the action may or may not have been applied — look at the target"
+                        ),
                     },
                 },
             };
@@ -465,7 +451,6 @@ pub async fn run(
         runbooks: settings.runbooks.clone(),
         claiming: HashMap::new(),
         steps_tx,
-        running: 0,
         can_post: worker.is_some(),
         posting: HashMap::new(),
         tasks: HashMap::new(),

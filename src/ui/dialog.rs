@@ -20,6 +20,26 @@ pub fn draw(state: &State, dialog: &Dialog, screen: &Screen, frame: &mut Frame, 
             if active { t.accent } else { t.muted },
         )
     };
+    // What is typed, with the cursor after it.
+    let typed_line = |text: &str| {
+        Line::from(vec![
+            Span::styled("> ", t.accent),
+            Span::styled(clean(text).into_owned(), t.text),
+            Span::styled(cursor, t.accent),
+        ])
+    };
+    // A dialog that waits for typed words: what it is about, what each word does, the field.
+    let gated = |head: Line<'static>, words: [&'static str; 2], typed: &str, keys: &'static str| {
+        vec![
+            head,
+            Line::from(""),
+            Line::from(Span::styled(words[0], t.muted)),
+            Line::from(Span::styled(words[1], t.muted)),
+            typed_line(typed),
+            Line::from(""),
+            Line::from(Span::styled(keys, t.muted)),
+        ]
+    };
     let choice = |on: bool, text: String| {
         if on {
             Span::styled(format!("[{text}]"), t.selection)
@@ -121,56 +141,32 @@ pub fn draw(state: &State, dialog: &Dialog, screen: &Screen, frame: &mut Frame, 
         }
         Dialog::ContinueJournal { why, typed } => (
             " Journal tampered ",
-            vec![
+            gated(
                 Line::from(Span::styled(clean(why).into_owned(), t.down)),
-                Line::from(""),
-                Line::from(Span::styled(
+                [
                     "`continue journal: <reason>` starts a new file from the last verified entry",
-                    t.muted,
-                )),
-                Line::from(Span::styled(
                     "(it records that entry's seq and hash and your reason; the tampered file stays as evidence)",
-                    t.muted,
-                )),
-                Line::from(vec![
-                    Span::styled("> ", t.accent),
-                    Span::styled(clean(typed).into_owned(), t.text),
-                    Span::styled(cursor, t.accent),
-                ]),
-                Line::from(""),
-                Line::from(Span::styled("Enter: continue · Esc: back", t.muted)),
-            ],
+                ],
+                typed,
+                "Enter: continue · Esc: back",
+            ),
         ),
         Dialog::Running { about, typed, .. } => (
             " Running step ",
-            vec![
+            gated(
                 Line::from(Span::styled(clean(about).into_owned(), t.text)),
-                Line::from(""),
-                Line::from(Span::styled(
+                [
                     "`cancel` stops it: SIGTERM to its program's process group (SIGKILL 10 s later), or its calls abandoned",
-                    t.muted,
-                )),
-                Line::from(Span::styled(
                     "`release: <reason>` releases its claim and stops nothing: verify by hand",
-                    t.muted,
-                )),
-                Line::from(vec![
-                    Span::styled("> ", t.accent),
-                    Span::styled(clean(typed).into_owned(), t.text),
-                    Span::styled(cursor, t.accent),
-                ]),
-                Line::from(""),
-                Line::from(Span::styled("Enter: do it · Esc: back", t.muted)),
-            ],
+                ],
+                typed,
+                "Enter: do it · Esc: back",
+            ),
         ),
         Dialog::Note { text } => (
             " Note ",
             vec![
-                Line::from(vec![
-                    Span::styled("> ", t.accent),
-                    Span::styled(clean(text).into_owned(), t.text),
-                    Span::styled(cursor, t.accent),
-                ]),
+                typed_line(text),
                 Line::from(""),
                 Line::from(Span::styled(
                     "Start with `follow-up:` to list it in the report · Enter: record · Esc: cancel",
