@@ -841,10 +841,21 @@ fn a_line_followed_live_that_does_not_chain_is_tampering_never_shown_and_never_c
     obs.wait("TAMPERED on the observer's screen", tampered);
     // Nothing after the break is shown as the journal's, and nothing is chained onto it.
     ana.note("after the plant");
-    std::thread::sleep(Duration::from_millis(500));
-    while let Ok(e) = ana.events.try_recv() {
-        assert!(!has_note(&e, "We have been breached"), "{e:?}");
-        assert!(!has_note(&e, "after the plant"), "{e:?}");
+    // The positive signal first: the keeper tried the note and held it. Nothing it told the
+    // console until then showed the planted line or the held note as the journal's.
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        assert!(Instant::now() < deadline, "the note was never held");
+        match ana.events.try_recv() {
+            Ok(JournalEvent::Problem(Some(p))) if p.contains("held until it is continued") => {
+                break;
+            }
+            Ok(e) => {
+                assert!(!has_note(&e, "We have been breached"), "{e:?}");
+                assert!(!has_note(&e, "after the plant"), "{e:?}");
+            }
+            Err(_) => std::thread::sleep(Duration::from_millis(10)),
+        }
     }
     let after = std::fs::read_to_string(&watch).expect("watch log");
     assert!(after.starts_with(&before));
@@ -1007,24 +1018,7 @@ fn untampered(e: &JournalEvent) -> bool {
 fn continue_journal_starts_a_new_file_from_the_last_verified_entry_and_nothing_typed_is_lost() {
     let dir = journal_dir();
     let mut ana = Console::start(dir.path(), Mode::Operator, "ana@bastion");
-    ana.wait("the recorder lock", |e| {
-        matches!(e, JournalEvent::Recorder { me: true, .. })
-    });
-    ana.ask(Request::Declare {
-        title: "db down".into(),
-        level: DrLevel::new(2).expect("level"),
-        status: IncidentStatus::Investigating,
-        at: Timestamp::now(),
-    });
-    ana.wait("the incident", |e| {
-        matches!(
-            e,
-            JournalEvent::Reset {
-                source: Source::Incident { .. },
-                ..
-            }
-        )
-    });
+    records_and_declares(&mut ana);
     ana.note("before");
     ana.wait("before", |e| has_note(e, "before"));
     let mut obs = Console::start(dir.path(), Mode::Observer, "olga@bastion");
@@ -1096,24 +1090,7 @@ fn an_incident_journal_shorter_than_seen_before_a_restart_is_tampered() {
         }
     };
     let mut ana = start("ana@bastion");
-    ana.wait("the recorder lock", |e| {
-        matches!(e, JournalEvent::Recorder { me: true, .. })
-    });
-    ana.ask(Request::Declare {
-        title: "db down".into(),
-        level: DrLevel::new(2).expect("level"),
-        status: IncidentStatus::Investigating,
-        at: Timestamp::now(),
-    });
-    ana.wait("the incident", |e| {
-        matches!(
-            e,
-            JournalEvent::Reset {
-                source: Source::Incident { .. },
-                ..
-            }
-        )
-    });
+    records_and_declares(&mut ana);
     ana.note("one");
     ana.wait("one", |e| has_note(e, "one"));
     ana.note("two");
@@ -1186,4 +1163,26 @@ fn the_incident_starts_when_the_failure_began_not_when_it_was_confirmed() {
         serde_json::Value::from(t(85).to_string()),
         "{declared:?}"
     );
+}
+
+/// Waits until `c` records, then declares an incident there and waits until it follows it.
+fn records_and_declares(c: &mut Console) {
+    c.wait("the recorder lock", |e| {
+        matches!(e, JournalEvent::Recorder { me: true, .. })
+    });
+    c.ask(Request::Declare {
+        title: "db down".into(),
+        level: DrLevel::new(2).expect("level"),
+        status: IncidentStatus::Investigating,
+        at: Timestamp::now(),
+    });
+    c.wait("the incident", |e| {
+        matches!(
+            e,
+            JournalEvent::Reset {
+                source: Source::Incident { .. },
+                ..
+            }
+        )
+    });
 }

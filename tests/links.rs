@@ -91,9 +91,23 @@ fn open_step(link: &Link, phrase: &str) {
     link.send(phrase.as_bytes());
 }
 
-fn sleeper_runbook(marker: &Path, seconds: u32) -> String {
-    format!(
-        r#"
+/// Writes `dir/estate.toml` (0600) and returns its path: `[console]` with `console` lines, one
+/// critical component `component` with this `health` table, and the runbook `mark` whose one
+/// step `sleep` (key `x`, phrase `sleep-then-mark`) does `action`.
+fn estate(dir: &Path, console: &str, component: &str, health: &str, action: &str) -> String {
+    let config = private_config(
+        dir,
+        &format!(
+            r#"
+[console]
+title = "Links"
+{console}
+
+[[component]]
+id = "{component}"
+tier = "critical"
+health = {health}
+
 [[runbook]]
 id = "mark"
 title = "Mark the estate"
@@ -102,11 +116,48 @@ title = "Mark the estate"
 id = "sleep"
 title = "Sleep, then mark"
 key = "x"
-action = {{ kind = "command", argv = ["sh", "-c", "sleep {seconds}; echo ran >> {marker}"], timeout = "60s" }}
+action = {action}
 confirm = "sleep-then-mark"
-"#,
-        marker = marker.display()
+"#
+        ),
+    );
+    config.to_string_lossy().into_owned()
+}
+
+/// A health probe of a port nothing listens on: DOWN.
+fn closed_health() -> String {
+    format!(
+        r#"{{ kind = "tcp", address = "127.0.0.1:{}", every = "1s", timeout = "1s" }}"#,
+        closed_port()
     )
+}
+
+/// A program that sleeps `seconds`, then appends `ran` to `marker` (it got to its end).
+fn marks_at_its_end(marker: &Path, seconds: u32) -> String {
+    format!(
+        r#"{{ kind = "command", argv = ["sh", "-c", "sleep {seconds}; echo ran >> {}"], timeout = "60s" }}"#,
+        marker.display()
+    )
+}
+
+/// A program that appends `run` to `marker` (each start counts), then sleeps `seconds`.
+fn marks_its_start(marker: &Path, seconds: u32, timeout: &str) -> String {
+    format!(
+        r#"{{ kind = "command", argv = ["sh", "-c", "echo run >> {}; sleep {seconds}"], timeout = "{timeout}" }}"#,
+        marker.display()
+    )
+}
+
+/// The console's arguments on `config` and `data`, in the bastion layout.
+fn console_args<'a>(config: &'a str, data: &'a str) -> [&'a str; 6] {
+    ["-c", config, "--data-dir", data, "--layout", "bastion"]
+}
+
+/// An operator console over a link the test controls, once it records.
+fn operator_link(config: &str, data: &str, home: &Path) -> Link {
+    let link = Link::warroom(&console_args(config, data), 160, 40, home, &[]);
+    link.wait_for("REC", PATIENCE).expect("an operator console");
+    link
 }
 
 #[test]
@@ -114,41 +165,15 @@ fn an_ssh_drop_while_a_step_runs_journals_its_end_with_its_true_duration_and_nev
     let home = private_dir();
     let data = private_dir();
     let marker = home.path().join("marker");
-    let config = private_config(
+    let config = estate(
         home.path(),
-        &format!(
-            r#"
-[console]
-title = "Links"
-
-[[component]]
-id = "db"
-tier = "critical"
-health = {{ kind = "tcp", address = "127.0.0.1:{port}", every = "1s", timeout = "1s" }}
-{runbook}"#,
-            port = closed_port(),
-            runbook = sleeper_runbook(&marker, 3)
-        ),
+        "",
+        "db",
+        &closed_health(),
+        &marks_at_its_end(&marker, 3),
     );
-    let config = config.to_string_lossy().into_owned();
     let data_dir = data.path().to_string_lossy().into_owned();
-    let mut console = Link::warroom(
-        &[
-            "-c",
-            &config,
-            "--data-dir",
-            &data_dir,
-            "--layout",
-            "bastion",
-        ],
-        160,
-        40,
-        home.path(),
-        &[],
-    );
-    console
-        .wait_for("REC", PATIENCE)
-        .expect("an operator console");
+    let mut console = operator_link(&config, &data_dir, home.path());
     open_step(&console, "sleep-then-mark");
     console.send(b"\r");
     console
@@ -212,39 +237,21 @@ fn a_stalled_link_blocks_neither_the_journal_nor_the_steps_and_hands_the_recorde
     std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o700)).expect("chmod");
     let data_dir = data.to_string_lossy().into_owned();
     let marker = shared.path().join("marker");
-    let config = private_config(
+    let config = estate(
         shared.path(),
+        r#"stalled_after = "8s""#,
+        "web",
         &format!(
-            r#"
-[console]
-title = "Links"
-stalled_after = "8s"
-
-[[component]]
-id = "web"
-tier = "critical"
-health = {{ kind = "http", url = "{url}/health", every = "1s", timeout = "1s" }}
-{runbook}"#,
-            url = health.url(),
-            runbook = sleeper_runbook(&marker, 2)
+            r#"{{ kind = "http", url = "{}/health", every = "1s", timeout = "1s" }}"#,
+            health.url()
         ),
+        &marks_at_its_end(&marker, 2),
     );
-    let config = config.to_string_lossy().into_owned();
-    let args = [
-        "-c",
-        config.as_str(),
-        "--data-dir",
-        data_dir.as_str(),
-        "--layout",
-        "bastion",
-    ];
+    let args = console_args(&config, &data_dir);
     let stalled_home = private_dir();
     let other_home = private_dir();
 
-    let mut stalled = Link::warroom(&args, 160, 40, stalled_home.path(), &[]);
-    stalled
-        .wait_for("REC", PATIENCE)
-        .expect("the first console records");
+    let mut stalled = operator_link(&config, &data_dir, stalled_home.path());
     let other = Pty::spawn(&args, 160, 40, other_home.path(), &[]);
     other
         .wait_for("rec ", PATIENCE)
@@ -334,22 +341,14 @@ health = {{ kind = "http", url = "{url}/health", every = "1s", timeout = "1s" }}
 fn a_read_only_console_alone_says_nothing_records() {
     let home = private_dir();
     let data = private_dir();
-    let config = private_config(
+    let marker = home.path().join("marker");
+    let config = estate(
         home.path(),
-        &format!(
-            r#"
-[console]
-title = "Links"
-
-[[component]]
-id = "db"
-tier = "critical"
-health = {{ kind = "tcp", address = "127.0.0.1:{port}", every = "1s", timeout = "1s" }}
-"#,
-            port = closed_port()
-        ),
+        "",
+        "db",
+        &closed_health(),
+        &marks_its_start(&marker, 1, "10s"),
     );
-    let config = config.to_string_lossy().into_owned();
     let data_dir = data.path().to_string_lossy().into_owned();
     let args = ["-c", config.as_str(), "--data-dir", data_dir.as_str()];
     let mut observer = Pty::spawn(
@@ -386,38 +385,6 @@ health = {{ kind = "tcp", address = "127.0.0.1:{port}", every = "1s", timeout = 
         .expect("the observer says so again when the operator console is gone");
     observer.send(b"q");
     assert!(observer.wait_exit(PATIENCE).is_some());
-}
-
-/// A step whose program prints `run` to `marker`, then sleeps `seconds`, with `timeout`.
-fn outliving_estate(dir: &Path, marker: &Path, seconds: u32, timeout: &str) -> String {
-    let config = private_config(
-        dir,
-        &format!(
-            r#"
-[console]
-title = "Links"
-
-[[component]]
-id = "db"
-tier = "critical"
-health = {{ kind = "tcp", address = "127.0.0.1:{port}", every = "1s", timeout = "1s" }}
-
-[[runbook]]
-id = "mark"
-title = "Mark the estate"
-
-[[runbook.step]]
-id = "sleep"
-title = "Sleep, then mark"
-key = "x"
-action = {{ kind = "command", argv = ["sh", "-c", "echo run >> {marker}; sleep {seconds}"], timeout = "{timeout}" }}
-confirm = "sleep-then-mark"
-"#,
-            port = closed_port(),
-            marker = marker.display()
-        ),
-    );
-    config.to_string_lossy().into_owned()
 }
 
 fn entry_of(data: &Path, kind: &str) -> Option<serde_json::Value> {
@@ -457,21 +424,17 @@ fn end_mid_step(signal: nix::sys::signal::Signal, seconds: u32, timeout: &str) -
     let shared = private_dir();
     let data = private_dir();
     let marker = shared.path().join("marker");
-    let config = outliving_estate(shared.path(), &marker, seconds, timeout);
+    let config = estate(
+        shared.path(),
+        "",
+        "db",
+        &closed_health(),
+        &marks_its_start(&marker, seconds, timeout),
+    );
     let data_dir = data.path().to_string_lossy().into_owned();
-    let args = [
-        "-c",
-        config.as_str(),
-        "--data-dir",
-        data_dir.as_str(),
-        "--layout",
-        "bastion",
-    ];
+    let args = console_args(&config, &data_dir);
     let (first_home, other_home) = (private_dir(), private_dir());
-    let mut first = Link::warroom(&args, 160, 40, first_home.path(), &[]);
-    first
-        .wait_for("REC", PATIENCE)
-        .expect("the first console records");
+    let mut first = operator_link(&config, &data_dir, first_home.path());
     let mut other = Pty::spawn(&args, 160, 40, other_home.path(), &[]);
     other
         .wait_for("rec ", PATIENCE)
@@ -584,25 +547,15 @@ fn a_running_step_is_stopped_by_a_typed_cancel_and_its_end_journaled() {
     let home = private_dir();
     let data = private_dir();
     let marker = home.path().join("marker");
-    let config = outliving_estate(home.path(), &marker, 120, "90s");
-    let data_dir = data.path().to_string_lossy().into_owned();
-    let console = Link::warroom(
-        &[
-            "-c",
-            &config,
-            "--data-dir",
-            &data_dir,
-            "--layout",
-            "bastion",
-        ],
-        160,
-        40,
+    let config = estate(
         home.path(),
-        &[],
+        "",
+        "db",
+        &closed_health(),
+        &marks_its_start(&marker, 120, "90s"),
     );
-    console
-        .wait_for("REC", PATIENCE)
-        .expect("an operator console");
+    let data_dir = data.path().to_string_lossy().into_owned();
+    let console = operator_link(&config, &data_dir, home.path());
     open_step(&console, "sleep-then-mark");
     console.send(b"\r");
     let running =
@@ -651,52 +604,18 @@ fn sigterm_awaits_an_api_call_under_way_and_journals_its_end() {
     })));
     let home = private_dir();
     let data = private_dir();
-    let config = private_config(
+    let config = estate(
         home.path(),
+        "",
+        "db",
+        &closed_health(),
         &format!(
-            r#"
-[console]
-title = "Links"
-
-[[component]]
-id = "db"
-tier = "critical"
-health = {{ kind = "tcp", address = "127.0.0.1:{port}", every = "1s", timeout = "1s" }}
-
-[[runbook]]
-id = "mark"
-title = "Mark the estate"
-
-[[runbook.step]]
-id = "sleep"
-title = "Sleep, then mark"
-key = "x"
-action = {{ kind = "http", method = "POST", url = "{url}/switch", expect_status = 200 }}
-confirm = "sleep-then-mark"
-"#,
-            port = closed_port(),
-            url = api.url()
+            r#"{{ kind = "http", method = "POST", url = "{}/switch", expect_status = 200 }}"#,
+            api.url()
         ),
     );
-    let config = config.to_string_lossy().into_owned();
     let data_dir = data.path().to_string_lossy().into_owned();
-    let mut console = Link::warroom(
-        &[
-            "-c",
-            &config,
-            "--data-dir",
-            &data_dir,
-            "--layout",
-            "bastion",
-        ],
-        160,
-        40,
-        home.path(),
-        &[],
-    );
-    console
-        .wait_for("REC", PATIENCE)
-        .expect("an operator console");
+    let mut console = operator_link(&config, &data_dir, home.path());
     console.send(b"\t\t\t\t");
     console
         .wait_for("Sleep, then mark", PATIENCE)

@@ -176,19 +176,7 @@ impl Link {
 
     /// Waits until the screen shows every needle at once.
     pub fn wait_for_all(&self, needles: &[&str], timeout: Duration) -> Result<String, String> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let screen = self.screen();
-            if needles.iter().all(|n| screen.contains(n)) {
-                return Ok(screen);
-            }
-            if Instant::now() > deadline {
-                return Err(format!(
-                    "screen never showed all of {needles:?}; it showed:\n{screen}"
-                ));
-            }
-            thread::sleep(Duration::from_millis(20));
-        }
+        super::pty::wait_for_screen(|| self.screen(), needles, timeout)
     }
 
     pub fn wait_for(&self, needle: &str, timeout: Duration) -> Result<String, String> {

@@ -130,19 +130,7 @@ impl Pty {
     /// Waits until the screen shows every needle at once (a frame arrives in pieces, so
     /// one needle seen does not mean the rest of the frame is there yet).
     pub fn wait_for_all(&self, needles: &[&str], timeout: Duration) -> Result<String, String> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let screen = self.screen();
-            if needles.iter().all(|n| screen.contains(n)) {
-                return Ok(screen);
-            }
-            if Instant::now() > deadline {
-                return Err(format!(
-                    "screen never showed all of {needles:?}; it showed:\n{screen}"
-                ));
-            }
-            thread::sleep(Duration::from_millis(20));
-        }
+        wait_for_screen(|| self.screen(), needles, timeout)
     }
 
     /// Waits until the screen no longer shows `needle`.
@@ -225,5 +213,28 @@ impl Drop for Pty {
             // The reader ends when the pty closes; do not hang a failing test on it.
             drop(reader);
         }
+    }
+}
+
+/// Waits until `screen()` shows every needle at once (a frame arrives in pieces, so one needle
+/// seen does not mean the rest of the frame is there yet); the screen on failure, to say what
+/// it showed.
+pub fn wait_for_screen(
+    screen: impl Fn() -> String,
+    needles: &[&str],
+    timeout: Duration,
+) -> Result<String, String> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let shown = screen();
+        if needles.iter().all(|n| shown.contains(n)) {
+            return Ok(shown);
+        }
+        if Instant::now() > deadline {
+            return Err(format!(
+                "screen never showed all of {needles:?}; it showed:\n{shown}"
+            ));
+        }
+        thread::sleep(Duration::from_millis(20));
     }
 }
