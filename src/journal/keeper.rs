@@ -1058,11 +1058,8 @@ impl State {
                     self.comms.push_back(r);
                     continue;
                 }
-                Request::StepAside { for_ } => {
-                    self.step_aside(*for_);
-                    Ok(())
-                }
-                Request::Continue { reason, at } => self.continue_journal(reason, *at),
+                // Done when taken (`take`), never queued: they must not wait behind held lines.
+                Request::StepAside { .. } | Request::Continue { .. } => Ok(()),
             };
             if let Err(e) = result {
                 failed = Some(e);

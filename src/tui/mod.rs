@@ -178,19 +178,24 @@ impl World {
             Stop::Group { pgid, start } => {
                 use crate::process::signal_group;
                 use nix::sys::signal::Signal;
-                match signal_group(pgid, start, Signal::SIGTERM) {
-                    Ok(true) => {
-                        tracing::warn!("cancel {runbook}/{step}: SIGTERM to process group {pgid}");
-                        tokio::spawn(async move {
-                            tokio::time::sleep(CANCEL_GRACE).await;
+                // Finding the group reads /proc: off the console's task. (A console that ends
+                // within the grace waits for it: the SIGKILL is still sent.)
+                let (runbook, step) = (runbook.to_string(), step.to_string());
+                tokio::task::spawn_blocking(move || {
+                    match signal_group(pgid, start, Signal::SIGTERM) {
+                        Ok(true) => {
+                            tracing::warn!(
+                                "cancel {runbook}/{step}: SIGTERM to process group {pgid}"
+                            );
+                            std::thread::sleep(CANCEL_GRACE);
                             let _ = signal_group(pgid, start, Signal::SIGKILL);
-                        });
+                        }
+                        Ok(false) => {}
+                        Err(e) => {
+                            tracing::error!("cancel {runbook}/{step}: SIGTERM to group {pgid}: {e}")
+                        }
                     }
-                    Ok(false) => {}
-                    Err(e) => {
-                        tracing::error!("cancel {runbook}/{step}: SIGTERM to group {pgid}: {e}")
-                    }
-                }
+                });
             }
         }
     }
