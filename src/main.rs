@@ -98,6 +98,15 @@ enum Command {
 
 #[derive(Subcommand, Debug)]
 enum JournalCommand {
+    /// Make (or adopt) the journal dir for a team: group GROUP writes, OBSERVERS read
+    Init {
+        /// The operators' group: the journal dir's group, mode 2770, files 0660
+        #[arg(long, value_name = "GROUP")]
+        group: String,
+        /// A group that may read everything (through default POSIX ACLs) and write nothing
+        #[arg(long, value_name = "GROUP")]
+        observers: Option<String>,
+    },
     /// Check the journal's hash chain and name the first broken entry
     Verify {
         /// The incident id [default: the latest incident]
@@ -130,6 +139,14 @@ fn main() -> ExitCode {
             cli.global.config.as_deref(),
             cli.global.data_dir.as_deref(),
             incident.as_deref(),
+        ),
+        Some(Command::Journal {
+            command: JournalCommand::Init { group, observers },
+        }) => journal_init(
+            cli.global.config.as_deref(),
+            cli.global.data_dir.as_deref(),
+            group,
+            observers.as_deref(),
         ),
         Some(Command::Journal {
             command: JournalCommand::Verify { incident },
@@ -335,6 +352,7 @@ fn drill(
         // A drill's updates go to simulated sinks only, in its own outboxes under drills/.
         let comms = comms_link(
             drills,
+            &cfg.console.operators,
             warroom::comms::build::drill_sinks(&cfg),
             &link,
             clock.clone(),
@@ -373,6 +391,7 @@ fn console_runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
 /// The outbox worker over `incidents` with these sinks (none configured: no worker).
 fn comms_link(
     incidents: PathBuf,
+    operators: &[String],
     sinks: Vec<std::sync::Arc<dyn warroom::comms::sink::Sink>>,
     link: &warroom::tui::JournalLink,
     clock: std::sync::Arc<dyn warroom::probe::clock::Clock>,
@@ -381,13 +400,10 @@ fn comms_link(
         return None;
     }
     let (tx, problems) = tokio::sync::mpsc::channel(16);
-    let worker = warroom::comms::worker::Worker::start(
-        warroom::comms::worker::Options::new(incidents),
-        sinks,
-        link.requests.clone(),
-        clock,
-        tx,
-    );
+    let mut options = warroom::comms::worker::Options::new(incidents);
+    options.operators = operators.to_vec();
+    let worker =
+        warroom::comms::worker::Worker::start(options, sinks, link.requests.clone(), clock, tx);
     Some(warroom::tui::CommsLink { worker, problems })
 }
 
@@ -435,10 +451,17 @@ fn console(explicit: Option<&Path>, data_dir: Option<&Path>, display: &Display) 
         Ok(cfg) => cfg,
         Err(code) => return code,
     };
-    let settings = match settings(&cfg, display, None) {
+    let mut settings = match settings(&cfg, display, None) {
         Ok(s) => s,
         Err(code) => return code,
     };
+    // An account of the observers' group reads the team's journal and writes nothing.
+    let dir = warroom::journal::journal_dir(cfg.journal.dir.as_deref(), data_dir);
+    if warroom::journal::trust::Team::of(&dir, &cfg.console.operators)
+        .is_ok_and(|t| t.role() == warroom::journal::trust::Role::Observer)
+    {
+        settings.read_only = true;
+    }
     let mode = if settings.read_only {
         Mode::Observer
     } else {
@@ -493,7 +516,13 @@ fn console(explicit: Option<&Path>, data_dir: Option<&Path>, display: &Display) 
                         .with_step_logs(step_logs),
                 ) as std::sync::Arc<dyn warroom::runbook::Executor>
             });
-        let comms = comms_link(incidents, sinks, &link, clock.clone());
+        let comms = comms_link(
+            incidents,
+            &cfg.console.operators,
+            sinks,
+            &link,
+            clock.clone(),
+        );
         let exit = warroom::tui::run(state, settings, rx, link, executor, comms, clock).await;
         scheduler.stop();
         exit
@@ -511,15 +540,30 @@ fn start_journal(
     mode: Mode,
 ) -> Result<(warroom::tui::JournalLink, Keeper), ExitCode> {
     let dir = warroom::journal::journal_dir(cfg.journal.dir.as_deref(), data_dir);
-    if mode != Mode::Observer
-        && let Some(why) = warroom::journal::unsafe_dir(&dir)
-    {
-        eprintln!("warroom: journal dir {}: {why}", dir.display());
-        return Err(ExitCode::from(EXIT_CONFIG));
+    // The top itself untrusted: nothing in it could be (what is below is checked as it is
+    // used, and said on every screen). An account outside the team cannot read the journal
+    // and must not write it. Both said before the screen opens.
+    use warroom::journal::trust::{Role, Team, TrustError};
+    match Team::of(&dir, &cfg.console.operators) {
+        Err(e @ TrustError::Unsafe { .. }) if mode != Mode::Observer => {
+            eprintln!("warroom: {e}");
+            return Err(ExitCode::from(EXIT_CONFIG));
+        }
+        Ok(team) => {
+            if let Role::Outsider { groups } = team.role() {
+                eprintln!(
+                    "warroom: journal dir {}: you are not in its team; ask to join group {groups}",
+                    dir.display()
+                );
+                return Err(ExitCode::from(EXIT_CONFIG));
+            }
+        }
+        Err(_) => {}
     }
     let (requests, requests_rx) = std::sync::mpsc::channel();
     let (events_tx, events) = tokio::sync::mpsc::channel(256);
     let mut options = Options::new(dir, mode);
+    options.operators = cfg.console.operators.clone();
     options.seen = warroom::journal::seen::default_path();
     let keeper = Keeper::spawn(options, requests_rx, events_tx).map_err(|e| {
         eprintln!("warroom: cannot start the journal: {e}");
@@ -717,6 +761,38 @@ fn report(explicit: Option<&Path>, data_dir: Option<&Path>, incident: Option<&st
     }
 }
 
+/// `warroom journal init`: the journal dir made (or adopted) for a team; exit 1 if it cannot be.
+fn journal_init(
+    explicit: Option<&Path>,
+    data_dir: Option<&Path>,
+    group: &str,
+    observers: Option<&str>,
+) -> ExitCode {
+    let dir = journal_dir(explicit, data_dir);
+    match warroom::journal::trust::init(&dir, group, observers) {
+        Ok(r) => {
+            println!(
+                "{}: {} for group {group}{}: {} directories (mode 2770), {} files (mode 0660)",
+                dir.display(),
+                if r.created { "made" } else { "adopted" },
+                observers
+                    .map(|o| format!(", read by group {o}"))
+                    .unwrap_or_default(),
+                r.dirs,
+                r.files
+            );
+            ExitCode::SUCCESS
+        }
+        Err(why) => {
+            eprintln!(
+                "warroom journal init: {}",
+                warroom::ui::sanitize::clean(&why)
+            );
+            ExitCode::from(1)
+        }
+    }
+}
+
 /// `warroom journal verify`: exit 0 when the chain holds, 1 when it is broken or unreadable.
 fn journal_verify(
     explicit: Option<&Path>,
@@ -891,7 +967,7 @@ fn check_look(cfg: &config::Config) -> Vec<config::Diagnostic> {
         }
     }
     if let Some(dir) = &cfg.journal.dir
-        && let Some(why) = warroom::journal::unsafe_dir(dir)
+        && let Some(why) = warroom::journal::unsafe_dir(dir, &cfg.console.operators)
     {
         diags.push(at("journal.dir", format!("{}: {why}", dir.display())));
     }

@@ -109,7 +109,9 @@ impl Rig {
         // Nobody reads the model's side here: drained, so the keeper never waits on it.
         std::thread::spawn(move || while events.blocking_recv().is_some() {});
         let mut o = Options::new(dir.path().to_path_buf(), Mode::Operator);
-        o.actor = "ana@bastion".into();
+        // The account running the tests: an outbox delivers only what an operator of the
+        // journal dir's team queued.
+        o.actor = warroom::journal::actor();
         o.poll = Duration::from_millis(50);
         let keeper = Keeper::spawn(o, rx, tx).expect("keeper");
         requests
@@ -891,5 +893,83 @@ async fn a_delivery_the_journal_never_queued_is_set_aside_never_sent() {
         !bodies.contains("breached") && !bodies.contains("go home"),
         "{bodies}"
     );
+    worker.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outbox_others_can_write_delivers_nothing_and_only_an_operators_line_vouches() {
+    let rig = Rig::start();
+    let slack = FakeSlack::start(TOKEN).await;
+    let outbox = rig
+        .incidents()
+        .join(format!("{}.outbox", rig.journal.trim_end_matches(".jsonl")));
+    let pending = outbox.join("pending");
+    std::fs::create_dir_all(&pending).expect("pending/");
+    // `pending/` open to every local user, as an attacker would want it.
+    std::fs::set_permissions(&pending, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    let worker = rig.worker(vec![slack_sink(
+        rig.secrets.path(),
+        &slack,
+        Duration::from_secs(5),
+    )]);
+    rig.post(update(
+        &[Channel::Slack],
+        Template::Initial,
+        IncidentStatus::Investigating,
+        "genuine",
+    ));
+    until("the update queued in the journal", || {
+        rig.lines("comms_queued").len() == 1
+    })
+    .await;
+    // A negative needs a wait: many worker rounds (every 50 ms) go by and nothing is sent.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(slack.messages().is_empty(), "{:?}", slack.messages());
+    assert!(rig.lines("comms_sent").is_empty());
+    // Once only the team can write it, the genuine update goes: the wall was the mode.
+    std::fs::set_permissions(&pending, std::fs::Permissions::from_mode(0o770)).expect("chmod");
+    until("the genuine update sent", || {
+        rig.lines("comms_sent").len() == 1
+    })
+    .await;
+
+    // A delivery whose comms_queued line was written by an account outside the team (as by
+    // someone who appended to a journal they should not reach) is not vouched for.
+    let sent = std::fs::read_dir(outbox.join("sent"))
+        .expect("sent/")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "json"))
+        .expect("the sent delivery");
+    let mut planted: Value =
+        serde_json::from_slice(&std::fs::read(&sent).expect("read")).expect("json");
+    planted["id"] = "by-outsider".into();
+    planted["order"] = (i64::MAX / 2).into();
+    planted["update"]["text"] = "We have been breached".into();
+    let upd: Update = serde_json::from_value(planted["update"].clone()).expect("update");
+    let mut body = serde_json::Map::new();
+    body.insert("id".into(), "by-outsider".into());
+    body.insert("channel".into(), "slack".into());
+    body.insert(
+        "body".into(),
+        warroom::comms::record::update_hash(&upd).into(),
+    );
+    warroom::journal::Journal::open(&rig.incidents().join(&rig.journal))
+        .expect("journal")
+        .with_actor("surely-no-such-account-x@elsewhere")
+        .append("comms_queued", body, Timestamp::now())
+        .expect("append");
+    let name = format!("{:020}-by-outsider-slack", i64::MAX / 2);
+    std::fs::write(
+        pending.join(format!("{name}.json")),
+        serde_json::to_vec(&planted).expect("json"),
+    )
+    .expect("plant");
+    until("set aside in rejected/", || {
+        outbox.join("rejected").join(format!("{name}.why")).exists()
+    })
+    .await;
+    assert_eq!(slack.messages().len(), 1, "{:?}", slack.messages());
+    assert!(!format!("{:?}", slack.messages()).contains("breached"));
     worker.stop().await;
 }

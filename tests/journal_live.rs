@@ -516,6 +516,10 @@ fn the_recorder_rolls_a_large_watch_log_over_and_keeps_the_old_one() {
             j.append(&kind, body, Timestamp::now()).expect("append");
         }
     }
+    // Another console follows the watch log as it rolls over: a new, shorter file that says
+    // what it continues is no tampering.
+    let mut obs = Console::start(dir.path(), Mode::Observer, "olga@bastion");
+    obs.wait("the old notes", |e| has_note(e, "old note 49"));
     let (requests, rx) = mpsc::channel();
     let (tx, mut events) = tokio_mpsc::channel(1024);
     let mut o = Options::new(dir.path().to_path_buf(), Mode::Operator);
@@ -526,11 +530,34 @@ fn the_recorder_rolls_a_large_watch_log_over_and_keeps_the_old_one() {
     while !dir.path().join("watch.1.jsonl").exists() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
     }
+    obs.wait("the new watch log", |e| {
+        matches!(e, JournalEvent::Reset { entries, .. } if entries.first().is_some_and(|e| e.kind == "continues"))
+    });
+    let watch_news =
+        |e: &JournalEvent| matches!(e, JournalEvent::Appended(_) | JournalEvent::Reset { .. });
+    // Whatever it said since, it never said TAMPERED.
+    while let Ok(e) = obs.events.try_recv() {
+        assert!(!tampered(&e), "{e:?}");
+        let _ = watch_news(&e);
+    }
+    obs.stop();
     drop(requests);
     assert!(keeper.finish().is_empty());
     while events.try_recv().is_ok() {}
     let old = warroom::journal::load(&dir.path().join("watch.1.jsonl")).expect("rolled");
     assert!(old.entries.len() >= 50, "the old watch log is kept whole");
+    let last = old.entries.last().expect("a last entry");
+    assert_eq!(last.kind, "rolled_over");
+    assert_eq!(last.body["to"], "watch.1.jsonl");
+    assert_eq!(
+        last.body["head_hash"],
+        old.entries[old.entries.len() - 2].hash
+    );
+    let first = warroom::journal::load(&watch).expect("new").entries[0].clone();
+    assert_eq!(first.kind, "continues");
+    assert_eq!(first.body["from"], "watch.1.jsonl");
+    assert_eq!(first.body["last_seq"], last.seq);
+    assert_eq!(first.body["last_hash"], last.hash);
     assert!(
         warroom::journal::verify(&dir.path().join("watch.1.jsonl"))
             .expect("verify")
@@ -1185,4 +1212,53 @@ fn records_and_declares(c: &mut Console) {
             }
         )
     });
+}
+
+#[test]
+fn an_incidents_dir_others_can_write_is_unsafe_its_planted_incident_gets_nothing() {
+    let dir = journal_dir();
+    let incidents = dir.path().join("incidents");
+    std::fs::create_dir(&incidents).expect("incidents");
+    std::fs::set_permissions(&incidents, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    // What a local user could plant there: an open incident, newest by name.
+    let fake = incidents.join("2099-01-01T0000Z-fake.jsonl");
+    let j = warroom::journal::Journal::open(&fake)
+        .expect("plant")
+        .with_actor("eve@bastion");
+    let (kind, body) = EntryKind::Declared {
+        title: "fake".into(),
+        level: DrLevel::new(1).expect("level"),
+        status: IncidentStatus::Investigating,
+        commander: "eve@bastion".into(),
+        started: Timestamp::now(),
+    }
+    .to_journal();
+    j.append(&kind, body, Timestamp::now()).expect("declared");
+    let planted = std::fs::read(&fake).expect("read");
+
+    let mut ana = Console::start(dir.path(), Mode::Operator, "ana@bastion");
+    ana.wait("JOURNAL UNSAFE naming incidents/", |e| {
+        matches!(e, JournalEvent::Problem(Some(p)) if p.contains("JOURNAL UNSAFE") && p.contains("incidents: writable by others"))
+    });
+    ana.note("where does this go");
+    ana.wait("the note, in the watch log", |e| {
+        matches!(e, JournalEvent::Appended(v) | JournalEvent::Reset { entries: v, .. }
+            if v.iter().any(|e| e.body.get("text").and_then(|t| t.as_str()) == Some("where does this go")))
+    });
+    ana.stop();
+    assert_eq!(
+        std::fs::read(&fake).expect("read"),
+        planted,
+        "written into the planted incident"
+    );
+    // The recorder said it in the watch log, for whoever reads it later.
+    let watch = warroom::journal::load(&dir.path().join("watch.jsonl")).expect("watch log");
+    assert!(
+        watch.entries.iter().any(|e| e.kind == "journal_unsafe"
+            && e.body["path"]
+                .as_str()
+                .is_some_and(|p| p.ends_with("incidents"))),
+        "{:?}",
+        watch.entries.iter().map(|e| &e.kind).collect::<Vec<_>>()
+    );
 }

@@ -111,6 +111,24 @@ pub enum EntryKind {
         last_hash: String,
         reason: String,
     },
+    /// A file or directory of the journal dir is not to be trusted (others can write it, it
+    /// is a link, or it is not the team's): nothing in it is read, written or delivered.
+    JournalUnsafe {
+        path: String,
+        why: String,
+    },
+    /// The watch log's last entry before it was renamed (`to`): a rollover, not a shrink.
+    /// `head_hash` is the hash of the entry before this one.
+    RolledOver {
+        to: String,
+        head_hash: String,
+    },
+    /// The first entry of a new watch log: the last entry (seq, hash) of the one it follows.
+    Continues {
+        from: String,
+        last_seq: u64,
+        last_hash: String,
+    },
     /// This console records the automatic entries from now on.
     Recorder {
         pid: u32,
@@ -353,6 +371,13 @@ impl EntryKind {
                 "journal continued from {from} after its last verified entry (seq {last_seq}, hash {}…): {reason}",
                 last_hash.get(..12).unwrap_or(last_hash)
             ),
+            EntryKind::RolledOver { to, .. } => format!("watch log rolled over to {to}"),
+            EntryKind::Continues { from, last_seq, .. } => {
+                format!("watch log continues from {from} (after its seq {last_seq})")
+            }
+            EntryKind::JournalUnsafe { path, why } => {
+                format!("JOURNAL UNSAFE: {path}: {why}")
+            }
             EntryKind::Recorder { pid, previous } => match previous {
                 Some(p) => format!("recorder: this console (pid {pid}) took over from {p}"),
                 None => format!("recorder: this console (pid {pid}) records"),
@@ -635,7 +660,10 @@ impl EntryKind {
             | EntryKind::Status { .. }
             | EntryKind::Note { .. }
             | EntryKind::Recorder { .. }
-            | EntryKind::JournalContinued { .. } => KindGroup::Incident,
+            | EntryKind::JournalContinued { .. }
+            | EntryKind::JournalUnsafe { .. }
+            | EntryKind::RolledOver { .. }
+            | EntryKind::Continues { .. } => KindGroup::Incident,
             EntryKind::StepRequested { .. }
             | EntryKind::StepConfirmed { .. }
             | EntryKind::StepStarted { .. }

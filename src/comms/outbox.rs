@@ -29,8 +29,10 @@ use serde::{Deserialize, Serialize};
 
 use super::message::{Channel, Update};
 
-const DIR_MODE: u32 = 0o700;
-const FILE_MODE: u32 = 0o600;
+/// An outbox is the team's, like its journal: any operator's console may deliver what
+/// another queued (others get nothing).
+const DIR_MODE: u32 = 0o2770;
+const FILE_MODE: u32 = 0o660;
 
 /// One update to one channel, as the outbox keeps it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -16,7 +16,11 @@ pub enum SecretError {
         "{path}: refused: a secret file must be readable by its owner only (mode {mode:04o}); fix with: chmod 600 {path}"
     )]
     Exposed { path: String, mode: u32 },
-    #[error("{path}: refused: owned by uid {owner}, not by you (uid {me})")]
+    #[error(
+        "{path}: refused: a team's secret file (owned by root) may be read by its group only (mode {mode:04o}); fix with: chmod 640 {path}"
+    )]
+    TeamExposed { path: String, mode: u32 },
+    #[error("{path}: refused: owned by uid {owner}, not by you (uid {me}) or root")]
     Foreign { path: String, owner: u32, me: u32 },
     #[error("{0}: the secret is empty")]
     Empty(String),
@@ -51,11 +55,17 @@ pub fn read(secret: &Secret) -> Result<String, SecretError> {
                 });
             }
             let mode = meta.mode() & 0o7777;
-            if mode & 0o077 != 0 {
+            let me = nix::unistd::getuid().as_raw();
+            // Yours and 0600, or the team's: root's, readable by its group (the operators),
+            // writable by nobody else.
+            if meta.uid() == 0 && me != 0 {
+                if mode & 0o7037 != 0 {
+                    return Err(SecretError::TeamExposed { path: shown, mode });
+                }
+            } else if mode & 0o077 != 0 {
                 return Err(SecretError::Exposed { path: shown, mode });
             }
-            let me = nix::unistd::getuid().as_raw();
-            if meta.uid() != me {
+            if meta.uid() != me && meta.uid() != 0 {
                 return Err(SecretError::Foreign {
                     path: shown,
                     owner: meta.uid(),

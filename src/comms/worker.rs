@@ -23,6 +23,7 @@ use super::outbox::{Attempt, Failed, Outbox, Pending, Sent};
 use super::record::{Outcome, Outcomes};
 use super::sink::{Context, SendError, Sink};
 use crate::journal::keeper::Request;
+use crate::journal::trust::Team;
 use crate::probe::clock::Clock;
 
 /// How often the outbox is looked at.
@@ -41,6 +42,9 @@ pub struct Options {
     pub poll: Duration,
     /// The first wait after a failure (doubled each time, up to [`MAX_BACKOFF`]).
     pub first_backoff: Duration,
+    /// `[console] operators`: whose `comms_queued` lines vouch for a delivery (empty: any
+    /// member of the journal group). See [`crate::journal::trust`].
+    pub operators: Vec<String>,
 }
 
 impl Options {
@@ -50,7 +54,34 @@ impl Options {
             me: format!("{} pid {}", crate::journal::actor(), std::process::id()),
             poll: POLL,
             first_backoff: Duration::from_secs(1),
+            operators: Vec::new(),
         }
+    }
+
+    /// The journal dir these outboxes are in: above `incidents/` (and a drill's `drills/`).
+    fn journal_dir(&self) -> PathBuf {
+        let up = self.incidents.parent().unwrap_or(&self.incidents);
+        if self.incidents.file_name().is_some_and(|n| n == "drills") {
+            up.parent().unwrap_or(up).to_path_buf()
+        } else {
+            up.to_path_buf()
+        }
+    }
+
+    /// The team of the journal dir, if it is there and its top is trusted.
+    fn team(&self) -> Result<Team, String> {
+        Team::of(&self.journal_dir(), &self.operators).map_err(|e| e.to_string())
+    }
+}
+
+/// Why what is at `path` may not be used: `JOURNAL UNSAFE: ...`.
+fn untrusted(team: &Result<Team, String>, path: &std::path::Path) -> Option<String> {
+    match team {
+        Err(why) => Some(why.clone()),
+        Ok(t) => match t.check(path) {
+            Err(e) if e.is_unsafe() => Some(e.to_string()),
+            _ => None,
+        },
     }
 }
 
@@ -147,8 +178,11 @@ struct Channel {
 /// A journal's `comms_queued` lines: (id, channel, update hash).
 type Queued = Vec<(String, String, Option<String>)>;
 
-/// The `comms_queued` lines of a journal: (id, channel, update hash).
-fn queued_lines(journal: &std::path::Path) -> Queued {
+/// The `comms_queued` lines of a journal written by an operator: (id, channel, update hash).
+fn queued_lines(journal: &std::path::Path, team: &Result<Team, String>) -> Queued {
+    let Ok(team) = team else {
+        return Vec::new();
+    };
     let Ok(loaded) = crate::journal::load(journal) else {
         return Vec::new();
     };
@@ -158,7 +192,7 @@ fn queued_lines(journal: &std::path::Path) -> Queued {
     loaded
         .entries
         .iter()
-        .filter(|e| e.kind == "comms_queued")
+        .filter(|e| e.kind == "comms_queued" && team.is_operator_actor(&e.actor))
         .filter_map(|e| Some((text(e, "id")?, text(e, "channel")?, text(e, "body"))))
         .collect()
 }
@@ -231,18 +265,37 @@ impl Channel {
         // Reading directories off the runtime's threads: a stalled volume must not stall the
         // console.
         let incidents = self.o.incidents.clone();
-        let scanned = tokio::task::spawn_blocking(move || {
-            Outbox::all(&incidents)
+        let options = self.o.clone();
+        let (scanned, unsafe_outboxes) = tokio::task::spawn_blocking(move || {
+            // An outbox others could write to is never read, written or delivered: anything
+            // in it could be planted.
+            let team = options.team();
+            let mut unsafe_outboxes = Vec::new();
+            let scanned = Outbox::all(&incidents)
                 .into_iter()
+                .filter(|o| {
+                    let why = ["", "pending", "staged"]
+                        .iter()
+                        .find_map(|sub| untrusted(&team, &o.dir().join(sub)));
+                    unsafe_outboxes.extend(why.clone());
+                    why.is_none()
+                })
                 .map(|o| {
                     let (pending, bad) = o.pending(Some(channel));
                     let (staged, _) = o.staged();
                     (o, pending, bad, staged)
                 })
-                .collect::<Vec<_>>()
+                .collect::<Vec<_>>();
+            (scanned, unsafe_outboxes)
         })
         .await
         .unwrap_or_default();
+        if let Some(why) = unsafe_outboxes.first() {
+            if self.told.insert(format!("unsafe {why}")) {
+                tracing::error!("outbox: {why}: nothing in it is delivered");
+            }
+            problem = Some(format!("{why}: nothing in it is delivered"));
+        }
         let newest = crate::journal::latest(&self.o.incidents);
         let mut earlier_waiting: Vec<(String, usize)> = Vec::new();
         for (outbox, pending, bad, staged) in scanned {
@@ -376,6 +429,15 @@ impl Channel {
     /// matches on id and channel). `None`: it was queued there.
     async fn unvouched(&mut self, outbox: &Outbox, p: &Pending) -> Option<String> {
         let journal = self.o.incidents.join(outbox.journal());
+        // The delivery file and the journal that vouches for it must both be the team's.
+        let team = self.o.team();
+        let file = outbox.dir().join("pending").join(&p.name);
+        if let Some(why) = untrusted(&team, &file).or_else(|| untrusted(&team, &journal)) {
+            return Some(format!(
+                "rejected {}: {why}: not sent; it is in rejected/",
+                p.name
+            ));
+        }
         let len = std::fs::metadata(&journal).map(|m| m.len()).ok();
         let fresh = matches!(
             (self.vouched.get(&journal), len),
@@ -383,7 +445,7 @@ impl Channel {
         );
         if !fresh {
             let path = journal.clone();
-            let queued = tokio::task::spawn_blocking(move || queued_lines(&path))
+            let queued = tokio::task::spawn_blocking(move || queued_lines(&path, &team))
                 .await
                 .unwrap_or_default();
             self.vouched

@@ -103,64 +103,38 @@ pub fn latest(dir: &Path) -> Option<PathBuf> {
     best.map(|(_, _, p)| p)
 }
 
-/// Why a journal directory may not be used, if it may not: if others can write to it they can
-/// replace or remove journals (a journal is evidence). Refused when writable by group or
-/// others, or owned by another user (root aside). `None` if it is fine or does not exist yet.
-pub fn unsafe_dir(dir: &Path) -> Option<String> {
-    use crate::config::load::exposed;
-    // What the console opens below the top is checked too: a link or a directory others can
-    // write to there is as bad as at the top (a planted incident, a delivery, a lock that
-    // points at a victim file).
-    let below = [
-        "incidents",
-        "incidents/drills",
-        "watch.jsonl",
-        "watch.1.jsonl",
-        "recorder.lock",
-        "incidents/.declare.lock",
-        "steps",
-    ];
-    for name in below {
-        let path = dir.join(name);
-        let Ok(meta) = std::fs::symlink_metadata(&path) else {
+/// What in the journal directory may not be used, if anything (for `warroom check`): the top
+/// and everything below it, checked as [`super::trust`] says (others can write it, a link, an
+/// owner or a group outside the team). `None` if all is trusted or the dir does not exist yet.
+pub fn unsafe_dir(dir: &Path, operators: &[String]) -> Option<String> {
+    use super::trust::{Team, TrustError};
+    let team = match Team::of(dir, operators) {
+        Ok(t) => t,
+        Err(e @ TrustError::Unsafe { .. }) => return Some(e.to_string()),
+        Err(TrustError::Io { .. }) => return None,
+    };
+    let mut found = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
             continue;
         };
-        if meta.file_type().is_symlink() {
-            return Some(format!(
-                "refused: {} is a symbolic link; the journal dir's files must be its own. Remove it",
-                path.display()
-            ));
-        }
-        if let Some(e) = exposed(&path) {
-            return Some(refusal(
-                &path.display().to_string(),
-                &path,
-                e,
-                "plant incidents or deliveries",
-            ));
+        for entry in entries.flatten() {
+            let path = entry.path();
+            match team.check(&path) {
+                Err(e @ TrustError::Unsafe { .. }) => found.push(e.to_string()),
+                Ok(true) if entry.file_type().is_ok_and(|t| t.is_dir()) => todo.push(path),
+                _ => {}
+            }
         }
     }
-    let what = format!("journal directory {}", dir.display());
-    Some(refusal(
-        &what,
-        dir,
-        exposed(dir)?,
-        "replace or delete journals",
-    ))
-}
-
-/// Why `what` (at `path`) is refused, and how to fix it.
-fn refusal(what: &str, path: &Path, e: crate::config::load::Exposed, could: &str) -> String {
-    use crate::config::load::Exposed;
-    match e {
-        Exposed::Writable { who, mode } => format!(
-            "refused: {what} is writable by {who} (mode {mode:04o}); they could {could}. Fix with: chmod go-w {}",
-            path.display()
-        ),
-        Exposed::Foreign { owner, me } => {
-            format!("refused: {what} is owned by uid {owner}, not by you (uid {me}) or root")
-        }
-    }
+    found.sort();
+    found.dedup();
+    let first = found.first()?.clone();
+    Some(match found.len() {
+        1 => first,
+        n => format!("{first} (and {} more)", n - 1),
+    })
 }
 
 #[cfg(test)]
@@ -219,49 +193,38 @@ mod tests {
     }
 
     #[test]
-    fn a_directory_others_can_write_is_refused() {
+    fn check_names_what_others_can_write_or_what_is_a_link_anywhere_below() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path();
-        std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o750)).unwrap();
-        assert_eq!(unsafe_dir(p), None);
-        std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o777)).unwrap();
-        let why = unsafe_dir(p).unwrap();
-        assert!(
-            why.contains("group and others") && why.contains("chmod go-w"),
-            "{why}"
-        );
         std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o770)).unwrap();
-        assert!(unsafe_dir(p).unwrap().contains("writable by group "));
-        assert_eq!(unsafe_dir(&p.join("missing")), None);
-    }
-
-    #[test]
-    fn what_lies_below_the_top_is_checked_too() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path();
-        std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o700)).unwrap();
-        let incidents = p.join("incidents");
-        std::fs::create_dir(&incidents).unwrap();
-        assert_eq!(unsafe_dir(p), None);
-        // `incidents/` open to every local user: they could plant incidents and deliveries.
-        std::fs::set_permissions(&incidents, std::fs::Permissions::from_mode(0o777)).unwrap();
-        let why = unsafe_dir(p).unwrap();
+        // The journal group writing is the team model, not a problem.
+        assert_eq!(unsafe_dir(p, &[]), None);
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let why = unsafe_dir(p, &[]).unwrap();
         assert!(
-            why.contains("incidents is writable by group and others"),
+            why.contains("writable by others") && why.contains("chmod o-w"),
             "{why}"
         );
-        std::fs::set_permissions(&incidents, std::fs::Permissions::from_mode(0o700)).unwrap();
-        // A lock or a watch log that is a link points the console at someone else's file.
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o700)).unwrap();
+        assert_eq!(unsafe_dir(&p.join("missing"), &[]), None);
+        let outbox = p.join("incidents/x.outbox/pending");
+        std::fs::create_dir_all(&outbox).unwrap();
+        assert_eq!(unsafe_dir(p, &[]), None);
+        // Deep down: an outbox anyone could drop a delivery into.
+        std::fs::set_permissions(&outbox, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let why = unsafe_dir(p, &[]).unwrap();
+        assert!(
+            why.contains("x.outbox/pending: writable by others"),
+            "{why}"
+        );
+        std::fs::set_permissions(&outbox, std::fs::Permissions::from_mode(0o770)).unwrap();
         let victim = p.join("victim.txt");
         std::fs::write(&victim, "precious").unwrap();
         for name in ["recorder.lock", "watch.jsonl"] {
             std::os::unix::fs::symlink(&victim, p.join(name)).unwrap();
-            let why = unsafe_dir(p).unwrap();
+            let why = unsafe_dir(p, &[]).unwrap();
             assert!(why.contains(name) && why.contains("symbolic link"), "{why}");
             std::fs::remove_file(p.join(name)).unwrap();
         }
-        std::fs::remove_dir(&incidents).unwrap();
-        std::os::unix::fs::symlink(std::env::temp_dir(), &incidents).unwrap();
-        assert!(unsafe_dir(p).unwrap().contains("symbolic link"));
     }
 }

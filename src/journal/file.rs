@@ -25,10 +25,12 @@ use serde_json::{Map, Value};
 
 use super::entry::{Entry, GENESIS, RESERVED, actor, chain_hash, line_hash};
 
-/// Mode of directories the journal creates (before the umask): owner all, group read.
-pub const DIR_MODE: u32 = 0o750;
-/// Mode of journal files it creates (before the umask): owner read-write, group read.
-pub const FILE_MODE: u32 = 0o640;
+/// Mode of directories the journal creates (before the umask, or the default ACL of a team's
+/// journal dir): the journal group is the team, and writes too (see [`super::trust`]).
+pub const DIR_MODE: u32 = 0o2770;
+/// Mode of journal files it creates (before the umask or the default ACL): owner and the
+/// journal group read and write.
+pub const FILE_MODE: u32 = 0o660;
 
 /// How much of the end of the file is read first when looking for the last entry.
 const TAIL_CHUNK: u64 = 64 * 1024;
@@ -1437,14 +1439,16 @@ mod tests {
     }
 
     #[test]
-    fn open_creates_private_directories() {
+    fn open_creates_directories_for_the_team_and_nobody_else() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("j/incidents/drills/d.jsonl");
         Journal::open(&path).unwrap();
         let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode(&dir.path().join("j/incidents")) & 0o027, 0);
-        assert_eq!(mode(&path) & 0o037, 0);
+        // Others get nothing; the journal group is the team (its write is the umask's call,
+        // or the default ACL's in a dir made by `journal init`).
+        assert_eq!(mode(&dir.path().join("j/incidents")) & 0o007, 0);
+        assert_eq!(mode(&path) & 0o007, 0);
         assert_eq!(std::fs::metadata(&path).unwrap().len(), 0);
         // Opening again keeps what is there.
         let j = Journal::open(&path).unwrap();

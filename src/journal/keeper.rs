@@ -37,6 +37,7 @@ use super::entry::{Entry, GENESIS};
 use super::file::{
     FILE_MODE, Journal, JournalError, follow, follow_checked, load, load_verified_keeping,
 };
+use super::trust::{Team, TrustError};
 use crate::app::incident::{JournalEvent, Source};
 use crate::app::steps::{Claim, Steps, is_step_kind};
 use crate::app::{BackupState, Entry as Wanted, HealthState};
@@ -70,6 +71,9 @@ pub struct Options {
     /// Where this account keeps what it last saw of each incident journal (see
     /// [`super::seen`]); None: not kept.
     pub seen: Option<PathBuf>,
+    /// `[console] operators`: the accounts that may own the journal dir's files (empty: any
+    /// member of the journal group). See [`super::trust`].
+    pub operators: Vec<String>,
 }
 
 impl Options {
@@ -82,6 +86,7 @@ impl Options {
             actor: super::entry::actor(),
             watch_max_bytes: 8 << 20,
             seen: None,
+            operators: Vec::new(),
         }
     }
 }
@@ -212,6 +217,8 @@ struct State {
     checked: Option<(PathBuf, u64, bool)>,
     pending: VecDeque<Request>,
     problem: Option<String>,
+    /// The problem of the moment, told after the sticky ones.
+    other_problem: Option<String>,
     /// The steps of the followed journal, as the model folds them.
     steps: Steps,
     last_release_check: Option<Instant>,
@@ -236,6 +243,13 @@ struct State {
     /// What this account last saw of each incident journal.
     seen: Option<super::seen::SeenBook>,
     last_seen_save: Option<Instant>,
+    /// The journal dir's team, once the dir exists (what is trusted there).
+    team: Option<Team>,
+    /// Files and directories found untrusted, and why: never read, written or delivered;
+    /// said on every screen until they are fixed.
+    unsafe_paths: std::collections::BTreeMap<PathBuf, String>,
+    /// Those the watch log already says (written by this console as the recorder).
+    unsafe_recorded: std::collections::HashSet<PathBuf>,
 }
 
 /// Files the keeper has nothing to say about are fine; a JournalError reads as "what, where".
@@ -273,6 +287,7 @@ impl State {
             checked: None,
             pending: VecDeque::new(),
             problem: None,
+            other_problem: None,
             steps: Steps::default(),
             last_release_check: None,
             comms_tail: None,
@@ -285,6 +300,9 @@ impl State {
             tampered: None,
             seen: None,
             last_seen_save: None,
+            team: None,
+            unsafe_paths: std::collections::BTreeMap::new(),
+            unsafe_recorded: std::collections::HashSet::new(),
         }
     }
 
@@ -564,6 +582,9 @@ impl State {
         self.followed.offset = 0;
         self.followed.ino = 0;
         self.followed.last = None;
+        if self.guard(path).is_err() {
+            return Vec::new();
+        }
         let Ok(meta) = std::fs::metadata(path) else {
             return Vec::new();
         };
@@ -599,12 +620,7 @@ impl State {
                     // Replaced by a file that verifies (its continuation): trusted again.
                     None if self.is_tampered(path) => {
                         self.tampered = None;
-                        let p = self
-                            .problem
-                            .clone()
-                            .filter(|p| !p.starts_with("JOURNAL TAMPERED"));
-                        self.problem = None;
-                        self.set_problem(p);
+                        self.refresh_problem();
                     }
                     None => {}
                 }
@@ -674,7 +690,7 @@ impl State {
     /// The lines appended to the followed file since the last read, each checked against the
     /// chain before it is told: a break is TAMPERED and nothing from it on is shown.
     fn take_new_lines(&mut self, path: &Path) {
-        if self.is_tampered(path) {
+        if self.is_tampered(path) || self.guard(path).is_err() {
             // Nothing more of it is shown as the journal's.
             return;
         }
@@ -762,7 +778,10 @@ impl State {
 
     /// The newest incident file, if it is still open. Re-read only when it changed.
     fn open_incident(&mut self) -> Option<PathBuf> {
-        let path = latest(&self.incidents)?;
+        let incidents = self.incidents.clone();
+        self.guard(&incidents).ok()?;
+        let path = latest(&incidents)?;
+        self.guard(&path).ok()?;
         let len = std::fs::metadata(&path).ok()?.len();
         if let Some((p, l, open)) = &self.checked
             && *p == path
@@ -845,19 +864,116 @@ impl State {
         );
         tracing::error!("{message}");
         self.tampered = Some((path.to_path_buf(), message));
-        let p = self.problem.clone();
-        self.set_problem(p);
+        self.refresh_problem();
+    }
+
+    /// Whether `path` (and every directory from the journal dir's top to it) may be used: a
+    /// part that does not exist yet is fine, an untrusted one is `JOURNAL UNSAFE` on this
+    /// screen and in the watch log, and `Err` says why it was not used.
+    fn guard(&mut self, path: &Path) -> Result<(), String> {
+        if self.team.is_none() {
+            match Team::of(&self.o.dir, &self.o.operators) {
+                Ok(t) => self.team = Some(t),
+                // The top itself is not to be trusted: nothing below it is.
+                Err(TrustError::Unsafe { path: top, why }) => {
+                    return Err(self.mark_unsafe(&top, why));
+                }
+                // Not there yet: whoever creates it creates it the team's.
+                Err(TrustError::Io { .. }) => return Ok(()),
+            }
+        }
+        let Some(team) = self.team.as_ref() else {
+            return Ok(());
+        };
+        match team.check(path) {
+            Ok(_) => {
+                if !self.unsafe_paths.is_empty() {
+                    let before = self.unsafe_paths.len();
+                    self.unsafe_paths
+                        .retain(|p, _| !(path.starts_with(p) || p.starts_with(path)));
+                    if self.unsafe_paths.len() != before {
+                        self.refresh_problem();
+                    }
+                }
+                Ok(())
+            }
+            Err(TrustError::Unsafe { path: bad, why }) => Err(self.mark_unsafe(&bad, why)),
+            // Cannot be read (gone in between, permissions): the operation itself says so.
+            Err(TrustError::Io { .. }) => Ok(()),
+        }
+    }
+
+    /// Says, once per path, that `path` is not to be trusted: the log, every screen, and the
+    /// watch log (by the recorder, when the watch log itself is trusted).
+    fn mark_unsafe(&mut self, path: &Path, why: String) -> String {
+        let message = format!("JOURNAL UNSAFE: {}: {why}", path.display());
+        if self.unsafe_paths.get(path) == Some(&why) {
+            return message;
+        }
+        tracing::error!("{message}");
+        self.unsafe_paths.insert(path.to_path_buf(), why.clone());
+        self.refresh_problem();
+        self.record_unsafe();
+        message
+    }
+
+    /// The problem of the moment (a torn line, a write that failed); `None` clears it. An
+    /// untrusted file and a tampered journal stay said beside it, whatever it is.
+    /// The recorder writes each untrusted path it has not written yet to the watch log (when
+    /// that is trusted itself): what was unsafe, and since when, is on record.
+    fn record_unsafe(&mut self) {
+        if self.o.mode != Mode::Operator || self.recorder.is_none() {
+            return;
+        }
+        let Watch::File(w) = &self.watch else {
+            return;
+        };
+        let w = w.clone();
+        let new: Vec<(PathBuf, String)> = self
+            .unsafe_paths
+            .iter()
+            .filter(|(p, _)| !self.unsafe_recorded.contains(*p) && !w.starts_with(p))
+            .map(|(p, why)| (p.clone(), why.clone()))
+            .collect();
+        if new.is_empty() || self.team.as_ref().is_none_or(|t| t.check(&w).is_err()) {
+            return;
+        }
+        for (path, why) in new {
+            let (kind, body) = EntryKind::JournalUnsafe {
+                path: path.display().to_string(),
+                why,
+            }
+            .to_journal();
+            let written = Journal::open(&w).and_then(|j| {
+                j.with_actor(self.o.actor.clone())
+                    .append(&kind, body, Timestamp::now())
+            });
+            match written {
+                Ok(_) => {
+                    self.unsafe_recorded.insert(path);
+                }
+                Err(e) => tracing::error!("could not record it in the watch log: {e}"),
+            }
+        }
     }
 
     fn set_problem(&mut self, p: Option<String>) {
-        // A tampered journal stays said, whatever else is.
-        let p = match (&self.tampered, p) {
-            (Some((_, t)), Some(p)) if !p.starts_with("JOURNAL TAMPERED") => {
-                Some(format!("{t} · {p}"))
-            }
-            (Some((_, t)), _) => Some(t.clone()),
-            (None, p) => p,
-        };
+        self.other_problem = p;
+        self.refresh_problem();
+    }
+
+    /// Tells the screen the sticky problems and the problem of the moment, if that changed.
+    fn refresh_problem(&mut self) {
+        let mut sticky: Vec<String> = self
+            .unsafe_paths
+            .iter()
+            .map(|(path, why)| format!("JOURNAL UNSAFE: {}: {why}", path.display()))
+            .collect();
+        if let Some((_, t)) = &self.tampered {
+            sticky.push(t.clone());
+        }
+        sticky.extend(self.other_problem.clone());
+        let p = (!sticky.is_empty()).then(|| sticky.join(" · "));
         if p != self.problem {
             self.problem = p.clone();
             self.send(JournalEvent::Problem(p));
@@ -888,22 +1004,66 @@ impl State {
             return;
         }
         let rolled = path.with_file_name("watch.1.jsonl");
-        let result = super::file::open_nofollow(&path)
-            .map_err(|e| e.to_string())
-            .and_then(|f| Flock::lock(f, FlockArg::LockExclusive).map_err(|(_, e)| e.to_string()))
-            .and_then(|_locked| std::fs::rename(&path, &rolled).map_err(|e| e.to_string()));
-        match result {
-            Ok(()) => {
-                if self.incident.is_none() {
-                    self.follow_watch();
-                }
-            }
-            Err(e) => self.set_problem(Some(format!(
+        if self.guard(&path).is_err() || self.guard(&rolled).is_err() {
+            return;
+        }
+        if let Err(e) = self.roll_watch_to(&path, &rolled) {
+            self.set_problem(Some(format!(
                 "{}: cannot roll over to {}: {e}",
                 path.display(),
                 rolled.display()
-            ))),
+            )));
+            return;
         }
+        if self.incident.is_none() {
+            self.follow_watch();
+        }
+    }
+
+    /// Renames the watch log to `rolled` and starts a new one, each saying so: the old one
+    /// ends with `rolled_over`, the new one starts with `continues` (its last seq and hash),
+    /// so no console takes the new, shorter file for a shrunk one. Every console's watch-log
+    /// append waits meanwhile (`.declare.lock`, taken exclusively here).
+    fn roll_watch_to(&mut self, path: &Path, rolled: &Path) -> Result<(), String> {
+        let _no_appends = self.declare_lock(FlockArg::LockExclusive)?;
+        let old = Journal::open(path)
+            .map_err(|e| describe(&e))?
+            .with_actor(self.o.actor.clone());
+        let head_hash = old
+            .last()
+            .map_err(|e| describe(&e))?
+            .map_or_else(|| GENESIS.to_string(), |e| e.hash);
+        let to = rolled
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let (kind, body) = EntryKind::RolledOver {
+            to: to.clone(),
+            head_hash,
+        }
+        .to_journal();
+        let last = old
+            .append(&kind, body, Timestamp::now())
+            .map_err(|e| describe(&e))?;
+        // Under the file's own lock too: a writer that is not a console (none should be)
+        // never has an append cut in two.
+        super::file::open_nofollow(path)
+            .map_err(|e| e.to_string())
+            .and_then(|f| Flock::lock(f, FlockArg::LockExclusive).map_err(|(_, e)| e.to_string()))
+            .and_then(|_locked| std::fs::rename(path, rolled).map_err(|e| e.to_string()))?;
+        let (kind, body) = EntryKind::Continues {
+            from: to,
+            last_seq: last.seq,
+            last_hash: last.hash,
+        }
+        .to_journal();
+        Journal::open(path)
+            .and_then(|j| {
+                j.with_actor(self.o.actor.clone())
+                    .append(&kind, body, Timestamp::now())
+            })
+            .map_err(|e| describe(&e))?;
+        Ok(())
     }
 
     // ------------------------------------------------------------ the recorder
@@ -944,7 +1104,7 @@ impl State {
         }
         self.last_recorder_try = Some(Instant::now());
         let path = self.lock_path();
-        if std::fs::create_dir_all(&self.o.dir).is_err() {
+        if std::fs::create_dir_all(&self.o.dir).is_err() || self.guard(&path).is_err() {
             return;
         }
         // Never through a symbolic link: `recorder.lock → victim` would have the victim
@@ -962,10 +1122,10 @@ impl State {
             Ok(_) => return,
             Err(e) => {
                 if e.raw_os_error() == Some(nix::libc::ELOOP) {
-                    self.set_problem(Some(format!(
-                        "JOURNAL UNSAFE: {}: a symbolic link; not used (nobody records until it is removed)",
-                        path.display()
-                    )));
+                    self.mark_unsafe(
+                        &path,
+                        "a symbolic link; not used (nobody records until it is removed)".into(),
+                    );
                 }
                 return;
             }
@@ -994,6 +1154,7 @@ impl State {
                     },
                 }));
                 self.write_pending();
+                self.record_unsafe();
             }
             Err(_) => {
                 let holder = holder_of(&path);
@@ -1012,6 +1173,9 @@ impl State {
         }
         self.last_recorder_try = Some(Instant::now());
         let path = self.lock_path();
+        if self.guard(&path).is_err() {
+            return;
+        }
         let Ok(file) = super::file::open_nofollow(&path) else {
             self.tell_holder(None);
             return;
@@ -1171,7 +1335,13 @@ impl State {
                 // Never while an incident is being declared (the declaration copies the watch
                 // log under `.declare.lock`): a line written in that instant would stay in the
                 // watch log only. After one, the line goes to the new incident.
-                let _declaring = self.declare_lock(FlockArg::LockShared)?;
+                let _declaring = match self.declare_lock(FlockArg::LockShared) {
+                    Ok(l) => Some(l),
+                    // Nobody can declare in an untrusted incidents dir: nothing to wait for,
+                    // and the watch log still takes what people write.
+                    Err(e) if e.starts_with("JOURNAL UNSAFE") => None,
+                    Err(e) => return Err(e),
+                };
                 // (A new incident is a new file: `open_incident` sees it without a re-read of
                 // an unchanged one.)
                 if self.o.mode != Mode::Drill
@@ -1194,6 +1364,7 @@ impl State {
         body: serde_json::Map<String, Value>,
         at: Timestamp,
     ) -> Result<(), String> {
+        self.guard(path)?;
         Journal::open(path)
             .map_err(|e| describe(&e))?
             .with_actor(self.o.actor.clone())
@@ -1326,10 +1497,11 @@ impl State {
 
     /// `incidents/.declare.lock`: exclusive while an incident is declared, shared while a line
     /// is appended to the watch log.
-    fn declare_lock(&self, arg: FlockArg) -> Result<Flock<File>, String> {
+    fn declare_lock(&mut self, arg: FlockArg) -> Result<Flock<File>, String> {
         std::fs::create_dir_all(&self.incidents)
             .map_err(|e| format!("{}: cannot create: {e}", self.incidents.display()))?;
         let lock_path = self.incidents.join(".declare.lock");
+        self.guard(&lock_path)?;
         let lock_file = OpenOptions::new()
             .read(true)
             .write(true)
@@ -1581,7 +1753,11 @@ impl State {
         }
         let watch = match &self.watch {
             Watch::Memory(v) => v.clone(),
-            Watch::File(p) if p.exists() => load(p).map_err(|e| describe(&e))?.entries,
+            Watch::File(p) if p.exists() => {
+                let p = p.clone();
+                self.guard(&p)?;
+                load(&p).map_err(|e| describe(&e))?.entries
+            }
             Watch::File(_) => Vec::new(),
         };
         let first = first_failure(&watch);
@@ -1597,6 +1773,7 @@ impl State {
             ));
             n += 1;
         }
+        self.guard(&path)?;
         let journal = Journal::open(&path).map_err(|e| describe(&e))?;
         // Claims still running from before the first failure come along: the step shows as
         // running in the incident, and nobody can start it again there.

@@ -6,6 +6,7 @@ pub mod entry;
 pub mod file;
 pub mod keeper;
 pub mod seen;
+pub mod trust;
 
 pub use dirs::{
     drills_dir, incident_file_name, incidents_dir, journal_dir, latest, slug, unsafe_dir,

@@ -358,7 +358,10 @@ impl Facts {
             // outcome comes with the end or the release.
             EntryKind::StepProcess { .. } | EntryKind::StepAdopted { .. } => {}
             // The chain's own business: `journal verify` and the integrity section say it.
-            EntryKind::JournalContinued { .. } => {}
+            EntryKind::JournalContinued { .. }
+            | EntryKind::JournalUnsafe { .. }
+            | EntryKind::RolledOver { .. }
+            | EntryKind::Continues { .. } => {}
             EntryKind::StepOutput {
                 runbook,
                 step,

@@ -1,0 +1,827 @@
+//! Who may change what the journal dir holds: the team model (DESIGN.md, "Journal").
+//!
+//! One bastion, one account per person. The journal dir's own group is the **journal group**:
+//! its operators. A file or directory under the journal dir is **trusted** when it was opened
+//! with `O_NOFOLLOW` through `openat` from a trusted parent, `fstat` shows a regular file or a
+//! directory, it is owned by root or an operator (with no `[console] operators`: any member of
+//! the journal group), its group is the journal group, others cannot write it, no ACL entry
+//! lets anyone but its owner and the journal group write it, and it is not setuid.
+//!
+//! What is untrusted is never read as truth, written or delivered. Because every directory
+//! on the way is trusted (nobody outside the team can rename or replace what is in it), a
+//! path checked here and then opened with `O_NOFOLLOW` is the file that was checked.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use rustix::fs::{Mode, OFlags, Stat};
+use rustix::io::Errno;
+
+/// Mode of the directories of a team's journal dir: the group writes; new entries inherit
+/// the group (setgid).
+pub const TEAM_DIR_MODE: u32 = 0o2770;
+/// Mode of a team's journal files.
+pub const TEAM_FILE_MODE: u32 = 0o660;
+
+const ACL_ACCESS: &str = "system.posix_acl_access";
+const ACL_DEFAULT: &str = "system.posix_acl_default";
+const ACL_VERSION: u32 = 2;
+const ACL_USER_OBJ: u16 = 0x01;
+const ACL_USER: u16 = 0x02;
+const ACL_GROUP_OBJ: u16 = 0x04;
+const ACL_GROUP: u16 = 0x08;
+const ACL_MASK: u16 = 0x10;
+const ACL_OTHER: u16 = 0x20;
+const NO_ID: u32 = u32::MAX;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TrustError {
+    /// Present but not to be trusted: the header says `JOURNAL UNSAFE: <path>: <why>`.
+    #[error("JOURNAL UNSAFE: {path}: {why}")]
+    Unsafe { path: PathBuf, why: String },
+    #[error("{path}: {why}")]
+    Io { path: PathBuf, why: String },
+}
+
+impl TrustError {
+    pub fn is_unsafe(&self) -> bool {
+        matches!(self, TrustError::Unsafe { .. })
+    }
+}
+
+/// What the account running this console may do with the journal dir.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Role {
+    /// Root, or a member of the journal group.
+    Operator,
+    /// A member of a group the journal dir's ACL lets read (`--observers`): read-only.
+    Observer,
+    /// Neither: refused, with the groups to join.
+    Outsider { groups: String },
+}
+
+/// The team a journal dir belongs to, as its top directory says.
+#[derive(Debug, Clone)]
+pub struct Team {
+    top: PathBuf,
+    /// The journal group: the journal dir's own group.
+    group: u32,
+    group_name: String,
+    /// Accounts that may own files besides root; `None`: any member of the journal group.
+    operators: Option<Vec<u32>>,
+    /// Groups the top's ACL lets read but not write.
+    observers: Vec<u32>,
+    /// Whether a uid is a member of the journal group (looked up once).
+    members: Arc<Mutex<HashMap<u32, bool>>>,
+}
+
+impl Team {
+    /// The team of the journal dir `top`, which must exist and be a directory of its own
+    /// (not a symbolic link). `operators` are account names (`[console] operators`).
+    pub fn of(top: &Path, operators: &[String]) -> Result<Team, TrustError> {
+        let fd = open_top(top)?;
+        let st = rustix::fs::fstat(&fd).map_err(|e| io_err(top, "stat", e))?;
+        let observers = match read_acl(&fd, ACL_ACCESS) {
+            Ok(acl) => acl
+                .iter()
+                .filter(|e| e.tag == ACL_GROUP && e.perm & 4 != 0 && e.perm & 2 == 0)
+                .map(|e| e.id)
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        let operators = (!operators.is_empty()).then(|| {
+            operators
+                .iter()
+                .filter_map(|name| nix::unistd::User::from_name(name).ok().flatten())
+                .map(|u| u.uid.as_raw())
+                .collect()
+        });
+        let team = Team {
+            top: top.to_path_buf(),
+            group: st.st_gid,
+            group_name: group_name(st.st_gid),
+            operators,
+            observers,
+            members: Arc::new(Mutex::new(HashMap::new())),
+        };
+        team.verdict(top, &fd, &st)?;
+        Ok(team)
+    }
+
+    pub fn top(&self) -> &Path {
+        &self.top
+    }
+
+    pub fn group_name(&self) -> &str {
+        &self.group_name
+    }
+
+    /// What the account running this process may do here.
+    pub fn role(&self) -> Role {
+        let uid = nix::unistd::getuid().as_raw();
+        let mine = my_groups();
+        if uid == 0 || mine.contains(&self.group) {
+            return Role::Operator;
+        }
+        if self.observers.iter().any(|g| mine.contains(g)) {
+            return Role::Observer;
+        }
+        let mut groups = format!("{} (operators)", self.group_name);
+        for g in &self.observers {
+            groups.push_str(&format!(" or {} (observers)", group_name(*g)));
+        }
+        Role::Outsider { groups }
+    }
+
+    /// Whether `uid` may own what the journal dir holds.
+    fn may_own(&self, uid: u32) -> bool {
+        if uid == 0 {
+            return true;
+        }
+        match &self.operators {
+            Some(ops) => ops.contains(&uid),
+            None => self.is_member(uid),
+        }
+    }
+
+    fn is_member(&self, uid: u32) -> bool {
+        let mut cache = self.members.lock().unwrap_or_else(|p| p.into_inner());
+        *cache
+            .entry(uid)
+            .or_insert_with(|| member_of(uid, self.group))
+    }
+
+    /// Whether the account named in an entry's actor (`user@host`) is an operator here.
+    pub fn is_operator_actor(&self, actor: &str) -> bool {
+        let user = actor.rsplit_once('@').map_or(actor, |(u, _)| u);
+        let uid = match nix::unistd::User::from_name(user) {
+            Ok(Some(u)) => u.uid.as_raw(),
+            // A uid written as a number (an account without a name).
+            _ => match user.parse::<u32>() {
+                Ok(uid) => uid,
+                Err(_) => return false,
+            },
+        };
+        uid == 0
+            || match &self.operators {
+                Some(ops) => ops.contains(&uid),
+                None => self.is_member(uid),
+            }
+    }
+
+    /// Why what `st` describes (opened as `fd`, at `path`) is not to be trusted, if it is not.
+    fn verdict(&self, path: &Path, fd: &OwnedFd, st: &Stat) -> Result<(), TrustError> {
+        let why = |why: String| TrustError::Unsafe {
+            path: path.to_path_buf(),
+            why,
+        };
+        let kind = st.st_mode & nix::libc::S_IFMT;
+        if kind != nix::libc::S_IFREG && kind != nix::libc::S_IFDIR {
+            return Err(why("not a regular file or a directory".into()));
+        }
+        let mode = st.st_mode & 0o7777;
+        if !self.may_own(st.st_uid) {
+            let whom = match &self.operators {
+                Some(_) => "an account in [console] operators".to_string(),
+                None => format!("a member of group {}", self.group_name),
+            };
+            return Err(why(format!(
+                "owned by {}, not by root or {whom}",
+                user_name(st.st_uid)
+            )));
+        }
+        if st.st_gid != self.group {
+            return Err(why(format!(
+                "its group is {}, not the journal group {}; fix with: chgrp {} {}",
+                group_name(st.st_gid),
+                self.group_name,
+                self.group_name,
+                path.display()
+            )));
+        }
+        if mode & 0o002 != 0 {
+            return Err(why(format!(
+                "writable by others (mode {mode:04o}); anyone could plant or rewrite entries. Fix with: chmod o-w {}",
+                path.display()
+            )));
+        }
+        if kind == nix::libc::S_IFREG && mode & 0o4000 != 0 {
+            return Err(why(format!("setuid (mode {mode:04o})")));
+        }
+        let acl = read_acl(fd, ACL_ACCESS).map_err(|e| io_err(path, "read the ACL of", e))?;
+        let mask = acl.iter().find(|e| e.tag == ACL_MASK).map_or(7, |e| e.perm);
+        for e in &acl {
+            let writes = e.perm & mask & 2 != 0;
+            let foreign = match e.tag {
+                ACL_USER => e.id != st.st_uid,
+                ACL_GROUP => e.id != self.group,
+                _ => false,
+            };
+            if writes && foreign {
+                let who = if e.tag == ACL_USER {
+                    format!("user {}", user_name(e.id))
+                } else {
+                    format!("group {}", group_name(e.id))
+                };
+                return Err(why(format!(
+                    "an ACL lets {who} write it; only its owner and the journal group may. Fix with: setfacl -x {}:{} {}",
+                    if e.tag == ACL_USER { "u" } else { "g" },
+                    e.id,
+                    path.display()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The components of `path` below the top, or why it is not below the top.
+    fn below<'p>(&self, path: &'p Path) -> Result<Vec<&'p std::ffi::OsStr>, TrustError> {
+        let rest = path.strip_prefix(&self.top).map_err(|_| TrustError::Io {
+            path: path.to_path_buf(),
+            why: format!("not inside the journal dir {}", self.top.display()),
+        })?;
+        rest.components()
+            .map(|c| match c {
+                Component::Normal(n) => Ok(n),
+                _ => Err(TrustError::Unsafe {
+                    path: path.to_path_buf(),
+                    why: "not a plain path below the journal dir".into(),
+                }),
+            })
+            .collect()
+    }
+
+    /// Checks `path` (the top or below it) and every directory on the way from the top. A
+    /// part that does not exist yet is fine (`Ok(false)`): whoever creates it creates it
+    /// trusted. `Ok(true)`: it exists and is trusted.
+    pub fn check(&self, path: &Path) -> Result<bool, TrustError> {
+        Ok(self.walk(path, None)?.is_some())
+    }
+
+    /// Opens `path` (a file below the top) for reading, checked on the way and once open.
+    /// `Ok(None)`: it does not exist.
+    pub fn open_read(&self, path: &Path) -> Result<Option<File>, TrustError> {
+        self.walk(path, Some(OFlags::RDONLY))
+            .map(|f| f.map(File::from))
+    }
+
+    /// The walk: opens each directory from the top with `O_NOFOLLOW`, checks it, and opens
+    /// the last part with `last` (or as a directory or file for reading when `None`).
+    fn walk(&self, path: &Path, last: Option<OFlags>) -> Result<Option<OwnedFd>, TrustError> {
+        let parts = self.below(path)?;
+        let mut dir = open_top(&self.top)?;
+        let st = rustix::fs::fstat(&dir).map_err(|e| io_err(&self.top, "stat", e))?;
+        self.verdict(&self.top, &dir, &st)?;
+        let mut at = self.top.clone();
+        for (i, name) in parts.iter().enumerate() {
+            at.push(name);
+            let is_last = i + 1 == parts.len();
+            let flags = match (is_last, last) {
+                (true, Some(f)) => f,
+                (true, None) => OFlags::RDONLY,
+                (false, _) => OFlags::RDONLY | OFlags::DIRECTORY,
+            };
+            // Non-blocking: a FIFO planted in place of a file must not hang the console.
+            let flags = flags | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK;
+            let fd = match rustix::fs::openat(&dir, *name, flags, Mode::empty()) {
+                Ok(fd) => fd,
+                Err(Errno::NOENT) => return Ok(None),
+                Err(Errno::LOOP) | Err(Errno::NOTDIR) if is_link(&dir, name) => {
+                    return Err(TrustError::Unsafe {
+                        path: at,
+                        why: "a symbolic link; the journal dir's files must be its own. Remove it"
+                            .into(),
+                    });
+                }
+                Err(e) => return Err(io_err(&at, "open", e)),
+            };
+            let st = rustix::fs::fstat(&fd).map_err(|e| io_err(&at, "stat", e))?;
+            self.verdict(&at, &fd, &st)?;
+            dir = fd;
+        }
+        Ok(Some(dir))
+    }
+}
+
+/// The journal dir's top, opened without following a link in its last part.
+fn open_top(top: &Path) -> Result<OwnedFd, TrustError> {
+    match rustix::fs::open(
+        top,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    ) {
+        Ok(fd) => Ok(fd),
+        Err(Errno::LOOP) | Err(Errno::NOTDIR)
+            if std::fs::symlink_metadata(top).is_ok_and(|m| m.file_type().is_symlink()) =>
+        {
+            Err(TrustError::Unsafe {
+                path: top.to_path_buf(),
+                why: "a symbolic link; give the real directory instead".into(),
+            })
+        }
+        Err(e) => Err(io_err(top, "open", e)),
+    }
+}
+
+fn is_link(dir: &OwnedFd, name: &std::ffi::OsStr) -> bool {
+    rustix::fs::statat(dir, name, rustix::fs::AtFlags::SYMLINK_NOFOLLOW)
+        .is_ok_and(|st| st.st_mode & nix::libc::S_IFMT == nix::libc::S_IFLNK)
+}
+
+fn io_err(path: &Path, op: &str, e: Errno) -> TrustError {
+    TrustError::Io {
+        path: path.to_path_buf(),
+        why: format!("cannot {op}: {}", std::io::Error::from(e)),
+    }
+}
+
+/// One entry of a POSIX ACL as Linux keeps it in its xattr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct AclEntry {
+    tag: u16,
+    perm: u16,
+    id: u32,
+}
+
+/// The ACL kept in `name` (empty when there is none).
+fn read_acl(fd: impl AsFd, name: &str) -> Result<Vec<AclEntry>, Errno> {
+    let mut buf = vec![0u8; 4 + 8 * 64];
+    let len = match rustix::fs::fgetxattr(&fd, name, &mut buf[..]) {
+        Ok(n) => n,
+        Err(Errno::NODATA) | Err(Errno::NOTSUP) => return Ok(Vec::new()),
+        Err(Errno::RANGE) => {
+            let n = rustix::fs::fgetxattr_query(&fd, name)?;
+            buf = vec![0u8; n];
+            rustix::fs::fgetxattr(&fd, name, &mut buf[..])?
+        }
+        Err(e) => return Err(e),
+    };
+    Ok(parse_acl(&buf[..len]))
+}
+
+fn parse_acl(bytes: &[u8]) -> Vec<AclEntry> {
+    let Some(body) = bytes.get(4..) else {
+        return Vec::new();
+    };
+    body.chunks_exact(8)
+        .map(|c| AclEntry {
+            tag: u16::from_le_bytes([c[0], c[1]]),
+            perm: u16::from_le_bytes([c[2], c[3]]),
+            id: u32::from_le_bytes([c[4], c[5], c[6], c[7]]),
+        })
+        .collect()
+}
+
+/// The xattr bytes of an ACL: owner and group `rwx` (`rw-` for files), the observers `r-x`
+/// (`r--`), nobody else.
+fn team_acl(observers: Option<u32>, dir: bool) -> Vec<u8> {
+    let (all, read) = if dir { (7, 5) } else { (6, 4) };
+    let mut entries = vec![
+        AclEntry {
+            tag: ACL_USER_OBJ,
+            perm: all,
+            id: NO_ID,
+        },
+        AclEntry {
+            tag: ACL_GROUP_OBJ,
+            perm: all,
+            id: NO_ID,
+        },
+    ];
+    if let Some(g) = observers {
+        entries.push(AclEntry {
+            tag: ACL_GROUP,
+            perm: read,
+            id: g,
+        });
+        entries.push(AclEntry {
+            tag: ACL_MASK,
+            perm: all,
+            id: NO_ID,
+        });
+    }
+    entries.push(AclEntry {
+        tag: ACL_OTHER,
+        perm: 0,
+        id: NO_ID,
+    });
+    let mut bytes = ACL_VERSION.to_le_bytes().to_vec();
+    for e in entries {
+        bytes.extend_from_slice(&e.tag.to_le_bytes());
+        bytes.extend_from_slice(&e.perm.to_le_bytes());
+        bytes.extend_from_slice(&e.id.to_le_bytes());
+    }
+    bytes
+}
+
+fn my_groups() -> Vec<u32> {
+    let mut groups: Vec<u32> = nix::unistd::getgroups()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|g| g.as_raw())
+        .collect();
+    groups.push(nix::unistd::getegid().as_raw());
+    groups.push(nix::unistd::getgid().as_raw());
+    groups
+}
+
+/// Whether account `uid` is in group `gid`, as its primary group or a supplementary one.
+fn member_of(uid: u32, gid: u32) -> bool {
+    let Ok(Some(user)) = nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid)) else {
+        return false;
+    };
+    if user.gid.as_raw() == gid {
+        return true;
+    }
+    matches!(
+        nix::unistd::Group::from_gid(nix::unistd::Gid::from_raw(gid)),
+        Ok(Some(g)) if g.mem.contains(&user.name)
+    )
+}
+
+fn user_name(uid: u32) -> String {
+    match nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid)) {
+        Ok(Some(u)) => format!("{} (uid {uid})", u.name),
+        _ => format!("uid {uid}"),
+    }
+}
+
+fn group_name(gid: u32) -> String {
+    match nix::unistd::Group::from_gid(nix::unistd::Gid::from_raw(gid)) {
+        Ok(Some(g)) => g.name,
+        _ => gid.to_string(),
+    }
+}
+
+/// What `journal init` did, for its report.
+#[derive(Debug, Default)]
+pub struct InitReport {
+    pub dirs: usize,
+    pub files: usize,
+    pub created: bool,
+}
+
+/// `warroom journal init`: makes (or adopts) `top` as the journal dir of group `group`, with
+/// `observers` reading through default ACLs. Every journal's chain is verified before
+/// anything is changed: an init never blesses a tampered journal.
+pub fn init(top: &Path, group: &str, observers: Option<&str>) -> Result<InitReport, String> {
+    let gid = lookup_group(group)?;
+    let obs = observers.map(lookup_group).transpose()?;
+    if obs == Some(gid) {
+        return Err(format!(
+            "--observers must be another group than --group {group}: observers only read"
+        ));
+    }
+    let uid = nix::unistd::getuid().as_raw();
+    if uid != 0 && !my_groups().contains(&gid) {
+        return Err(format!(
+            "you are not in group {group}: run journal init as root or as one of its operators"
+        ));
+    }
+    let mut report = InitReport::default();
+    match std::fs::symlink_metadata(top) {
+        Ok(m) if m.file_type().is_symlink() => {
+            return Err(format!(
+                "{}: a symbolic link; give the real directory",
+                top.display()
+            ));
+        }
+        Ok(m) if !m.is_dir() => return Err(format!("{}: not a directory", top.display())),
+        Ok(_) => {}
+        Err(_) => {
+            std::fs::create_dir_all(top)
+                .map_err(|e| format!("{}: cannot create: {e}", top.display()))?;
+            report.created = true;
+        }
+    }
+    // Verify first, change after: nothing is adopted if one chain is broken.
+    let mut journals = Vec::new();
+    collect(top, &mut journals)?;
+    for path in journals
+        .iter()
+        .filter(|(p, dir)| !dir && p.extension().is_some_and(|e| e == "jsonl"))
+    {
+        let r = super::file::verify(&path.0).map_err(|e| e.to_string())?;
+        if let Some(b) = &r.first_break {
+            return Err(format!(
+                "{}: hash chain BROKEN at {b}; not adopted (run `warroom journal verify`)",
+                path.0.display()
+            ));
+        }
+    }
+    for sub in ["incidents", "incidents/drills", "steps"] {
+        let p = top.join(sub);
+        if std::fs::symlink_metadata(&p).is_err() {
+            std::fs::create_dir(&p).map_err(|e| format!("{}: cannot create: {e}", p.display()))?;
+            journals.push((p, true));
+        }
+    }
+    journals.insert(0, (top.to_path_buf(), true));
+    for (path, dir) in &journals {
+        adopt(path, *dir, gid, obs)?;
+        if *dir {
+            report.dirs += 1;
+        } else {
+            report.files += 1;
+        }
+    }
+    Ok(report)
+}
+
+fn lookup_group(name: &str) -> Result<u32, String> {
+    match nix::unistd::Group::from_name(name) {
+        Ok(Some(g)) => Ok(g.gid.as_raw()),
+        Ok(None) => Err(format!(
+            "no group {name:?} on this host; create it first (groupadd {name})"
+        )),
+        Err(e) => Err(format!("cannot look up group {name:?}: {e}")),
+    }
+}
+
+/// Every directory and file below `dir`, refusing links (they are never adopted).
+fn collect(dir: &Path, into: &mut Vec<(PathBuf, bool)>) -> Result<(), String> {
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| format!("{}: cannot list: {e}", dir.display()))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| format!("{}: cannot list: {e}", dir.display()))?;
+        let path = entry.path();
+        let ft = entry
+            .file_type()
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        if ft.is_symlink() {
+            return Err(format!(
+                "{}: a symbolic link in the journal dir; remove it, then run init again",
+                path.display()
+            ));
+        } else if ft.is_dir() {
+            into.push((path.clone(), true));
+            collect(&path, into)?;
+        } else if ft.is_file() {
+            into.push((path, false));
+        } else {
+            return Err(format!(
+                "{}: neither a file nor a directory; remove it, then run init again",
+                path.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Gives one directory or file to the team: group, mode, ACLs. Its owner stays (only root
+/// could change it); an owner outside the team is refused.
+fn adopt(path: &Path, dir: bool, gid: u32, obs: Option<u32>) -> Result<(), String> {
+    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK;
+    let flags = if dir {
+        flags | OFlags::DIRECTORY
+    } else {
+        flags
+    };
+    let fd = rustix::fs::open(path, flags, Mode::empty()).map_err(|e| {
+        format!(
+            "{}: cannot open: {}",
+            path.display(),
+            std::io::Error::from(e)
+        )
+    })?;
+    let st = rustix::fs::fstat(&fd).map_err(|e| format!("{}: {e}", path.display()))?;
+    let me = nix::unistd::getuid().as_raw();
+    if st.st_uid != 0 && st.st_uid != me && !member_of(st.st_uid, gid) {
+        return Err(format!(
+            "{}: owned by {}, who is not in the journal group; only root can adopt it (chown)",
+            path.display(),
+            user_name(st.st_uid)
+        ));
+    }
+    let fail = |what: &str, e: Errno| {
+        format!(
+            "{}: cannot {what}: {}",
+            path.display(),
+            std::io::Error::from(e)
+        )
+    };
+    rustix::fs::fchown(&fd, None, Some(rustix::fs::Gid::from_raw(gid)))
+        .map_err(|e| fail("change its group", e))?;
+    let mode = if dir { TEAM_DIR_MODE } else { TEAM_FILE_MODE };
+    rustix::fs::fchmod(&fd, Mode::from_raw_mode(mode)).map_err(|e| fail("chmod", e))?;
+    let flags = rustix::fs::XattrFlags::empty();
+    rustix::fs::fsetxattr(&fd, ACL_ACCESS, &team_acl(obs, dir), flags)
+        .map_err(|e| fail("set its ACL", e))?;
+    if dir {
+        rustix::fs::fsetxattr(&fd, ACL_DEFAULT, &team_acl(obs, true), flags)
+            .map_err(|e| fail("set its default ACL", e))?;
+        // Setting an ACL rewrites the mode's group bits and may drop setgid: set it again.
+        rustix::fs::fchmod(&fd, Mode::from_raw_mode(mode)).map_err(|e| fail("chmod", e))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+
+    fn chmod(p: &Path, mode: u32) {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+
+    fn chown(p: &Path, uid: Option<u32>, gid: Option<u32>) {
+        std::os::unix::fs::lchown(p, uid, gid).unwrap();
+    }
+
+    /// A journal dir of this account's own (the single-account case).
+    fn own_dir() -> (tempfile::TempDir, PathBuf) {
+        let tmp = tempfile::tempdir().unwrap();
+        let top = tmp.path().join("j");
+        std::fs::create_dir_all(top.join("incidents")).unwrap();
+        chmod(&top, 0o700);
+        (tmp, top)
+    }
+
+    fn unsafe_why(r: Result<bool, TrustError>) -> String {
+        match r {
+            Err(TrustError::Unsafe { path, why }) => format!("{}: {why}", path.display()),
+            other => panic!("expected JOURNAL UNSAFE, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_single_account_case_is_trusted_and_missing_parts_are_fine() {
+        let (_tmp, top) = own_dir();
+        let team = Team::of(&top, &[]).unwrap();
+        assert_eq!(team.role(), Role::Operator);
+        assert!(team.check(&top.join("incidents")).unwrap());
+        assert!(!team.check(&top.join("incidents/x.jsonl")).unwrap());
+        assert!(!team.check(&top.join("nope/deeper")).unwrap());
+        std::fs::write(top.join("incidents/x.jsonl"), "").unwrap();
+        let mut f = team.open_read(&top.join("incidents/x.jsonl")).unwrap();
+        assert!(f.take().is_some());
+    }
+
+    #[test]
+    fn what_others_can_write_or_link_is_refused_below_the_top_too() {
+        let (_tmp, top) = own_dir();
+        let team = Team::of(&top, &[]).unwrap();
+        let incidents = top.join("incidents");
+        chmod(&incidents, 0o777);
+        let why = unsafe_why(team.check(&incidents.join("a.jsonl")));
+        assert!(why.contains("incidents: writable by others"), "{why}");
+        chmod(&incidents, 0o770);
+        // Group write is the team's, and fine.
+        assert!(team.check(&incidents).unwrap());
+        let victim = top.join("victim.txt");
+        std::fs::write(&victim, "precious").unwrap();
+        std::os::unix::fs::symlink(&victim, top.join("recorder.lock")).unwrap();
+        let why = unsafe_why(team.check(&top.join("recorder.lock")));
+        assert!(why.contains("recorder.lock: a symbolic link"), "{why}");
+        std::fs::remove_dir_all(&incidents).unwrap();
+        std::os::unix::fs::symlink(std::env::temp_dir(), &incidents).unwrap();
+        let why = unsafe_why(team.check(&incidents.join("x.jsonl")));
+        assert!(why.contains("symbolic link"), "{why}");
+    }
+
+    #[test]
+    fn an_owner_outside_the_team_or_a_foreign_group_is_refused() {
+        if !nix::unistd::getuid().is_root() {
+            eprintln!("skipped: needs root to give files to other uids");
+            return;
+        }
+        let (_tmp, top) = own_dir();
+        let team = Team::of(&top, &[]).unwrap();
+        let planted = top.join("incidents/2099-01-01T0000Z-fake.jsonl");
+        std::fs::write(&planted, "").unwrap();
+        chmod(&planted, 0o640);
+        // An account nobody knows: not a member of the journal group.
+        chown(&planted, Some(54321), None);
+        let why = unsafe_why(team.check(&planted));
+        assert!(
+            why.contains("owned by uid 54321, not by root or a member of group"),
+            "{why}"
+        );
+        chown(&planted, Some(0), Some(54321));
+        let why = unsafe_why(team.check(&planted));
+        assert!(
+            why.contains("its group is 54321, not the journal group"),
+            "{why}"
+        );
+        chown(&planted, Some(0), Some(top.metadata().unwrap().gid()));
+        assert!(team.check(&planted).unwrap());
+        chmod(&planted, 0o4640);
+        assert!(unsafe_why(team.check(&planted)).contains("setuid"));
+        chmod(&planted, 0o640);
+        // With an operators list, only those accounts (and root) may own files.
+        let named = Team::of(&top, &["nobody".to_string()]).unwrap();
+        chown(&planted, Some(54321), None);
+        let why = unsafe_why(named.check(&planted));
+        assert!(why.contains("an account in [console] operators"), "{why}");
+    }
+
+    #[test]
+    fn an_acl_granting_write_beyond_the_team_is_refused() {
+        let (_tmp, top) = own_dir();
+        let team = Team::of(&top, &[]).unwrap();
+        let f = top.join("incidents/a.jsonl");
+        std::fs::write(&f, "").unwrap();
+        let file = File::open(&f).unwrap();
+        // user:54321:rw- with a mask that lets it through.
+        let mut acl = ACL_VERSION.to_le_bytes().to_vec();
+        for (tag, perm, id) in [
+            (ACL_USER_OBJ, 6u16, NO_ID),
+            (ACL_USER, 6, 54321),
+            (ACL_GROUP_OBJ, 4, NO_ID),
+            (ACL_MASK, 6, NO_ID),
+            (ACL_OTHER, 0, NO_ID),
+        ] {
+            acl.extend_from_slice(&tag.to_le_bytes());
+            acl.extend_from_slice(&perm.to_le_bytes());
+            acl.extend_from_slice(&id.to_le_bytes());
+        }
+        rustix::fs::fsetxattr(&file, ACL_ACCESS, &acl, rustix::fs::XattrFlags::empty()).unwrap();
+        let why = unsafe_why(team.check(&f));
+        assert!(why.contains("an ACL lets user uid 54321 write it"), "{why}");
+        // The observers' read-only entry is fine.
+        rustix::fs::fsetxattr(
+            &file,
+            ACL_ACCESS,
+            &team_acl(Some(54321), false),
+            rustix::fs::XattrFlags::empty(),
+        )
+        .unwrap();
+        assert!(team.check(&f).unwrap());
+    }
+
+    #[test]
+    fn init_adopts_after_verifying_and_new_files_are_the_teams_whatever_the_umask() {
+        if !nix::unistd::getuid().is_root() {
+            eprintln!("skipped: needs root to give the dir to a group");
+            return;
+        }
+        let tmp = tempfile::tempdir().unwrap();
+        let top = tmp.path().join("team");
+        // Group 0 plays the operators; `nogroup` (or any other) the observers.
+        let obs = nix::unistd::Group::from_name("nogroup")
+            .ok()
+            .flatten()
+            .or_else(|| nix::unistd::Group::from_name("daemon").ok().flatten())
+            .expect("a second group");
+        let root_group = group_name(0);
+        let r = init(&top, &root_group, Some(&obs.name)).unwrap();
+        assert!(r.created && r.dirs == 4, "{r:?}");
+        let m = std::fs::metadata(top.join("incidents")).unwrap();
+        assert_eq!(m.mode() & 0o7777, 0o2770);
+        let team = Team::of(&top, &[]).unwrap();
+        assert_eq!(team.observers, vec![obs.gid.as_raw()]);
+        // A file created later with 0660 under umask 022 is still group-writable: the
+        // default ACL, not the umask, decides.
+        let old = nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o022));
+        std::fs::OpenOptions::new()
+            .create_new(true)
+            .write(true)
+            .mode(0o660)
+            .open(top.join("incidents/new.jsonl"))
+            .unwrap();
+        nix::sys::stat::umask(old);
+        let m = std::fs::metadata(top.join("incidents/new.jsonl")).unwrap();
+        assert_eq!(m.mode() & 0o777, 0o660);
+        assert!(team.check(&top.join("incidents/new.jsonl")).unwrap());
+        // Idempotent; a broken chain is never adopted.
+        init(&top, &root_group, Some(&obs.name)).unwrap();
+        let path = top.join("incidents/new.jsonl");
+        let j = super::super::file::Journal::open(&path).unwrap();
+        for text in ["one", "two"] {
+            let mut body = serde_json::Map::new();
+            body.insert("text".into(), text.into());
+            j.append("note", body, jiff::Timestamp::now()).unwrap();
+        }
+        let edited = std::fs::read_to_string(&path)
+            .unwrap()
+            .replace("one", "eno");
+        std::fs::write(&path, edited).unwrap();
+        let e = init(&top, &root_group, Some(&obs.name)).unwrap_err();
+        assert!(e.contains("BROKEN"), "{e}");
+        assert!(
+            init(&top, "surely-no-such-group", None)
+                .unwrap_err()
+                .contains("groupadd")
+        );
+    }
+
+    use std::os::unix::fs::OpenOptionsExt;
+
+    #[test]
+    fn acls_parse_back_as_written() {
+        let bytes = team_acl(Some(100), true);
+        let acl = parse_acl(&bytes);
+        assert_eq!(acl.len(), 5);
+        assert!(acl.contains(&AclEntry {
+            tag: ACL_GROUP,
+            perm: 5,
+            id: 100
+        }));
+        assert_eq!(parse_acl(&team_acl(None, false)).len(), 3);
+        assert!(parse_acl(&[1, 2]).is_empty());
+    }
+}
