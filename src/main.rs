@@ -126,7 +126,7 @@ fn main() -> ExitCode {
         }
     };
     match &cli.command {
-        Some(Command::Check) => check(cli.global.config.as_deref()),
+        Some(Command::Check) => check(cli.global.config.as_deref(), cli.global.data_dir.as_deref()),
         Some(Command::Drill { scenario, speed }) => drill(
             cli.global.config.as_deref(),
             cli.global.data_dir.as_deref(),
@@ -853,7 +853,7 @@ fn journal_verify(
     }
 }
 
-fn check(explicit: Option<&Path>) -> ExitCode {
+fn check(explicit: Option<&Path>, data_dir: Option<&Path>) -> ExitCode {
     let path = match config::locate(explicit) {
         Ok(p) => p,
         Err(why) => {
@@ -866,7 +866,7 @@ fn check(explicit: Option<&Path>) -> ExitCode {
     extra.extend(layout::check_all(layout::user_dir().as_deref()));
     let loaded = config::load(&path).and_then(|cfg| {
         let mut diags = extra.clone();
-        diags.extend(check_look(&cfg));
+        diags.extend(check_look(&cfg, data_dir));
         diags.extend(check_scenarios(&cfg));
         if diags.is_empty() {
             Ok(cfg)
@@ -932,7 +932,7 @@ fn check_scenarios(cfg: &config::Config) -> Vec<config::Diagnostic> {
 }
 
 /// The config's own theme and layout must exist.
-fn check_look(cfg: &config::Config) -> Vec<config::Diagnostic> {
+fn check_look(cfg: &config::Config, data_dir: Option<&Path>) -> Vec<config::Diagnostic> {
     let mut diags = Vec::new();
     let at = |key: &str, message: String| config::Diagnostic {
         file: cfg.path.clone(),
@@ -966,10 +966,11 @@ fn check_look(cfg: &config::Config) -> Vec<config::Diagnostic> {
             diags.push(at(key, why));
         }
     }
-    if let Some(dir) = &cfg.journal.dir
-        && let Some(why) = warroom::journal::unsafe_dir(dir, &cfg.console.operators)
-    {
-        diags.push(at("journal.dir", format!("{}: {why}", dir.display())));
+    // The journal dir the console would use (`--data-dir`, the config's, or the default),
+    // and everything in it.
+    let dir = warroom::journal::journal_dir(cfg.journal.dir.as_deref(), data_dir);
+    if let Some(why) = warroom::journal::unsafe_dir(&dir, &cfg.console.operators) {
+        diags.push(at("journal.dir", why));
     }
     if cfg.console.layout != "auto"
         && let Err(e) = Layout::resolve(

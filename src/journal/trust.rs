@@ -43,7 +43,12 @@ pub enum TrustError {
     #[error("JOURNAL UNSAFE: {path}: {why}")]
     Unsafe { path: PathBuf, why: String },
     #[error("{path}: {why}")]
-    Io { path: PathBuf, why: String },
+    Io {
+        path: PathBuf,
+        why: String,
+        /// The account may not read it at all (EACCES).
+        denied: bool,
+    },
 }
 
 impl TrustError {
@@ -82,23 +87,17 @@ impl Team {
     /// The team of the journal dir `top`, which must exist and be a directory of its own
     /// (not a symbolic link). `operators` are account names (`[console] operators`).
     pub fn of(top: &Path, operators: &[String]) -> Result<Team, TrustError> {
-        let fd = open_top(top)?;
-        let st = rustix::fs::fstat(&fd).map_err(|e| io_err(top, "stat", e))?;
-        let observers = match read_acl(&fd, ACL_ACCESS) {
-            Ok(acl) => acl
-                .iter()
-                .filter(|e| e.tag == ACL_GROUP && e.perm & 4 != 0 && e.perm & 2 == 0)
-                .map(|e| e.id)
-                .collect(),
-            Err(_) => Vec::new(),
+        let fd = match open_top(top) {
+            Ok(fd) => fd,
+            // Not ours to read: who it belongs to is still known, to say whom to ask.
+            Err(e) if is_denied(&e) => return Team::unreadable(top, operators).ok_or(e),
+            Err(e) => return Err(e),
         };
-        let operators = (!operators.is_empty()).then(|| {
-            operators
-                .iter()
-                .filter_map(|name| nix::unistd::User::from_name(name).ok().flatten())
-                .map(|u| u.uid.as_raw())
-                .collect()
-        });
+        let st = rustix::fs::fstat(&fd).map_err(|e| io_err(top, "stat", e))?;
+        let observers = read_acl(&fd, ACL_ACCESS)
+            .map(|acl| observer_groups(&acl))
+            .unwrap_or_default();
+        let operators = Team::operator_uids(operators);
         let team = Team {
             top: top.to_path_buf(),
             group: st.st_gid,
@@ -109,6 +108,38 @@ impl Team {
         };
         team.verdict(top, &fd, &st)?;
         Ok(team)
+    }
+
+    /// The team of a journal dir this account cannot open: read from its metadata (which
+    /// needs no read permission) only to tell the account which groups to join.
+    fn unreadable(top: &Path, operators: &[String]) -> Option<Team> {
+        let st = rustix::fs::lstat(top).ok()?;
+        let mut buf = vec![0u8; 4 + 8 * 64];
+        let observers = rustix::fs::lgetxattr(top, ACL_ACCESS, &mut buf[..])
+            .map(|n| observer_groups(&parse_acl(&buf[..n])))
+            .unwrap_or_default();
+        Some(Team {
+            top: top.to_path_buf(),
+            group: st.st_gid,
+            group_name: group_name(st.st_gid),
+            operators: None,
+            observers,
+            members: Arc::new(Mutex::new(HashMap::new())),
+        })
+        .map(|mut t| {
+            t.operators = Team::operator_uids(operators);
+            t
+        })
+    }
+
+    fn operator_uids(operators: &[String]) -> Option<Vec<u32>> {
+        (!operators.is_empty()).then(|| {
+            operators
+                .iter()
+                .filter_map(|name| nix::unistd::User::from_name(name).ok().flatten())
+                .map(|u| u.uid.as_raw())
+                .collect()
+        })
     }
 
     pub fn top(&self) -> &Path {
@@ -242,6 +273,7 @@ impl Team {
         let rest = path.strip_prefix(&self.top).map_err(|_| TrustError::Io {
             path: path.to_path_buf(),
             why: format!("not inside the journal dir {}", self.top.display()),
+            denied: false,
         })?;
         rest.components()
             .map(|c| match c {
@@ -326,6 +358,18 @@ fn open_top(top: &Path) -> Result<OwnedFd, TrustError> {
     }
 }
 
+/// Groups an ACL lets read but not write: the observers.
+fn observer_groups(acl: &[AclEntry]) -> Vec<u32> {
+    acl.iter()
+        .filter(|e| e.tag == ACL_GROUP && e.perm & 4 != 0 && e.perm & 2 == 0)
+        .map(|e| e.id)
+        .collect()
+}
+
+fn is_denied(e: &TrustError) -> bool {
+    matches!(e, TrustError::Io { denied: true, .. })
+}
+
 fn is_link(dir: &OwnedFd, name: &std::ffi::OsStr) -> bool {
     rustix::fs::statat(dir, name, rustix::fs::AtFlags::SYMLINK_NOFOLLOW)
         .is_ok_and(|st| st.st_mode & nix::libc::S_IFMT == nix::libc::S_IFLNK)
@@ -335,6 +379,7 @@ fn io_err(path: &Path, op: &str, e: Errno) -> TrustError {
     TrustError::Io {
         path: path.to_path_buf(),
         why: format!("cannot {op}: {}", std::io::Error::from(e)),
+        denied: e == Errno::ACCESS,
     }
 }
 
@@ -596,6 +641,30 @@ fn adopt(path: &Path, dir: bool, gid: u32, obs: Option<u32>) -> Result<(), Strin
             user_name(st.st_uid)
         ));
     }
+    let mode = if dir { TEAM_DIR_MODE } else { TEAM_FILE_MODE };
+    let wanted = parse_acl(&team_acl(obs, dir));
+    // Linux keeps no access ACL that says no more than the mode does.
+    let same = |name: &str| {
+        read_acl(&fd, name).is_ok_and(|acl| {
+            acl == wanted || (name == ACL_ACCESS && obs.is_none() && acl.is_empty())
+        })
+    };
+    if st.st_gid == gid
+        && st.st_mode & 0o7777 == mode
+        && same(ACL_ACCESS)
+        && (!dir || same(ACL_DEFAULT))
+    {
+        // Already the team's: nothing to change (an operator adopting again changes nothing,
+        // whoever owns it).
+        return Ok(());
+    }
+    if me != 0 && st.st_uid != me {
+        return Err(format!(
+            "{}: owned by {}; only its owner or root can give it to the team",
+            path.display(),
+            user_name(st.st_uid)
+        ));
+    }
     let fail = |what: &str, e: Errno| {
         format!(
             "{}: cannot {what}: {}",
@@ -605,7 +674,6 @@ fn adopt(path: &Path, dir: bool, gid: u32, obs: Option<u32>) -> Result<(), Strin
     };
     rustix::fs::fchown(&fd, None, Some(rustix::fs::Gid::from_raw(gid)))
         .map_err(|e| fail("change its group", e))?;
-    let mode = if dir { TEAM_DIR_MODE } else { TEAM_FILE_MODE };
     rustix::fs::fchmod(&fd, Mode::from_raw_mode(mode)).map_err(|e| fail("chmod", e))?;
     let flags = rustix::fs::XattrFlags::empty();
     rustix::fs::fsetxattr(&fd, ACL_ACCESS, &team_acl(obs, dir), flags)
