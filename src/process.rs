@@ -588,10 +588,13 @@ pub async fn run_logged(
         program: name.clone(),
         reason,
     };
+    // A new file, never through a link: a name planted in `steps/` must not have the
+    // program's output written into someone else's file.
     let out = std::fs::OpenOptions::new()
-        .create(true)
+        .create_new(true)
         .append(true)
         .mode(0o640)
+        .custom_flags(nix::libc::O_NOFOLLOW)
         .open(log)
         .map_err(|e| spawn_failed(format!("step log {}: {}", log.display(), io_reason(&e))))?;
     let err = out.try_clone().map_err(|e| spawn_failed(io_reason(&e)))?;

@@ -676,10 +676,19 @@ fn claim_in(path: &Path, runbook: &str, step: &str) {
 }
 
 fn claim_answer(c: &mut Console, step: &str) -> (bool, Option<String>) {
+    claim_answer_with(c, step, None)
+}
+
+fn claim_answer_with(
+    c: &mut Console,
+    step: &str,
+    break_glass: Option<&str>,
+) -> (bool, Option<String>) {
     c.ask(Request::Claim {
         runbook: "failover".into(),
         step: step.into(),
         at: Timestamp::now(),
+        break_glass: break_glass.map(str::to_string),
     });
     let wanted = step.to_string();
     match c.wait(
@@ -1260,5 +1269,88 @@ fn an_incidents_dir_others_can_write_is_unsafe_its_planted_incident_gets_nothing
                 .is_some_and(|p| p.ends_with("incidents"))),
         "{:?}",
         watch.entries.iter().map(|e| &e.kind).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn a_tampered_journal_runs_a_step_only_by_break_glass_written_in_the_continuation() {
+    let dir = journal_dir();
+    let mut ana = Console::start(dir.path(), Mode::Operator, "ana@bastion");
+    records_and_declares(&mut ana);
+    let incidents = dir.path().join("incidents");
+    let file = warroom::journal::latest(&incidents).expect("the incident file");
+    append_raw(&file, &planted(99, warroom::journal::GENESIS, "planted"));
+    ana.wait("TAMPERED", tampered);
+    // A line is held (nothing is appended to a tampered file): the claims behind it are
+    // still answered at once.
+    ana.note("held");
+    let (granted, why) = claim_answer(&mut ana, "promote");
+    assert!(!granted);
+    assert!(
+        why.as_deref()
+            .is_some_and(|w| w.contains("break glass: <reason>")),
+        "{why:?}"
+    );
+    ana.ask(Request::Append(Entry {
+        at: Timestamp::now(),
+        kind: EntryKind::StepConfirmed {
+            runbook: "failover".into(),
+            step: "promote".into(),
+            override_reason: None,
+            inputs: Default::default(),
+            break_glass: Some("primary region gone, chain fixed later".into()),
+        },
+    }));
+    let (granted, why) = claim_answer_with(
+        &mut ana,
+        "promote",
+        Some("primary region gone, chain fixed later"),
+    );
+    assert!(granted, "{why:?}");
+    let before = std::fs::read(&file).expect("read");
+    ana.ask(Request::Continue {
+        reason: "line planted; reported".into(),
+        at: Timestamp::now(),
+    });
+    ana.wait("trusted again", untampered);
+    ana.wait("the held claim, written in the continuation", |e| {
+        matches!(e, JournalEvent::Appended(v) | JournalEvent::Reset { entries: v, .. }
+            if v.iter().any(|e| e.kind == "step_started"))
+    });
+    ana.stop();
+    assert_eq!(
+        std::fs::read(&file).expect("read"),
+        before,
+        "the tampered file grew"
+    );
+    let next = warroom::journal::latest(&incidents).expect("the continuation");
+    let kinds: Vec<(String, Option<String>)> = warroom::journal::load(&next)
+        .expect("load")
+        .entries
+        .iter()
+        .map(|e| {
+            (
+                e.kind.clone(),
+                e.body
+                    .get("break_glass")
+                    .and_then(|b| b.as_str())
+                    .map(str::to_string),
+            )
+        })
+        .collect();
+    let confirmed = kinds
+        .iter()
+        .position(|(k, b)| {
+            k == "step_confirmed" && b.as_deref() == Some("primary region gone, chain fixed later")
+        })
+        .unwrap_or_else(|| panic!("no break-glass confirmation: {kinds:?}"));
+    let started = kinds
+        .iter()
+        .position(|(k, _)| k == "step_started")
+        .unwrap_or_else(|| panic!("no claim: {kinds:?}"));
+    assert!(confirmed < started, "{kinds:?}");
+    assert!(
+        kinds.iter().any(|(k, _)| k == "note"),
+        "the held note: {kinds:?}"
     );
 }

@@ -170,6 +170,7 @@ impl Rec {
                 step,
                 override_reason: override_reason.map(String::from),
                 inputs: Default::default(),
+                break_glass: None,
             },
             Step::Started => EntryKind::StepStarted {
                 runbook,

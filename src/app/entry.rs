@@ -147,6 +147,10 @@ pub enum EntryKind {
         /// The step's inputs as typed (a point-in-time restore's time…).
         #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
         inputs: std::collections::BTreeMap<String, String>,
+        /// Run while the journal was TAMPERED (no claim could be its lock): why. Written,
+        /// with the claim, in the journal's continuation.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        break_glass: Option<String>,
     },
     /// The step's claim: written with a conditional append, it is the lock. The console that
     /// holds it is `pid` on `host`, started at `start` (clock ticks since boot, from
@@ -390,6 +394,7 @@ impl EntryKind {
                 step,
                 override_reason,
                 inputs,
+                break_glass,
             } => {
                 let typed: Vec<String> = inputs.iter().map(|(k, v)| format!("{k}={v}")).collect();
                 let typed = if typed.is_empty() {
@@ -397,11 +402,15 @@ impl EntryKind {
                 } else {
                     format!(" ({})", typed.join(", "))
                 };
+                let glass = break_glass
+                    .as_ref()
+                    .map(|r| format!(" — BREAK GLASS: {r}"))
+                    .unwrap_or_default();
                 match override_reason {
                     Some(r) => {
-                        format!("step {runbook}/{step}: confirmed{typed} with override: {r}")
+                        format!("step {runbook}/{step}: confirmed{typed} with override: {r}{glass}")
                     }
-                    None => format!("step {runbook}/{step}: confirmed{typed}"),
+                    None => format!("step {runbook}/{step}: confirmed{typed}{glass}"),
                 }
             }
             EntryKind::StepStarted {

@@ -1,7 +1,8 @@
 //! The confirmation modal of a runbook step: what will happen, the inputs as typed, the
 //! prechecks with their live values, and the confirm phrase. Enter does nothing until the
 //! phrase matches exactly (case-sensitive) and every input is valid; a failing or stale
-//! precheck also needs `override: <reason>`. Esc cancels. Nothing runs by default.
+//! precheck also needs `override: <reason>`, and a tampered journal `break glass: <reason>`.
+//! Esc cancels. Nothing runs by default.
 
 use super::view::Key;
 use crate::config::{Input, InputKind, Step};
@@ -10,6 +11,8 @@ use crate::config::{Input, InputKind, Step};
 pub const FIELD_MAX: usize = 500;
 /// What an override must start with.
 pub const OVERRIDE_PREFIX: &str = "override:";
+/// What a break-glass line must start with (a step while the journal is TAMPERED).
+pub const BREAK_GLASS_PREFIX: &str = "break glass:";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Field {
@@ -18,6 +21,7 @@ pub enum Field {
     Input(usize),
     Phrase,
     Override,
+    BreakGlass,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,6 +33,10 @@ pub struct StepModal {
     pub inputs: Vec<String>,
     pub phrase: String,
     pub override_text: String,
+    pub break_glass_text: String,
+    /// The journal is TAMPERED: no claim can be its lock, so running a step needs
+    /// `break glass: <reason>` (set by the model from the journal's state at each key).
+    pub needs_break_glass: bool,
     pub field: Field,
     /// A checklist step's items, ticked by the operator one by one (empty for other steps).
     pub ticked: Vec<bool>,
@@ -41,6 +49,7 @@ pub enum Waiting {
     Input { name: String, why: String },
     Phrase,
     Override,
+    BreakGlass,
 }
 
 impl Waiting {
@@ -53,6 +62,9 @@ impl Waiting {
             Waiting::Phrase => "type the confirm phrase exactly".into(),
             Waiting::Override => {
                 "a precheck fails: type `override: <reason>` to run it anyway".into()
+            }
+            Waiting::BreakGlass => {
+                "the journal is TAMPERED: type `break glass: <reason>` to run it anyway (or `J` to continue the journal first)".into()
             }
         }
     }
@@ -86,6 +98,8 @@ impl StepModal {
             inputs: vec![String::new(); s.inputs.len()],
             phrase: String::new(),
             override_text: String::new(),
+            break_glass_text: String::new(),
+            needs_break_glass: false,
             field: if items > 0 {
                 Field::Item(0)
             } else if s.inputs.is_empty() {
@@ -118,6 +132,16 @@ impl StepModal {
         (!reason.is_empty()).then(|| reason.to_string())
     }
 
+    /// The break-glass reason, if the line is well formed.
+    pub fn break_glass_reason(&self) -> Option<String> {
+        let reason = self
+            .break_glass_text
+            .trim()
+            .strip_prefix(BREAK_GLASS_PREFIX)?
+            .trim();
+        (!reason.is_empty()).then(|| reason.to_string())
+    }
+
     /// What Enter still waits for; `prechecks_pass` from the live values.
     pub fn waiting(&self, step: &Step, prechecks_pass: bool) -> Option<Waiting> {
         let left = self.ticked.iter().filter(|t| !**t).count();
@@ -140,6 +164,9 @@ impl StepModal {
         if !prechecks_pass && self.override_reason().is_none() {
             return Some(Waiting::Override);
         }
+        if self.needs_break_glass && self.break_glass_reason().is_none() {
+            return Some(Waiting::BreakGlass);
+        }
         None
     }
 
@@ -149,6 +176,9 @@ impl StepModal {
         f.push(Field::Phrase);
         if !prechecks_pass {
             f.push(Field::Override);
+        }
+        if self.needs_break_glass {
+            f.push(Field::BreakGlass);
         }
         f
     }
@@ -162,6 +192,7 @@ impl StepModal {
             // Items take no text: typing goes to the phrase.
             Field::Item(_) | Field::Phrase => &mut self.phrase,
             Field::Override => &mut self.override_text,
+            Field::BreakGlass => &mut self.break_glass_text,
         }
     }
 
@@ -256,6 +287,32 @@ mod tests {
         assert!(!m.on_key(&Key::Enter, &s, true), "no trimming");
         m.on_key(&Key::Backspace, &s, true);
         assert!(m.on_key(&Key::Enter, &s, true));
+    }
+
+    #[test]
+    fn a_tampered_journal_needs_break_glass_with_a_reason_after_the_phrase() {
+        let s = step(vec![]);
+        let mut m = StepModal::new(0, 0, &s);
+        m.needs_break_glass = true;
+        type_text(&mut m, &s, true, "us-West-2");
+        assert_eq!(m.waiting(&s, true), Some(Waiting::BreakGlass));
+        assert!(
+            !m.on_key(&Key::Enter, &s, true),
+            "the phrase alone runs nothing"
+        );
+        m.on_key(&Key::Tab, &s, true);
+        assert_eq!(m.field, Field::BreakGlass);
+        type_text(&mut m, &s, true, "break glass:   ");
+        assert!(!m.on_key(&Key::Enter, &s, true), "a reason is needed");
+        type_text(&mut m, &s, true, "region gone");
+        assert_eq!(m.break_glass_reason().as_deref(), Some("region gone"));
+        assert!(m.on_key(&Key::Enter, &s, true));
+        // Not tampered: no such field, nothing asked.
+        let mut plain = StepModal::new(0, 0, &s);
+        type_text(&mut plain, &s, true, "us-West-2");
+        plain.on_key(&Key::Tab, &s, true);
+        assert_eq!(plain.field, Field::Phrase);
+        assert!(plain.on_key(&Key::Enter, &s, true));
     }
 
     #[test]

@@ -519,6 +519,35 @@ mod tests {
     }
 
     #[test]
+    fn while_the_journal_is_tampered_a_step_runs_only_by_break_glass_and_says_so() {
+        let mut rig = rig();
+        update(
+            &mut rig.state,
+            Event::Journal(crate::app::JournalEvent::Problem(Some(
+                "JOURNAL TAMPERED: x.jsonl: seq 9 after seq 3".into(),
+            ))),
+        );
+        rig.key(Key::Char('s'));
+        type_text(&mut rig, "synced");
+        assert_eq!(runs(&rig.key(Key::Enter)), 0, "the phrase alone");
+        rig.key(Key::Tab);
+        type_text(&mut rig, "break glass: sync by hand");
+        let fx = rig.key(Key::Enter);
+        let glass: Vec<_> = fx
+            .iter()
+            .filter_map(|e| match e {
+                Effect::RunStep { break_glass, .. } => Some(break_glass.clone()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(glass, [Some("sync by hand".to_string())]);
+        assert!(entries(&fx).iter().any(|k| matches!(
+            k,
+            EntryKind::StepConfirmed { break_glass: Some(r), .. } if r == "sync by hand"
+        )));
+    }
+
+    #[test]
     fn a_step_runs_only_on_its_exact_phrase_and_its_life_is_journaled() {
         let mut rig = rig();
         assert_eq!(state(&rig, 0), StepState::Ready);

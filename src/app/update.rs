@@ -47,6 +47,9 @@ pub enum Effect {
         at: Timestamp,
         /// A `notify` step: the update it sends, queued once the claim is granted.
         post: Option<Box<Outgoing>>,
+        /// `break glass: <reason>` typed while the journal is TAMPERED: the claim is granted
+        /// without its lock and written with the held entries in the continuation.
+        break_glass: Option<String>,
     },
     /// Queue an update to Slack and the status page: written to the outbox and journaled as
     /// queued before any network call; the outbox worker delivers it.
@@ -1084,6 +1087,7 @@ impl State {
                                 step: step.clone(),
                                 override_reason: None,
                                 inputs: BTreeMap::new(),
+                                break_glass: None,
                             },
                         }));
                         effects.push(Effect::RunStep {
@@ -1092,6 +1096,7 @@ impl State {
                             inputs: BTreeMap::new(),
                             at: self.now,
                             post: Some(outgoing),
+                            break_glass: None,
                         });
                     }
                     None => effects.push(Effect::Post(outgoing)),
@@ -1141,9 +1146,11 @@ impl State {
             return;
         }
         let pass = steps::prechecks(self, &step).iter().all(|c| c.pass);
+        let tampered = self.journal_tampered();
         let Some(modal) = self.modal.as_mut() else {
             return;
         };
+        modal.needs_break_glass = tampered;
         if !modal.on_key(&key, &step, pass) || self.read_only {
             return;
         }
@@ -1154,6 +1161,11 @@ impl State {
             return;
         };
         let override_reason = if pass { None } else { modal.override_reason() };
+        let break_glass = if tampered {
+            modal.break_glass_reason()
+        } else {
+            None
+        };
         let inputs: BTreeMap<String, String> = step
             .inputs
             .iter()
@@ -1167,6 +1179,7 @@ impl State {
                 step: step.id.clone(),
                 override_reason,
                 inputs: inputs.clone(),
+                break_glass: break_glass.clone(),
             },
         }));
         effects.push(Effect::RunStep {
@@ -1175,7 +1188,17 @@ impl State {
             inputs,
             at: self.now,
             post: None,
+            break_glass,
         });
+    }
+
+    /// Whether the followed journal's chain broke (`JOURNAL TAMPERED`): nothing is appended
+    /// to it and no claim can be its lock until it is continued.
+    pub fn journal_tampered(&self) -> bool {
+        self.journal
+            .problem
+            .as_deref()
+            .is_some_and(|p| p.contains("JOURNAL TAMPERED"))
     }
 
     /// A step this console runs is being verified (its verdict not yet journaled).

@@ -152,6 +152,7 @@ impl Offline {
                 step: id.clone(),
                 override_reason: None,
                 inputs: BTreeMap::new(),
+                break_glass: None,
             }),
             now(EntryKind::StepStarted {
                 runbook: runbook.clone(),

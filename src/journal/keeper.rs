@@ -109,6 +109,8 @@ pub enum Request {
         runbook: String,
         step: String,
         at: Timestamp,
+        /// `break glass: <reason>`: granted even in a TAMPERED journal (see `claim`).
+        break_glass: Option<String>,
     },
     /// Queue an update: written to its incident's outbox and journaled as queued (one line per
     /// channel) before the outbox worker may see it. `id` is the update's dedupe key and
@@ -1205,17 +1207,8 @@ impl State {
                     status,
                     at,
                 } => self.declare(title, *level, *status, *at),
-                Request::Claim { runbook, step, at } => {
-                    // A claim is answered now or never: retried later, it would start a step
-                    // the operator may have given up on or done by hand.
-                    if let Err(why) = self.claim(runbook, step, *at) {
-                        self.send(JournalEvent::Claimed {
-                            runbook: runbook.clone(),
-                            step: step.clone(),
-                            granted: false,
-                            why: Some(format!("the journal could not record the claim: {why}")),
-                        });
-                    }
+                Request::Claim { .. } => {
+                    self.answer_claim(&r);
                     Ok(())
                 }
                 Request::Post { .. } | Request::Delivery(_) | Request::Commit(_) => {
@@ -1228,6 +1221,16 @@ impl State {
             if let Err(e) = result {
                 failed = Some(e);
                 self.pending.push_front(r);
+                // Claims are answered now or never, not held behind lines that wait (a
+                // TAMPERED journal holds every line until it is continued).
+                let (claims, rest): (Vec<Request>, Vec<Request>) = self
+                    .pending
+                    .drain(..)
+                    .partition(|r| matches!(r, Request::Claim { .. }));
+                self.pending = rest.into();
+                for c in &claims {
+                    self.answer_claim(c);
+                }
                 break;
             }
         }
@@ -1248,6 +1251,28 @@ impl State {
             }
         }
         self.write_comms();
+    }
+
+    /// A claim is answered now or never: retried later, it would start a step the operator
+    /// may have given up on or done by hand.
+    fn answer_claim(&mut self, r: &Request) {
+        let Request::Claim {
+            runbook,
+            step,
+            at,
+            break_glass,
+        } = r
+        else {
+            return;
+        };
+        if let Err(why) = self.claim(runbook, step, *at, break_glass.as_deref()) {
+            self.send(JournalEvent::Claimed {
+                runbook: runbook.clone(),
+                step: step.clone(),
+                granted: false,
+                why: Some(format!("the journal could not record the claim: {why}")),
+            });
+        }
     }
 
     /// The comms requests, in order: one that fails is tried again at the next poll (the ones
@@ -1573,7 +1598,13 @@ impl State {
         Ok(())
     }
 
-    fn claim(&mut self, runbook: &str, step: &str, at: Timestamp) -> Result<(), String> {
+    fn claim(
+        &mut self,
+        runbook: &str,
+        step: &str,
+        at: Timestamp,
+        break_glass: Option<&str>,
+    ) -> Result<(), String> {
         let answer = |granted: bool, why: Option<String>| JournalEvent::Claimed {
             runbook: runbook.to_string(),
             step: step.to_string(),
@@ -1645,12 +1676,34 @@ impl State {
             }
         };
         if let Some((_, why)) = self.tampered.as_ref().filter(|(p, _)| *p == path) {
-            self.send(answer(
-                false,
-                Some(format!("no step can be claimed in this journal: {why}")),
-            ));
+            if break_glass.is_none() {
+                self.send(answer(
+                    false,
+                    Some(format!(
+                        "no step can be claimed in this journal: {why}; type `break glass: <reason>` in the step's dialog to run it anyway"
+                    )),
+                ));
+                return Ok(());
+            }
+            // Broken glass: no line can be the lock here (every console refuses claims in
+            // this file, so none races this one on it). The claim is held with the other
+            // entries and written, after the confirmation that carries the reason, in the
+            // continuation.
+            tracing::warn!("break glass: {runbook}/{step} runs while {why}");
+            self.pending.push_back(Request::Append(Wanted {
+                at,
+                kind: EntryKind::StepStarted {
+                    runbook: runbook.to_string(),
+                    step: step.to_string(),
+                    pid: std::process::id(),
+                    host: host_of(&self.o.actor).to_string(),
+                    start: crate::process::stat_of(std::process::id()).map(|s| s.start),
+                },
+            }));
+            self.send(answer(true, None));
             return Ok(());
         }
+        self.guard(&path)?;
         // A claim made in another source still runs: in the watch log before the incident was
         // declared, or in the incident just resolved (its consoles went back to the watch log).
         for other in self.other_sources(&path) {

@@ -400,6 +400,7 @@ fn hostile_text_cannot_drive_the_terminal_or_break_the_markdown() {
                 step: "promote\nnow".into(),
                 override_reason: Some("lag | unknown\x1bc".into()),
                 inputs: Default::default(),
+                break_glass: None,
             },
         );
     let mut body = Map::new();
@@ -452,6 +453,7 @@ fn a_step_run_gathers_its_entries_and_a_retry_is_a_new_row() {
                 step: st.clone(),
                 override_reason: None,
                 inputs: Default::default(),
+                break_glass: None,
             },
         )
         .add(
@@ -503,6 +505,7 @@ fn a_step_run_gathers_its_entries_and_a_retry_is_a_new_row() {
             step: st.clone(),
             override_reason: Some("lag probe down, checked by hand".into()),
             inputs: Default::default(),
+            break_glass: None,
         },
     )
     .add(

@@ -93,7 +93,7 @@ impl RealExecutor {
         let dir = self.step_logs.as_ref()?;
         std::fs::DirBuilder::new()
             .recursive(true)
-            .mode(0o750)
+            .mode(crate::journal::file::DIR_MODE)
             .create(dir)
             .ok()?;
         let safe: String = step

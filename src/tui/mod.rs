@@ -135,6 +135,7 @@ impl World {
                     inputs,
                     at,
                     post,
+                    break_glass,
                 } => {
                     match post {
                         // A notify step needs the outbox, not an executor.
@@ -152,7 +153,12 @@ impl World {
                     }
                     self.claiming
                         .insert((runbook.clone(), step.clone()), inputs);
-                    self.requests.send(Request::Claim { runbook, step, at })
+                    self.requests.send(Request::Claim {
+                        runbook,
+                        step,
+                        at,
+                        break_glass,
+                    })
                 }
             };
         }

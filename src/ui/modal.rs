@@ -293,6 +293,20 @@ pub fn draw(state: &State, modal: &StepModal, screen: &Screen, frame: &mut Frame
             Span::styled(if active { cursor } else { "" }, t.accent),
         ]));
     }
+    if modal.needs_break_glass {
+        let active = modal.field == Field::BreakGlass;
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!(
+                    "{}JOURNAL TAMPERED: no claim can hold this step. To run anyway: break glass: <reason> ",
+                    if active { g.focus } else { " " }
+                ),
+                if active { t.accent } else { t.down },
+            ),
+            Span::styled(clean(&modal.break_glass_text).into_owned(), t.text),
+            Span::styled(if active { cursor } else { "" }, t.accent),
+        ]));
+    }
     lines.push(Line::from(match modal.waiting(step, pass) {
         Some(w) => Span::styled(format!("Enter waits: {}", w.describe()), t.degraded),
         None => Span::styled("Enter runs the step · Esc cancels", t.up),

@@ -659,6 +659,17 @@ fn the_step_modal_shows_what_will_happen_the_live_prechecks_and_the_phrase() {
     let shot = text(&rig.shot(&wide, &theme, 200, 50));
     assert!(shot.contains("db-primary lag"), "live precheck: {shot}");
     insta::assert_snapshot!("modal_promote_200x50", shot);
+    // The journal tampered: the modal asks for break glass, in the danger colour.
+    update(
+        &mut rig.state,
+        Event::Journal(crate::app::JournalEvent::Problem(Some(
+            "JOURNAL TAMPERED: x.jsonl: hash chain BROKEN at line 7".into(),
+        ))),
+    );
+    update(&mut rig.state, Event::Key(Key::Tab));
+    let shot = text(&rig.shot(&wide, &theme, 200, 50));
+    assert!(shot.contains("break glass: <reason>"), "{shot}");
+    insta::assert_snapshot!("modal_promote_break_glass_200x50", shot);
 }
 
 #[test]
