@@ -1,7 +1,8 @@
 //! The confirmation modal of a runbook step: what will happen, the inputs as typed, the
 //! prechecks with their live values, and the confirm phrase. Enter does nothing until the
 //! phrase matches exactly (case-sensitive) and every input is valid; a failing or stale
-//! precheck also needs `override: <reason>`, and a tampered journal `break glass: <reason>`.
+//! precheck also needs `override precheck: <reason>`, and a tampered journal `break glass:
+//! <reason>`: each gate its own typed line, so one reason never clears two gates.
 //! Esc cancels. Nothing runs by default.
 
 use super::view::Key;
@@ -9,8 +10,9 @@ use crate::config::{Input, InputKind, Step};
 
 /// The longest text a field keeps (a pasted file is cut here).
 pub const FIELD_MAX: usize = 500;
-/// What an override must start with.
-pub const OVERRIDE_PREFIX: &str = "override:";
+/// What a precheck override must start with (it names its gate: a reason typed for one gate
+/// never clears another).
+pub const OVERRIDE_PREFIX: &str = "override precheck:";
 /// What a break-glass line must start with (a step while the journal is TAMPERED).
 pub const BREAK_GLASS_PREFIX: &str = "break glass:";
 
@@ -61,7 +63,7 @@ impl Waiting {
             Waiting::Input { name, why } => format!("input `{name}`: {why}"),
             Waiting::Phrase => "type the confirm phrase exactly".into(),
             Waiting::Override => {
-                "a precheck fails: type `override: <reason>` to run it anyway".into()
+                "a precheck fails: type `override precheck: <reason>` to run it anyway".into()
             }
             Waiting::BreakGlass => {
                 "the journal is TAMPERED: type `break glass: <reason>` to run it anyway (or `J` to continue the journal first)".into()
@@ -316,6 +318,30 @@ mod tests {
     }
 
     #[test]
+    fn two_gates_need_two_lines_and_one_reason_never_clears_both() {
+        let s = step(vec![]);
+        let mut m = StepModal::new(0, 0, &s);
+        m.needs_break_glass = true;
+        type_text(&mut m, &s, false, "us-West-2");
+        m.on_key(&Key::Tab, &s, false);
+        assert_eq!(m.field, Field::Override);
+        // The break-glass words in the override's line clear neither gate.
+        type_text(&mut m, &s, false, "break glass: both");
+        assert_eq!(m.waiting(&s, false), Some(Waiting::Override));
+        m.override_text.clear();
+        type_text(&mut m, &s, false, "override precheck: lag read by hand");
+        assert_eq!(m.waiting(&s, false), Some(Waiting::BreakGlass));
+        assert!(!m.on_key(&Key::Enter, &s, false));
+        m.on_key(&Key::Tab, &s, false);
+        assert_eq!(m.field, Field::BreakGlass);
+        type_text(&mut m, &s, false, "override precheck: x");
+        assert!(!m.on_key(&Key::Enter, &s, false), "the other gate's words");
+        m.break_glass_text.clear();
+        type_text(&mut m, &s, false, "break glass: region gone");
+        assert!(m.on_key(&Key::Enter, &s, false));
+    }
+
+    #[test]
     fn a_failing_precheck_needs_an_override_with_a_reason() {
         let s = step(vec![]);
         let mut m = StepModal::new(0, 0, &s);
@@ -323,7 +349,11 @@ mod tests {
         assert_eq!(m.waiting(&s, false), Some(Waiting::Override));
         m.on_key(&Key::Tab, &s, false);
         assert_eq!(m.field, Field::Override);
-        type_text(&mut m, &s, false, "override:  ");
+        // The bare word of another gate's line is not this gate's.
+        type_text(&mut m, &s, false, "override: stale");
+        assert_eq!(m.override_reason(), None);
+        m.override_text.clear();
+        type_text(&mut m, &s, false, "override precheck:  ");
         assert!(!m.on_key(&Key::Enter, &s, false), "a reason is needed");
         type_text(&mut m, &s, false, "DR replica checked by hand");
         assert!(m.on_key(&Key::Enter, &s, false));

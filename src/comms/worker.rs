@@ -274,7 +274,7 @@ impl Channel {
             let scanned = Outbox::all(&incidents)
                 .into_iter()
                 .filter(|o| {
-                    let why = ["", "pending", "staged"]
+                    let why = ["", "pending", "staged", "sent", "rejected"]
                         .iter()
                         .find_map(|sub| untrusted(&team, &o.dir().join(sub)));
                     unsafe_outboxes.extend(why.clone());

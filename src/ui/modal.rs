@@ -284,7 +284,7 @@ pub fn draw(state: &State, modal: &StepModal, screen: &Screen, frame: &mut Frame
         lines.push(Line::from(vec![
             Span::styled(
                 format!(
-                    "{}A precheck fails. To run anyway: override: <reason> ",
+                    "{}A precheck fails. To run anyway: override precheck: <reason> ",
                     if active { g.focus } else { " " }
                 ),
                 if active { t.accent } else { t.degraded },
