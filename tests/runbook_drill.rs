@@ -97,13 +97,11 @@ fn promote_runs_only_on_the_exact_phrase_then_succeeds_and_is_verified_and_journ
         PATIENCE,
     )
     .expect("the modal says exactly what will happen");
-    pty.send(b"dtem-postgres-dr-REPLICA\r");
-    std::thread::sleep(Duration::from_millis(500));
-    let screen = pty.screen();
-    assert!(
-        screen.contains("Enter waits: type the confirm phrase exactly"),
-        "{screen}"
-    );
+    pty.send(b"promote us-west-2/dtem-postgres-dr-REPLICA\r");
+    // The negative only after the positive signal that Enter was taken and refused.
+    let screen = pty
+        .wait_for("Enter waits: type the confirm phrase exactly", PATIENCE)
+        .expect("the modal says why Enter did nothing");
     assert!(
         !screen.contains("promote-db: started"),
         "a wrong phrase runs nothing: {screen}"
@@ -155,7 +153,7 @@ fn the_same_keys_in_a_read_only_drill_change_nothing() {
     )
     .expect("why nothing opens");
     pty.send(b"    done\r");
-    pty.send(b"pdtem-postgres-dr-replica\r");
+    pty.send(b"ppromote us-west-2/dtem-postgres-dr-replica\r");
     std::thread::sleep(Duration::from_millis(1500));
     let screen = pty.screen();
     assert!(!screen.contains("Run a step"), "{screen}");
@@ -187,16 +185,21 @@ fn long_step_running(home: &std::path::Path, data: &std::path::Path) -> Pty {
     run_step(
         &mut pty,
         b"p",
-        b"dtem-postgres-dr-replica",
+        b"promote us-west-2/dtem-postgres-dr-replica",
         "promote-db: succeeded",
     );
     run_step(
         &mut pty,
         b"t",
-        b"dte-service",
+        b"scale dtem-us-west-2/dte-service to 10",
         "scale-dte-service: succeeded",
     );
-    run_step(&mut pty, b"e", b"dte-service", "wait-dte-service: started");
+    run_step(
+        &mut pty,
+        b"e",
+        b"wait dtem-us-west-2/dte-service",
+        "wait-dte-service: started",
+    );
     pty
 }
 

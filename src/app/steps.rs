@@ -519,6 +519,41 @@ mod tests {
     }
 
     #[test]
+    fn the_arrows_stop_at_the_ends_and_name_the_runbook_the_keys_now_belong_to() {
+        let mut rig = rig();
+        let mut second = rig.state.runbooks[0].clone();
+        second.id = "failback".into();
+        second.title = "Failback".into();
+        rig.state.runbooks.push(second);
+        rig.key(Key::Up);
+        assert_eq!(rig.state.view.runbook, 0, "no wrap to the last");
+        assert!(
+            rig.state
+                .view
+                .flash
+                .as_deref()
+                .is_some_and(|f| f.starts_with("already the first runbook: Failover")),
+            "{:?}",
+            rig.state.view.flash
+        );
+        rig.key(Key::Down);
+        assert_eq!(rig.state.view.runbook, 1);
+        assert_eq!(
+            rig.state.view.flash.as_deref(),
+            Some("runbook 2/2: Failback — its step keys are live")
+        );
+        rig.key(Key::Down);
+        assert_eq!(rig.state.view.runbook, 1, "no wrap to the first");
+        assert!(
+            rig.state
+                .view
+                .flash
+                .as_deref()
+                .is_some_and(|f| f.starts_with("already the last runbook (2/2)"))
+        );
+    }
+
+    #[test]
     fn while_the_journal_is_tampered_a_step_runs_only_by_break_glass_and_says_so() {
         let mut rig = rig();
         update(

@@ -931,8 +931,25 @@ impl State {
                 }
             }
             key => {
+                let before = self.view.runbook;
+                let arrow = matches!(key, Key::Up | Key::Down);
                 if self.view.on_key(&key, self.runbooks.len()) == KeyOutcome::Quit {
                     effects.push(Effect::Quit);
+                }
+                // The step keys now belong to another runbook: say which, in the header.
+                if arrow
+                    && self.view.focus == crate::app::Panel::Runbooks
+                    && let Some(rb) = self.runbooks.get(self.view.runbook)
+                {
+                    let n = self.runbooks.len();
+                    let at = self.view.runbook + 1;
+                    self.view.flash = Some(if self.view.runbook != before {
+                        format!("runbook {at}/{n}: {} — its step keys are live", rb.title)
+                    } else if at == 1 {
+                        format!("already the first runbook: {}", rb.title)
+                    } else {
+                        format!("already the last runbook ({at}/{n}): {}", rb.title)
+                    });
                 }
             }
         }

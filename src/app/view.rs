@@ -206,16 +206,16 @@ impl View {
             Key::Tab | Key::Right => self.move_focus(true),
             Key::BackTab | Key::Left => self.move_focus(false),
             // Step keys are the operator's (any letter but the console's own), so the
-            // runbook panel chooses its runbook with the arrows, not with letters.
+            // runbook panel chooses its runbook with the arrows, not with letters. They stop
+            // at the ends: a wrap would silently put the step keys on a far runbook.
             Key::Up if self.focus == Panel::Runbooks => {
-                if runbooks > 0 {
-                    self.runbook = (self.runbook + runbooks - 1) % runbooks;
-                }
+                self.runbook = self
+                    .runbook
+                    .min(runbooks.saturating_sub(1))
+                    .saturating_sub(1);
             }
             Key::Down if self.focus == Panel::Runbooks => {
-                if runbooks > 0 {
-                    self.runbook = (self.runbook + 1) % runbooks;
-                }
+                self.runbook = (self.runbook + 1).min(runbooks.saturating_sub(1));
             }
             // The timeline's own keys: the runbook panel's letters are its step keys, so
             // these apply only while the timeline has the focus.
@@ -328,7 +328,11 @@ mod tests {
         assert_eq!(v.runbook, 1);
         v.on_key(&Key::Up, 3);
         v.on_key(&Key::Up, 3);
-        assert_eq!(v.runbook, 2);
+        assert_eq!(v.runbook, 0, "stops at the first, never wraps");
+        for _ in 0..5 {
+            v.on_key(&Key::Down, 3);
+        }
+        assert_eq!(v.runbook, 2, "stops at the last");
         // Letters are left to the runbook's step keys.
         assert_eq!(v.on_key(&Key::Char('k'), 3), KeyOutcome::Nothing);
     }

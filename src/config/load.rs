@@ -205,6 +205,7 @@ fn assemble(
     let mut files = vec![path.to_path_buf()];
     let mut runbooks = main.runbooks;
     let mut refs = main.component_refs;
+    let mut phrase_locs = main.phrase_locs;
     let mut seen_files: HashMap<PathBuf, super::tree::Loc> = HashMap::new();
     for (file, named_at) in &main.runbook_files {
         if let Some(first) = seen_files.get(file) {
@@ -222,6 +223,7 @@ fn assemble(
             Some(parts) => {
                 runbooks.extend(parts.runbooks);
                 refs.extend(parts.component_refs);
+                phrase_locs.extend(parts.phrase_locs);
             }
             None if diags.len() > before && diags[before].location.is_none() => {
                 // The file itself is missing or unreadable: say where it was named too.
@@ -256,6 +258,7 @@ fn assemble(
             runbook_ids.insert(&rb.id, loc);
         }
     }
+    diags.extend(shared_phrases(&runbooks, &phrase_locs));
     if !main.component_ids.is_empty() {
         let mut known: Vec<&str> = component_ids.keys().copied().collect();
         known.sort_unstable();
@@ -291,6 +294,48 @@ fn assemble(
         statuspage: main.statuspage,
         journal: main.journal.unwrap_or_default(),
     })
+}
+
+/// One phrase names one action: two steps anywhere in the config whose actions differ may
+/// not be confirmed by the same words (with the same number of inputs typed after them). A
+/// checklist acts on nothing and may share its phrase.
+fn shared_phrases(
+    runbooks: &[(super::schema::Runbook, super::tree::Loc)],
+    locs: &[((String, String), super::tree::Loc)],
+) -> Vec<Diagnostic> {
+    let loc_of = |rb: &str, step: &str| {
+        locs.iter()
+            .find(|((r, s), _)| r == rb && s == step)
+            .map(|(_, l)| l)
+    };
+    let mut diags = Vec::new();
+    let mut first: HashMap<(&str, usize), (&str, &super::schema::Step)> = HashMap::new();
+    for (rb, _) in runbooks {
+        for step in rb.steps.iter().filter(|s| s.action.acts()) {
+            let key = (step.confirm.as_str(), step.inputs.len());
+            match first.get(&key) {
+                Some((rb0, s0)) if s0.action != step.action => {
+                    let (Some(here), Some(there)) = (loc_of(&rb.id, &step.id), loc_of(rb0, &s0.id))
+                    else {
+                        continue;
+                    };
+                    diags.push(here.error(format!(
+                        "the confirm phrase `{}` of step {}/{} also confirms step {rb0}/{} ({}), a different action: give each its own phrase",
+                        step.confirm,
+                        rb.id,
+                        step.id,
+                        s0.id,
+                        there.short()
+                    )));
+                }
+                Some(_) => {}
+                None => {
+                    first.insert(key, (&rb.id, step));
+                }
+            }
+        }
+    }
+    diags
 }
 
 #[cfg(test)]

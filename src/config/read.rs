@@ -31,6 +31,9 @@ pub struct Parts {
     pub runbook_files: Vec<(PathBuf, Loc)>,
     /// Every place a component id is referred to.
     pub component_refs: Vec<(String, Loc)>,
+    /// Where each step's confirm phrase comes from (its `confirm`, else the step), by
+    /// runbook and step id: two different actions may not share a phrase anywhere.
+    pub phrase_locs: Vec<((String, String), Loc)>,
 }
 
 fn valid_id(id: &str) -> bool {
@@ -121,8 +124,13 @@ pub fn read_runbook_file(r: &mut Reader, root: &dyn TableLike) -> Parts {
 
 fn read_runbooks(r: &mut Reader, t: &mut Tbl, parts: &mut Parts) {
     for rb in t.opt_tables(r, "runbook") {
-        if let Some(runbook) = read_runbook(r, rb, &mut parts.component_refs) {
-            parts.runbooks.push(runbook);
+        if let Some((runbook, loc, phrases)) = read_runbook(r, rb, &mut parts.component_refs) {
+            for (step, at) in runbook.steps.iter().zip(phrases) {
+                parts
+                    .phrase_locs
+                    .push(((runbook.id.clone(), step.id.clone()), at));
+            }
+            parts.runbooks.push((runbook, loc));
         }
     }
 }
@@ -959,6 +967,8 @@ struct StepRead {
     key_loc: Loc,
     explicit_key: bool,
     requires: Vec<(String, Loc)>,
+    /// Its `confirm`, else the step table.
+    confirm_loc: Loc,
 }
 
 impl StepRead {
@@ -1021,12 +1031,30 @@ fn read_step(
         }
     };
     let confirm = t.opt_str(r, "confirm");
+    let confirm_loc = match t.get("confirm").and_then(|f| f.span) {
+        Some(span) => r.loc(Some(span), &super::tree::join(&t.path, "confirm")),
+        None => r.loc(t.span.clone(), &t.path),
+    };
     if confirm.as_deref().is_some_and(|c| c.trim().is_empty()) {
         let span = t.get("confirm").and_then(|f| f.span);
         r.error(
             span,
             &super::tree::join(&t.path, "confirm"),
             "the confirm phrase may not be empty: nothing runs without typing something",
+        );
+    }
+    if confirm.is_none()
+        && let Some(a) = &action
+        && a.default_phrase().is_none()
+    {
+        r.error(
+            t.span.clone(),
+            &t.path,
+            format!(
+                "{} `{}` step needs a `confirm` phrase: nothing in it says what it acts on (e.g. confirm = \"dns to us-west-2\")",
+                if a.kind() == "http" { "an" } else { "a" },
+                a.kind()
+            ),
         );
     }
     let requires = t
@@ -1107,7 +1135,7 @@ fn read_step(
             id: id.as_ref()?.0.clone(),
             title: title?,
             key: key?,
-            confirm: confirm.unwrap_or_else(|| action.target_name()),
+            confirm: confirm.or_else(|| action.default_phrase())?,
             action,
             requires: requires.iter().map(|(s, _)| s.clone()).collect(),
             precheck,
@@ -1122,6 +1150,7 @@ fn read_step(
         key_loc,
         explicit_key,
         requires,
+        confirm_loc,
     }
 }
 
@@ -1129,7 +1158,7 @@ fn read_runbook(
     r: &mut Reader,
     mut t: Tbl,
     refs: &mut Vec<(String, Loc)>,
-) -> Option<(Runbook, Loc)> {
+) -> Option<(Runbook, Loc, Vec<Loc>)> {
     let id = read_id(&mut t, r);
     let title = t.req_str(r, "title");
     let step_tables = t.opt_tables(r, "step");
@@ -1149,6 +1178,7 @@ fn read_runbook(
     t.finish(r);
     check_steps(r, &steps);
     let (id, loc) = id?;
+    let phrases: Vec<Loc> = steps.iter().map(|s| s.confirm_loc.clone()).collect();
     let steps: Vec<Step> = steps.into_iter().filter_map(|s| s.step).collect();
     if steps.len() != count {
         return None;
@@ -1161,6 +1191,7 @@ fn read_runbook(
             steps,
         },
         loc,
+        phrases,
     ))
 }
 

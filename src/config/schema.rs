@@ -322,7 +322,63 @@ impl Action {
         }
     }
 
-    /// What the operator types to confirm when the step names no `confirm`: the thing acted on.
+    /// The confirm phrase of a step that names none: `<verb> <region-or-context>/<target>[ to
+    /// <value>]`, so that two different actions never share one (`promote
+    /// us-west-2/dtem-postgres-dr-replica`, `scale dtem-us-west-2/api-gateway to 5`). `None`
+    /// for `command` and `http` steps: nothing says what they act on, so they must set
+    /// `confirm`.
+    pub fn default_phrase(&self) -> Option<String> {
+        let k8s = |verb: &str, ns: &str, ctx: &Option<String>, dep: &str| {
+            format!("{verb} {}/{dep}", ctx.as_deref().unwrap_or(ns))
+        };
+        Some(match self {
+            Action::RdsPromoteReadReplica { instance, region } => {
+                format!("promote {region}/{instance}")
+            }
+            Action::RdsRestoreSnapshot { target, region, .. }
+            | Action::RdsRestorePointInTime { target, region, .. } => {
+                format!("restore {region}/{target}")
+            }
+            Action::RdsFailoverCluster {
+                cluster,
+                target_instance,
+                region,
+            } => match target_instance {
+                Some(t) => format!("failover {region}/{cluster} to {t}"),
+                None => format!("failover {region}/{cluster}"),
+            },
+            Action::K8sRolloutRestart {
+                namespace,
+                deployment,
+                context,
+            } => k8s("restart", namespace, context, deployment),
+            Action::K8sScale {
+                namespace,
+                deployment,
+                context,
+                replicas,
+            } => format!(
+                "{} to {replicas}",
+                k8s("scale", namespace, context, deployment)
+            ),
+            Action::K8sWaitAvailable {
+                namespace,
+                deployment,
+                context,
+                ..
+            } => k8s("wait", namespace, context, deployment),
+            Action::Checklist { .. } => "done".into(),
+            Action::Notify { template } => format!("notify {template}"),
+            Action::Command { .. } | Action::Http { .. } => return None,
+        })
+    }
+
+    /// Whether the step acts on something (a checklist only records that people did).
+    pub fn acts(&self) -> bool {
+        !matches!(self, Action::Checklist { .. })
+    }
+
+    /// The thing acted on (its instance, deployment, template…).
     pub fn target_name(&self) -> String {
         match self {
             Action::RdsPromoteReadReplica { instance, .. } => instance.clone(),

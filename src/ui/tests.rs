@@ -650,7 +650,7 @@ fn the_step_modal_shows_what_will_happen_the_live_prechecks_and_the_phrase() {
     // The modal itself, opened on promote as if sync had succeeded.
     let step = rig.state.runbooks[rb].steps[4].clone();
     rig.state.modal = Some(crate::app::modal::StepModal::new(rb, 4, &step));
-    for c in "dtem-postgres".chars() {
+    for c in "promote us-west-2/dtem".chars() {
         update(&mut rig.state, Event::Key(Key::Char(c)));
     }
     let shot = text(&rig.shot(&layout, &theme, 80, 24));
