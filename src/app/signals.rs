@@ -332,6 +332,24 @@ impl Replica {
         &self.track
     }
 
+    /// What the row says beside the newest number: the shown level, unless the newest
+    /// answer read a worse threshold that still awaits its `confirm_after` (then that level,
+    /// and `true`: not yet confirmed). A number at or past a threshold is never labelled OK
+    /// (nor one past crit WARN); the journal still waits for the confirmation.
+    pub fn row_state(&self) -> (LagState, bool) {
+        let shown = self.level().state();
+        let rank = |s: LagState| match s {
+            LagState::Ok => Some(0),
+            LagState::Warn => Some(1),
+            LagState::Crit => Some(2),
+            _ => None,
+        };
+        match self.track.pending().map(|(l, _)| l.state()) {
+            Some(next) if rank(next) > rank(shown) && rank(shown).is_some() => (next, true),
+            _ => (shown, false),
+        }
+    }
+
     /// The latest measured lag (a replica that stopped replicating keeps its last number
     /// here; the level says whether it still holds).
     pub fn value(&self) -> Option<Measured> {
@@ -782,6 +800,27 @@ mod tests {
                 at: t(129)
             })
         );
+    }
+
+    #[test]
+    fn a_lag_past_a_threshold_is_never_labelled_below_it_while_it_is_being_confirmed() {
+        let spec = lag_spec();
+        let mut lag = LagTrack::new();
+        let r = lag.replica_mut("a".into(), t(0)).1;
+        r.observe(Outcome::Seconds(10.0), t(0), &spec);
+        assert_eq!(r.row_state(), (LagState::Ok, false));
+        // 31s against warn 30s: one answer of the two confirm_after needs.
+        r.observe(Outcome::Seconds(31.0), t(15), &spec);
+        assert_eq!(r.level().state(), LagState::Ok, "the journal waits");
+        assert_eq!(r.row_state(), (LagState::Warn, true), "the row does not");
+        // Past crit before warn was even confirmed: the row says CRIT?.
+        r.observe(Outcome::Seconds(61.0), t(30), &spec);
+        assert_eq!(r.row_state(), (LagState::Crit, true));
+        r.observe(Outcome::Seconds(62.0), t(45), &spec);
+        assert_eq!(r.row_state(), (LagState::Crit, false), "confirmed");
+        // Getting better is shown only once confirmed: a value below crit may read CRIT.
+        r.observe(Outcome::Seconds(5.0), t(60), &spec);
+        assert_eq!(r.row_state(), (LagState::Crit, false));
     }
 
     #[test]

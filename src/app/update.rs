@@ -604,6 +604,28 @@ impl State {
         })
     }
 
+    /// Why a component's RPO is breached, if it is (`backup 14h07m old > RPO 1h`): said on
+    /// its row even while it is UP, so a red severity always has its reason beside it.
+    pub fn rpo_breach(&self, ix: ComponentIx) -> Option<String> {
+        let rpo = self.components.get(ix.index())?.rpo()?;
+        if rpo.level != crate::app::RpoLevel::Breached {
+            return None;
+        }
+        let limit = super::fmt::duration(rpo.rpo);
+        Some(match rpo.exposure {
+            super::budget::Exposure::Replication { lag } => {
+                format!("lag {} > RPO {limit}", super::fmt::signed(lag))
+            }
+            super::budget::Exposure::Backup { age } => {
+                format!("backup {} old > RPO {limit}", super::fmt::signed(age))
+            }
+            super::budget::Exposure::NoBackup => {
+                format!("no backup, no healthy replica: RPO {limit}")
+            }
+            super::budget::Exposure::Unknown => format!("exposure unknown: RPO {limit}"),
+        })
+    }
+
     /// RTO budget left for a component in an open outage; negative = breached.
     pub fn rto_budget(&self, ix: ComponentIx) -> Option<SignedDuration> {
         let spec = self.estate.get(ix)?;
@@ -2070,6 +2092,32 @@ mod tests {
             (Exposure::NoBackup, RpoLevel::Breached)
         );
         assert_eq!(rig.severity(), Severity::Critical { unverified: false });
+        // The component is UP, the screen is CRITICAL: the row says why.
+        assert_eq!(
+            rig.state.rpo_breach(crate::app::ComponentIx(0)).as_deref(),
+            Some("no backup, no healthy replica: RPO 15m")
+        );
+    }
+
+    #[test]
+    fn an_old_backup_breaching_the_rpo_is_said_with_its_age_and_a_healthy_rpo_says_nothing() {
+        let mut rig = Rig::new(vec![
+            comp("db", Critical, 1)
+                .rpo(secs(3600))
+                .lag(schedule(15, 10, 1), thresholds(30, 60))
+                .backup(schedule(300, 30, 1), thresholds(90_000, 93_600)),
+        ]);
+        rig.up(0, 0);
+        rig.lag(0, "dr", 0, Outcome::Seconds(5.0));
+        rig.backup(0, 0, Outcome::Seconds(14.0 * 3600.0));
+        let ix = crate::app::ComponentIx(0);
+        assert_eq!(rig.state.rpo_breach(ix), None, "replication covers it");
+        rig.lag(0, "dr", 15, Outcome::Seconds(-1.0));
+        rig.tick(16);
+        assert_eq!(
+            rig.state.rpo_breach(ix).as_deref(),
+            Some("backup 14h old > RPO 1h")
+        );
     }
 
     #[test]

@@ -105,6 +105,16 @@ pub fn draw(state: &State, screen: &Screen, frame: &mut Frame, area: Rect) {
                 clean(&h.reason).into_owned()
             };
             let _ = c;
+            // An RPO breach is said on the row, even when the component is UP: the
+            // severity it raises is never without its reason.
+            let mut why = Vec::new();
+            if let Some(rpo) = state.rpo_breach(*ix) {
+                why.push(Span::styled(
+                    format!("RPO {} {} ", screen.glyphs.down, clean(&rpo)),
+                    t.down,
+                ));
+            }
+            why.push(Span::styled(reason, t.text));
             let mut cells = vec![
                 Cell::from(Span::styled(label(spec), t.text)),
                 Cell::from(tier),
@@ -116,7 +126,7 @@ pub fn draw(state: &State, screen: &Screen, frame: &mut Frame, area: Rect) {
             cells.extend([
                 Cell::from(Span::styled(since, t.muted)),
                 Cell::from(Line::from(rto)),
-                Cell::from(Span::styled(reason, t.text)),
+                Cell::from(Line::from(why)),
             ]);
             Row::new(cells)
         });

@@ -72,7 +72,9 @@ pub fn draw(state: &State, screen: &Screen, frame: &mut Frame, area: Rect) {
         for r in lag.replicas() {
             out.push(|| {
                 let level = r.level();
-                let state_ = level.state();
+                // The label agrees with the number beside it: a lag past a threshold reads
+                // that threshold's level at once, marked `?` until it is confirmed.
+                let (state_, unconfirmed) = r.row_state();
                 let style = match state_ {
                     LagState::Ok => t.up,
                     LagState::Warn => t.degraded,
@@ -94,7 +96,10 @@ pub fn draw(state: &State, screen: &Screen, frame: &mut Frame, area: Rect) {
                 );
                 Line::from(vec![
                     Span::styled(format!("  {} ", clean(r.name())), t.muted),
-                    Span::styled(format!("{} ", state_.label()), style),
+                    Span::styled(
+                        format!("{}{} ", state_.label(), if unconfirmed { "?" } else { "" }),
+                        style,
+                    ),
                     Span::styled(format!("{} ", clean(&value)), t.text),
                     Span::styled(
                         sparkline(&history, spark_width, top, &screen.glyphs.sparkline),
