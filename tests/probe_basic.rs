@@ -786,6 +786,27 @@ async fn command_nonzero_exit_is_down_with_the_last_line_of_stderr() {
 }
 
 #[tokio::test]
+async fn an_exit_the_config_names_unknown_says_the_program_could_not_look_not_down() {
+    // The `aws` CLI exits 253 when it finds no credentials: nothing about the bucket.
+    let script = "echo 'Unable to locate credentials. You can configure credentials by running \"aws configure\".' >&2; exit 253";
+    let probe = CommandProbe::new(argv(&["/bin/sh", "-c", script]), 5 * SECOND)
+        .unknown_exit(vec![253, 255]);
+    assert_eq!(
+        probe.observe().await,
+        other(
+            "/bin/sh could not look: exit 253: Unable to locate credentials. You can configure credentials by running \"aws configure\"."
+        )
+    );
+    // Any other failure still reads DOWN.
+    let probe = CommandProbe::new(
+        argv(&["/bin/sh", "-c", "echo 'NoSuchBucket' >&2; exit 254"]),
+        5 * SECOND,
+    )
+    .unknown_exit(vec![253, 255]);
+    assert_eq!(probe.observe().await, down("exit 254: NoSuchBucket"));
+}
+
+#[tokio::test]
 async fn command_that_cannot_run_or_is_killed_cannot_be_observed() {
     assert_eq!(
         CommandProbe::new(argv(&["/nonexistent/check-db"]), 5 * SECOND)

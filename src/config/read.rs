@@ -435,7 +435,10 @@ fn read_health(r: &mut Reader, mut t: Tbl) -> Option<HealthProbe> {
             }
             address.map(|address| HealthKind::Tcp { address })
         }
-        Some("command") => read_argv(r, &mut t).map(|argv| HealthKind::Command { argv }),
+        Some("command") => {
+            let unknown_exit = t.opt_exit_codes(r, "unknown_exit").unwrap_or_default();
+            read_argv(r, &mut t).map(|argv| HealthKind::Command { argv, unknown_exit })
+        }
         Some("k8s_deployment") => {
             let namespace = t.req_str(r, "namespace");
             let deployment = t.req_str(r, "deployment");

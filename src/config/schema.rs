@@ -102,6 +102,9 @@ pub enum HealthKind {
     },
     Command {
         argv: Vec<String>,
+        /// Exits that say the program could not look (`aws`: 253 no credentials, 255 its
+        /// own failure): UNKNOWN, not DOWN.
+        unknown_exit: Vec<i32>,
     },
     K8sDeployment {
         namespace: String,

@@ -268,6 +268,35 @@ impl<'a> Tbl<'a> {
         self.opt_duration(r, key)
     }
 
+    /// A list of process exit codes (0..=255); `None` when absent or wrong (recorded).
+    pub fn opt_exit_codes(&mut self, r: &mut Reader, key: &'static str) -> Option<Vec<i32>> {
+        let f = self.get(key)?;
+        let Some(array) = f.item.as_array() else {
+            r.error(
+                f.span,
+                &f.path,
+                format!("expected a list of exit codes, found {}", type_name(f.item)),
+            );
+            return None;
+        };
+        let mut out = Vec::with_capacity(array.len());
+        let mut ok = true;
+        for (i, v) in array.iter().enumerate() {
+            match v.as_integer() {
+                Some(n) if (1..=255).contains(&n) => out.push(n as i32),
+                _ => {
+                    ok = false;
+                    r.error(
+                        v.span(),
+                        &format!("{}[{i}]", f.path),
+                        format!("expected an exit code from 1 to 255, found {v}"),
+                    );
+                }
+            }
+        }
+        ok.then_some(out)
+    }
+
     /// A list of strings; `None` when absent or wrong (the error is recorded).
     pub fn opt_str_list(&mut self, r: &mut Reader, key: &'static str) -> Option<Vec<String>> {
         let f = self.get(key)?;

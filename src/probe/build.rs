@@ -59,7 +59,9 @@ pub fn build(config: &Config, estate: &Estate, clients: &Clients) -> Vec<Schedul
                     timeout,
                 )),
                 HealthKind::Tcp { address } => Arc::new(TcpProbe::new(address.clone())),
-                HealthKind::Command { argv } => Arc::new(CommandProbe::new(argv.clone(), timeout)),
+                HealthKind::Command { argv, unknown_exit } => Arc::new(
+                    CommandProbe::new(argv.clone(), timeout).unknown_exit(unknown_exit.clone()),
+                ),
                 HealthKind::K8sDeployment {
                     namespace,
                     deployment,

@@ -33,13 +33,26 @@ const QUOTE_CHARS: usize = 160;
 pub struct CommandProbe {
     argv: Vec<String>,
     timeout: Duration,
+    /// Exits that mean the program could not look: UNKNOWN, not DOWN.
+    unknown_exit: Vec<i32>,
 }
 
 impl CommandProbe {
     /// `timeout` bounds the run (its process group is killed then); the scheduler's own
     /// timeout, when shorter, ends it too.
     pub fn new(argv: Vec<String>, timeout: Duration) -> CommandProbe {
-        CommandProbe { argv, timeout }
+        CommandProbe {
+            argv,
+            timeout,
+            unknown_exit: Vec::new(),
+        }
+    }
+
+    /// Exits the config names (`unknown_exit`) that say nothing about the component (the
+    /// `aws` CLI's 253 when it finds no credentials): cannot observe, not DOWN.
+    pub fn unknown_exit(mut self, codes: Vec<i32>) -> CommandProbe {
+        self.unknown_exit = codes;
+        self
     }
 
     async fn check(&self) -> Outcome {
@@ -55,6 +68,13 @@ impl CommandProbe {
                     .first_line()
                     .map(|l| excerpt(l, QUOTE_CHARS))
                     .unwrap_or_default(),
+            },
+            Exit::Code(c) if self.unknown_exit.contains(&c) => Outcome::CannotObserve {
+                reason: ObserveError::Other(format!(
+                    "{} could not look: {}",
+                    program(&self.argv),
+                    failure(&finished)
+                )),
             },
             Exit::Code(_) => Outcome::Down {
                 detail: failure(&finished),
