@@ -51,6 +51,7 @@ fn state(n: u32) -> State {
                     component,
                     signal: Signal::Health,
                     at: at(round * 15),
+                    started: at(round * 15),
                     outcome,
                 }),
             );
@@ -63,6 +64,7 @@ fn state(n: u32) -> State {
                             replica: "replica-1".into(),
                         },
                         at: at(round * 15),
+                        started: at(round * 15),
                         outcome: Outcome::Seconds((round % 40) as f64),
                     }),
                 );

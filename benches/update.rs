@@ -40,6 +40,7 @@ fn warm(start: Timestamp) -> State {
                 component: c,
                 signal,
                 at: start,
+                started: start,
                 outcome,
             })
         };
@@ -112,6 +113,7 @@ fn stream(start: Timestamp) -> Vec<Event> {
                 component: ComponentIx(c),
                 signal,
                 at: t,
+                started: t,
                 outcome,
             })
         })

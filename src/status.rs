@@ -276,6 +276,7 @@ mod tests {
                 component: ComponentIx(ix),
                 signal,
                 at: at(1),
+                started: at(1),
                 outcome,
             }),
         );

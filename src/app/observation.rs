@@ -13,6 +13,8 @@ pub struct Observation {
     pub signal: Signal,
     /// When the probe got its answer (wall clock, or simulated time in a drill).
     pub at: Timestamp,
+    /// When the probe asked: a step is verified only by answers asked after it ended.
+    pub started: Timestamp,
     pub outcome: Outcome,
 }
 
@@ -167,6 +169,7 @@ mod tests {
             component: ComponentIx(0),
             signal: Signal::Health,
             at: t,
+            started: t,
             outcome: Outcome::Seconds(1.0),
         };
         assert_eq!(Event::Observed(o).at(), Some(t));

@@ -8,7 +8,6 @@ use jiff::Timestamp;
 
 use super::entry::{EntryKind, StepResult};
 use super::precheck::{self, Checked};
-use super::signals::HealthState;
 use super::update::State;
 use crate::config::{Runbook, Step};
 
@@ -231,7 +230,8 @@ impl StepState {
             StepState::Succeeded {
                 verified: Some(true),
             } => "verified",
-            StepState::Succeeded { verified: None } => "succeeded",
+            // Nothing checks what it did: never shown as passed.
+            StepState::Succeeded { verified: None } => "done (not verifiable)",
             StepState::Failed { .. } => "failed",
             StepState::Interrupted => "interrupted — verify by hand",
         }
@@ -266,17 +266,11 @@ pub fn state_of(state: &State, runbook: &Runbook, step: &Step) -> StepState {
         match &r.finished {
             Some((StepResult::Succeeded, _)) => {
                 if let (Some(v), None) = (&step.verify, r.verified) {
-                    // Verifying until a verdict is journaled; the runner writes it.
-                    let up = state
-                        .estate()
-                        .ix(&v.component)
-                        .and_then(|ix| state.health(ix))
-                        .is_some_and(|h| h.state == HealthState::Up);
-                    if !up || state.verifying(&runbook.id, &step.id) {
-                        return StepState::Verifying {
-                            component: v.component.clone(),
-                        };
-                    }
+                    // Verifying until a verdict is journaled (the runner writes it, from
+                    // fresh answers): the component UP on screen proves nothing yet.
+                    return StepState::Verifying {
+                        component: v.component.clone(),
+                    };
                 }
                 return StepState::Succeeded {
                     verified: r.verified,
@@ -341,13 +335,22 @@ mod tests {
             verify: Some(Verify {
                 component: "dr".into(),
                 up_within: std::time::Duration::from_secs(600),
+                expect: Default::default(),
             }),
             inputs: vec![],
         }
     }
 
     fn rig() -> Rig {
-        let mut rig = Rig::new(vec![comp("db", Critical, 1), comp("dr", Critical, 1)]);
+        rig_with(1)
+    }
+
+    /// The rig with the DR component confirmed after `dr_confirm` agreeing answers.
+    fn rig_with(dr_confirm: u32) -> Rig {
+        let mut rig = Rig::new(vec![
+            comp("db", Critical, 1),
+            comp("dr", Critical, dr_confirm),
+        ]);
         rig.state.runbooks = vec![Runbook {
             id: "failover".into(),
             title: "Failover".into(),
@@ -952,6 +955,95 @@ mod tests {
             StepState::Succeeded {
                 verified: Some(false)
             }
+        );
+    }
+
+    /// The rig with the DR component confirmed after 2 answers, and its verify expecting
+    /// the answer not to say "replica of".
+    fn rig_verifying_by_two_fresh_answers() -> Rig {
+        let mut rig = rig_with(2);
+        if let Some(v) = rig.state.runbooks[0].steps[0].verify.as_mut() {
+            v.expect.not_contains = Some("replica of".into());
+        }
+        rig
+    }
+
+    fn verdicts(fx: &[Effect]) -> Vec<(bool, String)> {
+        entries(fx)
+            .iter()
+            .filter_map(|k| match k {
+                EntryKind::StepVerified {
+                    verified, detail, ..
+                } => Some((*verified, detail.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn up_saying(detail: &str) -> crate::app::Outcome {
+        crate::app::Outcome::Up {
+            latency: std::time::Duration::from_millis(20),
+            detail: detail.into(),
+        }
+    }
+
+    #[test]
+    fn verified_only_by_confirm_after_fresh_answers_that_say_what_the_step_was_for() {
+        let mut rig = rig_verifying_by_two_fresh_answers();
+        rig.key(Key::Char('s'));
+        type_text(&mut rig, "synced");
+        rig.key(Key::Enter);
+        rig.tick(10);
+        finish(
+            &mut rig,
+            "sync",
+            StepOutcome::Succeeded {
+                summary: String::new(),
+            },
+        );
+        // Asked before the step ended, answered after: no evidence, so one fresh answer
+        // after it is not yet two.
+        assert!(verdicts(&rig.health_asked(1, 9, 12, up_saying("primary"))).is_empty());
+        assert!(verdicts(&rig.health_asked(1, 15, 15, up_saying("primary"))).is_empty());
+        // UP but still a replica: does not count, and breaks the run.
+        assert!(verdicts(&rig.health_asked(1, 30, 30, up_saying("replica of db"))).is_empty());
+        assert!(verdicts(&rig.health_asked(1, 45, 45, up_saying("primary"))).is_empty());
+        assert!(matches!(state(&rig, 0), StepState::Verifying { .. }));
+        let fx = rig.health_asked(1, 60, 60, up_saying("primary"));
+        assert_eq!(
+            verdicts(&fx),
+            [(true, "dr UP ×2 at 22:14:05, 22:14:20".to_string())]
+        );
+    }
+
+    #[test]
+    fn not_verified_at_the_deadline_names_the_last_evidence() {
+        let mut rig = rig_verifying_by_two_fresh_answers();
+        rig.key(Key::Char('s'));
+        type_text(&mut rig, "synced");
+        rig.key(Key::Enter);
+        rig.tick(10);
+        finish(
+            &mut rig,
+            "sync",
+            StepOutcome::Succeeded {
+                summary: String::new(),
+            },
+        );
+        rig.health_asked(1, 15, 15, up_saying("primary"));
+        rig.health_asked(1, 30, 30, up_saying("replica of db"));
+        let fx = rig.tick(700);
+        assert_eq!(
+            verdicts(&fx),
+            [(
+                false,
+                "not UP ×2 within 10m; last: dr UP but says \"replica of\" at 22:13:50".to_string()
+            )]
+        );
+        // A step nothing can verify is done, never passed.
+        assert_eq!(
+            StepState::Succeeded { verified: None }.label(),
+            "done (not verifiable)"
         );
     }
 

@@ -79,6 +79,22 @@ impl Rig {
                 component: ComponentIx(ix),
                 signal,
                 at: t(at),
+                started: t(at),
+                outcome,
+            }),
+        );
+        self.echo(fx)
+    }
+
+    /// A health answer asked at `asked` and received at `at` (a probe that was in flight).
+    pub fn health_asked(&mut self, ix: u32, asked: i64, at: i64, outcome: Outcome) -> Vec<Effect> {
+        let fx = update(
+            &mut self.state,
+            Event::Observed(Observation {
+                component: ComponentIx(ix),
+                signal: Signal::Health,
+                at: t(at),
+                started: t(asked),
                 outcome,
             }),
         );

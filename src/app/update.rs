@@ -652,6 +652,41 @@ impl State {
             effects,
             unrecorded: &mut self.unrecorded,
         };
+        if o.signal == Signal::Health && !self.own.is_empty() {
+            let raw = Health::from_outcome(o.outcome.clone(), spec.health.warn_latency);
+            let detail = match &o.outcome {
+                Outcome::Up { detail, .. } | Outcome::Down { detail } => detail.clone(),
+                _ => String::new(),
+            };
+            for ((rb, st), run) in self.own.iter_mut() {
+                let Some(v) = self
+                    .runbooks
+                    .iter()
+                    .find(|r| &r.id == rb)
+                    .and_then(|r| r.steps.iter().find(|s| &s.id == st))
+                    .and_then(|s| s.verify.as_ref())
+                    .filter(|v| v.component == spec.id)
+                else {
+                    continue;
+                };
+                // Only answers asked after the step ended say anything about what it did.
+                if run.verify_until.is_none() || o.started < run.finished {
+                    continue;
+                }
+                let up = raw.state() == HealthState::Up;
+                let unmet = up.then(|| v.expect.unmet(&detail)).flatten();
+                let said = match (&unmet, up) {
+                    (Some(why), _) => format!("UP but {why}"),
+                    (None, true) => "UP".to_string(),
+                    (None, false) => format!("{}: {}", raw.state().label(), raw.reason(o.at)),
+                };
+                run.evidence.push(Evidence {
+                    at: o.at,
+                    passes: up && unmet.is_none(),
+                    said,
+                });
+            }
+        }
         let observed = Observed {
             at: o.at,
             outcome: o.outcome,
@@ -1263,6 +1298,7 @@ impl State {
                             pgid: None,
                             finished: self.now,
                             verify_until: None,
+                            evidence: Vec::new(),
                         },
                     );
                 } else {
@@ -1390,22 +1426,34 @@ impl State {
             else {
                 continue;
             };
-            // UP on an answer given after the step ended: what was UP before it proves nothing.
-            let up = self.estate.ix(&v.component).is_some_and(|ix| {
-                self.health(ix)
-                    .is_some_and(|h| h.state == HealthState::Up && !h.stale)
-                    && self
-                        .components
-                        .get(ix.index())
-                        .and_then(|c| c.health().last_answer())
-                        .is_some_and(|t| t > o.finished)
-            });
-            let verdict = if up {
-                Some((true, "UP".to_string()))
+            // Verified by fresh evidence only: `confirm_after` consecutive raw answers, asked
+            // after the step ended, all UP and as `expect` says; named in the verdict.
+            let needed = self
+                .estate
+                .ix(&v.component)
+                .and_then(|ix| self.estate.get(ix))
+                .map_or(1, |spec| spec.health.timing.confirm_after().max(1))
+                as usize;
+            let run: Vec<&Evidence> = o.evidence.iter().rev().take_while(|e| e.passes).collect();
+            let clock = |t: Timestamp| t.strftime("%H:%M:%S").to_string();
+            let verdict = if run.len() >= needed {
+                let mut times: Vec<String> = run[..needed].iter().map(|e| clock(e.at)).collect();
+                times.reverse();
+                Some((
+                    true,
+                    format!("{} UP ×{needed} at {}", v.component, times.join(", ")),
+                ))
             } else if self.now > until {
+                let last = match o.evidence.last() {
+                    Some(e) => format!("last: {} {} at {}", v.component, e.said, clock(e.at)),
+                    None => "no answer asked after the step ended".into(),
+                };
                 Some((
                     false,
-                    format!("not UP within {}", fmt_duration(v.up_within)),
+                    format!(
+                        "not UP ×{needed} within {}; {last}",
+                        fmt_duration(v.up_within)
+                    ),
                 ))
             } else {
                 None
@@ -1647,6 +1695,19 @@ struct OwnRun {
     finished: Timestamp,
     /// Verifying until then, after success.
     verify_until: Option<Timestamp>,
+    /// The verified component's raw answers asked after the step ended, in order (never
+    /// the smoothed state, never an answer asked before).
+    evidence: Vec<Evidence>,
+}
+
+/// One raw answer weighed for a step's verification.
+#[derive(Debug, Clone, PartialEq)]
+struct Evidence {
+    at: Timestamp,
+    /// UP, and its detail meets the step's `expect`.
+    passes: bool,
+    /// What it said (`UP`, `DEGRADED: promoting read replica`, `UP but says "replica of"`).
+    said: String,
 }
 
 /// Lines of step output kept for the step log pane.

@@ -1087,10 +1087,22 @@ fn read_step(
             ));
         }
         let up_within = v.req_duration(r, "up_within");
+        let expect = v
+            .opt_table(r, "expect")
+            .map(|mut e| {
+                let expect = Expect {
+                    contains: e.opt_str(r, "contains"),
+                    not_contains: e.opt_str(r, "not_contains"),
+                };
+                e.finish(r);
+                expect
+            })
+            .unwrap_or_default();
         v.finish(r);
         Some(Verify {
             component: component?,
             up_within: up_within?,
+            expect,
         })
     });
     let mut inputs = Vec::new();

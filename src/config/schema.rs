@@ -463,6 +463,29 @@ impl Precheck {
 pub struct Verify {
     pub component: String,
     pub up_within: Duration,
+    /// What an UP answer's detail must (not) say to count: UP alone says nothing of what
+    /// the step was for (a replica that is still a replica is UP).
+    pub expect: Expect,
+}
+
+/// Conditions on an answer's detail (`expect = { not_contains = "replica of" }`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Expect {
+    pub contains: Option<String>,
+    pub not_contains: Option<String>,
+}
+
+impl Expect {
+    /// Why `detail` does not meet these conditions, if it does not.
+    pub fn unmet(&self, detail: &str) -> Option<String> {
+        if let Some(c) = self.contains.as_deref().filter(|c| !detail.contains(c)) {
+            return Some(format!("does not say \"{c}\""));
+        }
+        if let Some(c) = self.not_contains.as_deref().filter(|c| detail.contains(c)) {
+            return Some(format!("says \"{c}\""));
+        }
+        None
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -537,6 +537,8 @@ impl SimWorld {
                     component: s.component,
                     signal: s.signal.clone(),
                     at,
+                    // The simulated probe answers at the instant it asks.
+                    started: at,
                     outcome: self.observe(s.component, &s.signal, at),
                 }
             })

@@ -15,6 +15,7 @@ pub async fn once(probes: &[Scheduled], clock: Arc<dyn Clock>) -> Vec<Observatio
         probes.iter().map(|p| {
             let clock = clock.clone();
             async move {
+                let started = clock.now();
                 let answers =
                     match tokio::time::timeout(p.schedule.timeout, p.probe.observe_all(&p.signal))
                         .await
@@ -34,6 +35,7 @@ pub async fn once(probes: &[Scheduled], clock: Arc<dyn Clock>) -> Vec<Observatio
                         component: p.component,
                         signal,
                         at,
+                        started,
                         outcome,
                     })
                     .collect::<Vec<_>>()

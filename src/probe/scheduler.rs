@@ -196,6 +196,7 @@ impl Task {
         F: Fn(Observation) -> T,
     {
         let signal = &self.probe.signal;
+        let started = self.clock.now();
         let answers = tokio::select! {
             biased;
             _ = stopped.wait_for(|s| *s) => return Err(Stop),
@@ -217,6 +218,7 @@ impl Task {
                 component: self.probe.component,
                 signal,
                 at,
+                started,
                 outcome,
             };
             tokio::select! {

@@ -114,13 +114,16 @@ fn information(out: &mut String, src: &Source, f: &Facts) {
     say!(out, "- **Participants**: {participants}");
 }
 
-/// PASS, FAIL, INTERRUPTED or NOT FINISHED.
+/// PASS (succeeded and verified), DONE (not verifiable), FAIL, INTERRUPTED or NOT FINISHED.
 fn verdict(run: &StepRun) -> &'static str {
-    let unverified = run.verified.as_ref().is_some_and(|v| !v.verified);
     match &run.finished {
         Some(fin) => match fin.outcome {
-            StepResult::Succeeded if unverified => "FAIL",
-            StepResult::Succeeded => "PASS",
+            StepResult::Succeeded => match run.verified.as_ref().map(|v| v.verified) {
+                Some(true) => "PASS",
+                Some(false) => "FAIL",
+                // Nothing checked what it did: done, never counted as passed.
+                None => "DONE (not verifiable)",
+            },
             StepResult::Failed => "FAIL",
             StepResult::Interrupted => "INTERRUPTED",
         },

@@ -110,7 +110,10 @@ fn state_style(t: &Theme, s: &StepState) -> ratatui::style::Style {
         }
         | StepState::Failed { .. }
         | StepState::Interrupted => t.down,
-        StepState::Succeeded { .. } => t.up,
+        StepState::Succeeded {
+            verified: Some(true),
+        } => t.up,
+        StepState::Succeeded { .. } => t.degraded,
         StepState::Blocked { .. } | StepState::Pending { .. } => t.muted,
     }
 }

@@ -47,6 +47,7 @@ fn observe(state: &mut State, id: &str, signal: Signal, s: i64, outcome: Outcome
             component,
             signal,
             at: at(s),
+            started: at(s),
             outcome,
         }),
     );
