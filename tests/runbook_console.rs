@@ -72,8 +72,14 @@ fn a_command_step_runs_from_an_operator_console_only_and_never_from_an_observer(
         )
         .expect("why nothing opens");
     observer.send(b"touch-it\r");
-    std::thread::sleep(Duration::from_secs(1));
+    // Keys are taken in order: once the help that `?` opens is on screen, every key before
+    // it was handled (and an observer has no executor to start anything later).
+    observer.send(b"?");
+    observer
+        .wait_for("this help; any key closes it", PATIENCE)
+        .expect("the keys before it were handled");
     assert!(!marker.exists(), "the observer's keys ran the command");
+    observer.send(b"\x1b");
 
     let mut operator = console(home.path(), &config, &data_dir, &[]);
     operator.wait_for("REC", PATIENCE).expect("operator");
@@ -86,7 +92,12 @@ fn a_command_step_runs_from_an_operator_console_only_and_never_from_an_observer(
         .wait_for("run (no shell)", PATIENCE)
         .expect("the modal shows the argv");
     operator.send(b"touch-IT\r");
-    std::thread::sleep(Duration::from_millis(700));
+    // Enter refused: the modal stays, saying why (an accepted Enter closes it and asks for
+    // the claim; nothing else starts the command).
+    let screen = operator
+        .wait_for("Enter waits: type the confirm phrase exactly", PATIENCE)
+        .expect("the wrong phrase refused");
+    assert!(screen.contains("Run a step"), "{screen}");
     assert!(!marker.exists(), "a wrong phrase ran the command");
     operator.send(&[0x7f, 0x7f]);
     operator.send(b"it\r");

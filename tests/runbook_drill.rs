@@ -141,27 +141,49 @@ fn promote_runs_only_on_the_exact_phrase_then_succeeds_and_is_verified_and_journ
 }
 
 #[test]
-fn the_same_keys_in_a_read_only_drill_change_nothing() {
+fn the_same_keys_in_a_read_only_drill_write_nothing_where_an_operators_write() {
+    // The read-only console gets the keys that, on an operator's, declare the drill (a
+    // journal file) and start the first step.
     let (home, data) = dirs();
-    let mut pty = spawn(home.path(), data.path(), &["--read-only"]);
-    pty.wait_for("[RO]", PATIENCE).expect("observer");
-    to_level_3(&mut pty);
-    pty.send(b"w");
-    pty.wait_for(
+    let mut ro = spawn(home.path(), data.path(), &["--read-only"]);
+    ro.wait_for_all(&["[RO]", "db-primary: UNKNOWN → DOWN"], PATIENCE)
+        .expect("the outage on the read-only console");
+    ro.send(b"d");
+    ro.wait_for("read-only console: cannot declare", PATIENCE)
+        .expect("why d does nothing");
+    ro.send(b"region down\t3\r");
+    to_level_3(&mut ro);
+    ro.send(b"w");
+    ro.wait_for(
         "read-only console: steps cannot be started from here",
         PATIENCE,
     )
     .expect("why nothing opens");
-    pty.send(b"    done\r");
-    pty.send(b"ppromote us-west-2/dtem-postgres-dr-replica\r");
-    std::thread::sleep(Duration::from_millis(1500));
-    let screen = pty.screen();
-    assert!(!screen.contains("Run a step"), "{screen}");
-    assert!(!screen.contains("started (pid"), "{screen}");
-    pty.send(b"q");
-    assert!(pty.wait_exit(PATIENCE).is_some());
-    let written: Vec<_> = walk(data.path());
+    ro.send(b"    done\r");
+    // Keys are taken in order: the help on screen means every key before it was handled.
+    ro.send(b"?");
+    ro.wait_for("this help; any key closes it", PATIENCE)
+        .expect("the keys were handled");
+    ro.send(b"\x1b");
+    ro.send(b"q");
+    assert!(ro.wait_exit(PATIENCE).is_some());
+    let written = walk(data.path());
     assert!(written.is_empty(), "a read-only drill wrote {written:?}");
+
+    // The same keys on an operator's console write the drill's journal: the check above
+    // can fail.
+    let (home, data) = dirs();
+    let mut op = declared_drill(home.path(), data.path());
+    run_step(&mut op, b"w", b"    done", "declare: succeeded");
+    op.send(b"q");
+    assert!(op.wait_exit(PATIENCE).is_some());
+    let file = warroom::journal::latest(&data.path().join("incidents").join("drills"))
+        .expect("the operator's drill journal");
+    let text = std::fs::read_to_string(&file).expect("read");
+    assert!(
+        text.contains("\"kind\":\"declared\"") && text.contains("\"kind\":\"step_requested\""),
+        "{text}"
+    );
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {

@@ -79,6 +79,15 @@ fn scale(replicas: u32) -> Action {
     }
 }
 
+/// Until the fake API has answered `n` GETs (within 10 s).
+async fn polled(api: &FakeApi, n: usize) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while api.requests().iter().filter(|r| r.method == "GET").count() < n {
+        assert!(std::time::Instant::now() < deadline, "never polled");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 fn wait(timeout: Duration) -> Action {
     Action::K8sWaitAvailable {
         namespace: NS.into(),
@@ -284,8 +293,10 @@ async fn wait_available_succeeds_once_the_deployment_becomes_available() {
     );
     api.put_deployment(rolling.to_json());
     let run = run(&api, wait(Duration::from_secs(20)));
+    // Flipped once the wait has seen the rollout (its second poll means the first was
+    // answered and read), not after a guessed delay.
     let flip = async {
-        tokio::time::sleep(Duration::from_millis(400)).await;
+        polled(&api, 2).await;
         api.put_deployment(DeploymentJson::healthy(NS, NAME, 3).to_json());
     };
     let ((outcome, progress), ()) = tokio::join!(run, flip);
@@ -351,15 +362,17 @@ async fn wait_available_through_an_api_that_stopped_answering_says_both() {
     let mut partial = DeploymentJson::healthy(NS, NAME, 4);
     partial.available = Some(3);
     api.put_deployment(partial.to_json());
-    let run = run(&api, wait(Duration::from_millis(800)));
+    let run = run(&api, wait(Duration::from_secs(3)));
+    // The API stops answering once the wait has seen the deployment, whatever the runner's
+    // speed.
     let fail = async {
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        polled(&api, 2).await;
         api.fail_all(503, "etcdserver: leader changed");
     };
     let ((outcome, _), ()) = tokio::join!(run, fail);
     assert_eq!(
         reason(&outcome),
-        "dtem-prod/api-gateway not available after 800ms: last seen 3/4 available, then \
+        "dtem-prod/api-gateway not available after 3s: last seen 3/4 available, then \
          unreachable: kubernetes API answered 503: etcdserver: leader changed"
     );
 }

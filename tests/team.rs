@@ -364,3 +364,42 @@ fn a_teams_secret_may_be_roots_and_read_by_the_operators_group_only() {
     let group_writes = b.run("wr-op2", &["check"]);
     assert!(!group_writes.status.success(), "{}", text(&group_writes));
 }
+
+/// Root reads every directory, so only another account can show what an unreadable backup
+/// directory reads as: UNKNOWN (access denied), never "no backup".
+#[test]
+fn a_backup_directory_the_account_cannot_read_is_unknown_not_missing() {
+    if !accounts() {
+        return;
+    }
+    let b = Bastion::new();
+    let locked = b.base.path().join("locked");
+    std::fs::create_dir(&locked).expect("mkdir");
+    std::fs::write(locked.join("a.dump"), "x").expect("dump");
+    chmod(&locked, 0o700);
+    std::fs::write(
+        &b.config,
+        format!(
+            r#"
+[[component]]
+id = "db"
+tier = "critical"
+rto = "1h"
+health = {{ kind = "tcp", address = "127.0.0.1:{}", every = "1s", timeout = "1s" }}
+backup = {{ kind = "files", glob = "{}/*.dump", warn = "2h", crit = "3h" }}
+"#,
+            closed_port(),
+            locked.display()
+        ),
+    )
+    .expect("config");
+    chmod(&b.config, 0o644);
+    // Root, for contrast: it reads the directory and finds the backup.
+    let root = b.run("root", &["status"]);
+    assert!(text(&root).contains("backup ok"), "{}", text(&root));
+    let out = b.run("wr-out", &["status"]);
+    let said = text(&out);
+    assert!(said.contains("backup unknown"), "{said}");
+    assert!(said.to_lowercase().contains("denied"), "{said}");
+    assert!(!said.contains("no file matches"), "{said}");
+}

@@ -136,6 +136,38 @@ pub fn draw(state: &State, screen: &Screen, frame: &mut Frame) {
     if state.view.help {
         help::draw(screen, frame, area);
     }
+    if screen.glyphs.ascii {
+        asciify(frame.buffer_mut());
+    }
+}
+
+/// `--ascii`: every cell of the frame in ASCII, whatever the text drawn (a reason's `≥`, a
+/// title's `·`, a name from the config): the terminal that asked for it gets nothing else.
+fn asciify(buf: &mut ratatui::buffer::Buffer) {
+    for cell in buf.content.iter_mut() {
+        let sym = cell.symbol();
+        if sym.is_ascii() {
+            continue;
+        }
+        let plain = match sym {
+            "≥" => ">",
+            "≤" => "<",
+            "·" | "•" => "-",
+            "→" | "⇒" => ">",
+            "←" => "<",
+            "×" => "x",
+            "—" | "–" | "─" | "━" => "-",
+            "…" => ".",
+            "│" | "┃" => "|",
+            "▶" => ">",
+            "✔" => "+",
+            "✖" | "✗" => "X",
+            "▲" => "!",
+            "°" => "o",
+            _ => "?",
+        };
+        cell.set_symbol(plain);
+    }
 }
 
 /// A box over the screen (help, dialogs, the step modal): centred, `width` wide, tall enough
