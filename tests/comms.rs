@@ -168,8 +168,23 @@ impl Rig {
     }
 
     fn worker(&self, sinks: Vec<Arc<dyn Sink>>) -> Worker {
+        self.worker_telling(sinks, Arc::default())
+    }
+
+    /// The worker, with what it tells the operator (per channel) collected in `told`.
+    fn worker_telling(
+        &self,
+        sinks: Vec<Arc<dyn Sink>>,
+        told: Arc<std::sync::Mutex<Vec<String>>>,
+    ) -> Worker {
         let (tx, mut problems) = tokio::sync::mpsc::channel(16);
-        tokio::spawn(async move { while problems.recv().await.is_some() {} });
+        tokio::spawn(async move {
+            while let Some((_, p)) = problems.recv().await {
+                if let (Some(p), Ok(mut told)) = (p, told.lock()) {
+                    told.push(p);
+                }
+            }
+        });
         let mut o = WorkerOptions::new(self.incidents());
         o.poll = Duration::from_millis(50);
         o.first_backoff = Duration::from_millis(200);
@@ -686,8 +701,9 @@ async fn an_unset_variable_is_retried_and_named_and_a_drill_sink_never_takes_a_r
         channel: Some("#dtem-war-room".into()),
         api_url: slack.api_url(),
     }));
-    let sim: Arc<dyn Sink> = Arc::new(warroom::comms::sink::SimSink::new(Channel::StatusPage));
-    let worker = rig.worker(vec![sink, sim.clone()]);
+    let sim = Arc::new(warroom::comms::sink::SimSink::new(Channel::StatusPage));
+    let told: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
+    let worker = rig.worker_telling(vec![sink, sim.clone() as Arc<dyn Sink>], told.clone());
     rig.post(update(
         &[Channel::Slack, Channel::StatusPage],
         Template::Initial,
@@ -700,7 +716,16 @@ async fn an_unset_variable_is_retried_and_named_and_a_drill_sink_never_takes_a_r
             .any(|r| r.contains("$WARROOM_TEST_NO_SUCH_TOKEN_VAR is not set"))
     })
     .await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The drill's sink looked at the real update and said it would not take it.
+    until("the simulated sink refusing the real update", || {
+        told.lock().is_ok_and(|t| {
+            t.iter().any(|p| {
+                p.contains("is real but this console's statuspage sink is simulated: not sent")
+            })
+        })
+    })
+    .await;
+    assert!(sim.taken().is_empty(), "the drill sink took a real update");
     assert!(
         slack.server.requests().is_empty(),
         "nothing sent without the token"

@@ -103,7 +103,7 @@ fn sigterm_restores_the_terminal() {
 }
 
 #[test]
-fn sighup_detaches_and_restores_the_terminal() {
+fn sighup_ends_the_console_and_restores_the_terminal() {
     let (mut pty, _dir) = drill(80, 24, &[]);
     pty.wait_for("[RW]", PATIENCE).expect("the first frame");
     pty.signal(Signal::SIGHUP);
@@ -113,7 +113,7 @@ fn sighup_detaches_and_restores_the_terminal() {
 }
 
 #[test]
-fn read_only_shows_the_ro_badge_and_the_wall_layout_fits_200x50() {
+fn read_only_shows_the_ro_badge_and_its_panels_at_200x50() {
     let (mut pty, _dir) = drill(200, 50, &["--read-only"]);
     let screen = pty
         .wait_for_all(&["[RO]", "Health", "Timeline"], PATIENCE)

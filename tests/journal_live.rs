@@ -431,7 +431,7 @@ fn an_operator_console_and_an_observer_console_follow_each_other_and_the_recorde
 }
 
 #[test]
-fn a_drill_declares_into_the_drills_journal_in_simulated_time_and_reports_as_a_dr_test() {
+fn a_drill_declares_into_the_drills_journal_from_its_first_failure_and_reports_as_a_dr_test() {
     let home = tempfile::tempdir().expect("tempdir");
     let data = journal_dir();
     let data_dir = data.path().to_string_lossy().into_owned();
@@ -484,8 +484,9 @@ fn a_drill_declares_into_the_drills_journal_in_simulated_time_and_reports_as_a_d
         .get("started")
         .and_then(|v| v.as_str())
         .expect("started");
+    let started: Timestamp = started.parse().expect("started is a time");
     assert!(
-        started < declared.at.to_string().as_str(),
+        started < declared.at,
         "the incident starts at the scenario's first failure, before the key press"
     );
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_warroom"))

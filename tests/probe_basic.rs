@@ -296,7 +296,7 @@ async fn https_to_a_server_that_does_not_speak_tls_is_a_tls_failure() {
 }
 
 #[tokio::test]
-async fn http_headers_come_from_the_environment_at_each_round() {
+async fn http_headers_take_the_value_of_the_variable_they_name() {
     let server = serve(respond("200 OK", "ok")).await;
     // PATH is set in every test run, and its value is known: no need to change the
     // environment of a multi-threaded process.

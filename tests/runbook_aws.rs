@@ -569,8 +569,67 @@ async fn failover_without_a_target_picks_a_reader_and_of_a_lone_writer_fails() {
 
 // ---- a control plane that does not answer --------------------------------------------------
 
+/// A server that takes every request whole and never answers; what it was sent.
+async fn silent_server() -> (String, Arc<std::sync::Mutex<Vec<u8>>>) {
+    use tokio::io::AsyncReadExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let got: Arc<std::sync::Mutex<Vec<u8>>> = Arc::default();
+    let sink = got.clone();
+    tokio::spawn(async move {
+        while let Ok((mut conn, _)) = listener.accept().await {
+            let sink = sink.clone();
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                // Read all it says, answer nothing; the connection stays open.
+                while let Ok(n) = conn.read(&mut buf).await {
+                    if n == 0 {
+                        break;
+                    }
+                    if let Ok(mut s) = sink.lock() {
+                        s.extend_from_slice(&buf[..n]);
+                    }
+                }
+            });
+        }
+    });
+    (format!("http://{addr}"), got)
+}
+
+/// The real lost-answer path: the request reached a server that took it and never said
+/// whether it did anything. Not "unreachable": it may have been applied.
 #[tokio::test]
-async fn no_answer_says_it_may_have_been_applied() {
+async fn a_request_taken_and_never_answered_times_out_saying_it_may_have_been_applied() {
+    let (endpoint, got) = silent_server().await;
+    let clients = moto::clients_at(&endpoint).with_call_timeout(Duration::from_secs(2));
+    let (outcome, _) = run(
+        &clients,
+        Action::RdsPromoteReadReplica {
+            instance: "rb-anything".into(),
+            region: EAST.into(),
+        },
+    )
+    .await;
+    let why = reason(&outcome);
+    let sent = String::from_utf8_lossy(&got.lock().expect("lock")).into_owned();
+    assert!(
+        sent.contains("Action=PromoteReadReplica") && sent.contains("rb-anything"),
+        "the request reached the server: {sent}"
+    );
+    assert!(why.starts_with("PromoteReadReplica: "), "{why}");
+    assert!(why.contains("timed out"), "{why}");
+    assert!(
+        why.ends_with(
+            "AWS may or may not have applied it: look at the target before running the step again"
+        ),
+        "{why}"
+    );
+}
+
+#[tokio::test]
+async fn a_refused_connection_is_unreachable_and_names_the_doubt() {
     let clients = moto::clients_at(&moto::closed_endpoint());
     let (outcome, _) = run(
         &clients,

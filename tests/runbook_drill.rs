@@ -239,7 +239,7 @@ fn wait_step_finished_in_journal(data: &std::path::Path) -> bool {
 }
 
 #[test]
-fn sighup_while_a_step_runs_detaches_and_the_step_still_ends_in_the_journal() {
+fn sighup_while_a_step_runs_ends_the_console_once_the_step_has_ended_in_the_journal() {
     let (home, data) = dirs();
     let mut pty = long_step_running(home.path(), data.path());
     pty.signal(nix::sys::signal::Signal::SIGHUP);

@@ -35,6 +35,8 @@ struct Inner {
     endpoint_url: Option<String>,
     /// Replaces the default credentials chain (tests; an operator never sets this).
     credentials: Option<SharedCredentialsProvider>,
+    /// How long one mutating call (a runbook step's) may take to answer.
+    call_timeout: std::time::Duration,
     regions: Mutex<HashMap<String, Arc<Regional>>>,
 }
 
@@ -62,6 +64,10 @@ impl std::fmt::Debug for Clients {
     }
 }
 
+/// How long a mutating call (a runbook step's) may take to answer by default: it only
+/// starts the work; AWS answers in a second or two.
+pub const CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 impl Clients {
     /// Clients that send every request to `endpoint_url` when given (`[aws] endpoint_url`),
     /// else wherever the SDK's own settings say (`AWS_ENDPOINT_URL`, profiles, AWS itself).
@@ -71,6 +77,7 @@ impl Clients {
             inner: Arc::new(Inner {
                 endpoint_url,
                 credentials: None,
+                call_timeout: CALL_TIMEOUT,
                 regions: Mutex::new(HashMap::new()),
             }),
         }
@@ -83,9 +90,28 @@ impl Clients {
             inner: Arc::new(Inner {
                 endpoint_url: self.inner.endpoint_url.clone(),
                 credentials: Some(SharedCredentialsProvider::new(provider)),
+                call_timeout: self.inner.call_timeout,
                 regions: Mutex::new(HashMap::new()),
             }),
         }
+    }
+
+    /// The same clients with another bound on a mutating call (tests: a control plane that
+    /// never answers, without waiting a minute).
+    pub fn with_call_timeout(self, call_timeout: std::time::Duration) -> Clients {
+        Clients {
+            inner: Arc::new(Inner {
+                endpoint_url: self.inner.endpoint_url.clone(),
+                credentials: self.inner.credentials.clone(),
+                call_timeout,
+                regions: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    /// How long one mutating call may take to answer ([`CALL_TIMEOUT`] unless changed).
+    pub fn call_timeout(&self) -> std::time::Duration {
+        self.inner.call_timeout
     }
 
     /// The endpoint every request goes to, when the config set one.

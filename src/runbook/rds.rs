@@ -24,7 +24,6 @@
 
 use std::collections::BTreeMap;
 use std::error::Error;
-use std::time::Duration;
 
 use aws_sdk_rds::config::http::HttpResponse;
 use aws_sdk_rds::config::retry::RetryConfig;
@@ -40,20 +39,18 @@ use crate::config::{Input, InputKind, SnapshotChoice};
 use crate::probe::aws::{self, Clients};
 use crate::probe::snapshots::{Snap, newest_available};
 
-/// How long a mutating RDS call may take to answer (it only starts the work; AWS answers in
-/// a second or two).
-pub const CALL_TIMEOUT: Duration = Duration::from_secs(60);
+pub use crate::probe::aws::CALL_TIMEOUT;
 
 /// The name of the restore-time input when the step declares no `rfc3339` input.
 pub const DEFAULT_TIME_INPUT: &str = "time";
 
-/// Settings for one mutating call: sent once, bounded in time.
-fn once() -> aws_sdk_rds::config::Builder {
+/// Settings for one mutating call: sent once, bounded in time ([`Clients::call_timeout`]).
+fn once(clients: &Clients) -> aws_sdk_rds::config::Builder {
     aws_sdk_rds::config::Builder::default()
         .retry_config(RetryConfig::disabled())
         .timeout_config(
             TimeoutConfig::builder()
-                .operation_timeout(CALL_TIMEOUT)
+                .operation_timeout(clients.call_timeout())
                 .build(),
         )
 }
@@ -77,7 +74,7 @@ pub async fn promote_read_replica(
         .promote_read_replica()
         .db_instance_identifier(instance)
         .customize()
-        .config_override(once())
+        .config_override(once(clients))
         .send()
         .await;
     match answer {
@@ -140,7 +137,7 @@ pub async fn restore_snapshot(
         .db_snapshot_identifier(&snapshot_id)
         .set_db_instance_class(instance_class.map(str::to_string))
         .customize()
-        .config_override(once())
+        .config_override(once(clients))
         .send()
         .await;
     match answer {
@@ -232,7 +229,7 @@ pub async fn restore_point_in_time(
         .target_db_instance_identifier(target)
         .restore_time(restore_time)
         .customize()
-        .config_override(once())
+        .config_override(once(clients))
         .send()
         .await;
     match answer {
@@ -354,7 +351,7 @@ pub async fn failover_cluster(
         .db_cluster_identifier(cluster)
         .set_target_db_instance_identifier(target_instance.map(str::to_string))
         .customize()
-        .config_override(once())
+        .config_override(once(clients))
         .send()
         .await;
     match answer {
