@@ -1150,42 +1150,133 @@ mod tests {
         ]
     }
 
+    /// What a monkey types in one go: a random key, or a step's key followed by its exact
+    /// phrase, a prefix of it or a near miss (one character changed), then Enter — and for
+    /// the notify step the composer's `publish`. Often enough that the guarded branch runs.
+    fn chunk() -> impl Strategy<Value = Vec<Key>> {
+        let steps: Vec<(char, &'static str)> =
+            vec![('s', "synced"), ('p', "dr-Replica"), ('i', "publish")];
+        let pick = prop::sample::select(steps);
+        prop_oneof![
+            4 => any_key().prop_map(|k| vec![k]),
+            3 => pick.clone().prop_map(|(key, phrase)| vec![
+                Key::Char(key),
+                Key::Paste(phrase.into()),
+                Key::Enter
+            ]),
+            1 => (pick.clone(), 0usize..6).prop_map(|((key, phrase), n)| vec![
+                Key::Char(key),
+                Key::Paste(phrase.chars().take(n).collect()),
+                Key::Enter
+            ]),
+            1 => (pick, 0usize..6, any::<char>()).prop_map(|((key, phrase), at, c)| {
+                let mut near: Vec<char> = phrase.chars().collect();
+                let at = at % near.len();
+                near[at] = if near[at] == c { '#' } else { c };
+                vec![Key::Char(key), Key::Paste(near.into_iter().collect()), Key::Enter]
+            }),
+        ]
+    }
+
+    fn monkey_keys() -> impl Strategy<Value = Vec<Key>> {
+        prop::collection::vec(chunk(), 0..40).prop_map(|c| c.into_iter().flatten().collect())
+    }
+
+    /// Runs `keys` on the rig, checking at every key that a step ran only on the Enter that
+    /// had its exact phrase in the field (and an update only from the composer, with
+    /// `publish` for the page); a step that runs is granted and succeeds, so what requires
+    /// it can run next. The steps that ran, in order.
+    fn monkey(keys: &[Key]) -> Result<Vec<String>, TestCaseError> {
+        let mut rig = rig();
+        let mut ran = Vec::new();
+        for k in keys {
+            let phrase = rig.state.modal.as_ref().map(|m| {
+                let rb = &rig.state.runbooks[m.runbook];
+                (m.phrase.clone(), m.required_phrase(&rb.steps[m.step]))
+            });
+            let publish =
+                rig.state.compose.as_ref().map(|c| {
+                    !c.channels().iter().any(|ch| ch.is_public()) || c.publish == "publish"
+                });
+            let fx = update(&mut rig.state, Event::Key(k.clone()));
+            if posts(&fx) > 0 {
+                prop_assert_eq!(k, &Key::Enter);
+                prop_assert_eq!(publish, Some(true));
+            } else if runs(&fx) > 0 {
+                prop_assert_eq!(k, &Key::Enter);
+                let (typed, confirm) = phrase.expect("a modal was open");
+                prop_assert_eq!(typed, confirm);
+            }
+            rig.journal.echo(&mut rig.state, &fx);
+            for e in &fx {
+                if let Effect::RunStep { runbook, step, .. } = e {
+                    ran.push(step.clone());
+                    for event in [
+                        StepEvent::Claimed {
+                            runbook: runbook.clone(),
+                            step: step.clone(),
+                            granted: true,
+                            why: None,
+                        },
+                        StepEvent::Finished {
+                            runbook: runbook.clone(),
+                            step: step.clone(),
+                            outcome: StepOutcome::Succeeded {
+                                summary: String::new(),
+                            },
+                        },
+                    ] {
+                        let more = update(&mut rig.state, Event::Step(event));
+                        rig.journal.echo(&mut rig.state, &more);
+                    }
+                }
+            }
+            if fx.contains(&Effect::Quit) {
+                break;
+            }
+        }
+        Ok(ran)
+    }
+
     proptest! {
         /// Monkey: whatever the keys, a step runs only when its exact phrase was in the
         /// field at the Enter that ran it.
         #[test]
-        fn random_keys_never_run_a_step_whose_phrase_was_not_typed(
-            keys in prop::collection::vec(any_key(), 0..300)
-        ) {
-            let mut rig = rig();
-            for k in keys {
-                let phrase = rig.state.modal.as_ref().map(|m| {
-                    let rb = &rig.state.runbooks[m.runbook];
-                    (m.phrase.clone(), m.required_phrase(&rb.steps[m.step]))
-                });
-                let publish = rig.state.compose.as_ref().map(|c| {
-                    !c.channels().iter().any(|ch| ch.is_public()) || c.publish == "publish"
-                });
-                let fx = update(&mut rig.state, Event::Key(k.clone()));
-                if posts(&fx) > 0 {
-                    // An update goes out only from the composer, on Enter, and to the public
-                    // page only with `publish` typed.
-                    prop_assert_eq!(&k, &Key::Enter);
-                    prop_assert_eq!(publish, Some(true));
-                } else if runs(&fx) > 0 {
-                    prop_assert_eq!(&k, &Key::Enter);
-                    let (typed, confirm) = phrase.expect("a modal was open");
-                    prop_assert_eq!(typed, confirm);
-                }
-                rig.journal.echo(&mut rig.state, &fx);
-            }
+        fn random_keys_never_run_a_step_whose_phrase_was_not_typed(keys in monkey_keys()) {
+            monkey(&keys)?;
         }
+    }
 
+    /// The monkey above reaches what it guards: over many sequences, a good share run a
+    /// step (promote included, which needs sync to have succeeded first). Code that never
+    /// runs a step would pass the safety check; it fails this one.
+    #[test]
+    fn the_monkey_runs_steps_often_enough_to_test_the_guard() {
+        use proptest::strategy::ValueTree;
+        let mut runner = proptest::test_runner::TestRunner::deterministic();
+        let strategy = monkey_keys();
+        let (mut cases, mut with_a_run, mut promoted) = (0, 0, 0);
+        for _ in 0..200 {
+            let keys = strategy.new_tree(&mut runner).expect("keys").current();
+            let ran = monkey(&keys).expect("the guard holds");
+            cases += 1;
+            with_a_run += usize::from(!ran.is_empty());
+            promoted += usize::from(ran.iter().any(|s| s == "promote"));
+        }
+        assert!(
+            with_a_run * 4 >= cases,
+            "only {with_a_run} of {cases} sequences ran a step"
+        );
+        assert!(
+            promoted * 20 >= cases,
+            "promote ran in {promoted} of {cases}"
+        );
+    }
+
+    proptest! {
         /// Read-only: no key sequence produces anything but a quit.
         #[test]
-        fn a_read_only_console_asks_for_nothing_whatever_the_keys(
-            keys in prop::collection::vec(any_key(), 0..300)
-        ) {
+        fn a_read_only_console_asks_for_nothing_whatever_the_keys(keys in monkey_keys()) {
             let mut rig = rig();
             rig.state.read_only = true;
             for k in keys {
@@ -1204,32 +1295,148 @@ mod tests {
 mod drill_monkey {
     use proptest::prelude::*;
 
-    use crate::app::{Effect, Estate, Event, Key, MemoryJournal, Panel, State, update};
+    use crate::app::{Effect, Estate, Event, Key, MemoryJournal, Panel, State, StepEvent, update};
     use crate::config::load::load_embedded_example;
 
-    fn keys() -> impl Strategy<Value = Key> {
-        // The drill's own step keys and the letters of its confirm phrases, often.
+    /// A step of the drill's runbooks as a monkey would reach it: which runbook (its
+    /// position), its key, how many checklist items it has, its phrase.
+    fn drill_steps() -> Vec<(usize, char, usize, String)> {
         let cfg = load_embedded_example();
-        let mut letters: Vec<char> = cfg
-            .runbooks
+        cfg.runbooks
             .iter()
-            .flat_map(|r| r.steps.iter())
-            .flat_map(|s| s.confirm.chars().chain(std::iter::once(s.key)))
-            .collect();
-        letters.sort_unstable();
-        letters.dedup();
+            .enumerate()
+            .flat_map(|(i, r)| {
+                r.steps.iter().map(move |s| {
+                    (
+                        i,
+                        s.key,
+                        crate::app::modal::checklist(s).len(),
+                        s.confirm.clone(),
+                    )
+                })
+            })
+            .collect()
+    }
+
+    fn random_key() -> impl Strategy<Value = Key> {
         prop_oneof![
-            6 => prop::sample::select(letters).prop_map(Key::Char),
-            1 => any::<char>().prop_map(Key::Char),
+            3 => any::<char>().prop_map(Key::Char),
             1 => Just(Key::Enter),
             1 => Just(Key::Esc),
             1 => Just(Key::Tab),
             1 => Just(Key::Down),
+            1 => Just(Key::Up),
             1 => Just(Key::Backspace),
-            1 => "[a-z0-9-]{0,12}".prop_map(Key::Paste),
+            1 => "[a-z0-9 /-]{0,12}".prop_map(Key::Paste),
             1 => Just(Key::Char('u')),
             1 => Just(Key::Paste("publish".into())),
         ]
+    }
+
+    /// A random key, or: go to a step's runbook (Up to the top, Down to it), its key, its
+    /// checklist ticked, then its exact phrase, a prefix or a near miss, then Enter.
+    fn chunk() -> impl Strategy<Value = Vec<Key>> {
+        let step = prop::sample::select(drill_steps());
+        let reach = |(rb, key, items): (usize, char, usize)| {
+            let mut k = vec![Key::Char('R')];
+            k.extend(std::iter::repeat_n(Key::Up, 12));
+            k.extend(std::iter::repeat_n(Key::Down, rb));
+            k.push(Key::Char(key));
+            k.extend(std::iter::repeat_n(Key::Char(' '), items));
+            k
+        };
+        prop_oneof![
+            3 => random_key().prop_map(|k| vec![k]),
+            3 => step.clone().prop_map(move |(rb, key, items, phrase)| {
+                let mut k = reach((rb, key, items));
+                k.extend([Key::Paste(phrase), Key::Enter]);
+                k
+            }),
+            1 => (step, any::<prop::sample::Index>(), any::<char>()).prop_map(
+                move |((rb, key, items, phrase), at, c)| {
+                    let mut k = reach((rb, key, items));
+                    let mut near: Vec<char> = phrase.chars().collect();
+                    if !near.is_empty() {
+                        let at = at.index(near.len());
+                        near[at] = if near[at] == c { '#' } else { c };
+                    }
+                    k.extend([Key::Paste(near.into_iter().collect()), Key::Enter]);
+                    k
+                }
+            ),
+        ]
+    }
+
+    fn monkey_keys() -> impl Strategy<Value = Vec<Key>> {
+        prop::collection::vec(chunk(), 0..40).prop_map(|c| c.into_iter().flatten().collect())
+    }
+
+    /// The drill estate with its runbooks, an incident declared; `keys` typed, the guard
+    /// checked at every key; a step that runs is granted and succeeds. The steps that ran.
+    fn monkey(keys: &[Key]) -> Result<Vec<String>, TestCaseError> {
+        let cfg = load_embedded_example();
+        let mut state = State::new(Estate::from_config(&cfg), crate::app::testkit::t(0));
+        state.runbooks = cfg.runbooks.clone();
+        state.targets = crate::comms::message::Targets::from_config(&cfg);
+        state.can_send = true;
+        let mut journal = MemoryJournal::attach(&mut state, "monkey@drill");
+        state.view.focus = Panel::Runbooks;
+        let mut ran = Vec::new();
+        for k in keys {
+            let open = state.modal.as_ref().map(|m| {
+                let step = &state.runbooks[m.runbook].steps[m.step];
+                (m.phrase.clone(), m.required_phrase(step))
+            });
+            let publish = state
+                .compose
+                .as_ref()
+                .map(|c| !c.channels().iter().any(|ch| ch.is_public()) || c.publish == "publish");
+            let fx = update(&mut state, Event::Key(k.clone()));
+            for e in &fx {
+                match e {
+                    // An update (a notify step or `u`): from the composer, on Enter, with
+                    // `publish` typed for the public page.
+                    Effect::Post(_) | Effect::RunStep { post: Some(_), .. } => {
+                        prop_assert_eq!(k, &Key::Enter);
+                        prop_assert_eq!(publish, Some(true));
+                    }
+                    Effect::RunStep { .. } => {
+                        prop_assert_eq!(k, &Key::Enter);
+                        let (typed, confirm) = open.clone().expect("a modal was open");
+                        prop_assert_eq!(typed, confirm);
+                    }
+                    _ => {}
+                }
+            }
+            if fx.contains(&Effect::Quit) {
+                break;
+            }
+            journal.echo(&mut state, &fx);
+            for e in &fx {
+                if let Effect::RunStep { runbook, step, .. } = e {
+                    ran.push(step.clone());
+                    for event in [
+                        StepEvent::Claimed {
+                            runbook: runbook.clone(),
+                            step: step.clone(),
+                            granted: true,
+                            why: None,
+                        },
+                        StepEvent::Finished {
+                            runbook: runbook.clone(),
+                            step: step.clone(),
+                            outcome: crate::runbook::StepOutcome::Succeeded {
+                                summary: String::new(),
+                            },
+                        },
+                    ] {
+                        let more = update(&mut state, Event::Step(event));
+                        journal.echo(&mut state, &more);
+                    }
+                }
+            }
+        }
+        Ok(ran)
     }
 
     proptest! {
@@ -1238,45 +1445,38 @@ mod drill_monkey {
         /// came with its exact phrase in the field.
         #[test]
         fn a_long_random_key_sequence_runs_no_step_whose_phrase_it_did_not_type(
-            keys in prop::collection::vec(keys(), 0..1000)
+            keys in monkey_keys()
         ) {
-            let cfg = load_embedded_example();
-            let mut state = State::new(Estate::from_config(&cfg), crate::app::testkit::t(0));
-            state.runbooks = cfg.runbooks.clone();
-            state.targets = crate::comms::message::Targets::from_config(&cfg);
-            state.can_send = true;
-            let mut journal = MemoryJournal::attach(&mut state, "monkey@drill");
-            state.view.focus = Panel::Runbooks;
-            for k in keys {
-                let open = state.modal.as_ref().map(|m| {
-                    let step = &state.runbooks[m.runbook].steps[m.step];
-                    (m.phrase.clone(), m.required_phrase(step))
-                });
-                let publish = state.compose.as_ref().map(|c| {
-                    !c.channels().iter().any(|ch| ch.is_public()) || c.publish == "publish"
-                });
-                let fx = update(&mut state, Event::Key(k.clone()));
-                for e in &fx {
-                    match e {
-                        // An update (a notify step or `u`): from the composer, on Enter, with
-                        // `publish` typed for the public page.
-                        Effect::Post(_) | Effect::RunStep { post: Some(_), .. } => {
-                            prop_assert_eq!(&k, &Key::Enter);
-                            prop_assert_eq!(publish, Some(true));
-                        }
-                        Effect::RunStep { .. } => {
-                            prop_assert_eq!(&k, &Key::Enter);
-                            let (typed, confirm) = open.clone().expect("a modal was open");
-                            prop_assert_eq!(typed, confirm);
-                        }
-                        _ => {}
-                    }
-                }
-                if fx.contains(&Effect::Quit) {
-                    break;
-                }
-                journal.echo(&mut state, &fx);
-            }
+            monkey(&keys)?;
         }
+    }
+
+    /// And it reaches the guarded branch: many sequences run steps (checklists ticked
+    /// included), so a console that never ran any would fail here.
+    #[test]
+    fn the_drill_monkey_runs_steps_often_enough_to_test_the_guard() {
+        use proptest::strategy::ValueTree;
+        let mut runner = proptest::test_runner::TestRunner::deterministic();
+        let strategy = monkey_keys();
+        let (mut cases, mut with_a_run, mut checklists) = (0, 0, 0);
+        let lists: Vec<String> = load_embedded_example()
+            .runbooks
+            .iter()
+            .flat_map(|r| r.steps.iter())
+            .filter(|s| !crate::app::modal::checklist(s).is_empty())
+            .map(|s| s.id.clone())
+            .collect();
+        for _ in 0..64 {
+            let keys = strategy.new_tree(&mut runner).expect("keys").current();
+            let ran = monkey(&keys).expect("the guard holds");
+            cases += 1;
+            with_a_run += usize::from(!ran.is_empty());
+            checklists += usize::from(ran.iter().any(|s| lists.contains(s)));
+        }
+        assert!(
+            with_a_run * 4 >= cases,
+            "only {with_a_run} of {cases} sequences ran a step"
+        );
+        assert!(checklists > 0, "no checklist was ever completed");
     }
 }
