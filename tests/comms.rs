@@ -932,11 +932,15 @@ async fn an_outbox_others_can_write_delivers_nothing_and_only_an_operators_line_
     std::fs::create_dir_all(&pending).expect("pending/");
     // `pending/` open to every local user, as an attacker would want it.
     std::fs::set_permissions(&pending, std::fs::Permissions::from_mode(0o777)).expect("chmod");
-    let worker = rig.worker(vec![slack_sink(
-        rig.secrets.path(),
-        &slack,
-        Duration::from_secs(5),
-    )]);
+    let told: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
+    let worker = rig.worker_telling(
+        vec![slack_sink(
+            rig.secrets.path(),
+            &slack,
+            Duration::from_secs(5),
+        )],
+        told.clone(),
+    );
     rig.post(update(
         &[Channel::Slack],
         Template::Initial,
@@ -947,8 +951,14 @@ async fn an_outbox_others_can_write_delivers_nothing_and_only_an_operators_line_
         rig.lines("comms_queued").len() == 1
     })
     .await;
-    // A negative needs a wait: many worker rounds (every 50 ms) go by and nothing is sent.
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // The worker looked at the outbox and said why it delivers nothing from it.
+    until("the outbox refused as JOURNAL UNSAFE", || {
+        told.lock().is_ok_and(|t| {
+            t.iter()
+                .any(|p| p.contains("JOURNAL UNSAFE") && p.contains("pending: writable by others"))
+        })
+    })
+    .await;
     assert!(slack.messages().is_empty(), "{:?}", slack.messages());
     assert!(rig.lines("comms_sent").is_empty());
     // Once only the team can write it, the genuine update goes: the wall was the mode.

@@ -130,7 +130,7 @@ fn an_operator_and_an_observer_see_each_others_entries_and_the_observer_writes_n
         obs.stop().is_empty(),
         "nothing waiting: an observer writes nothing"
     );
-    std::thread::sleep(Duration::from_millis(300));
+    // Its keeper has ended: nothing it could write is still to come.
     assert_eq!(
         std::fs::read(dir.path().join("watch.jsonl")).expect("watch log"),
         before,

@@ -447,7 +447,8 @@ fn end_mid_step(signal: nix::sys::signal::Signal, seconds: u32, timeout: &str) -
 
     first.signal(signal);
     // Past the moment a claim used to be released while its program still ran (about 3 s),
-    // the second console may not start the step again.
+    // the second console may not start the step again. Time itself is the condition here
+    // (the bug was a release on a timer), so this one waits for time to pass.
     std::thread::sleep(Duration::from_secs(4));
     other.send(b"\t\t\t\t");
     other
