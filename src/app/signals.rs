@@ -573,6 +573,32 @@ pub struct BackupTrack {
 }
 
 impl BackupTrack {
+    /// What the row says beside the age it shows now: the shown level, unless the age now
+    /// (the measured one plus the time since) is past a worse threshold (then that level,
+    /// and `true`: the next answer confirms it). An age past a threshold never reads OK.
+    pub fn row_state(&self, thresholds: &Thresholds, now: Timestamp) -> (BackupState, bool) {
+        let shown = self.level().state();
+        let rank = |s: BackupState| match s {
+            BackupState::Ok => Some(0),
+            BackupState::Warn => Some(1),
+            BackupState::Crit => Some(2),
+            _ => None,
+        };
+        let Some(age) = self.age_at(now) else {
+            return (shown, false);
+        };
+        let by_age = match level_of(age.as_secs_f64(), thresholds) {
+            Threshold::Ok => BackupState::Ok,
+            Threshold::Warn => BackupState::Warn,
+            Threshold::Crit => BackupState::Crit,
+        };
+        if rank(shown).is_some() && rank(by_age) > rank(shown) {
+            (by_age, true)
+        } else {
+            (shown, false)
+        }
+    }
+
     pub(crate) fn new(started: Timestamp) -> BackupTrack {
         BackupTrack {
             track: Tracker::new(started),
@@ -893,5 +919,24 @@ mod tests {
         assert_eq!(b.age_at(t(0)), None);
         b.observe(Outcome::Seconds(3600.0), t(0), &th, &timing);
         assert_eq!(b.age_at(t(600)), Some(SignedDuration::from_secs(4200)));
+    }
+
+    #[test]
+    fn a_backup_aging_past_a_threshold_between_answers_is_never_labelled_below_it() {
+        let th = Thresholds {
+            warn: Duration::from_secs(2 * 3600),
+            crit: Duration::from_secs(3 * 3600),
+        };
+        let mut b = BackupTrack::new(t(0));
+        b.observe(Outcome::Seconds(3600.0), t(0), &th, &Timing::default());
+        assert_eq!(b.row_state(&th, t(1800)), (BackupState::Ok, false));
+        // 2h00m01s old now, no answer since: WARN?, not OK.
+        assert_eq!(b.row_state(&th, t(3601)), (BackupState::Warn, true));
+        assert_eq!(b.row_state(&th, t(2 * 3600 + 1)), (BackupState::Crit, true));
+        assert_eq!(
+            b.level().state(),
+            BackupState::Ok,
+            "the journal waits for an answer"
+        );
     }
 }

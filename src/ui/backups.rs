@@ -23,7 +23,9 @@ pub fn draw(state: &State, screen: &Screen, frame: &mut Frame, area: Rect) {
         if let (Some(b_spec), Some(b)) = (spec.backup.as_ref(), c.backup()) {
             out.push(|| {
                 let level = b.level();
-                let style = match level.state() {
+                // The label agrees with the age beside it (it grows between answers).
+                let (state_, unconfirmed) = b.row_state(&b_spec.thresholds, now);
+                let style = match state_ {
                     BackupState::Ok => t.up,
                     BackupState::Warn => t.degraded,
                     BackupState::Unknown => t.unknown,
@@ -36,7 +38,10 @@ pub fn draw(state: &State, screen: &Screen, frame: &mut Frame, area: Rect) {
                 };
                 Line::from(vec![
                     Span::styled(format!("{} ", label(spec)), t.text),
-                    Span::styled(format!("{} ", level.state().label()), style),
+                    Span::styled(
+                        format!("{}{} ", state_.label(), if unconfirmed { "?" } else { "" }),
+                        style,
+                    ),
                     Span::styled(clean(&what).into_owned(), t.text),
                     Span::styled(
                         format!(
