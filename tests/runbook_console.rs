@@ -113,3 +113,98 @@ fn a_command_step_runs_from_an_operator_console_only_and_never_from_an_observer(
     assert!(operator.wait_exit(PATIENCE).is_some());
     assert!(observer.wait_exit(PATIENCE).is_some());
 }
+
+/// A health endpoint that answers 200 until `marker` exists, then 503 (what a step that
+/// broke the service looks like from outside).
+fn flipping_health(marker: std::path::PathBuf) -> u16 {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let mut buf = [0u8; 2048];
+            let _ = conn.read(&mut buf);
+            let (status, body) = if marker.exists() {
+                ("503 Service Unavailable", "down")
+            } else {
+                ("200 OK", "ok")
+            };
+            let _ = write!(
+                conn,
+                "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    port
+}
+
+/// Verified means fresh answers after the step, all UP: an endpoint that was UP before the
+/// step and answers 503 after it is NOT verified (the smoothed state still says UP for one
+/// more answer; that is not evidence).
+#[test]
+fn a_step_after_which_the_health_endpoint_answers_503_is_not_verified() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let data = tempfile::tempdir().expect("tempdir");
+    std::fs::set_permissions(data.path(), std::fs::Permissions::from_mode(0o700)).expect("chmod");
+    let marker = home.path().join("broken");
+    let port = flipping_health(marker.clone());
+    let config = private_config(
+        home.path(),
+        &format!(
+            r#"
+[[component]]
+id = "api"
+tier = "critical"
+health = {{ kind = "http", url = "http://127.0.0.1:{port}/health", expect_status = 200, every = "1s", timeout = "1s", confirm_after = 2 }}
+
+[[runbook]]
+id = "fix"
+title = "Fix the API"
+
+[[runbook.step]]
+id = "poke"
+title = "Poke the API"
+key = "x"
+action = {{ kind = "command", argv = ["touch", "{marker}"], timeout = "10s" }}
+confirm = "poke api"
+verify = {{ component = "api", up_within = "6s" }}
+"#,
+            marker = marker.display()
+        ),
+    );
+    let config = config.to_string_lossy().into_owned();
+    let data_dir = data.path().to_string_lossy().into_owned();
+    let mut operator = console(home.path(), &config, &data_dir, &[]);
+    operator
+        .wait_for("severity: OBSERVING → HEALTHY", PATIENCE)
+        .expect("the API answers 200 first");
+    operator.send(b"x");
+    operator
+        .wait_for("run (no shell)", PATIENCE)
+        .expect("the modal");
+    operator.send(b"poke api\r");
+    operator
+        .wait_for("step fix/poke: succeeded", PATIENCE)
+        .expect("the command succeeded");
+    operator
+        .wait_for("poke: NOT verified", PATIENCE)
+        .expect("the verdict");
+    operator.send(b"q");
+    assert!(operator.wait_exit(PATIENCE).is_some());
+    let watch = warroom::journal::load(&data.path().join("watch.jsonl")).expect("journal");
+    let verdicts: Vec<_> = watch
+        .entries
+        .iter()
+        .filter(|e| e.kind == "step_verified")
+        .map(|e| (e.body["verified"].clone(), e.body["detail"].clone()))
+        .collect();
+    assert_eq!(verdicts.len(), 1, "{verdicts:?}");
+    assert_eq!(verdicts[0].0, false, "{verdicts:?}");
+    let detail = verdicts[0].1.as_str().unwrap_or_default();
+    assert!(
+        detail.starts_with("not UP ×2 within 6s; last: api DOWN"),
+        "{detail}"
+    );
+}
