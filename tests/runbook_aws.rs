@@ -23,9 +23,21 @@ use warroom::runbook::{Executor, RealExecutor, StepOutcome, StepProgress};
 const EAST: &str = "us-east-1";
 const WEST: &str = "us-west-2";
 
+/// The postcondition read after the call: held, and what was read.
+fn checked(outcome: &StepOutcome) -> (bool, String) {
+    match outcome {
+        StepOutcome::Checked { held, evidence, .. } => (*held, evidence.clone()),
+        other => panic!("expected Checked, got {other:?}"),
+    }
+}
+
+/// The executor, reading a step's postcondition every 100 ms for 2 s (not 15 s for 30 min).
 fn executor(clients: &Clients) -> RealExecutor {
+    let quick = clients
+        .clone()
+        .with_postcondition(Duration::from_millis(100), Duration::from_secs(2));
     RealExecutor::new(build::Clients {
-        aws: clients.clone(),
+        aws: quick,
         kube: warroom::probe::kubernetes::Clients::new(),
     })
 }
@@ -68,7 +80,9 @@ async fn run(clients: &Clients, action: Action) -> (StepOutcome, Vec<StepProgres
 
 fn summary(outcome: &StepOutcome, moto: &Moto) -> String {
     match outcome {
-        StepOutcome::Succeeded { summary } => summary.clone(),
+        StepOutcome::Succeeded { summary } | StepOutcome::Checked { summary, .. } => {
+            summary.clone()
+        }
         other => panic!("expected Succeeded, got {other:?}\n{}", moto.log_text()),
     }
 }
@@ -150,9 +164,27 @@ async fn promote_makes_the_replica_a_standalone_primary() {
         summary.starts_with("PromoteReadReplica accepted: rb-promote-dr is "),
         "{summary}"
     );
+    let said = statuses(&progress);
     assert_eq!(
-        statuses(&progress),
-        ["PromoteReadReplica DBInstanceIdentifier=rb-promote-dr (us-west-2)"]
+        said[0],
+        "PromoteReadReplica DBInstanceIdentifier=rb-promote-dr (us-west-2)"
+    );
+    // Then the postcondition, read with DescribeDBInstances until its deadline. moto keeps
+    // answering the old replication source after a promotion (AWS does not), so on moto it
+    // never holds: only the calls are asserted here; the holding path is the recorded-answer
+    // test below.
+    assert!(said.len() > 2, "read more than once: {said:?}");
+    assert!(
+        said[1..].iter().all(|s| s.starts_with(
+            "waiting for rb-promote-dr available with no replication source: rb-promote-dr "
+        )),
+        "{said:?}"
+    );
+    let (held, evidence) = checked(&outcome);
+    assert!(!held);
+    assert!(
+        evidence.starts_with("not available with no replication source within 2s: last seen rb-promote-dr available, replica of rb-promote-primary"),
+        "{evidence}"
     );
     // moto 5.2.5 marks the instance as no longer a replica but keeps answering its old
     // ReadReplicaSourceDBInstanceIdentifier; what shows the promotion is what only a
@@ -220,6 +252,11 @@ async fn restore_a_named_snapshot_with_the_instance_class() {
     )
     .await;
     let summary = summary(&outcome, moto);
+    assert_eq!(
+        checked(&outcome),
+        (true, "rb-named-restored available".to_string()),
+        "the restore read back available"
+    );
     assert!(
         summary.starts_with("RestoreDBInstanceFromDBSnapshot accepted: rb-named-restored is "),
         "{summary}"
@@ -649,5 +686,121 @@ async fn a_refused_connection_is_unreachable_and_names_the_doubt() {
             "AWS may or may not have applied it: look at the target before running the step again"
         ),
         "{why}"
+    );
+}
+
+/// A control plane answering from recordings: PromoteReadReplica accepted, then
+/// DescribeDBInstances says the instance is still a modifying replica, then a standalone
+/// available primary. What it was asked, in order.
+async fn recorded_rds(instance: &'static str) -> (String, Arc<std::sync::Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let asked: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
+    let log = asked.clone();
+    tokio::spawn(async move {
+        let describes = Arc::new(AtomicUsize::new(0));
+        while let Ok((mut conn, _)) = listener.accept().await {
+            let (log, describes) = (log.clone(), describes.clone());
+            tokio::spawn(async move {
+                let mut req = Vec::new();
+                let mut buf = [0u8; 8192];
+                // Headers, then a body of Content-Length bytes.
+                loop {
+                    let Ok(n) = conn.read(&mut buf).await else {
+                        return;
+                    };
+                    if n == 0 {
+                        return;
+                    }
+                    req.extend_from_slice(&buf[..n]);
+                    let text = String::from_utf8_lossy(&req).to_string();
+                    if let Some(end) = text.find("\r\n\r\n") {
+                        let len = text
+                            .lines()
+                            .find_map(|l| {
+                                l.to_ascii_lowercase()
+                                    .strip_prefix("content-length:")
+                                    .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                            })
+                            .unwrap_or(0);
+                        if req.len() >= end + 4 + len {
+                            break;
+                        }
+                    }
+                }
+                let text = String::from_utf8_lossy(&req).to_string();
+                let action = text
+                    .split(['&', '\n'])
+                    .find_map(|p| p.trim().strip_prefix("Action="))
+                    .unwrap_or("?")
+                    .to_string();
+                if let Ok(mut l) = log.lock() {
+                    l.push(action.clone());
+                }
+                let ns = "http://rds.amazonaws.com/doc/2014-10-31/";
+                let body = match action.as_str() {
+                    "PromoteReadReplica" => format!(
+                        "<PromoteReadReplicaResponse xmlns=\"{ns}\"><PromoteReadReplicaResult><DBInstance><DBInstanceIdentifier>{instance}</DBInstanceIdentifier><DBInstanceStatus>modifying</DBInstanceStatus><ReadReplicaSourceDBInstanceIdentifier>primary</ReadReplicaSourceDBInstanceIdentifier></DBInstance></PromoteReadReplicaResult><ResponseMetadata><RequestId>r1</RequestId></ResponseMetadata></PromoteReadReplicaResponse>"
+                    ),
+                    _ => {
+                        let n = describes.fetch_add(1, Ordering::SeqCst);
+                        let instance_xml = if n == 0 {
+                            format!(
+                                "<DBInstanceIdentifier>{instance}</DBInstanceIdentifier><DBInstanceStatus>modifying</DBInstanceStatus><ReadReplicaSourceDBInstanceIdentifier>primary</ReadReplicaSourceDBInstanceIdentifier>"
+                            )
+                        } else {
+                            format!(
+                                "<DBInstanceIdentifier>{instance}</DBInstanceIdentifier><DBInstanceStatus>available</DBInstanceStatus>"
+                            )
+                        };
+                        format!(
+                            "<DescribeDBInstancesResponse xmlns=\"{ns}\"><DescribeDBInstancesResult><DBInstances><DBInstance>{instance_xml}</DBInstance></DBInstances></DescribeDBInstancesResult><ResponseMetadata><RequestId>r2</RequestId></ResponseMetadata></DescribeDBInstancesResponse>"
+                        )
+                    }
+                };
+                let reply = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = conn.write_all(reply.as_bytes()).await;
+            });
+        }
+    });
+    (format!("http://{addr}"), asked)
+}
+
+/// Accepted is not done: the promotion is done once DescribeDBInstances shows the instance
+/// available with no replication source (recorded answers: first still a modifying replica).
+#[tokio::test]
+async fn a_promotion_is_verified_by_reading_the_instance_standalone_and_available() {
+    let (endpoint, asked) = recorded_rds("dr").await;
+    let clients = moto::clients_at(&endpoint);
+    let (outcome, progress) = run(
+        &clients,
+        Action::RdsPromoteReadReplica {
+            instance: "dr".into(),
+            region: EAST.into(),
+        },
+    )
+    .await;
+    let (held, evidence) = checked(&outcome);
+    assert!(held, "{evidence}");
+    assert_eq!(evidence, "dr available, no replication source");
+    assert_eq!(
+        *asked.lock().expect("lock"),
+        [
+            "PromoteReadReplica",
+            "DescribeDBInstances",
+            "DescribeDBInstances"
+        ]
+    );
+    assert!(
+        statuses(&progress).contains(
+            &"waiting for dr available with no replication source: dr modifying, replica of primary"
+        ),
+        "{progress:?}"
     );
 }

@@ -175,6 +175,9 @@ async fn run(action: Action) -> (StepOutcome, Vec<StepProgress>) {
 fn texts(outcome: &StepOutcome, progress: &[StepProgress]) -> Vec<String> {
     let mut out = vec![match outcome {
         StepOutcome::Succeeded { summary } => summary.clone(),
+        StepOutcome::Checked {
+            summary, evidence, ..
+        } => format!("{summary} {evidence}"),
         StepOutcome::Failed { reason } => reason.clone(),
     }];
     for p in progress {

@@ -1048,6 +1048,37 @@ mod tests {
     }
 
     #[test]
+    fn a_postcondition_read_by_the_executor_is_journaled_as_the_steps_verification() {
+        let mut rig = rig();
+        rig.key(Key::Char('s'));
+        type_text(&mut rig, "synced");
+        rig.key(Key::Enter);
+        let fx = finish(
+            &mut rig,
+            "sync",
+            StepOutcome::Checked {
+                summary: "PromoteReadReplica accepted".into(),
+                held: false,
+                evidence: "not available with no replication source within 30m: last seen dr available, replica of db".into(),
+            },
+        );
+        assert!(entries(&fx).iter().any(|k| matches!(
+            k,
+            EntryKind::StepFinished {
+                outcome: StepResult::Succeeded,
+                ..
+            }
+        )));
+        assert_eq!(
+            verdicts(&fx),
+            [(
+                false,
+                "not available with no replication source within 30m: last seen dr available, replica of db".to_string()
+            )]
+        );
+    }
+
+    #[test]
     fn up_before_the_step_ended_does_not_verify_it() {
         let mut rig = rig();
         rig.up(1, 2); // the verify component is already UP before the step runs

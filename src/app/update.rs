@@ -1356,7 +1356,9 @@ impl State {
                 let key = (runbook.clone(), step.clone());
                 let started = self.own.get(&key).map(|o| o.started).unwrap_or(self.now);
                 let (result, detail) = match &outcome {
-                    StepOutcome::Succeeded { summary } => (StepResult::Succeeded, summary.clone()),
+                    StepOutcome::Succeeded { summary } | StepOutcome::Checked { summary, .. } => {
+                        (StepResult::Succeeded, summary.clone())
+                    }
                     StepOutcome::Failed { reason } => (StepResult::Failed, reason.clone()),
                 };
                 let lines = self
@@ -1384,6 +1386,27 @@ impl State {
                         detail: crate::redact::excerpt(&detail, 300),
                     },
                 }));
+                // A built-in postcondition, read by the executor with its own API call, is the
+                // step's verification (a configured `verify` adds its own verdict after).
+                if let StepOutcome::Checked { held, evidence, .. } = &outcome {
+                    let target = self
+                        .runbooks
+                        .iter()
+                        .find(|rb| rb.id == runbook)
+                        .and_then(|rb| rb.steps.iter().find(|s| s.id == step))
+                        .map(|s| s.action.target_name())
+                        .unwrap_or_default();
+                    effects.push(Effect::Append(Entry {
+                        at: self.now,
+                        kind: EntryKind::StepVerified {
+                            runbook: runbook.clone(),
+                            step: step.clone(),
+                            component: target,
+                            verified: *held,
+                            detail: crate::redact::excerpt(evidence, 300),
+                        },
+                    }));
+                }
                 let verify = self
                     .runbooks
                     .iter()

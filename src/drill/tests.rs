@@ -163,7 +163,8 @@ impl Offline {
             }),
         ]);
         let (result, detail) = match &outcome {
-            crate::runbook::StepOutcome::Succeeded { summary } => {
+            crate::runbook::StepOutcome::Succeeded { summary }
+            | crate::runbook::StepOutcome::Checked { summary, .. } => {
                 (StepResult::Succeeded, summary.clone())
             }
             crate::runbook::StepOutcome::Failed { reason } => (StepResult::Failed, reason.clone()),

@@ -37,6 +37,8 @@ struct Inner {
     credentials: Option<SharedCredentialsProvider>,
     /// How long one mutating call (a runbook step's) may take to answer.
     call_timeout: std::time::Duration,
+    /// How often, and for how long, a step's postcondition is read after its call.
+    postcondition: (std::time::Duration, std::time::Duration),
     regions: Mutex<HashMap<String, Arc<Regional>>>,
 }
 
@@ -68,6 +70,13 @@ impl std::fmt::Debug for Clients {
 /// starts the work; AWS answers in a second or two.
 pub const CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
+/// A step's postcondition (a promoted replica standing alone, a restored instance
+/// available) is read every 15 s for up to 30 minutes: a promotion takes minutes.
+pub const POSTCONDITION: (std::time::Duration, std::time::Duration) = (
+    std::time::Duration::from_secs(15),
+    std::time::Duration::from_secs(30 * 60),
+);
+
 impl Clients {
     /// Clients that send every request to `endpoint_url` when given (`[aws] endpoint_url`),
     /// else wherever the SDK's own settings say (`AWS_ENDPOINT_URL`, profiles, AWS itself).
@@ -78,6 +87,7 @@ impl Clients {
                 endpoint_url,
                 credentials: None,
                 call_timeout: CALL_TIMEOUT,
+                postcondition: POSTCONDITION,
                 regions: Mutex::new(HashMap::new()),
             }),
         }
@@ -91,6 +101,7 @@ impl Clients {
                 endpoint_url: self.inner.endpoint_url.clone(),
                 credentials: Some(SharedCredentialsProvider::new(provider)),
                 call_timeout: self.inner.call_timeout,
+                postcondition: self.inner.postcondition,
                 regions: Mutex::new(HashMap::new()),
             }),
         }
@@ -104,9 +115,32 @@ impl Clients {
                 endpoint_url: self.inner.endpoint_url.clone(),
                 credentials: self.inner.credentials.clone(),
                 call_timeout,
+                postcondition: self.inner.postcondition,
                 regions: Mutex::new(HashMap::new()),
             }),
         }
+    }
+
+    /// The same clients reading a step's postcondition every `poll` for at most `within`.
+    pub fn with_postcondition(
+        self,
+        poll: std::time::Duration,
+        within: std::time::Duration,
+    ) -> Clients {
+        Clients {
+            inner: Arc::new(Inner {
+                endpoint_url: self.inner.endpoint_url.clone(),
+                credentials: self.inner.credentials.clone(),
+                call_timeout: self.inner.call_timeout,
+                postcondition: (poll, within),
+                regions: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    /// How often, and for how long, a step's postcondition is read ([`POSTCONDITION`]).
+    pub fn postcondition(&self) -> (std::time::Duration, std::time::Duration) {
+        self.inner.postcondition
     }
 
     /// How long one mutating call may take to answer ([`CALL_TIMEOUT`] unless changed).

@@ -56,6 +56,15 @@ pub async fn run(
         StepOutcome::Succeeded { summary } => StepOutcome::Succeeded {
             summary: redact::scrub(&summary, &secrets),
         },
+        StepOutcome::Checked {
+            summary,
+            held,
+            evidence,
+        } => StepOutcome::Checked {
+            summary: redact::scrub(&summary, &secrets),
+            held,
+            evidence: redact::scrub(&evidence, &secrets),
+        },
         StepOutcome::Failed { reason } => StepOutcome::Failed {
             reason: redact::scrub(&reason, &secrets),
         },

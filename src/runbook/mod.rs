@@ -52,13 +52,28 @@ pub enum StepProgress {
 /// How a step ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StepOutcome {
-    Succeeded { summary: String },
-    Failed { reason: String },
+    Succeeded {
+        summary: String,
+    },
+    /// The action was accepted, and its built-in postcondition was read with its own API
+    /// call (like the AWS CLI's waiters): `held`, or not by the deadline; `evidence` is what
+    /// was read last (`dtem-postgres-dr-replica available, no replication source`).
+    Checked {
+        summary: String,
+        held: bool,
+        evidence: String,
+    },
+    Failed {
+        reason: String,
+    },
 }
 
 impl StepOutcome {
     pub fn succeeded(&self) -> bool {
-        matches!(self, StepOutcome::Succeeded { .. })
+        matches!(
+            self,
+            StepOutcome::Succeeded { .. } | StepOutcome::Checked { .. }
+        )
     }
 }
 

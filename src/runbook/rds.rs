@@ -21,6 +21,12 @@
 //!   showed).
 //! - The summary says what AWS answered: the instance's (or cluster's) status, and for a
 //!   failover the writer AWS named.
+//! - Accepted is not done: a promotion and a restore then read their postcondition with
+//!   their own `DescribeDBInstances` calls, like the AWS CLI's waiters, every
+//!   [`Clients::postcondition`] poll for at most its deadline — promote: `available` and no
+//!   `ReadReplicaSourceDBInstanceIdentifier`; restore: the new instance `available`. The
+//!   step ends [`StepOutcome::Checked`]: held, or not (a restore still creating says `still
+//!   creating (status X)`), with what was read last.
 
 use std::collections::BTreeMap;
 use std::error::Error;
@@ -81,9 +87,26 @@ pub async fn promote_read_replica(
         Ok(out) => {
             let state = instance_state(out.db_instance(), instance);
             report(progress, StepProgress::Output(format!("{call}: {state}"))).await;
-            succeeded(format!(
+            let summary = format!(
                 "{call} accepted: {state}; it stops replicating and becomes a standalone primary"
-            ))
+            );
+            let (held, evidence) = postcondition(
+                clients,
+                region,
+                instance,
+                "available with no replication source",
+                |i| {
+                    i.db_instance_status() == Some("available")
+                        && i.read_replica_source_db_instance_identifier().is_none()
+                },
+                progress,
+            )
+            .await;
+            StepOutcome::Checked {
+                summary,
+                held,
+                evidence,
+            }
         }
         Err(err) => failed(aws_failure(call, &err)),
     }
@@ -144,7 +167,14 @@ pub async fn restore_snapshot(
         Ok(out) => {
             let state = instance_state(out.db_instance(), target);
             report(progress, StepProgress::Output(format!("{call}: {state}"))).await;
-            succeeded(format!("{call} accepted: {state}, from {from}"))
+            restored(
+                clients,
+                region,
+                target,
+                format!("{call} accepted: {state}, from {from}"),
+                progress,
+            )
+            .await
         }
         Err(err) => failed(aws_failure(call, &err)),
     }
@@ -236,9 +266,14 @@ pub async fn restore_point_in_time(
         Ok(out) => {
             let state = instance_state(out.db_instance(), target);
             report(progress, StepProgress::Output(format!("{call}: {state}"))).await;
-            succeeded(format!(
-                "{call} accepted: {state}, from {source} as of {time}"
-            ))
+            restored(
+                clients,
+                region,
+                target,
+                format!("{call} accepted: {state}, from {source} as of {time}"),
+                progress,
+            )
+            .await
         }
         Err(err) => failed(aws_failure(call, &err)),
     }
@@ -378,6 +413,93 @@ pub async fn failover_cluster(
             ))
         }
         Err(err) => failed(aws_failure(call, &err)),
+    }
+}
+
+/// A restore's postcondition: the new instance `available`; until then, still creating.
+async fn restored(
+    clients: &Clients,
+    region: &str,
+    target: &str,
+    summary: String,
+    progress: &mpsc::Sender<StepProgress>,
+) -> StepOutcome {
+    let (held, evidence) = postcondition(
+        clients,
+        region,
+        target,
+        "available",
+        |i| i.db_instance_status() == Some("available"),
+        progress,
+    )
+    .await;
+    StepOutcome::Checked {
+        summary,
+        held,
+        evidence,
+    }
+}
+
+/// Reads `instance` with `DescribeDBInstances` until `holds` says so or the deadline of
+/// [`Clients::postcondition`] passes; says each reading as progress. What held (or what was
+/// read last, and that it did not hold in time) in words.
+async fn postcondition(
+    clients: &Clients,
+    region: &str,
+    instance: &str,
+    what: &str,
+    holds: impl Fn(&DbInstance) -> bool,
+    progress: &mpsc::Sender<StepProgress>,
+) -> (bool, String) {
+    // Whether the replication source is part of what is read (a promotion's postcondition).
+    let replication = what.contains("replication");
+    let (poll, within) = clients.postcondition();
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let answer = clients
+            .rds(region)
+            .await
+            .describe_db_instances()
+            .db_instance_identifier(instance)
+            .send()
+            .await;
+        let last = match answer {
+            Ok(out) => match out.db_instances().first() {
+                Some(i) if holds(i) => {
+                    return (true, instance_seen(i, instance, replication));
+                }
+                Some(i) => instance_seen(i, instance, replication),
+                None => format!("{instance}: not in the answer"),
+            },
+            Err(err) => aws_failure("DescribeDBInstances", &err),
+        };
+        status(progress, format!("waiting for {instance} {what}: {last}")).await;
+        let now = tokio::time::Instant::now();
+        if now >= deadline {
+            let creating = last.contains(" creating") || last.contains(" backing-up");
+            let why = if creating {
+                format!("still creating: {last}")
+            } else {
+                format!(
+                    "not {what} within {}: last seen {last}",
+                    crate::app::fmt::duration(within)
+                )
+            };
+            return (false, why);
+        }
+        tokio::time::sleep(poll.min(deadline - now)).await;
+    }
+}
+
+/// "dtem-postgres-dr available, replica of dtem-postgres" as read (the replication part
+/// only when asked).
+fn instance_seen(i: &DbInstance, asked: &str, replication: bool) -> String {
+    let id = i.db_instance_identifier().unwrap_or(asked);
+    let state = i.db_instance_status().unwrap_or("status not given");
+    match (replication, i.read_replica_source_db_instance_identifier()) {
+        (false, _) => format!("{id} {state}"),
+        (true, Some(source)) => format!("{id} {state}, replica of {source}"),
+        (true, None) => format!("{id} {state}, no replication source"),
     }
 }
 
