@@ -31,6 +31,8 @@ fn executor(api: &FakeApi) -> RealExecutor {
     };
     RealExecutor::new(clients).with_options(Options {
         wait_poll: Duration::from_millis(50),
+        // The fake API has no controller: a rollout completes only when a test says so.
+        rollout_within: Duration::from_secs(1),
         ..Options::default()
     })
 }
@@ -106,7 +108,7 @@ fn reason(outcome: &StepOutcome) -> &str {
 
 fn summary(outcome: &StepOutcome) -> &str {
     match outcome {
-        StepOutcome::Succeeded { summary } => summary,
+        StepOutcome::Succeeded { summary } | StepOutcome::Checked { summary, .. } => summary,
         other => panic!("expected Succeeded, got {other:?}"),
     }
 }
@@ -375,4 +377,68 @@ async fn wait_available_through_an_api_that_stopped_answering_says_both() {
         "dtem-prod/api-gateway not available after 3s: last seen 3/4 available, then \
          unreachable: kubernetes API answered 503: etcdserver: leader changed"
     );
+}
+
+/// A restart is done when the rollout of the generation it produced is complete, read with
+/// its own GETs: first the new generation is not observed (no controller yet), then the
+/// "controller" catches up and the step is verified; a scale nobody rolls out is not.
+#[tokio::test]
+async fn a_restart_is_verified_once_its_generation_has_rolled_out_and_a_stuck_scale_is_not() {
+    let api = FakeApi::start().await;
+    api.put_deployment(DeploymentJson::healthy(NS, NAME, 3).to_json());
+    let patient = RealExecutor::new(build::Clients {
+        aws: warroom::probe::aws::Clients::new(Some("http://127.0.0.1:9".into())),
+        kube: KubeClients::from_config(api.config()),
+    })
+    .with_options(Options {
+        wait_poll: Duration::from_millis(50),
+        rollout_within: Duration::from_secs(20),
+        ..Options::default()
+    });
+    let step = step(restart());
+    let inputs = BTreeMap::new();
+    let (tx, mut rx) = mpsc::channel(256);
+    let restarting = patient.run(&step, &inputs, tx);
+    // Once the step has read the Deployment after its PATCH (its third GET), the rollout
+    // completes: generation 2 observed, every replica updated and available.
+    let controller = async {
+        polled(&api, 3).await;
+        let mut done = DeploymentJson::healthy(NS, NAME, 3);
+        done.generation = 2;
+        done.observed_generation = 2;
+        api.put_deployment(done.to_json());
+    };
+    let (outcome, ()) = tokio::join!(restarting, controller);
+    let mut said = Vec::new();
+    while let Ok(p) = rx.try_recv() {
+        said.push(p);
+    }
+    match &outcome {
+        StepOutcome::Checked { held, evidence, .. } => {
+            assert!(*held, "{evidence}");
+            assert!(
+                evidence.starts_with("dtem-prod/api-gateway rolled out (generation 2): 3/3"),
+                "{evidence}"
+            );
+        }
+        other => panic!("expected Checked, got {other:?}"),
+    }
+    assert!(
+        said.iter().any(|p| matches!(p, StepProgress::Status(s)
+            if s.contains("waiting for the rollout: generation 2 not yet observed (at 1)"))),
+        "{said:?}"
+    );
+
+    // A scale the controller never rolls out: not verified, saying what it saw.
+    let (outcome, _) = run(&api, scale(5)).await;
+    match &outcome {
+        StepOutcome::Checked { held, evidence, .. } => {
+            assert!(!held, "{evidence}");
+            assert!(
+                evidence.starts_with("dtem-prod/api-gateway rollout not complete within 1s: last seen generation 3 not yet observed (at 2)"),
+                "{evidence}"
+            );
+        }
+        other => panic!("expected Checked, got {other:?}"),
+    }
 }

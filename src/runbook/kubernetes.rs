@@ -122,6 +122,7 @@ pub fn restart_patch(at: Timestamp) -> serde_json::Value {
 pub async fn rollout_restart(
     clients: &Clients,
     target: Target<'_>,
+    watch: (Duration, Duration),
     progress: &mpsc::Sender<StepProgress>,
 ) -> StepOutcome {
     let api = match target.api(clients).await {
@@ -167,10 +168,19 @@ pub async fn rollout_restart(
                 .unwrap_or_default();
             let line = format!("{request}: accepted{generation}");
             report(progress, StepProgress::Output(line)).await;
-            succeeded(format!(
+            let summary = format!(
                 "rollout restart of {} requested: {RESTARTED_AT}={at}{generation}",
                 target.label()
-            ))
+            );
+            rolled_out(
+                &api,
+                &target,
+                d.metadata.generation,
+                summary,
+                watch,
+                progress,
+            )
+            .await
         }
         Err(reason) => failed(reason),
     }
@@ -181,6 +191,7 @@ pub async fn scale(
     clients: &Clients,
     target: Target<'_>,
     replicas: u32,
+    watch: (Duration, Duration),
     progress: &mpsc::Sender<StepProgress>,
 ) -> StepOutcome {
     let api = match target.api(clients).await {
@@ -224,12 +235,80 @@ pub async fn scale(
             let line = format!("{request}: {desired} desired, {running} running");
             report(progress, StepProgress::Output(line)).await;
             let from = was.map(|w| format!(" from {w}")).unwrap_or_default();
-            succeeded(format!(
+            let summary = format!(
                 "{} scaled{from} to {desired} replicas ({running} running now)",
                 target.label()
-            ))
+            );
+            // The scale subresource does not say the Deployment's generation: read it.
+            let generation = match call(&get, &target, api.get(name)).await {
+                Ok(d) => d.metadata.generation,
+                Err(_) => None,
+            };
+            rolled_out(&api, &target, generation, summary, watch, progress).await
         }
         Err(reason) => failed(reason),
+    }
+}
+
+/// The postcondition of a restart or a scale: the rollout of the generation the step
+/// produced is complete (observed, every replica updated and available). Read every
+/// `watch.0` for at most `watch.1`; what was read last either way.
+async fn rolled_out(
+    api: &Api<Deployment>,
+    target: &Target<'_>,
+    generation: Option<i64>,
+    summary: String,
+    (poll, within): (Duration, Duration),
+    progress: &mpsc::Sender<StepProgress>,
+) -> StepOutcome {
+    let deadline = Instant::now() + within;
+    let wanted = generation.unwrap_or(0);
+    loop {
+        let seen = match tokio::time::timeout(CALL_TIMEOUT, api.get(target.deployment)).await {
+            Ok(Ok(d)) => {
+                let observed = d
+                    .status
+                    .as_ref()
+                    .and_then(|s| s.observed_generation)
+                    .unwrap_or(0);
+                let (ok, detail) = available(&d);
+                if ok && observed >= wanted {
+                    return StepOutcome::Checked {
+                        summary,
+                        held: true,
+                        evidence: format!(
+                            "{} rolled out (generation {observed}): {detail}",
+                            target.label()
+                        ),
+                    };
+                }
+                if observed < wanted {
+                    format!("generation {wanted} not yet observed (at {observed}); {detail}")
+                } else {
+                    detail
+                }
+            }
+            Ok(Err(err)) => api_error(&err, target),
+            Err(_) => "no answer from the kubernetes API".to_string(),
+        };
+        status(
+            progress,
+            format!("{}: waiting for the rollout: {seen}", target.label()),
+        )
+        .await;
+        let now = Instant::now();
+        if now >= deadline {
+            return StepOutcome::Checked {
+                summary,
+                held: false,
+                evidence: format!(
+                    "{} rollout not complete within {}: last seen {seen}",
+                    target.label(),
+                    humantime::format_duration(within)
+                ),
+            };
+        }
+        tokio::time::sleep(poll.min(deadline - now)).await;
     }
 }
 

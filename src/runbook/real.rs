@@ -27,6 +27,9 @@ pub struct Options {
     pub wait_poll: Duration,
     /// How long an `http` step may take (connect, answer and body).
     pub http_timeout: Duration,
+    /// How long a rollout restart or a scale is watched for its rollout to complete (its
+    /// postcondition), looking every `wait_poll`.
+    pub rollout_within: Duration,
 }
 
 impl Default for Options {
@@ -34,6 +37,7 @@ impl Default for Options {
         Options {
             wait_poll: Duration::from_secs(2),
             http_timeout: Duration::from_secs(30),
+            rollout_within: Duration::from_secs(10 * 60),
         }
     }
 }
@@ -173,7 +177,8 @@ impl RealExecutor {
                     deployment,
                     context: context.as_deref(),
                 };
-                kubernetes::rollout_restart(kube, target, progress).await
+                let watch = (self.options.wait_poll, self.options.rollout_within);
+                kubernetes::rollout_restart(kube, target, watch, progress).await
             }
             Action::K8sScale {
                 namespace,
@@ -186,7 +191,8 @@ impl RealExecutor {
                     deployment,
                     context: context.as_deref(),
                 };
-                kubernetes::scale(kube, target, *replicas, progress).await
+                let watch = (self.options.wait_poll, self.options.rollout_within);
+                kubernetes::scale(kube, target, *replicas, watch, progress).await
             }
             Action::K8sWaitAvailable {
                 namespace,
