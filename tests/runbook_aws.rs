@@ -556,6 +556,13 @@ async fn failover_moves_the_writer_to_the_target_instance() {
         "{summary}"
     );
     assert!(summary.ends_with(", writer rb-aurora-2"), "{summary}");
+    // Done is read back with DescribeDBClusters: the target is the writer.
+    let (held, evidence) = checked(&outcome);
+    assert!(held, "{evidence}");
+    assert!(
+        evidence.starts_with("cluster rb-aurora ") && evidence.ends_with(", writer rb-aurora-2"),
+        "{evidence}"
+    );
     assert_eq!(
         statuses(&progress),
         [

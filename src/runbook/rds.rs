@@ -408,11 +408,81 @@ pub async fn failover_cluster(
             };
             let line = format!("{call}: cluster {cluster} is {state}{writer}");
             report(progress, StepProgress::Output(line)).await;
-            succeeded(format!(
-                "{call} accepted: cluster {cluster} is {state}{writer}"
-            ))
+            let summary = format!("{call} accepted: cluster {cluster} is {state}{writer}");
+            // With a target, done is that instance being the writer, read back.
+            match target_instance {
+                Some(t) => {
+                    let (held, evidence) =
+                        cluster_writer(clients, region, cluster, t, progress).await;
+                    StepOutcome::Checked {
+                        summary,
+                        held,
+                        evidence,
+                    }
+                }
+                None => succeeded(summary),
+            }
         }
         Err(err) => failed(aws_failure(call, &err)),
+    }
+}
+
+/// A failover's postcondition: `DescribeDBClusters` names `target` as the writer, read as
+/// [`postcondition`] reads an instance.
+async fn cluster_writer(
+    clients: &Clients,
+    region: &str,
+    cluster: &str,
+    target: &str,
+    progress: &mpsc::Sender<StepProgress>,
+) -> (bool, String) {
+    let (poll, within) = clients.postcondition();
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let answer = clients
+            .rds(region)
+            .await
+            .describe_db_clusters()
+            .db_cluster_identifier(cluster)
+            .send()
+            .await;
+        let last = match answer {
+            Ok(out) => match out.db_clusters().first() {
+                Some(c) => {
+                    let writer = c
+                        .db_cluster_members()
+                        .iter()
+                        .find(|m| m.is_cluster_writer() == Some(true))
+                        .and_then(|m| m.db_instance_identifier());
+                    let state = c.status().unwrap_or("status not given");
+                    if writer == Some(target) {
+                        return (true, format!("cluster {cluster} {state}, writer {target}"));
+                    }
+                    format!(
+                        "cluster {cluster} {state}, writer {}",
+                        writer.unwrap_or("none named")
+                    )
+                }
+                None => format!("cluster {cluster}: not in the answer"),
+            },
+            Err(err) => aws_failure("DescribeDBClusters", &err),
+        };
+        status(
+            progress,
+            format!("waiting for {target} to be the writer: {last}"),
+        )
+        .await;
+        let now = tokio::time::Instant::now();
+        if now >= deadline {
+            return (
+                false,
+                format!(
+                    "{target} not the writer within {}: last seen {last}",
+                    crate::app::fmt::duration(within)
+                ),
+            );
+        }
+        tokio::time::sleep(poll.min(deadline - now)).await;
     }
 }
 
