@@ -258,35 +258,51 @@ pub fn slack_escape(text: &str) -> String {
         .replace('>', "&gt;")
 }
 
-/// `text` escaped for Slack, at most `max` characters once escaped (an entity is never cut).
+/// Slack's limits, with margin: a text fits when its characters, its UTF-16 units and its
+/// UTF-8 bytes are all within the limit (Slack is reported to count in more than one way;
+/// an emoji is 1 character, 2 units, 4 bytes). Bytes are never fewer than the other two, so
+/// they are what is counted.
+pub const HEADER_MAX: usize = 150;
+pub const SECTION_MAX: usize = 3000;
+pub const FIELD_MAX: usize = 2000;
+pub const FALLBACK_MAX: usize = 4000;
+pub const BLOCKS_MAX: usize = 50;
+/// Components listed in "Affected" before `… and N more`.
+const AFFECTED_SHOWN: usize = 12;
+
+/// `text` escaped for Slack, within `max` (bytes, so characters and UTF-16 units too) once
+/// escaped, ending in `…` when cut (an entity is never cut in two).
 fn escape_cut(text: &str, max: usize) -> String {
-    let mut out = String::new();
-    let mut n = 0;
-    for c in text.chars() {
-        let piece = match c {
-            '&' => "&amp;".to_string(),
-            '<' => "&lt;".to_string(),
-            '>' => "&gt;".to_string(),
-            c => c.to_string(),
-        };
-        let len = piece.chars().count();
-        if n + len > max.saturating_sub(1) {
-            out.push('…');
-            return out;
-        }
-        n += len;
-        out.push_str(&piece);
-    }
-    out
+    let pieces = text.chars().map(|c| match c {
+        '&' => "&amp;".to_string(),
+        '<' => "&lt;".to_string(),
+        '>' => "&gt;".to_string(),
+        c => c.to_string(),
+    });
+    fit(pieces, max)
 }
 
+/// `text` within `max` bytes, ending in `…` when cut.
 fn cut(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_string();
+    fit(text.chars().map(String::from), max)
+}
+
+fn fit(pieces: impl Iterator<Item = String>, max: usize) -> String {
+    let pieces: Vec<String> = pieces.collect();
+    let total: usize = pieces.iter().map(String::len).sum();
+    if total <= max {
+        return pieces.concat();
     }
-    let mut s: String = text.chars().take(max.saturating_sub(1)).collect();
-    s.push('…');
-    s
+    let budget = max.saturating_sub('…'.len_utf8());
+    let mut out = String::new();
+    for p in pieces {
+        if out.len() + p.len() > budget {
+            break;
+        }
+        out.push_str(&p);
+    }
+    out.push('…');
+    out
 }
 
 fn mrkdwn(text: &str) -> Value {
@@ -302,9 +318,12 @@ fn slack_fields(u: &Update) -> Value {
     json!({
         "type": "section",
         "fields": [
-            mrkdwn(&format!("*Status*\n{}", u.status.label())),
-            mrkdwn(&format!("*DR level*\n{}", u.facts.level.label())),
-            mrkdwn(&format!("*Severity*\n{}", slack_escape(&u.facts.severity))),
+            mrkdwn(&cut(&format!("*Status*\n{}", u.status.label()), FIELD_MAX)),
+            mrkdwn(&cut(&format!("*DR level*\n{}", u.facts.level.label()), FIELD_MAX)),
+            mrkdwn(&cut(
+                &format!("*Severity*\n{}", slack_escape(&u.facts.severity)),
+                FIELD_MAX
+            )),
             mrkdwn(&format!("*Next update due*\n{}", hh_mm(u.next_update))),
         ]
     })
@@ -317,23 +336,27 @@ fn slack_affected(u: &Update) -> String {
     }
     let lines: Vec<String> = affected
         .iter()
-        .take(12)
+        .take(AFFECTED_SHOWN)
         .map(|c| {
             let why = if c.reason.is_empty() {
                 String::new()
             } else {
                 format!(" ({})", cut(&c.reason, 80))
             };
-            slack_escape(&format!("• {} {}{why}", c.id, c.state.label()))
+            escape_cut(&format!("• {} {}{why}", c.id, c.state.label()), 200)
         })
         .collect();
-    let more = affected.len().saturating_sub(12);
+    let more = affected.len().saturating_sub(AFFECTED_SHOWN);
     let tail = if more > 0 {
         format!("\n… and {more} more")
     } else {
         String::new()
     };
-    format!("*Affected*\n{}{tail}", lines.join("\n"))
+    // Twelve lines of at most 200 bytes each and the tail fit a section; cut anyway.
+    cut(
+        &format!("*Affected*\n{}{tail}", lines.join("\n")),
+        SECTION_MAX,
+    )
 }
 
 fn slack_data(u: &Update) -> Option<String> {
@@ -365,11 +388,11 @@ pub fn slack_ref(delivery: &str) -> String {
 fn slack_context(u: &Update, delivery: &str) -> Value {
     json!({
         "type": "context",
-        "elements": [mrkdwn(&slack_escape(&format!(
+        "elements": [mrkdwn(&escape_cut(&format!(
             "posted by {} via warroom · {}",
             u.by,
             slack_ref(delivery)
-        )))]
+        ), FIELD_MAX))]
     })
 }
 
@@ -379,19 +402,19 @@ pub fn slack_blocks(u: &Update, delivery: &str) -> Value {
     let mut blocks = vec![
         json!({
             "type": "header",
-            "text": { "type": "plain_text", "text": escape_cut(&u.subject, SUBJECT_MAX), "emoji": true }
+            "text": { "type": "plain_text", "text": escape_cut(&u.subject, HEADER_MAX), "emoji": true }
         }),
         slack_fields(u),
         json!({ "type": "section", "text": mrkdwn(&slack_affected(u)) }),
     ];
     if let Some(data) = slack_data(u) {
-        blocks.push(json!({ "type": "section", "text": mrkdwn(&cut(&data, 3000)) }));
+        blocks.push(json!({ "type": "section", "text": mrkdwn(&cut(&data, SECTION_MAX)) }));
     }
     if !u.text.trim().is_empty() {
         blocks.push(json!({ "type": "divider" }));
         blocks.push(json!({
             "type": "section",
-            "text": mrkdwn(&escape_cut(u.text.trim(), 3000))
+            "text": mrkdwn(&escape_cut(u.text.trim(), SECTION_MAX))
         }));
     }
     blocks.push(slack_context(u, delivery));
@@ -400,7 +423,10 @@ pub fn slack_blocks(u: &Update, delivery: &str) -> Value {
 
 /// The notification text (what a phone's lock screen shows) of an update.
 pub fn slack_text(u: &Update) -> String {
-    slack_escape(&format!("{} — {}", u.subject, u.status.label()))
+    escape_cut(
+        &format!("{} — {}", u.subject, u.status.label()),
+        FALLBACK_MAX,
+    )
 }
 
 /// `chat.postMessage` (bot token): the first update of an incident starts the thread, later
@@ -430,7 +456,7 @@ pub fn slack_root_update_body(
     let mut blocks = vec![
         json!({
             "type": "header",
-            "text": { "type": "plain_text", "text": escape_cut(&first.subject, SUBJECT_MAX), "emoji": true }
+            "text": { "type": "plain_text", "text": escape_cut(&first.subject, HEADER_MAX), "emoji": true }
         }),
         slack_fields(latest),
         json!({ "type": "section", "text": mrkdwn(&slack_affected(latest)) }),
@@ -448,7 +474,7 @@ pub fn slack_root_update_body(
         blocks.push(json!({ "type": "divider" }));
         blocks.push(json!({
             "type": "section",
-            "text": mrkdwn(&escape_cut(first.text.trim(), 3000))
+            "text": mrkdwn(&escape_cut(first.text.trim(), SECTION_MAX))
         }));
     }
     blocks.push(slack_context(first, delivery));
@@ -710,6 +736,69 @@ mod tests {
                 .saturating_add(jiff::SignedDuration::from_mins(30))
                 .expect("t"),
             to: vec![Channel::Slack, Channel::StatusPage],
+        }
+    }
+
+    /// Every text of a Slack body within `max` characters, UTF-16 units and UTF-8 bytes.
+    fn fits(text: &str, max: usize) -> bool {
+        text.chars().count() <= max && text.encode_utf16().count() <= max && text.len() <= max
+    }
+
+    #[test]
+    fn the_largest_update_the_console_can_make_fits_every_slack_limit() {
+        // A 500-character title full of emoji and entities, 40 failing components with long
+        // reasons, a 5000-character note, long lag and backup lines.
+        let mut u = update(&"🚨 <db> & cache — réplica caída ".repeat(160));
+        u.subject = "🔥&<>é".repeat(100);
+        u.facts.severity = "EMERGENCY ".repeat(300);
+        u.facts.components = (0..40)
+            .map(|i| ComponentFact {
+                id: format!("component-{i}-{}", "x".repeat(60)),
+                name: format!("Componente {i}"),
+                tier: Tier::Critical,
+                state: HealthState::Down,
+                reason: "🧨 & <timeout> ".repeat(30),
+                rto_seconds: None,
+            })
+            .collect();
+        u.facts.lag = vec!["db → dr: 🐢 ".repeat(200); 20];
+        u.facts.backups = vec!["backup 🗄 old ".repeat(200); 20];
+        for body in [
+            slack_post_body(&u, "w-1", "#war", Some("1.2")),
+            slack_webhook_body(&u, "w-1"),
+            slack_root_update_body(&u, &u, "w-1", "C1", "1.2"),
+        ] {
+            let blocks = body["blocks"].as_array().expect("blocks");
+            assert!(blocks.len() <= BLOCKS_MAX);
+            let text = body["text"].as_str().expect("text");
+            assert!(fits(text, FALLBACK_MAX), "text: {} bytes", text.len());
+            for b in blocks {
+                match b["type"].as_str() {
+                    Some("header") => {
+                        let t = b["text"]["text"].as_str().expect("header");
+                        assert!(fits(t, HEADER_MAX), "header: {} bytes", t.len());
+                        assert!(t.ends_with('…'));
+                    }
+                    Some("section") => {
+                        if let Some(t) = b["text"]["text"].as_str() {
+                            assert!(fits(t, SECTION_MAX), "section: {} bytes", t.len());
+                        }
+                        for f in b["fields"].as_array().into_iter().flatten() {
+                            let t = f["text"].as_str().expect("field");
+                            assert!(fits(t, FIELD_MAX), "field: {} bytes", t.len());
+                        }
+                    }
+                    Some("context") => {
+                        for e in b["elements"].as_array().into_iter().flatten() {
+                            let t = e["text"].as_str().expect("element");
+                            assert!(fits(t, FIELD_MAX), "context: {} bytes", t.len());
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            let all = body.to_string();
+            assert!(all.contains("… and 28 more"), "the affected list is capped");
         }
     }
 
