@@ -61,6 +61,7 @@ fn facts() -> Facts {
                 state: HealthState::Down,
                 reason: "no route to host".into(),
                 rto_seconds: Some(3600),
+                affected: false,
             },
             ComponentFact {
                 id: "web-apps".into(),
@@ -69,6 +70,7 @@ fn facts() -> Facts {
                 state: HealthState::Up,
                 reason: String::new(),
                 rto_seconds: Some(1800),
+                affected: false,
             },
         ],
         lag: vec!["db-primary → dtem-postgres-dr-replica: 6m17s (WARN)".into()],
@@ -553,6 +555,8 @@ async fn the_status_page_incident_is_created_then_updated_one_request_a_second()
         "Restored.",
     );
     done.facts.components[0].state = HealthState::Up;
+    // Down earlier in this incident: the page shows it recovered.
+    done.facts.components[0].affected = true;
     rig.post(done);
     until("three updates on one incident", || {
         page.incidents()
@@ -571,8 +575,18 @@ async fn the_status_page_incident_is_created_then_updated_one_request_a_second()
         vec!["investigating", "identified", "resolved"]
     );
     assert_eq!(inc.components["cmp_database"], "operational");
-    assert_eq!(inc.components["cmp_api"], "operational");
     let reqs = page.server.requests();
+    // web-apps was UP all along: the incident never names its page component, so its
+    // subscribers are not told of an incident that does not touch them.
+    assert!(
+        inc.components.get("cmp_api").is_none(),
+        "{:?}",
+        inc.components
+    );
+    for r in &reqs {
+        let ids = r.json()["incident"]["component_ids"].clone();
+        assert_eq!(ids, serde_json::json!(["cmp_database"]), "{}", r.path);
+    }
     assert!(
         reqs.iter()
             .all(|r| r.header("authorization") == Some(&format!("OAuth {KEY}")))

@@ -98,6 +98,9 @@ pub fn facts(state: &State) -> Facts {
             state: health,
             reason: crate::redact::excerpt(&reason, 200),
             rto_seconds: spec.rto.map(|d| d.as_secs()),
+            // Not UP now, or DOWN at some point since the incident's first failure.
+            affected: health != HealthState::Up
+                || incident.is_some_and(|i| c.outage().is_some_and(|o| o.down_since >= i.started)),
         });
         if let Some(l) = c.lag() {
             for r in l.replicas() {
@@ -597,6 +600,25 @@ mod tests {
             last = c.on_key(k, state);
         }
         last
+    }
+
+    #[test]
+    fn a_component_that_failed_in_the_incident_stays_affected_once_up_again() {
+        let mut rig = Rig::new(vec![comp("db", Critical, 1), comp("cache", Critical, 1)]);
+        rig.down(0, 1);
+        rig.up(1, 1);
+        let declare = [crate::app::Effect::Declare {
+            title: "db down".into(),
+            level: crate::app::DrLevel::new(2).expect("2"),
+            status: crate::app::IncidentStatus::Investigating,
+            at: t(2),
+        }];
+        rig.journal.echo(&mut rig.state, &declare);
+        rig.up(0, 30);
+        let f = facts(&rig.state);
+        assert_eq!(f.components[0].state, HealthState::Up);
+        assert!(f.components[0].affected, "db was DOWN in this incident");
+        assert!(!f.components[1].affected, "cache never failed");
     }
 
     #[test]

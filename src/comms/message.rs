@@ -99,6 +99,10 @@ pub struct ComponentFact {
     /// Its recovery time objective, in seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rto_seconds: Option<u64>,
+    /// It failed at some point of this incident (it may be UP again now): the status page
+    /// shows it, recovered, rather than forgetting it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub affected: bool,
 }
 
 /// What the console knew when the update was composed: the update says this, whenever it is
@@ -556,6 +560,29 @@ pub fn page_components(
         .collect()
 }
 
+/// The page components an incident touches: those with one of ours not UP now, or one that
+/// failed earlier in this incident (shown recovered). Subscribers of a component the
+/// incident never touched are not told about it.
+pub fn affected_page_components(
+    facts: &Facts,
+    mapping: &BTreeMap<String, String>,
+) -> BTreeMap<String, PageStatus> {
+    let touched: std::collections::BTreeSet<&str> = mapping
+        .iter()
+        .filter(|(ours, _)| {
+            facts
+                .components
+                .iter()
+                .any(|c| &c.id == *ours && (c.state != HealthState::Up || c.affected))
+        })
+        .map(|(_, theirs)| theirs.as_str())
+        .collect();
+    page_components(facts, mapping)
+        .into_iter()
+        .filter(|(theirs, _)| touched.contains(theirs.as_str()))
+        .collect()
+}
+
 /// The body of an incident update on the page: the operator's text (the templates say when
 /// the next update comes).
 pub fn page_body(u: &Update) -> String {
@@ -575,7 +602,7 @@ pub fn page_impact(severity: &str) -> &'static str {
 /// Later updates move the incident's status and add its body
 /// (`PATCH /pages/{page_id}/incidents/{incident_id}`), with the page's component statuses.
 pub fn statuspage_update_body(u: &Update, mapping: &BTreeMap<String, String>) -> Value {
-    let components = page_components(&u.facts, mapping);
+    let components = affected_page_components(&u.facts, mapping);
     json!({
         "incident": {
             "status": u.status.label(),
@@ -690,6 +717,7 @@ mod tests {
                     state: HealthState::Down,
                     reason: "connection timed out".into(),
                     rto_seconds: Some(3600),
+                    affected: false,
                 },
                 ComponentFact {
                     id: "web-apps".into(),
@@ -698,6 +726,7 @@ mod tests {
                     state: HealthState::Degraded,
                     reason: "slow: 2.5s".into(),
                     rto_seconds: None,
+                    affected: false,
                 },
                 ComponentFact {
                     id: "apps-dr".into(),
@@ -706,6 +735,7 @@ mod tests {
                     state: HealthState::Up,
                     reason: String::new(),
                     rto_seconds: None,
+                    affected: false,
                 },
                 ComponentFact {
                     id: "config-secrets".into(),
@@ -714,6 +744,7 @@ mod tests {
                     state: HealthState::Unknown,
                     reason: "EKS API unreachable".into(),
                     rto_seconds: None,
+                    affected: false,
                 },
             ],
             lag: vec!["db-primary → dtem-postgres-dr-replica: 6m17s (WARN)".into()],
@@ -759,6 +790,7 @@ mod tests {
                 state: HealthState::Down,
                 reason: "🧨 & <timeout> ".repeat(30),
                 rto_seconds: None,
+                affected: false,
             })
             .collect();
         u.facts.lag = vec!["db → dr: 🐢 ".repeat(200); 20];
@@ -875,6 +907,39 @@ mod tests {
             page_components(&f2, &mapping).get("api"),
             Some(&PageStatus::PartialOutage)
         );
+    }
+
+    #[test]
+    fn the_page_hears_only_of_components_the_incident_touched() {
+        let mut f = facts();
+        let mapping: BTreeMap<String, String> = [
+            ("db-primary", "database"),
+            ("apps-dr", "standby"),
+            ("web-apps", "api"),
+        ]
+        .into_iter()
+        .map(|(a, b)| (a.into(), b.into()))
+        .collect();
+        // apps-dr has been UP all along: its subscribers are not told of this incident.
+        let got = affected_page_components(&f, &mapping);
+        assert_eq!(got.get("database"), Some(&PageStatus::MajorOutage));
+        assert_eq!(got.get("api"), Some(&PageStatus::DegradedPerformance));
+        assert_eq!(got.get("standby"), None);
+        // db-primary recovered but failed earlier: shown, operational again.
+        f.components[0].state = HealthState::Up;
+        f.components[0].affected = true;
+        let got = affected_page_components(&f, &mapping);
+        assert_eq!(got.get("database"), Some(&PageStatus::Operational));
+        let mut u = update("Recovered.");
+        u.facts = f;
+        let body = statuspage_update_body(&u, &mapping);
+        let ids: Vec<&str> = body["incident"]["component_ids"]
+            .as_array()
+            .expect("ids")
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        assert_eq!(ids, ["api", "database"]);
     }
 
     #[test]

@@ -195,6 +195,7 @@ mod tests {
                     state: *s,
                     reason: String::new(),
                     rto_seconds: *rto,
+                    affected: false,
                 })
                 .collect(),
             lag: vec![],
