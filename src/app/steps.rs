@@ -463,9 +463,17 @@ mod tests {
         type_text(&mut rig, "publish");
         let fx = rig.key(Key::Enter);
         assert_eq!(posts(&fx), 1);
+        // The incident's first update is its initial notification...
         assert!(
-            matches!(&fx[0], Effect::Post(out) if out.update.template == crate::comms::message::Template::Update)
+            matches!(&fx[0], Effect::Post(out) if out.update.template == crate::comms::message::Template::Initial)
         );
+        // ... and once one is queued, `u` opens on an update.
+        rig.key(Key::Char('u'));
+        assert_eq!(
+            rig.state.compose.as_ref().map(|c| c.template),
+            Some(crate::comms::message::Template::Update)
+        );
+        rig.key(Key::Esc);
         let mut ro = self::rig();
         ro.state.read_only = true;
         ro.state.view.focus = crate::app::Panel::Health;

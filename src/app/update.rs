@@ -952,7 +952,14 @@ impl State {
                     self.view.flash = Some(why);
                 } else {
                     let channels = self.targets.channels();
-                    self.compose = Some(Compose::new(self, Template::Update, &channels));
+                    // The incident's first update is its initial notification (the page's
+                    // incident must not be created as "UPDATE: …").
+                    let template = if self.comms.all().is_empty() {
+                        Template::Initial
+                    } else {
+                        Template::Update
+                    };
+                    self.compose = Some(Compose::new(self, template, &channels));
                 }
             }
             Key::Char('J') if !typing => {
