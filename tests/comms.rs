@@ -1022,3 +1022,93 @@ async fn an_outbox_others_can_write_delivers_nothing_and_only_an_operators_line_
     assert!(!format!("{:?}", slack.messages()).contains("breached"));
     worker.stop().await;
 }
+
+/// Slack's documented permanent errors give up at once; an error it does not document gives
+/// up after three attempts; either way the updates behind it go on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refusal_slack_documents_gives_up_at_once_an_unknown_one_after_three_and_the_next_goes() {
+    let rig = Rig::start();
+    let slack = FakeSlack::start(TOKEN).await;
+    let worker = rig.worker(vec![slack_sink(
+        rig.secrets.path(),
+        &slack,
+        Duration::from_secs(5),
+    )]);
+    let refusal = |code: &str| {
+        Fault::Instead(Reply::json(
+            200,
+            serde_json::json!({ "ok": false, "error": code }),
+        ))
+    };
+    rig.post(update(
+        &[Channel::Slack],
+        Template::Initial,
+        IncidentStatus::Investigating,
+        "first",
+    ));
+    until("the first sent", || rig.lines("comms_sent").len() == 1).await;
+
+    // The channel was made read-only: documented, permanent.
+    slack.fault(refusal("restricted_action_read_only_channel"));
+    rig.post(update(
+        &[Channel::Slack],
+        Template::Update,
+        IncidentStatus::Identified,
+        "second",
+    ));
+    until("given up at once", || {
+        rig.lines("comms_failed").iter().any(|l| {
+            l["gave_up"] == true
+                && l["reason"]
+                    .as_str()
+                    .is_some_and(|r| r.contains("restricted_action_read_only_channel"))
+        })
+    })
+    .await;
+    let attempts = rig
+        .lines("comms_failed")
+        .iter()
+        .filter(|l| {
+            l["reason"]
+                .as_str()
+                .is_some_and(|r| r.contains("restricted_action"))
+        })
+        .count();
+    assert_eq!(attempts, 1, "no retry of a documented refusal");
+
+    // Something Slack does not document, three times.
+    for _ in 0..3 {
+        slack.fault(refusal("surely_a_new_error_code"));
+    }
+    rig.post(update(
+        &[Channel::Slack],
+        Template::Update,
+        IncidentStatus::Identified,
+        "third",
+    ));
+    until("given up after three attempts", || {
+        rig.lines("comms_failed").iter().any(|l| {
+            l["gave_up"] == true
+                && l["reason"]
+                    .as_str()
+                    .is_some_and(|r| r.contains("given up after 3 attempts"))
+        })
+    })
+    .await;
+
+    // Nothing waits behind them.
+    rig.post(update(
+        &[Channel::Slack],
+        Template::Update,
+        IncidentStatus::Monitoring,
+        "fourth",
+    ));
+    until("the fourth sent", || rig.lines("comms_sent").len() == 2).await;
+    let texts = format!("{:?}", slack.messages());
+    assert!(texts.contains("fourth"), "{texts}");
+    assert!(
+        !texts.contains("second") && !texts.contains("third"),
+        "{texts}"
+    );
+    worker.stop().await;
+}

@@ -30,14 +30,21 @@ pub enum SendError {
     /// This console cannot send it (its secret is not set or not readable here): another
     /// console may; nothing was sent.
     NotHere { reason: String },
+    /// An answer the far side does not document: tried again up to
+    /// [`UNKNOWN_ATTEMPTS`] times in all, then given up like a refusal.
+    Unknown { reason: String },
 }
+
+/// Attempts an update gets when the far side's answer is not one it documents.
+pub const UNKNOWN_ATTEMPTS: u32 = 3;
 
 impl SendError {
     pub fn reason(&self) -> &str {
         match self {
             SendError::Retry { reason, .. }
             | SendError::Refused { reason }
-            | SendError::NotHere { reason } => reason,
+            | SendError::NotHere { reason }
+            | SendError::Unknown { reason } => reason,
         }
     }
 }

@@ -22,8 +22,31 @@ use crate::config::{Secret, Slack, SlackAuth};
 
 type Connector = SlackClientHyperConnector<HttpsConnector<HttpConnector>>;
 
-/// Error codes of the Slack Web API that no retry will fix.
+/// Error codes of the Slack Web API that no retry will fix (from the documented error lists
+/// of chat.postMessage, chat.update and conversations.*): given up at once, with the reason.
 const REFUSED: &[&str] = &[
+    "restricted_action_read_only_channel",
+    "restricted_action_thread_only_channel",
+    "restricted_action_non_threadable_channel",
+    "not_allowed_token_type",
+    "too_many_attachments",
+    "too_many_blocks",
+    "as_user_not_supported",
+    "channel_is_archived",
+    "team_access_not_granted",
+    "ekm_access_denied",
+    "access_denied",
+    "two_factor_setup_required",
+    "org_login_required",
+    "method_deprecated",
+    "deprecated_endpoint",
+    "invalid_post_type",
+    "missing_post_type",
+    "invalid_metadata_format",
+    "invalid_metadata_schema",
+    "metadata_too_large",
+    "edit_window_closed",
+    "message_limit_exceeded",
     "invalid_auth",
     "not_authed",
     "account_inactive",
@@ -373,6 +396,16 @@ fn decode<T: for<'de> serde::Deserialize<'de>>(body: Value) -> Result<T, SendErr
     })
 }
 
+/// Error codes Slack documents as its own transient failures: retried.
+const TRANSIENT: &[&str] = &[
+    "ratelimited",
+    "request_timeout",
+    "service_unavailable",
+    "fatal_error",
+    "internal_error",
+    "team_added_to_org",
+];
+
 /// A slack-morphism error as a [`SendError`], the secret scrubbed from every word of it.
 fn classify(what: &str, e: &SlackClientError, secret: &str) -> SendError {
     let secrets = super::sink::secrets_of(secret);
@@ -388,12 +421,16 @@ fn classify(what: &str, e: &SlackClientError, secret: &str) -> SendError {
                 }
             } else if REFUSED.contains(&a.code.as_str()) {
                 SendError::Refused { reason }
-            } else {
+            } else if TRANSIENT.contains(&a.code.as_str()) {
                 SendError::Retry {
                     reason,
                     after: None,
                     maybe_arrived: true,
                 }
+            } else {
+                // Not in Slack's lists: retried a few times, then given up (an update must
+                // not wait forever, nor hold up the ones behind it).
+                SendError::Unknown { reason }
             }
         }
         SlackClientError::RateLimitError(r) => SendError::Retry {

@@ -532,6 +532,9 @@ impl Channel {
                     self.failed(outbox, p, &e);
                     return None;
                 }
+                Err(SendError::Unknown { reason }) => {
+                    return self.unknown(outbox, p, reason);
+                }
                 Err(SendError::NotHere { reason }) => {
                     return self.not_here(outbox, p, reason);
                 }
@@ -584,11 +587,36 @@ impl Channel {
                 self.failed(outbox, p, &e);
                 None
             }
+            Err(SendError::Unknown { reason }) => self.unknown(outbox, p, reason),
             Err(SendError::NotHere { reason }) => {
                 let _ = outbox.clear_attempt(&p.name);
                 self.not_here(outbox, p, reason)
             }
         }
+    }
+
+    /// An answer the far side does not document: retried like a failure that may have
+    /// arrived, and given up at the [`super::sink::UNKNOWN_ATTEMPTS`]th, so it never holds
+    /// up the updates behind it for good.
+    fn unknown(&mut self, outbox: &Outbox, p: &Pending, reason: String) -> Option<String> {
+        let failures = self.backoff.get(&p.name).map_or(0, |b| b.failures) + 1;
+        if failures >= super::sink::UNKNOWN_ATTEMPTS {
+            let _ = outbox.clear_attempt(&p.name);
+            return self.give_up(
+                outbox,
+                p,
+                format!(
+                    "{reason} (not an error Slack documents; given up after {failures} attempts)"
+                ),
+            );
+        }
+        let e = SendError::Retry {
+            reason,
+            after: None,
+            maybe_arrived: true,
+        };
+        self.failed(outbox, p, &e);
+        None
     }
 
     /// This console cannot send it (its secret is not here): it lets go of the outbox so that
