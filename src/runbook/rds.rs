@@ -90,12 +90,13 @@ pub async fn promote_read_replica(
             let summary = format!(
                 "{call} accepted: {state}; it stops replicating and becomes a standalone primary"
             );
-            let (held, evidence) = postcondition(
+            let (held, evidence) = instance_postcondition(
                 clients,
                 region,
                 instance,
                 "available with no replication source",
-                |i| {
+                Shown::WithReplication,
+                &|i| {
                     i.db_instance_status() == Some("available")
                         && i.read_replica_source_db_instance_identifier().is_none()
                 },
@@ -427,8 +428,7 @@ pub async fn failover_cluster(
     }
 }
 
-/// A failover's postcondition: `DescribeDBClusters` names `target` as the writer, read as
-/// [`postcondition`] reads an instance.
+/// A failover's postcondition: `DescribeDBClusters` names `target` as the writer.
 async fn cluster_writer(
     clients: &Clients,
     region: &str,
@@ -436,9 +436,7 @@ async fn cluster_writer(
     target: &str,
     progress: &mpsc::Sender<StepProgress>,
 ) -> (bool, String) {
-    let (poll, within) = clients.postcondition();
-    let deadline = tokio::time::Instant::now() + within;
-    loop {
+    let read = || async move {
         let answer = clients
             .rds(region)
             .await
@@ -446,7 +444,7 @@ async fn cluster_writer(
             .db_cluster_identifier(cluster)
             .send()
             .await;
-        let last = match answer {
+        let seen = match answer {
             Ok(out) => match out.db_clusters().first() {
                 Some(c) => {
                     let writer = c
@@ -455,34 +453,34 @@ async fn cluster_writer(
                         .find(|m| m.is_cluster_writer() == Some(true))
                         .and_then(|m| m.db_instance_identifier());
                     let state = c.status().unwrap_or("status not given");
-                    if writer == Some(target) {
-                        return (true, format!("cluster {cluster} {state}, writer {target}"));
-                    }
-                    format!(
+                    let seen = format!(
                         "cluster {cluster} {state}, writer {}",
                         writer.unwrap_or("none named")
-                    )
+                    );
+                    if writer == Some(target) {
+                        return Reading::Held(seen);
+                    }
+                    seen
                 }
                 None => format!("cluster {cluster}: not in the answer"),
             },
             Err(err) => aws_failure("DescribeDBClusters", &err),
         };
-        status(
-            progress,
-            format!("waiting for {target} to be the writer: {last}"),
-        )
-        .await;
-        let now = tokio::time::Instant::now();
-        if now >= deadline {
-            return (
-                false,
-                format!(
-                    "{target} not the writer within {}: last seen {last}",
-                    crate::app::fmt::duration(within)
-                ),
-            );
+        Reading::Not {
+            seen,
+            creating: false,
         }
-        tokio::time::sleep(poll.min(deadline - now)).await;
+    };
+    let waiting = format!("{target} to be the writer");
+    match read_until(clients, &waiting, progress, read).await {
+        Ok(seen) => (true, seen),
+        Err((last, _)) => (
+            false,
+            format!(
+                "{target} not the writer within {}: last seen {last}",
+                crate::app::fmt::duration(clients.postcondition().1)
+            ),
+        ),
     }
 }
 
@@ -494,12 +492,13 @@ async fn restored(
     summary: String,
     progress: &mpsc::Sender<StepProgress>,
 ) -> StepOutcome {
-    let (held, evidence) = postcondition(
+    let (held, evidence) = instance_postcondition(
         clients,
         region,
         target,
         "available",
-        |i| i.db_instance_status() == Some("available"),
+        Shown::State,
+        &|i| i.db_instance_status() == Some("available"),
         progress,
     )
     .await;
@@ -510,22 +509,65 @@ async fn restored(
     }
 }
 
-/// Reads `instance` with `DescribeDBInstances` until `holds` says so or the deadline of
-/// [`Clients::postcondition`] passes; says each reading as progress. What held (or what was
-/// read last, and that it did not hold in time) in words.
-async fn postcondition(
+/// One reading of a postcondition: it holds (what was read), or not yet (what was read,
+/// and whether the thing is still being created).
+enum Reading {
+    Held(String),
+    Not { seen: String, creating: bool },
+}
+
+/// Reads with `read` every [`Clients::postcondition`] poll until it holds or the deadline
+/// passes, saying each reading that does not hold as progress (`waiting for {waiting}: …`).
+/// `Err`: what was read last when time ran out, and whether it was still being created.
+async fn read_until<F, Fut>(
+    clients: &Clients,
+    waiting: &str,
+    progress: &mpsc::Sender<StepProgress>,
+    read: F,
+) -> Result<String, (String, bool)>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Reading>,
+{
+    let (poll, within) = clients.postcondition();
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let (seen, creating) = match read().await {
+            Reading::Held(seen) => return Ok(seen),
+            Reading::Not { seen, creating } => (seen, creating),
+        };
+        status(progress, format!("waiting for {waiting}: {seen}")).await;
+        let now = tokio::time::Instant::now();
+        if now >= deadline {
+            return Err((seen, creating));
+        }
+        tokio::time::sleep(poll.min(deadline - now)).await;
+    }
+}
+
+/// What of an instance a postcondition's readings say.
+#[derive(Clone, Copy)]
+enum Shown {
+    /// Its status.
+    State,
+    /// Its status and its replication source (a promotion's postcondition).
+    WithReplication,
+}
+
+/// Reads `instance` with `DescribeDBInstances` until `holds` says so or the deadline passes.
+/// What held, or what was read last and that it did not hold in time (`still creating` for
+/// an instance AWS is still creating).
+#[allow(clippy::too_many_arguments)]
+async fn instance_postcondition(
     clients: &Clients,
     region: &str,
     instance: &str,
     what: &str,
-    holds: impl Fn(&DbInstance) -> bool,
+    shown: Shown,
+    holds: &(dyn Fn(&DbInstance) -> bool + Sync),
     progress: &mpsc::Sender<StepProgress>,
 ) -> (bool, String) {
-    // Whether the replication source is part of what is read (a promotion's postcondition).
-    let replication = what.contains("replication");
-    let (poll, within) = clients.postcondition();
-    let deadline = tokio::time::Instant::now() + within;
-    loop {
+    let read = || async move {
         let answer = clients
             .rds(region)
             .await
@@ -533,43 +575,45 @@ async fn postcondition(
             .db_instance_identifier(instance)
             .send()
             .await;
-        let last = match answer {
+        match answer {
             Ok(out) => match out.db_instances().first() {
-                Some(i) if holds(i) => {
-                    return (true, instance_seen(i, instance, replication));
-                }
-                Some(i) => instance_seen(i, instance, replication),
-                None => format!("{instance}: not in the answer"),
+                Some(i) if holds(i) => Reading::Held(instance_seen(i, instance, shown)),
+                Some(i) => Reading::Not {
+                    seen: instance_seen(i, instance, shown),
+                    creating: matches!(i.db_instance_status(), Some("creating" | "backing-up")),
+                },
+                None => Reading::Not {
+                    seen: format!("{instance}: not in the answer"),
+                    creating: false,
+                },
             },
-            Err(err) => aws_failure("DescribeDBInstances", &err),
-        };
-        status(progress, format!("waiting for {instance} {what}: {last}")).await;
-        let now = tokio::time::Instant::now();
-        if now >= deadline {
-            let creating = last.contains(" creating") || last.contains(" backing-up");
-            let why = if creating {
-                format!("still creating: {last}")
-            } else {
-                format!(
-                    "not {what} within {}: last seen {last}",
-                    crate::app::fmt::duration(within)
-                )
-            };
-            return (false, why);
+            Err(err) => Reading::Not {
+                seen: aws_failure("DescribeDBInstances", &err),
+                creating: false,
+            },
         }
-        tokio::time::sleep(poll.min(deadline - now)).await;
+    };
+    match read_until(clients, &format!("{instance} {what}"), progress, read).await {
+        Ok(seen) => (true, seen),
+        Err((last, true)) => (false, format!("still creating: {last}")),
+        Err((last, false)) => (
+            false,
+            format!(
+                "not {what} within {}: last seen {last}",
+                crate::app::fmt::duration(clients.postcondition().1)
+            ),
+        ),
     }
 }
 
-/// "dtem-postgres-dr available, replica of dtem-postgres" as read (the replication part
-/// only when asked).
-fn instance_seen(i: &DbInstance, asked: &str, replication: bool) -> String {
+/// "dtem-postgres-dr available, replica of dtem-postgres" as read.
+fn instance_seen(i: &DbInstance, asked: &str, shown: Shown) -> String {
     let id = i.db_instance_identifier().unwrap_or(asked);
     let state = i.db_instance_status().unwrap_or("status not given");
-    match (replication, i.read_replica_source_db_instance_identifier()) {
-        (false, _) => format!("{id} {state}"),
-        (true, Some(source)) => format!("{id} {state}, replica of {source}"),
-        (true, None) => format!("{id} {state}, no replication source"),
+    match (shown, i.read_replica_source_db_instance_identifier()) {
+        (Shown::State, _) => format!("{id} {state}"),
+        (Shown::WithReplication, Some(source)) => format!("{id} {state}, replica of {source}"),
+        (Shown::WithReplication, None) => format!("{id} {state}, no replication source"),
     }
 }
 
