@@ -531,15 +531,27 @@ fn the_recorder_rolls_a_large_watch_log_over_and_keeps_the_old_one() {
     while !dir.path().join("watch.1.jsonl").exists() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
     }
-    obs.wait("the new watch log", |e| {
-        matches!(e, JournalEvent::Reset { entries, .. } if entries.first().is_some_and(|e| e.kind == "continues"))
-    });
-    let watch_news =
-        |e: &JournalEvent| matches!(e, JournalEvent::Appended(_) | JournalEvent::Reset { .. });
-    // Whatever it said since, it never said TAMPERED.
+    // Every event until it follows the new watch log, and after: never TAMPERED (`wait`
+    // would drop the events before the one it waits for).
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        assert!(
+            Instant::now() < deadline,
+            "never followed the new watch log"
+        );
+        match obs.events.try_recv() {
+            Ok(e) => {
+                assert!(!tampered(&e), "{e:?}");
+                if matches!(&e, JournalEvent::Reset { entries, .. } if entries.first().is_some_and(|e| e.kind == "continues"))
+                {
+                    break;
+                }
+            }
+            Err(_) => std::thread::sleep(Duration::from_millis(10)),
+        }
+    }
     while let Ok(e) = obs.events.try_recv() {
         assert!(!tampered(&e), "{e:?}");
-        let _ = watch_news(&e);
     }
     obs.stop();
     drop(requests);

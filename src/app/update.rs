@@ -967,7 +967,7 @@ impl State {
                     .journal
                     .problem
                     .as_deref()
-                    .filter(|p| p.contains("JOURNAL TAMPERED"));
+                    .filter(|_| self.journal_tampered());
                 match tampered {
                     _ if self.read_only => {
                         self.view.flash =

@@ -29,10 +29,9 @@ use serde::{Deserialize, Serialize};
 
 use super::message::{Channel, Update};
 
-/// An outbox is the team's, like its journal: any operator's console may deliver what
-/// another queued (others get nothing).
-const DIR_MODE: u32 = 0o2770;
-const FILE_MODE: u32 = 0o660;
+// An outbox is the team's, like its journal: any operator's console may deliver what
+// another queued (others get nothing).
+use crate::journal::file::{DIR_MODE, FILE_MODE};
 
 /// One update to one channel, as the outbox keeps it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

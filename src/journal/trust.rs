@@ -20,12 +20,6 @@ use std::sync::{Arc, Mutex};
 use rustix::fs::{Mode, OFlags, Stat};
 use rustix::io::Errno;
 
-/// Mode of the directories of a team's journal dir: the group writes; new entries inherit
-/// the group (setgid).
-pub const TEAM_DIR_MODE: u32 = 0o2770;
-/// Mode of a team's journal files.
-pub const TEAM_FILE_MODE: u32 = 0o660;
-
 const ACL_ACCESS: &str = "system.posix_acl_access";
 const ACL_DEFAULT: &str = "system.posix_acl_default";
 const ACL_VERSION: u32 = 2;
@@ -97,17 +91,26 @@ impl Team {
         let observers = read_acl(&fd, ACL_ACCESS)
             .map(|acl| observer_groups(&acl))
             .unwrap_or_default();
-        let operators = Team::operator_uids(operators);
-        let team = Team {
-            top: top.to_path_buf(),
-            group: st.st_gid,
-            group_name: group_name(st.st_gid),
-            operators,
-            observers,
-            members: Arc::new(Mutex::new(HashMap::new())),
-        };
+        let team = Team::new(top, st.st_gid, operators, observers);
         team.verdict(top, &fd, &st)?;
         Ok(team)
+    }
+
+    fn new(top: &Path, group: u32, operators: &[String], observers: Vec<u32>) -> Team {
+        Team {
+            top: top.to_path_buf(),
+            group,
+            group_name: group_name(group),
+            operators: (!operators.is_empty()).then(|| {
+                operators
+                    .iter()
+                    .filter_map(|name| nix::unistd::User::from_name(name).ok().flatten())
+                    .map(|u| u.uid.as_raw())
+                    .collect()
+            }),
+            observers,
+            members: Arc::new(Mutex::new(HashMap::new())),
+        }
     }
 
     /// The team of a journal dir this account cannot open: read from its metadata (which
@@ -118,28 +121,7 @@ impl Team {
         let observers = rustix::fs::lgetxattr(top, ACL_ACCESS, &mut buf[..])
             .map(|n| observer_groups(&parse_acl(&buf[..n])))
             .unwrap_or_default();
-        Some(Team {
-            top: top.to_path_buf(),
-            group: st.st_gid,
-            group_name: group_name(st.st_gid),
-            operators: None,
-            observers,
-            members: Arc::new(Mutex::new(HashMap::new())),
-        })
-        .map(|mut t| {
-            t.operators = Team::operator_uids(operators);
-            t
-        })
-    }
-
-    fn operator_uids(operators: &[String]) -> Option<Vec<u32>> {
-        (!operators.is_empty()).then(|| {
-            operators
-                .iter()
-                .filter_map(|name| nix::unistd::User::from_name(name).ok().flatten())
-                .map(|u| u.uid.as_raw())
-                .collect()
-        })
+        Some(Team::new(top, st.st_gid, operators, observers))
     }
 
     pub fn top(&self) -> &Path {
@@ -196,11 +178,8 @@ impl Team {
                 Err(_) => return false,
             },
         };
-        uid == 0
-            || match &self.operators {
-                Some(ops) => ops.contains(&uid),
-                None => self.is_member(uid),
-            }
+        // Whoever may own the journal's files wrote it as an operator.
+        self.may_own(uid)
     }
 
     /// Why what `st` describes (opened as `fd`, at `path`) is not to be trusted, if it is not.
@@ -641,7 +620,12 @@ fn adopt(path: &Path, dir: bool, gid: u32, obs: Option<u32>) -> Result<(), Strin
             user_name(st.st_uid)
         ));
     }
-    let mode = if dir { TEAM_DIR_MODE } else { TEAM_FILE_MODE };
+    // The modes the journal creates with (the journal group writes; dirs setgid).
+    let mode = if dir {
+        super::file::DIR_MODE
+    } else {
+        super::file::FILE_MODE
+    };
     let wanted = parse_acl(&team_acl(obs, dir));
     // Linux keeps no access ACL that says no more than the mode does.
     let same = |name: &str| {

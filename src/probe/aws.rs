@@ -96,29 +96,14 @@ impl Clients {
     /// The same clients with the default credentials chain replaced by `provider` (tests
     /// use static credentials). Call before first use: loaded configs are dropped.
     pub fn with_credentials(self, provider: impl ProvideCredentials + 'static) -> Clients {
-        Clients {
-            inner: Arc::new(Inner {
-                endpoint_url: self.inner.endpoint_url.clone(),
-                credentials: Some(SharedCredentialsProvider::new(provider)),
-                call_timeout: self.inner.call_timeout,
-                postcondition: self.inner.postcondition,
-                regions: Mutex::new(HashMap::new()),
-            }),
-        }
+        let credentials = SharedCredentialsProvider::new(provider);
+        self.changed(|i| i.credentials = Some(credentials))
     }
 
     /// The same clients with another bound on a mutating call (tests: a control plane that
     /// never answers, without waiting a minute).
     pub fn with_call_timeout(self, call_timeout: std::time::Duration) -> Clients {
-        Clients {
-            inner: Arc::new(Inner {
-                endpoint_url: self.inner.endpoint_url.clone(),
-                credentials: self.inner.credentials.clone(),
-                call_timeout,
-                postcondition: self.inner.postcondition,
-                regions: Mutex::new(HashMap::new()),
-            }),
-        }
+        self.changed(|i| i.call_timeout = call_timeout)
     }
 
     /// The same clients reading a step's postcondition every `poll` for at most `within`.
@@ -127,14 +112,21 @@ impl Clients {
         poll: std::time::Duration,
         within: std::time::Duration,
     ) -> Clients {
+        self.changed(|i| i.postcondition = (poll, within))
+    }
+
+    /// The same settings with `change` made, and no region loaded yet.
+    fn changed(self, change: impl FnOnce(&mut Inner)) -> Clients {
+        let mut inner = Inner {
+            endpoint_url: self.inner.endpoint_url.clone(),
+            credentials: self.inner.credentials.clone(),
+            call_timeout: self.inner.call_timeout,
+            postcondition: self.inner.postcondition,
+            regions: Mutex::new(HashMap::new()),
+        };
+        change(&mut inner);
         Clients {
-            inner: Arc::new(Inner {
-                endpoint_url: self.inner.endpoint_url.clone(),
-                credentials: self.inner.credentials.clone(),
-                call_timeout: self.inner.call_timeout,
-                postcondition: (poll, within),
-                regions: Mutex::new(HashMap::new()),
-            }),
+            inner: Arc::new(inner),
         }
     }
 
