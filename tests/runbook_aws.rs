@@ -613,40 +613,84 @@ async fn failover_without_a_target_picks_a_reader_and_of_a_lone_writer_fails() {
 
 // ---- a control plane that does not answer --------------------------------------------------
 
-/// A server that takes every request whole and never answers; what it was sent.
-async fn silent_server() -> (String, Arc<std::sync::Mutex<Vec<u8>>>) {
-    use tokio::io::AsyncReadExt;
+/// A control plane on loopback that reads each request whole, records it, and answers with
+/// `answer(request)` as RDS XML — or, for `None`, never answers (the connection stays open).
+/// The requests, as text, in order.
+async fn control_plane(
+    answer: impl Fn(&str) -> Option<String> + Send + Sync + 'static,
+) -> (String, Arc<std::sync::Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let got: Arc<std::sync::Mutex<Vec<u8>>> = Arc::default();
-    let sink = got.clone();
+    let asked: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
+    let (log, answer) = (asked.clone(), Arc::new(answer));
     tokio::spawn(async move {
         while let Ok((mut conn, _)) = listener.accept().await {
-            let sink = sink.clone();
+            let (log, answer) = (log.clone(), answer.clone());
             tokio::spawn(async move {
-                let mut buf = [0u8; 4096];
-                // Read all it says, answer nothing; the connection stays open.
-                while let Ok(n) = conn.read(&mut buf).await {
+                let mut req = Vec::new();
+                let mut buf = [0u8; 8192];
+                // Headers, then a body of Content-Length bytes.
+                loop {
+                    let Ok(n) = conn.read(&mut buf).await else {
+                        return;
+                    };
                     if n == 0 {
-                        break;
+                        return;
                     }
-                    if let Ok(mut s) = sink.lock() {
-                        s.extend_from_slice(&buf[..n]);
+                    req.extend_from_slice(&buf[..n]);
+                    let text = String::from_utf8_lossy(&req).to_string();
+                    if let Some(end) = text.find("\r\n\r\n") {
+                        let len = text
+                            .lines()
+                            .find_map(|l| {
+                                l.to_ascii_lowercase()
+                                    .strip_prefix("content-length:")
+                                    .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                            })
+                            .unwrap_or(0);
+                        if req.len() >= end + 4 + len {
+                            break;
+                        }
                     }
+                }
+                let text = String::from_utf8_lossy(&req).to_string();
+                if let Ok(mut l) = log.lock() {
+                    l.push(text.clone());
+                }
+                match answer(&text) {
+                    Some(body) => {
+                        let reply = format!(
+                            "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                            body.len()
+                        );
+                        let _ = conn.write_all(reply.as_bytes()).await;
+                    }
+                    // Taken, never answered: hold the connection until the client leaves.
+                    None => while conn.read(&mut buf).await.is_ok_and(|n| n > 0) {},
                 }
             });
         }
     });
-    (format!("http://{addr}"), got)
+    (format!("http://{addr}"), asked)
+}
+
+/// The `Action=` of a recorded query-protocol request.
+fn action_of(request: &str) -> String {
+    request
+        .split(['&', '\n'])
+        .find_map(|p| p.trim().strip_prefix("Action="))
+        .unwrap_or("?")
+        .to_string()
 }
 
 /// The real lost-answer path: the request reached a server that took it and never said
 /// whether it did anything. Not "unreachable": it may have been applied.
 #[tokio::test]
 async fn a_request_taken_and_never_answered_times_out_saying_it_may_have_been_applied() {
-    let (endpoint, got) = silent_server().await;
+    let (endpoint, got) = control_plane(|_| None).await;
     let clients = moto::clients_at(&endpoint).with_call_timeout(Duration::from_secs(2));
     let (outcome, _) = run(
         &clients,
@@ -657,7 +701,7 @@ async fn a_request_taken_and_never_answered_times_out_saying_it_may_have_been_ap
     )
     .await;
     let why = reason(&outcome);
-    let sent = String::from_utf8_lossy(&got.lock().expect("lock")).into_owned();
+    let sent = got.lock().expect("lock").concat();
     assert!(
         sent.contains("Action=PromoteReadReplica") && sent.contains("rb-anything"),
         "the request reached the server: {sent}"
@@ -700,83 +744,26 @@ async fn a_refused_connection_is_unreachable_and_names_the_doubt() {
 /// DescribeDBInstances says the instance is still a modifying replica, then a standalone
 /// available primary. What it was asked, in order.
 async fn recorded_rds(instance: &'static str) -> (String, Arc<std::sync::Mutex<Vec<String>>>) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let asked: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
-    let log = asked.clone();
-    tokio::spawn(async move {
-        let describes = Arc::new(AtomicUsize::new(0));
-        while let Ok((mut conn, _)) = listener.accept().await {
-            let (log, describes) = (log.clone(), describes.clone());
-            tokio::spawn(async move {
-                let mut req = Vec::new();
-                let mut buf = [0u8; 8192];
-                // Headers, then a body of Content-Length bytes.
-                loop {
-                    let Ok(n) = conn.read(&mut buf).await else {
-                        return;
-                    };
-                    if n == 0 {
-                        return;
-                    }
-                    req.extend_from_slice(&buf[..n]);
-                    let text = String::from_utf8_lossy(&req).to_string();
-                    if let Some(end) = text.find("\r\n\r\n") {
-                        let len = text
-                            .lines()
-                            .find_map(|l| {
-                                l.to_ascii_lowercase()
-                                    .strip_prefix("content-length:")
-                                    .map(|v| v.trim().parse::<usize>().unwrap_or(0))
-                            })
-                            .unwrap_or(0);
-                        if req.len() >= end + 4 + len {
-                            break;
-                        }
-                    }
-                }
-                let text = String::from_utf8_lossy(&req).to_string();
-                let action = text
-                    .split(['&', '\n'])
-                    .find_map(|p| p.trim().strip_prefix("Action="))
-                    .unwrap_or("?")
-                    .to_string();
-                if let Ok(mut l) = log.lock() {
-                    l.push(action.clone());
-                }
-                let ns = "http://rds.amazonaws.com/doc/2014-10-31/";
-                let body = match action.as_str() {
-                    "PromoteReadReplica" => format!(
-                        "<PromoteReadReplicaResponse xmlns=\"{ns}\"><PromoteReadReplicaResult><DBInstance><DBInstanceIdentifier>{instance}</DBInstanceIdentifier><DBInstanceStatus>modifying</DBInstanceStatus><ReadReplicaSourceDBInstanceIdentifier>primary</ReadReplicaSourceDBInstanceIdentifier></DBInstance></PromoteReadReplicaResult><ResponseMetadata><RequestId>r1</RequestId></ResponseMetadata></PromoteReadReplicaResponse>"
-                    ),
-                    _ => {
-                        let n = describes.fetch_add(1, Ordering::SeqCst);
-                        let instance_xml = if n == 0 {
-                            format!(
-                                "<DBInstanceIdentifier>{instance}</DBInstanceIdentifier><DBInstanceStatus>modifying</DBInstanceStatus><ReadReplicaSourceDBInstanceIdentifier>primary</ReadReplicaSourceDBInstanceIdentifier>"
-                            )
-                        } else {
-                            format!(
-                                "<DBInstanceIdentifier>{instance}</DBInstanceIdentifier><DBInstanceStatus>available</DBInstanceStatus>"
-                            )
-                        };
-                        format!(
-                            "<DescribeDBInstancesResponse xmlns=\"{ns}\"><DescribeDBInstancesResult><DBInstances><DBInstance>{instance_xml}</DBInstance></DBInstances></DescribeDBInstancesResult><ResponseMetadata><RequestId>r2</RequestId></ResponseMetadata></DescribeDBInstancesResponse>"
-                        )
-                    }
+    let describes = AtomicUsize::new(0);
+    let ns = "http://rds.amazonaws.com/doc/2014-10-31/";
+    control_plane(move |request| {
+        Some(match action_of(request).as_str() {
+            "PromoteReadReplica" => format!(
+                "<PromoteReadReplicaResponse xmlns=\"{ns}\"><PromoteReadReplicaResult><DBInstance><DBInstanceIdentifier>{instance}</DBInstanceIdentifier><DBInstanceStatus>modifying</DBInstanceStatus><ReadReplicaSourceDBInstanceIdentifier>primary</ReadReplicaSourceDBInstanceIdentifier></DBInstance></PromoteReadReplicaResult><ResponseMetadata><RequestId>r1</RequestId></ResponseMetadata></PromoteReadReplicaResponse>"
+            ),
+            _ => {
+                let instance_xml = if describes.fetch_add(1, Ordering::SeqCst) == 0 {
+                    format!("<DBInstanceIdentifier>{instance}</DBInstanceIdentifier><DBInstanceStatus>modifying</DBInstanceStatus><ReadReplicaSourceDBInstanceIdentifier>primary</ReadReplicaSourceDBInstanceIdentifier>")
+                } else {
+                    format!("<DBInstanceIdentifier>{instance}</DBInstanceIdentifier><DBInstanceStatus>available</DBInstanceStatus>")
                 };
-                let reply = format!(
-                    "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = conn.write_all(reply.as_bytes()).await;
-            });
-        }
-    });
-    (format!("http://{addr}"), asked)
+                format!(
+                    "<DescribeDBInstancesResponse xmlns=\"{ns}\"><DescribeDBInstancesResult><DBInstances><DBInstance>{instance_xml}</DBInstance></DBInstances></DescribeDBInstancesResult><ResponseMetadata><RequestId>r2</RequestId></ResponseMetadata></DescribeDBInstancesResponse>"
+                )
+            }
+        })
+    })
+    .await
 }
 
 /// Accepted is not done: the promotion is done once DescribeDBInstances shows the instance
@@ -796,8 +783,14 @@ async fn a_promotion_is_verified_by_reading_the_instance_standalone_and_availabl
     let (held, evidence) = checked(&outcome);
     assert!(held, "{evidence}");
     assert_eq!(evidence, "dr available, no replication source");
+    let actions: Vec<String> = asked
+        .lock()
+        .expect("lock")
+        .iter()
+        .map(|r| action_of(r))
+        .collect();
     assert_eq!(
-        *asked.lock().expect("lock"),
+        actions,
         [
             "PromoteReadReplica",
             "DescribeDBInstances",

@@ -163,6 +163,13 @@ health = {{ kind = "tcp", address = "127.0.0.1:{}", every = "1s", timeout = "1s"
     }
 }
 
+/// Types a note on a console (`n`, its text, Enter).
+fn note(console: &mut Pty, text: &str) {
+    console.send(b"n");
+    console.wait_for("Note", PATIENCE).expect("note dialog");
+    console.send(format!("{text}\r").as_bytes());
+}
+
 fn chmod(p: &Path, mode: u32) {
     std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).expect("chmod");
 }
@@ -210,15 +217,12 @@ fn two_operators_and_an_observer_share_one_journal_and_an_outsider_is_refused() 
     assert!(again.status.success(), "{}", text(&again));
     assert!(text(&again).contains("adopted"), "{}", text(&again));
 
-    let op1 = b.console("wr-op1", &[]);
+    let mut op1 = b.console("wr-op1", &[]);
     op1.wait_for("REC", PATIENCE)
         .expect("the first operator records");
     op1.wait_for("db: UNKNOWN → DOWN", PATIENCE)
         .expect("the recorder's entry");
-    let mut op1 = op1;
-    op1.send(b"n");
-    op1.wait_for("Note", PATIENCE).expect("note dialog");
-    op1.send(b"from op1\r");
+    note(&mut op1, "from op1");
     op1.wait_for("note: from op1", PATIENCE)
         .expect("op1's note");
     op1.send(b"d");
@@ -232,9 +236,7 @@ fn two_operators_and_an_observer_share_one_journal_and_an_outsider_is_refused() 
     let mut op2 = b.console("wr-op2", &[]);
     op2.wait_for("L2 investigating: db gone", PATIENCE)
         .expect("the incident on op2's console");
-    op2.send(b"n");
-    op2.wait_for("Note", PATIENCE).expect("note dialog");
-    op2.send(b"from op2\r");
+    note(&mut op2, "from op2");
     op1.wait_for("note: from op2", PATIENCE)
         .expect("op2's note on op1's console");
 
@@ -319,9 +321,7 @@ fn an_outsiders_plant_in_a_directory_left_open_is_unsafe_and_gets_nothing() {
     let mut op1 = b.console("wr-op1", &[]);
     op1.wait_for("JOURNAL UNSAFE", PATIENCE)
         .expect("the open directory said on screen");
-    op1.send(b"n");
-    op1.wait_for("Note", PATIENCE).expect("note dialog");
-    op1.send(b"not for eve\r");
+    note(&mut op1, "not for eve");
     op1.wait_for("note: not for eve", PATIENCE)
         .expect("the note, in the watch log");
     op1.send(b"q");

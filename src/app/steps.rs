@@ -1247,29 +1247,7 @@ mod tests {
                 prop_assert_eq!(typed, confirm);
             }
             rig.journal.echo(&mut rig.state, &fx);
-            for e in &fx {
-                if let Effect::RunStep { runbook, step, .. } = e {
-                    ran.push(step.clone());
-                    for event in [
-                        StepEvent::Claimed {
-                            runbook: runbook.clone(),
-                            step: step.clone(),
-                            granted: true,
-                            why: None,
-                        },
-                        StepEvent::Finished {
-                            runbook: runbook.clone(),
-                            step: step.clone(),
-                            outcome: StepOutcome::Succeeded {
-                                summary: String::new(),
-                            },
-                        },
-                    ] {
-                        let more = update(&mut rig.state, Event::Step(event));
-                        rig.journal.echo(&mut rig.state, &more);
-                    }
-                }
-            }
+            ran.extend(grant_and_succeed(&mut rig.state, &mut rig.journal, &fx));
             if fx.contains(&Effect::Quit) {
                 break;
             }
@@ -1334,7 +1312,7 @@ mod tests {
 mod drill_monkey {
     use proptest::prelude::*;
 
-    use crate::app::{Effect, Estate, Event, Key, MemoryJournal, Panel, State, StepEvent, update};
+    use crate::app::{Effect, Estate, Event, Key, MemoryJournal, Panel, State, update};
     use crate::config::load::load_embedded_example;
 
     /// A step of the drill's runbooks as a monkey would reach it: which runbook (its
@@ -1451,29 +1429,11 @@ mod drill_monkey {
                 break;
             }
             journal.echo(&mut state, &fx);
-            for e in &fx {
-                if let Effect::RunStep { runbook, step, .. } = e {
-                    ran.push(step.clone());
-                    for event in [
-                        StepEvent::Claimed {
-                            runbook: runbook.clone(),
-                            step: step.clone(),
-                            granted: true,
-                            why: None,
-                        },
-                        StepEvent::Finished {
-                            runbook: runbook.clone(),
-                            step: step.clone(),
-                            outcome: crate::runbook::StepOutcome::Succeeded {
-                                summary: String::new(),
-                            },
-                        },
-                    ] {
-                        let more = update(&mut state, Event::Step(event));
-                        journal.echo(&mut state, &more);
-                    }
-                }
-            }
+            ran.extend(crate::app::testkit::grant_and_succeed(
+                &mut state,
+                &mut journal,
+                &fx,
+            ));
         }
         Ok(ran)
     }
