@@ -1360,12 +1360,13 @@ impl State {
                 // Never while an incident is being declared (the declaration copies the watch
                 // log under `.declare.lock`): a line written in that instant would stay in the
                 // watch log only. After one, the line goes to the new incident.
-                let _declaring = match self.declare_lock(FlockArg::LockShared) {
-                    Ok(l) => Some(l),
-                    // Nobody can declare in an untrusted incidents dir: nothing to wait for,
-                    // and the watch log still takes what people write.
-                    Err(e) if e.starts_with("JOURNAL UNSAFE") => None,
-                    Err(e) => return Err(e),
+                // Nobody can declare while the lock's place is untrusted (declaring takes the
+                // same lock): nothing to wait for, and the watch log still takes what people
+                // write.
+                let _declaring = if self.declare_lock_trusted() {
+                    Some(self.declare_lock(FlockArg::LockShared)?)
+                } else {
+                    None
                 };
                 // (A new incident is a new file: `open_incident` sees it without a re-read of
                 // an unchanged one.)
@@ -1518,6 +1519,12 @@ impl State {
             self.follow_incident(next);
         }
         Ok(())
+    }
+
+    /// Whether `incidents/` and its `.declare.lock` may be used (each untrusted one is said).
+    fn declare_lock_trusted(&mut self) -> bool {
+        let incidents = self.incidents.clone();
+        self.guard(&incidents).is_ok() && self.guard(&incidents.join(".declare.lock")).is_ok()
     }
 
     /// `incidents/.declare.lock`: exclusive while an incident is declared, shared while a line
