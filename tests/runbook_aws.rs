@@ -18,7 +18,9 @@ use tokio::sync::mpsc;
 use warroom::config::{Action, Input, InputKind, SnapshotChoice, Step};
 use warroom::probe::aws::Clients;
 use warroom::probe::build;
-use warroom::runbook::{Executor, RealExecutor, StepOutcome, StepProgress};
+use warroom::runbook::{
+    Executor, Postcondition, PostconditionReading, RealExecutor, StepOutcome, StepProgress,
+};
 
 const EAST: &str = "us-east-1";
 const WEST: &str = "us-west-2";
@@ -99,7 +101,9 @@ fn statuses(progress: &[StepProgress]) -> Vec<&str> {
         .iter()
         .filter_map(|p| match p {
             StepProgress::Status(s) => Some(s.as_str()),
-            StepProgress::Output(_) | StepProgress::Running { .. } => None,
+            StepProgress::Output(_) | StepProgress::Running { .. } | StepProgress::Accepted(_) => {
+                None
+            }
         })
         .collect()
 }
@@ -662,8 +666,14 @@ async fn control_plane(
                 }
                 match answer(&text) {
                     Some(body) => {
+                        // An error document comes with its status, as AWS sends it.
+                        let status = if body.starts_with("<ErrorResponse") {
+                            "404 Not Found"
+                        } else {
+                            "200 OK"
+                        };
                         let reply = format!(
-                            "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                            "HTTP/1.1 {status}\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
                             body.len()
                         );
                         let _ = conn.write_all(reply.as_bytes()).await;
@@ -802,5 +812,140 @@ async fn a_promotion_is_verified_by_reading_the_instance_standalone_and_availabl
             &"waiting for dr available with no replication source: dr modifying, replica of primary"
         ),
         "{progress:?}"
+    );
+}
+
+/// A control plane answering from recordings: RestoreDBInstanceFromDBSnapshot accepted, then
+/// DescribeDBInstances answers with the status `status()` gives at that moment (`None`: the
+/// instance is not found). What it was asked, in order.
+async fn recorded_restore(
+    instance: &'static str,
+    status: impl Fn() -> Option<&'static str> + Send + Sync + 'static,
+) -> (String, Arc<std::sync::Mutex<Vec<String>>>) {
+    let ns = "http://rds.amazonaws.com/doc/2014-10-31/";
+    control_plane(move |request| {
+        Some(match action_of(request).as_str() {
+            "RestoreDBInstanceFromDBSnapshot" => format!(
+                "<RestoreDBInstanceFromDBSnapshotResponse xmlns=\"{ns}\"><RestoreDBInstanceFromDBSnapshotResult><DBInstance><DBInstanceIdentifier>{instance}</DBInstanceIdentifier><DBInstanceStatus>creating</DBInstanceStatus></DBInstance></RestoreDBInstanceFromDBSnapshotResult><ResponseMetadata><RequestId>r1</RequestId></ResponseMetadata></RestoreDBInstanceFromDBSnapshotResponse>"
+            ),
+            _ => match status() {
+                Some(state) => format!(
+                    "<DescribeDBInstancesResponse xmlns=\"{ns}\"><DescribeDBInstancesResult><DBInstances><DBInstance><DBInstanceIdentifier>{instance}</DBInstanceIdentifier><DBInstanceStatus>{state}</DBInstanceStatus></DBInstance></DBInstances></DescribeDBInstancesResult><ResponseMetadata><RequestId>r2</RequestId></ResponseMetadata></DescribeDBInstancesResponse>"
+                ),
+                None => format!(
+                    "<ErrorResponse xmlns=\"{ns}\"><Error><Type>Sender</Type><Code>DBInstanceNotFound</Code><Message>DBInstance {instance} not found.</Message></Error><RequestId>r3</RequestId></ErrorResponse>"
+                ),
+            },
+        })
+    })
+    .await
+}
+
+/// A restore still being created when the step stops waiting ends "still creating (status
+/// X)" — not failed, not verified — naming what any console can read later; that read (one
+/// DescribeDBInstances, no process of the step) settles it.
+#[tokio::test]
+async fn a_restore_still_creating_at_the_deadline_is_left_for_any_console_to_read() {
+    let phase = Arc::new(AtomicUsize::new(0));
+    let now = phase.clone();
+    let (endpoint, asked) = recorded_restore("rb-slow", move || {
+        Some(match now.load(Ordering::SeqCst) {
+            0 => "creating",
+            1 => "backing-up",
+            2 => "available",
+            _ => "incompatible-restore",
+        })
+    })
+    .await;
+    let clients = moto::clients_at(&endpoint);
+    let (outcome, progress) = run(
+        &clients,
+        Action::RdsRestoreSnapshot {
+            snapshot: SnapshotChoice::Named("snap-1".into()),
+            target: "rb-slow".into(),
+            instance_class: None,
+            region: EAST.into(),
+        },
+    )
+    .await;
+    let pending = Postcondition::RdsInstanceAvailable {
+        region: EAST.into(),
+        instance: "rb-slow".into(),
+    };
+    match &outcome {
+        StepOutcome::StillCreating {
+            summary,
+            evidence,
+            postcondition,
+        } => {
+            assert!(
+                summary
+                    .starts_with("RestoreDBInstanceFromDBSnapshot accepted: rb-slow is creating"),
+                "{summary}"
+            );
+            assert_eq!(
+                evidence,
+                "still creating (status creating): rb-slow creating"
+            );
+            assert_eq!(postcondition, &pending);
+        }
+        other => panic!("expected StillCreating, got {other:?}"),
+    }
+    assert!(outcome.succeeded(), "accepted is not failed");
+    assert!(
+        progress.contains(&StepProgress::Accepted(pending.clone())),
+        "said before waiting, so a console that ends meanwhile knows: {progress:?}"
+    );
+
+    // Later, from any console: one read each.
+    let reader = executor(&clients);
+    let before = asked.lock().expect("lock").len();
+    phase.store(1, Ordering::SeqCst);
+    assert_eq!(
+        reader.read_postcondition(&pending).await,
+        PostconditionReading::StillCreating(
+            "still creating (status backing-up): rb-slow backing-up".into()
+        )
+    );
+    phase.store(2, Ordering::SeqCst);
+    assert_eq!(
+        reader.read_postcondition(&pending).await,
+        PostconditionReading::Held("rb-slow available".into())
+    );
+    phase.store(3, Ordering::SeqCst);
+    assert_eq!(
+        reader.read_postcondition(&pending).await,
+        PostconditionReading::NotHeld("rb-slow incompatible-restore".into()),
+        "a dead end is an answer: it will not become available by waiting"
+    );
+    let reads: Vec<String> = asked.lock().expect("lock")[before..]
+        .iter()
+        .map(|r| action_of(r))
+        .collect();
+    assert_eq!(reads, ["DescribeDBInstances"; 3]);
+}
+
+/// A restored instance that is gone, or a control plane that cannot be reached: gone is
+/// NOT verified; unreachable is no answer (read again later), never a verdict.
+#[tokio::test]
+async fn a_pending_restore_gone_is_not_held_and_an_unreachable_one_is_read_again() {
+    let (endpoint, _) = recorded_restore("rb-gone", || None).await;
+    let pending = Postcondition::RdsInstanceAvailable {
+        region: EAST.into(),
+        instance: "rb-gone".into(),
+    };
+    let reading = executor(&moto::clients_at(&endpoint))
+        .read_postcondition(&pending)
+        .await;
+    assert_eq!(
+        reading,
+        PostconditionReading::NotHeld("rb-gone: DBInstanceNotFound".into())
+    );
+    let reading = executor(&moto::clients_at(&moto::closed_endpoint()))
+        .read_postcondition(&pending)
+        .await;
+    assert!(
+        matches!(&reading, PostconditionReading::CannotRead(why) if why.starts_with("DescribeDBInstances: unreachable")),
+        "{reading:?}"
     );
 }

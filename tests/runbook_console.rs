@@ -208,3 +208,152 @@ verify = {{ component = "api", up_within = "6s" }}
         "{detail}"
     );
 }
+
+/// A restore whose console drops (the SSH link: the pty's master closed) while AWS is still
+/// creating the instance: that console does not hang on for the postcondition, and does not
+/// call the step interrupted — it journals it still creating; the next operator console,
+/// recording, reads the instance (one DescribeDBInstances, no process of the step) and
+/// journals the verdict once it is available.
+#[test]
+fn a_restore_still_creating_when_the_link_drops_is_finished_by_the_next_console() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use support::http::{Reply, Server};
+    use support::link::Link;
+
+    let home = tempfile::tempdir().expect("tempdir");
+    let data = tempfile::tempdir().expect("tempdir");
+    std::fs::set_permissions(data.path(), std::fs::Permissions::from_mode(0o700)).expect("chmod");
+    let available = Arc::new(AtomicBool::new(false));
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let plane = {
+        let available = available.clone();
+        let ns = "http://rds.amazonaws.com/doc/2014-10-31/";
+        rt.block_on(Server::start(Box::new(move |req| {
+            let xml = |body: String| {
+                let mut r = Reply::text(200, &body);
+                r.headers = vec![("content-type".into(), "text/xml".into())];
+                r
+            };
+            if req.body.contains("Action=RestoreDBInstanceFromDBSnapshot") {
+                return xml(format!(
+                    "<RestoreDBInstanceFromDBSnapshotResponse xmlns=\"{ns}\"><RestoreDBInstanceFromDBSnapshotResult><DBInstance><DBInstanceIdentifier>db-restored</DBInstanceIdentifier><DBInstanceStatus>creating</DBInstanceStatus></DBInstance></RestoreDBInstanceFromDBSnapshotResult><ResponseMetadata><RequestId>r1</RequestId></ResponseMetadata></RestoreDBInstanceFromDBSnapshotResponse>"
+                ));
+            }
+            let state = if available.load(Ordering::SeqCst) {
+                "available"
+            } else {
+                "creating"
+            };
+            xml(format!(
+                "<DescribeDBInstancesResponse xmlns=\"{ns}\"><DescribeDBInstancesResult><DBInstances><DBInstance><DBInstanceIdentifier>db-restored</DBInstanceIdentifier><DBInstanceStatus>{state}</DBInstanceStatus></DBInstance></DBInstances></DescribeDBInstancesResult><ResponseMetadata><RequestId>r2</RequestId></ResponseMetadata></DescribeDBInstancesResponse>"
+            ))
+        })))
+    };
+    let port = closed_port();
+    let config = private_config(
+        home.path(),
+        &format!(
+            r#"
+[aws]
+endpoint_url = "{url}"
+
+[[component]]
+id = "db"
+tier = "critical"
+health = {{ kind = "tcp", address = "127.0.0.1:{port}", every = "1s", timeout = "1s" }}
+
+[[runbook]]
+id = "restore"
+title = "Restore the database"
+
+[[runbook.step]]
+id = "from-snapshot"
+title = "Restore from the snapshot"
+key = "x"
+action = {{ kind = "rds_restore_snapshot", snapshot = "snap-1", target = "db-restored", region = "us-east-1" }}
+"#,
+            url = plane.url()
+        ),
+    );
+    let config = config.to_string_lossy().into_owned();
+    let data_dir = data.path().to_string_lossy().into_owned();
+    let env = [
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+    ];
+    let args = [
+        "-c",
+        &config,
+        "--data-dir",
+        &data_dir,
+        "--layout",
+        "bastion",
+    ];
+
+    let mut first = Link::warroom(&args, 160, 40, home.path(), &env);
+    first.wait_for("REC", PATIENCE).expect("the first console");
+    first.send(b"x");
+    first
+        .wait_for("restore us-east-1/db-restored", PATIENCE)
+        .expect("the modal names the derived phrase");
+    first.send(b"restore us-east-1/db-restored\r");
+    first
+        .wait_for("waiting for db-restored available", PATIENCE)
+        .expect("accepted, waiting for the instance");
+    first.drop_link();
+    // Not the 15-minute detach wait: what is left, any console can read.
+    let status = first.wait_exit(PATIENCE).expect("the dropped console ends");
+    assert!(status.success() || status.code().is_some(), "{status:?}");
+    let lines = warroom::journal::load(&data.path().join("watch.jsonl")).expect("journal");
+    let of = |kind: &str| -> Vec<serde_json::Map<String, serde_json::Value>> {
+        lines
+            .entries
+            .iter()
+            .filter(|e| e.kind == kind)
+            .map(|e| e.body.clone())
+            .collect()
+    };
+    assert!(of("step_released").is_empty(), "not interrupted");
+    let finished = of("step_finished");
+    assert_eq!(finished.len(), 1, "{finished:?}");
+    assert_eq!(finished[0]["outcome"], "succeeded", "{finished:?}");
+    let pending = of("step_pending");
+    assert_eq!(pending.len(), 1, "{pending:?}");
+    assert_eq!(
+        pending[0]["postcondition"],
+        serde_json::json!({"kind": "rds_instance_available", "region": "us-east-1", "instance": "db-restored"})
+    );
+    assert!(of("step_verified").is_empty());
+
+    available.store(true, Ordering::SeqCst);
+    let mut next = Pty::spawn(&args, 160, 40, home.path(), &env);
+    next.wait_for_all(&["from-snapshot: verified", "[x] verified"], PATIENCE)
+        .expect("the next console finishes it");
+    next.send(b"q");
+    assert!(next.wait_exit(PATIENCE).is_some());
+    let lines = warroom::journal::load(&data.path().join("watch.jsonl")).expect("journal");
+    let verdicts: Vec<_> = lines
+        .entries
+        .iter()
+        .filter(|e| e.kind == "step_verified")
+        .map(|e| (e.body["verified"].clone(), e.body["detail"].clone()))
+        .collect();
+    assert_eq!(
+        verdicts,
+        [(
+            serde_json::json!(true),
+            serde_json::json!("db-restored available")
+        )]
+    );
+    let reads = plane
+        .requests()
+        .iter()
+        .filter(|r| r.body.contains("Action=DescribeDBInstances"))
+        .count();
+    assert!(
+        reads >= 2,
+        "the first console's read and the next one's: {reads}"
+    );
+}

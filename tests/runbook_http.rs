@@ -177,13 +177,16 @@ fn texts(outcome: &StepOutcome, progress: &[StepProgress]) -> Vec<String> {
         StepOutcome::Succeeded { summary } => summary.clone(),
         StepOutcome::Checked {
             summary, evidence, ..
+        }
+        | StepOutcome::StillCreating {
+            summary, evidence, ..
         } => format!("{summary} {evidence}"),
         StepOutcome::Failed { reason } => reason.clone(),
     }];
     for p in progress {
         match p {
             StepProgress::Output(t) | StepProgress::Status(t) => out.push(t.clone()),
-            StepProgress::Running { .. } => {}
+            StepProgress::Running { .. } | StepProgress::Accepted(_) => {}
         }
     }
     out

@@ -199,6 +199,15 @@ pub enum EntryKind {
         verified: bool,
         detail: String,
     },
+    /// The step's action was accepted and what it makes was still being created when its
+    /// console stopped waiting (its deadline, or the console ended): not failed, not
+    /// verified. The recorder reads `postcondition` again until a `step_verified` says.
+    StepPending {
+        runbook: String,
+        step: String,
+        postcondition: crate::runbook::Postcondition,
+        detail: String,
+    },
     /// A claim left by a process that no longer exists, released.
     StepReleased {
         runbook: String,
@@ -482,6 +491,15 @@ impl EntryKind {
                     .trim_end()
                     .to_string()
             }
+            EntryKind::StepPending {
+                runbook,
+                step,
+                postcondition,
+                detail,
+            } => format!(
+                "step {runbook}/{step}: still creating — {detail}; the recorder reads it again until {}",
+                postcondition.describe()
+            ),
             EntryKind::StepReleased {
                 runbook,
                 step,
@@ -681,6 +699,7 @@ impl EntryKind {
             | EntryKind::StepAdopted { .. }
             | EntryKind::StepFinished { .. }
             | EntryKind::StepVerified { .. }
+            | EntryKind::StepPending { .. }
             | EntryKind::StepReleased { .. } => KindGroup::Steps,
             EntryKind::CommsQueued { .. }
             | EntryKind::CommsSent { .. }
@@ -1040,6 +1059,15 @@ mod tests {
                 verified: true,
                 detail: "db-dr UP ×2".into(),
             },
+            EntryKind::StepPending {
+                runbook: "failover".into(),
+                step: "restore".into(),
+                postcondition: crate::runbook::Postcondition::RdsInstanceAvailable {
+                    region: "us-west-2".into(),
+                    instance: "restored".into(),
+                },
+                detail: "still creating (status creating): restored creating".into(),
+            },
             EntryKind::StepReleased {
                 runbook: "failover".into(),
                 step: "promote".into(),
@@ -1097,6 +1125,7 @@ mod tests {
                 | EntryKind::StepOutput { .. }
                 | EntryKind::StepFinished { .. }
                 | EntryKind::StepVerified { .. }
+                | EntryKind::StepPending { .. }
                 | EntryKind::StepReleased { .. }
                 | EntryKind::CommsQueued { .. }
                 | EntryKind::CommsSent { .. }

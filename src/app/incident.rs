@@ -346,6 +346,7 @@ impl MemoryJournal {
                 // Append before it).
                 super::Effect::Quit
                 | super::Effect::CancelStep { .. }
+                | super::Effect::ReadPostcondition { .. }
                 | super::Effect::ContinueJournal { .. } => {}
             }
         }

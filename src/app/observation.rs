@@ -120,6 +120,13 @@ pub enum StepEvent {
         step: String,
         outcome: crate::runbook::StepOutcome,
     },
+    /// What a read of a step's pending postcondition said (asked by
+    /// [`crate::app::Effect::ReadPostcondition`]).
+    PostconditionRead {
+        runbook: String,
+        step: String,
+        reading: crate::runbook::PostconditionReading,
+    },
 }
 
 impl Event {

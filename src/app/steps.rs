@@ -22,6 +22,9 @@ pub struct StepRecord {
     pub finished: Option<(StepResult, String)>,
     /// Whether the verification after success held (`None`: none yet).
     pub verified: Option<bool>,
+    /// Accepted, and what it makes still being created when its console stopped waiting:
+    /// what to read again and what was read last, until a verdict is journaled.
+    pub still_creating: Option<(crate::runbook::Postcondition, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -95,6 +98,7 @@ impl Steps {
             | EntryKind::StepAdopted { runbook, step, .. }
             | EntryKind::StepFinished { runbook, step, .. }
             | EntryKind::StepVerified { runbook, step, .. }
+            | EntryKind::StepPending { runbook, step, .. }
             | EntryKind::StepReleased { runbook, step, .. } => (runbook, step),
             _ => return,
         };
@@ -119,6 +123,7 @@ impl Steps {
                 });
                 r.finished = None;
                 r.verified = None;
+                r.still_creating = None;
             }
             EntryKind::StepFinished {
                 outcome, detail, ..
@@ -126,7 +131,17 @@ impl Steps {
                 r.running = None;
                 r.finished = Some((*outcome, detail.clone()));
             }
-            EntryKind::StepVerified { verified, .. } => r.verified = Some(*verified),
+            EntryKind::StepVerified { verified, .. } => {
+                r.verified = Some(*verified);
+                r.still_creating = None;
+            }
+            EntryKind::StepPending {
+                postcondition,
+                detail,
+                ..
+            } if r.verified.is_none() => {
+                r.still_creating = Some((postcondition.clone(), detail.clone()));
+            }
             EntryKind::StepProcess {
                 pgid,
                 start,
@@ -160,6 +175,20 @@ impl Steps {
             }
             _ => {}
         }
+    }
+
+    /// Steps accepted whose postcondition is still pending: (runbook, step, what to read).
+    pub fn still_creating(
+        &self,
+    ) -> impl Iterator<Item = (&str, &str, &crate::runbook::Postcondition)> + '_ {
+        self.records
+            .iter()
+            .filter_map(|((rb, st), r)| match (&r.still_creating, r.verified) {
+                (Some((pc, _)), None) if r.running.is_none() => {
+                    Some((rb.as_str(), st.as_str(), pc))
+                }
+                _ => None,
+            })
     }
 
     /// Whether any step is running (claimed, not ended).
@@ -203,6 +232,11 @@ pub enum StepState {
     Verifying {
         component: String,
     },
+    /// Accepted; what it makes was still being created when its console stopped waiting
+    /// (what was read last). The recorder reads it again until it is there.
+    StillCreating {
+        detail: String,
+    },
     Succeeded {
         verified: Option<bool>,
     },
@@ -224,6 +258,7 @@ impl StepState {
             } => "running (console gone)",
             StepState::Running { .. } => "running",
             StepState::Verifying { .. } => "verifying",
+            StepState::StillCreating { .. } => "still creating",
             StepState::Succeeded {
                 verified: Some(false),
             } => "NOT verified",
@@ -265,6 +300,11 @@ pub fn state_of(state: &State, runbook: &Runbook, step: &Step) -> StepState {
         }
         match &r.finished {
             Some((StepResult::Succeeded, _)) => {
+                if let (Some((_, detail)), None) = (&r.still_creating, r.verified) {
+                    return StepState::StillCreating {
+                        detail: detail.clone(),
+                    };
+                }
                 if let (Some(v), None) = (&step.verify, r.verified) {
                     // Verifying until a verdict is journaled (the runner writes it, from
                     // fresh answers): the component UP on screen proves nothing yet.
@@ -1084,6 +1124,221 @@ mod tests {
                 "not available with no replication source within 30m: last seen dr available, replica of db".to_string()
             )]
         );
+    }
+
+    fn restored() -> crate::runbook::Postcondition {
+        crate::runbook::Postcondition::RdsInstanceAvailable {
+            region: "us-west-2".into(),
+            instance: "restored".into(),
+        }
+    }
+
+    /// The rig with its first step (no `verify`) claimed and running here.
+    fn rig_running_a_restore() -> Rig {
+        let mut rig = rig();
+        rig.state.runbooks[0].steps[0].verify = None;
+        rig.key(Key::Char('s'));
+        type_text(&mut rig, "synced");
+        let fx = rig.key(Key::Enter);
+        assert_eq!(runs(&fx), 1);
+        rig
+    }
+
+    fn rereads(fx: &[Effect]) -> Vec<(String, crate::runbook::Postcondition)> {
+        fx.iter()
+            .filter_map(|e| match e {
+                Effect::ReadPostcondition {
+                    step,
+                    postcondition,
+                    ..
+                } => Some((step.clone(), postcondition.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn reading(rig: &mut Rig, reading: crate::runbook::PostconditionReading) -> Vec<Effect> {
+        let fx = update(
+            &mut rig.state,
+            Event::Step(StepEvent::PostconditionRead {
+                runbook: "failover".into(),
+                step: "sync".into(),
+                reading,
+            }),
+        );
+        rig.journal.echo(&mut rig.state, &fx);
+        fx
+    }
+
+    #[test]
+    fn a_restore_still_creating_at_its_deadline_is_not_failed_and_the_recorder_finishes_it() {
+        use crate::runbook::PostconditionReading as R;
+        let mut rig = rig_running_a_restore();
+        let fx = finish(
+            &mut rig,
+            "sync",
+            StepOutcome::StillCreating {
+                summary: "RestoreDBInstanceFromDBSnapshot accepted: restored is creating".into(),
+                evidence: "still creating (status creating): restored creating".into(),
+                postcondition: restored(),
+            },
+        );
+        let kinds = entries(&fx);
+        assert!(kinds.iter().any(|k| matches!(
+            k,
+            EntryKind::StepFinished {
+                outcome: StepResult::Succeeded,
+                ..
+            }
+        )));
+        assert!(kinds.contains(&EntryKind::StepPending {
+            runbook: "failover".into(),
+            step: "sync".into(),
+            postcondition: restored(),
+            detail: "still creating (status creating): restored creating".into(),
+        }));
+        assert!(
+            verdicts(&fx).is_empty(),
+            "neither verified nor NOT verified"
+        );
+        let shown = state(&rig, 0);
+        assert_eq!(
+            shown,
+            StepState::StillCreating {
+                detail: "still creating (status creating): restored creating".into()
+            }
+        );
+        assert_eq!(shown.label(), "still creating");
+
+        // The recorder reads it again: once, then not while that read is out.
+        assert_eq!(rereads(&rig.tick(1)), [("sync".to_string(), restored())]);
+        assert!(rereads(&rig.tick(40)).is_empty(), "one read at a time");
+        let fx = reading(
+            &mut rig,
+            R::StillCreating("still creating (status backing-up): restored backing-up".into()),
+        );
+        assert!(verdicts(&fx).is_empty());
+        assert!(
+            rig.state.step_log.back().is_some_and(
+                |l| l.ends_with("still creating (status backing-up): restored backing-up")
+            ),
+            "{:?}",
+            rig.state.step_log
+        );
+        assert!(matches!(state(&rig, 0), StepState::StillCreating { .. }));
+        assert!(rereads(&rig.tick(60)).is_empty(), "30 s between reads");
+        assert_eq!(rereads(&rig.tick(71)).len(), 1);
+        let fx = reading(
+            &mut rig,
+            R::CannotRead("DescribeDBInstances: unreachable".into()),
+        );
+        assert!(verdicts(&fx).is_empty(), "no answer is no verdict");
+        assert_eq!(rereads(&rig.tick(102)).len(), 1);
+        let fx = reading(&mut rig, R::Held("restored available".into()));
+        assert_eq!(verdicts(&fx), [(true, "restored available".to_string())]);
+        assert!(entries(&fx).iter().any(|k| matches!(
+            k,
+            EntryKind::StepVerified { component, .. } if component == "restored"
+        )));
+        assert_eq!(
+            state(&rig, 0),
+            StepState::Succeeded {
+                verified: Some(true)
+            }
+        );
+        assert!(
+            rereads(&rig.tick(200)).is_empty(),
+            "settled: not read again"
+        );
+    }
+
+    #[test]
+    fn a_restore_that_ends_failed_is_not_verified_and_only_the_recorder_reads_it() {
+        use crate::runbook::PostconditionReading as R;
+        let mut rig = rig_running_a_restore();
+        finish(
+            &mut rig,
+            "sync",
+            StepOutcome::StillCreating {
+                summary: "accepted".into(),
+                evidence: "still creating (status creating): restored creating".into(),
+                postcondition: restored(),
+            },
+        );
+        rig.state.journal.recording = false;
+        assert!(rereads(&rig.tick(1)).is_empty(), "not the recorder");
+        rig.state.journal.recording = true;
+        rig.state.read_only = true;
+        assert!(rereads(&rig.tick(2)).is_empty(), "an observer");
+        rig.state.read_only = false;
+        assert_eq!(rereads(&rig.tick(3)).len(), 1);
+        let fx = reading(&mut rig, R::NotHeld("restored incompatible-restore".into()));
+        assert_eq!(
+            verdicts(&fx),
+            [(false, "restored incompatible-restore".to_string())]
+        );
+        assert_eq!(
+            state(&rig, 0),
+            StepState::Succeeded {
+                verified: Some(false)
+            }
+        );
+    }
+
+    #[test]
+    fn a_console_ending_while_its_restore_is_created_journals_it_still_creating() {
+        let mut rig = rig_running_a_restore();
+        let progress = |p| {
+            Event::Step(StepEvent::Progress {
+                runbook: "failover".into(),
+                step: "sync".into(),
+                progress: p,
+            })
+        };
+        use crate::runbook::StepProgress;
+        update(&mut rig.state, progress(StepProgress::Accepted(restored())));
+        update(
+            &mut rig.state,
+            progress(StepProgress::Status(
+                "waiting for restored available: restored creating".into(),
+            )),
+        );
+        assert_eq!(rig.state.own_runs(), 1);
+        assert_eq!(
+            rig.state.own_runs_to_wait_for(),
+            0,
+            "an ending console does not wait for what any console can read later"
+        );
+        let fx = update(
+            &mut rig.state,
+            Event::Abandon {
+                reason: "SIGHUP".into(),
+            },
+        );
+        rig.journal.echo(&mut rig.state, &fx);
+        let kinds = entries(&fx);
+        assert!(
+            !kinds
+                .iter()
+                .any(|k| matches!(k, EntryKind::StepReleased { .. })),
+            "not interrupted: {kinds:?}"
+        );
+        assert!(kinds.iter().any(|k| matches!(
+            k,
+            EntryKind::StepFinished { outcome: StepResult::Succeeded, detail, .. }
+                if detail == "accepted; the console ended (SIGHUP) while waiting for us-west-2/restored available"
+        )), "{kinds:?}");
+        assert!(
+            kinds.contains(&EntryKind::StepPending {
+                runbook: "failover".into(),
+                step: "sync".into(),
+                postcondition: restored(),
+                detail: "waiting for restored available: restored creating".into(),
+            }),
+            "{kinds:?}"
+        );
+        assert_eq!(rig.state.own_runs(), 0);
+        assert!(matches!(state(&rig, 0), StepState::StillCreating { .. }));
     }
 
     #[test]

@@ -181,6 +181,7 @@ pub fn entries(effects: &[Effect]) -> Vec<EntryKind> {
             | Effect::Post(_)
             | Effect::Quit
             | Effect::CancelStep { .. }
+            | Effect::ReadPostcondition { .. }
             | Effect::ContinueJournal { .. } => None,
         })
         .collect()

@@ -28,7 +28,7 @@ use super::view::Key;
 use super::view::{KeyOutcome, Panel, View};
 use crate::comms::message::{Outgoing, Targets, Template};
 use crate::config::{Action, Runbook};
-use crate::runbook::{StepOutcome, StepProgress};
+use crate::runbook::{Postcondition, PostconditionReading, StepOutcome, StepProgress};
 
 /// Entries kept in memory for the timeline panel; the journal keeps them all.
 pub const TIMELINE_CAP: usize = 10_000;
@@ -71,7 +71,17 @@ pub enum Effect {
         step: String,
         stop: Stop,
     },
+    /// Read a step's pending postcondition once (the recorder finishes steps whose console
+    /// stopped waiting); the answer comes back as [`StepEvent::PostconditionRead`].
+    ReadPostcondition {
+        runbook: String,
+        step: String,
+        postcondition: Postcondition,
+    },
 }
+
+/// How often the recorder reads a pending postcondition again.
+pub const REREAD_EVERY: SignedDuration = SignedDuration::from_secs(30);
 
 /// How a running step is stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -492,6 +502,8 @@ pub struct State {
     pub modal: Option<StepModal>,
     /// Steps this console runs: until their end (and verification) is journaled.
     own: HashMap<(String, String), OwnRun>,
+    /// Pending postconditions this console (as the recorder) reads again.
+    rereads: HashMap<(String, String), Reread>,
     /// The last lines of output of the steps this console ran, newest last.
     pub step_log: VecDeque<String>,
     /// The console's title (the service customers know: "DTEM production").
@@ -539,6 +551,7 @@ impl State {
             steps: Steps::default(),
             modal: None,
             own: HashMap::new(),
+            rereads: HashMap::new(),
             step_log: VecDeque::new(),
             title: String::new(),
             actor: String::new(),
@@ -715,6 +728,107 @@ impl State {
             c.refresh(spec, &mut log);
         }
         self.reassess(effects);
+        self.reread_pending(effects);
+    }
+
+    /// The recorder reads every pending postcondition again, every [`REREAD_EVERY`], one
+    /// read at a time each: a restore whose console stopped waiting is finished here.
+    fn reread_pending(&mut self, effects: &mut Vec<Effect>) {
+        if !self.journal.recording || self.read_only || !self.can_run_steps {
+            return;
+        }
+        let now = self.now;
+        let mut asks: Vec<(String, String, Postcondition)> = self
+            .steps
+            .still_creating()
+            .filter(|(rb, st, _)| {
+                self.rereads
+                    .get(&(rb.to_string(), st.to_string()))
+                    .is_none_or(|r| !r.in_flight && now.duration_since(r.asked) >= REREAD_EVERY)
+            })
+            .map(|(rb, st, pc)| (rb.to_string(), st.to_string(), pc.clone()))
+            .collect();
+        asks.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        for (runbook, step, postcondition) in asks {
+            let r = self
+                .rereads
+                .entry((runbook.clone(), step.clone()))
+                .or_insert_with(|| Reread {
+                    asked: now,
+                    in_flight: true,
+                    said: String::new(),
+                });
+            r.asked = now;
+            r.in_flight = true;
+            effects.push(Effect::ReadPostcondition {
+                runbook,
+                step,
+                postcondition,
+            });
+        }
+    }
+
+    /// A pending postcondition read: a verdict when it holds or never will; else the
+    /// step stays still creating (said in the step log when the reading changes).
+    fn on_reread(
+        &mut self,
+        runbook: String,
+        step: String,
+        reading: PostconditionReading,
+        effects: &mut Vec<Effect>,
+    ) {
+        let key = (runbook.clone(), step.clone());
+        let Some(postcondition) = self
+            .steps
+            .still_creating()
+            .find(|(rb, st, _)| *rb == runbook && *st == step)
+            .map(|(_, _, pc)| pc.clone())
+        else {
+            self.rereads.remove(&key);
+            return;
+        };
+        let (verdict, said) = match reading {
+            PostconditionReading::Held(seen) => (Some(true), seen),
+            PostconditionReading::NotHeld(seen) => (Some(false), seen),
+            PostconditionReading::StillCreating(seen) => (None, seen),
+            PostconditionReading::CannotRead(why) => (None, format!("cannot read: {why}")),
+        };
+        match verdict {
+            // Only the recorder writes the verdict (it may have handed over meanwhile: the
+            // new one reads again).
+            Some(verified) if self.journal.recording => {
+                self.rereads.remove(&key);
+                effects.push(Effect::Append(Entry {
+                    at: self.now,
+                    kind: EntryKind::StepVerified {
+                        runbook,
+                        step,
+                        component: postcondition.target().to_string(),
+                        verified,
+                        detail: crate::redact::excerpt(&said, 300),
+                    },
+                }));
+            }
+            Some(_) => {
+                self.rereads.remove(&key);
+            }
+            None => {
+                let Some(r) = self.rereads.get_mut(&key) else {
+                    return;
+                };
+                // The next read comes a whole interval after this answer.
+                r.in_flight = false;
+                r.asked = self.now;
+                if r.said != said {
+                    let line = format!("{runbook}/{step}: {said}");
+                    r.said = said;
+                    if self.step_log.len() >= STEP_LOG_CAP {
+                        self.step_log.pop_front();
+                    }
+                    self.step_log.push_back(line);
+                }
+            }
+        }
     }
 
     fn reassess(&mut self, effects: &mut Vec<Effect>) {
@@ -1291,6 +1405,11 @@ impl State {
 
     fn on_step(&mut self, event: StepEvent, effects: &mut Vec<Effect>) {
         match event {
+            StepEvent::PostconditionRead {
+                runbook,
+                step,
+                reading,
+            } => self.on_reread(runbook, step, reading, effects),
             StepEvent::Claimed {
                 runbook,
                 step,
@@ -1306,6 +1425,7 @@ impl State {
                             finished: self.now,
                             verify_until: None,
                             evidence: Vec::new(),
+                            accepted: None,
                         },
                     );
                 } else {
@@ -1320,9 +1440,24 @@ impl State {
                 step,
                 progress,
             } => {
+                let key = (runbook.clone(), step.clone());
                 let line = match progress {
                     StepProgress::Output(l) => l,
-                    StepProgress::Status(l) => format!("» {l}"),
+                    StepProgress::Status(l) => {
+                        if let Some(o) = self.own.get_mut(&key)
+                            && let Some((_, last)) = o.accepted.as_mut()
+                        {
+                            last.clone_from(&l);
+                        }
+                        format!("» {l}")
+                    }
+                    StepProgress::Accepted(postcondition) => {
+                        let line = format!("» accepted: waiting for {}", postcondition.describe());
+                        if let Some(o) = self.own.get_mut(&key) {
+                            o.accepted = Some((postcondition, "not read yet".into()));
+                        }
+                        line
+                    }
                     StepProgress::Running { pgid, start } => {
                         let key = (runbook.clone(), step.clone());
                         let timeout = self
@@ -1363,7 +1498,9 @@ impl State {
                 let key = (runbook.clone(), step.clone());
                 let started = self.own.get(&key).map(|o| o.started).unwrap_or(self.now);
                 let (result, detail) = match &outcome {
-                    StepOutcome::Succeeded { summary } | StepOutcome::Checked { summary, .. } => {
+                    StepOutcome::Succeeded { summary }
+                    | StepOutcome::Checked { summary, .. }
+                    | StepOutcome::StillCreating { summary, .. } => {
                         (StepResult::Succeeded, summary.clone())
                     }
                     StepOutcome::Failed { reason } => (StepResult::Failed, reason.clone()),
@@ -1393,6 +1530,24 @@ impl State {
                         detail: crate::redact::excerpt(&detail, 300),
                     },
                 }));
+                // Accepted, still being created at its deadline: not failed, not verified; the
+                // recorder reads it again until it is there.
+                if let StepOutcome::StillCreating {
+                    evidence,
+                    postcondition,
+                    ..
+                } = &outcome
+                {
+                    effects.push(Effect::Append(Entry {
+                        at: self.now,
+                        kind: EntryKind::StepPending {
+                            runbook: runbook.clone(),
+                            step: step.clone(),
+                            postcondition: postcondition.clone(),
+                            detail: crate::redact::excerpt(evidence, 300),
+                        },
+                    }));
+                }
                 // A built-in postcondition, read by the executor with its own API call, is the
                 // step's verification (a configured `verify` adds its own verdict after).
                 if let StepOutcome::Checked { held, evidence, .. } = &outcome {
@@ -1544,6 +1699,39 @@ impl State {
             .collect();
         left.sort();
         for (rb, st) in left {
+            // Accepted, waiting only on a postcondition anyone can read: still creating, for
+            // the recorder to finish — not interrupted.
+            if let Some((postcondition, last)) = self
+                .own
+                .get(&(rb.clone(), st.clone()))
+                .and_then(|o| o.accepted.clone())
+            {
+                let started = self.own.get(&(rb.clone(), st.clone())).map(|o| o.started);
+                effects.push(Effect::Append(Entry {
+                    at: self.now,
+                    kind: EntryKind::StepFinished {
+                        runbook: rb.clone(),
+                        step: st.clone(),
+                        outcome: StepResult::Succeeded,
+                        took: self.now.duration_since(started.unwrap_or(self.now)),
+                        detail: format!(
+                            "accepted; the console ended ({reason}) while waiting for {}",
+                            postcondition.describe()
+                        ),
+                    },
+                }));
+                effects.push(Effect::Append(Entry {
+                    at: self.now,
+                    kind: EntryKind::StepPending {
+                        runbook: rb.clone(),
+                        step: st.clone(),
+                        postcondition,
+                        detail: crate::redact::excerpt(&last, 300),
+                    },
+                }));
+                self.own.remove(&(rb, st));
+                continue;
+            }
             let last = last_call(&self.step_log, &rb, &st);
             effects.push(Effect::Append(Entry {
                 at: self.now,
@@ -1568,6 +1756,15 @@ impl State {
     /// Steps this console is running or verifying.
     pub fn own_runs(&self) -> usize {
         self.own.len()
+    }
+
+    /// Steps an ending console waits for: not those accepted and waiting only on a
+    /// postcondition that any console can read later (journaled as still creating).
+    pub fn own_runs_to_wait_for(&self) -> usize {
+        self.own
+            .values()
+            .filter(|o| o.accepted.is_none() || o.verify_until.is_some())
+            .count()
     }
 
     fn submit(&mut self, submit: Submit, effects: &mut Vec<Effect>) {
@@ -1728,6 +1925,18 @@ struct OwnRun {
     /// The verified component's raw answers asked after the step ended, in order (never
     /// the smoothed state, never an answer asked before).
     evidence: Vec<Evidence>,
+    /// Its action was accepted; only a postcondition anyone can read is left: which, and
+    /// what its last reading said.
+    accepted: Option<(Postcondition, String)>,
+}
+
+/// A pending postcondition the recorder reads again.
+#[derive(Debug, Clone, PartialEq)]
+struct Reread {
+    asked: Timestamp,
+    in_flight: bool,
+    /// What the last reading said (a step-log line when it changes).
+    said: String,
 }
 
 /// One raw answer weighed for a step's verification.

@@ -164,7 +164,8 @@ impl Offline {
         ]);
         let (result, detail) = match &outcome {
             crate::runbook::StepOutcome::Succeeded { summary }
-            | crate::runbook::StepOutcome::Checked { summary, .. } => {
+            | crate::runbook::StepOutcome::Checked { summary, .. }
+            | crate::runbook::StepOutcome::StillCreating { summary, .. } => {
                 (StepResult::Succeeded, summary.clone())
             }
             crate::runbook::StepOutcome::Failed { reason } => (StepResult::Failed, reason.clone()),

@@ -114,13 +114,16 @@ fn information(out: &mut String, src: &Source, f: &Facts) {
     say!(out, "- **Participants**: {participants}");
 }
 
-/// PASS (succeeded and verified), DONE (not verifiable), FAIL, INTERRUPTED or NOT FINISHED.
+/// PASS (succeeded and verified), DONE (not verifiable), STILL CREATING, FAIL, INTERRUPTED or
+/// NOT FINISHED.
 fn verdict(run: &StepRun) -> &'static str {
     match &run.finished {
         Some(fin) => match fin.outcome {
             StepResult::Succeeded => match run.verified.as_ref().map(|v| v.verified) {
                 Some(true) => "PASS",
                 Some(false) => "FAIL",
+                // Accepted; what it makes was not ready when the journal ends.
+                None if run.still_creating.is_some() => "STILL CREATING",
                 // Nothing checked what it did: done, never counted as passed.
                 None => "DONE (not verifiable)",
             },
@@ -183,6 +186,12 @@ fn issues(out: &mut String, src: &Source, f: &Facts) {
                 list.push(format!("Step {name} started but never reported a result"));
             }
             None => {}
+        }
+        if let (None, Some(detail)) = (&run.verified, &run.still_creating) {
+            list.push(format!(
+                "Step {name} accepted but not verified yet: {}",
+                text(detail)
+            ));
         }
         if let Some(v) = run.verified.as_ref().filter(|v| !v.verified) {
             let what = format!("{} {}", v.component, v.detail);

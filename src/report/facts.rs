@@ -151,6 +151,9 @@ pub struct StepRun {
     /// Its claim was released (the process that held it is gone): why.
     pub released: Option<String>,
     pub verified: Option<Verified>,
+    /// Accepted, and what it makes was still being created when its console stopped
+    /// waiting: the last reading (a later `step_verified` settles it).
+    pub still_creating: Option<String>,
 }
 
 impl StepRun {
@@ -391,6 +394,16 @@ impl Facts {
                 reason,
                 ..
             } => self.live_run(runbook, step).released = Some(reason.clone()),
+            EntryKind::StepPending {
+                runbook,
+                step,
+                detail,
+                ..
+            } => {
+                if let Some(run) = self.steps.iter_mut().rev().find(|s| s.is(runbook, step)) {
+                    run.still_creating = Some(detail.clone());
+                }
+            }
             EntryKind::StepVerified {
                 runbook,
                 step,

@@ -119,7 +119,10 @@ pub fn outcome(run: &StepRun) -> String {
 /// `yes: db-dr UP` / `NO: db-dr still DOWN` / `not recorded`.
 pub fn verification(run: &StepRun) -> String {
     match &run.verified {
-        None => "not recorded".into(),
+        None => match &run.still_creating {
+            Some(detail) => format!("not yet: {}", text(detail)),
+            None => "not recorded".into(),
+        },
         Some(v) => {
             let word = if v.verified { "yes" } else { "NO" };
             let what = format!("{} {}", v.component, v.detail);

@@ -562,6 +562,55 @@ fn a_step_run_gathers_its_entries_and_a_retry_is_a_new_row() {
     assert!(text.contains("- Step region-failover/promote-db ran with failing prechecks overridden: lag probe down, checked by hand\n"), "{text}");
 }
 
+/// A restore still being created when the journal ends reads STILL CREATING, with what was
+/// read last — neither passed nor failed; a later verdict settles it.
+#[test]
+fn a_restore_still_creating_is_reported_as_such_until_a_verdict_settles_it() {
+    let (rb, st) = ("restore".to_string(), "from-snapshot".to_string());
+    let mut log = Log::default();
+    log.add(
+        100,
+        "ana@bastion",
+        EntryKind::StepFinished {
+            runbook: rb.clone(),
+            step: st.clone(),
+            outcome: StepResult::Succeeded,
+            took: SignedDuration::from_secs(1800),
+            detail: "RestoreDBInstanceFromDBSnapshot accepted".into(),
+        },
+    )
+    .add(
+        100,
+        "ana@bastion",
+        EntryKind::StepPending {
+            runbook: rb.clone(),
+            step: st.clone(),
+            postcondition: crate::runbook::Postcondition::RdsInstanceAvailable {
+                region: "us-west-2".into(),
+                instance: "db-restored".into(),
+            },
+            detail: "still creating (status creating): db-restored creating".into(),
+        },
+    );
+    let text = log.render(Kind::Drill);
+    assert!(text.contains("- **STILL CREATING** restore/from-snapshot: succeeded: RestoreDBInstanceFromDBSnapshot accepted (took 30m); verified: not yet: still creating (status creating): db-restored creating;"), "{text}");
+    assert!(text.contains("- Step restore/from-snapshot accepted but not verified yet: still creating (status creating): db-restored creating\n"), "{text}");
+    log.add(
+        200,
+        REC,
+        EntryKind::StepVerified {
+            runbook: rb.clone(),
+            step: st.clone(),
+            component: "db-restored".into(),
+            verified: true,
+            detail: "db-restored available".into(),
+        },
+    );
+    let text = log.render(Kind::Drill);
+    assert!(text.contains("- **PASS** restore/from-snapshot:"), "{text}");
+    assert!(!text.contains("not verified yet"), "{text}");
+}
+
 #[test]
 fn comms_show_their_result_and_queued_ones_are_folded() {
     let mut log = Log::default();

@@ -196,7 +196,9 @@ mod tests {
             .iter()
             .filter_map(|p| match p {
                 StepProgress::Output(l) => Some(l.clone()),
-                StepProgress::Status(_) | StepProgress::Running { .. } => None,
+                StepProgress::Status(_)
+                | StepProgress::Running { .. }
+                | StepProgress::Accepted(_) => None,
             })
             .collect()
     }

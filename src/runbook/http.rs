@@ -68,6 +68,8 @@ pub async fn run(
         StepOutcome::Failed { reason } => StepOutcome::Failed {
             reason: redact::scrub(&reason, &secrets),
         },
+        // Only a restore makes something still being created.
+        other @ StepOutcome::StillCreating { .. } => other,
     }
 }
 

@@ -47,6 +47,50 @@ pub enum StepProgress {
     /// A `command` step's program runs: the leader of its own process group, started at
     /// `start` (`/proc/PID/stat`). It outlives the console if need be; the journal says so.
     Running { pgid: u32, start: u64 },
+    /// The action was accepted; what is left is a postcondition that anyone can read later
+    /// with one API call (no process of the step needed): if the console ends before it
+    /// holds, the step is journaled as still creating, not interrupted.
+    Accepted(Postcondition),
+}
+
+/// A postcondition that one read-only API call tells, whoever makes it and whenever: what
+/// an accepted step still waits for after its console stopped waiting.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Postcondition {
+    /// A restored RDS instance is `available` (`DescribeDBInstances`).
+    RdsInstanceAvailable { region: String, instance: String },
+}
+
+impl Postcondition {
+    /// What it names: the instance.
+    pub fn target(&self) -> &str {
+        match self {
+            Postcondition::RdsInstanceAvailable { instance, .. } => instance,
+        }
+    }
+
+    /// "us-west-2/dtem-restored available", for the panel and the journal.
+    pub fn describe(&self) -> String {
+        match self {
+            Postcondition::RdsInstanceAvailable { region, instance } => {
+                format!("{region}/{instance} available")
+            }
+        }
+    }
+}
+
+/// One reading of a [`Postcondition`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PostconditionReading {
+    /// It holds: what was read.
+    Held(String),
+    /// Not yet, and the thing is still being made (`still creating (status creating)`).
+    StillCreating(String),
+    /// It does not hold and will not by waiting (failed, deleted, gone): what was read.
+    NotHeld(String),
+    /// No answer to go by (unreachable, credentials): why; read again later.
+    CannotRead(String),
 }
 
 /// How a step ended.
@@ -63,6 +107,13 @@ pub enum StepOutcome {
         held: bool,
         evidence: String,
     },
+    /// The action was accepted and what it makes was still being created when the step
+    /// stopped waiting: not failed, not verified; any console reads `postcondition` again.
+    StillCreating {
+        summary: String,
+        evidence: String,
+        postcondition: Postcondition,
+    },
     Failed {
         reason: String,
     },
@@ -72,13 +123,18 @@ impl StepOutcome {
     pub fn succeeded(&self) -> bool {
         matches!(
             self,
-            StepOutcome::Succeeded { .. } | StepOutcome::Checked { .. }
+            StepOutcome::Succeeded { .. }
+                | StepOutcome::Checked { .. }
+                | StepOutcome::StillCreating { .. }
         )
     }
 }
 
 /// What [`Executor::run`] returns: a boxed future, so that `dyn Executor` works.
 pub type RunFuture<'a> = Pin<Box<dyn Future<Output = StepOutcome> + Send + 'a>>;
+
+/// What [`Executor::read_postcondition`] returns.
+pub type ReadFuture<'a> = Pin<Box<dyn Future<Output = PostconditionReading> + Send + 'a>>;
 
 /// Runs a step's action. `inputs` are what the operator typed in the modal (by input name);
 /// progress goes into `progress` (a closed receiver is not an error: the step runs on).
@@ -90,6 +146,13 @@ pub trait Executor: Send + Sync {
         inputs: &'a BTreeMap<String, String>,
         progress: mpsc::Sender<StepProgress>,
     ) -> RunFuture<'a>;
+
+    /// Reads a postcondition left pending by a step (this console's or another's) once.
+    /// An executor that cannot read it says so; the console asks again later.
+    fn read_postcondition<'a>(&'a self, postcondition: &'a Postcondition) -> ReadFuture<'a> {
+        let why = format!("this console cannot read {}", postcondition.describe());
+        Box::pin(async move { PostconditionReading::CannotRead(why) })
+    }
 }
 
 /// Sends a progress report; a closed receiver is not the step's failure.

@@ -40,7 +40,10 @@ use aws_sdk_rds::types::DbInstance;
 use jiff::Timestamp;
 use tokio::sync::mpsc;
 
-use super::{StepOutcome, StepProgress, failed, report, status, succeeded};
+use super::{
+    Postcondition, PostconditionReading, StepOutcome, StepProgress, failed, report, status,
+    succeeded,
+};
 use crate::config::{Input, InputKind, SnapshotChoice};
 use crate::probe::aws::{self, Clients};
 use crate::probe::snapshots::{Snap, newest_available};
@@ -90,12 +93,13 @@ pub async fn promote_read_replica(
             let summary = format!(
                 "{call} accepted: {state}; it stops replicating and becomes a standalone primary"
             );
-            let (held, evidence) = instance_postcondition(
+            let reading = instance_postcondition(
                 clients,
                 region,
                 instance,
                 "available with no replication source",
                 Shown::WithReplication,
+                Makes::Nothing,
                 &|i| {
                     i.db_instance_status() == Some("available")
                         && i.read_replica_source_db_instance_identifier().is_none()
@@ -103,6 +107,13 @@ pub async fn promote_read_replica(
                 progress,
             )
             .await;
+            // A promotion makes nothing new: not done in time is NOT verified.
+            let (held, evidence) = match reading {
+                PostconditionReading::Held(seen) => (true, seen),
+                PostconditionReading::StillCreating(seen)
+                | PostconditionReading::NotHeld(seen)
+                | PostconditionReading::CannotRead(seen) => (false, seen),
+            };
             StepOutcome::Checked {
                 summary,
                 held,
@@ -468,7 +479,7 @@ async fn cluster_writer(
         };
         Reading::Not {
             seen,
-            creating: false,
+            creating: None,
         }
     };
     let waiting = format!("{target} to be the writer");
@@ -484,7 +495,9 @@ async fn cluster_writer(
     }
 }
 
-/// A restore's postcondition: the new instance `available`; until then, still creating.
+/// A restore's postcondition: the new instance `available`. Said first as
+/// [`StepProgress::Accepted`], so a console that ends while it waits journals the step as
+/// still creating; still being created at the deadline ends the same way, never failed.
 async fn restored(
     clients: &Clients,
     region: &str,
@@ -492,39 +505,111 @@ async fn restored(
     summary: String,
     progress: &mpsc::Sender<StepProgress>,
 ) -> StepOutcome {
-    let (held, evidence) = instance_postcondition(
+    let postcondition = Postcondition::RdsInstanceAvailable {
+        region: region.to_string(),
+        instance: target.to_string(),
+    };
+    report(progress, StepProgress::Accepted(postcondition.clone())).await;
+    let reading = instance_postcondition(
         clients,
         region,
         target,
         "available",
         Shown::State,
+        Makes::Instance,
         &|i| i.db_instance_status() == Some("available"),
         progress,
     )
     .await;
-    StepOutcome::Checked {
-        summary,
-        held,
-        evidence,
+    match reading {
+        PostconditionReading::Held(evidence) => StepOutcome::Checked {
+            summary,
+            held: true,
+            evidence,
+        },
+        PostconditionReading::StillCreating(evidence) => StepOutcome::StillCreating {
+            summary,
+            evidence,
+            postcondition,
+        },
+        PostconditionReading::NotHeld(evidence) | PostconditionReading::CannotRead(evidence) => {
+            StepOutcome::Checked {
+                summary,
+                held: false,
+                evidence,
+            }
+        }
     }
 }
 
-/// One reading of a postcondition: it holds (what was read), or not yet (what was read,
-/// and whether the thing is still being created).
+/// Reads a pending postcondition once (any console, any time after the step: Describe needs
+/// no process of the step).
+pub async fn read_postcondition(
+    clients: &Clients,
+    postcondition: &Postcondition,
+) -> PostconditionReading {
+    match postcondition {
+        Postcondition::RdsInstanceAvailable { region, instance } => {
+            let holds = |i: &DbInstance| i.db_instance_status() == Some("available");
+            match read_instance(clients, region, instance, Shown::State, &holds).await {
+                Reading::Held(seen) => PostconditionReading::Held(seen),
+                Reading::Not {
+                    seen,
+                    creating: Some(status),
+                } => PostconditionReading::StillCreating(still_creating(&status, &seen)),
+                Reading::Not {
+                    seen,
+                    creating: None,
+                } => PostconditionReading::NotHeld(seen),
+                Reading::Unreadable(why) => PostconditionReading::CannotRead(why),
+            }
+        }
+    }
+}
+
+/// "still creating (status backing-up): dtem-restored backing-up".
+fn still_creating(status: &str, seen: &str) -> String {
+    format!("still creating (status {status}): {seen}")
+}
+
+/// One reading of a postcondition: it holds (what was read); or not yet (what was read, and
+/// the status of a thing AWS is still making, which may yet hold); or no answer to go by.
 enum Reading {
     Held(String),
-    Not { seen: String, creating: bool },
+    Not {
+        seen: String,
+        creating: Option<String>,
+    },
+    Unreadable(String),
 }
+
+/// Statuses after which an instance being made will not become `available` by waiting.
+/// Every other status on the way (creating, backing-up, modifying, configuring-…) may.
+const DEAD_ENDS: &[&str] = &[
+    "failed",
+    "incompatible-restore",
+    "incompatible-parameters",
+    "incompatible-network",
+    "incompatible-option-group",
+    "inaccessible-encryption-credentials",
+    "inaccessible-encryption-credentials-recoverable",
+    "insufficient-capacity",
+    "restore-error",
+    "storage-full",
+    "deleting",
+    "stopped",
+    "stopping",
+];
 
 /// Reads with `read` every [`Clients::postcondition`] poll until it holds or the deadline
 /// passes, saying each reading that does not hold as progress (`waiting for {waiting}: …`).
-/// `Err`: what was read last when time ran out, and whether it was still being created.
+/// `Err`: what was read last when time ran out, and the status of a thing still being made.
 async fn read_until<F, Fut>(
     clients: &Clients,
     waiting: &str,
     progress: &mpsc::Sender<StepProgress>,
     read: F,
-) -> Result<String, (String, bool)>
+) -> Result<String, (String, Option<String>)>
 where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = Reading>,
@@ -535,6 +620,7 @@ where
         let (seen, creating) = match read().await {
             Reading::Held(seen) => return Ok(seen),
             Reading::Not { seen, creating } => (seen, creating),
+            Reading::Unreadable(why) => (why, None),
         };
         status(progress, format!("waiting for {waiting}: {seen}")).await;
         let now = tokio::time::Instant::now();
@@ -554,9 +640,58 @@ enum Shown {
     WithReplication,
 }
 
+/// Whether the step makes the instance its postcondition reads: then a status on the way
+/// (creating, backing-up, …) at the deadline is "still creating", not "not in time".
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Makes {
+    Instance,
+    Nothing,
+}
+
+/// One `DescribeDBInstances` of `instance`, weighed by `holds`.
+async fn read_instance(
+    clients: &Clients,
+    region: &str,
+    instance: &str,
+    shown: Shown,
+    holds: &(dyn Fn(&DbInstance) -> bool + Sync),
+) -> Reading {
+    let answer = clients
+        .rds(region)
+        .await
+        .describe_db_instances()
+        .db_instance_identifier(instance)
+        .send()
+        .await;
+    match answer {
+        Ok(out) => match out.db_instances().first() {
+            Some(i) if holds(i) => Reading::Held(instance_seen(i, instance, shown)),
+            Some(i) => {
+                let state = i.db_instance_status().unwrap_or("status not given");
+                Reading::Not {
+                    seen: instance_seen(i, instance, shown),
+                    creating: (!DEAD_ENDS.contains(&state)).then(|| state.to_string()),
+                }
+            }
+            None => Reading::Not {
+                seen: format!("{instance}: not in the answer"),
+                creating: None,
+            },
+        },
+        // Gone is an answer: it will not become available by waiting.
+        Err(err) if err.as_service_error().and_then(|e| e.code()) == Some("DBInstanceNotFound") => {
+            Reading::Not {
+                seen: format!("{instance}: DBInstanceNotFound"),
+                creating: None,
+            }
+        }
+        Err(err) => Reading::Unreadable(aws_failure("DescribeDBInstances", &err)),
+    }
+}
+
 /// Reads `instance` with `DescribeDBInstances` until `holds` says so or the deadline passes.
-/// What held, or what was read last and that it did not hold in time (`still creating` for
-/// an instance AWS is still creating).
+/// Held; still being created when time ran out (`still creating (status X): …`); or not in
+/// time, with what was read last.
 #[allow(clippy::too_many_arguments)]
 async fn instance_postcondition(
     clients: &Clients,
@@ -564,45 +699,20 @@ async fn instance_postcondition(
     instance: &str,
     what: &str,
     shown: Shown,
+    makes: Makes,
     holds: &(dyn Fn(&DbInstance) -> bool + Sync),
     progress: &mpsc::Sender<StepProgress>,
-) -> (bool, String) {
-    let read = || async move {
-        let answer = clients
-            .rds(region)
-            .await
-            .describe_db_instances()
-            .db_instance_identifier(instance)
-            .send()
-            .await;
-        match answer {
-            Ok(out) => match out.db_instances().first() {
-                Some(i) if holds(i) => Reading::Held(instance_seen(i, instance, shown)),
-                Some(i) => Reading::Not {
-                    seen: instance_seen(i, instance, shown),
-                    creating: matches!(i.db_instance_status(), Some("creating" | "backing-up")),
-                },
-                None => Reading::Not {
-                    seen: format!("{instance}: not in the answer"),
-                    creating: false,
-                },
-            },
-            Err(err) => Reading::Not {
-                seen: aws_failure("DescribeDBInstances", &err),
-                creating: false,
-            },
-        }
-    };
+) -> PostconditionReading {
+    let read = || read_instance(clients, region, instance, shown, holds);
     match read_until(clients, &format!("{instance} {what}"), progress, read).await {
-        Ok(seen) => (true, seen),
-        Err((last, true)) => (false, format!("still creating: {last}")),
-        Err((last, false)) => (
-            false,
-            format!(
-                "not {what} within {}: last seen {last}",
-                crate::app::fmt::duration(clients.postcondition().1)
-            ),
-        ),
+        Ok(seen) => PostconditionReading::Held(seen),
+        Err((last, Some(status))) if makes == Makes::Instance => {
+            PostconditionReading::StillCreating(still_creating(&status, &last))
+        }
+        Err((last, _)) => PostconditionReading::NotHeld(format!(
+            "not {what} within {}: last seen {last}",
+            crate::app::fmt::duration(clients.postcondition().1)
+        )),
     }
 }
 

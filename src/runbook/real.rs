@@ -16,7 +16,10 @@ use jiff::Timestamp;
 use tokio::sync::mpsc;
 
 use super::kubernetes::Target;
-use super::{Executor, RunFuture, StepProgress, command, failed, http, kubernetes, rds};
+use super::{
+    Executor, Postcondition, ReadFuture, RunFuture, StepProgress, command, failed, http,
+    kubernetes, rds,
+};
 use crate::config::{Action, Config, Step};
 use crate::probe::build;
 
@@ -261,6 +264,10 @@ impl Executor for RealExecutor {
         progress: mpsc::Sender<StepProgress>,
     ) -> RunFuture<'a> {
         Box::pin(async move { self.execute(step, inputs, &progress).await })
+    }
+
+    fn read_postcondition<'a>(&'a self, postcondition: &'a Postcondition) -> ReadFuture<'a> {
+        Box::pin(rds::read_postcondition(&self.clients.aws, postcondition))
     }
 }
 

@@ -129,6 +129,29 @@ impl World {
                     self.cancel(&runbook, &step, stop);
                     Ok(())
                 }
+                Effect::ReadPostcondition {
+                    runbook,
+                    step,
+                    postcondition,
+                } => {
+                    // One read-only call; the answer comes back as an event. No executor (an
+                    // observer): nothing reads it, and the model asks only as the recorder.
+                    let Some(executor) = self.executor.clone() else {
+                        continue;
+                    };
+                    let tx = self.steps_tx.clone();
+                    tokio::spawn(async move {
+                        let reading = executor.read_postcondition(&postcondition).await;
+                        let _ = tx
+                            .send(StepEvent::PostconditionRead {
+                                runbook,
+                                step,
+                                reading,
+                            })
+                            .await;
+                    });
+                    Ok(())
+                }
                 Effect::RunStep {
                     runbook,
                     step,
@@ -610,10 +633,11 @@ pub async fn run(
     // awaited, never cut mid-request — up to 30 s after SIGTERM, up to the detach deadline
     // after SIGHUP, a gone terminal or `q`. What still runs then is handed over or released
     // as interrupted. A (second) SIGTERM while waiting ends the wait at once.
-    let (wait, mut reason) = match exit {
-        Exit::Terminated => (TERM_DEADLINE, "SIGTERM"),
-        Exit::HungUp | Exit::TerminalGone | Exit::Quit => (DETACH_DEADLINE, "detach deadline"),
+    let wait = match exit {
+        Exit::Terminated => TERM_DEADLINE,
+        Exit::HungUp | Exit::TerminalGone | Exit::Quit => DETACH_DEADLINE,
     };
+    let mut reason = exit.reason();
     if exit == Exit::Terminated {
         world.dispatch(update(
             &mut state,
@@ -622,17 +646,24 @@ pub async fn run(
             },
         ));
     }
-    if state.own_runs() > 0 {
+    // A step accepted and waiting only on a postcondition any console can read (a restore
+    // still creating) is not waited for: it is journaled as still creating, for the recorder.
+    if state.own_runs_to_wait_for() > 0 {
         if exit == Exit::Quit {
             terminal::say(&format!(
                 "warroom: waiting for {} step(s) started here to finish and be journaled (SIGTERM to stop waiting)",
-                state.own_runs()
+                state.own_runs_to_wait_for()
             ));
         }
         let deadline = Instant::now() + wait;
-        while state.own_runs() > 0 {
+        while state.own_runs_to_wait_for() > 0 {
             tokio::select! {
-                _ = tokio::time::sleep_until(deadline) => break,
+                _ = tokio::time::sleep_until(deadline) => {
+                    if exit != Exit::Terminated {
+                        reason = "detach deadline";
+                    }
+                    break;
+                }
                 _ = sigterm.recv() => {
                     reason = "SIGTERM";
                     break;

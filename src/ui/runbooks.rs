@@ -67,7 +67,9 @@ pub fn draw(state: &State, screen: &Screen, frame: &mut Frame, area: Rect) {
                 format!(" (needs {})", clean(waiting_for)),
                 t.muted,
             )),
-            StepState::Pending { why } | StepState::Failed { why } => {
+            StepState::Pending { why }
+            | StepState::Failed { why }
+            | StepState::StillCreating { detail: why } => {
                 spans.push(Span::styled(format!(" ({})", clean(why)), t.muted))
             }
             _ => spans.push(Span::styled(format!("  {}", step.action.kind()), t.muted)),
@@ -104,7 +106,9 @@ pub fn draw(state: &State, screen: &Screen, frame: &mut Frame, area: Rect) {
 fn state_style(t: &Theme, s: &StepState) -> ratatui::style::Style {
     match s {
         StepState::Ready => t.accent,
-        StepState::Running { .. } | StepState::Verifying { .. } => t.degraded,
+        StepState::Running { .. }
+        | StepState::Verifying { .. }
+        | StepState::StillCreating { .. } => t.degraded,
         StepState::Succeeded {
             verified: Some(false),
         }

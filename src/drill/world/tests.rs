@@ -363,9 +363,9 @@ fn restores_check_their_inputs_and_snapshots() {
             .collect();
         match w.act(pitr, &inputs, t(100)).outcome {
             StepOutcome::Failed { reason } => reason,
-            StepOutcome::Succeeded { summary } | StepOutcome::Checked { summary, .. } => {
-                format!("ok: {summary}")
-            }
+            StepOutcome::Succeeded { summary }
+            | StepOutcome::Checked { summary, .. }
+            | StepOutcome::StillCreating { summary, .. } => format!("ok: {summary}"),
         }
     };
     assert_eq!(fails(&mut w, &[]), "no restore time given (input `time`)");
