@@ -438,3 +438,99 @@ async fn a_drill_delivers_to_its_simulated_sink_only() {
     drill.send(b"q");
     drill.wait_exit(PATIENCE).expect("quits");
 }
+
+/// Announcing `resolved` while a component is DOWN: Enter waits for `override resolve:
+/// <reason>` and for the word `resolve`, each on its own line; with both, the override is
+/// journaled, the incident's own status becomes resolved (the header stops counting down
+/// to a next update) and the page says resolved.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resolved_while_a_component_is_down_needs_its_override_and_moves_the_incident() {
+    let home = private_dir();
+    let data = private_dir();
+    let slack = FakeSlack::start(TOKEN).await;
+    let page = FakeStatuspage::start(KEY).await;
+    let config = estate(home.path(), &slack, &page);
+    let incidents = warroom::journal::incidents_dir(data.path());
+    let mut ana = console(home.path(), &config, data.path(), &[]);
+    ana.wait_for_all(&["REC", "watch log", "api (critical) DOWN"], PATIENCE)
+        .expect("console");
+    declare_and_send(&mut ana);
+    wait("the initial update delivered", || {
+        count(&incidents, "comms_sent") == 2
+    });
+    // `u` now offers an update, on the incident's status: never resolved by default.
+    ana.send(b"u");
+    ana.wait_for("Exactly what is sent", PATIENCE)
+        .expect("the composer");
+    let screen = ana.screen();
+    assert!(screen.contains("[update]"), "{screen}");
+    assert!(screen.contains("[investigating]"), "{screen}");
+    // Text → To → Status, then to resolved.
+    ana.send(b"\x1b[Z\x1b[Z");
+    ana.send(b"\x1b[C\x1b[C\x1b[C");
+    ana.wait_for("[resolved]", PATIENCE)
+        .expect("resolved chosen");
+    ana.send(b"\r");
+    ana.wait_for(
+        "Enter waits: not every component is UP: type `override resolve: <reason>`",
+        PATIENCE,
+    )
+    .expect("the gate, named");
+    // Status → To → Text → Override → Resolve → Publish.
+    ana.send(b"\t\t\t");
+    ana.send(b"override resolve: served from the DR region");
+    ana.send(b"\t\t");
+    ana.send(b"publish");
+    ana.send(b"\r");
+    ana.wait_for("Enter waits: type `resolve` to announce resolved", PATIENCE)
+        .expect("the override does not stand for the word");
+    let queued = count(&incidents, "comms_queued");
+    assert_eq!(queued, 2, "nothing sent without `resolve`");
+    ana.send(b"\x1b[Z");
+    ana.send(b"resolve");
+    ana.wait_for("Enter: queue it", PATIENCE)
+        .expect("everything typed");
+    ana.send(b"\r");
+    ana.wait_gone("Exactly what is sent", PATIENCE)
+        .expect("the composer closes");
+    wait("the resolved update delivered", || {
+        count(&incidents, "comms_sent") == 4
+    });
+    let lines: Vec<warroom::journal::Entry> = journals(&incidents)
+        .iter()
+        .flat_map(|p| {
+            warroom::journal::load(p)
+                .map(|l| l.entries)
+                .unwrap_or_default()
+        })
+        .collect();
+    let overridden: Vec<_> = lines
+        .iter()
+        .filter(|e| e.kind == "gate_overridden")
+        .map(|e| e.body.clone())
+        .collect();
+    assert_eq!(overridden.len(), 1, "{overridden:?}");
+    assert_eq!(overridden[0]["gate"], "resolve");
+    assert_eq!(overridden[0]["reason"], "served from the DR region");
+    assert_eq!(
+        overridden[0]["detail"],
+        "announced resolved while not UP: api DOWN"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|e| e.kind == "status" && e.body["to"] == "resolved"),
+        "the incident's own status moved"
+    );
+    assert_eq!(
+        page.incidents().last().map(|i| i.status.clone()).as_deref(),
+        Some("resolved")
+    );
+    ana.wait_for("resolved: api down", PATIENCE)
+        .expect("the header says resolved");
+    let screen = ana.screen();
+    assert!(!screen.contains("update in "), "{screen}");
+    assert!(!screen.contains("OVERDUE"), "{screen}");
+    ana.send(b"q");
+    assert!(ana.wait_exit(PATIENCE).is_some());
+}

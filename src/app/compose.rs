@@ -8,7 +8,7 @@
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::dialog::cycle;
+use super::dialog::{RESOLVE_WORD, cycle};
 use super::entry::{IncidentStatus, StepResult};
 use super::signals::HealthState;
 use super::update::State;
@@ -26,18 +26,42 @@ pub enum ComposeField {
     Status,
     To,
     Text,
+    /// `override resolve: <reason>`: announcing resolved while a component is not UP.
+    Override,
+    /// The word `resolve`: announcing resolved.
+    Resolve,
     Publish,
 }
 
 impl ComposeField {
-    const ORDER: [ComposeField; 6] = [
+    const ORDER: [ComposeField; 8] = [
         ComposeField::Template,
         ComposeField::Subject,
         ComposeField::Status,
         ComposeField::To,
         ComposeField::Text,
+        ComposeField::Override,
+        ComposeField::Resolve,
         ComposeField::Publish,
     ];
+}
+
+/// What starts the line that lets an update announce `resolved` while a component is not UP
+/// (the reason follows).
+pub const OVERRIDE_RESOLVE: &str = "override resolve:";
+
+/// The components not UP and fresh on this console's screen now (`db-primary DOWN`): an
+/// update may announce `resolved` only when there are none, or with `override resolve:`.
+pub fn not_up(state: &State) -> Vec<String> {
+    state
+        .components()
+        .filter_map(|(ix, spec, _)| match state.health(ix) {
+            Some(h) if h.state == HealthState::Up && !h.stale => None,
+            Some(h) if h.stale => Some(format!("{} STALE", spec.id)),
+            Some(h) => Some(format!("{} {}", spec.id, h.state.label())),
+            None => Some(format!("{} UNKNOWN", spec.id)),
+        })
+        .collect()
 }
 
 /// The composer while open.
@@ -55,6 +79,11 @@ pub struct Compose {
     pub cursor: usize,
     /// What has been typed of [`PUBLISH_WORD`].
     pub publish: String,
+    /// What has been typed of [`RESOLVE_WORD`] (asked when the status is resolved).
+    pub resolve: String,
+    /// What has been typed of `override resolve: <reason>` (asked when the status is
+    /// resolved while a component is not UP).
+    pub override_resolve: String,
     pub field: ComposeField,
     pub facts: Facts,
     /// When the facts were taken (the preview says so).
@@ -285,12 +314,14 @@ impl Compose {
         let mut c = Compose {
             template,
             subject: String::new(),
-            status: template::default_status(template, incident),
+            status: template::default_status(template, incident, not_up(state).is_empty()),
             to: channels.iter().map(|c| (*c, true)).collect(),
             to_cursor: 0,
             text: String::new(),
             cursor: 0,
             publish: String::new(),
+            resolve: String::new(),
+            override_resolve: String::new(),
             field: ComposeField::Text,
             facts: facts(state),
             facts_at: state.now(),
@@ -308,7 +339,7 @@ impl Compose {
         self.facts = facts(state);
         self.facts_at = state.now();
         self.edited = false;
-        self.subject = template::subject(self.template, &self.facts)
+        self.subject = template::subject(self.template, self.status, &self.facts)
             .chars()
             .take(SUBJECT_MAX)
             .collect();
@@ -329,8 +360,30 @@ impl Compose {
         self.channels().iter().any(|c| c.is_public())
     }
 
+    /// Sets the status the update announces (a `notify` step's own), with the subject that
+    /// says it.
+    pub fn set_status(&mut self, state: &State, status: IncidentStatus) {
+        self.status = status;
+        if !self.edited {
+            self.fill(state);
+        }
+    }
+
+    /// The reason typed after `override resolve:`, if one was.
+    pub fn override_reason(&self) -> Option<&str> {
+        self.override_resolve
+            .strip_prefix(OVERRIDE_RESOLVE)
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+    }
+
+    /// Announcing resolved while something is not UP: the override line is asked for.
+    fn needs_override(&self, state: &State) -> bool {
+        self.status == IncidentStatus::Resolved && !not_up(state).is_empty()
+    }
+
     /// Whether Enter would send now, and if not, why.
-    pub fn blocked(&self) -> Option<&'static str> {
+    pub fn blocked(&self, state: &State) -> Option<&'static str> {
         if self.channels().is_empty() {
             return Some("tick where it goes (To: Space)");
         }
@@ -340,22 +393,36 @@ impl Compose {
         if self.text.trim().is_empty() {
             return Some("type the text");
         }
+        if self.needs_override(state) && self.override_reason().is_none() {
+            return Some(
+                "not every component is UP: type `override resolve: <reason>` to announce resolved (or choose another status)",
+            );
+        }
+        if self.status == IncidentStatus::Resolved && self.resolve != RESOLVE_WORD {
+            return Some("type `resolve` to announce resolved");
+        }
         if self.public() && self.publish != PUBLISH_WORD {
             return Some("type `publish` to post to the public status page (or untick it)");
         }
         None
     }
 
-    /// The fields Tab visits: Publish only when the status page is ticked.
-    fn fields(&self) -> Vec<ComposeField> {
+    /// The fields Tab visits: Publish only when the status page is ticked; Resolve when the
+    /// status is resolved, Override too while a component is not UP.
+    pub fn fields(&self, state: &State) -> Vec<ComposeField> {
         ComposeField::ORDER
             .into_iter()
-            .filter(|f| *f != ComposeField::Publish || self.public())
+            .filter(|f| match f {
+                ComposeField::Publish => self.public(),
+                ComposeField::Resolve => self.status == IncidentStatus::Resolved,
+                ComposeField::Override => self.needs_override(state),
+                _ => true,
+            })
             .collect()
     }
 
-    fn move_field(&mut self, forward: bool) {
-        let fields = self.fields();
+    fn move_field(&mut self, forward: bool, state: &State) {
+        let fields = self.fields(state);
         self.field = cycle(&fields, self.field, forward);
     }
 
@@ -443,18 +510,18 @@ impl Compose {
             }
             Key::Esc => return ComposeOutcome::Cancel,
             Key::Enter => {
-                return if self.blocked().is_none() {
+                return if self.blocked(state).is_none() {
                     ComposeOutcome::Send
                 } else {
                     ComposeOutcome::Open
                 };
             }
             Key::Tab => {
-                self.move_field(true);
+                self.move_field(true, state);
                 return ComposeOutcome::Open;
             }
             Key::BackTab => {
-                self.move_field(false);
+                self.move_field(false, state);
                 return ComposeOutcome::Open;
             }
             Key::PageDown => {
@@ -476,18 +543,26 @@ impl Compose {
                         .incident
                         .as_ref()
                         .map_or(IncidentStatus::Investigating, |i| i.status);
-                    self.status = template::default_status(self.template, incident);
+                    self.status =
+                        template::default_status(self.template, incident, not_up(state).is_empty());
                     self.fill(state);
                 }
-                Key::Down => self.move_field(true),
+                Key::Down => self.move_field(true, state),
                 _ => {}
             },
             ComposeField::Status => match key {
                 Key::Left | Key::Right => {
-                    self.status = cycle(&IncidentStatus::ALL, self.status, *key == Key::Right)
+                    self.status = cycle(&IncidentStatus::ALL, self.status, *key == Key::Right);
+                    // The subject says the status (RESOLVED or RESTORED) until edited.
+                    if !self.edited {
+                        self.subject = template::subject(self.template, self.status, &self.facts)
+                            .chars()
+                            .take(SUBJECT_MAX)
+                            .collect();
+                    }
                 }
-                Key::Up => self.move_field(false),
-                Key::Down => self.move_field(true),
+                Key::Up => self.move_field(false, state),
+                Key::Down => self.move_field(true, state),
                 _ => {}
             },
             ComposeField::To => match key {
@@ -504,8 +579,8 @@ impl Compose {
                         *on = !*on;
                     }
                 }
-                Key::Up => self.move_field(false),
-                Key::Down => self.move_field(true),
+                Key::Up => self.move_field(false, state),
+                Key::Down => self.move_field(true, state),
                 _ => {}
             },
             ComposeField::Subject => match key {
@@ -526,8 +601,8 @@ impl Compose {
                             .take(room),
                     );
                 }
-                Key::Up => self.move_field(false),
-                Key::Down => self.move_field(true),
+                Key::Up => self.move_field(false, state),
+                Key::Down => self.move_field(true, state),
                 _ => {}
             },
             ComposeField::Text => match key {
@@ -563,6 +638,33 @@ impl Compose {
                 }
                 _ => {}
             },
+            ComposeField::Resolve | ComposeField::Override
+                if matches!(key, Key::Up | Key::Down) =>
+            {
+                self.move_field(*key == Key::Down, state)
+            }
+            ComposeField::Resolve | ComposeField::Override => {
+                let line = if self.field == ComposeField::Resolve {
+                    &mut self.resolve
+                } else {
+                    &mut self.override_resolve
+                };
+                match key {
+                    Key::Backspace => {
+                        line.pop();
+                    }
+                    Key::Char(c) if !c.is_control() && line.chars().count() < 200 => line.push(*c),
+                    Key::Paste(p) => {
+                        *line = p
+                            .trim()
+                            .chars()
+                            .filter(|c| !c.is_control())
+                            .take(200)
+                            .collect();
+                    }
+                    _ => {}
+                }
+            }
             ComposeField::Publish => match key {
                 Key::Backspace => {
                     self.publish.pop();
@@ -571,7 +673,7 @@ impl Compose {
                 Key::Paste(p) => {
                     self.publish = p.trim().chars().take(32).collect();
                 }
-                Key::Up => self.move_field(false),
+                Key::Up => self.move_field(false, state),
                 _ => {}
             },
         }
@@ -668,7 +770,7 @@ mod tests {
             &[Channel::Slack, Channel::StatusPage],
         );
         assert_eq!(c.on_key(&Key::Enter, &rig.state), ComposeOutcome::Open);
-        assert!(c.blocked().is_some_and(|b| b.contains("publish")));
+        assert!(c.blocked(&rig.state).is_some_and(|b| b.contains("publish")));
         c.field = ComposeField::Publish;
         typing(
             &mut c,
@@ -696,14 +798,164 @@ mod tests {
 
     #[test]
     fn switching_the_template_refills_and_picks_its_status() {
-        let rig = rig();
+        let mut rig = rig();
         let mut c = Compose::new(&rig.state, Template::Initial, &[Channel::Slack]);
         c.field = ComposeField::Template;
         typing(&mut c, &rig.state, &[Key::Right, Key::Right]);
         assert_eq!(c.template, Template::Restoration);
-        assert_eq!(c.status, IncidentStatus::Resolved);
-        assert!(c.subject.starts_with("✅ RESOLVED"));
+        // db is DOWN: restored, being watched — never proposed as resolved.
+        assert_eq!(c.status, IncidentStatus::Monitoring);
+        assert!(c.subject.starts_with("✅ RESTORED"), "{}", c.subject);
         assert_eq!(c.on_key(&Key::Esc, &rig.state), ComposeOutcome::Cancel);
+        rig.up(0, 5);
+        let mut c = Compose::new(&rig.state, Template::Initial, &[Channel::Slack]);
+        c.field = ComposeField::Template;
+        typing(&mut c, &rig.state, &[Key::Right, Key::Right]);
+        assert_eq!(c.status, IncidentStatus::Resolved, "every component UP");
+        assert!(c.subject.starts_with("✅ RESOLVED"), "{}", c.subject);
+    }
+
+    /// A composer on `status`, its text complete, going to Slack.
+    fn composing(rig: &Rig, status: IncidentStatus) -> Compose {
+        let mut c = Compose::new(&rig.state, Template::Update, &[Channel::Slack]);
+        c.field = ComposeField::Status;
+        while c.status != status {
+            c.on_key(&Key::Right, &rig.state);
+        }
+        c
+    }
+
+    #[test]
+    fn resolved_while_a_component_is_down_needs_its_override_and_the_word_resolve() {
+        let rig = rig();
+        let mut c = composing(&rig, IncidentStatus::Resolved);
+        assert_eq!(not_up(&rig.state), ["db DOWN"]);
+        assert_eq!(
+            c.fields(&rig.state),
+            [
+                ComposeField::Template,
+                ComposeField::Subject,
+                ComposeField::Status,
+                ComposeField::To,
+                ComposeField::Text,
+                ComposeField::Override,
+                ComposeField::Resolve
+            ]
+        );
+        assert_eq!(c.on_key(&Key::Enter, &rig.state), ComposeOutcome::Open);
+        assert!(
+            c.blocked(&rig.state)
+                .is_some_and(|b| b.starts_with("not every component is UP")),
+            "{:?}",
+            c.blocked(&rig.state)
+        );
+        // The word alone does not clear the gate.
+        c.field = ComposeField::Resolve;
+        typing(&mut c, &rig.state, &text_keys("resolve"));
+        assert_eq!(c.on_key(&Key::Enter, &rig.state), ComposeOutcome::Open);
+        c.field = ComposeField::Override;
+        typing(&mut c, &rig.state, &text_keys("override resolve:"));
+        assert_eq!(
+            c.on_key(&Key::Enter, &rig.state),
+            ComposeOutcome::Open,
+            "no reason"
+        );
+        typing(
+            &mut c,
+            &rig.state,
+            &text_keys(" customers are served from DR"),
+        );
+        assert_eq!(c.override_reason(), Some("customers are served from DR"));
+        assert_eq!(c.on_key(&Key::Enter, &rig.state), ComposeOutcome::Send);
+        // The override alone does not stand for the word.
+        c.resolve.clear();
+        assert_eq!(c.on_key(&Key::Enter, &rig.state), ComposeOutcome::Open);
+        assert_eq!(
+            c.blocked(&rig.state),
+            Some("type `resolve` to announce resolved")
+        );
+    }
+
+    #[test]
+    fn resolved_with_everything_up_needs_only_the_word_and_other_statuses_neither() {
+        let mut rig = rig();
+        rig.up(0, 5);
+        let mut c = composing(&rig, IncidentStatus::Resolved);
+        assert!(!c.fields(&rig.state).contains(&ComposeField::Override));
+        assert_eq!(c.on_key(&Key::Enter, &rig.state), ComposeOutcome::Open);
+        c.field = ComposeField::Resolve;
+        typing(&mut c, &rig.state, &text_keys("resolve"));
+        assert_eq!(c.on_key(&Key::Enter, &rig.state), ComposeOutcome::Send);
+        let mut c = composing(&rig, IncidentStatus::Monitoring);
+        assert!(!c.fields(&rig.state).contains(&ComposeField::Resolve));
+        assert_eq!(c.on_key(&Key::Enter, &rig.state), ComposeOutcome::Send);
+    }
+
+    fn text_keys(s: &str) -> Vec<Key> {
+        s.chars().map(Key::Char).collect()
+    }
+
+    /// Sending moves the incident's own status to what the update announces, and an
+    /// override is journaled with what was not UP, before the update.
+    #[test]
+    fn sending_an_update_moves_the_incident_status_and_journals_an_override() {
+        use crate::app::{Effect, update};
+        use crate::comms::message::{SlackTarget, Targets};
+        let mut rig = rig();
+        rig.state.targets = Targets {
+            slack: Some(SlackTarget {
+                channel: Some("#war".into()),
+                webhook: false,
+            }),
+            statuspage: None,
+        };
+        rig.state.can_send = true;
+        let declare = [Effect::Declare {
+            title: "db down".into(),
+            level: crate::app::DrLevel::new(2).expect("2"),
+            status: IncidentStatus::Investigating,
+            at: t(2),
+        }];
+        rig.journal.echo(&mut rig.state, &declare);
+        let mut c = composing(&rig, IncidentStatus::Resolved);
+        c.resolve = RESOLVE_WORD.into();
+        c.override_resolve = "override resolve: served from DR".into();
+        c.field = ComposeField::Text;
+        rig.state.compose = Some(c);
+        let fx = update(&mut rig.state, crate::app::Event::Key(Key::Enter));
+        let kinds = entries(&fx);
+        assert_eq!(
+            kinds,
+            [
+                EntryKind::GateOverridden {
+                    gate: "resolve".into(),
+                    reason: "served from DR".into(),
+                    detail: "announced resolved while not UP: db DOWN".into(),
+                },
+                EntryKind::Status {
+                    from: IncidentStatus::Investigating,
+                    to: IncidentStatus::Resolved,
+                },
+            ]
+        );
+        let posts: Vec<IncidentStatus> = fx
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Post(out) => Some(out.update.status),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(posts, [IncidentStatus::Resolved]);
+        rig.journal.echo(&mut rig.state, &fx);
+        assert_eq!(
+            rig.state.incident.as_ref().map(|i| i.status),
+            Some(IncidentStatus::Resolved),
+            "the header says what the page says"
+        );
+        assert!(
+            rig.state.next_update_due().is_none(),
+            "nothing says a next update is due after resolved"
+        );
     }
 
     #[test]

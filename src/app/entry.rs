@@ -208,6 +208,13 @@ pub enum EntryKind {
         postcondition: crate::runbook::Postcondition,
         detail: String,
     },
+    /// A gate passed by its typed override (`override resolve: <reason>`): which gate, why,
+    /// and what it let through.
+    GateOverridden {
+        gate: String,
+        reason: String,
+        detail: String,
+    },
     /// A claim left by a process that no longer exists, released.
     StepReleased {
         runbook: String,
@@ -506,6 +513,11 @@ impl EntryKind {
                 reason,
                 ..
             } => format!("step {runbook}/{step}: claim released ({reason})"),
+            EntryKind::GateOverridden {
+                gate,
+                reason,
+                detail,
+            } => format!("override {gate}: {reason} ({detail})"),
             EntryKind::CommsQueued {
                 channel,
                 template,
@@ -690,6 +702,7 @@ impl EntryKind {
             | EntryKind::JournalContinued { .. }
             | EntryKind::JournalUnsafe { .. }
             | EntryKind::RolledOver { .. }
+            | EntryKind::GateOverridden { .. }
             | EntryKind::Continues { .. } => KindGroup::Incident,
             EntryKind::StepRequested { .. }
             | EntryKind::StepConfirmed { .. }
@@ -1059,6 +1072,11 @@ mod tests {
                 verified: true,
                 detail: "db-dr UP ×2".into(),
             },
+            EntryKind::GateOverridden {
+                gate: "resolve".into(),
+                reason: "customers can use the service".into(),
+                detail: "announced resolved while not UP: db-primary DOWN".into(),
+            },
             EntryKind::StepPending {
                 runbook: "failover".into(),
                 step: "restore".into(),
@@ -1126,6 +1144,7 @@ mod tests {
                 | EntryKind::StepFinished { .. }
                 | EntryKind::StepVerified { .. }
                 | EntryKind::StepPending { .. }
+                | EntryKind::GateOverridden { .. }
                 | EntryKind::StepReleased { .. }
                 | EntryKind::CommsQueued { .. }
                 | EntryKind::CommsSent { .. }

@@ -401,6 +401,7 @@ mod tests {
                 Step {
                     action: Action::Notify {
                         template: "initial".into(),
+                        status: None,
                     },
                     verify: None,
                     precheck: vec![],
@@ -430,6 +431,14 @@ mod tests {
         }];
         rig.journal.echo(&mut rig.state, &fx);
         rig
+    }
+
+    /// A composer may send as it stands: not resolved, or resolved with `resolve` typed and,
+    /// while a component is not UP, `override resolve: <reason>`.
+    pub(in crate::app) fn resolve_typed(c: &crate::app::compose::Compose, state: &State) -> bool {
+        c.status != crate::app::IncidentStatus::Resolved
+            || (c.resolve == "resolve"
+                && (crate::app::compose::not_up(state).is_empty() || c.override_reason().is_some()))
     }
 
     /// Effects that would send an update (a `u` or a notify step).
@@ -1492,10 +1501,16 @@ mod tests {
                 rig.state.compose.as_ref().map(|c| {
                     !c.channels().iter().any(|ch| ch.is_public()) || c.publish == "publish"
                 });
+            let resolve = rig
+                .state
+                .compose
+                .as_ref()
+                .map(|c| resolve_typed(c, &rig.state));
             let fx = update(&mut rig.state, Event::Key(k.clone()));
             if posts(&fx) > 0 {
                 prop_assert_eq!(k, &Key::Enter);
                 prop_assert_eq!(publish, Some(true));
+                prop_assert_eq!(resolve, Some(true));
             } else if runs(&fx) > 0 {
                 prop_assert_eq!(k, &Key::Enter);
                 let (typed, confirm) = phrase.expect("a modal was open");
@@ -1663,14 +1678,20 @@ mod drill_monkey {
                 .compose
                 .as_ref()
                 .map(|c| !c.channels().iter().any(|ch| ch.is_public()) || c.publish == "publish");
+            let resolve = state
+                .compose
+                .as_ref()
+                .map(|c| super::tests::resolve_typed(c, &state));
             let fx = update(&mut state, Event::Key(k.clone()));
             for e in &fx {
                 match e {
                     // An update (a notify step or `u`): from the composer, on Enter, with
-                    // `publish` typed for the public page.
+                    // `publish` typed for the public page, `resolve` (and its override while
+                    // something is not UP) for a resolved one.
                     Effect::Post(_) | Effect::RunStep { post: Some(_), .. } => {
                         prop_assert_eq!(k, &Key::Enter);
                         prop_assert_eq!(publish, Some(true));
+                        prop_assert_eq!(resolve, Some(true));
                     }
                     Effect::RunStep { .. } => {
                         prop_assert_eq!(k, &Key::Enter);

@@ -1161,9 +1161,12 @@ impl State {
             return;
         }
         let notify = match &step.action {
-            Action::Notify { template } => {
-                Some(Template::parse(template).unwrap_or(Template::Update))
-            }
+            Action::Notify { template, status } => Some((
+                Template::parse(template).unwrap_or(Template::Update),
+                status
+                    .as_deref()
+                    .and_then(|s| IncidentStatus::ALL.into_iter().find(|st| st.label() == s)),
+            )),
             _ => None,
         };
         if notify.is_some()
@@ -1218,10 +1221,13 @@ impl State {
             },
         }));
         // A notify step is an update: the composer, on the step's template, is its modal.
-        if let Some(template) = notify {
+        if let Some((template, status)) = notify {
             let ids = (runbook.id.clone(), step.id.clone());
             let channels = self.targets.channels();
             let mut compose = Compose::new(self, template, &channels);
+            if let Some(status) = status {
+                compose.set_status(self, status);
+            }
             compose.step = Some(ids);
             self.compose = Some(compose);
             return;
@@ -1273,6 +1279,38 @@ impl State {
                     journal,
                     update: compose.update(self),
                 });
+                // Announcing resolved while something is not UP: the override, journaled
+                // with what was not UP, before the update.
+                let not_up = super::compose::not_up(self);
+                if compose.status == IncidentStatus::Resolved
+                    && !not_up.is_empty()
+                    && let Some(reason) = compose.override_reason()
+                {
+                    effects.push(Effect::Append(Entry {
+                        at: self.now,
+                        kind: EntryKind::GateOverridden {
+                            gate: "resolve".into(),
+                            reason: reason.to_string(),
+                            detail: format!(
+                                "announced resolved while not UP: {}",
+                                not_up.join(", ")
+                            ),
+                        },
+                    }));
+                }
+                // The incident's own status follows what the update announces: header,
+                // journal and page say the same.
+                if let Some(from) = self.incident.as_ref().map(|i| i.status)
+                    && from != compose.status
+                {
+                    effects.push(Effect::Append(Entry {
+                        at: self.now,
+                        kind: EntryKind::Status {
+                            from,
+                            to: compose.status,
+                        },
+                    }));
+                }
                 match compose.step {
                     Some((runbook, step)) => {
                         effects.push(Effect::Append(Entry {

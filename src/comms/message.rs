@@ -319,6 +319,11 @@ fn hh_mm(t: Timestamp) -> String {
 
 /// The status fields every Slack message and the thread's first message carry.
 fn slack_fields(u: &Update) -> Value {
+    // A resolved incident has no next update.
+    let next = match u.status {
+        IncidentStatus::Resolved => "*Next update*\nnone: resolved".to_string(),
+        _ => format!("*Next update due*\n{}", hh_mm(u.next_update)),
+    };
     json!({
         "type": "section",
         "fields": [
@@ -328,7 +333,7 @@ fn slack_fields(u: &Update) -> Value {
                 &format!("*Severity*\n{}", slack_escape(&u.facts.severity)),
                 FIELD_MAX
             )),
-            mrkdwn(&format!("*Next update due*\n{}", hh_mm(u.next_update))),
+            mrkdwn(&next),
         ]
     })
 }

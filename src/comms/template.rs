@@ -9,16 +9,23 @@ use super::message::{Facts, Template};
 use crate::app::{HealthState, IncidentStatus};
 
 /// The status an update announces unless the operator chooses another.
-pub fn default_status(template: Template, incident: IncidentStatus) -> IncidentStatus {
+pub fn default_status(
+    template: Template,
+    incident: IncidentStatus,
+    all_up: bool,
+) -> IncidentStatus {
     match template {
-        Template::Restoration => IncidentStatus::Resolved,
+        // Resolved is proposed only when every component is UP; otherwise the service is
+        // back but being watched (an L3 failover: the lost region is still out).
+        Template::Restoration if all_up => IncidentStatus::Resolved,
+        Template::Restoration => IncidentStatus::Monitoring,
         _ if incident == IncidentStatus::Resolved => IncidentStatus::Monitoring,
         _ => incident,
     }
 }
 
 /// The one-line subject: Slack's header, the status page's incident name.
-pub fn subject(template: Template, facts: &Facts) -> String {
+pub fn subject(template: Template, status: IncidentStatus, facts: &Facts) -> String {
     match template {
         Template::Initial => format!(
             "🚨 {}: {} — {}",
@@ -27,7 +34,13 @@ pub fn subject(template: Template, facts: &Facts) -> String {
             facts.incident
         ),
         Template::Update => format!("UPDATE: {} — {}", facts.service, facts.incident),
-        Template::Restoration => format!("✅ RESOLVED: {} service restored", facts.service),
+        Template::Restoration if status == IncidentStatus::Resolved => {
+            format!("✅ RESOLVED: {} service restored", facts.service)
+        }
+        Template::Restoration => format!(
+            "✅ RESTORED: {} service restored, monitoring",
+            facts.service
+        ),
     }
 }
 
@@ -216,7 +229,7 @@ mod tests {
             ("web", HealthState::Up, Some(1800)),
         ]);
         assert_eq!(
-            subject(Template::Initial, &f),
+            subject(Template::Initial, IncidentStatus::Investigating, &f),
             "🚨 CRITICAL: DTEM production — us-east-1 unreachable"
         );
         let t = text(Template::Initial, &f, at());
@@ -249,12 +262,25 @@ mod tests {
         assert!(!t.contains("All services are operational"), "{t}");
         assert!(t.contains("mq name is unavailable"));
         assert_eq!(
-            default_status(Template::Restoration, IncidentStatus::Monitoring),
+            default_status(Template::Restoration, IncidentStatus::Monitoring, true),
             IncidentStatus::Resolved
         );
         assert_eq!(
-            default_status(Template::Update, IncidentStatus::Identified),
+            default_status(Template::Restoration, IncidentStatus::Identified, false),
+            IncidentStatus::Monitoring,
+            "not every component UP: never proposed as resolved"
+        );
+        assert_eq!(
+            default_status(Template::Update, IncidentStatus::Identified, true),
             IncidentStatus::Identified
+        );
+        assert!(
+            subject(Template::Restoration, IncidentStatus::Monitoring, &partly)
+                .starts_with("✅ RESTORED: ")
+        );
+        assert!(
+            subject(Template::Restoration, IncidentStatus::Resolved, &all_up)
+                .starts_with("✅ RESOLVED: ")
         );
     }
 }

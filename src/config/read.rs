@@ -853,8 +853,24 @@ fn read_action(r: &mut Reader, mut t: Tbl) -> Option<Action> {
                     format!("unknown template \"{tpl}\" (known: initial, update, restoration)"),
                 );
             }
+            let status = t.opt_str(r, "status");
+            if let Some(s) = &status
+                && !super::schema::INCIDENT_STATUSES.contains(&s.as_str())
+            {
+                let span = t.get("status").and_then(|f| f.span);
+                r.error(
+                    span,
+                    &super::tree::join(&t.path, "status"),
+                    format!(
+                        "unknown status \"{s}\" (known: {})",
+                        super::schema::INCIDENT_STATUSES.join(", ")
+                    ),
+                );
+                return None;
+            }
             Some(Action::Notify {
                 template: template?,
+                status,
             })
         }
         Some(other) => {

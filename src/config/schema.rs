@@ -305,8 +305,14 @@ pub enum Action {
     },
     Notify {
         template: String,
+        /// The incident status the update announces, when the step fixes it (the L3
+        /// runbook's restoration notice is `monitoring`: the lost region is still out).
+        status: Option<String>,
     },
 }
+
+/// The incident statuses an update may announce, as the config writes them.
+pub const INCIDENT_STATUSES: [&str; 4] = ["investigating", "identified", "monitoring", "resolved"];
 
 impl Action {
     pub fn kind(&self) -> &'static str {
@@ -371,7 +377,14 @@ impl Action {
                 ..
             } => k8s("wait", namespace, context, deployment),
             Action::Checklist { .. } => "done".into(),
-            Action::Notify { template } => format!("notify {template}"),
+            Action::Notify {
+                template,
+                status: None,
+            } => format!("notify {template}"),
+            Action::Notify {
+                template,
+                status: Some(status),
+            } => format!("notify {template} as {status}"),
             Action::Command { .. } | Action::Http { .. } => return None,
         })
     }
@@ -397,7 +410,7 @@ impl Action {
                 .unwrap_or_default(),
             Action::Http { url, .. } => url.clone(),
             Action::Checklist { .. } => "done".into(),
-            Action::Notify { template } => template.clone(),
+            Action::Notify { template, .. } => template.clone(),
         }
     }
 }

@@ -930,7 +930,7 @@ impl SimWorld {
             Action::Checklist { items } => {
                 Ok((Vec::new(), format!("{} items checked", items.len()), None))
             }
-            Action::Notify { template } => Ok((
+            Action::Notify { template, .. } => Ok((
                 vec![format!(
                     "(drill: the {template} notice goes to the simulated sink only)"
                 )],
@@ -989,7 +989,7 @@ fn describe_call(action: &Action) -> String {
         Action::Command { argv, .. } => format!("running {}…", argv.join(" ")),
         Action::Http { method, url, .. } => format!("{method} {url}…"),
         Action::Checklist { .. } => "checklist…".to_string(),
-        Action::Notify { template } => format!("posting the {template} notice…"),
+        Action::Notify { template, .. } => format!("posting the {template} notice…"),
     }
 }
 

@@ -159,7 +159,7 @@ fn results(out: &mut String, f: &Facts) {
 }
 
 fn issues(out: &mut String, src: &Source, f: &Facts) {
-    let mut list = Vec::new();
+    let mut list: Vec<String> = f.overrides.iter().map(|o| text(o)).collect();
     for run in &f.steps {
         let name = text(&run.name());
         match &run.finished {

@@ -227,6 +227,8 @@ pub struct Facts {
     pub steps: Vec<StepRun>,
     pub comms: Vec<Message>,
     pub follow_ups: Vec<FollowUp>,
+    /// Gates passed by a typed override (`override resolve: …`), as said.
+    pub overrides: Vec<String>,
     /// Distinct actors, in order of appearance.
     pub actors: Vec<String>,
     /// Entries of kinds this build does not know.
@@ -328,6 +330,15 @@ impl Facts {
                 o.took = Some(*took);
                 o.rto = o.rto.or(*rto);
             }
+            EntryKind::GateOverridden {
+                gate,
+                reason,
+                detail,
+            } => self.overrides.push(format!(
+                "override {gate} by {} at {}: {reason} ({detail})",
+                r.actor,
+                r.at.strftime("%H:%M:%SZ")
+            )),
             EntryKind::Note { text } => {
                 if let Some(item) = follow_up(text) {
                     self.follow_ups.push(FollowUp {

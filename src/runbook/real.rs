@@ -331,6 +331,7 @@ mod tests {
         let (outcome, _) = run(
             Action::Notify {
                 template: "declared".into(),
+                status: None,
             },
             &[],
         )

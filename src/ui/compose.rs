@@ -138,6 +138,42 @@ pub fn draw(state: &State, compose: &Compose, screen: &Screen, frame: &mut Frame
 
     let public = compose.channels().iter().any(|c| c.is_public());
     let mut foot: Vec<Line> = Vec::new();
+    let fields = compose.fields(state);
+    // A typed line: its label, what it asks, what is typed, the cursor when it has focus.
+    let typed_line = |label: &str, f: ComposeField, ask: String, typed: &str, done: bool| {
+        Line::from(vec![
+            field(label, f),
+            Span::styled(ask, t.degraded),
+            Span::styled(clean(typed).into_owned(), if done { t.up } else { t.text }),
+            Span::styled(if compose.field == f { cursor_glyph } else { "" }, t.accent),
+        ])
+    };
+    if fields.contains(&ComposeField::Override) {
+        let not_up = crate::app::compose::not_up(state);
+        foot.push(typed_line(
+            "Override",
+            ComposeField::Override,
+            format!(
+                "not UP: {} — type `{}` <reason> > ",
+                clean(&not_up.join(", ")),
+                crate::app::compose::OVERRIDE_RESOLVE
+            ),
+            &compose.override_resolve,
+            compose.override_reason().is_some(),
+        ));
+    }
+    if fields.contains(&ComposeField::Resolve) {
+        foot.push(typed_line(
+            "Resolve",
+            ComposeField::Resolve,
+            format!(
+                "announces the incident resolved: type `{}` > ",
+                crate::app::dialog::RESOLVE_WORD
+            ),
+            &compose.resolve,
+            compose.resolve == crate::app::dialog::RESOLVE_WORD,
+        ));
+    }
     if public {
         foot.push(Line::from(vec![
             field("Publish", ComposeField::Publish),
@@ -169,7 +205,7 @@ pub fn draw(state: &State, compose: &Compose, screen: &Screen, frame: &mut Frame
             ),
         ]));
     }
-    foot.push(Line::from(match compose.blocked() {
+    foot.push(Line::from(match compose.blocked(state) {
         _ if compose.cancel_armed => Span::styled(
             "Esc again throws away what you typed; any other key goes on editing",
             t.down,

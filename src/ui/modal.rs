@@ -146,7 +146,16 @@ pub fn what_happens(action: &Action, inputs: &BTreeMap<String, String>) -> Vec<S
             if body.is_some() { " with a body" } else { "" }
         )],
         Action::Checklist { items } => items.iter().map(|i| format!("☐ {i}")).collect(),
-        Action::Notify { template } => vec![format!("notify with the `{template}` template")],
+        Action::Notify {
+            template,
+            status: None,
+        } => vec![format!("notify with the `{template}` template")],
+        Action::Notify {
+            template,
+            status: Some(status),
+        } => vec![format!(
+            "notify with the `{template}` template, announcing {status}"
+        )],
     }
 }
 
