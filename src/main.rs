@@ -352,7 +352,7 @@ fn drill(
         // A drill's updates go to simulated sinks only, in its own outboxes under drills/.
         let comms = comms_link(
             drills,
-            &cfg.console.operators,
+            &cfg,
             warroom::comms::build::drill_sinks(&cfg),
             &link,
             clock.clone(),
@@ -391,7 +391,7 @@ fn console_runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
 /// The outbox worker over `incidents` with these sinks (none configured: no worker).
 fn comms_link(
     incidents: PathBuf,
-    operators: &[String],
+    cfg: &warroom::config::Config,
     sinks: Vec<std::sync::Arc<dyn warroom::comms::sink::Sink>>,
     link: &warroom::tui::JournalLink,
     clock: std::sync::Arc<dyn warroom::probe::clock::Clock>,
@@ -401,7 +401,8 @@ fn comms_link(
     }
     let (tx, problems) = tokio::sync::mpsc::channel(16);
     let mut options = warroom::comms::worker::Options::new(incidents);
-    options.operators = operators.to_vec();
+    options.operators = cfg.console.operators.clone();
+    options.give_up_after = cfg.comms.give_up_after;
     let worker =
         warroom::comms::worker::Worker::start(options, sinks, link.requests.clone(), clock, tx);
     Some(warroom::tui::CommsLink { worker, problems })
@@ -516,13 +517,7 @@ fn console(explicit: Option<&Path>, data_dir: Option<&Path>, display: &Display) 
                         .with_step_logs(step_logs),
                 ) as std::sync::Arc<dyn warroom::runbook::Executor>
             });
-        let comms = comms_link(
-            incidents,
-            &cfg.console.operators,
-            sinks,
-            &link,
-            clock.clone(),
-        );
+        let comms = comms_link(incidents, &cfg, sinks, &link, clock.clone());
         let exit = warroom::tui::run(state, settings, rx, link, executor, comms, clock).await;
         scheduler.stop();
         exit

@@ -173,6 +173,23 @@ impl Rig {
         self.worker_telling(sinks, Arc::default())
     }
 
+    /// The worker, giving an update up `give_up_after` after it was queued.
+    fn worker_giving_up(&self, sinks: Vec<Arc<dyn Sink>>, give_up_after: Duration) -> Worker {
+        let (tx, mut problems) = tokio::sync::mpsc::channel(16);
+        tokio::spawn(async move { while problems.recv().await.is_some() {} });
+        let mut o = WorkerOptions::new(self.incidents());
+        o.poll = Duration::from_millis(50);
+        o.first_backoff = Duration::from_millis(200);
+        o.give_up_after = give_up_after;
+        Worker::start(
+            o,
+            sinks,
+            self.requests.clone().expect("running"),
+            Arc::new(SystemClock),
+            tx,
+        )
+    }
+
     /// The worker, with what it tells the operator (per channel) collected in `told`.
     fn worker_telling(
         &self,
@@ -1109,6 +1126,81 @@ async fn a_refusal_slack_documents_gives_up_at_once_an_unknown_one_after_three_a
     assert!(
         !texts.contains("second") && !texts.contains("third"),
         "{texts}"
+    );
+    worker.stop().await;
+}
+
+/// An update that keeps failing (no refusal: 503s) is given up `give_up_after` after it was
+/// queued, so the ones behind it go on; the channel's first one given up, the next arrives as
+/// the first: Slack's a new top-level message saying what it replaces, the page's a new
+/// incident (POST) with the state it announces.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_update_failing_past_give_up_after_is_given_up_and_the_next_arrives_as_the_first() {
+    let rig = Rig::start();
+    let slack = FakeSlack::start(TOKEN).await;
+    let page = FakeStatuspage::start(KEY).await;
+    for _ in 0..200 {
+        slack.fault(Fault::Instead(Reply::text(503, "upstream unavailable")));
+        page.fault(Fault::Instead(Reply::text(503, "maintenance")));
+    }
+    let worker = rig.worker_giving_up(
+        vec![
+            slack_sink(rig.secrets.path(), &slack, Duration::from_secs(5)),
+            page_sink(rig.secrets.path(), &page, Duration::from_secs(5)),
+        ],
+        Duration::from_secs(2),
+    );
+    rig.post(update(
+        &[Channel::Slack, Channel::StatusPage],
+        Template::Initial,
+        IncidentStatus::Investigating,
+        "first",
+    ));
+    until("both given up for time", || {
+        rig.lines("comms_failed")
+            .iter()
+            .filter(|l| {
+                l["gave_up"] == true
+                    && l["reason"].as_str().is_some_and(|r| {
+                        r.starts_with("not delivered 2s after it was queued; last: ")
+                            && r.contains("given up so the updates behind it go on")
+                    })
+            })
+            .count()
+            == 2
+    })
+    .await;
+    assert!(rig.lines("comms_sent").is_empty());
+    assert!(slack.messages().is_empty() && page.incidents().is_empty());
+    // The far sides come back (the faults left are cleared by answering them).
+    slack.server.clear_faults();
+    page.server.clear_faults();
+    rig.post(update(
+        &[Channel::Slack, Channel::StatusPage],
+        Template::Update,
+        IncidentStatus::Identified,
+        "second",
+    ));
+    until("the next one sent to both", || {
+        rig.lines("comms_sent").len() == 2
+    })
+    .await;
+    let messages = slack.messages();
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert_eq!(messages[0].thread_ts, None, "a new top-level message");
+    let blocks = messages[0].blocks.to_string();
+    assert!(
+        blocks.contains("Starts this incident's thread: it replaces the initial update queued ")
+            && blocks.contains(", which could not be delivered"),
+        "{blocks}"
+    );
+    let incidents = page.incidents();
+    assert_eq!(incidents.len(), 1, "created by the next one");
+    assert_eq!(incidents[0].status, "identified");
+    assert!(
+        incidents[0].updates[0].1.contains("second"),
+        "{:?}",
+        incidents[0]
     );
     worker.stop().await;
 }

@@ -209,6 +209,41 @@ impl Comms {
         None
     }
 
+    /// The status the page shows: that of the newest update to `channel` that arrived.
+    pub fn page_says(&self, channel: &str) -> Option<IncidentStatus> {
+        self.deliveries
+            .iter()
+            .filter(|d| d.channel == channel)
+            .filter(|d| matches!(d.state, DeliveryState::Sent { .. }))
+            .max_by_key(|d| match d.state {
+                DeliveryState::Sent { at, .. } => at,
+                _ => d.queued_at,
+            })
+            .and_then(|d| d.status)
+    }
+
+    /// What stands in for an update given up: the next update to its channel ("superseded
+    /// by the update of 03:40Z"), or the one still to come.
+    pub fn superseded(&self, given_up: &Delivery) -> String {
+        let at = self
+            .deliveries
+            .iter()
+            .position(|d| d.id == given_up.id && d.channel == given_up.channel);
+        let later = at.and_then(|i| {
+            self.deliveries[i + 1..]
+                .iter()
+                .find(|d| d.channel == given_up.channel)
+        });
+        match later {
+            Some(d) => format!(
+                "superseded by the {} update of {}",
+                d.template,
+                d.queued_at.strftime("%H:%MZ")
+            ),
+            None => "the next update supersedes it".into(),
+        }
+    }
+
     /// When the newest update to this channel that arrived was sent.
     pub fn last_sent(&self, channel: &str) -> Option<Timestamp> {
         self.deliveries
@@ -315,6 +350,84 @@ mod tests {
             simulated: false,
             body: None,
         }
+    }
+
+    #[test]
+    fn a_given_up_update_names_what_supersedes_it_and_the_page_says_what_arrived_last() {
+        let mut c = Comms::default();
+        let sent = |id: &str| EntryKind::CommsSent {
+            id: id.into(),
+            channel: "statuspage".into(),
+            remote: None,
+            simulated: false,
+            found: false,
+        };
+        let with_status = |id: &str, status: IncidentStatus, at: i64, c: &mut Comms| {
+            let EntryKind::CommsQueued {
+                id,
+                channel,
+                template,
+                summary,
+                text,
+                simulated,
+                body,
+                ..
+            } = queued(id, "statuspage")
+            else {
+                unreachable!()
+            };
+            c.fold(
+                t(at),
+                "ana@b",
+                &EntryKind::CommsQueued {
+                    id,
+                    channel,
+                    template,
+                    summary,
+                    status: Some(status),
+                    text,
+                    simulated,
+                    body,
+                },
+            );
+        };
+        assert_eq!(
+            c.page_says("statuspage"),
+            None,
+            "no incident on the page yet"
+        );
+        with_status("u1", IncidentStatus::Investigating, 0, &mut c);
+        c.fold(t(1), "ana@b", &sent("u1"));
+        assert_eq!(
+            c.page_says("statuspage"),
+            Some(IncidentStatus::Investigating)
+        );
+        with_status("u2", IncidentStatus::Identified, 120, &mut c);
+        c.fold(
+            t(700),
+            "ana@b",
+            &EntryKind::CommsFailed {
+                id: "u2".into(),
+                channel: "statuspage".into(),
+                reason: "not delivered 10m after it was queued".into(),
+                gave_up: true,
+                retry_in: None,
+            },
+        );
+        assert_eq!(
+            c.page_says("statuspage"),
+            Some(IncidentStatus::Investigating),
+            "the page still says what arrived"
+        );
+        let u2 = c.get("u2", "statuspage").expect("u2").clone();
+        assert_eq!(c.superseded(&u2), "the next update supersedes it");
+        with_status("u3", IncidentStatus::Monitoring, 720, &mut c);
+        assert_eq!(
+            c.superseded(&u2),
+            "superseded by the initial update of 22:25Z"
+        );
+        c.fold(t(721), "ana@b", &sent("u3"));
+        assert_eq!(c.page_says("statuspage"), Some(IncidentStatus::Monitoring));
     }
 
     #[test]

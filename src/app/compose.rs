@@ -228,10 +228,23 @@ fn channel_preview(state: &State, channel: Channel, u: &Update) -> Vec<String> {
             Some(s) if !s.webhook => {
                 let ch = s.channel.clone().unwrap_or_default();
                 if first {
+                    // After one given up, it says what it replaces (as the outbox will).
+                    let replaces = state
+                        .comms
+                        .all()
+                        .iter()
+                        .find(|d| d.channel == channel.as_str())
+                        .map(|d| message::replaces_note(&d.template, d.queued_at));
                     out.push(format!(
-                        "▶ Slack chat.postMessage to {ch} — the incident's first update: it starts the thread"
+                        "▶ Slack chat.postMessage to {ch} — the incident's first update to arrive: it starts the thread"
                     ));
-                    out.extend(pretty(&message::slack_post_body(u, ID_LATER, &ch, None)));
+                    out.extend(pretty(&message::slack_post_body(
+                        u,
+                        ID_LATER,
+                        &ch,
+                        None,
+                        replaces.as_deref(),
+                    )));
                 } else {
                     out.push(format!(
                         "▶ Slack chat.postMessage to {ch}, a reply in the incident's thread{after}; then chat.update of the thread's first message (its status summary: {}, {})",
@@ -243,6 +256,7 @@ fn channel_preview(state: &State, channel: Channel, u: &Update) -> Vec<String> {
                         ID_LATER,
                         "(the thread's channel)",
                         Some("(the first message's ts)"),
+                        None,
                     )));
                 }
             }
@@ -989,6 +1003,52 @@ mod tests {
             c.preview_scroll,
             last.saturating_sub(10),
             "PgUp answers at once"
+        );
+    }
+
+    /// After the channel's only update was given up, the next one starts the thread and says
+    /// what it replaces — the same words the outbox sends.
+    #[test]
+    fn the_preview_of_the_first_to_arrive_after_one_given_up_says_what_it_replaces() {
+        use crate::comms::message::{SlackTarget, Targets};
+        let mut rig = rig();
+        rig.state.targets = Targets {
+            slack: Some(SlackTarget {
+                channel: Some("#war".into()),
+                webhook: false,
+            }),
+            statuspage: None,
+        };
+        for kind in [
+            EntryKind::CommsQueued {
+                id: "u1".into(),
+                channel: "slack".into(),
+                template: "initial".into(),
+                summary: "s".into(),
+                status: None,
+                text: None,
+                simulated: false,
+                body: None,
+            },
+            EntryKind::CommsFailed {
+                id: "u1".into(),
+                channel: "slack".into(),
+                reason: "not delivered 10m after it was queued".into(),
+                gave_up: true,
+                retry_in: None,
+            },
+        ] {
+            rig.state.comms.fold(t(2), "ana@b", &kind);
+        }
+        let c = Compose::new(&rig.state, Template::Update, &[Channel::Slack]);
+        let p = c.preview(&rig.state).join("\n");
+        let note = message::replaces_note("initial", t(2));
+        assert!(
+            p.contains("the incident's first update to arrive: it starts the thread")
+                && p.contains(&format!(
+                    "Starts this incident's thread: it replaces {note}"
+                )),
+            "{p}"
         );
     }
 

@@ -358,6 +358,7 @@ mod tests {
             slack: None,
             statuspage: None,
             journal: Journal::default(),
+            comms: crate::config::Comms::default(),
         }
     }
 

@@ -430,6 +430,15 @@ pub fn slack_blocks(u: &Update, delivery: &str) -> Value {
     Value::Array(blocks)
 }
 
+/// What a first update to arrive replaces: "the initial update queued 03:14Z, which could not
+/// be delivered" (the outbox and the preview say it alike).
+pub fn replaces_note(template: &str, queued_at: Timestamp) -> String {
+    format!(
+        "the {template} update queued {}, which could not be delivered",
+        queued_at.strftime("%H:%MZ")
+    )
+}
+
 /// The notification text (what a phone's lock screen shows) of an update.
 pub fn slack_text(u: &Update) -> String {
     escape_cut(
@@ -440,11 +449,29 @@ pub fn slack_text(u: &Update) -> String {
 
 /// `chat.postMessage` (bot token): the first update of an incident starts the thread, later
 /// ones reply in it (`thread_ts` is the first one's `ts`, known when sending).
-pub fn slack_post_body(u: &Update, delivery: &str, channel: &str, thread: Option<&str>) -> Value {
+pub fn slack_post_body(
+    u: &Update,
+    delivery: &str,
+    channel: &str,
+    thread: Option<&str>,
+    replaces: Option<&str>,
+) -> Value {
+    let mut blocks = slack_blocks(u, delivery);
+    // The incident's first update to arrive, after one given up: it says what it replaces
+    // (a reader who saw nothing before knows this is the start).
+    if let (None, Some(what), Value::Array(list)) = (thread, replaces, &mut blocks) {
+        list.insert(
+            1,
+            json!({
+                "type": "context",
+                "elements": [mrkdwn(&escape_cut(&format!("Starts this incident's thread: it replaces {what}"), FIELD_MAX))]
+            }),
+        );
+    }
     let mut body = json!({
         "channel": channel,
         "text": slack_text(u),
-        "blocks": slack_blocks(u, delivery),
+        "blocks": blocks,
     });
     if let Some(ts) = thread {
         body["thread_ts"] = Value::from(ts);
@@ -801,7 +828,7 @@ mod tests {
         u.facts.lag = vec!["db → dr: 🐢 ".repeat(200); 20];
         u.facts.backups = vec!["backup 🗄 old ".repeat(200); 20];
         for body in [
-            slack_post_body(&u, "w-1", "#war", Some("1.2")),
+            slack_post_body(&u, "w-1", "#war", Some("1.2"), None),
             slack_webhook_body(&u, "w-1"),
             slack_root_update_body(&u, &u, "w-1", "C1", "1.2"),
         ] {
@@ -842,7 +869,7 @@ mod tests {
     #[test]
     fn user_text_is_escaped_everywhere_in_slack_so_a_note_cannot_ping_the_channel() {
         let u = update("<!channel> db & cache > down");
-        let body = slack_post_body(&u, "w-1", "#war", None).to_string();
+        let body = slack_post_body(&u, "w-1", "#war", None, None).to_string();
         assert!(!body.contains("<!channel>"), "{body}");
         assert!(body.contains("&lt;!channel&gt; db &amp; cache &gt; down"));
         let hook = slack_webhook_body(&u, "w-1").to_string();
@@ -879,12 +906,12 @@ mod tests {
     fn replies_go_to_the_thread_of_the_first_message() {
         let u = update("x");
         assert!(
-            slack_post_body(&u, "w-1", "#war", None)
+            slack_post_body(&u, "w-1", "#war", None, None)
                 .get("thread_ts")
                 .is_none()
         );
         assert_eq!(
-            slack_post_body(&u, "w-2", "#war", Some("1700.1"))["thread_ts"],
+            slack_post_body(&u, "w-2", "#war", Some("1700.1"), None)["thread_ts"],
             "1700.1"
         );
     }

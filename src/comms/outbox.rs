@@ -448,6 +448,31 @@ impl Outbox {
         out.into_iter().map(|(_, d, s)| (d, s)).collect()
     }
 
+    /// The deliveries of `channel` given up (in `failed/`, or marked failed in `pending/`), in
+    /// queue order.
+    pub fn given_up(&self, channel: Channel) -> Vec<Delivery> {
+        let mut out: Vec<(String, Delivery)> = Vec::new();
+        for dir in [self.dir.join("pending"), self.dir.join("failed")] {
+            for path in json_files(&dir) {
+                let Some(name) = path.file_stem().map(|s| s.to_string_lossy().into_owned()) else {
+                    continue;
+                };
+                if !name.ends_with(&format!("-{}", channel.as_str())) {
+                    continue;
+                }
+                if !self.find_marker(&name, "failed").exists() {
+                    continue;
+                }
+                if let Ok(Some(d)) = read_json::<Delivery>(&path) {
+                    out.push((name, d));
+                }
+            }
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out.dedup_by(|a, b| a.0 == b.0);
+        out.into_iter().map(|(_, d)| d).collect()
+    }
+
     /// Takes the lock of `channel` in this outbox, if no other console holds it.
     pub fn try_lock(&self, channel: Channel) -> Option<Flock<File>> {
         std::fs::DirBuilder::new()

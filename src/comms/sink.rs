@@ -65,6 +65,9 @@ pub struct Context {
     pub earlier: Vec<Update>,
     /// When the send now in doubt was started.
     pub attempt_at: Option<Timestamp>,
+    /// No earlier update arrived but one was given up: what this one replaces
+    /// ([`super::message::replaces_note`]).
+    pub replaces: Option<String>,
 }
 
 pub type SinkFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, SendError>> + Send + 'a>>;

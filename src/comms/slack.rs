@@ -174,6 +174,7 @@ impl SlackSink {
                 None => &channel,
             },
             root.as_ref().map(|(_, (_, ts))| ts.as_str()),
+            ctx.replaces.as_deref(),
         );
         let req: SlackApiChatPostMessageRequest = decode(body)?;
         let resp = self

@@ -45,6 +45,9 @@ pub struct Options {
     /// `[console] operators`: whose `comms_queued` lines vouch for a delivery (empty: any
     /// member of the journal group). See [`crate::journal::trust`].
     pub operators: Vec<String>,
+    /// `[comms] give_up_after`: an update tried and still not delivered this long after it
+    /// was queued is given up, so that the ones behind it go on.
+    pub give_up_after: Duration,
 }
 
 impl Options {
@@ -55,6 +58,7 @@ impl Options {
             poll: POLL,
             first_backoff: Duration::from_secs(1),
             operators: Vec::new(),
+            give_up_after: crate::config::GIVE_UP_AFTER,
         }
     }
 
@@ -509,6 +513,15 @@ impl Channel {
                 },
             ));
         }
+        // Tried, and still not delivered long after it was queued: given up, so that the
+        // updates behind it go on (never one that was not tried: a console that was away
+        // tries it once first; one whose last send got no answer is looked for first).
+        let age = self.clock.now().duration_since(p.delivery.queued_at);
+        let overdue = self.backoff.contains_key(&p.name)
+            && age > SignedDuration::try_from(self.o.give_up_after).unwrap_or_default();
+        if overdue && p.attempt.is_none() {
+            return self.give_up_overdue(outbox, p, "");
+        }
         if self
             .backoff
             .get(&p.name)
@@ -540,7 +553,20 @@ impl Channel {
                     self.backoff.remove(&p.name);
                     return None;
                 }
+                // Not there: overdue, it is given up rather than sent again.
+                Ok(None) if overdue => {
+                    let _ = outbox.clear_attempt(&p.name);
+                    return self.give_up_overdue(outbox, p, "");
+                }
                 Ok(None) => {}
+                Err(SendError::Retry { .. } | SendError::Unknown { .. }) if overdue => {
+                    let _ = outbox.clear_attempt(&p.name);
+                    return self.give_up_overdue(
+                        outbox,
+                        p,
+                        " (its last send got no answer and could not be looked for: it may have arrived — look in the channel)",
+                    );
+                }
                 Err(SendError::Refused { reason }) => {
                     let reason = format!(
                         "in doubt: a send started at {} got no recorded answer, and it could not be checked ({reason}): not sent again — look in the channel and send it again if it is missing",
@@ -659,6 +685,20 @@ impl Channel {
         None
     }
 
+    /// Given up for time (`[comms] give_up_after`), saying the last failure.
+    fn give_up_overdue(&mut self, outbox: &Outbox, p: &Pending, doubt: &str) -> Option<String> {
+        let last = self
+            .backoff
+            .get(&p.name)
+            .map(|b| format!("; last: {}", b.last_reason))
+            .unwrap_or_default();
+        let reason = format!(
+            "not delivered {} after it was queued{last}: given up so the updates behind it go on{doubt}",
+            crate::app::fmt::duration(self.o.give_up_after)
+        );
+        self.give_up(outbox, p, reason)
+    }
+
     fn give_up(&mut self, outbox: &Outbox, p: &Pending, reason: String) -> Option<String> {
         let f = Failed {
             at: self.clock.now(),
@@ -722,9 +762,20 @@ fn context(outbox: &Outbox, p: &Pending) -> Context {
         .into_iter()
         .filter(|(d, _)| d.name() < p.name)
         .collect();
+    // Nothing arrived before, but an earlier one was given up: this one replaces it.
+    let replaces = if before.is_empty() {
+        outbox
+            .given_up(p.delivery.channel)
+            .into_iter()
+            .find(|d| d.name() < p.name)
+            .map(|d| super::message::replaces_note(d.update.template.as_str(), d.queued_at))
+    } else {
+        None
+    };
     Context {
         first: before.first().cloned(),
         earlier: before.into_iter().map(|(d, _)| d.update).collect(),
         attempt_at: None,
+        replaces,
     }
 }

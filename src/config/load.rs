@@ -293,6 +293,7 @@ fn assemble(
         slack: main.slack,
         statuspage: main.statuspage,
         journal: main.journal.unwrap_or_default(),
+        comms: main.comms.unwrap_or_default(),
     })
 }
 

@@ -20,6 +20,7 @@ pub struct Parts {
     pub console: Option<Console>,
     pub aws: Option<Aws>,
     pub journal: Option<Journal>,
+    pub comms: Option<Comms>,
     pub slack: Option<Slack>,
     pub statuspage: Option<StatusPage>,
     pub components: Vec<Component>,
@@ -87,6 +88,27 @@ pub fn read_main(r: &mut Reader, root: &dyn TableLike) -> Parts {
             journal
         }
         None => Journal::default(),
+    });
+    parts.comms = Some(match t.opt_table(r, "comms") {
+        Some(mut c) => {
+            let d = Comms::default();
+            let span = c.get("give_up_after").and_then(|f| f.span);
+            let give_up_after = c.opt_duration(r, "give_up_after");
+            if give_up_after.is_some_and(|g| g < Duration::from_secs(60)) {
+                r.error(
+                    span,
+                    &super::tree::join(&c.path, "give_up_after"),
+                    "give_up_after must be at least 1m: a slow far side is not a lost update"
+                        .to_string(),
+                );
+            }
+            let comms = Comms {
+                give_up_after: give_up_after.unwrap_or(d.give_up_after),
+            };
+            c.finish(r);
+            comms
+        }
+        None => Comms::default(),
     });
     if let Some(s) = t.opt_table(r, "slack") {
         parts.slack = read_slack(r, s);

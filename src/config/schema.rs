@@ -582,6 +582,25 @@ pub struct Journal {
     pub dir: Option<PathBuf>,
 }
 
+/// `[comms]`: how updates are delivered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comms {
+    /// An update still not delivered this long after it was queued (and tried) is given up,
+    /// so that the ones behind it go on: the next one supersedes it.
+    pub give_up_after: Duration,
+}
+
+/// The default of `[comms] give_up_after`.
+pub const GIVE_UP_AFTER: Duration = Duration::from_secs(10 * 60);
+
+impl Default for Comms {
+    fn default() -> Comms {
+        Comms {
+            give_up_after: GIVE_UP_AFTER,
+        }
+    }
+}
+
 /// A whole, valid configuration.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
@@ -594,6 +613,7 @@ pub struct Config {
     pub slack: Option<Slack>,
     pub statuspage: Option<StatusPage>,
     pub journal: Journal,
+    pub comms: Comms,
 }
 
 impl Config {

@@ -13,14 +13,29 @@ use super::{Screen, Visible, clean};
 
 /// "due 03:35Z (in 12m)" or "OVERDUE by 3m" for the next update, if one is due.
 pub fn due(state: &State) -> Option<(String, bool)> {
-    let due = state.next_update_due()?;
-    // One queued but not delivered: customers have not read it yet.
-    if state
-        .customer_channel()
-        .is_some_and(|c| state.comms.waiting_to(c) > 0)
+    // One queued but not delivered: customers have not read it yet — and the page still
+    // says what it said (even once the incident is resolved here).
+    if let Some(c) = state.customer_channel()
+        && state.incident.is_some()
+        && state.comms.waiting_to(c) > 0
     {
-        return Some(("update not yet delivered".into(), true));
+        let page = crate::comms::message::Channel::StatusPage.as_str();
+        return Some((
+            if c == page {
+                format!(
+                    "status page still says {}",
+                    state
+                        .comms
+                        .page_says(page)
+                        .map_or("no incident", |s| s.label())
+                )
+            } else {
+                "update not yet delivered".into()
+            },
+            true,
+        ));
     }
+    let due = state.next_update_due()?;
     let now = state.now();
     let left = due.duration_since(now);
     let mins = left.as_mins();
@@ -110,9 +125,11 @@ pub fn draw(state: &State, screen: &Screen, frame: &mut Frame, area: Rect) {
                     ),
                     t.up,
                 ),
-                DeliveryState::Failed { reason, .. } => {
-                    (g.down, format!("FAILED: {reason}"), t.down)
-                }
+                DeliveryState::Failed { reason, .. } => (
+                    g.down,
+                    format!("FAILED: {reason} — {}", state.comms.superseded(d)),
+                    t.down,
+                ),
             };
             let sim = match (&d.state, d.simulated) {
                 (DeliveryState::Sent { .. }, _) | (_, false) => "",

@@ -132,14 +132,6 @@ pub fn draw(state: &State, screen: &Screen, frame: &mut Frame, area: Rect) {
         spans.push(Span::styled("NOT RECORDING: no operator console", t.down));
         spans.push(sep.clone());
     }
-    // When customers are due their next update: seen at 80 columns, before the title.
-    if let Some((text, urgent)) = super::comms::due(state) {
-        spans.push(Span::styled(
-            text,
-            if urgent { t.degraded } else { t.muted },
-        ));
-        spans.push(sep.clone());
-    }
     match incident {
         Some(i) => {
             spans.push(Span::styled(
@@ -152,6 +144,15 @@ pub fn draw(state: &State, screen: &Screen, frame: &mut Frame, area: Rect) {
             spans.push(Span::styled("undeclared (d declares)", t.degraded));
         }
         None => spans.push(Span::styled(clean(screen.title).into_owned(), t.text)),
+    }
+    // When customers are due their next update, or what the page still says: right after
+    // the incident (which is never cut for it).
+    if let Some((text, urgent)) = super::comms::due(state) {
+        spans.push(sep.clone());
+        spans.push(Span::styled(
+            text,
+            if urgent { t.degraded } else { t.muted },
+        ));
     }
     spans.extend([
         sep.clone(),
@@ -267,7 +268,9 @@ fn summary_line<'a>(state: &State, screen: &Screen) -> Line<'a> {
     if let Some((d, behind)) = state.comms.trouble() {
         use crate::app::comms::DeliveryState;
         let what = match &d.state {
-            DeliveryState::Failed { reason, .. } => format!("FAILED (gave up): {reason}"),
+            DeliveryState::Failed { reason, .. } => {
+                format!("FAILED (gave up): {reason} — {}", state.comms.superseded(d))
+            }
             DeliveryState::Retrying { reason, .. } => format!("retrying: {reason}"),
             _ => String::new(),
         };
