@@ -240,6 +240,7 @@ fn settings(
         drill,
         local: jiff::tz::TimeZone::system(),
         targets: warroom::comms::message::Targets::from_config(cfg),
+        language: cfg.comms.language,
         stalled_after: cfg.console.stalled_after,
     })
 }

@@ -55,6 +55,7 @@ fn facts() -> Facts {
         commander: "ana@bastion".into(),
         components: vec![
             ComponentFact {
+                public_name: None,
                 id: "db-primary".into(),
                 name: "Base de Datos Principal".into(),
                 tier: Tier::Critical,
@@ -64,6 +65,7 @@ fn facts() -> Facts {
                 affected: false,
             },
             ComponentFact {
+                public_name: None,
                 id: "web-apps".into(),
                 name: "Aplicaciones Web".into(),
                 tier: Tier::Critical,
@@ -86,6 +88,9 @@ fn update(to: &[Channel], template: Template, status: IncidentStatus, text: &str
         status,
         subject: format!("{} — us-east-1 unreachable", template.label()),
         text: text.into(),
+        // The same words for the public: these tests are about delivery, not wording.
+        public_subject: format!("{} — us-east-1 unreachable", template.label()),
+        public_text: text.into(),
         facts: facts(),
         by: "ana@bastion".into(),
         at,

@@ -167,7 +167,7 @@ fn send_update(c: &mut Pty) {
     c.send(b"u");
     c.wait_for("Exactly what is sent", PATIENCE)
         .expect("the composer with its preview");
-    c.send(b"\t");
+    c.send(b"\t\t\t"); // Text → Public → ETA → Publish
     c.send(b"publish");
     c.wait_for("Enter: queue it", PATIENCE)
         .expect("publish typed");
@@ -389,7 +389,7 @@ async fn a_drill_delivers_to_its_simulated_sink_only() {
     drill
         .wait_for("Update (tell/notify-initial)", PATIENCE)
         .expect("the composer is the step's modal");
-    drill.send(b"\t");
+    drill.send(b"\t\t\t");
     drill.send(b"publish");
     drill
         .wait_for("Enter: queue it", PATIENCE)
@@ -476,8 +476,8 @@ async fn resolved_while_a_component_is_down_needs_its_override_and_moves_the_inc
         PATIENCE,
     )
     .expect("the gate, named");
-    // Status → To → Text → Override → Resolve → Publish.
-    ana.send(b"\t\t\t");
+    // Status → To → Text → Public → ETA → Override → Resolve → Publish.
+    ana.send(b"\t\t\t\t\t");
     ana.send(b"override resolve: served from the DR region");
     ana.send(b"\t\t");
     ana.send(b"publish");
@@ -526,6 +526,36 @@ async fn resolved_while_a_component_is_down_needs_its_override_and_moves_the_inc
         page.incidents().last().map(|i| i.status.clone()).as_deref(),
         Some("resolved")
     );
+    // What customers read: no actor, host, runbook, step or internal id — searched for in
+    // every incident name and update body the page received.
+    let actor = warroom::journal::actor();
+    let (user, host) = actor.split_once('@').expect("user@host");
+    for incident in page.incidents() {
+        let texts = std::iter::once(incident.name.clone())
+            .chain(incident.updates.iter().map(|(_, body)| body.clone()));
+        for text in texts {
+            let words: Vec<&str> = text
+                .split(|c: char| !c.is_alphanumeric() && c != '-')
+                .collect();
+            for internal in [user, host, "api", "notify-initial", "tell"] {
+                assert!(
+                    !words.contains(&internal),
+                    "{internal:?} in the public text: {text}"
+                );
+            }
+            for internal in [
+                "Tell the customers",
+                "Post the initial notice",
+                "api down",
+                "RTO",
+            ] {
+                assert!(
+                    !text.contains(internal),
+                    "{internal:?} in the public text: {text}"
+                );
+            }
+        }
+    }
     ana.wait_for("resolved: api down", PATIENCE)
         .expect("the header says resolved");
     let screen = ana.screen();

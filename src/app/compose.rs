@@ -25,7 +25,12 @@ pub enum ComposeField {
     Subject,
     Status,
     To,
+    /// The team's text (Slack).
     Text,
+    /// What the public reads (the status page).
+    Public,
+    /// The estimated resolution the public text gives (none until typed).
+    Eta,
     /// `override resolve: <reason>`: announcing resolved while a component is not UP.
     Override,
     /// The word `resolve`: announcing resolved.
@@ -34,12 +39,14 @@ pub enum ComposeField {
 }
 
 impl ComposeField {
-    const ORDER: [ComposeField; 8] = [
+    const ORDER: [ComposeField; 10] = [
         ComposeField::Template,
         ComposeField::Subject,
         ComposeField::Status,
         ComposeField::To,
         ComposeField::Text,
+        ComposeField::Public,
+        ComposeField::Eta,
         ComposeField::Override,
         ComposeField::Resolve,
         ComposeField::Publish,
@@ -77,6 +84,14 @@ pub struct Compose {
     pub text: String,
     /// Where typing goes in the text, in characters.
     pub cursor: usize,
+    /// The public part: the status page's incident name and text (its own cursor), made from
+    /// the template until edited.
+    pub public_subject: String,
+    pub public_text: String,
+    pub public_cursor: usize,
+    pub public_edited: bool,
+    /// The estimated resolution typed for the public text (empty: "not yet known").
+    pub eta: String,
     /// What has been typed of [`PUBLISH_WORD`].
     pub publish: String,
     /// What has been typed of [`RESOLVE_WORD`] (asked when the status is resolved).
@@ -123,6 +138,11 @@ pub fn facts(state: &State) -> Facts {
         components.push(ComponentFact {
             id: spec.id.clone(),
             name: spec.name.clone(),
+            public_name: spec
+                .public_names
+                .iter()
+                .find(|(l, _)| *l == state.language)
+                .map(|(_, n)| n.clone()),
             tier: spec.tier,
             state: health,
             reason: crate::redact::excerpt(&reason, 200),
@@ -333,6 +353,11 @@ impl Compose {
             to_cursor: 0,
             text: String::new(),
             cursor: 0,
+            public_subject: String::new(),
+            public_text: String::new(),
+            public_cursor: 0,
+            public_edited: false,
+            eta: String::new(),
             publish: String::new(),
             resolve: String::new(),
             override_resolve: String::new(),
@@ -359,7 +384,29 @@ impl Compose {
             .collect();
         self.text = template::text(self.template, &self.facts, next_update(state.now()));
         self.cursor = self.text.chars().count();
+        self.public_edited = false;
+        self.refill_public(state);
         self.preview_scroll = 0;
+    }
+
+    /// The public subject and text from the template, the status and the ETA typed, unless
+    /// the public text was edited.
+    fn refill_public(&mut self, state: &State) {
+        self.public_subject =
+            super::public::subject(self.template, self.status, &self.facts, state.language);
+        if self.public_edited {
+            return;
+        }
+        let eta = Some(self.eta.as_str()).filter(|e| !e.trim().is_empty());
+        self.public_text = super::public::text(
+            self.template,
+            self.status,
+            &self.facts,
+            eta,
+            next_update(state.now()),
+            state.language,
+        );
+        self.public_cursor = self.public_text.chars().count();
     }
 
     pub fn channels(&self) -> Vec<Channel> {
@@ -406,6 +453,9 @@ impl Compose {
         }
         if self.text.trim().is_empty() {
             return Some("type the text");
+        }
+        if self.channels().iter().any(|c| c.is_public()) && self.public_text.trim().is_empty() {
+            return Some("type the public text");
         }
         if self.needs_override(state) && self.override_reason().is_none() {
             return Some(
@@ -462,6 +512,8 @@ impl Compose {
             status: self.status,
             subject: self.subject.trim().to_string(),
             text: self.text.clone(),
+            public_subject: self.public_subject.clone(),
+            public_text: self.public_text.clone(),
             facts: self.facts.clone(),
             by: state.actor.clone(),
             at,
@@ -514,11 +566,48 @@ impl Compose {
         self.cursor = (starts[target] + col).min(end);
     }
 
+    /// A key in the text editor (the team's text; the public one is swapped in for it).
+    fn edit_text(&mut self, key: &Key) {
+        match key {
+            Key::Char(c) => self.insert(&c.to_string()),
+            Key::Newline => self.insert("\n"),
+            Key::Paste(p) => self.insert(&p.replace("\r\n", "\n").replace('\r', "\n")),
+            Key::Backspace if self.cursor > 0 => {
+                let at = byte_at(&self.text, self.cursor - 1);
+                self.text.remove(at);
+                self.cursor -= 1;
+                self.edited = true;
+            }
+            Key::Left => self.cursor = self.cursor.saturating_sub(1),
+            Key::Right => self.cursor = (self.cursor + 1).min(self.text.chars().count()),
+            Key::Up => self.cursor_line(false),
+            Key::Down => self.cursor_line(true),
+            Key::Home => {
+                let starts = self.line_starts();
+                self.cursor = starts
+                    .iter()
+                    .rev()
+                    .find(|s| **s <= self.cursor)
+                    .copied()
+                    .unwrap_or(0);
+            }
+            Key::End => {
+                let len = self.text.chars().count();
+                self.cursor = self
+                    .line_starts()
+                    .into_iter()
+                    .find(|s| *s > self.cursor)
+                    .map_or(len, |s| s - 1);
+            }
+            _ => {}
+        }
+    }
+
     pub fn on_key(&mut self, key: &Key, state: &State) -> ComposeOutcome {
         let armed = std::mem::take(&mut self.cancel_armed);
         match key {
             // Edited text is not thrown away on one stray Esc.
-            Key::Esc if self.edited && !armed => {
+            Key::Esc if (self.edited || self.public_edited) && !armed => {
                 self.cancel_armed = true;
                 return ComposeOutcome::Open;
             }
@@ -574,6 +663,7 @@ impl Compose {
                             .take(SUBJECT_MAX)
                             .collect();
                     }
+                    self.refill_public(state);
                 }
                 Key::Up => self.move_field(false, state),
                 Key::Down => self.move_field(true, state),
@@ -619,39 +709,42 @@ impl Compose {
                 Key::Down => self.move_field(true, state),
                 _ => {}
             },
-            ComposeField::Text => match key {
-                Key::Char(c) => self.insert(&c.to_string()),
-                Key::Newline => self.insert("\n"),
-                Key::Paste(p) => self.insert(&p.replace("\r\n", "\n").replace('\r', "\n")),
-                Key::Backspace if self.cursor > 0 => {
-                    let at = byte_at(&self.text, self.cursor - 1);
-                    self.text.remove(at);
-                    self.cursor -= 1;
-                    self.edited = true;
+            ComposeField::Public => {
+                // The same editor, on the public text.
+                std::mem::swap(&mut self.text, &mut self.public_text);
+                std::mem::swap(&mut self.cursor, &mut self.public_cursor);
+                let edited = std::mem::replace(&mut self.edited, false);
+                self.edit_text(key);
+                if self.edited {
+                    self.public_edited = true;
                 }
-                Key::Left => self.cursor = self.cursor.saturating_sub(1),
-                Key::Right => self.cursor = (self.cursor + 1).min(self.text.chars().count()),
-                Key::Up => self.cursor_line(false),
-                Key::Down => self.cursor_line(true),
-                Key::Home => {
-                    let starts = self.line_starts();
-                    self.cursor = starts
-                        .iter()
-                        .rev()
-                        .find(|s| **s <= self.cursor)
-                        .copied()
-                        .unwrap_or(0);
+                self.edited = edited;
+                std::mem::swap(&mut self.text, &mut self.public_text);
+                std::mem::swap(&mut self.cursor, &mut self.public_cursor);
+            }
+            ComposeField::Eta => match key {
+                Key::Backspace => {
+                    self.eta.pop();
+                    self.refill_public(state);
                 }
-                Key::End => {
-                    let len = self.text.chars().count();
-                    self.cursor = self
-                        .line_starts()
-                        .into_iter()
-                        .find(|s| *s > self.cursor)
-                        .map_or(len, |s| s - 1);
+                Key::Char(c) if !c.is_control() && self.eta.chars().count() < 60 => {
+                    self.eta.push(*c);
+                    self.refill_public(state);
                 }
+                Key::Paste(p) => {
+                    self.eta = p
+                        .replace(['\r', '\n', '\t'], " ")
+                        .chars()
+                        .filter(|c| !c.is_control())
+                        .take(60)
+                        .collect();
+                    self.refill_public(state);
+                }
+                Key::Up => self.move_field(false, state),
+                Key::Down => self.move_field(true, state),
                 _ => {}
             },
+            ComposeField::Text => self.edit_text(key),
             ComposeField::Resolve | ComposeField::Override
                 if matches!(key, Key::Up | Key::Down) =>
             {
@@ -852,6 +945,8 @@ mod tests {
                 ComposeField::Status,
                 ComposeField::To,
                 ComposeField::Text,
+                ComposeField::Public,
+                ComposeField::Eta,
                 ComposeField::Override,
                 ComposeField::Resolve
             ]

@@ -101,6 +101,8 @@ pub struct BackupSpec {
 pub struct ComponentSpec {
     pub id: String,
     pub name: String,
+    /// What customers call it, by language (none: it is not named in public text).
+    pub public_names: Vec<(crate::config::Language, String)>,
     pub tier: Tier,
     pub group: Option<String>,
     pub rto: Option<Duration>,
@@ -116,6 +118,7 @@ impl ComponentSpec {
         let id = id.into();
         ComponentSpec {
             name: id.clone(),
+            public_names: Vec::new(),
             id,
             tier,
             group: None,
@@ -182,9 +185,17 @@ impl ComponentSpec {
             HealthKind::Http { warn_latency, .. } => *warn_latency,
             _ => None,
         };
+        use crate::config::Language;
         ComponentSpec {
             id: c.id.clone(),
             name: c.name.clone(),
+            public_names: [
+                (Language::En, c.public_name.clone()),
+                (Language::Es, c.public_name_es.clone()),
+            ]
+            .into_iter()
+            .filter_map(|(l, n)| Some((l, n?)))
+            .collect(),
             tier: c.tier,
             group: c.group.clone(),
             rto: c.rto,
@@ -296,6 +307,8 @@ mod tests {
                 Component {
                     id: "api".into(),
                     name: "API".into(),
+                    public_name: None,
+                    public_name_es: None,
                     tier: Tier::Critical,
                     group: Some("us-east-1".into()),
                     rto: Some(secs(1800)),
@@ -316,6 +329,8 @@ mod tests {
                 Component {
                     id: "db-primary".into(),
                     name: "Base de Datos Principal".into(),
+                    public_name: None,
+                    public_name_es: None,
                     tier: Tier::Critical,
                     group: None,
                     rto: Some(secs(3600)),

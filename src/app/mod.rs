@@ -15,6 +15,7 @@ pub mod incident;
 pub mod modal;
 pub mod observation;
 pub mod precheck;
+pub mod public;
 pub mod severity;
 pub mod signals;
 pub mod steps;

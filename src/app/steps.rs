@@ -473,6 +473,9 @@ mod tests {
             rig.key(Key::Enter).is_empty(),
             "the public page needs `publish`"
         );
+        // Text → Public → ETA → Publish.
+        rig.key(Key::Tab);
+        rig.key(Key::Tab);
         rig.key(Key::Tab);
         let fx = type_text(&mut rig, "publish");
         assert!(fx.is_empty());
@@ -508,7 +511,9 @@ mod tests {
         rig.state.view.focus = crate::app::Panel::Health;
         rig.key(Key::Char('u'));
         assert!(rig.state.compose.is_some());
-        rig.key(Key::Tab);
+        for _ in 0..3 {
+            rig.key(Key::Tab);
+        }
         type_text(&mut rig, "publish");
         let fx = rig.key(Key::Enter);
         assert_eq!(posts(&fx), 1);
@@ -1462,6 +1467,15 @@ mod tests {
         let pick = prop::sample::select(steps);
         prop_oneof![
             4 => any_key().prop_map(|k| vec![k]),
+            // The notify step's composer: Text → Public → ETA → Publish, the word, Enter.
+            1 => Just(vec![
+                Key::Char('i'),
+                Key::Tab,
+                Key::Tab,
+                Key::Tab,
+                Key::Paste("publish".into()),
+                Key::Enter
+            ]),
             3 => pick.clone().prop_map(|(key, phrase)| vec![
                 Key::Char(key),
                 Key::Paste(phrase.into()),

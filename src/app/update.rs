@@ -514,6 +514,8 @@ pub struct State {
     pub targets: Targets,
     /// This console can queue updates (it has an outbox; set by the runtime).
     pub can_send: bool,
+    /// The language of the update templates and public names (`[comms] language`).
+    pub language: crate::config::Language,
     /// Every update of the followed journal (and of the incident just resolved).
     pub comms: Comms,
     /// The update composer, while open.
@@ -557,6 +559,7 @@ impl State {
             actor: String::new(),
             targets: Targets::default(),
             can_send: false,
+            language: crate::config::Language::En,
             comms: Comms::default(),
             compose: None,
             comms_problems: BTreeMap::new(),

@@ -92,6 +92,10 @@ impl Template {
 pub struct ComponentFact {
     pub id: String,
     pub name: String,
+    /// What customers call it, in the update's language: the only name the public part uses
+    /// (none: it is not named publicly).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_name: Option<String>,
     pub tier: Tier,
     pub state: HealthState,
     /// Why it is not UP (empty when it is).
@@ -155,8 +159,14 @@ pub struct Update {
     pub status: IncidentStatus,
     /// One line: the Slack header, the status page's incident name on the first update.
     pub subject: String,
-    /// The operator's text.
+    /// The operator's text for the team (Slack).
     pub text: String,
+    /// What the public reads (the status page): its incident name and text. Empty in an
+    /// update queued by an older build: then generated from the facts, with no ETA.
+    #[serde(default)]
+    pub public_subject: String,
+    #[serde(default)]
+    pub public_text: String,
     pub facts: Facts,
     /// Who posts it (user@host).
     pub by: String,
@@ -615,10 +625,33 @@ pub fn affected_page_components(
         .collect()
 }
 
-/// The body of an incident update on the page: the operator's text (the templates say when
-/// the next update comes).
+/// The body of an incident update on the page: the public text (an update queued by an older
+/// build has none: it is made from the facts, never from the team's text).
 pub fn page_body(u: &Update) -> String {
-    u.text.trim().to_string()
+    if u.public_text.trim().is_empty() {
+        return crate::app::public::text(
+            u.template,
+            u.status,
+            &u.facts,
+            None,
+            u.next_update,
+            crate::config::Language::En,
+        );
+    }
+    u.public_text.trim().to_string()
+}
+
+/// The page's incident name: the public subject (made from the facts when there is none).
+pub fn page_subject(u: &Update) -> String {
+    if u.public_subject.trim().is_empty() {
+        return crate::app::public::subject(
+            u.template,
+            u.status,
+            &u.facts,
+            crate::config::Language::En,
+        );
+    }
+    u.public_subject.trim().to_string()
 }
 
 /// The page's incident impact, from our severity.
@@ -650,7 +683,7 @@ pub fn statuspage_update_body(u: &Update, mapping: &BTreeMap<String, String>) ->
 /// (`POST /pages/{page_id}/incidents`): an update's body with a name and an impact.
 pub fn statuspage_create_body(u: &Update, mapping: &BTreeMap<String, String>) -> Value {
     let mut body = statuspage_update_body(u, mapping);
-    body["incident"]["name"] = Value::from(cut(&u.subject, 250));
+    body["incident"]["name"] = Value::from(cut(&page_subject(u), 250));
     body["incident"]["impact_override"] = Value::from(page_impact(&u.facts.severity));
     body
 }
@@ -672,7 +705,9 @@ pub fn webhook_state(
             .components
             .iter()
             .find(|c| &c.id == o)
-            .map_or(o.as_str(), |c| c.name.as_str());
+            .and_then(|c| c.public_name.as_deref())
+            // No public name: the page's own id, never an internal name.
+            .unwrap_or(t.as_str());
         m.entry(t.as_str()).or_insert_with(Vec::new).push(name);
         m
     });
@@ -705,8 +740,8 @@ pub fn webhook_state(
         .collect();
     let mut incident = json!({
         "id": incident_id,
-        "title": first.subject,
-        "description": first.text.trim(),
+        "title": page_subject(first),
+        "description": page_body(first),
         "impact": page_impact(&u.facts.severity),
         "status": u.status.label(),
         "createdAt": first.at.to_string(),
@@ -743,6 +778,7 @@ mod tests {
             commander: "ana@bastion".into(),
             components: vec![
                 ComponentFact {
+                    public_name: None,
                     id: "db-primary".into(),
                     name: "Base de Datos Principal".into(),
                     tier: Tier::Critical,
@@ -752,6 +788,7 @@ mod tests {
                     affected: false,
                 },
                 ComponentFact {
+                    public_name: Some("API Gateway".into()),
                     id: "web-apps".into(),
                     name: "Aplicaciones Web".into(),
                     tier: Tier::Critical,
@@ -761,6 +798,7 @@ mod tests {
                     affected: false,
                 },
                 ComponentFact {
+                    public_name: None,
                     id: "apps-dr".into(),
                     name: "Aplicaciones Web (standby DR)".into(),
                     tier: Tier::Standard,
@@ -770,6 +808,7 @@ mod tests {
                     affected: false,
                 },
                 ComponentFact {
+                    public_name: None,
                     id: "config-secrets".into(),
                     name: "Configuración y Secretos".into(),
                     tier: Tier::Critical,
@@ -792,6 +831,8 @@ mod tests {
             status: IncidentStatus::Investigating,
             subject: "🚨 CRITICAL: DTEM production — us-east-1 unreachable".into(),
             text: text.into(),
+            public_subject: "DTEM production: service disruption".into(),
+            public_text: text.into(),
             facts: facts(),
             by: "ana@bastion".into(),
             at,
@@ -816,6 +857,7 @@ mod tests {
         u.facts.severity = "EMERGENCY ".repeat(300);
         u.facts.components = (0..40)
             .map(|i| ComponentFact {
+                public_name: None,
                 id: format!("component-{i}-{}", "x".repeat(60)),
                 name: format!("Componente {i}"),
                 tier: Tier::Critical,
@@ -1005,7 +1047,10 @@ mod tests {
         let v = webhook_state(&second, std::slice::from_ref(&first), &mapping, "inc-1");
         assert_eq!(v["status"], "major_outage");
         assert_eq!(v["components"][0]["id"], "api");
-        assert_eq!(v["components"][0]["name"], "Aplicaciones Web");
+        // The public name, never the internal one; none: the page's own id.
+        assert_eq!(v["components"][0]["name"], "API Gateway");
+        assert_eq!(v["components"][1]["name"], "database");
+        assert!(!v.to_string().contains("Base de Datos"), "{v}");
         assert_eq!(v["incidents"][0]["id"], "inc-1");
         assert_eq!(v["incidents"][0]["status"], "identified");
         assert_eq!(

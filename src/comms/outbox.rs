@@ -528,6 +528,8 @@ pub(crate) mod tests {
                 status: IncidentStatus::Investigating,
                 subject: "s".into(),
                 text: "t".into(),
+                public_subject: String::new(),
+                public_text: String::new(),
                 facts: Facts {
                     service: "svc".into(),
                     incident: "x".into(),

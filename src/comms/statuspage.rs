@@ -211,7 +211,10 @@ impl StatusPageSink {
             None => {
                 let url = reqwest::Url::parse_with_params(
                     &format!("{base}/incidents"),
-                    &[("q", d.update.subject.as_str()), ("limit", "20")],
+                    &[
+                        ("q", message::page_subject(&d.update).as_str()),
+                        ("limit", "20"),
+                    ],
                 )
                 .map_err(|e| SendError::Refused {
                     reason: format!("the status page's api_url is not a URL: {e}"),
@@ -228,7 +231,7 @@ impl StatusPageSink {
                 Ok(v.as_array().and_then(|list| {
                     list.iter()
                         .find(|i| {
-                            i["name"].as_str() == Some(d.update.subject.as_str())
+                            i["name"].as_str() == Some(message::page_subject(&d.update).as_str())
                                 && after(i, "created_at")
                         })
                         .and_then(|i| i["id"].as_str().map(str::to_string))

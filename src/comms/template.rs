@@ -202,6 +202,7 @@ mod tests {
             components: states
                 .iter()
                 .map(|(id, s, rto)| ComponentFact {
+                    public_name: None,
                     id: id.to_string(),
                     name: format!("{id} name"),
                     tier: Tier::Critical,

@@ -102,8 +102,21 @@ pub fn read_main(r: &mut Reader, root: &dyn TableLike) -> Parts {
                         .to_string(),
                 );
             }
+            let language_span = c.get("language").and_then(|f| f.span);
+            let language = match c.opt_str(r, "language") {
+                None => d.language,
+                Some(code) => Language::parse(&code).unwrap_or_else(|| {
+                    r.error(
+                        language_span,
+                        &super::tree::join(&c.path, "language"),
+                        format!("unknown language \"{code}\" (known: en, es)"),
+                    );
+                    d.language
+                }),
+            };
             let comms = Comms {
                 give_up_after: give_up_after.unwrap_or(d.give_up_after),
+                language,
             };
             c.finish(r);
             comms
@@ -638,6 +651,8 @@ fn read_backup(r: &mut Reader, mut t: Tbl, rpo: Option<Duration>) -> Option<Back
 fn read_component(r: &mut Reader, mut t: Tbl) -> (Option<(String, Loc)>, Option<Component>) {
     let id = read_id(&mut t, r);
     let name = t.opt_str(r, "name");
+    let public_name = t.opt_str(r, "public_name");
+    let public_name_es = t.opt_str(r, "public_name_es");
     let tier = match t.req_str(r, "tier").as_deref() {
         Some("critical") => Some(Tier::Critical),
         Some("standard") => Some(Tier::Standard),
@@ -673,6 +688,8 @@ fn read_component(r: &mut Reader, mut t: Tbl) -> (Option<(String, Loc)>, Option<
         let id = id.as_ref()?.0.clone();
         Some(Component {
             name: name.unwrap_or_else(|| id.clone()),
+            public_name,
+            public_name_es,
             id,
             tier: tier?,
             group,

@@ -230,6 +230,10 @@ pub struct BackupProbe {
 pub struct Component {
     pub id: String,
     pub name: String,
+    /// What customers call it (the public page's wording), in English and in Spanish: the
+    /// public part of an update names a component only by these.
+    pub public_name: Option<String>,
+    pub public_name_es: Option<String>,
     pub tier: Tier,
     pub group: Option<String>,
     pub rto: Option<Duration>,
@@ -582,12 +586,37 @@ pub struct Journal {
     pub dir: Option<PathBuf>,
 }
 
-/// `[comms]`: how updates are delivered.
+/// The language of the update templates (`[comms] language`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Language {
+    #[default]
+    En,
+    Es,
+}
+
+impl Language {
+    pub const ALL: [Language; 2] = [Language::En, Language::Es];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Language::En => "en",
+            Language::Es => "es",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Language> {
+        Language::ALL.into_iter().find(|l| l.code() == code)
+    }
+}
+
+/// `[comms]`: how updates are written and delivered.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Comms {
     /// An update still not delivered this long after it was queued (and tried) is given up,
     /// so that the ones behind it go on: the next one supersedes it.
     pub give_up_after: Duration,
+    /// The templates' language, and the public component names they use.
+    pub language: Language,
 }
 
 /// The default of `[comms] give_up_after`.
@@ -597,6 +626,7 @@ impl Default for Comms {
     fn default() -> Comms {
         Comms {
             give_up_after: GIVE_UP_AFTER,
+            language: Language::En,
         }
     }
 }

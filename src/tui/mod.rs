@@ -49,6 +49,8 @@ pub struct Settings {
     pub local: jiff::tz::TimeZone,
     /// Where updates go (no secrets).
     pub targets: Targets,
+    /// The update templates' language (`[comms] language`).
+    pub language: crate::config::Language,
     /// A terminal that has not drained for this long hands the recorder's lock on.
     pub stalled_after: Duration,
 }
@@ -503,6 +505,7 @@ pub async fn run(
     state.can_run_steps = world.executor.is_some();
     state.can_send = world.can_post;
     state.targets = settings.targets.clone();
+    state.language = settings.language;
     state.title = settings.title.clone();
     state.actor = crate::journal::actor();
     world.dispatch(update(&mut state, Event::Tick(clock.now())));

@@ -131,8 +131,34 @@ pub fn draw(state: &State, compose: &Compose, screen: &Screen, frame: &mut Frame
     head.push(Line::from(vec![
         field("Text", ComposeField::Text),
         Span::styled(
-            "Ctrl-J or Alt-Enter: new line · ↑↓←→ Home End: move",
+            "for the team (Slack) · Ctrl-J or Alt-Enter: new line · ↑↓←→ Home End: move",
             t.muted,
+        ),
+    ]));
+    head.push(Line::from(vec![
+        field("Public", ComposeField::Public),
+        Span::styled(
+            format!(
+                "for customers (status page): \"{}\" — no names of ours, no people, no steps",
+                clean(&compose.public_subject)
+            ),
+            t.muted,
+        ),
+    ]));
+    head.push(Line::from(vec![
+        field("ETA", ComposeField::Eta),
+        if compose.eta.is_empty() && compose.field != ComposeField::Eta {
+            Span::styled("no ETA (the public text says: not yet known)", t.muted)
+        } else {
+            Span::styled(clean(&compose.eta).into_owned(), t.text)
+        },
+        Span::styled(
+            if compose.field == ComposeField::Eta {
+                cursor_glyph
+            } else {
+                ""
+            },
+            t.accent,
         ),
     ]));
 
@@ -238,7 +264,12 @@ pub fn draw(state: &State, compose: &Compose, screen: &Screen, frame: &mut Frame
     y += head_h;
 
     // The text area, wrapped to its width and scrolled to keep the cursor in view.
-    let (lines, cur_line, cur_col) = text_lines(&compose.text, compose.cursor);
+    // The editor shows the public text while it has the focus, else the team's.
+    let (lines, cur_line, cur_col) = if compose.field == ComposeField::Public {
+        text_lines(&compose.public_text, compose.public_cursor)
+    } else {
+        text_lines(&compose.text, compose.cursor)
+    };
     let w = (inner.width as usize).saturating_sub(3).max(1);
     let mut rows_of: Vec<(String, bool, Option<usize>)> = Vec::new();
     for (i, l) in lines.iter().enumerate() {
@@ -254,7 +285,7 @@ pub fn draw(state: &State, compose: &Compose, screen: &Screen, frame: &mut Frame
     let rows = text_rows as usize;
     let cursor_row = rows_of.iter().position(|(_, here, _)| *here).unwrap_or(0);
     let first = cursor_row.saturating_sub(rows.saturating_sub(1));
-    let editing = compose.field == ComposeField::Text;
+    let editing = matches!(compose.field, ComposeField::Text | ComposeField::Public);
     let shown: Vec<Line> = rows_of
         .into_iter()
         .skip(first)
