@@ -24,7 +24,7 @@ use warroom::comms::sink::Sink;
 use warroom::comms::slack::SlackSink;
 use warroom::comms::statuspage::StatusPageSink;
 use warroom::comms::worker::{Options as WorkerOptions, Worker};
-use warroom::config::{Secret, Slack, SlackAuth, StatusPage, StatusPageKind, Tier};
+use warroom::config::{Audience, Secret, Slack, SlackAuth, StatusPage, StatusPageKind, Tier};
 use warroom::journal::keeper::{Keeper, Mode, Options, Request};
 use warroom::probe::clock::SystemClock;
 
@@ -268,11 +268,21 @@ async fn until(what: &str, f: impl Fn() -> bool) {
 }
 
 fn slack_sink(dir: &Path, fake: &FakeSlack, timeout: Duration) -> Arc<dyn Sink> {
+    slack_sink_for(dir, fake, timeout, Audience::Team)
+}
+
+fn slack_sink_for(
+    dir: &Path,
+    fake: &FakeSlack,
+    timeout: Duration,
+    audience: Audience,
+) -> Arc<dyn Sink> {
     Arc::new(
         SlackSink::new(&Slack {
             auth: SlackAuth::Token(secret_file(dir, "slack-token", &fake.token)),
             channel: Some(format!("#{}", support::slack::CHANNEL_NAME)),
             api_url: fake.api_url(),
+            audience,
         })
         .with_timeout(timeout),
     )
@@ -355,9 +365,18 @@ async fn slack_threads_later_updates_and_keeps_the_first_message_current() {
     );
     let body = post.json();
     assert_eq!(body["channel"], "#dtem-war-room");
+    // The whole request body, field by field, is the one the preview renders (the preview
+    // writes a placeholder where the delivery's id goes).
     assert_eq!(
-        body["blocks"],
-        warroom::comms::message::slack_blocks(&first, &id1),
+        body,
+        warroom::comms::message::slack_post_body(
+            &first,
+            &id1,
+            "#dtem-war-room",
+            None,
+            None,
+            Audience::Team
+        ),
         "what was previewed is what was sent"
     );
     assert!(body.to_string().contains("&lt;!channel&gt; &amp; more"));
@@ -393,6 +412,7 @@ async fn an_incoming_webhook_gets_the_same_blocks_and_no_token() {
         )),
         channel: None,
         api_url: slack.api_url(),
+        audience: Audience::Team,
     }));
     let worker = rig.worker(vec![sink]);
     let u = update(
@@ -514,6 +534,7 @@ async fn a_refused_token_gives_up_says_why_and_no_secret_reaches_the_journal() {
         auth: SlackAuth::Token(secret_file(rig.secrets.path(), "slack-token", TOKEN)),
         channel: Some("#dtem-war-room".into()),
         api_url: slack.api_url(),
+        audience: Audience::Team,
     }));
     let worker = rig.worker(vec![sink]);
     rig.post(update(
@@ -558,18 +579,20 @@ async fn the_status_page_incident_is_created_then_updated_one_request_a_second()
         &page,
         Duration::from_secs(5),
     )]);
-    rig.post(update(
+    let first = update(
         &[Channel::StatusPage],
         Template::Initial,
         IncidentStatus::Investigating,
         "We are investigating.",
-    ));
-    rig.post(update(
+    );
+    rig.post(first.clone());
+    let second = update(
         &[Channel::StatusPage],
         Template::Update,
         IncidentStatus::Identified,
         "Cause identified.",
-    ));
+    );
+    rig.post(second.clone());
     let mut done = update(
         &[Channel::StatusPage],
         Template::Restoration,
@@ -614,6 +637,16 @@ async fn the_status_page_incident_is_created_then_updated_one_request_a_second()
             .all(|r| r.header("authorization") == Some(&format!("OAuth {KEY}")))
     );
     assert_eq!(reqs[0].method, "POST");
+    // Each request body is, field by field, the one the preview renders.
+    assert_eq!(
+        reqs[0].json(),
+        warroom::comms::message::statuspage_create_body(&first, &mapping()),
+        "what was previewed is what was sent"
+    );
+    assert_eq!(
+        reqs[1].json(),
+        warroom::comms::message::statuspage_update_body(&second, &mapping())
+    );
     assert_eq!(
         reqs[0].json()["incident"]["components"]["cmp_database"],
         "major_outage"
@@ -736,6 +769,7 @@ async fn an_unset_variable_is_retried_and_named_and_a_drill_sink_never_takes_a_r
         auth: SlackAuth::Token(Secret::Env("WARROOM_TEST_NO_SUCH_TOKEN_VAR".into())),
         channel: Some("#dtem-war-room".into()),
         api_url: slack.api_url(),
+        audience: Audience::Team,
     }));
     let sim = Arc::new(warroom::comms::sink::SimSink::new(Channel::StatusPage));
     let told: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
@@ -816,6 +850,7 @@ async fn a_console_without_the_token_steps_aside_for_one_that_has_it() {
         auth: SlackAuth::Token(Secret::Env("WARROOM_TEST_UNSET_TOKEN_TOO".into())),
         channel: Some("#dtem-war-room".into()),
         api_url: slack.api_url(),
+        audience: Audience::Team,
     }));
     let first = rig.worker(vec![without]);
     rig.post(update(
@@ -1207,5 +1242,53 @@ async fn an_update_failing_past_give_up_after_is_given_up_and_the_next_arrives_a
         "{:?}",
         incidents[0]
     );
+    worker.stop().await;
+}
+
+/// A Slack channel the public reads gets the public part only, delivered for real.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_public_slack_channel_gets_the_public_part_only() {
+    let rig = Rig::start();
+    let slack = FakeSlack::start(TOKEN).await;
+    let worker = rig.worker(vec![slack_sink_for(
+        rig.secrets.path(),
+        &slack,
+        Duration::from_secs(5),
+        Audience::Public,
+    )]);
+    let mut u = update(
+        &[Channel::Slack],
+        Template::Initial,
+        IncidentStatus::Investigating,
+        "Internal: ana promotes dtem-postgres-dr by hand.",
+    );
+    u.public_subject = "DTEM: service disruption".into();
+    u.public_text = "We are investigating a disruption affecting DTEM.".into();
+    let id = rig.post(u.clone());
+    until("sent", || rig.lines("comms_sent").len() == 1).await;
+    let body = slack.calls("chat.postMessage")[0].json();
+    assert_eq!(
+        body,
+        warroom::comms::message::slack_post_body(
+            &u,
+            &id,
+            "#dtem-war-room",
+            None,
+            None,
+            Audience::Public
+        ),
+        "what was previewed is what was sent"
+    );
+    let text = body.to_string();
+    for internal in [
+        "Internal:",
+        "ana",
+        "dtem-postgres",
+        "Base de Datos",
+        "db-primary",
+    ] {
+        assert!(!text.contains(internal), "{internal:?} in {text}");
+    }
+    assert!(text.contains("We are investigating a disruption affecting DTEM."));
     worker.stop().await;
 }

@@ -79,6 +79,8 @@ pub struct Compose {
     pub status: IncidentStatus,
     /// The channels configured, each with whether this update goes there.
     pub to: Vec<(Channel, bool)>,
+    /// The channels the public reads (the status page; Slack with `audience = "public"`).
+    pub public_channels: Vec<Channel>,
     /// The channel the To field points at (Space toggles it).
     pub to_cursor: usize,
     pub text: String,
@@ -264,6 +266,7 @@ fn channel_preview(state: &State, channel: Channel, u: &Update) -> Vec<String> {
                         &ch,
                         None,
                         replaces.as_deref(),
+                        state.targets.audience(channel),
                     )));
                 } else {
                     out.push(format!(
@@ -277,12 +280,17 @@ fn channel_preview(state: &State, channel: Channel, u: &Update) -> Vec<String> {
                         "(the thread's channel)",
                         Some("(the first message's ts)"),
                         None,
+                        state.targets.audience(channel),
                     )));
                 }
             }
             Some(_) => {
                 out.push(format!("▶ Slack incoming webhook: POST (no thread){after}"));
-                out.extend(pretty(&message::slack_webhook_body(u, ID_LATER)));
+                out.extend(pretty(&message::slack_webhook_body(
+                    u,
+                    ID_LATER,
+                    state.targets.audience(channel),
+                )));
             }
             None => out.push("▶ Slack: not configured".into()),
         },
@@ -350,6 +358,11 @@ impl Compose {
             subject: String::new(),
             status: template::default_status(template, incident, not_up(state).is_empty()),
             to: channels.iter().map(|c| (*c, true)).collect(),
+            public_channels: channels
+                .iter()
+                .copied()
+                .filter(|c| state.targets.audience(*c) == crate::config::Audience::Public)
+                .collect(),
             to_cursor: 0,
             text: String::new(),
             cursor: 0,
@@ -417,8 +430,11 @@ impl Compose {
             .collect()
     }
 
-    fn public(&self) -> bool {
-        self.channels().iter().any(|c| c.is_public())
+    /// Whether the public reads what this update goes to (then `publish` is typed).
+    pub fn public(&self) -> bool {
+        self.channels()
+            .iter()
+            .any(|c| self.public_channels.contains(c))
     }
 
     /// Sets the status the update announces (a `notify` step's own), with the subject that
@@ -454,7 +470,7 @@ impl Compose {
         if self.text.trim().is_empty() {
             return Some("type the text");
         }
-        if self.channels().iter().any(|c| c.is_public()) && self.public_text.trim().is_empty() {
+        if self.public() && self.public_text.trim().is_empty() {
             return Some("type the public text");
         }
         if self.needs_override(state) && self.override_reason().is_none() {
@@ -466,7 +482,7 @@ impl Compose {
             return Some("type `resolve` to announce resolved");
         }
         if self.public() && self.publish != PUBLISH_WORD {
-            return Some("type `publish` to post to the public status page (or untick it)");
+            return Some("type `publish`: the public reads where this goes (or untick it)");
         }
         None
     }
@@ -1015,6 +1031,7 @@ mod tests {
             slack: Some(SlackTarget {
                 channel: Some("#war".into()),
                 webhook: false,
+                audience: crate::config::Audience::Team,
             }),
             statuspage: None,
         };
@@ -1111,6 +1128,7 @@ mod tests {
             slack: Some(SlackTarget {
                 channel: Some("#war".into()),
                 webhook: false,
+                audience: crate::config::Audience::Team,
             }),
             statuspage: None,
         };
@@ -1145,6 +1163,33 @@ mod tests {
                 )),
             "{p}"
         );
+    }
+
+    /// A Slack channel the public reads needs `publish` like the page, and its preview shows
+    /// the public part only.
+    #[test]
+    fn a_public_slack_channel_needs_publish_and_previews_the_public_part() {
+        use crate::comms::message::{SlackTarget, Targets};
+        let mut rig = rig();
+        rig.state.targets = Targets {
+            slack: Some(SlackTarget {
+                channel: Some("#customers".into()),
+                webhook: false,
+                audience: crate::config::Audience::Public,
+            }),
+            statuspage: None,
+        };
+        let mut c = Compose::new(&rig.state, Template::Initial, &[Channel::Slack]);
+        assert!(c.public());
+        assert_eq!(
+            c.blocked(&rig.state),
+            Some("type `publish`: the public reads where this goes (or untick it)")
+        );
+        let p = c.preview(&rig.state).join("\n");
+        assert!(p.contains("DTEM production: service disruption"), "{p}");
+        assert!(!p.contains("db is unavailable"), "the team's text: {p}");
+        c.publish = PUBLISH_WORD.into();
+        assert_eq!(c.blocked(&rig.state), None);
     }
 
     #[test]

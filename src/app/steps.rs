@@ -414,6 +414,7 @@ mod tests {
             slack: Some(crate::comms::message::SlackTarget {
                 channel: Some("#war".into()),
                 webhook: false,
+                audience: crate::config::Audience::Team,
             }),
             statuspage: Some(crate::comms::message::PageTarget {
                 page_id: Some("page".into()),
@@ -1511,10 +1512,11 @@ mod tests {
                 let rb = &rig.state.runbooks[m.runbook];
                 (m.phrase.clone(), m.required_phrase(&rb.steps[m.step]))
             });
-            let publish =
-                rig.state.compose.as_ref().map(|c| {
-                    !c.channels().iter().any(|ch| ch.is_public()) || c.publish == "publish"
-                });
+            let publish = rig
+                .state
+                .compose
+                .as_ref()
+                .map(|c| !c.public() || c.publish == "publish");
             let resolve = rig
                 .state
                 .compose
@@ -1691,7 +1693,7 @@ mod drill_monkey {
             let publish = state
                 .compose
                 .as_ref()
-                .map(|c| !c.channels().iter().any(|ch| ch.is_public()) || c.publish == "publish");
+                .map(|c| !c.public() || c.publish == "publish");
             let resolve = state
                 .compose
                 .as_ref()

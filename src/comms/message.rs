@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::app::{DrLevel, HealthState, IncidentStatus};
-use crate::config::Tier;
+use crate::config::{Audience, Tier};
 
 /// Where an update goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -36,14 +36,9 @@ impl Channel {
             Channel::StatusPage => "statuspage",
         }
     }
-
-    /// Customers read it: sending needs the typed word [`PUBLISH_WORD`].
-    pub fn is_public(self) -> bool {
-        self == Channel::StatusPage
-    }
 }
 
-/// What must be typed to post to the public status page.
+/// What must be typed to post where the public reads ([`Targets::audience`]).
 pub const PUBLISH_WORD: &str = "publish";
 
 /// How often customers get an update during an incident (seed 000's communication matrix:
@@ -202,6 +197,8 @@ pub struct SlackTarget {
     pub channel: Option<String>,
     /// An incoming webhook: one message per update, no thread, no chat.update.
     pub webhook: bool,
+    /// Who reads the channel.
+    pub audience: Audience,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -219,6 +216,7 @@ impl Targets {
             slack: cfg.slack.as_ref().map(|s| SlackTarget {
                 channel: s.channel.clone(),
                 webhook: matches!(s.auth, SlackAuth::Webhook(_)),
+                audience: s.audience,
             }),
             statuspage: cfg.statuspage.as_ref().map(|p| PageTarget {
                 page_id: match &p.kind {
@@ -237,6 +235,14 @@ impl Targets {
         }
     }
 
+    /// Who reads `channel`: the status page is public; Slack as configured.
+    pub fn audience(&self, channel: Channel) -> Audience {
+        match channel {
+            Channel::StatusPage => Audience::Public,
+            Channel::Slack => self.slack.as_ref().map_or(Audience::Team, |s| s.audience),
+        }
+    }
+
     pub fn channels(&self) -> Vec<Channel> {
         Channel::ALL.into_iter().filter(|c| self.has(*c)).collect()
     }
@@ -244,14 +250,21 @@ impl Targets {
     /// "Slack #dtem-war-room", "status page dtemstatus01".
     pub fn describe(&self, channel: Channel) -> String {
         match channel {
-            Channel::Slack => match &self.slack {
-                Some(SlackTarget {
-                    channel: Some(c),
-                    webhook: false,
-                }) => format!("Slack {c}"),
-                Some(_) => "Slack (incoming webhook)".into(),
-                None => "Slack (not configured)".into(),
-            },
+            Channel::Slack => {
+                let public = match self.audience(channel) {
+                    Audience::Public => " (public)",
+                    Audience::Team => "",
+                };
+                match &self.slack {
+                    Some(SlackTarget {
+                        channel: Some(c),
+                        webhook: false,
+                        ..
+                    }) => format!("Slack {c}{public}"),
+                    Some(_) => format!("Slack (incoming webhook){public}"),
+                    None => "Slack (not configured)".into(),
+                }
+            }
             Channel::StatusPage => match &self.statuspage {
                 Some(PageTarget {
                     page_id: Some(p), ..
@@ -449,6 +462,44 @@ pub fn replaces_note(template: &str, queued_at: Timestamp) -> String {
     )
 }
 
+/// The blocks a public Slack audience gets: the public subject and text, the status and
+/// when the next update comes — no facts, no names of ours, nobody's account.
+fn slack_public_blocks(u: &Update, delivery: &str) -> Value {
+    let next = match u.status {
+        IncidentStatus::Resolved => "*Next update*\nnone: resolved".to_string(),
+        _ => format!("*Next update due*\n{}", hh_mm(u.next_update)),
+    };
+    json!([
+        {
+            "type": "header",
+            "text": { "type": "plain_text", "text": escape_cut(&page_subject(u), HEADER_MAX), "emoji": true }
+        },
+        {
+            "type": "section",
+            "fields": [
+                mrkdwn(&cut(&format!("*Status*\n{}", u.status.label()), FIELD_MAX)),
+                mrkdwn(&next),
+            ]
+        },
+        { "type": "section", "text": mrkdwn(&escape_cut(&page_body(u), SECTION_MAX)) },
+        { "type": "context", "elements": [mrkdwn(&slack_ref(delivery))] }
+    ])
+}
+
+/// The blocks and the notification text `audience` reads.
+fn slack_content(u: &Update, delivery: &str, audience: Audience) -> (String, Value) {
+    match audience {
+        Audience::Team => (slack_text(u), slack_blocks(u, delivery)),
+        Audience::Public => (
+            escape_cut(
+                &format!("{} — {}", page_subject(u), u.status.label()),
+                FALLBACK_MAX,
+            ),
+            slack_public_blocks(u, delivery),
+        ),
+    }
+}
+
 /// The notification text (what a phone's lock screen shows) of an update.
 pub fn slack_text(u: &Update) -> String {
     escape_cut(
@@ -465,8 +516,9 @@ pub fn slack_post_body(
     channel: &str,
     thread: Option<&str>,
     replaces: Option<&str>,
+    audience: Audience,
 ) -> Value {
-    let mut blocks = slack_blocks(u, delivery);
+    let (text, mut blocks) = slack_content(u, delivery, audience);
     // The incident's first update to arrive, after one given up: it says what it replaces
     // (a reader who saw nothing before knows this is the start).
     if let (None, Some(what), Value::Array(list)) = (thread, replaces, &mut blocks) {
@@ -480,7 +532,7 @@ pub fn slack_post_body(
     }
     let mut body = json!({
         "channel": channel,
-        "text": slack_text(u),
+        "text": text,
         "blocks": blocks,
     });
     if let Some(ts) = thread {
@@ -533,10 +585,11 @@ pub fn slack_root_update_body(
 }
 
 /// An incoming webhook's body: the same blocks, no channel, no thread.
-pub fn slack_webhook_body(u: &Update, delivery: &str) -> Value {
+pub fn slack_webhook_body(u: &Update, delivery: &str, audience: Audience) -> Value {
+    let (text, blocks) = slack_content(u, delivery, audience);
     json!({
-        "text": slack_text(u),
-        "blocks": slack_blocks(u, delivery),
+        "text": text,
+        "blocks": blocks,
     })
 }
 
@@ -870,8 +923,8 @@ mod tests {
         u.facts.lag = vec!["db → dr: 🐢 ".repeat(200); 20];
         u.facts.backups = vec!["backup 🗄 old ".repeat(200); 20];
         for body in [
-            slack_post_body(&u, "w-1", "#war", Some("1.2"), None),
-            slack_webhook_body(&u, "w-1"),
+            slack_post_body(&u, "w-1", "#war", Some("1.2"), None, Audience::Team),
+            slack_webhook_body(&u, "w-1", Audience::Team),
             slack_root_update_body(&u, &u, "w-1", "C1", "1.2"),
         ] {
             let blocks = body["blocks"].as_array().expect("blocks");
@@ -908,13 +961,55 @@ mod tests {
         }
     }
 
+    /// A Slack channel the public reads gets the public part only: none of the facts, the
+    /// team's text, the DR level or who posted.
+    #[test]
+    fn a_public_slack_audience_reads_the_public_part_only() {
+        let mut u = update("Internal: promoted dtem-postgres-dr by hand, ana on it.");
+        u.public_text = "We are investigating a disruption affecting DTEM production.".into();
+        u.facts.actions = vec!["Promote the DR replica (ana@bastion, 03:12Z)".into()];
+        for body in [
+            slack_post_body(&u, "w-1", "#customers", None, None, Audience::Public),
+            slack_post_body(&u, "w-2", "#customers", Some("1.2"), None, Audience::Public),
+            slack_webhook_body(&u, "w-3", Audience::Public),
+        ] {
+            let text = body.to_string();
+            for internal in [
+                "ana",
+                "bastion",
+                "Base de Datos",
+                "db-primary",
+                "dtem-postgres",
+                "Promote the DR replica",
+                "Internal:",
+                "EMERGENCY",
+                "L3",
+                "us-east-1",
+            ] {
+                assert!(!text.contains(internal), "{internal:?} in {text}");
+            }
+            assert!(text.contains("We are investigating a disruption"), "{text}");
+            assert!(
+                text.contains("DTEM production: service disruption"),
+                "{text}"
+            );
+            assert!(
+                text.contains("ref w-"),
+                "the ref that finds it after a crash: {text}"
+            );
+        }
+        // The team's channel gets everything.
+        let team = slack_post_body(&u, "w-4", "#war", None, None, Audience::Team).to_string();
+        assert!(team.contains("Internal: promoted") && team.contains("posted by ana@bastion"));
+    }
+
     #[test]
     fn user_text_is_escaped_everywhere_in_slack_so_a_note_cannot_ping_the_channel() {
         let u = update("<!channel> db & cache > down");
-        let body = slack_post_body(&u, "w-1", "#war", None, None).to_string();
+        let body = slack_post_body(&u, "w-1", "#war", None, None, Audience::Team).to_string();
         assert!(!body.contains("<!channel>"), "{body}");
         assert!(body.contains("&lt;!channel&gt; db &amp; cache &gt; down"));
-        let hook = slack_webhook_body(&u, "w-1").to_string();
+        let hook = slack_webhook_body(&u, "w-1", Audience::Team).to_string();
         assert!(!hook.contains("<!channel>"));
     }
 
@@ -948,12 +1043,12 @@ mod tests {
     fn replies_go_to_the_thread_of_the_first_message() {
         let u = update("x");
         assert!(
-            slack_post_body(&u, "w-1", "#war", None, None)
+            slack_post_body(&u, "w-1", "#war", None, None, Audience::Team)
                 .get("thread_ts")
                 .is_none()
         );
         assert_eq!(
-            slack_post_body(&u, "w-2", "#war", Some("1700.1"), None)["thread_ts"],
+            slack_post_body(&u, "w-2", "#war", Some("1700.1"), None, Audience::Team)["thread_ts"],
             "1700.1"
         );
     }

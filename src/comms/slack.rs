@@ -18,7 +18,7 @@ use slack_morphism::prelude::*;
 use super::message::{self, Channel};
 use super::outbox::Delivery;
 use super::sink::{Context, Delivered, REQUEST_TIMEOUT, SendError, Sink, SinkFuture};
-use crate::config::{Secret, Slack, SlackAuth};
+use crate::config::{Audience, Secret, Slack, SlackAuth};
 
 type Connector = SlackClientHyperConnector<HttpsConnector<HttpConnector>>;
 
@@ -107,6 +107,7 @@ pub struct SlackSink {
     auth: SlackAuth,
     channel: Option<String>,
     timeout: Duration,
+    audience: Audience,
 }
 
 impl SlackSink {
@@ -119,6 +120,7 @@ impl SlackSink {
             auth: cfg.auth.clone(),
             channel: cfg.channel.clone(),
             timeout: REQUEST_TIMEOUT,
+            audience: cfg.audience,
         }
     }
 
@@ -175,6 +177,7 @@ impl SlackSink {
             },
             root.as_ref().map(|(_, (_, ts))| ts.as_str()),
             ctx.replaces.as_deref(),
+            self.audience,
         );
         let req: SlackApiChatPostMessageRequest = decode(body)?;
         let resp = self
@@ -185,7 +188,8 @@ impl SlackSink {
             )
             .await?;
         let remote = format!("{}:{}", resp.channel.0, resp.ts.0);
-        if let Some((first, (ch, ts))) = root {
+        // A public channel's first message keeps what it said: its summary holds facts.
+        if let Some((first, (ch, ts))) = root.filter(|_| self.audience == Audience::Team) {
             // The first message's summary made current: best effort, the reply is what counts.
             let body =
                 message::slack_root_update_body(&first.update, &d.update, &first.id, &ch, &ts);
@@ -212,7 +216,7 @@ impl SlackSink {
             reason: format!("{} does not hold a valid URL", self.secret().describe()),
         })?;
         let req: SlackApiPostWebhookMessageRequest =
-            decode(message::slack_webhook_body(&d.update, &d.id))?;
+            decode(message::slack_webhook_body(&d.update, &d.id, self.audience))?;
         self.timed(
             "incoming webhook",
             &url_text,

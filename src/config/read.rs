@@ -221,6 +221,19 @@ fn read_slack(r: &mut Reader, mut t: Tbl) -> Option<Slack> {
     let api_url = t
         .opt_str(r, "api_url")
         .unwrap_or_else(|| "https://slack.com/api".into());
+    let audience_span = t.get("audience").and_then(|f| f.span);
+    let audience = match t.opt_str(r, "audience").as_deref() {
+        None | Some("team") => Audience::Team,
+        Some("public") => Audience::Public,
+        Some(other) => {
+            r.error(
+                audience_span,
+                &super::tree::join(&t.path, "audience"),
+                format!("unknown audience \"{other}\" (known: team, public)"),
+            );
+            Audience::Team
+        }
+    };
     let auth = match (token, webhook) {
         (Some(tok), None) => {
             if channel.is_none() {
@@ -255,6 +268,7 @@ fn read_slack(r: &mut Reader, mut t: Tbl) -> Option<Slack> {
         auth: auth?,
         channel,
         api_url,
+        audience,
     })
 }
 

@@ -560,6 +560,18 @@ pub struct Slack {
     pub auth: SlackAuth,
     pub channel: Option<String>,
     pub api_url: String,
+    /// Who reads the channel: the team (everything) or the public (the public part only).
+    pub audience: Audience,
+}
+
+/// Who reads a channel (`[slack] audience`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Audience {
+    /// The team: the internal text and the facts.
+    #[default]
+    Team,
+    /// Customers or partners: only the public part of an update, and `publish` is typed.
+    Public,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -162,7 +162,7 @@ pub fn draw(state: &State, compose: &Compose, screen: &Screen, frame: &mut Frame
         ),
     ]));
 
-    let public = compose.channels().iter().any(|c| c.is_public());
+    let public = compose.public();
     let mut foot: Vec<Line> = Vec::new();
     let fields = compose.fields(state);
     // A typed line: its label, what it asks, what is typed, the cursor when it has focus.
