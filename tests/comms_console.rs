@@ -564,3 +564,154 @@ async fn resolved_while_a_component_is_down_needs_its_override_and_moves_the_inc
     ana.send(b"q");
     assert!(ana.wait_exit(PATIENCE).is_some());
 }
+
+/// The step ids of `runbook` that finished succeeded, in the drill journals under `data`.
+fn succeeded_steps(data: &Path, runbook: &str) -> Vec<String> {
+    let drills = warroom::journal::drills_dir(data);
+    journals(&drills)
+        .iter()
+        .flat_map(|p| {
+            warroom::journal::load(p)
+                .map(|l| l.entries)
+                .unwrap_or_default()
+        })
+        .filter(|e| {
+            e.kind == "step_finished"
+                && e.body.get("runbook").and_then(Value::as_str) == Some(runbook)
+                && e.body.get("outcome").and_then(Value::as_str) == Some("succeeded")
+        })
+        .filter_map(|e| {
+            e.body
+                .get("step")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
+        .collect()
+}
+
+/// The whole level-3 runbook in the default drill, as an operator types it: its last step
+/// announces `monitoring` (the lost region is still out), `u` then offers an update on
+/// monitoring, never resolved; choosing resolved while components are DOWN waits for its
+/// override and `resolve` — `publish` alone sends nothing.
+#[test]
+fn after_the_l3_runbook_nothing_announces_resolved_while_the_region_is_down() {
+    let home = private_dir();
+    let data = private_dir();
+    let d = data.path().to_string_lossy().into_owned();
+    let example = warroom::config::load::load_embedded_example();
+    let (index, l3) = example
+        .runbooks
+        .iter()
+        .enumerate()
+        .find(|(_, r)| r.id == "l3-region-failover")
+        .expect("the example's L3 runbook");
+    let mut drill = Pty::spawn(
+        &[
+            "drill",
+            "--speed",
+            "30",
+            "--data-dir",
+            &d,
+            "--layout",
+            "war-room",
+        ],
+        200,
+        50,
+        home.path(),
+        &[],
+    );
+    drill
+        .wait_for_all(&["DRILL", "watch log"], PATIENCE)
+        .expect("drill");
+    drill.send(b"d");
+    drill
+        .wait_for("Declare an incident", PATIENCE)
+        .expect("declare dialog");
+    drill.send(b"us-east-1 down\r");
+    drill
+        .wait_for("investigating: us-east-1 down", PATIENCE)
+        .expect("declared");
+    // The L3 runbook selected: R, to the top, down to it.
+    drill.send(b"R");
+    drill.send(&b"\x1b[A".repeat(12));
+    drill.send(&b"\x1b[B".repeat(index));
+    drill.wait_for(&l3.title, PATIENCE).expect("the L3 runbook");
+    let drills = warroom::journal::drills_dir(data.path());
+    for step in &l3.steps {
+        // Its requires done and its prechecks passing (db-primary seen DOWN for the
+        // promotion): only then is its key pressed, once.
+        drill
+            .wait_for(&format!("[{}] ready", step.key), Duration::from_secs(60))
+            .unwrap_or_else(|s| panic!("{} never ready: {s}", step.id));
+        drill.send(step.key.to_string().as_bytes());
+        match &step.action {
+            warroom::config::Action::Notify { status, .. } => {
+                drill
+                    .wait_for("Exactly what is sent", PATIENCE)
+                    .expect("the step's composer");
+                if step.id == "notify-restoration" {
+                    assert_eq!(status.as_deref(), Some("monitoring"));
+                    let screen = drill.screen();
+                    assert!(screen.contains("[monitoring]"), "{screen}");
+                    assert!(!screen.contains("[resolved]"), "{screen}");
+                }
+                drill.send(b"\t\t\tpublish\r");
+                drill
+                    .wait_gone("Exactly what is sent", PATIENCE)
+                    .expect("sent");
+            }
+            warroom::config::Action::Checklist { items } => {
+                drill.wait_for("Run a step", PATIENCE).expect("the modal");
+                drill.send(&b" ".repeat(items.len()));
+                drill.send(format!("{}\r", step.confirm).as_bytes());
+            }
+            _ => {
+                drill.wait_for("Run a step", PATIENCE).expect("the modal");
+                drill.send(format!("{}\r", step.confirm).as_bytes());
+            }
+        }
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !succeeded_steps(data.path(), &l3.id).contains(&step.id) {
+            assert!(
+                Instant::now() < deadline,
+                "{} did not succeed: {}",
+                step.id,
+                drill.screen()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    let queued = |drills: &Path| count(drills, "comms_queued");
+    let before = queued(&drills);
+    let statuses: Vec<String> = comms(&drills)
+        .iter()
+        .filter(|(k, _)| k == "comms_queued")
+        .filter_map(|(_, b)| b["status"].as_str().map(str::to_string))
+        .collect();
+    assert!(
+        !statuses.iter().any(|s| s == "resolved"),
+        "nothing announced resolved: {statuses:?}"
+    );
+    // `u`: an update, on monitoring.
+    drill.send(b"u");
+    drill
+        .wait_for("Exactly what is sent", PATIENCE)
+        .expect("the composer");
+    let screen = drill.screen();
+    assert!(screen.contains("[update]"), "{screen}");
+    assert!(screen.contains("[monitoring]"), "{screen}");
+    // Resolved chosen (Text → To → Status, one to the right), `publish` typed, no `resolve`.
+    drill.send(b"\x1b[Z\x1b[Z\x1b[C");
+    drill
+        .wait_for("[resolved]", PATIENCE)
+        .expect("resolved chosen");
+    drill.send(b"\t\t\t\t\t\t\t\tpublish\r");
+    drill
+        .wait_for("Enter waits: not every component is UP", PATIENCE)
+        .expect("the override is asked for");
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(queued(&drills), before, "nothing sent");
+    drill.send(b"\x1b\x1b");
+    drill.send(b"q");
+    assert!(drill.wait_exit(PATIENCE).is_some());
+}
