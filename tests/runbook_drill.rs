@@ -134,9 +134,29 @@ fn promote_runs_only_on_the_exact_phrase_then_succeeds_and_is_verified_and_journ
             "step_started",
             "step_output",
             "step_finished",
+            "step_verified",
             "step_verified"
         ],
-        "requested, confirmed, started (the claim), output, finished, verified"
+        "requested, confirmed, started (the claim), output, finished, verified by its \
+         postcondition (the instance a standalone primary), then by its verify (db-dr UP)"
+    );
+    let verdicts: Vec<(String, bool)> = loaded
+        .entries
+        .iter()
+        .filter(|e| e.kind == "step_verified")
+        .filter_map(|e| {
+            Some((
+                e.body.get("component")?.as_str()?.to_string(),
+                e.body.get("verified")?.as_bool()?,
+            ))
+        })
+        .collect();
+    assert_eq!(
+        verdicts,
+        [
+            ("dtem-postgres-dr-replica".to_string(), true),
+            ("db-dr".to_string(), true)
+        ]
     );
 }
 

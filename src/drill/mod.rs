@@ -24,6 +24,7 @@ use crate::config::{Config, Diagnostics, Step};
 use crate::probe::clock::{add, clamp_speed};
 use crate::probe::{Clock, ObserveFuture, Options, Probe, Scheduled, Scheduler, SimClock, slots};
 use crate::runbook::{Executor, RunFuture, StepOutcome, StepProgress};
+use world::SimCheck;
 
 pub use scenario::Scenario;
 pub use world::{Act, Deployment, SimWorld};
@@ -117,6 +118,50 @@ impl SimExecutor {
     }
 }
 
+impl SimExecutor {
+    /// Reads the action's postcondition from the world until it holds or its deadline
+    /// passes, as the real executor does (in simulated time).
+    async fn postcondition(
+        &self,
+        check: &SimCheck,
+        summary: String,
+        progress: &mpsc::Sender<StepProgress>,
+    ) -> StepOutcome {
+        let within = check.within();
+        let deadline = add(self.clock.now(), within);
+        let mut said = String::new();
+        loop {
+            let now = self.clock.now();
+            let (held, seen) = lock(&self.world).read_check(check, now);
+            if held {
+                return StepOutcome::Checked {
+                    summary,
+                    held: true,
+                    evidence: format!("{seen} (simulated)"),
+                };
+            }
+            if now >= deadline {
+                return StepOutcome::Checked {
+                    summary,
+                    held: false,
+                    evidence: format!(
+                        "not done within {}: last seen {seen} (simulated)",
+                        crate::app::fmt::duration(within)
+                    ),
+                };
+            }
+            if seen != said {
+                let _ = progress
+                    .send(StepProgress::Status(format!("waiting: {seen}")))
+                    .await;
+                said = seen;
+            }
+            let left = Duration::try_from(deadline.duration_since(now)).unwrap_or(Duration::ZERO);
+            self.sleep(WAIT_POLL.min(left)).await;
+        }
+    }
+}
+
 impl Executor for SimExecutor {
     fn run<'a>(
         &'a self,
@@ -132,9 +177,14 @@ impl Executor for SimExecutor {
             for line in act.lines {
                 let _ = progress.send(StepProgress::Output(line)).await;
             }
-            match act.wait {
-                Some((deployment, timeout)) => self.wait(&deployment, timeout, &progress).await,
-                None => act.outcome,
+            match (act.wait, act.check, act.outcome) {
+                (Some((deployment, timeout)), _, _) => {
+                    self.wait(&deployment, timeout, &progress).await
+                }
+                (None, Some(check), StepOutcome::Succeeded { summary }) => {
+                    self.postcondition(&check, summary, &progress).await
+                }
+                (None, _, outcome) => outcome,
             }
         })
     }

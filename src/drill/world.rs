@@ -68,6 +68,29 @@ pub struct Act {
     pub outcome: StepOutcome,
     /// `k8s_wait_available`: wait for this deployment, at most this long, after the call.
     pub wait: Option<(Deployment, Duration)>,
+    /// The action's postcondition, read from the simulated world as the real executor reads
+    /// it from AWS or Kubernetes after the call (a drill's steps are verified the same way).
+    pub check: Option<SimCheck>,
+}
+
+/// What a simulated action's postcondition reads.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SimCheck {
+    /// An RDS instance `available` (a promotion's, a restore's target); `ready`: when the
+    /// world makes it so if no probe watches it.
+    Instance { name: String, ready: Timestamp },
+    /// A deployment rolled out and available.
+    Deployment(Deployment),
+}
+
+impl SimCheck {
+    /// How long the real executor reads it (its default deadline).
+    pub fn within(&self) -> Duration {
+        match self {
+            SimCheck::Instance { .. } => crate::probe::aws::POSTCONDITION.1,
+            SimCheck::Deployment(_) => crate::runbook::kubernetes::ROLLOUT_WITHIN,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -625,6 +648,7 @@ impl SimWorld {
                 lines: vec![reason.clone()],
                 outcome: StepOutcome::Failed { reason },
                 wait: None,
+                check: None,
             };
         }
 
@@ -639,8 +663,38 @@ impl SimWorld {
                     lines: vec![reason.clone()],
                     outcome: StepOutcome::Failed { reason },
                     wait: None,
+                    check: None,
                 };
             }
+        };
+        let deployment = |namespace: &str, name: &str, context: &Option<String>| Deployment {
+            context: context.clone(),
+            namespace: namespace.to_string(),
+            name: name.to_string(),
+        };
+        let check = match &step.action {
+            Action::RdsPromoteReadReplica { instance, .. } => Some(SimCheck::Instance {
+                name: instance.clone(),
+                ready,
+            }),
+            Action::RdsRestoreSnapshot { target, .. }
+            | Action::RdsRestorePointInTime { target, .. } => Some(SimCheck::Instance {
+                name: target.clone(),
+                ready,
+            }),
+            Action::K8sRolloutRestart {
+                namespace,
+                deployment: name,
+                context,
+            } => Some(SimCheck::Deployment(deployment(namespace, name, context))),
+            // Scaled to 0 is never "available": its rollout is not what the step is for.
+            Action::K8sScale {
+                namespace,
+                deployment: name,
+                context,
+                replicas,
+            } if *replicas > 0 => Some(SimCheck::Deployment(deployment(namespace, name, context))),
+            _ => None,
         };
         self.ran.entry(step.id.clone()).or_insert(at);
         for e in effects {
@@ -657,6 +711,36 @@ impl SimWorld {
             lines,
             outcome,
             wait,
+            check,
+        }
+    }
+
+    /// A postcondition as the world has it now: whether it holds, and what was read.
+    pub fn read_check(&mut self, check: &SimCheck, at: Timestamp) -> (bool, String) {
+        match check {
+            SimCheck::Deployment(d) => self.deployment(d, at),
+            SimCheck::Instance { name, ready } => {
+                self.advance(at);
+                let watched = self.find(|c| c.is_rds(name));
+                match watched.first() {
+                    Some(ix) => {
+                        let c = &self.components[ix.index()];
+                        let detail = match c.health_outcome() {
+                            Outcome::Up { detail, .. }
+                            | Outcome::Degraded { detail }
+                            | Outcome::Down { detail } => detail,
+                            Outcome::CannotObserve { reason } => {
+                                format!("cannot observe: {reason}")
+                            }
+                            Outcome::Seconds(_) => String::new(),
+                        };
+                        (c.health.state == SimHealth::Up, format!("{name} {detail}"))
+                    }
+                    // No probe watches it: the world makes it available when it is ready.
+                    None if self.now >= *ready => (true, format!("{name} available")),
+                    None => (false, format!("{name} creating")),
+                }
+            }
         }
     }
 

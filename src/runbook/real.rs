@@ -40,7 +40,7 @@ impl Default for Options {
         Options {
             wait_poll: Duration::from_secs(2),
             http_timeout: Duration::from_secs(30),
-            rollout_within: Duration::from_secs(10 * 60),
+            rollout_within: super::kubernetes::ROLLOUT_WITHIN,
         }
     }
 }
