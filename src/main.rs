@@ -172,7 +172,7 @@ fn load(explicit: Option<&Path>) -> Result<config::Config, ExitCode> {
             return Err(ExitCode::from(EXIT_CONFIG));
         }
     };
-    config::load(&path).map_err(|diags| {
+    let loaded = config::load(&path).map_err(|diags| {
         for d in &diags.0 {
             eprintln!("{d}");
         }
@@ -183,7 +183,9 @@ fn load(explicit: Option<&Path>) -> Result<config::Config, ExitCode> {
             path.display()
         );
         ExitCode::from(EXIT_CONFIG)
-    })
+    })?;
+    warroom::redact::guard(&loaded);
+    Ok(loaded)
 }
 
 /// A theme or layout the config names by a relative path is found beside the config file,

@@ -17,7 +17,9 @@
 //!   is about, the last ones why it failed.
 //! - [`run_streaming`] also hands every line to a callback as it comes (the runbook step log
 //!   shows output live). Lines are untrusted text: sanitize before drawing.
-//! - The environment is the console's, plus `env`.
+//! - The environment is the console's minus every variable the config names as a secret
+//!   ([`withhold_from_children`]; a step gets one only by listing it in its own `env`), plus
+//!   `env`. Every line and capture is scrubbed of every secret the console knows.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
@@ -33,6 +35,23 @@ use nix::unistd::Pid;
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::process::{Child, Command};
 use tokio::time::Instant;
+
+/// The environment variables no child gets (the ones the config names as secrets).
+static WITHHELD: std::sync::RwLock<Vec<String>> = std::sync::RwLock::new(Vec::new());
+
+/// Children of this console never get these variables (the config's `token_env`,
+/// `api_key_env`, `webhook_url_env`, `url_env`, `dsn_env`, `headers_env` names), unless a
+/// step lists one in its own `env`.
+pub fn withhold_from_children<S: AsRef<str>>(names: &[S]) {
+    if let Ok(mut w) = WITHHELD.write() {
+        for n in names {
+            let n = n.as_ref().to_string();
+            if !n.is_empty() && !w.contains(&n) {
+                w.push(n);
+            }
+        }
+    }
+}
 
 /// How long, after the program exited (or was killed), the output pipes are still read: a
 /// process outside its group (one that started its own session) may hold them open forever.
@@ -266,6 +285,11 @@ async fn session_command(
         }
     }
     let mut command = Command::new(program);
+    if let Ok(withheld) = WITHHELD.read() {
+        for name in withheld.iter().filter(|n| !env.contains_key(*n)) {
+            command.env_remove(name);
+        }
+    }
     command.args(&argv[1..]).envs(env).stdin(Stdio::null());
     if let Some(cwd) = cwd {
         command.current_dir(cwd);
@@ -425,7 +449,8 @@ fn emit(stream: Stream, line: &mut Vec<u8>, on_line: &mut impl FnMut(Stream, Str
     if line.last() == Some(&b'\r') {
         line.pop();
     }
-    on_line(stream, String::from_utf8_lossy(line).into_owned());
+    let text = String::from_utf8_lossy(line);
+    on_line(stream, crate::redact::scrub_known(&text).into_owned());
     line.clear();
 }
 
@@ -479,7 +504,7 @@ impl Capture {
         let tail = [a, b].concat();
         text.push_str(&String::from_utf8_lossy(&tail));
         Captured {
-            text,
+            text: crate::redact::scrub_known(&text).into_owned(),
             omitted: self.omitted,
         }
     }
@@ -632,6 +657,9 @@ pub async fn run_logged(
     tail.read(&mut on_line).await;
     tail.finish(&mut on_line);
     let stdout = tail.capture.done();
+    // The program wrote its log itself: once it is gone, the log is scrubbed of every secret
+    // the console knows (the team reads `steps/`).
+    scrub_log(log);
     if timed_out {
         return Err(ProcessError::TimedOut {
             program: name,
@@ -646,6 +674,51 @@ pub async fn run_logged(
         stderr: Captured::default(),
         elapsed,
     })
+}
+
+/// The largest step log rewritten without the console's secrets; a larger one is left as
+/// the program wrote it (and said so in the log).
+const SCRUB_LOG_MAX: u64 = 16 * 1024 * 1024;
+
+/// Rewrites `log` in place without the secrets the console knows, if it holds any.
+fn scrub_log(log: &Path) {
+    use std::io::{Seek, Write};
+    let Ok(mut file) = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(nix::libc::O_NOFOLLOW)
+        .open(log)
+    else {
+        return;
+    };
+    match file.metadata() {
+        Ok(m) if m.is_file() && m.len() <= SCRUB_LOG_MAX => {}
+        Ok(m) if m.is_file() => {
+            tracing::warn!(
+                "step log {} is {} bytes: not scrubbed of secrets",
+                log.display(),
+                m.len()
+            );
+            return;
+        }
+        _ => return,
+    }
+    let mut bytes = Vec::new();
+    if std::io::Read::read_to_end(&mut file, &mut bytes).is_err() {
+        return;
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    let std::borrow::Cow::Owned(clean) = crate::redact::scrub_known(&text) else {
+        return;
+    };
+    let rewritten = file
+        .set_len(0)
+        .and_then(|()| file.rewind())
+        .and_then(|()| file.write_all(clean.as_bytes()))
+        .and_then(|()| file.sync_all());
+    if let Err(e) = rewritten {
+        tracing::error!("step log {}: cannot scrub it: {e}", log.display());
+    }
 }
 
 /// Reads a step log from where the step began, split into lines for the callback.

@@ -69,6 +69,113 @@ pub fn scrub<S: AsRef<str>>(text: &str, secrets: &[S]) -> String {
     out
 }
 
+/// The secrets this console knows (its config's tokens, keys, webhook URLs, DSNs, header
+/// values), learned once at start: every text that leaves for the screen, the journal, the
+/// log or the outbox is scrubbed of them ([`scrub_known`]).
+static KNOWN: std::sync::RwLock<Vec<String>> = std::sync::RwLock::new(Vec::new());
+
+/// The schemes a credential follows in a header value (`Bearer abc` → `abc` is secret too).
+const SCHEMES: [&str; 4] = ["bearer ", "basic ", "oauth ", "token "];
+
+/// Learns secret values: each whole, and the credential after a scheme (`Bearer `, `Basic `,
+/// `OAuth `, `token `); matched later whatever their case.
+pub fn learn_secrets<S: AsRef<str>>(values: &[S]) {
+    let mut more: Vec<String> = Vec::new();
+    for v in values {
+        let v = v.as_ref().trim();
+        if v.len() < MIN_SECRET_LEN {
+            continue;
+        }
+        more.push(v.to_string());
+        let lower = v.to_ascii_lowercase();
+        for scheme in SCHEMES {
+            if lower.starts_with(scheme) {
+                let rest = v[scheme.len()..].trim();
+                if rest.len() >= MIN_SECRET_LEN {
+                    more.push(rest.to_string());
+                }
+            }
+        }
+    }
+    if let Ok(mut known) = KNOWN.write() {
+        for m in more {
+            if !known.contains(&m) {
+                known.push(m);
+            }
+        }
+        // Longest first: a secret that contains another is masked whole.
+        known.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    }
+}
+
+/// Guards the secrets a config names: no child gets their variables, and their values (and
+/// what they carry: a URL's password, a DSN's `password=`) are scrubbed from every
+/// text. A secret that cannot be read now is not known; it is withheld all the same.
+pub fn guard(cfg: &crate::config::Config) {
+    let secrets = cfg.secrets();
+    let names: Vec<String> = secrets
+        .iter()
+        .filter_map(|s| match s {
+            crate::config::Secret::Env(v) => Some(v.clone()),
+            crate::config::Secret::File(_) => None,
+        })
+        .collect();
+    crate::process::withhold_from_children(&names);
+    let mut values: Vec<String> = Vec::new();
+    for s in &secrets {
+        let Ok(v) = crate::comms::secret::read(s) else {
+            continue;
+        };
+        // Not the query's values: `sslmode=require` would mask every "require".
+        if let Some(pw) = Url::parse(v.trim())
+            .ok()
+            .and_then(|u| u.password().map(str::to_string))
+        {
+            values.push(pw);
+        }
+        for part in v.split_whitespace() {
+            if let Some(pw) = part.strip_prefix("password=") {
+                values.push(pw.trim_matches(['\'', '"']).to_string());
+            }
+        }
+        values.push(v);
+    }
+    learn_secrets(&values);
+}
+
+/// Where `needle` (ASCII-case-insensitively) first occurs in `hay` at or after `from`.
+fn find_ci(hay: &str, needle: &str, from: usize) -> Option<usize> {
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    if n.is_empty() || h.len() < n.len() {
+        return None;
+    }
+    (from..=h.len() - n.len()).find(|&i| h[i..i + n.len()].eq_ignore_ascii_case(n))
+}
+
+/// `text` with every secret this console knows replaced by [`MASK`], in any letter case.
+pub fn scrub_known(text: &str) -> std::borrow::Cow<'_, str> {
+    let Ok(known) = KNOWN.read() else {
+        return std::borrow::Cow::Borrowed(text);
+    };
+    if known.is_empty() || !known.iter().any(|k| find_ci(text, k, 0).is_some()) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = text.to_string();
+    for k in known.iter() {
+        let mut from = 0;
+        while let Some(at) = find_ci(&out, k, from) {
+            // A match is on byte boundaries of ASCII bytes only when it is a char boundary.
+            if !out.is_char_boundary(at) || !out.is_char_boundary(at + k.len()) {
+                from = at + 1;
+                continue;
+            }
+            out.replace_range(at..at + k.len(), MASK);
+            from = at + MASK.len();
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Untrusted text (a command's output, a server's words) as one line for an outcome:
 /// escape sequences and control characters stripped ([`sanitize::clean`]), blanks around
 /// trimmed, and at most `max_chars` characters (cut with `…`).
@@ -106,6 +213,29 @@ mod tests {
 
     fn parse(s: &str) -> Url {
         Url::parse(s).expect("valid url")
+    }
+
+    #[test]
+    fn known_secrets_are_masked_in_any_case_and_after_their_scheme() {
+        learn_secrets(&["xoxb-TEST-known-3141", "Bearer hdr-SECRET-2718", "abc"]);
+        assert_eq!(
+            scrub_known("token xoxb-test-KNOWN-3141 and XOXB-TEST-KNOWN-3141"),
+            "token **** and ****"
+        );
+        assert_eq!(
+            scrub_known("got bearer HDR-secret-2718 back; echo: hdr-secret-2718"),
+            "got **** back; echo: ****"
+        );
+        assert_eq!(
+            scrub_known("abc is too short to be one"),
+            "abc is too short to be one"
+        );
+        assert!(matches!(
+            scrub_known("nothing to hide"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        // Through the one cleaner: what is drawn or excerpted is scrubbed too.
+        assert_eq!(excerpt("key=xoxb-TEST-known-3141\n", 100), "key=****");
     }
 
     #[test]

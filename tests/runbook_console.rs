@@ -357,3 +357,137 @@ action = {{ kind = "rds_restore_snapshot", snapshot = "snap-1", target = "db-res
         "the first console's read and the next one's: {reads}"
     );
 }
+
+/// Every byte under `dir`.
+fn all_bytes(dir: &Path) -> String {
+    let mut out = String::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if let Ok(b) = std::fs::read(&p) {
+                out.push_str(&String::from_utf8_lossy(&b));
+            }
+        }
+    }
+    out
+}
+
+/// Children never carry the console's secrets, and what they print of one never gets out:
+/// a step's program does not find the Slack token in its environment; a step and a probe
+/// that print the status page key (plain, upper-cased, after `Bearer `) reach neither the
+/// screen, nor the journal, nor the step log, nor the console's log.
+#[test]
+fn children_never_get_the_secrets_and_what_they_print_of_one_is_masked() {
+    const TOKEN: &str = "xoxb-PLANTED-child-5e1f7a";
+    const KEY: &str = "planted-child-key-93b0c4";
+    let home = tempfile::tempdir().expect("tempdir");
+    let data = tempfile::tempdir().expect("tempdir");
+    std::fs::set_permissions(data.path(), std::fs::Permissions::from_mode(0o700)).expect("chmod");
+    let key_file = home.path().join("statuspage-key");
+    std::fs::write(&key_file, KEY).expect("key");
+    std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    let env_seen = home.path().join("env-seen");
+    let print_key = format!(
+        "cat {k}; echo; cat {k} | tr a-z A-Z; echo; echo \"Authorization: Bearer $(cat {k})\"",
+        k = key_file.display()
+    );
+    let config = private_config(
+        home.path(),
+        &format!(
+            r##"
+[[component]]
+id = "leaky"
+tier = "standard"
+health = {{ kind = "command", argv = ["sh", "-c", "{probe}; exit 1"], every = "1s", timeout = "5s" }}
+
+[slack]
+token_env = "SLACK_BOT_TOKEN"
+channel = "#war"
+api_url = "http://127.0.0.1:{port}/api"
+
+[statuspage]
+kind = "atlassian"
+page_id = "page"
+api_key_file = "{key}"
+api_url = "http://127.0.0.1:{port}/v1"
+
+[[runbook]]
+id = "leak"
+title = "Leak"
+
+[[runbook.step]]
+id = "print"
+title = "Print what it has"
+key = "x"
+action = {{ kind = "command", argv = ["sh", "-c", "env > {env_seen}; {step}"], timeout = "10s" }}
+confirm = "print it"
+"##,
+            probe = print_key.replace('"', "\\\""),
+            step = print_key.replace('"', "\\\""),
+            key = key_file.display(),
+            env_seen = env_seen.display(),
+            port = closed_port(),
+        ),
+    );
+    let config = config.to_string_lossy().into_owned();
+    let data_dir = data.path().to_string_lossy().into_owned();
+    let mut operator = Pty::spawn(
+        &[
+            "-c",
+            &config,
+            "--data-dir",
+            &data_dir,
+            "--layout",
+            "bastion",
+        ],
+        200,
+        50,
+        home.path(),
+        &[("SLACK_BOT_TOKEN", TOKEN)],
+    );
+    operator
+        .wait_for("leaky: UNKNOWN → DOWN", PATIENCE)
+        .expect("the probe's reason is journaled");
+    operator.send(b"x");
+    operator
+        .wait_for("run (no shell)", PATIENCE)
+        .expect("the modal");
+    operator.send(b"print it\r");
+    operator
+        .wait_for("step leak/print: succeeded", PATIENCE)
+        .expect("the step ran");
+    let screen = operator.screen();
+    assert!(
+        screen.contains("****"),
+        "the key masked on screen: {screen}"
+    );
+    operator.send(b"q");
+    assert!(operator.wait_exit(PATIENCE).is_some());
+    let env = std::fs::read_to_string(&env_seen).expect("the step's environment");
+    assert!(
+        !env.contains("SLACK_BOT_TOKEN") && !env.contains(TOKEN),
+        "the child got the token"
+    );
+    let everything = format!(
+        "{screen}{}{}",
+        all_bytes(data.path()),
+        all_bytes(&home.path().join("xdg-state"))
+    );
+    for (what, secret) in [
+        ("key", KEY.to_string()),
+        ("upper-cased key", KEY.to_uppercase()),
+        ("token", TOKEN.to_string()),
+    ] {
+        assert!(
+            !everything.contains(&secret),
+            "the planted {what} leaked to the screen, the journal or the logs"
+        );
+    }
+    assert!(
+        all_bytes(data.path()).contains("****"),
+        "the journal says something was masked"
+    );
+}

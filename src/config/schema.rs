@@ -659,6 +659,46 @@ pub struct Config {
 }
 
 impl Config {
+    /// Every secret the config names: the comms' tokens, keys and webhook URLs, the DSNs of
+    /// its PostgreSQL probes, the header values of its `http` probes and steps. Children never
+    /// get these variables; every text is scrubbed of their values.
+    pub fn secrets(&self) -> Vec<Secret> {
+        let mut out: Vec<Secret> = Vec::new();
+        if let Some(s) = &self.slack {
+            out.push(match &s.auth {
+                SlackAuth::Token(t) | SlackAuth::Webhook(t) => t.clone(),
+            });
+        }
+        if let Some(p) = &self.statuspage {
+            out.push(match &p.kind {
+                StatusPageKind::Atlassian { api_key, .. } => api_key.clone(),
+                StatusPageKind::Webhook { url } => url.clone(),
+            });
+        }
+        let env = |name: &String| Secret::Env(name.clone());
+        for c in &self.components {
+            match &c.health.kind {
+                HealthKind::Postgres { dsn: Dsn::Env(v) } => out.push(env(v)),
+                HealthKind::Http { headers_env, .. } => out.extend(headers_env.values().map(env)),
+                _ => {}
+            }
+            if let Some(LagProbe {
+                kind: LagKind::PostgresReplica { dsn: Dsn::Env(v) },
+                ..
+            }) = &c.lag
+            {
+                out.push(env(v));
+            }
+        }
+        for step in self.runbooks.iter().flat_map(|r| &r.steps) {
+            if let Action::Http { headers_env, .. } = &step.action {
+                out.extend(headers_env.values().map(env));
+            }
+        }
+        out.dedup();
+        out
+    }
+
     pub fn component(&self, id: &str) -> Option<&Component> {
         self.components.iter().find(|c| c.id == id)
     }

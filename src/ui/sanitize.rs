@@ -16,6 +16,15 @@ fn is_unsafe(c: char) -> bool {
 /// The text with escape sequences removed, other control characters dropped and line
 /// breaks and tabs turned into spaces.
 pub fn clean(text: &str) -> Cow<'_, str> {
+    // No secret the console knows is ever drawn or written from here.
+    match crate::redact::scrub_known(text) {
+        Cow::Borrowed(t) => strip(t),
+        Cow::Owned(t) => Cow::Owned(strip(&t).into_owned()),
+    }
+}
+
+/// The text without escape sequences and control characters.
+fn strip(text: &str) -> Cow<'_, str> {
     if !text.chars().any(is_unsafe) {
         return Cow::Borrowed(text);
     }
