@@ -6,6 +6,7 @@ pub mod app;
 pub mod comms;
 pub mod config;
 pub mod drill;
+pub mod files;
 pub mod journal;
 pub mod probe;
 pub mod process;

@@ -530,3 +530,82 @@ api_key_file = "missing-key"
     let out = warroom(dir.path(), &["check", "-c", "config.toml"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }
+
+/// Runs warroom like [`warroom`] but gives up after `within`: a special file must never hang
+/// it. The exit code and stderr, or `None` if it was still running.
+fn warroom_within(dir: &Path, args: &[&str], within: std::time::Duration) -> Option<(i32, String)> {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_warroom"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("WARROOM_CONFIG")
+        .env("HOME", dir)
+        .env("XDG_CONFIG_HOME", dir.join("xdg-config"))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run warroom");
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        if let Ok(Some(_)) = child.try_wait() {
+            let out = child.wait_with_output().expect("output");
+            return Some((out.status.code().unwrap_or(-1), text(&out.stderr)));
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// A FIFO, `/dev/zero` behind a symlink and a 20 GB sparse file, as the config and as a
+/// runbook file: `check` says what and where and exits 1, the console exits 78 — eventually,
+/// within 10 s, never hanging or reading without end.
+#[test]
+fn special_and_huge_files_are_refused_at_once() {
+    let within = std::time::Duration::from_secs(10);
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    let fifo = dir.join("fifo.toml");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).expect("mkfifo");
+    let zero = dir.join("zero.toml");
+    std::os::unix::fs::symlink("/dev/zero", &zero).expect("symlink");
+    let sparse = dir.join("sparse.toml");
+    fs::File::create(&sparse)
+        .and_then(|f| f.set_len(20 << 30))
+        .expect("sparse");
+    fs::set_permissions(&sparse, fs::Permissions::from_mode(0o600)).expect("chmod");
+    for (file, why) in [
+        (&fifo, "not a regular file (FIFO)"),
+        (&zero, "not a regular file (character device)"),
+        (&sparse, "larger than 1 MiB"),
+    ] {
+        let path = file.to_string_lossy().into_owned();
+        let (code, err) = warroom_within(dir, &["check", "-c", &path], within)
+            .unwrap_or_else(|| panic!("check hung on {path}"));
+        assert_eq!(code, 1, "{err}");
+        assert!(err.contains(&format!("{path}:1:1: {why}")), "{err}");
+        let (code, err) = warroom_within(dir, &["-c", &path], within)
+            .unwrap_or_else(|| panic!("the console hung on {path}"));
+        assert_eq!(code, 78, "{err}");
+        assert!(err.contains(why), "{err}");
+    }
+    // The same as a runbook file the config names.
+    let config = dir.join("config.toml");
+    fs::write(
+        &config,
+        "runbook_files = [\"fifo.toml\"]\n[[component]]\nid = \"db\"\ntier = \"critical\"\nhealth = { kind = \"tcp\", address = \"127.0.0.1:5432\" }\n",
+    )
+    .expect("write");
+    fs::set_permissions(&config, fs::Permissions::from_mode(0o600)).expect("chmod");
+    let path = config.to_string_lossy().into_owned();
+    let (code, err) = warroom_within(dir, &["check", "-c", &path], within)
+        .expect("check hung on a FIFO runbook file");
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("fifo.toml:1:1: not a regular file (FIFO)"),
+        "{err}"
+    );
+}

@@ -27,7 +27,7 @@ pub enum SecretError {
 }
 
 /// A secret file larger than this is refused: a token or a URL is small.
-const MAX_LEN: u64 = 16 * 1024;
+const MAX_LEN: u64 = crate::files::SECRET_MAX;
 
 /// The secret's value, read now.
 pub fn read(secret: &Secret) -> Result<String, SecretError> {
@@ -37,23 +37,13 @@ pub fn read(secret: &Secret) -> Result<String, SecretError> {
         }
         Secret::File(path) => {
             let shown = path.display().to_string();
-            let meta = std::fs::metadata(path).map_err(|e| SecretError::Unreadable {
-                path: shown.clone(),
-                why: e.kind().to_string(),
-            })?;
-            // A FIFO or a device would block the read (or never end): a secret is a file.
-            if !meta.is_file() {
-                return Err(SecretError::Unreadable {
-                    path: shown,
-                    why: "not a regular file".into(),
-                });
-            }
-            if meta.len() > MAX_LEN {
-                return Err(SecretError::Unreadable {
-                    path: shown,
-                    why: format!("larger than {MAX_LEN} bytes: not a secret"),
-                });
-            }
+            // A FIFO or a device would block the read (or never end): a secret is a regular
+            // file, checked on the file opened, and small.
+            let (file, meta) =
+                crate::files::open_regular(path, MAX_LEN).map_err(|e| SecretError::Unreadable {
+                    path: shown.clone(),
+                    why: e.to_string(),
+                })?;
             let mode = meta.mode() & 0o7777;
             let me = nix::unistd::getuid().as_raw();
             // Yours and 0600, or the team's: root's, readable by its group (the operators),
@@ -72,9 +62,14 @@ pub fn read(secret: &Secret) -> Result<String, SecretError> {
                     me,
                 });
             }
-            std::fs::read_to_string(path).map_err(|e| SecretError::Unreadable {
+            let bytes =
+                crate::files::read_capped(file, MAX_LEN).map_err(|e| SecretError::Unreadable {
+                    path: shown.clone(),
+                    why: e.to_string(),
+                })?;
+            String::from_utf8(bytes).map_err(|_| SecretError::Unreadable {
                 path: shown.clone(),
-                why: e.kind().to_string(),
+                why: "not UTF-8 text".into(),
             })?
         }
     };

@@ -67,6 +67,25 @@ impl Diagnostic {
         }
     }
 
+    /// A file that could not be read: missing (no position), or refused as a whole (not a
+    /// regular file, too large: at its `1:1`).
+    pub fn unreadable(file: &Path, e: &crate::files::FileError) -> Self {
+        match e {
+            crate::files::FileError::NotFound => Diagnostic::file(file, e.to_string()),
+            _ => Diagnostic::whole_file(file, e.to_string()),
+        }
+    }
+
+    /// A problem with the file as a whole (not a regular file, too large), at its `1:1`.
+    pub fn whole_file(file: &Path, message: String) -> Self {
+        Diagnostic {
+            file: file.to_path_buf(),
+            location: Some((1, 1)),
+            path: String::new(),
+            message,
+        }
+    }
+
     pub fn file(file: &Path, message: String) -> Self {
         Diagnostic {
             file: file.to_path_buf(),

@@ -78,14 +78,10 @@ fn read_file(path: &Path, diags: &mut Vec<Diagnostic>, read: ReadParts) -> Optio
     if let Some(why) = unsafe_permissions(path) {
         diags.push(Diagnostic::file(path, why));
     }
-    let text = match std::fs::read_to_string(path) {
+    let text = match crate::files::read_text(path, crate::files::CONFIG_MAX) {
         Ok(t) => t,
         Err(e) => {
-            let why = match e.kind() {
-                std::io::ErrorKind::NotFound => "no such file".to_string(),
-                _ => format!("cannot read: {e}"),
-            };
-            diags.push(Diagnostic::file(path, why));
+            diags.push(Diagnostic::unreadable(path, &e));
             return None;
         }
     };

@@ -293,13 +293,8 @@ impl Scenario {
 
     /// Reads a scenario file.
     pub fn load(path: &Path) -> Result<Scenario, Diagnostics> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            let why = match e.kind() {
-                std::io::ErrorKind::NotFound => "no such file".to_string(),
-                _ => format!("cannot read: {e}"),
-            };
-            Diagnostics(vec![Diagnostic::file(path, why)])
-        })?;
+        let text = crate::files::read_text(path, crate::files::SCENARIO_MAX)
+            .map_err(|e| Diagnostics(vec![Diagnostic::unreadable(path, &e)]))?;
         Scenario::parse(path, &text)
     }
 

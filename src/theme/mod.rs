@@ -93,7 +93,7 @@ pub enum ThemeError {
     #[error("cannot read theme file {}: {source}", path.display())]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        source: crate::files::FileError,
     },
     #[error("theme file {} is not valid:\n{diagnostics}", path.display())]
     Invalid {
@@ -142,10 +142,13 @@ impl Theme {
         }
         if spec.contains('/') || spec.ends_with(".toml") {
             let path = Path::new(spec);
-            let text = std::fs::read_to_string(path).map_err(|source| ThemeError::Read {
-                path: path.to_path_buf(),
-                source,
-            })?;
+            let text =
+                crate::files::read_text(path, crate::files::CONFIG_MAX).map_err(|source| {
+                    ThemeError::Read {
+                        path: path.to_path_buf(),
+                        source,
+                    }
+                })?;
             let name = path
                 .file_stem()
                 .map_or_else(|| spec.to_string(), |s| s.to_string_lossy().into_owned());
@@ -153,9 +156,9 @@ impl Theme {
         }
         if let Some(dir) = user_dir {
             let path = dir.join(format!("{spec}.toml"));
-            match std::fs::read_to_string(&path) {
+            match crate::files::read_text(&path, crate::files::CONFIG_MAX) {
                 Ok(text) => return Theme::from_file(spec, &path, text),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(crate::files::FileError::NotFound) => {}
                 Err(source) => return Err(ThemeError::Read { path, source }),
             }
         }
@@ -251,9 +254,9 @@ pub fn check_all(user_dir: Option<&Path>) -> Vec<Diagnostic> {
         }
     };
     for path in files {
-        match std::fs::read_to_string(&path) {
+        match crate::files::read_text(&path, crate::files::CONFIG_MAX) {
             Ok(text) => diags.extend(validate(&SourceFile::new(path, text))),
-            Err(e) => diags.push(Diagnostic::file(&path, format!("cannot read: {e}"))),
+            Err(e) => diags.push(Diagnostic::unreadable(&path, &e)),
         }
     }
     diags

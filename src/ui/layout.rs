@@ -97,7 +97,7 @@ pub enum LayoutError {
     #[error("{}: {source}", path.display())]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        source: crate::files::FileError,
     },
 }
 
@@ -174,9 +174,11 @@ impl Layout {
     }
 
     pub fn load(path: &Path) -> Result<Layout, LayoutError> {
-        let text = std::fs::read_to_string(path).map_err(|source| LayoutError::Read {
-            path: path.to_path_buf(),
-            source,
+        let text = crate::files::read_text(path, crate::files::CONFIG_MAX).map_err(|source| {
+            LayoutError::Read {
+                path: path.to_path_buf(),
+                source,
+            }
         })?;
         Layout::parse(&SourceFile::new(path, text)).map_err(|d| {
             LayoutError::Invalid(
@@ -285,13 +287,13 @@ pub fn check_all(user_dir: Option<&Path>) -> Vec<Diagnostic> {
     {
         for path in entries.flatten().map(|e| e.path()) {
             if path.extension().is_some_and(|e| e == "toml") {
-                match std::fs::read_to_string(&path) {
+                match crate::files::read_text(&path, crate::files::CONFIG_MAX) {
                     Ok(text) => {
                         if let Err(d) = Layout::parse(&SourceFile::new(&path, text)) {
                             out.extend(d);
                         }
                     }
-                    Err(e) => out.push(Diagnostic::file(&path, format!("cannot read: {e}"))),
+                    Err(e) => out.push(Diagnostic::unreadable(&path, &e)),
                 }
             }
         }
