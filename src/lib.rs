@@ -14,6 +14,7 @@ pub mod redact;
 pub mod report;
 pub mod runbook;
 pub mod status;
+pub mod text;
 pub mod theme;
 pub mod tui;
 pub mod ui;

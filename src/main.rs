@@ -174,7 +174,7 @@ fn load(explicit: Option<&Path>) -> Result<config::Config, ExitCode> {
     };
     let loaded = config::load(&path).map_err(|diags| {
         for d in &diags.0 {
-            eprintln!("{d}");
+            eprintln!("{}", warroom::text::clean(&d.to_string()));
         }
         eprintln!(
             "warroom: {} is not valid ({}); run `warroom check -c {}`",
@@ -295,7 +295,7 @@ fn drill(
             Ok(cfg) => cfg,
             Err(diags) => {
                 for d in &diags.0 {
-                    eprintln!("{d}");
+                    eprintln!("{}", warroom::text::clean(&d.to_string()));
                 }
                 return ExitCode::from(EXIT_CONFIG);
             }
@@ -306,7 +306,7 @@ fn drill(
         Ok(s) => s,
         Err(diags) => {
             for d in &diags.0 {
-                eprintln!("{d}");
+                eprintln!("{}", warroom::text::clean(&d.to_string()));
             }
             return ExitCode::from(EXIT_USAGE);
         }
@@ -314,7 +314,7 @@ fn drill(
     let misfit = scenario.check(&cfg);
     if !misfit.is_empty() {
         for d in &misfit {
-            eprintln!("{d}");
+            eprintln!("{}", warroom::text::clean(&d.to_string()));
         }
         eprintln!(
             "warroom drill: scenario {} does not fit {}: `steady` fits any estate, or write a scenario for your own components",
@@ -782,10 +782,7 @@ fn journal_init(
             ExitCode::SUCCESS
         }
         Err(why) => {
-            eprintln!(
-                "warroom journal init: {}",
-                warroom::ui::sanitize::clean(&why)
-            );
+            eprintln!("warroom journal init: {}", warroom::text::clean(&why));
             ExitCode::from(1)
         }
     }
@@ -807,7 +804,7 @@ fn journal_verify(
     };
     // Every string from the file is cleaned before it is printed: a planted line must not
     // drive the terminal (an OSC title in a duplicated key did).
-    let clean = |s: &str| warroom::ui::sanitize::clean(s).into_owned();
+    let clean = |s: &str| warroom::text::clean(s).into_owned();
     let shown = clean(&path.display().to_string());
     // What this account saw of it before: a journal shorter than that was rewritten.
     let seen = warroom::journal::seen::default_path().map(warroom::journal::seen::SeenBook::open);
@@ -893,7 +890,7 @@ fn check(explicit: Option<&Path>, data_dir: Option<&Path>) -> ExitCode {
         }
         Err(diags) => {
             for d in &diags.0 {
-                eprintln!("{d}");
+                eprintln!("{}", warroom::text::clean(&d.to_string()));
             }
             eprintln!("{}: {}", path.display(), count(diags.0.len(), "error"));
             ExitCode::from(1)

@@ -4,7 +4,7 @@
 
 use reqwest::Url;
 
-use crate::ui::sanitize;
+use crate::text as sanitize;
 
 /// What stands in for a secret that was taken out of a text.
 pub const MASK: &str = "****";

@@ -18,6 +18,7 @@ use crate::comms::message::{
     Template, Update,
 };
 use crate::comms::template;
+use crate::text as sanitize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ComposeField {
@@ -526,10 +527,12 @@ impl Compose {
         Update {
             template: self.template,
             status: self.status,
-            subject: self.subject.trim().to_string(),
-            text: self.text.clone(),
-            public_subject: self.public_subject.clone(),
-            public_text: self.public_text.clone(),
+            // Through the one cleaner (controls, bidi, invisible characters, secrets): the
+            // preview is built from this very update, so what it shows is what is sent.
+            subject: sanitize::clean(self.subject.trim()).into_owned(),
+            text: sanitize::clean_text(&self.text),
+            public_subject: sanitize::clean(self.public_subject.trim()).into_owned(),
+            public_text: sanitize::clean_text(&self.public_text),
             facts: self.facts.clone(),
             by: state.actor.clone(),
             at,
@@ -1190,6 +1193,33 @@ mod tests {
         assert!(!p.contains("db is unavailable"), "the team's text: {p}");
         c.publish = PUBLISH_WORD.into();
         assert_eq!(c.blocked(&rig.state), None);
+    }
+
+    /// A pasted right-to-left override and zero-width joiner never reach Slack, the page or
+    /// the preview: the update sent is the cleaned one, and the preview is built from it.
+    #[test]
+    fn pasted_invisible_characters_are_neither_previewed_nor_sent() {
+        let rig = rig();
+        let mut c = Compose::new(&rig.state, Template::Update, &[Channel::Slack]);
+        c.on_key(
+            &Key::Paste("\npay\u{200D}pal \u{202E}gnp.exe\u{2028}next".into()),
+            &rig.state,
+        );
+        c.field = ComposeField::Public;
+        c.on_key(&Key::Paste(" see\u{200B}more\u{202E}".into()), &rig.state);
+        let u = c.update(&rig.state);
+        let body =
+            message::slack_post_body(&u, "w-1", "#war", None, None, crate::config::Audience::Team)
+                .to_string();
+        let page = message::page_body(&u);
+        let preview = c.preview(&rig.state).join("\n");
+        for text in [&u.text, &u.public_text, &body, &page, &preview] {
+            for hidden in ['\u{202E}', '\u{200D}', '\u{200B}', '\u{2028}'] {
+                assert!(!text.contains(hidden), "{hidden:?} in {text:?}");
+            }
+        }
+        assert!(u.text.ends_with("paypal gnp.exe next"), "{:?}", u.text);
+        assert!(u.public_text.ends_with(" seemore"), "{:?}", u.public_text);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use jiff::{SignedDuration, Timestamp};
 
 use crate::app::fmt;
-use crate::ui::sanitize::clean;
+use crate::text::clean;
 
 /// Text that came from the journal, safe for a terminal and for Markdown: control characters
 /// and escape sequences removed, line breaks turned into spaces (so a cell or a list item

@@ -13,7 +13,8 @@ pub mod layout;
 pub mod modal;
 pub mod replication;
 pub mod runbooks;
-pub mod sanitize;
+/// The one text cleaner lives at the bottom ([`crate::text`]): every layer uses it.
+pub use crate::text as sanitize;
 pub mod timeline;
 
 use ratatui::Frame;
