@@ -37,6 +37,9 @@ pub struct Parts {
     pub phrase_locs: Vec<((String, String), Loc)>,
 }
 
+/// The longest id: ids are shown in narrow columns and written in every journal line.
+const ID_MAX: usize = 64;
+
 fn valid_id(id: &str) -> bool {
     !id.is_empty()
         && id
@@ -53,7 +56,18 @@ fn read_id(t: &mut Tbl, r: &mut Reader) -> Option<(String, Loc)> {
         r.error(
             span,
             &loc.path,
-            format!("id \"{id}\" must be lowercase letters, digits and dashes ([a-z0-9-]+)"),
+            format!(
+                "id \"{}\" must be lowercase letters, digits and dashes ([a-z0-9-]+)",
+                crate::text::clean(&id)
+            ),
+        );
+        return None;
+    }
+    if id.len() > ID_MAX {
+        r.error(
+            span,
+            &loc.path,
+            format!("id longer than {ID_MAX} characters: the screen and the journal name it"),
         );
         return None;
     }
@@ -153,6 +167,13 @@ pub fn read_runbook_file(r: &mut Reader, root: &dyn TableLike) -> Parts {
     let mut t = Tbl::new(root, String::new(), None);
     t.context = "in a runbook file (it holds [[runbook]] tables only)".into();
     read_runbooks(r, &mut t, &mut parts);
+    if !t.has("runbook") {
+        r.error(
+            Some(0..0),
+            "",
+            "no [[runbook]] in this runbook file: a file named in runbook_files adds runbooks",
+        );
+    }
     t.finish(r);
     parts
 }
@@ -172,11 +193,27 @@ fn read_runbooks(r: &mut Reader, t: &mut Tbl, parts: &mut Parts) {
 
 fn read_console(r: &mut Reader, mut t: Tbl) -> Console {
     let d = Console::default();
+    let operators = t.opt_str_list(r, "operators").unwrap_or_default();
+    // An account name has no blank: "" or "root root" would match nobody (or everyone).
+    for bad in operators
+        .iter()
+        .filter(|o| o.is_empty() || o.chars().any(|c| c.is_whitespace() || c.is_control()))
+    {
+        let span = t.get("operators").and_then(|f| f.span);
+        r.error(
+            span,
+            &super::tree::join(&t.path, "operators"),
+            format!(
+                "{:?} is not an account name (no blanks; an empty list means everyone)",
+                crate::text::clean(bad)
+            ),
+        );
+    }
     let console = Console {
         title: t.opt_str(r, "title").unwrap_or(d.title),
         theme: t.opt_str(r, "theme").unwrap_or(d.theme),
         layout: t.opt_str(r, "layout").unwrap_or(d.layout),
-        operators: t.opt_str_list(r, "operators").unwrap_or_default(),
+        operators,
         stalled_after: t
             .opt_duration(r, "stalled_after")
             .unwrap_or(d.stalled_after),
@@ -892,6 +929,17 @@ fn read_action(r: &mut Reader, mut t: Tbl) -> Option<Action> {
                     "a checklist needs at least one item",
                 );
             }
+            if items
+                .as_ref()
+                .is_some_and(|i| i.iter().any(|x| x.trim().is_empty()))
+            {
+                let span = t.get("items").and_then(|f| f.span);
+                r.error(
+                    span,
+                    &super::tree::join(&t.path, "items"),
+                    "an empty checklist item: say what the person checks",
+                );
+            }
             Some(Action::Checklist { items: items? })
         }
         Some("notify") => {
@@ -1004,6 +1052,13 @@ fn read_precheck(r: &mut Reader, mut t: Tbl, refs: &mut Vec<(String, Loc)>) -> O
 fn read_input(r: &mut Reader, mut t: Tbl) -> Option<(Input, Span)> {
     let name = t.req_str(r, "name");
     let name_span = t.get("name").and_then(|f| f.span);
+    if name.as_deref().is_some_and(|n| n.trim().is_empty()) {
+        r.error(
+            name_span.clone(),
+            &super::tree::join(&t.path, "name"),
+            "an input needs a name: the modal asks for it by name",
+        );
+    }
     let kind = match t.opt_str(r, "kind").as_deref() {
         None | Some("text") => Some(InputKind::Text),
         Some("rfc3339") => Some(InputKind::Rfc3339),
@@ -1113,6 +1168,19 @@ fn read_step(
             span,
             &super::tree::join(&t.path, "confirm"),
             "the confirm phrase may not be empty: nothing runs without typing something",
+        );
+    } else if let Some(c) = confirm.as_deref()
+        && crate::text::clean(c) != c
+    {
+        // The modal drops what cannot be typed or seen: such a phrase could never be matched.
+        let span = t.get("confirm").and_then(|f| f.span);
+        r.error(
+            span,
+            &super::tree::join(&t.path, "confirm"),
+            format!(
+                "the confirm phrase holds characters nobody can type or see (control, bidi or invisible): {:?}",
+                crate::text::clean(c)
+            ),
         );
     }
     if confirm.is_none()

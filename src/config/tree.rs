@@ -201,7 +201,14 @@ impl<'a> Tbl<'a> {
     pub fn opt_str(&mut self, r: &mut Reader, key: &'static str) -> Option<String> {
         let f = self.get(key)?;
         match f.item.as_str() {
-            Some(s) => Some(s.to_string()),
+            Some(s) => {
+                // What fails later is refused now, where it was written.
+                // (The value is kept: the error is recorded once, not followed by "missing".)
+                if let Some(why) = value_problem(key, s) {
+                    r.error(f.span, &f.path, why);
+                }
+                Some(s.to_string())
+            }
             None => {
                 r.error(
                     f.span,
@@ -256,7 +263,16 @@ impl<'a> Tbl<'a> {
             );
             return None;
         };
-        parse_duration(r, text, f.span, &f.path)
+        let d = parse_duration(r, text, f.span.clone(), &f.path)?;
+        if d.is_zero() && NONZERO_DURATIONS.contains(&key) {
+            r.error(
+                f.span,
+                &f.path,
+                format!("`{key}` of 0s can never be met: give a duration above zero"),
+            );
+            return None;
+        }
+        Some(d)
     }
 
     pub fn req_duration(&mut self, r: &mut Reader, key: &'static str) -> Option<Duration> {
@@ -357,6 +373,8 @@ impl<'a> Tbl<'a> {
     }
 
     /// An inline table of string values, e.g. `headers_env = { Authorization = "API_TOKEN" }`.
+    /// Header tables (`headers`, `headers_env`) have header names for keys; `headers_env`
+    /// and `env` values name variables.
     pub fn opt_str_map(
         &mut self,
         r: &mut Reader,
@@ -376,6 +394,21 @@ impl<'a> Tbl<'a> {
         };
         let mut out = BTreeMap::new();
         for (k, v) in t.iter() {
+            let path = join(&f.path, k);
+            if key.starts_with("headers") && !is_header_name(k) {
+                r.error(
+                    v.span(),
+                    &path,
+                    format!(
+                        "{k:?} is not an HTTP header name (letters, digits and !#$%&'*+-.^_`|~)"
+                    ),
+                );
+                continue;
+            }
+            if key == "env" && !is_env_name(k) {
+                r.error(v.span(), &path, env_name_problem(k));
+                continue;
+            }
             match v.as_str() {
                 Some(s) => {
                     out.insert(k.to_string(), (s.to_string(), v.span()));
@@ -468,4 +501,94 @@ impl<'a> Tbl<'a> {
             );
         }
     }
+}
+
+/// Durations that can never be met at zero.
+const NONZERO_DURATIONS: &[&str] = &["timeout", "every", "up_within", "rto", "give_up_after"];
+
+/// Keys whose value must say something when given (leave the key out instead).
+const NONEMPTY: &[&str] = &[
+    "channel",
+    "page_id",
+    "instance",
+    "cluster",
+    "deployment",
+    "namespace",
+    "context",
+    "region",
+    "target",
+    "target_instance",
+    "source",
+    "snapshot",
+    "latest_of",
+    "template",
+    "method",
+    "address",
+    "glob",
+    "cwd",
+    "title",
+];
+
+/// The longest value a name or title may have: the screen shows it, people type it.
+pub const NAME_MAX: usize = 200;
+
+/// `A-Z a-z 0-9 _`, not starting with a digit: what a shell and `env` accept.
+pub fn is_env_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn env_name_problem(name: &str) -> String {
+    format!(
+        "{name:?} is not an environment variable name (letters, digits and _, not starting with a digit)"
+    )
+}
+
+/// An HTTP header name (RFC 9110 token).
+fn is_header_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+/// Why the string `value` at `key` would fail later, if it would.
+fn value_problem(key: &str, value: &str) -> Option<String> {
+    // (A secret written in its place is said by the secret scan.)
+    if key.ends_with("_env")
+        && !is_env_name(value)
+        && super::secrets::secret_reason(key, value).is_none()
+    {
+        return Some(env_name_problem(value));
+    }
+    if NONEMPTY.contains(&key) && value.trim().is_empty() {
+        return Some(format!(
+            "`{key}` is empty: give a value or leave the key out"
+        ));
+    }
+    if ["api_url", "url", "endpoint_url"].contains(&key) {
+        match reqwest::Url::parse(value) {
+            Ok(u) if ["http", "https"].contains(&u.scheme()) && u.host().is_some() => {}
+            Ok(u) => {
+                return Some(format!(
+                    "{:?} is not an http(s) URL (scheme {:?})",
+                    crate::text::clean(value),
+                    u.scheme()
+                ));
+            }
+            Err(e) => {
+                return Some(format!("{:?} is not a URL: {e}", crate::text::clean(value)));
+            }
+        }
+    }
+    if key == "glob"
+        && let Err(e) = glob::Pattern::new(value)
+    {
+        return Some(format!("bad glob pattern: {e}"));
+    }
+    if (key == "title" || key == "name") && value.chars().count() > NAME_MAX {
+        return Some(format!("longer than {NAME_MAX} characters"));
+    }
+    None
 }
