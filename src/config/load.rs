@@ -149,7 +149,19 @@ pub fn load_from_sources(
 /// The example estate (`config/example.toml` and its runbooks), built into the binary: what
 /// `warroom drill` runs on without `-c`. Its path is `config/example.toml`.
 pub fn load_embedded_example() -> Config {
-    let runbooks: [(&Path, &str); 7] = [
+    let runbooks = embedded_runbooks();
+    let main = (
+        Path::new("config/example.toml"),
+        include_str!("../../config/example.toml"),
+    );
+    // A test checks it is valid: an error here is a build of a broken example.
+    load_from_sources(main, &runbooks)
+        .unwrap_or_else(|d| panic!("the built-in example config is invalid:\n{d}"))
+}
+
+/// The example's runbook files, as built in.
+fn embedded_runbooks() -> [(&'static Path, &'static str); 7] {
+    [
         (
             Path::new("config/runbooks/level-1-component.toml"),
             include_str!("../../config/runbooks/level-1-component.toml"),
@@ -178,14 +190,7 @@ pub fn load_embedded_example() -> Config {
             Path::new("config/runbooks/failback.toml"),
             include_str!("../../config/runbooks/failback.toml"),
         ),
-    ];
-    let main = (
-        Path::new("config/example.toml"),
-        include_str!("../../config/example.toml"),
-    );
-    // A test checks it is valid: an error here is a build of a broken example.
-    load_from_sources(main, &runbooks)
-        .unwrap_or_else(|d| panic!("the built-in example config is invalid:\n{d}"))
+    ]
 }
 
 /// Reads the main file and every runbook file it names through `read_one`, then checks
@@ -338,6 +343,100 @@ fn shared_phrases(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    mod mutations {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Values a hostile or careless edit puts where a value was.
+        fn junk() -> impl Strategy<Value = String> {
+            prop_oneof![
+                Just("\"\"".to_string()),
+                Just("0".to_string()),
+                Just("-1".to_string()),
+                Just("[]".to_string()),
+                Just("{}".to_string()),
+                Just("true".to_string()),
+                Just("\"0s\"".to_string()),
+                Just("\"\\u001b]0;pwned\\u0007\"".to_string()),
+                Just("\"a\\u202eb\\u200dc\"".to_string()),
+                Just(format!("\"{}\"", "x".repeat(100_000))),
+                "\"[ -~]{0,40}\"",
+                "[0-9]{1,30}",
+                any::<String>().prop_map(|s| format!("{s:?}")),
+            ]
+        }
+
+        /// One edit of one line of the text.
+        fn mutate(text: &str, line: usize, how: u8, junk: &str) -> String {
+            let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+            let i = line % lines.len().max(1);
+            match how % 4 {
+                0 => {
+                    if let Some((key, _)) = lines[i].split_once('=') {
+                        lines[i] = format!("{key}= {junk}");
+                    }
+                }
+                1 => {
+                    lines.remove(i);
+                }
+                2 => {
+                    let again = lines[i].clone();
+                    lines.insert(i, again);
+                }
+                _ => {
+                    let at = lines[i].len() / 2;
+                    let at = (0..=at)
+                        .rev()
+                        .find(|a| lines[i].is_char_boundary(*a))
+                        .unwrap_or(0);
+                    lines[i].insert_str(at, junk);
+                }
+            }
+            lines.join("\n")
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(96))]
+            /// A mutated example config (types, lengths, control and bidi characters, lines
+            /// lost or repeated) is read or refused with diagnostics: never a panic, and what
+            /// `check` would print holds no control character.
+            #[test]
+            fn a_mutated_example_is_read_or_refused_never_a_panic(
+                file in 0usize..8,
+                line in any::<usize>(),
+                how in any::<u8>(),
+                junk in junk(),
+            ) {
+                let mut main_text = include_str!("../../config/example.toml").to_string();
+                let mut runbooks: Vec<(&Path, String)> = embedded_runbooks()
+                    .iter()
+                    .map(|(p, t)| (*p, t.to_string()))
+                    .collect();
+                match runbooks.get_mut(file) {
+                    Some((_, text)) => *text = mutate(text, line, how, &junk),
+                    None => main_text = mutate(&main_text, line, how, &junk),
+                }
+                let files: Vec<(&Path, &str)> =
+                    runbooks.iter().map(|(p, t)| (*p, t.as_str())).collect();
+                match load_from_sources((Path::new("config/example.toml"), &main_text), &files) {
+                    Ok(cfg) => {
+                        let _ = crate::app::Estate::from_config(&cfg);
+                        for step in cfg.runbooks.iter().flat_map(|r| &r.steps) {
+                            let _ = step.action.default_phrase();
+                        }
+                    }
+                    Err(diags) => {
+                        prop_assert!(!diags.0.is_empty());
+                        for d in &diags.0 {
+                            let shown = crate::text::clean(&d.to_string()).into_owned();
+                            prop_assert!(!shown.chars().any(char::is_control), "{shown:?}");
+                        }
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn the_embedded_example_is_the_example_on_disk() {

@@ -51,7 +51,7 @@ impl From<PanelName> for Panel {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CellFile {
-    panel: PanelName,
+    panel: toml::Spanned<PanelName>,
     size: u16,
 }
 
@@ -59,17 +59,17 @@ struct CellFile {
 #[serde(deny_unknown_fields)]
 struct RowFile {
     size: u16,
-    panels: Vec<CellFile>,
+    panels: toml::Spanned<Vec<CellFile>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct LayoutFile {
     name: String,
-    min_width: u16,
-    min_height: u16,
+    min_width: toml::Spanned<u16>,
+    min_height: toml::Spanned<u16>,
     header: HeaderStyle,
-    row: Vec<RowFile>,
+    row: toml::Spanned<Vec<toml::Spanned<RowFile>>>,
 }
 
 /// A row of panels with their widths in percent.
@@ -125,49 +125,79 @@ impl Layout {
                 e.message().trim().to_string(),
             )]
         })?;
+        // Every error, each where it is written.
         let mut errors = Vec::new();
-        let mut err = |msg: String| errors.push(Diagnostic::at(src, None, "", msg));
-        if file.row.iter().map(|r| r.size).sum::<u16>() != 100 {
-            err("row sizes must add up to 100 (percent of the height)".into());
+        let mut err = |span: std::ops::Range<usize>, msg: String| {
+            errors.push(Diagnostic::at(src, Some(span), "", msg))
+        };
+        let rows = file.row.get_ref();
+        if rows.iter().map(|r| r.get_ref().size).sum::<u16>() != 100 {
+            err(
+                file.row.span(),
+                "row sizes must add up to 100 (percent of the height)".into(),
+            );
         }
         let mut seen: Vec<PanelName> = Vec::new();
-        for (i, r) in file.row.iter().enumerate() {
-            if r.panels.iter().map(|c| c.size).sum::<u16>() != 100 {
-                err(format!(
-                    "row[{i}]: panel sizes must add up to 100 (percent of the width)"
-                ));
+        for (i, r) in rows.iter().enumerate() {
+            let cells = r.get_ref().panels.get_ref();
+            if cells.iter().map(|c| c.size).sum::<u16>() != 100 {
+                err(
+                    r.get_ref().panels.span(),
+                    format!("row[{i}]: panel sizes must add up to 100 (percent of the width)"),
+                );
             }
-            for c in &r.panels {
-                if seen.contains(&c.panel) {
-                    err(format!("row[{i}]: panel {:?} appears twice", c.panel));
+            for c in cells {
+                let panel = *c.panel.get_ref();
+                if seen.contains(&panel) {
+                    err(
+                        c.panel.span(),
+                        format!("row[{i}]: panel {panel:?} appears twice"),
+                    );
                 }
-                seen.push(c.panel);
+                seen.push(panel);
             }
         }
         if !seen.contains(&PanelName::Health) {
-            err("a layout must show the health panel".into());
+            err(
+                file.row.span(),
+                "a layout must show the health panel".into(),
+            );
         }
-        if file.min_width < 40 || file.min_height < 10 {
-            err("min_width must be at least 40 and min_height at least 10".into());
+        if *file.min_width.get_ref() < 40 {
+            err(
+                file.min_width.span(),
+                "min_width must be at least 40".into(),
+            );
+        }
+        if *file.min_height.get_ref() < 10 {
+            err(
+                file.min_height.span(),
+                "min_height must be at least 10".into(),
+            );
         }
         if !errors.is_empty() {
             return Err(errors);
         }
         Ok(Layout {
             name: file.name,
-            min_width: file.min_width,
-            min_height: file.min_height,
+            min_width: file.min_width.into_inner(),
+            min_height: file.min_height.into_inner(),
             header: file.header,
             rows: file
                 .row
+                .into_inner()
                 .into_iter()
-                .map(|r| Row {
-                    size: r.size,
-                    panels: r
-                        .panels
-                        .into_iter()
-                        .map(|c| (c.panel.into(), c.size))
-                        .collect(),
+                .map(|r| {
+                    let r = r.into_inner();
+                    Row {
+                        size: r.size,
+                        panels: r
+                            .panels
+                            .into_inner()
+                            .into_iter()
+                            .map(|c| (c.panel.into_inner().into(), c.size))
+                            .collect(),
+                    }
                 })
                 .collect(),
         })
@@ -337,18 +367,22 @@ mod tests {
     fn a_bad_layout_file_is_reported() {
         let src = SourceFile::new(
             "x.toml",
-            "name = \"x\"\nmin_width = 80\nmin_height = 24\nheader = \"line\"\n[[row]]\nsize = 90\npanels = [{ panel = \"timeline\", size = 100 }]\n".into(),
+            "name = \"x\"\nmin_width = 30\nmin_height = 24\nheader = \"line\"\n[[row]]\nsize = 90\npanels = [{ panel = \"timeline\", size = 60 }, { panel = \"timeline\", size = 30 }]\n".into(),
         );
         let errors: Vec<String> = Layout::parse(&src)
             .expect_err("invalid")
             .iter()
             .map(|d| d.to_string())
             .collect();
+        // Every error, each where it is written.
         assert_eq!(
             errors,
             vec![
-                "x.toml:1:1: row sizes must add up to 100 (percent of the height)",
-                "x.toml:1:1: a layout must show the health panel",
+                "x.toml:5:1: row sizes must add up to 100 (percent of the height)",
+                "x.toml:7:10: row[0]: panel sizes must add up to 100 (percent of the width)",
+                "x.toml:7:56: row[0]: panel Timeline appears twice",
+                "x.toml:5:1: a layout must show the health panel",
+                "x.toml:2:13: min_width must be at least 40",
             ]
         );
         let src = SourceFile::new("y.toml", "name = \"y\"\ncolour = 1\n".into());
