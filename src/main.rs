@@ -329,6 +329,9 @@ fn drill(
         Ok(s) => s,
         Err(code) => return code,
     };
+    if let Err(code) = needs_terminal() {
+        return code;
+    }
     // A drill's journal is its own, read-only or not: its watch log in memory, incidents under
     // drills/; an observer of a drill must not follow the real estate's watch log.
     let (link, keeper) = match start_journal(&cfg, data_dir, Mode::Drill) {
@@ -450,6 +453,18 @@ fn status(explicit: Option<&Path>, json: bool) -> ExitCode {
 }
 
 /// The console on the real estate: every configured probe on its own schedule.
+/// A full-screen console needs a terminal on both ends: `ssh -T`, a pipe or `TERM=dumb` get
+/// one clear line and exit 64, not an error number.
+fn needs_terminal() -> Result<(), ExitCode> {
+    use std::io::IsTerminal;
+    let dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");
+    if dumb || !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
+        eprintln!("warroom needs a terminal; for scripts use 'warroom status'");
+        return Err(ExitCode::from(EXIT_USAGE));
+    }
+    Ok(())
+}
+
 fn console(explicit: Option<&Path>, data_dir: Option<&Path>, display: &Display) -> ExitCode {
     let cfg = match load(explicit) {
         Ok(cfg) => cfg,
@@ -471,6 +486,10 @@ fn console(explicit: Option<&Path>, data_dir: Option<&Path>, display: &Display) 
     } else {
         Mode::Operator
     };
+    // Who may not use this journal is told so first; then whether there is a screen.
+    if let Err(code) = refuse_outsider(&cfg, &dir, mode).and_then(|()| needs_terminal()) {
+        return code;
+    }
     let (link, keeper) = match start_journal(&cfg, data_dir, mode) {
         Ok(j) => j,
         Err(code) => return code,
@@ -529,23 +548,15 @@ fn console(explicit: Option<&Path>, data_dir: Option<&Path>, display: &Display) 
     finish(result, log)
 }
 
-/// Starts the console's journal keeper on the journal dir (`--data-dir` > `[journal] dir` >
-/// XDG). A journal dir others can write to is refused before the screen opens: a journal is
-/// evidence, and the console would be recording into a place anyone can rewrite.
-fn start_journal(
-    cfg: &config::Config,
-    data_dir: Option<&Path>,
-    mode: Mode,
-) -> Result<(warroom::tui::JournalLink, Keeper), ExitCode> {
-    let dir = warroom::journal::journal_dir(cfg.journal.dir.as_deref(), data_dir);
-    // The top itself untrusted: nothing in it could be (what is below is checked as it is
-    // used, and said on every screen). An account outside the team cannot read the journal
-    // and must not write it. Both said before the screen opens.
+/// The top of the journal dir untrusted: nothing in it could be (what is below is checked as
+/// it is used, and said on every screen). An account outside the team cannot read the journal
+/// and must not write it. Both said before the screen opens.
+fn refuse_outsider(cfg: &config::Config, dir: &Path, mode: Mode) -> Result<(), ExitCode> {
     use warroom::journal::trust::{Role, Team, TrustError};
-    match Team::of(&dir, &cfg.console.operators) {
+    match Team::of(dir, &cfg.console.operators) {
         Err(e @ TrustError::Unsafe { .. }) if mode != Mode::Observer => {
             eprintln!("warroom: {e}");
-            return Err(ExitCode::from(EXIT_CONFIG));
+            Err(ExitCode::from(EXIT_CONFIG))
         }
         Ok(team) => {
             if let Role::Outsider { groups } = team.role() {
@@ -555,9 +566,22 @@ fn start_journal(
                 );
                 return Err(ExitCode::from(EXIT_CONFIG));
             }
+            Ok(())
         }
-        Err(_) => {}
+        Err(_) => Ok(()),
     }
+}
+
+/// Starts the console's journal keeper on the journal dir (`--data-dir` > `[journal] dir` >
+/// XDG). A journal dir others can write to is refused before the screen opens: a journal is
+/// evidence, and the console would be recording into a place anyone can rewrite.
+fn start_journal(
+    cfg: &config::Config,
+    data_dir: Option<&Path>,
+    mode: Mode,
+) -> Result<(warroom::tui::JournalLink, Keeper), ExitCode> {
+    let dir = warroom::journal::journal_dir(cfg.journal.dir.as_deref(), data_dir);
+    refuse_outsider(cfg, &dir, mode)?;
     let (requests, requests_rx) = std::sync::mpsc::channel();
     let (events_tx, events) = tokio::sync::mpsc::channel(256);
     let mut options = Options::new(dir, mode);

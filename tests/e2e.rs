@@ -192,3 +192,28 @@ fn every_frame_of_a_drill_begins_with_drill_at_80x24_and_40x12() {
         assert!(pty.wait_exit(PATIENCE).is_some());
     }
 }
+
+/// Without a terminal (`ssh -T`, a pipe) or with `TERM=dumb`, one clear line and exit 64 —
+/// not an OS error number.
+#[test]
+fn without_a_terminal_it_says_so_and_exits_64() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_warroom"))
+        .arg("drill")
+        .current_dir(dir.path())
+        .env("HOME", dir.path())
+        .env("TERM", "xterm-256color")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(64));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        err.trim(),
+        "warroom needs a terminal; for scripts use 'warroom status'"
+    );
+    let mut pty = Pty::spawn(&["drill"], 80, 24, dir.path(), &[("TERM", "dumb")]);
+    pty.wait_for("warroom needs a terminal", PATIENCE)
+        .expect("said on the dumb terminal");
+    assert_eq!(pty.wait_exit(PATIENCE), Some(64));
+}
