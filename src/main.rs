@@ -234,7 +234,14 @@ fn settings(
     Ok(warroom::tui::Settings {
         title: cfg.console.title.clone(),
         read_only: display.read_only || !is_operator(cfg),
-        ascii: display.ascii,
+        // `--ascii`, else the config, else the locale: a terminal that is not UTF-8 gets
+        // nothing but ASCII (a UTF-8 box corner carries a C1 byte an 8-bit terminal obeys).
+        ascii: display.ascii
+            || cfg
+                .console
+                .ascii
+                .unwrap_or_else(|| !warroom::tui::terminal::utf8_locale()),
+        ansi16: warroom::tui::terminal::sixteen_colours(),
         low_bandwidth: display.low_bandwidth,
         theme,
         layout,

@@ -217,3 +217,94 @@ fn without_a_terminal_it_says_so_and_exits_64() {
         .expect("said on the dumb terminal");
     assert_eq!(pty.wait_exit(PATIENCE), Some(64));
 }
+
+/// The first byte at or above 0x80 the program wrote, with what came before it.
+fn first_high_byte(raw: &[u8]) -> Option<String> {
+    raw.iter().position(|b| *b >= 0x80).map(|i| {
+        String::from_utf8_lossy(&raw[i.saturating_sub(40)..(i + 8).min(raw.len())]).into_owned()
+    })
+}
+
+/// A terminal that is not UTF-8 (`LANG=C`, or `LC_ALL=C` over a UTF-8 `LANG`) gets ASCII
+/// only: a UTF-8 box corner carries a C1 byte an 8-bit terminal obeys.
+#[test]
+fn a_c_locale_gets_no_byte_above_ascii() {
+    for env in [
+        vec![("LANG", "C")],
+        vec![("LANG", "en_US.UTF-8"), ("LC_ALL", "C")],
+    ] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut pty = Pty::spawn(&["drill", "--speed", "10"], 80, 24, dir.path(), &env);
+        pty.wait_for_all(&["DRILL", "CRITICAL"], PATIENCE)
+            .expect("the drill, drawn");
+        pty.send(b"?");
+        pty.wait_for("this help", PATIENCE).expect("the help");
+        pty.send(b"q");
+        assert!(pty.wait_exit(PATIENCE).is_some());
+        if let Some(at) = first_high_byte(&pty.raw()) {
+            panic!("{env:?}: a byte above 0x7f: {at:?}");
+        }
+    }
+}
+
+/// `--ascii` in a UTF-8 locale: no byte above ASCII across the screen, the help, a dialog
+/// and the composer.
+#[test]
+fn ascii_sends_only_ascii_across_help_dialogs_and_the_composer() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut pty = Pty::spawn(
+        &["drill", "--ascii", "--speed", "10"],
+        120,
+        40,
+        dir.path(),
+        &[],
+    );
+    pty.wait_for_all(&["DRILL", "watch log"], PATIENCE)
+        .expect("the drill");
+    pty.send(b"?");
+    pty.wait_for("this help", PATIENCE).expect("the help");
+    // Any key closes the help (not Esc: followed at once by `d` it reads as Alt-d).
+    pty.send(b" ");
+    pty.wait_gone("this help", PATIENCE)
+        .expect("the help closed");
+    pty.send(b"d");
+    pty.wait_for("Declare an incident", PATIENCE)
+        .expect("the dialog");
+    pty.send(b"region down\r");
+    pty.wait_for("investigating: region down", PATIENCE)
+        .expect("declared");
+    pty.send(b"u");
+    pty.wait_for("Exactly what is sent", PATIENCE)
+        .expect("the composer");
+    pty.send(b"\x1b");
+    pty.wait_gone("Exactly what is sent", PATIENCE)
+        .expect("the composer closed");
+    pty.send(b"q");
+    assert!(pty.wait_exit(PATIENCE).is_some());
+    if let Some(at) = first_high_byte(&pty.raw()) {
+        panic!("a byte above 0x7f: {at:?}");
+    }
+}
+
+/// `TERM=linux` (16 colours) never gets a 256-colour or RGB sequence, even from a theme
+/// written in RGB; the same theme on `xterm-256color` does (the control).
+#[test]
+fn a_sixteen_colour_terminal_gets_no_palette_or_rgb_sequences() {
+    for (term, rich) in [("linux", false), ("xterm-256color", true)] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut pty = Pty::spawn(
+            &["drill", "--theme", "solarized-dark", "--speed", "10"],
+            80,
+            24,
+            dir.path(),
+            &[("TERM", term), ("COLORTERM", "")],
+        );
+        pty.wait_for_all(&["DRILL", "CRITICAL"], PATIENCE)
+            .expect("the drill, drawn");
+        pty.send(b"q");
+        assert!(pty.wait_exit(PATIENCE).is_some());
+        let raw = String::from_utf8_lossy(&pty.raw()).into_owned();
+        let sent = raw.contains("38;5;") || raw.contains("38;2;") || raw.contains("48;2;");
+        assert_eq!(sent, rich, "TERM={term}");
+    }
+}

@@ -209,7 +209,23 @@ fn read_console(r: &mut Reader, mut t: Tbl) -> Console {
             ),
         );
     }
+    let ascii = match t.get("ascii") {
+        None => None,
+        Some(f) => match (f.item.as_bool(), f.item.as_str()) {
+            (Some(b), _) => Some(b),
+            (None, Some("auto")) => None,
+            _ => {
+                r.error(
+                    f.span,
+                    &f.path,
+                    "expected \"auto\", true or false".to_string(),
+                );
+                None
+            }
+        },
+    };
     let console = Console {
+        ascii,
         title: t.opt_str(r, "title").unwrap_or(d.title),
         theme: t.opt_str(r, "theme").unwrap_or(d.theme),
         layout: t.opt_str(r, "layout").unwrap_or(d.layout),

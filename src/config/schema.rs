@@ -18,6 +18,9 @@ pub struct Console {
     /// A console whose terminal has not drained for this long (a stalled SSH link) hands the
     /// recorder's lock to a live console.
     pub stalled_after: Duration,
+    /// ASCII glyphs and borders: `Some` as the config says, `None` (`"auto"`) when the
+    /// locale's codeset is not UTF-8. `--ascii` forces it on.
+    pub ascii: Option<bool>,
 }
 
 impl Default for Console {
@@ -28,6 +31,7 @@ impl Default for Console {
             layout: "auto".into(),
             operators: Vec::new(),
             stalled_after: Duration::from_secs(30),
+            ascii: None,
         }
     }
 }

@@ -38,6 +38,9 @@ pub struct Settings {
     pub title: String,
     pub read_only: bool,
     pub ascii: bool,
+    /// The terminal knows 16 colours at most (`TERM=linux`, `vt100`, `xterm`): every colour
+    /// sent is one of them.
+    pub ansi16: bool,
     pub low_bandwidth: bool,
     pub theme: Theme,
     /// `None` = auto: the largest layout that fits, chosen again on every resize.
@@ -449,6 +452,9 @@ impl Renderer {
         };
         let mut frame = self.screen.get_frame();
         ui::draw(state, &screen, &mut frame);
+        if settings.ansi16 {
+            ui::to_ansi16(frame.buffer_mut());
+        }
         // The drawn buffer goes to the writer; a blank one of the same size takes its place.
         let area = self.screen.current_buffer_mut().area;
         let drawn = std::mem::replace(
@@ -495,7 +501,7 @@ pub async fn run(
     let mut sighup = signal(SignalKind::hangup())?;
     let _guard = terminal::enter()?;
     let (gone_tx, mut gone_rx) = mpsc::unbounded_channel();
-    let writer = FrameWriter::start(gone_tx)?;
+    let writer = FrameWriter::start(gone_tx, settings.ansi16)?;
     let (width, height) = crossterm::terminal::size()?;
     let mut renderer = Renderer::new(width, height);
     let mut layout = pick_layout(&settings, width, height);

@@ -189,3 +189,91 @@ pub fn enter() -> io::Result<Guard> {
     )?;
     Ok(guard)
 }
+
+/// Whether the locale's character set is UTF-8: the first of `LC_ALL`, `LC_CTYPE`, `LANG`
+/// that is set says (none set: the C locale, not UTF-8).
+pub fn utf8_locale() -> bool {
+    utf8_in(|k| std::env::var(k).ok())
+}
+
+fn utf8_in(var: impl Fn(&str) -> Option<String>) -> bool {
+    ["LC_ALL", "LC_CTYPE", "LANG"]
+        .iter()
+        .find_map(|k| var(k).filter(|v| !v.is_empty()))
+        .is_some_and(|v| {
+            let v = v.to_ascii_lowercase();
+            v.contains("utf-8") || v.contains("utf8")
+        })
+}
+
+/// Whether the terminal knows 16 colours at most, by `TERM` (and `COLORTERM`): `linux`,
+/// `vt100`, `xterm`, `screen`… without `256color` or a truecolor claim.
+pub fn sixteen_colours() -> bool {
+    sixteen_in(
+        std::env::var("TERM").ok().as_deref(),
+        std::env::var("COLORTERM").ok().as_deref(),
+    )
+}
+
+fn sixteen_in(term: Option<&str>, colorterm: Option<&str>) -> bool {
+    if colorterm.is_some_and(|c| c == "truecolor" || c == "24bit") {
+        return false;
+    }
+    let Some(term) = term else {
+        return true;
+    };
+    let rich = [
+        "256color",
+        "truecolor",
+        "direct",
+        "kitty",
+        "alacritty",
+        "wezterm",
+        "foot",
+        "iterm",
+    ];
+    !rich.iter().any(|r| term.contains(r))
+}
+
+#[cfg(test)]
+mod locale_tests {
+    use super::*;
+
+    #[test]
+    fn utf8_comes_from_the_first_locale_variable_set() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        assert!(utf8_in(env(&[("LANG", "en_US.UTF-8")])));
+        assert!(utf8_in(env(&[("LANG", "C.utf8")])));
+        assert!(!utf8_in(env(&[("LANG", "C")])));
+        assert!(!utf8_in(env(&[])), "no locale: C");
+        assert!(!utf8_in(env(&[("LC_ALL", "C"), ("LANG", "en_US.UTF-8")])));
+        assert!(utf8_in(env(&[
+            ("LC_ALL", ""),
+            ("LC_CTYPE", "de_DE.UTF-8"),
+            ("LANG", "C")
+        ])));
+    }
+
+    #[test]
+    fn sixteen_colours_unless_the_terminal_says_more() {
+        for t in ["linux", "vt100", "vt220", "xterm", "screen", "ansi"] {
+            assert!(sixteen_in(Some(t), None), "{t}");
+        }
+        for t in [
+            "xterm-256color",
+            "tmux-256color",
+            "xterm-kitty",
+            "alacritty",
+        ] {
+            assert!(!sixteen_in(Some(t), None), "{t}");
+        }
+        assert!(!sixteen_in(Some("xterm"), Some("truecolor")));
+    }
+}

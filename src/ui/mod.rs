@@ -19,7 +19,7 @@ pub mod timeline;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::Style;
+use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders};
 
@@ -139,6 +139,70 @@ pub fn draw(state: &State, screen: &Screen, frame: &mut Frame) {
     }
     if screen.glyphs.ascii {
         asciify(frame.buffer_mut());
+    }
+}
+
+/// The 16 ANSI colours and their usual RGB values (xterm's), to find the nearest.
+const ANSI16: [(Color, (u8, u8, u8)); 16] = [
+    (Color::Black, (0, 0, 0)),
+    (Color::Red, (205, 0, 0)),
+    (Color::Green, (0, 205, 0)),
+    (Color::Yellow, (205, 205, 0)),
+    (Color::Blue, (0, 0, 238)),
+    (Color::Magenta, (205, 0, 205)),
+    (Color::Cyan, (0, 205, 205)),
+    (Color::Gray, (229, 229, 229)),
+    (Color::DarkGray, (127, 127, 127)),
+    (Color::LightRed, (255, 0, 0)),
+    (Color::LightGreen, (0, 255, 0)),
+    (Color::LightYellow, (255, 255, 0)),
+    (Color::LightBlue, (92, 92, 255)),
+    (Color::LightMagenta, (255, 0, 255)),
+    (Color::LightCyan, (0, 255, 255)),
+    (Color::White, (255, 255, 255)),
+];
+
+/// The RGB value of a 256-colour palette index (the 6×6×6 cube and the grey ramp).
+fn indexed_rgb(n: u8) -> (u8, u8, u8) {
+    match n {
+        0..=15 => ANSI16[n as usize].1,
+        16..=231 => {
+            let n = n - 16;
+            let level = |v: u8| if v == 0 { 0 } else { 55 + v * 40 };
+            (level(n / 36), level((n / 6) % 6), level(n % 6))
+        }
+        _ => {
+            let g = 8 + (n - 232) * 10;
+            (g, g, g)
+        }
+    }
+}
+
+/// The nearest of the 16 ANSI colours (the named ones pass as they are).
+fn nearest16(c: Color) -> Color {
+    let rgb = match c {
+        Color::Rgb(r, g, b) => (r, g, b),
+        Color::Indexed(n) if n < 16 => return ANSI16[n as usize].0,
+        Color::Indexed(n) => indexed_rgb(n),
+        other => return other,
+    };
+    let dist = |(r, g, b): (u8, u8, u8)| {
+        let d = |a: u8, b: u8| (i32::from(a) - i32::from(b)).pow(2);
+        d(r, rgb.0) + d(g, rgb.1) + d(b, rgb.2)
+    };
+    ANSI16
+        .iter()
+        .min_by_key(|(_, v)| dist(*v))
+        .map_or(Color::Reset, |(c, _)| *c)
+}
+
+/// A terminal of 16 colours: every colour of the frame as one of them (never `38;5;N` or
+/// `38;2;R;G;B`, which such a terminal shows as garbage or not at all).
+pub fn to_ansi16(buf: &mut ratatui::buffer::Buffer) {
+    for cell in buf.content.iter_mut() {
+        cell.fg = nearest16(cell.fg);
+        cell.bg = nearest16(cell.bg);
+        cell.underline_color = nearest16(cell.underline_color);
     }
 }
 

@@ -415,6 +415,35 @@ fn ascii_replaces_every_glyph() {
     insta::assert_snapshot!("ascii_80x24", shot);
 }
 
+/// A terminal of 16 colours gets only the 16 named colours, whatever the theme says.
+#[test]
+fn a_sixteen_colour_terminal_gets_only_the_sixteen_colours() {
+    let mut rig = Rig::new();
+    let layout = Layout::builtin("bastion").expect("bastion");
+    for name in ["light", "solarized-dark", "deuteranopia"] {
+        let theme = Theme::builtin(name).expect(name);
+        let mut buffer = rig.shot(&layout, &theme, 80, 24);
+        let rich = |c: ratatui::style::Color| {
+            matches!(
+                c,
+                ratatui::style::Color::Rgb(..) | ratatui::style::Color::Indexed(16..)
+            )
+        };
+        assert!(
+            buffer.content.iter().any(|c| rich(c.fg) || rich(c.bg)),
+            "{name} uses more than 16 colours (else this proves nothing)"
+        );
+        super::to_ansi16(&mut buffer);
+        assert!(
+            !buffer
+                .content
+                .iter()
+                .any(|c| rich(c.fg) || rich(c.bg) || rich(c.underline_color)),
+            "{name}"
+        );
+    }
+}
+
 #[test]
 fn themes_with_their_styles() {
     let mut rig = Rig::new();

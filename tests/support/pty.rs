@@ -54,6 +54,11 @@ impl Pty {
         cmd.args(args);
         cmd.cwd(dir);
         cmd.env("TERM", "xterm-256color");
+        // A UTF-8 terminal, whatever the machine running the tests has (a test for another
+        // locale sets its own).
+        cmd.env("LANG", "C.UTF-8");
+        cmd.env_remove("LC_ALL");
+        cmd.env_remove("LC_CTYPE");
         cmd.env("HOME", dir);
         cmd.env("XDG_CONFIG_HOME", dir.join("xdg-config"));
         cmd.env("XDG_STATE_HOME", dir.join("xdg-state"));
