@@ -308,3 +308,28 @@ fn a_sixteen_colour_terminal_gets_no_palette_or_rgb_sequences() {
         assert_eq!(sent, rich, "TERM={term}");
     }
 }
+
+/// At 40×12 the drill shows the emergency view — every component not UP, its state word
+/// whole — and a step key opens nothing.
+#[test]
+fn a_small_terminal_gets_the_emergency_view_and_no_step() {
+    let (mut pty, _dir) = drill(40, 12, &["--speed", "10"]);
+    let screen = pty
+        .wait_for_all(&["DRILL", "✖ DOWN", "too small for steps"], PATIENCE)
+        .expect("the emergency view");
+    assert!(
+        screen
+            .lines()
+            .next()
+            .is_some_and(|l| l.starts_with("DRILL")),
+        "{screen}"
+    );
+    // The first runbook's first step key, typed: refused, said, no modal.
+    pty.send(b"i");
+    pty.wait_for("[i] Identify", PATIENCE)
+        .expect("the refusal, said");
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(!pty.screen().contains("Run a step"), "{}", pty.screen());
+    pty.send(b"q");
+    assert!(pty.wait_exit(PATIENCE).is_some());
+}

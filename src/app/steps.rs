@@ -1357,6 +1357,26 @@ mod tests {
     }
 
     #[test]
+    fn a_terminal_too_small_opens_no_step_and_no_composer() {
+        let mut rig = rig();
+        rig.state.view.too_small = true;
+        rig.key(Key::Char('s'));
+        assert!(
+            rig.state.modal.is_none(),
+            "no modal whose data cannot be shown"
+        );
+        assert_eq!(
+            rig.state.view.flash.as_deref(),
+            Some("[s] step sync: terminal too small for steps (need 80×24)")
+        );
+        rig.key(Key::Char('u'));
+        assert!(rig.state.compose.is_none());
+        rig.state.view.too_small = false;
+        rig.key(Key::Char('s'));
+        assert!(rig.state.modal.is_some(), "at 80×24 it opens");
+    }
+
+    #[test]
     fn up_before_the_step_ended_does_not_verify_it() {
         let mut rig = rig();
         rig.up(1, 2); // the verify component is already UP before the step runs

@@ -30,6 +30,9 @@ use crate::comms::message::{Outgoing, Targets, Template};
 use crate::config::{Action, Runbook};
 use crate::runbook::{Postcondition, PostconditionReading, StepOutcome, StepProgress};
 
+/// What a step key or `u` says on a terminal smaller than the smallest layout.
+pub const TOO_SMALL: &str = "terminal too small for steps (need 80×24)";
+
 /// Entries kept in memory for the timeline panel; the journal keeps them all.
 pub const TIMELINE_CAP: usize = 10_000;
 
@@ -1064,6 +1067,9 @@ impl State {
                     });
                 }
             }
+            Key::Char('u') if !typing && self.view.too_small => {
+                self.view.flash = Some(format!("[u] update: {TOO_SMALL}"));
+            }
             Key::Char('u') if !typing => {
                 if let Some(why) = self.cannot_send() {
                     self.view.flash = Some(why);
@@ -1150,6 +1156,10 @@ impl State {
     fn open_modal(&mut self, rb: usize, st: usize, effects: &mut Vec<Effect>) {
         let runbook = &self.runbooks[rb];
         let step = &runbook.steps[st];
+        if self.view.too_small {
+            self.view.flash = Some(format!("[{}] {}: {TOO_SMALL}", step.key, step.title));
+            return;
+        }
         if self.read_only {
             self.view.flash = Some("read-only console: steps cannot be started from here".into());
             return;

@@ -85,6 +85,9 @@ pub struct View {
     pub kinds: KindGroup,
     /// The timeline's times in local time instead of UTC (`t` toggles).
     pub local_time: bool,
+    /// The terminal is smaller than the smallest layout (set by the runtime): the emergency
+    /// view is shown, and nothing whose data could not be shown opens.
+    pub too_small: bool,
 }
 
 impl Default for View {
@@ -101,6 +104,7 @@ impl Default for View {
             oldest_first: false,
             kinds: KindGroup::All,
             local_time: false,
+            too_small: false,
         }
     }
 }

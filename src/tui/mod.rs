@@ -505,6 +505,8 @@ pub async fn run(
     let (width, height) = crossterm::terminal::size()?;
     let mut renderer = Renderer::new(width, height);
     let mut layout = pick_layout(&settings, width, height);
+    state.view.too_small =
+        ui::emergency::too_small(ratatui::layout::Rect::new(0, 0, width, height));
     state.view.set_panels(&layout.panels());
     state.runbooks = settings.runbooks.clone();
     state.read_only = settings.read_only;
@@ -542,6 +544,7 @@ pub async fn run(
                     Some(Ok(TermEvent::Key(k))) => keys::translate(&k),
                     Some(Ok(TermEvent::Paste(text))) => Some(Key::Paste(text)),
                     Some(Ok(TermEvent::Resize(w, h))) => {
+                        state.view.too_small = ui::emergency::too_small(ratatui::layout::Rect::new(0, 0, w, h));
                         layout = pick_layout(&settings, w, h);
                         state.view.set_panels(&layout.panels());
                         renderer.resize(w, h);

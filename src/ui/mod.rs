@@ -5,6 +5,7 @@ pub mod backups;
 pub mod comms;
 pub mod compose;
 pub mod dialog;
+pub mod emergency;
 pub mod glyphs;
 pub mod header;
 pub mod health;
@@ -104,6 +105,14 @@ impl Screen<'_> {
 pub fn draw(state: &State, screen: &Screen, frame: &mut Frame) {
     let area = frame.area();
     frame.buffer_mut().set_style(area, screen.theme.background);
+    // Below the smallest layout: the emergency view, nothing squeezed.
+    if emergency::too_small(area) {
+        emergency::draw(state, screen, frame, area);
+        if screen.glyphs.ascii {
+            asciify(frame.buffer_mut());
+        }
+        return;
+    }
     let header_height = header::height(screen.layout, area);
     let header_area = Rect {
         height: header_height.min(area.height),

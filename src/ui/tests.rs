@@ -296,6 +296,46 @@ fn dark() -> Theme {
     Theme::builtin("dark").expect("dark")
 }
 
+/// Below 80×24: the header's first line, every component not UP with its state word whole,
+/// and why nothing else shows — in a drill, `DRILL` first.
+#[test]
+fn the_emergency_view_below_80x24() {
+    let rig = Rig::new();
+    let layout = Layout::builtin("bastion").expect("bastion");
+    let theme = dark();
+    let not_up: Vec<String> = rig
+        .state
+        .components()
+        .filter(|(ix, _, _)| {
+            rig.state
+                .health(*ix)
+                .is_none_or(|h| h.state != crate::app::HealthState::Up || h.stale)
+        })
+        .map(|(_, spec, _)| spec.id.clone())
+        .collect();
+    assert!(not_up.len() >= 3, "the incident has components down");
+    for (w, h) in [(40u16, 12u16), (60, 20)] {
+        let mut screen = rig.screen(&theme, &layout, false);
+        screen.drill = Some("region-outage x10");
+        let shot = text(&render(&rig.state, &screen, w, h));
+        let lines: Vec<&str> = shot.lines().collect();
+        assert!(lines[0].starts_with("DRILL [RW] "), "{shot}");
+        let tail: Vec<&str> = lines.iter().rev().take(2).rev().map(|l| l.trim()).collect();
+        assert!(
+            tail.join(" ")
+                .trim()
+                .ends_with("terminal too small for steps (need 80×24)"),
+            "{shot}"
+        );
+        for id in &not_up {
+            let id: String = id.chars().take(usize::from(w) - 11).collect();
+            assert!(shot.contains(&id), "{id} missing at {w}x{h}:\n{shot}");
+        }
+        assert!(shot.contains("✖ DOWN"), "state words whole: {shot}");
+        insta::assert_snapshot!(format!("emergency_{w}x{h}"), shot);
+    }
+}
+
 #[test]
 fn every_layout_at_the_sizes_it_supports() {
     let mut rig = Rig::new();
