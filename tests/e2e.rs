@@ -247,8 +247,8 @@ fn a_c_locale_gets_no_byte_above_ascii() {
     }
 }
 
-/// `--ascii` in a UTF-8 locale: no byte above ASCII across the screen, the help, a dialog
-/// and the composer.
+/// `--ascii` in a UTF-8 locale: no byte above ASCII across the screen, the help, a dialog,
+/// the composer and a step's modal.
 #[test]
 fn ascii_sends_only_ascii_across_help_dialogs_and_the_composer() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -279,6 +279,13 @@ fn ascii_sends_only_ascii_across_help_dialogs_and_the_composer() {
     pty.send(b"\x1b");
     pty.wait_gone("Exactly what is sent", PATIENCE)
         .expect("the composer closed");
+    // A step's modal (the first runbook's first step).
+    pty.send(b"i");
+    pty.wait_for("Run a step", PATIENCE)
+        .expect("the step modal");
+    pty.send(b"\x1b");
+    pty.wait_gone("Run a step", PATIENCE)
+        .expect("the modal closed");
     pty.send(b"q");
     assert!(pty.wait_exit(PATIENCE).is_some());
     if let Some(at) = first_high_byte(&pty.raw()) {
