@@ -340,3 +340,14 @@ fn a_small_terminal_gets_the_emergency_view_and_no_step() {
     pty.send(b"q");
     assert!(pty.wait_exit(PATIENCE).is_some());
 }
+
+/// In the default drill (a region outage) the header suggests L3 from where the failures
+/// are, before anything is declared.
+#[test]
+fn a_region_outage_suggests_level_3() {
+    let (mut pty, _dir) = drill(200, 50, &["--speed", "10"]);
+    pty.wait_for("suggested: L3 (region us-east-1:", PATIENCE)
+        .expect("the suggestion in the header");
+    pty.send(b"q");
+    assert!(pty.wait_exit(PATIENCE).is_some());
+}

@@ -127,9 +127,14 @@ pub(crate) fn cycle<T: Copy + PartialEq>(all: &[T], now: T, forward: bool) -> T 
 
 impl Dialog {
     pub fn declare() -> Dialog {
+        Dialog::declare_at(DrLevel::ALL[0])
+    }
+
+    /// The declare dialog on `level` (the suggested one): preselected, never committed.
+    pub fn declare_at(level: DrLevel) -> Dialog {
         Dialog::Declare {
             title: String::new(),
-            level: DrLevel::ALL[0],
+            level,
             status: IncidentStatus::Investigating,
             field: DeclareField::Title,
         }

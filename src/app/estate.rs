@@ -105,6 +105,9 @@ pub struct ComponentSpec {
     pub public_names: Vec<(crate::config::Language, String)>,
     pub tier: Tier,
     pub group: Option<String>,
+    /// Where it lives (the suggested DR level reads how far failures spread).
+    pub region: Option<String>,
+    pub zone: Option<String>,
     pub rto: Option<Duration>,
     pub rpo: Option<Duration>,
     pub health: HealthSpec,
@@ -122,6 +125,8 @@ impl ComponentSpec {
             id,
             tier,
             group: None,
+            region: None,
+            zone: None,
             rto: None,
             rpo: None,
             health: HealthSpec {
@@ -140,6 +145,12 @@ impl ComponentSpec {
 
     pub fn group(mut self, group: impl Into<String>) -> Self {
         self.group = Some(group.into());
+        self
+    }
+
+    pub fn place(mut self, region: &str, zone: Option<&str>) -> Self {
+        self.region = Some(region.to_string());
+        self.zone = zone.map(str::to_string);
         self
     }
 
@@ -198,6 +209,8 @@ impl ComponentSpec {
             .collect(),
             tier: c.tier,
             group: c.group.clone(),
+            region: c.region.clone(),
+            zone: c.zone.clone(),
             rto: c.rto,
             rpo: c.rpo,
             health: HealthSpec {
@@ -311,6 +324,8 @@ mod tests {
                     public_name_es: None,
                     tier: Tier::Critical,
                     group: Some("us-east-1".into()),
+                    region: None,
+                    zone: None,
                     rto: Some(secs(1800)),
                     rpo: None,
                     health: HealthProbe {
@@ -333,6 +348,8 @@ mod tests {
                     public_name_es: None,
                     tier: Tier::Critical,
                     group: None,
+                    region: None,
+                    zone: None,
                     rto: Some(secs(3600)),
                     rpo: Some(secs(900)),
                     health: HealthProbe {

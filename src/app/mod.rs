@@ -19,6 +19,7 @@ pub mod public;
 pub mod severity;
 pub mod signals;
 pub mod steps;
+pub mod suggest;
 pub mod track;
 pub mod update;
 pub mod view;

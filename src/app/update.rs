@@ -1063,7 +1063,9 @@ impl State {
                 } else {
                     self.dialog = Some(match self.open_incident() {
                         Some(i) => Dialog::status(i.status),
-                        None => Dialog::declare(),
+                        None => Dialog::declare_at(
+                            super::suggest::level(self).map_or(DrLevel::ALL[0], |s| s.level),
+                        ),
                     });
                 }
             }

@@ -735,6 +735,8 @@ fn read_component(r: &mut Reader, mut t: Tbl) -> (Option<(String, Loc)>, Option<
         None => None,
     };
     let group = t.opt_str(r, "group");
+    let region = t.opt_str(r, "region");
+    let zone = t.opt_str(r, "zone");
     let rto = t.opt_duration(r, "rto");
     let rpo = t.opt_duration(r, "rpo");
     let health = match t.opt_table(r, "health") {
@@ -760,6 +762,8 @@ fn read_component(r: &mut Reader, mut t: Tbl) -> (Option<(String, Loc)>, Option<
             id,
             tier: tier?,
             group,
+            region,
+            zone,
             rto,
             rpo,
             health: health?,

@@ -240,6 +240,9 @@ pub struct Component {
     pub public_name_es: Option<String>,
     pub tier: Tier,
     pub group: Option<String>,
+    /// Where it lives: the DR level of an outage comes from how far the failures spread.
+    pub region: Option<String>,
+    pub zone: Option<String>,
     pub rto: Option<Duration>,
     pub rpo: Option<Duration>,
     pub health: HealthProbe,

@@ -516,6 +516,7 @@ const NONEMPTY: &[&str] = &[
     "namespace",
     "context",
     "region",
+    "zone",
     "target",
     "target_instance",
     "source",

@@ -145,6 +145,17 @@ pub fn draw(state: &State, screen: &Screen, frame: &mut Frame, area: Rect) {
         }
         None => spans.push(Span::styled(clean(screen.title).into_owned(), t.text)),
     }
+    // The DR level the failures call for, when it is more than the incident's (or none is
+    // declared): a suggestion, said, never applied.
+    if let Some(g) = crate::app::suggest::level(state)
+        && incident.is_none_or(|i| i.is_open() && i.level < g.level)
+    {
+        spans.push(sep.clone());
+        spans.push(Span::styled(
+            format!("suggested: L{} ({})", g.level.number(), clean(&g.why)),
+            t.degraded,
+        ));
+    }
     // When customers are due their next update, or what the page still says: right after
     // the incident (which is never cut for it).
     if let Some((text, urgent)) = super::comms::due(state) {
