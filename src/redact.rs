@@ -71,14 +71,16 @@ pub fn scrub<S: AsRef<str>>(text: &str, secrets: &[S]) -> String {
 
 /// The secrets this console knows (its config's tokens, keys, webhook URLs, DSNs, header
 /// values), learned once at start: every text that leaves for the screen, the journal, the
-/// log or the outbox is scrubbed of them ([`scrub_known`]).
-static KNOWN: std::sync::RwLock<Vec<String>> = std::sync::RwLock::new(Vec::new());
+/// log or the outbox is scrubbed of them ([`scrub_known`]). Set once, then read without a
+/// lock: the one cleaner runs inside `update` and `draw`, which take no locks.
+static KNOWN: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
 
 /// The schemes a credential follows in a header value (`Bearer abc` → `abc` is secret too).
 const SCHEMES: [&str; 4] = ["bearer ", "basic ", "oauth ", "token "];
 
-/// Learns secret values: each whole, and the credential after a scheme (`Bearer `, `Basic `,
-/// `OAuth `, `token `); matched later whatever their case.
+/// Learns secret values, once per process (a later call is ignored): each whole, and the
+/// credential after a scheme (`Bearer `, `Basic `, `OAuth `, `token `); matched later
+/// whatever their case.
 pub fn learn_secrets<S: AsRef<str>>(values: &[S]) {
     let mut more: Vec<String> = Vec::new();
     for v in values {
@@ -97,15 +99,11 @@ pub fn learn_secrets<S: AsRef<str>>(values: &[S]) {
             }
         }
     }
-    if let Ok(mut known) = KNOWN.write() {
-        for m in more {
-            if !known.contains(&m) {
-                known.push(m);
-            }
-        }
-        // Longest first: a secret that contains another is masked whole.
-        known.sort_by_key(|s| std::cmp::Reverse(s.len()));
-    }
+    more.sort();
+    more.dedup();
+    // Longest first: a secret that contains another is masked whole.
+    more.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    let _ = KNOWN.set(more);
 }
 
 /// Guards the secrets a config names: no child gets their variables, and their values (and
@@ -154,7 +152,7 @@ fn find_ci(hay: &str, needle: &str, from: usize) -> Option<usize> {
 
 /// `text` with every secret this console knows replaced by [`MASK`], in any letter case.
 pub fn scrub_known(text: &str) -> std::borrow::Cow<'_, str> {
-    let Ok(known) = KNOWN.read() else {
+    let Some(known) = KNOWN.get() else {
         return std::borrow::Cow::Borrowed(text);
     };
     if known.is_empty() || !known.iter().any(|k| find_ci(text, k, 0).is_some()) {
