@@ -341,12 +341,16 @@ fn hh_mm(t: Timestamp) -> String {
 }
 
 /// The status fields every Slack message and the thread's first message carry.
-fn slack_fields(u: &Update) -> Value {
-    // A resolved incident has no next update.
-    let next = match u.status {
+/// When the next update comes, as a Slack field: a resolved incident has none.
+fn slack_next_update(u: &Update) -> String {
+    match u.status {
         IncidentStatus::Resolved => "*Next update*\nnone: resolved".to_string(),
         _ => format!("*Next update due*\n{}", hh_mm(u.next_update)),
-    };
+    }
+}
+
+fn slack_fields(u: &Update) -> Value {
+    let next = slack_next_update(u);
     json!({
         "type": "section",
         "fields": [
@@ -465,10 +469,7 @@ pub fn replaces_note(template: &str, queued_at: Timestamp) -> String {
 /// The blocks a public Slack audience gets: the public subject and text, the status and
 /// when the next update comes — no facts, no names of ours, nobody's account.
 fn slack_public_blocks(u: &Update, delivery: &str) -> Value {
-    let next = match u.status {
-        IncidentStatus::Resolved => "*Next update*\nnone: resolved".to_string(),
-        _ => format!("*Next update due*\n{}", hh_mm(u.next_update)),
-    };
+    let next = slack_next_update(u);
     json!([
         {
             "type": "header",
