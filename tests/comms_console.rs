@@ -482,8 +482,17 @@ async fn resolved_while_a_component_is_down_needs_its_override_and_moves_the_inc
     ana.send(b"\t\t");
     ana.send(b"publish");
     ana.send(b"\r");
-    ana.wait_for("Enter waits: type `resolve` to announce resolved", PATIENCE)
-        .expect("the override does not stand for the word");
+    // Keys are taken in order: the `!` typed after Enter on screen means Enter was handled
+    // (the footer's "Enter waits" shows before Enter too: it is no signal).
+    ana.send(b"!");
+    ana.wait_for("> publish!", PATIENCE)
+        .expect("the key after Enter, taken");
+    let screen = ana.screen();
+    assert!(
+        screen.contains("Enter waits: type `resolve` to announce resolved"),
+        "the override does not stand for the word: {screen}"
+    );
+    ana.send(&[0x7f]);
     let queued = count(&incidents, "comms_queued");
     assert_eq!(queued, 2, "nothing sent without `resolve`");
     ana.send(b"\x1b[Z");
@@ -705,11 +714,18 @@ fn after_the_l3_runbook_nothing_announces_resolved_while_the_region_is_down() {
     drill
         .wait_for("[resolved]", PATIENCE)
         .expect("resolved chosen");
-    drill.send(b"\t\t\t\t\t\t\t\tpublish\r");
+    // Status → To → Text → Public → ETA → Override → Resolve → Publish.
+    drill.send(b"\t\t\t\t\t\t\tpublish\r");
+    // Keys are taken in order: the `!` after Enter on screen means Enter was handled.
+    drill.send(b"!");
     drill
-        .wait_for("Enter waits: not every component is UP", PATIENCE)
-        .expect("the override is asked for");
-    std::thread::sleep(Duration::from_millis(500));
+        .wait_for("> publish!", PATIENCE)
+        .expect("`publish` typed in its field, and the key after Enter taken");
+    let screen = drill.screen();
+    assert!(
+        screen.contains("Enter waits: not every component is UP"),
+        "the override is asked for: {screen}"
+    );
     assert_eq!(queued(&drills), before, "nothing sent");
     drill.send(b"\x1b\x1b");
     drill.send(b"q");

@@ -206,6 +206,14 @@ impl Link {
                 nix::libc::ioctl(master.as_raw_fd(), nix::libc::TIOCSWINSZ, &ws);
             }
         }
+        // The screen read back is the new size too.
+        if let (Some(r), Some(c), Ok(mut p)) = (
+            std::num::NonZeroU16::new(rows),
+            std::num::NonZeroU16::new(cols),
+            self.parser.lock(),
+        ) {
+            p.set_size(r, c);
+        }
         self.size = (cols, rows);
     }
 
