@@ -180,19 +180,7 @@ impl Rig {
 
     /// The worker, giving an update up `give_up_after` after it was queued.
     fn worker_giving_up(&self, sinks: Vec<Arc<dyn Sink>>, give_up_after: Duration) -> Worker {
-        let (tx, mut problems) = tokio::sync::mpsc::channel(16);
-        tokio::spawn(async move { while problems.recv().await.is_some() {} });
-        let mut o = WorkerOptions::new(self.incidents());
-        o.poll = Duration::from_millis(50);
-        o.first_backoff = Duration::from_millis(200);
-        o.give_up_after = give_up_after;
-        Worker::start(
-            o,
-            sinks,
-            self.requests.clone().expect("running"),
-            Arc::new(SystemClock),
-            tx,
-        )
+        self.start_worker(sinks, Arc::default(), |o| o.give_up_after = give_up_after)
     }
 
     /// The worker, with what it tells the operator (per channel) collected in `told`.
@@ -200,6 +188,16 @@ impl Rig {
         &self,
         sinks: Vec<Arc<dyn Sink>>,
         told: Arc<std::sync::Mutex<Vec<String>>>,
+    ) -> Worker {
+        self.start_worker(sinks, told, |_| {})
+    }
+
+    /// A quick worker (50 ms polls, 200 ms first backoff), `tune`d, telling `told`.
+    fn start_worker(
+        &self,
+        sinks: Vec<Arc<dyn Sink>>,
+        told: Arc<std::sync::Mutex<Vec<String>>>,
+        tune: impl FnOnce(&mut WorkerOptions),
     ) -> Worker {
         let (tx, mut problems) = tokio::sync::mpsc::channel(16);
         tokio::spawn(async move {
@@ -212,6 +210,7 @@ impl Rig {
         let mut o = WorkerOptions::new(self.incidents());
         o.poll = Duration::from_millis(50);
         o.first_backoff = Duration::from_millis(200);
+        tune(&mut o);
         Worker::start(
             o,
             sinks,
@@ -232,21 +231,18 @@ impl Rig {
             .collect()
     }
 
+    /// The reasons of the `comms_failed` lines that gave the update up.
+    fn given_up(&self) -> Vec<String> {
+        self.lines("comms_failed")
+            .iter()
+            .filter(|l| l["gave_up"] == true)
+            .filter_map(|l| l["reason"].as_str().map(str::to_string))
+            .collect()
+    }
+
     /// Every byte the journal dir holds (journals, outbox, locks), for the planted-secret search.
     fn all_bytes(&self) -> String {
-        let mut out = String::new();
-        let mut stack = vec![self.dir.path().to_path_buf()];
-        while let Some(d) = stack.pop() {
-            for e in std::fs::read_dir(&d).expect("read dir").flatten() {
-                let p = e.path();
-                if p.is_dir() {
-                    stack.push(p);
-                } else {
-                    out.push_str(&String::from_utf8_lossy(&std::fs::read(&p).expect("read")));
-                }
-            }
-        }
-        out
+        support::local::all_bytes(self.dir.path())
     }
 }
 
@@ -1114,12 +1110,9 @@ async fn a_refusal_slack_documents_gives_up_at_once_an_unknown_one_after_three_a
         "second",
     ));
     until("given up at once", || {
-        rig.lines("comms_failed").iter().any(|l| {
-            l["gave_up"] == true
-                && l["reason"]
-                    .as_str()
-                    .is_some_and(|r| r.contains("restricted_action_read_only_channel"))
-        })
+        rig.given_up()
+            .iter()
+            .any(|r| r.contains("restricted_action_read_only_channel"))
     })
     .await;
     let attempts = rig
@@ -1144,12 +1137,9 @@ async fn a_refusal_slack_documents_gives_up_at_once_an_unknown_one_after_three_a
         "third",
     ));
     until("given up after three attempts", || {
-        rig.lines("comms_failed").iter().any(|l| {
-            l["gave_up"] == true
-                && l["reason"]
-                    .as_str()
-                    .is_some_and(|r| r.contains("given up after 3 attempts"))
-        })
+        rig.given_up()
+            .iter()
+            .any(|r| r.contains("given up after 3 attempts"))
     })
     .await;
 
@@ -1197,14 +1187,11 @@ async fn an_update_failing_past_give_up_after_is_given_up_and_the_next_arrives_a
         "first",
     ));
     until("both given up for time", || {
-        rig.lines("comms_failed")
+        rig.given_up()
             .iter()
-            .filter(|l| {
-                l["gave_up"] == true
-                    && l["reason"].as_str().is_some_and(|r| {
-                        r.starts_with("not delivered 2s after it was queued; last: ")
-                            && r.contains("given up so the updates behind it go on")
-                    })
+            .filter(|r| {
+                r.starts_with("not delivered 2s after it was queued; last: ")
+                    && r.contains("given up so the updates behind it go on")
             })
             .count()
             == 2

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use support::http::{Fault, Reply};
-use support::local::{closed_port, private_config};
+use support::local::{all_bytes, closed_port, private_config};
 use support::pty::Pty;
 use support::slack::FakeSlack;
 use support::statuspage::FakeStatuspage;
@@ -121,23 +121,6 @@ fn wait(what: &str, f: impl Fn() -> bool) {
         assert!(Instant::now() < deadline, "not within {PATIENCE:?}: {what}");
         std::thread::sleep(Duration::from_millis(50));
     }
-}
-
-/// Every byte under `dir`.
-fn all_bytes(dir: &Path) -> String {
-    let mut out = String::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if let Ok(b) = std::fs::read(&p) {
-                out.push_str(&String::from_utf8_lossy(&b));
-            }
-        }
-    }
-    out
 }
 
 fn assert_no_secret(what: &str, text: &str) {
@@ -691,6 +674,11 @@ fn after_the_l3_runbook_nothing_announces_resolved_while_the_region_is_down() {
         }
     }
     let queued = |drills: &Path| count(drills, "comms_queued");
+    // Both notify steps' updates, to both channels, are in the journal (a step's end can be
+    // written before its update's queued lines).
+    wait("the runbook's two updates queued to both channels", || {
+        queued(&drills) == 4
+    });
     let before = queued(&drills);
     let statuses: Vec<String> = comms(&drills)
         .iter()

@@ -7,7 +7,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::Duration;
 
-use support::local::{closed_port, private_config};
+use support::local::{all_bytes, closed_port, private_config};
 use support::pty::Pty;
 
 const PATIENCE: Duration = Duration::from_secs(20);
@@ -43,8 +43,13 @@ confirm = "touch-it"
     path.to_string_lossy().into_owned()
 }
 
+/// A console on `config` recording into `data`, in the bastion layout.
+fn args<'a>(config: &'a str, data: &'a str) -> [&'a str; 6] {
+    ["-c", config, "--data-dir", data, "--layout", "bastion"]
+}
+
 fn console(home: &Path, config: &str, data: &str, extra: &[&str]) -> Pty {
-    let mut args = vec!["-c", config, "--data-dir", data, "--layout", "bastion"];
+    let mut args = args(config, data).to_vec();
     args.extend_from_slice(extra);
     Pty::spawn(&args, 160, 40, home, &[])
 }
@@ -283,14 +288,7 @@ action = {{ kind = "rds_restore_snapshot", snapshot = "snap-1", target = "db-res
         ("AWS_SECRET_ACCESS_KEY", "testing"),
         ("AWS_EC2_METADATA_DISABLED", "true"),
     ];
-    let args = [
-        "-c",
-        &config,
-        "--data-dir",
-        &data_dir,
-        "--layout",
-        "bastion",
-    ];
+    let args = args(&config, &data_dir);
 
     let mut first = Link::warroom(&args, 160, 40, home.path(), &env);
     first.wait_for("REC", PATIENCE).expect("the first console");
@@ -361,23 +359,6 @@ action = {{ kind = "rds_restore_snapshot", snapshot = "snap-1", target = "db-res
     );
 }
 
-/// Every byte under `dir`.
-fn all_bytes(dir: &Path) -> String {
-    let mut out = String::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if let Ok(b) = std::fs::read(&p) {
-                out.push_str(&String::from_utf8_lossy(&b));
-            }
-        }
-    }
-    out
-}
-
 /// Children never carry the console's secrets, and what they print of one never gets out:
 /// a step's program does not find the Slack token in its environment; a step and a probe
 /// that print the status page key (plain, upper-cased, after `Bearer `) reach neither the
@@ -438,14 +419,7 @@ confirm = "print it"
     let config = config.to_string_lossy().into_owned();
     let data_dir = data.path().to_string_lossy().into_owned();
     let mut operator = Pty::spawn(
-        &[
-            "-c",
-            &config,
-            "--data-dir",
-            &data_dir,
-            "--layout",
-            "bastion",
-        ],
+        &args(&config, &data_dir),
         200,
         50,
         home.path(),

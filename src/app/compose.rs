@@ -822,6 +822,21 @@ mod tests {
         rig
     }
 
+    /// Updates go to one Slack channel, read by `audience`.
+    fn slack_only(
+        channel: &str,
+        audience: crate::config::Audience,
+    ) -> crate::comms::message::Targets {
+        crate::comms::message::Targets {
+            slack: Some(crate::comms::message::SlackTarget {
+                channel: Some(channel.into()),
+                webhook: false,
+                audience,
+            }),
+            statuspage: None,
+        }
+    }
+
     fn typing(c: &mut Compose, state: &State, keys: &[Key]) -> ComposeOutcome {
         let mut last = ComposeOutcome::Open;
         for k in keys {
@@ -1028,16 +1043,8 @@ mod tests {
     #[test]
     fn sending_an_update_moves_the_incident_status_and_journals_an_override() {
         use crate::app::{Effect, update};
-        use crate::comms::message::{SlackTarget, Targets};
         let mut rig = rig();
-        rig.state.targets = Targets {
-            slack: Some(SlackTarget {
-                channel: Some("#war".into()),
-                webhook: false,
-                audience: crate::config::Audience::Team,
-            }),
-            statuspage: None,
-        };
+        rig.state.targets = slack_only("#war", crate::config::Audience::Team);
         rig.state.can_send = true;
         let declare = [Effect::Declare {
             title: "db down".into(),
@@ -1125,16 +1132,8 @@ mod tests {
     /// what it replaces — the same words the outbox sends.
     #[test]
     fn the_preview_of_the_first_to_arrive_after_one_given_up_says_what_it_replaces() {
-        use crate::comms::message::{SlackTarget, Targets};
         let mut rig = rig();
-        rig.state.targets = Targets {
-            slack: Some(SlackTarget {
-                channel: Some("#war".into()),
-                webhook: false,
-                audience: crate::config::Audience::Team,
-            }),
-            statuspage: None,
-        };
+        rig.state.targets = slack_only("#war", crate::config::Audience::Team);
         for kind in [
             EntryKind::CommsQueued {
                 id: "u1".into(),
@@ -1172,16 +1171,8 @@ mod tests {
     /// the public part only.
     #[test]
     fn a_public_slack_channel_needs_publish_and_previews_the_public_part() {
-        use crate::comms::message::{SlackTarget, Targets};
         let mut rig = rig();
-        rig.state.targets = Targets {
-            slack: Some(SlackTarget {
-                channel: Some("#customers".into()),
-                webhook: false,
-                audience: crate::config::Audience::Public,
-            }),
-            statuspage: None,
-        };
+        rig.state.targets = slack_only("#customers", crate::config::Audience::Public);
         let mut c = Compose::new(&rig.state, Template::Initial, &[Channel::Slack]);
         assert!(c.public());
         assert_eq!(
