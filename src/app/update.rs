@@ -1754,19 +1754,18 @@ impl State {
         for (rb, st) in left {
             // Accepted, waiting only on a postcondition anyone can read: still creating, for
             // the recorder to finish — not interrupted.
-            if let Some((postcondition, last)) = self
+            if let Some((started, (postcondition, last))) = self
                 .own
                 .get(&(rb.clone(), st.clone()))
-                .and_then(|o| o.accepted.clone())
+                .and_then(|o| Some((o.started, o.accepted.clone()?)))
             {
-                let started = self.own.get(&(rb.clone(), st.clone())).map(|o| o.started);
                 effects.push(Effect::Append(Entry {
                     at: self.now,
                     kind: EntryKind::StepFinished {
                         runbook: rb.clone(),
                         step: st.clone(),
                         outcome: StepResult::Succeeded,
-                        took: self.now.duration_since(started.unwrap_or(self.now)),
+                        took: self.now.duration_since(started),
                         detail: format!(
                             "accepted; the console ended ({reason}) while waiting for {}",
                             postcondition.describe()
