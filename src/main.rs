@@ -206,8 +206,15 @@ fn settings(
     display: &Display,
     drill: Option<String>,
 ) -> Result<warroom::tui::Settings, ExitCode> {
-    // A bad name on the command line is a usage error; one in the config a config error.
-    let code = |from_cli: bool| ExitCode::from(if from_cli { EXIT_USAGE } else { EXIT_CONFIG });
+    // A bad name on the command line is a usage error; one in the config, or a file (named
+    // anywhere) that is not a sane regular file or not valid, a config error.
+    let code = |from_cli: bool, unknown: bool| {
+        ExitCode::from(if from_cli && unknown {
+            EXIT_USAGE
+        } else {
+            EXIT_CONFIG
+        })
+    };
     let config_theme = beside_config(cfg, &cfg.console.theme);
     let theme_spec = display.theme.as_deref().unwrap_or(&config_theme);
     let theme = Theme::resolve(
@@ -217,7 +224,10 @@ fn settings(
     )
     .map_err(|e| {
         eprintln!("warroom: {e}");
-        code(display.theme.is_some())
+        code(
+            display.theme.is_some(),
+            matches!(e, theme::ThemeError::Unknown { .. }),
+        )
     })?;
     let config_layout = beside_config(cfg, &cfg.console.layout);
     let layout_spec = display.layout.as_deref().unwrap_or(&config_layout);
@@ -227,7 +237,10 @@ fn settings(
         Some(
             Layout::resolve(layout_spec, layout::user_dir().as_deref()).map_err(|e| {
                 eprintln!("warroom: {e}");
-                code(display.layout.is_some())
+                code(
+                    display.layout.is_some(),
+                    matches!(e, layout::LayoutError::Unknown { .. }),
+                )
             })?,
         )
     };
@@ -315,7 +328,14 @@ fn drill(
             for d in &diags.0 {
                 eprintln!("{}", warroom::text::clean(&d.to_string()));
             }
-            return ExitCode::from(EXIT_USAGE);
+            // An unknown name is a usage error; a scenario file that cannot be read or is
+            // not valid, a config error (like every other file warroom reads).
+            let names_a_file = scenario.contains('/') || scenario.ends_with(".toml");
+            return ExitCode::from(if names_a_file {
+                EXIT_CONFIG
+            } else {
+                EXIT_USAGE
+            });
         }
     };
     let misfit = scenario.check(&cfg);
@@ -910,6 +930,9 @@ fn check(explicit: Option<&Path>, data_dir: Option<&Path>) -> ExitCode {
     });
     match loaded {
         Ok(cfg) => {
+            for w in workdir_warnings(&cfg) {
+                eprintln!("{}", warroom::text::clean(&w));
+            }
             println!(
                 "{}: ok: {}, {}, {}",
                 path.display(),
@@ -927,6 +950,40 @@ fn check(explicit: Option<&Path>, data_dir: Option<&Path>) -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// A step's `cwd` that is not a directory here fails that step here. It is a warning, not an
+/// error: a config is often checked away from the machine its steps run on (the bastion).
+fn workdir_warnings(cfg: &config::Config) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut told: Vec<&Path> = Vec::new();
+    for (dir, loc) in &cfg.workdirs {
+        if told.contains(&dir.as_path()) {
+            continue;
+        }
+        told.push(dir);
+        let why = match std::fs::metadata(dir) {
+            Ok(m) if m.is_dir() => continue,
+            Ok(_) => "not a directory".to_string(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => "no such directory".to_string(),
+            Err(e) => e.to_string(),
+        };
+        let more = cfg.workdirs.iter().filter(|(d, _)| d == dir).count() - 1;
+        let more = if more > 0 {
+            format!(
+                " (and {more} more {})",
+                if more == 1 { "step" } else { "steps" }
+            )
+        } else {
+            String::new()
+        };
+        out.push(format!(
+            "{}: warning: cwd {}: {why} on this machine: steps that run in it fail here{more}",
+            loc.short(),
+            dir.display()
+        ));
+    }
+    out
 }
 
 /// Scenario files beside the config (`scenarios/*.toml`) and in the user's config dir are

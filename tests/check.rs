@@ -609,3 +609,72 @@ fn special_and_huge_files_are_refused_at_once() {
         "{err}"
     );
 }
+
+#[test]
+fn a_theme_layout_or_scenario_that_is_not_a_file_exits_78_at_once() {
+    let within = std::time::Duration::from_secs(10);
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    let fifo = dir.join("fifo.toml");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).expect("mkfifo");
+    let zero = dir.join("zero.toml");
+    std::os::unix::fs::symlink("/dev/zero", &zero).expect("symlink");
+    for (file, why) in [
+        (&fifo, "not a regular file (FIFO)"),
+        (&zero, "not a regular file (character device)"),
+    ] {
+        let path = file.to_string_lossy().into_owned();
+        for args in [
+            vec!["drill", "--theme", &path],
+            vec!["drill", "--layout", &path],
+            vec!["drill", &path],
+        ] {
+            let (code, err) =
+                warroom_within(dir, &args, within).unwrap_or_else(|| panic!("{args:?} hung"));
+            // A file that is not a file is a config error, like the config's own.
+            assert_eq!(code, 78, "{args:?}: {err}");
+            assert!(err.contains(why), "{args:?}: {err}");
+        }
+    }
+    // An unknown name stays a usage error.
+    let (code, err) = warroom_within(dir, &["drill", "--layout", "wall"], within).expect("exits");
+    assert_eq!(code, 64, "{err}");
+}
+
+#[test]
+fn a_cwd_missing_on_this_machine_is_a_warning_where_it_is_written() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let here = tmp.path().join("scripts");
+    fs::create_dir(&here).expect("mkdir");
+    let config = |cwd: &Path, cwd2: &Path| {
+        format!(
+            "[[component]]\nid = \"db\"\ntier = \"critical\"\nhealth = {{ kind = \"tcp\", address = \"127.0.0.1:1\" }}\n\
+             [[runbook]]\nid = \"dns\"\ntitle = \"DNS\"\n\
+             [[runbook.step]]\nid = \"a\"\ntitle = \"A\"\nkey = \"a\"\nconfirm = \"run a\"\naction = {{ kind = \"command\", argv = [\"true\"], cwd = \"{}\" }}\n\
+             [[runbook.step]]\nid = \"b\"\ntitle = \"B\"\nkey = \"b\"\nconfirm = \"run b\"\naction = {{ kind = \"command\", argv = [\"true\"], cwd = \"{}\" }}\n",
+            cwd.display(),
+            cwd2.display()
+        )
+    };
+    let path = tmp.path().join("c.toml");
+    fs::write(&path, config(&here, &here)).expect("write");
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).expect("chmod");
+    let out = warroom(tmp.path(), &["check", "-c", "c.toml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stderr), "", "an existing cwd is not warned about");
+
+    // Missing here: a warning with its place, once per directory; still ok (the steps may
+    // run on another machine, the bastion).
+    let gone = tmp.path().join("gone");
+    fs::write(&path, config(&gone, &gone)).expect("write");
+    let out = warroom(tmp.path(), &["check", "-c", "c.toml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "c.toml:13:53: warning: cwd {}: no such directory on this machine: steps that run in it fail here (and 1 more step)\n",
+            gone.display()
+        )
+    );
+    assert!(text(&out.stdout).starts_with("c.toml: ok:"));
+}

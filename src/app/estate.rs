@@ -391,6 +391,7 @@ mod tests {
             statuspage: None,
             journal: Journal::default(),
             comms: crate::config::Comms::default(),
+            workdirs: Vec::new(),
         }
     }
 

@@ -111,9 +111,12 @@ fn parse_text(
     let mut r = Reader {
         src: &src,
         diags: &mut *diags,
+        workdirs: Vec::new(),
     };
     secrets::scan(&mut r, doc.as_table());
-    Some(read(&mut r, doc.as_table()))
+    let mut parts = read(&mut r, doc.as_table());
+    parts.workdirs = std::mem::take(&mut r.workdirs);
+    Some(parts)
 }
 
 /// Reads the config at `path` and every runbook file it names, reporting every error at once.
@@ -207,6 +210,7 @@ fn assemble(
     let mut runbooks = main.runbooks;
     let mut refs = main.component_refs;
     let mut phrase_locs = main.phrase_locs;
+    let mut workdirs = main.workdirs;
     let mut seen_files: HashMap<PathBuf, super::tree::Loc> = HashMap::new();
     for (file, named_at) in &main.runbook_files {
         if let Some(first) = seen_files.get(file) {
@@ -225,6 +229,7 @@ fn assemble(
                 runbooks.extend(parts.runbooks);
                 refs.extend(parts.component_refs);
                 phrase_locs.extend(parts.phrase_locs);
+                workdirs.extend(parts.workdirs);
             }
             None if diags.len() > before && diags[before].location.is_none() => {
                 // The file itself is missing or unreadable: say where it was named too.
@@ -295,6 +300,7 @@ fn assemble(
         statuspage: main.statuspage,
         journal: main.journal.unwrap_or_default(),
         comms: main.comms.unwrap_or_default(),
+        workdirs,
     })
 }
 

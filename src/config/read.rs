@@ -32,6 +32,8 @@ pub struct Parts {
     pub runbook_files: Vec<(PathBuf, Loc)>,
     /// Every place a component id is referred to.
     pub component_refs: Vec<(String, Loc)>,
+    /// Every step's `cwd`, with where it is written.
+    pub workdirs: Vec<(PathBuf, Loc)>,
     /// Where each step's confirm phrase comes from (its `confirm`, else the step), by
     /// runbook and step id: two different actions may not share a phrase anywhere.
     pub phrase_locs: Vec<((String, String), Loc)>,
@@ -896,7 +898,28 @@ fn read_action(r: &mut Reader, mut t: Tbl) -> Option<Action> {
                 .into_iter()
                 .map(|(k, (v, _))| (k, v))
                 .collect();
-            let cwd = t.opt_str(r, "cwd").map(PathBuf::from);
+            let cwd = match t.str_at(r, "cwd") {
+                Some((dir, span, path)) if !dir.starts_with('/') => {
+                    // Relative to what? The directory the console happened to start in.
+                    r.error(
+                        span,
+                        &path,
+                        format!(
+                            "cwd \"{dir}\" is relative: the step would run wherever the console was started; write an absolute path"
+                        ),
+                    );
+                    None
+                }
+                Some((dir, span, path)) => {
+                    if let Some(why) = super::tree::value_problem("cwd", &dir) {
+                        r.error(span.clone(), &path, why);
+                    }
+                    let loc = r.loc(span, &path);
+                    r.workdirs.push((PathBuf::from(&dir), loc));
+                    Some(PathBuf::from(dir))
+                }
+                None => None,
+            };
             let timeout = t
                 .opt_duration(r, "timeout")
                 .unwrap_or(Duration::from_secs(600));

@@ -663,6 +663,8 @@ pub struct Config {
     pub statuspage: Option<StatusPage>,
     pub journal: Journal,
     pub comms: Comms,
+    /// Every step's `cwd` and where it is written, for `check`'s warning on this machine.
+    pub workdirs: Vec<(PathBuf, super::tree::Loc)>,
 }
 
 impl Config {

@@ -46,6 +46,9 @@ impl Loc {
 pub struct Reader<'s> {
     pub src: &'s SourceFile,
     pub diags: &'s mut Vec<Diagnostic>,
+    /// Directories steps run in, with where each is written: whether one exists can only be
+    /// told on the machine the steps run on, so `check` warns, never refuses.
+    pub workdirs: Vec<(std::path::PathBuf, Loc)>,
 }
 
 impl<'s> Reader<'s> {
@@ -555,7 +558,7 @@ fn is_header_name(name: &str) -> bool {
 }
 
 /// Why the string `value` at `key` would fail later, if it would.
-fn value_problem(key: &str, value: &str) -> Option<String> {
+pub(crate) fn value_problem(key: &str, value: &str) -> Option<String> {
     // (A secret written in its place is said by the secret scan.)
     if key.ends_with("_env")
         && !is_env_name(value)

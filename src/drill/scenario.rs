@@ -322,6 +322,7 @@ impl Scenario {
         let scenario = read(&mut Cx {
             src: &src,
             diags: &mut diags,
+            workdirs: Vec::new(),
         });
         match scenario {
             Some(s) if diags.is_empty() => Ok(s),

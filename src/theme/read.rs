@@ -41,6 +41,7 @@ pub(super) fn read(src: &SourceFile) -> Result<[Style; TOKENS.len()], Vec<Diagno
     let mut r = Reader {
         src,
         diags: &mut diags,
+        workdirs: Vec::new(),
     };
     let mut top = Tbl::new(root, String::new(), None);
     unknown_keys(&mut r, &top, root, TOKENS, "token", "tokens");

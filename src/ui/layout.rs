@@ -3,11 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
-use ratatui::layout::{Constraint, Direction, Layout as Split, Rect};
-use serde::Deserialize;
-
 use crate::app::Panel;
+use crate::config::tree::{Reader, Span, Tbl, type_name};
 use crate::config::{Diagnostic, diagnostic::SourceFile};
+use ratatui::layout::{Constraint, Direction, Layout as Split, Rect};
 
 const BUILTIN: &[(&str, &str)] = &[
     ("war-room", include_str!("../../layouts/war-room.toml")),
@@ -15,8 +14,7 @@ const BUILTIN: &[(&str, &str)] = &[
     ("observer", include_str!("../../layouts/observer.toml")),
 ];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HeaderStyle {
     /// One line: title, severity, clocks, badge.
     Line,
@@ -24,52 +22,67 @@ pub enum HeaderStyle {
     Big,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-enum PanelName {
-    Health,
-    Replication,
-    Backups,
-    Timeline,
-    Runbooks,
-    Comms,
-}
+const HEADER_STYLES: &[(&str, HeaderStyle)] =
+    &[("line", HeaderStyle::Line), ("big", HeaderStyle::Big)];
 
-impl From<PanelName> for Panel {
-    fn from(p: PanelName) -> Panel {
-        match p {
-            PanelName::Health => Panel::Health,
-            PanelName::Replication => Panel::Replication,
-            PanelName::Backups => Panel::Backups,
-            PanelName::Timeline => Panel::Timeline,
-            PanelName::Runbooks => Panel::Runbooks,
-            PanelName::Comms => Panel::Comms,
+const PANELS: &[(&str, Panel)] = &[
+    ("health", Panel::Health),
+    ("replication", Panel::Replication),
+    ("backups", Panel::Backups),
+    ("timeline", Panel::Timeline),
+    ("runbooks", Panel::Runbooks),
+    ("comms", Panel::Comms),
+];
+
+/// A word from `words` at `key`, or an error saying which words there are.
+fn read_word<T: Copy>(
+    r: &mut Reader,
+    t: &mut Tbl,
+    key: &'static str,
+    words: &[(&str, T)],
+) -> Option<(T, Span)> {
+    let f = t.get(key)?;
+    let Some(text) = f.item.as_str() else {
+        r.error(
+            f.span,
+            &f.path,
+            format!("expected a string, found {}", type_name(f.item)),
+        );
+        return None;
+    };
+    match words.iter().find(|(w, _)| *w == text) {
+        Some((_, v)) => Some((*v, f.span)),
+        None => {
+            let known: Vec<&str> = words.iter().map(|(w, _)| *w).collect();
+            r.error(
+                f.span,
+                &f.path,
+                format!(
+                    "unknown {key} \"{}\" (known: {})",
+                    crate::text::clean(text),
+                    known.join(", ")
+                ),
+            );
+            None
         }
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CellFile {
-    panel: toml::Spanned<PanelName>,
-    size: u16,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RowFile {
-    size: u16,
-    panels: toml::Spanned<Vec<CellFile>>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct LayoutFile {
-    name: String,
-    min_width: toml::Spanned<u16>,
-    min_height: toml::Spanned<u16>,
-    header: HeaderStyle,
-    row: toml::Spanned<Vec<toml::Spanned<RowFile>>>,
+/// A required percentage or size; reported missing where its table is.
+fn read_number(
+    r: &mut Reader,
+    t: &mut Tbl,
+    key: &'static str,
+    min: i64,
+    max: i64,
+) -> Option<(u16, Span)> {
+    if !t.has(key) {
+        t.missing_because(r, key, "");
+        return None;
+    }
+    let span = t.get(key).and_then(|f| f.span);
+    let n = t.opt_int(r, key, min, max)?;
+    Some((u16::try_from(n).ok()?, span))
 }
 
 /// A row of panels with their widths in percent.
@@ -115,92 +128,145 @@ impl Layout {
         .ok()
     }
 
-    /// Parses and checks a layout file; every problem as a diagnostic.
+    /// Parses and checks a layout file; every problem as a diagnostic, each where it is
+    /// written (only a TOML syntax error stops the reading: nothing after it can be trusted).
     pub fn parse(src: &SourceFile) -> Result<Layout, Vec<Diagnostic>> {
-        let file: LayoutFile = toml::from_str(&src.text).map_err(|e| {
-            vec![Diagnostic::at(
-                src,
-                e.span(),
-                "",
-                e.message().trim().to_string(),
-            )]
-        })?;
-        // Every error, each where it is written.
-        let mut errors = Vec::new();
-        let mut err = |span: std::ops::Range<usize>, msg: String| {
-            errors.push(Diagnostic::at(src, Some(span), "", msg))
+        let doc = match toml_edit::Document::parse(src.text.as_str()) {
+            Ok(doc) => doc,
+            Err(e) => {
+                let message = format!("TOML syntax: {}", e.message().trim());
+                return Err(vec![Diagnostic::at(src, e.span(), "", message)]);
+            }
         };
-        let rows = file.row.get_ref();
-        if rows.iter().map(|r| r.get_ref().size).sum::<u16>() != 100 {
-            err(
-                file.row.span(),
-                "row sizes must add up to 100 (percent of the height)".into(),
-            );
+        let mut diags = Vec::new();
+        let mut r = Reader {
+            src,
+            diags: &mut diags,
+            workdirs: Vec::new(),
+        };
+        let mut top = Tbl::new(doc.as_table(), String::new(), None);
+        let name = top.req_str(&mut r, "name");
+        let min_width = read_number(&mut r, &mut top, "min_width", 0, i64::from(u16::MAX));
+        let min_height = read_number(&mut r, &mut top, "min_height", 0, i64::from(u16::MAX));
+        let header = if top.has("header") {
+            read_word(&mut r, &mut top, "header", HEADER_STYLES).map(|(h, _)| h)
+        } else {
+            top.missing_because(&mut r, "header", " (\"line\" or \"big\")");
+            None
+        };
+        let rows_span = top.get("row").and_then(|f| f.span);
+        if !top.has("row") {
+            top.missing_because(&mut r, "row", " (at least one [[row]])");
         }
-        let mut seen: Vec<PanelName> = Vec::new();
-        for (i, r) in rows.iter().enumerate() {
-            let cells = r.get_ref().panels.get_ref();
-            if cells.iter().map(|c| c.size).sum::<u16>() != 100 {
-                err(
-                    r.get_ref().panels.span(),
-                    format!("row[{i}]: panel sizes must add up to 100 (percent of the width)"),
+        let row_tables = top.opt_tables(&mut r, "row");
+        top.finish(&mut r);
+
+        let mut rows = Vec::new();
+        let mut rows_ok = true;
+        let mut height = 0u32;
+        let mut seen: Vec<Panel> = Vec::new();
+        // Whether a missing panel can be told: not when one could not be read.
+        let mut every_panel_read = true;
+        for (i, mut rt) in row_tables.into_iter().enumerate() {
+            let size = read_number(&mut r, &mut rt, "size", 1, 100);
+            let cells_span = rt.get("panels").and_then(|f| f.span).or(rt.span.clone());
+            if !rt.has("panels") {
+                rt.missing_because(
+                    &mut r,
+                    "panels",
+                    " (e.g. panels = [{ panel = \"health\", size = 100 }])",
                 );
             }
-            for c in cells {
-                let panel = *c.panel.get_ref();
-                if seen.contains(&panel) {
-                    err(
-                        c.panel.span(),
-                        format!("row[{i}]: panel {panel:?} appears twice"),
-                    );
+            let cell_tables = rt.opt_tables(&mut r, "panels");
+            rt.finish(&mut r);
+            let mut panels = Vec::new();
+            let mut width = 0u32;
+            let mut cells_ok = true;
+            for mut ct in cell_tables {
+                let panel = if ct.has("panel") {
+                    read_word(&mut r, &mut ct, "panel", PANELS)
+                } else {
+                    ct.missing_because(&mut r, "panel", "");
+                    None
+                };
+                let cell_size = read_number(&mut r, &mut ct, "size", 1, 100);
+                let panel_path = format!("{}.panel", ct.path);
+                ct.finish(&mut r);
+                if let Some((panel, span)) = &panel {
+                    let panel = *panel;
+                    if seen.contains(&panel) {
+                        r.error(
+                            span.clone(),
+                            &panel_path,
+                            "this panel is already shown; a panel appears once",
+                        );
+                    }
+                    seen.push(panel);
                 }
-                seen.push(panel);
+                match (panel, cell_size) {
+                    (Some((panel, _)), Some((size, _))) => {
+                        width += u32::from(size);
+                        panels.push((panel, size));
+                    }
+                    _ => {
+                        cells_ok = false;
+                        every_panel_read = false;
+                    }
+                }
+            }
+            if cells_ok && width != 100 {
+                r.error(
+                    cells_span,
+                    &format!("row[{i}]"),
+                    "panel sizes must add up to 100 (percent of the width)",
+                );
+            }
+            match size {
+                Some((size, _)) => {
+                    height += u32::from(size);
+                    rows.push(Row { size, panels });
+                }
+                None => rows_ok = false,
             }
         }
-        if !seen.contains(&PanelName::Health) {
-            err(
-                file.row.span(),
-                "a layout must show the health panel".into(),
+        if rows_ok && !rows.is_empty() && height != 100 {
+            r.error(
+                rows_span.clone(),
+                "row",
+                "row sizes must add up to 100 (percent of the height)",
             );
         }
-        if *file.min_width.get_ref() < 40 {
-            err(
-                file.min_width.span(),
-                "min_width must be at least 40".into(),
-            );
+        if rows_ok && every_panel_read && !seen.contains(&Panel::Health) {
+            r.error(rows_span, "row", "a layout must show the health panel");
         }
-        if *file.min_height.get_ref() < 10 {
-            err(
-                file.min_height.span(),
-                "min_height must be at least 10".into(),
-            );
+        if let Some((w, span)) = &min_width
+            && *w < 40
+        {
+            r.error(span.clone(), "min_width", "must be at least 40 (columns)");
         }
-        if !errors.is_empty() {
-            return Err(errors);
+        if let Some((h, span)) = &min_height
+            && *h < 10
+        {
+            r.error(span.clone(), "min_height", "must be at least 10 (lines)");
         }
-        Ok(Layout {
-            name: file.name,
-            min_width: file.min_width.into_inner(),
-            min_height: file.min_height.into_inner(),
-            header: file.header,
-            rows: file
-                .row
-                .into_inner()
-                .into_iter()
-                .map(|r| {
-                    let r = r.into_inner();
-                    Row {
-                        size: r.size,
-                        panels: r
-                            .panels
-                            .into_inner()
-                            .into_iter()
-                            .map(|c| (c.panel.into_inner().into(), c.size))
-                            .collect(),
-                    }
+        match (name, min_width, min_height, header) {
+            (Some(name), Some((min_width, _)), Some((min_height, _)), Some(header))
+                if diags.is_empty() =>
+            {
+                Ok(Layout {
+                    name,
+                    min_width,
+                    min_height,
+                    header,
+                    rows,
                 })
-                .collect(),
-        })
+            }
+            _ => {
+                // Reported in the order they are written, however they were found.
+                diags.sort_by_key(|d| d.location);
+                Err(diags)
+            }
+        }
     }
 
     pub fn load(path: &Path) -> Result<Layout, LayoutError> {
@@ -378,19 +444,43 @@ mod tests {
         assert_eq!(
             errors,
             vec![
-                "x.toml:5:1: row sizes must add up to 100 (percent of the height)",
+                "x.toml:2:13: min_width: must be at least 40 (columns)",
+                "x.toml:5:1: row: row sizes must add up to 100 (percent of the height)",
+                "x.toml:5:1: row: a layout must show the health panel",
                 "x.toml:7:10: row[0]: panel sizes must add up to 100 (percent of the width)",
-                "x.toml:7:56: row[0]: panel Timeline appears twice",
-                "x.toml:5:1: a layout must show the health panel",
-                "x.toml:2:13: min_width must be at least 40",
+                "x.toml:7:56: row[0].panels[1].panel: this panel is already shown; a panel appears once",
             ]
         );
-        let src = SourceFile::new("y.toml", "name = \"y\"\ncolour = 1\n".into());
-        let errors = Layout::parse(&src).expect_err("unknown key");
+        // Type errors too: every one, each where it is written, not only the first.
+        let src = SourceFile::new(
+            "y.toml",
+            "name = 3\ncolour = 1\nmin_width = \"wide\"\nmin_height = 24\nheader = \"huge\"\n[[row]]\nsize = 100\npanels = [{ panel = \"helth\", size = 100 }, { panel = \"timeline\", size = \"half\" }, 7]\n".into(),
+        );
+        let errors: Vec<String> = Layout::parse(&src)
+            .expect_err("invalid")
+            .iter()
+            .map(|d| d.to_string())
+            .collect();
+        assert_eq!(
+            errors,
+            vec![
+                "y.toml:1:8: name: expected a string, found integer",
+                "y.toml:2:1: colour: unknown key `colour` (known keys: header, min_height, min_width, name, row)",
+                "y.toml:3:13: min_width: expected an integer, found string",
+                "y.toml:5:10: header: unknown header \"huge\" (known: line, big)",
+                "y.toml:8:21: row[0].panels[0].panel: unknown panel \"helth\" (known: health, replication, backups, timeline, runbooks, comms)",
+                "y.toml:8:73: row[0].panels[1].size: expected an integer, found string",
+                "y.toml:8:83: row[0].panels[2]: expected a table, found integer",
+            ]
+        );
+        // A syntax error is the one thing that stops the reading: it says where.
+        let src = SourceFile::new("z.toml", "name = \"z\"\nmin_width = \n".into());
+        let errors = Layout::parse(&src).expect_err("syntax");
+        assert_eq!(errors.len(), 1);
         assert!(
             errors[0]
                 .to_string()
-                .starts_with("y.toml:2:1: unknown field `colour`"),
+                .starts_with("z.toml:2:13: TOML syntax"),
             "{}",
             errors[0]
         );
