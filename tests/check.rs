@@ -678,3 +678,58 @@ fn a_cwd_missing_on_this_machine_is_a_warning_where_it_is_written() {
     );
     assert!(text(&out.stdout).starts_with("c.toml: ok:"));
 }
+
+/// Every file of the example estate, in turn, replaced by each kind of file that is not a
+/// file of sane size: refused with where and why, never a hang, never read whole.
+#[test]
+fn any_example_file_replaced_by_a_special_file_is_refused() {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+    let mut files = vec![PathBuf::from("example.toml")];
+    for entry in fs::read_dir(source.join("runbooks")).expect("runbooks") {
+        let name = entry.expect("entry").file_name();
+        files.push(Path::new("runbooks").join(name));
+    }
+    files.sort();
+    let kinds: [(&str, &str); 4] = [
+        ("fifo", "not a regular file (FIFO)"),
+        ("zero", "not a regular file (character device)"),
+        ("dir", "not a regular file (directory)"),
+        ("sparse", "larger than 1 MiB"),
+    ];
+    for file in &files {
+        for (kind, why) in kinds {
+            let tmp = tempfile::tempdir().expect("tempdir");
+            let config = copy_safe(&source, tmp.path());
+            let target = config.join(file);
+            fs::remove_file(&target).expect("rm");
+            match kind {
+                "fifo" => {
+                    nix::unistd::mkfifo(&target, nix::sys::stat::Mode::from_bits_truncate(0o600))
+                        .expect("mkfifo")
+                }
+                "zero" => std::os::unix::fs::symlink("/dev/zero", &target).expect("symlink"),
+                "dir" => fs::create_dir(&target).expect("mkdir"),
+                _ => {
+                    let f = fs::File::create(&target).expect("create");
+                    f.set_len(20 << 30).expect("sparse");
+                    fs::set_permissions(&target, fs::Permissions::from_mode(0o600)).expect("chmod");
+                }
+            }
+            let main = config.join("example.toml");
+            let (tx, rx) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                let _ = tx.send(warroom::config::load(&main).map(|_| ()));
+            });
+            let result = rx
+                .recv_timeout(std::time::Duration::from_secs(10))
+                .unwrap_or_else(|_| panic!("{} as {kind}: load hung", file.display()));
+            let diags = result.expect_err("refused");
+            let shown = diags.to_string();
+            assert!(
+                shown.contains(why) && shown.contains(&file.display().to_string()),
+                "{} as {kind}: {shown}",
+                file.display()
+            );
+        }
+    }
+}
