@@ -293,8 +293,10 @@ fn init_log() -> Option<PathBuf> {
         .append(true)
         .open(&path)
         .ok()?;
+    // Every line through the one cleaner and redactor: a logged error may quote a server or
+    // a program, and the log is read in a terminal.
     tracing_subscriber::fmt()
-        .with_writer(std::sync::Mutex::new(file))
+        .with_writer(warroom::redact::ScrubbedLog(std::sync::Mutex::new(file)))
         .with_ansi(false)
         .try_init()
         .ok()?;

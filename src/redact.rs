@@ -174,6 +174,38 @@ pub fn scrub_known(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// A log file's writer that lets no known secret and no terminal control through: every
+/// line the console logs (a server's words, a path, an error chain) is scrubbed and cleaned
+/// as it is written, so nothing logged needs to remember to be.
+pub struct ScrubbedWriter<W>(pub W);
+
+/// Makes a [`ScrubbedWriter`] around each writer `M` makes: what the log subscriber is given.
+pub struct ScrubbedLog<M>(pub M);
+
+impl<'a, M: tracing_subscriber::fmt::MakeWriter<'a>> tracing_subscriber::fmt::MakeWriter<'a>
+    for ScrubbedLog<M>
+{
+    type Writer = ScrubbedWriter<M::Writer>;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        ScrubbedWriter(self.0.make_writer())
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for ScrubbedWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = String::from_utf8_lossy(buf);
+        let clean = sanitize::clean_text(&scrub_known(&text));
+        self.0.write_all(clean.as_bytes())?;
+        // All of `buf` was taken (its cleaned form written): a caller must not resend it.
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
 /// Untrusted text (a command's output, a server's words) as one line for an outcome:
 /// escape sequences and control characters stripped ([`sanitize::clean`]), blanks around
 /// trimmed, and at most `max_chars` characters (cut with `…`).
@@ -234,6 +266,17 @@ mod tests {
         ));
         // Through the one cleaner: what is drawn or excerpted is scrubbed too.
         assert_eq!(excerpt("key=xoxb-TEST-known-3141\n", 100), "key=****");
+        // And every line the console logs.
+        let mut log = ScrubbedWriter(Vec::new());
+        std::io::Write::write_all(
+            &mut log,
+            b"WARN slack: 401 for XOXB-test-known-3141 \x1b]0;owned\x07now\nnext line\n",
+        )
+        .expect("write");
+        assert_eq!(
+            String::from_utf8(log.0).expect("utf-8"),
+            "WARN slack: 401 for **** now\nnext line\n"
+        );
     }
 
     #[test]
