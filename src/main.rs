@@ -932,7 +932,8 @@ fn check(explicit: Option<&Path>, data_dir: Option<&Path>) -> ExitCode {
     });
     match loaded {
         Ok(cfg) => {
-            for w in workdir_warnings(&cfg) {
+            let stake = warroom::app::stake::warnings(&cfg);
+            for w in workdir_warnings(&cfg).into_iter().chain(stake) {
                 eprintln!("{}", warroom::text::clean(&w));
             }
             println!(

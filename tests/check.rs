@@ -733,3 +733,43 @@ fn any_example_file_replaced_by_a_special_file_is_refused() {
         }
     }
 }
+
+#[test]
+fn an_rds_step_without_a_component_at_stake_is_warned_about() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let write = |component: &str| {
+        let path = tmp.path().join("c.toml");
+        fs::write(
+            &path,
+            format!(
+                "[[component]]\nid = \"db\"\ntier = \"critical\"\nhealth = {{ kind = \"tcp\", address = \"127.0.0.1:1\" }}\n\
+                 [[runbook]]\nid = \"dr\"\ntitle = \"DR\"\n\
+                 [[runbook.step]]\nid = \"promote\"\ntitle = \"Promote\"\nkey = \"p\"\n{component}\
+                 action = {{ kind = \"rds_promote_read_replica\", instance = \"db-replica\", region = \"us-west-2\" }}\n"
+            ),
+        )
+        .expect("write");
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).expect("chmod");
+    };
+    write("");
+    let out = warroom(tmp.path(), &["check", "-c", "c.toml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stderr),
+        "c.toml: warning: runbook dr step promote: no component at stake (no component's probe reads db-replica): add `component = \"<id>\"` so the step's modal shows what it would lose\n"
+    );
+    // Named on the step: nothing to warn about.
+    write("component = \"db\"\n");
+    let out = warroom(tmp.path(), &["check", "-c", "c.toml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stderr), "");
+    // A component that does not exist is an error, like every other reference.
+    write("component = \"nope\"\n");
+    let out = warroom(tmp.path(), &["check", "-c", "c.toml"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("unknown component \"nope\""),
+        "{}",
+        text(&out.stderr)
+    );
+}

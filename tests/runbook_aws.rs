@@ -55,6 +55,7 @@ fn step(action: Action, inputs: Vec<Input>) -> Step {
         precheck: Vec::new(),
         verify: None,
         inputs,
+        component: None,
     }
 }
 

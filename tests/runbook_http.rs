@@ -160,6 +160,7 @@ async fn run(action: Action) -> (StepOutcome, Vec<StepProgress>) {
         precheck: Vec::new(),
         verify: None,
         inputs: Vec::new(),
+        component: None,
     };
     let (tx, mut rx) = mpsc::channel(128);
     let inputs = BTreeMap::new();

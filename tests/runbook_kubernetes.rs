@@ -48,6 +48,7 @@ fn step(action: Action) -> Step {
         precheck: Vec::new(),
         verify: None,
         inputs: Vec::new(),
+        component: None,
     }
 }
 

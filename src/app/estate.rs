@@ -80,6 +80,22 @@ pub struct HealthSpec {
     pub timing: Timing,
     /// From an `http` health probe: an answer this slow or slower is DEGRADED.
     pub warn_latency: Option<Duration>,
+    /// The probe asks the component itself (`http`, `tcp`, `postgres`), not a control-plane
+    /// API: its timeout or unreachable endpoint is a sign of an outage, though unverified.
+    pub own_endpoint: bool,
+}
+
+/// The AWS names a component's probes read: a step acting on one of them acts on this
+/// component's data (the promote of the replica its lag probe reads, the restore of the
+/// instance its backup probe reads).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProbedNames {
+    /// The replica instance of a CloudWatch lag probe.
+    pub lag: Option<String>,
+    /// The instance or cluster of an `rds_snapshots` backup probe.
+    pub backup: Option<String>,
+    /// The instance of an `rds_instance` health probe.
+    pub health: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -113,6 +129,7 @@ pub struct ComponentSpec {
     pub health: HealthSpec,
     pub lag: Option<LagSpec>,
     pub backup: Option<BackupSpec>,
+    pub probed: ProbedNames,
 }
 
 impl ComponentSpec {
@@ -132,9 +149,11 @@ impl ComponentSpec {
             health: HealthSpec {
                 timing: Timing::default(),
                 warn_latency: None,
+                own_endpoint: false,
             },
             lag: None,
             backup: None,
+            probed: ProbedNames::default(),
         }
     }
 
@@ -191,6 +210,18 @@ impl ComponentSpec {
         self
     }
 
+    /// The AWS names its probes read (see [`ProbedNames`]).
+    pub fn probed(mut self, probed: ProbedNames) -> Self {
+        self.probed = probed;
+        self
+    }
+
+    /// Its health probe asks the component itself (see [`HealthSpec::own_endpoint`]).
+    pub fn own_endpoint(mut self) -> Self {
+        self.health.own_endpoint = true;
+        self
+    }
+
     pub fn from_config(c: &crate::config::Component) -> ComponentSpec {
         let warn_latency = match &c.health.kind {
             HealthKind::Http { warn_latency, .. } => *warn_latency,
@@ -216,6 +247,10 @@ impl ComponentSpec {
             health: HealthSpec {
                 timing: Timing::new(c.health.schedule),
                 warn_latency,
+                own_endpoint: matches!(
+                    c.health.kind,
+                    HealthKind::Http { .. } | HealthKind::Tcp { .. } | HealthKind::Postgres { .. }
+                ),
             },
             lag: c.lag.as_ref().map(|l| LagSpec {
                 timing: Timing::new(l.schedule),
@@ -230,6 +265,23 @@ impl ComponentSpec {
                 timing: Timing::new(b.schedule),
                 thresholds: b.thresholds,
             }),
+            probed: ProbedNames {
+                lag: c.lag.as_ref().and_then(|l| match &l.kind {
+                    LagKind::Cloudwatch { instance, .. } => Some(instance.clone()),
+                    LagKind::PostgresReplica { .. } => None,
+                }),
+                backup: c.backup.as_ref().and_then(|b| match &b.kind {
+                    crate::config::BackupKind::RdsSnapshots { source, .. } => Some(match source {
+                        crate::config::SnapshotSource::Instance(i)
+                        | crate::config::SnapshotSource::Cluster(i) => i.clone(),
+                    }),
+                    _ => None,
+                }),
+                health: match &c.health.kind {
+                    HealthKind::RdsInstance { instance, .. } => Some(instance.clone()),
+                    _ => None,
+                },
+            },
         }
     }
 }

@@ -18,6 +18,7 @@ pub mod precheck;
 pub mod public;
 pub mod severity;
 pub mod signals;
+pub mod stake;
 pub mod steps;
 pub mod suggest;
 pub mod track;
@@ -29,7 +30,9 @@ pub use dialog::{DeclareField, Dialog};
 pub use entry::{
     DrLevel, Entry, EntryKind, IncidentStatus, KindGroup, Recorded, StepResult, WATCH_SEQ, What,
 };
-pub use estate::{BackupSpec, ComponentIx, ComponentSpec, Estate, HealthSpec, LagSpec, Timing};
+pub use estate::{
+    BackupSpec, ComponentIx, ComponentSpec, Estate, HealthSpec, LagSpec, ProbedNames, Timing,
+};
 pub use incident::{Incident, JournalEvent, JournalState, MemoryJournal, Source};
 pub use observation::{Event, Observation, ObserveError, Outcome, Signal, StepEvent};
 pub use severity::{Assessment, Severity};

@@ -266,6 +266,7 @@ mod tests {
             }],
             verify: None,
             inputs,
+            component: None,
         }
     }
 

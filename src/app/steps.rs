@@ -378,6 +378,7 @@ mod tests {
                 expect: Default::default(),
             }),
             inputs: vec![],
+            component: None,
         }
     }
 
@@ -395,6 +396,7 @@ mod tests {
             id: "failover".into(),
             title: "Failover".into(),
             file: PathBuf::from("f.toml"),
+            level: None,
             steps: vec![
                 step("sync", 's', "synced", &[]),
                 step("promote", 'p', "dr-Replica", &["sync"]),
@@ -955,6 +957,7 @@ mod tests {
             id: "other".into(),
             title: "Other runbook".into(),
             file: PathBuf::from("o.toml"),
+            level: None,
             steps: vec![Step {
                 action: Action::Checklist {
                     items: vec!["look".into()],

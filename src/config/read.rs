@@ -1257,6 +1257,12 @@ fn read_step(
             None => precheck_ok = false,
         }
     }
+    // The component whose data this step puts at stake (else the one whose probe reads the
+    // action's instance: see app::stake).
+    let component = t.str_at(r, "component").map(|(c, span, path)| {
+        refs.push((c.clone(), r.loc(span, &path)));
+        c
+    });
     let verify = t.opt_table(r, "verify").map(|mut v| {
         let component = v.req_str(r, "component");
         if let Some(c) = &component {
@@ -1336,6 +1342,7 @@ fn read_step(
             precheck,
             verify,
             inputs,
+            component,
         })
     })();
     StepRead {
@@ -1356,6 +1363,11 @@ fn read_runbook(
 ) -> Option<(Runbook, Loc, Vec<Loc>)> {
     let id = read_id(&mut t, r);
     let title = t.req_str(r, "title");
+    // Which DR level the runbook serves (1 one service … 4 everything): the console opens the
+    // runbook panel on the one the situation calls for.
+    let level = t
+        .opt_int(r, "level", 1, 4)
+        .and_then(|n| u8::try_from(n).ok());
     let step_tables = t.opt_tables(r, "step");
     if step_tables.is_empty() {
         r.error(
@@ -1383,6 +1395,7 @@ fn read_runbook(
             id,
             title: title?,
             file: r.src.path.clone(),
+            level,
             steps,
         },
         loc,

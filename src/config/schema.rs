@@ -523,6 +523,8 @@ pub struct Step {
     pub precheck: Vec<Precheck>,
     pub verify: Option<Verify>,
     pub inputs: Vec<Input>,
+    /// The component whose data the step puts at stake, when written (`component = "db"`).
+    pub component: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -531,6 +533,8 @@ pub struct Runbook {
     pub title: String,
     /// The file the runbook was written in (the main config or one of its `runbook_files`).
     pub file: PathBuf,
+    /// The DR level it serves (`level = 3`), 1..=4.
+    pub level: Option<u8>,
     pub steps: Vec<Step>,
 }
 

@@ -647,6 +647,7 @@ async fn a_wait_that_never_ends_times_out() {
         precheck: vec![],
         verify: None,
         inputs: vec![],
+        component: None,
     };
     let outcome = executor.run(&wait, &BTreeMap::new(), ptx).await;
     assert_eq!(

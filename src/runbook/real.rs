@@ -287,6 +287,7 @@ mod tests {
             precheck: Vec::new(),
             verify: None,
             inputs: Vec::new(),
+            component: None,
         }
     }
 

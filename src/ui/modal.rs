@@ -212,6 +212,21 @@ pub fn draw(state: &State, modal: &StepModal, screen: &Screen, frame: &mut Frame
             ]));
         }
     }
+    // What would be lost, where the decision is made: high in the modal, so a small
+    // terminal cuts the help lines first, never this.
+    for l in crate::app::stake::of(state, step, &inputs_of(step, modal)) {
+        let style = if l.unknown {
+            t.degraded
+        } else if l.over_rpo {
+            t.down
+        } else {
+            t.accent
+        };
+        lines.push(Line::from(Span::styled(
+            format!("  {}", clean(&l.text)),
+            style,
+        )));
+    }
     for (i, (input, value)) in step.inputs.iter().zip(&modal.inputs).enumerate() {
         let active = modal.field == Field::Input(i);
         let bad = crate::app::modal::invalid(input, value);

@@ -724,6 +724,11 @@ fn the_step_modal_shows_what_will_happen_the_live_prechecks_and_the_phrase() {
     }
     let shot = text(&rig.shot(&layout, &theme, 80, 24));
     assert!(shot.contains("PromoteReadReplica"), "{shot}");
+    // What would be lost stays in view at 80×24, though the modal covers the panels.
+    assert!(
+        shot.contains("data at stake: up to 6m17s of writes (RPO 15m)"),
+        "{shot}"
+    );
     insta::assert_snapshot!("modal_promote_80x24", shot);
     let shot = text(&rig.shot(&wide, &theme, 200, 50));
     assert!(shot.contains("db-primary lag"), "live precheck: {shot}");

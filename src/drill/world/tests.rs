@@ -438,6 +438,7 @@ fn every_action_kind_runs() {
         precheck: vec![],
         verify: None,
         inputs: vec![],
+        component: None,
     };
     assert_eq!(
         w.act(&failover, &no_inputs(), t(1000)).outcome,
