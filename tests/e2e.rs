@@ -353,8 +353,11 @@ fn a_small_terminal_gets_the_emergency_view_and_no_step() {
 #[test]
 fn a_region_outage_suggests_level_3() {
     let (mut pty, _dir) = drill(200, 50, &["--speed", "10"]);
-    pty.wait_for("suggested: L3 (region us-east-1:", PATIENCE)
-        .expect("the suggestion in the header");
+    pty.wait_for(
+        "suggested: L3 l3-region-failover (region us-east-1:",
+        PATIENCE,
+    )
+    .expect("the suggestion in the header");
     pty.send(b"q");
     assert!(pty.wait_exit(PATIENCE).is_some());
 }

@@ -288,3 +288,47 @@ fn q_while_a_step_runs_gives_the_terminal_back_and_waits_for_the_step() {
     );
     pty.restored().expect("the terminal was given back");
 }
+
+/// The region outage of the default drill: the header names L3 and its runbook, `d` opens on
+/// L3 (the title is all the operator types), the runbook panel is already on the L3 runbook,
+/// and the promote's modal says what promoting would lose against the RPO.
+#[test]
+fn the_region_outage_suggests_level_3_and_the_promote_shows_the_data_at_stake() {
+    let (home, data) = dirs();
+    let mut pty = spawn(home.path(), data.path(), &[]);
+    pty.wait_for_all(&["EMERGENCY", "suggested: L3 l3-region-failover"], PATIENCE)
+        .expect("the suggestion in the header after EMERGENCY");
+    pty.send(b"d");
+    pty.wait_for_all(&["Declare an incident", "whole region failure"], PATIENCE)
+        .expect("the declare dialog preselects L3");
+    pty.send(b"region down\r");
+    pty.wait_for("L3 investigating: region down", PATIENCE)
+        .expect("declared at the preselected level");
+    // `R`: the runbook panel, already on the suggested runbook (no arrow pressed).
+    pty.send(b"R");
+    pty.wait_for("Level 3: region us-east-1 failed", PATIENCE)
+        .expect("the runbook panel opened on the L3 runbook");
+    run_step(
+        &mut pty,
+        b"w",
+        b"    done",
+        "step l3-region-failover/declare: succeeded",
+    );
+    pty.send(b"p");
+    let screen = pty
+        .wait_for("data at stake: up to", PATIENCE)
+        .expect("the promote's modal shows the data at stake");
+    let line = screen
+        .lines()
+        .find(|l| l.contains("data at stake"))
+        .unwrap_or_default();
+    assert!(
+        line.contains("of writes (RPO 15m)") && line.contains("lag read"),
+        "the lag against the RPO, and its age: {line}"
+    );
+    pty.send(b"\x1b");
+    pty.wait_gone("Run a step", PATIENCE)
+        .expect("the modal closed");
+    pty.send(b"q");
+    assert!(pty.wait_exit(PATIENCE).is_some());
+}

@@ -507,6 +507,10 @@ pub struct State {
     own: HashMap<(String, String), OwnRun>,
     /// Pending postconditions this console (as the recorder) reads again.
     rereads: HashMap<(String, String), Reread>,
+    /// The operator chose the runbook shown (an arrow, a step key), and in which incident
+    /// (by its declaration time; `None`: before any). Until then the runbook panel follows
+    /// the suggested level; after, a new suggestion is said in the header and moves nothing.
+    runbook_picked: Option<Option<Timestamp>>,
     /// The last lines of output of the steps this console ran, newest last.
     pub step_log: VecDeque<String>,
     /// The console's title (the service customers know: "DTEM production").
@@ -557,6 +561,7 @@ impl State {
             modal: None,
             own: HashMap::new(),
             rereads: HashMap::new(),
+            runbook_picked: None,
             step_log: VecDeque::new(),
             title: String::new(),
             actor: String::new(),
@@ -1064,7 +1069,7 @@ impl State {
                     self.dialog = Some(match self.open_incident() {
                         Some(i) => Dialog::status(i.status),
                         None => Dialog::declare_at(
-                            super::suggest::level(self).map_or(DrLevel::ALL[0], |s| s.level),
+                            super::suggest::level(self).map_or(DrLevel::ALL[0], |s| s.preselect()),
                         ),
                     });
                 }
@@ -1124,6 +1129,9 @@ impl State {
                 let arrow = matches!(key, Key::Up | Key::Down);
                 if self.view.on_key(&key, self.runbooks.len()) == KeyOutcome::Quit {
                     effects.push(Effect::Quit);
+                }
+                if arrow && self.view.focus == crate::app::Panel::Runbooks {
+                    self.pick_runbook();
                 }
                 // The step keys now belong to another runbook: say which, in the header.
                 if arrow
@@ -1235,6 +1243,9 @@ impl State {
                 step: step.id.clone(),
             },
         }));
+        // Running from a runbook is choosing it.
+        let picked_in = self.open_incident().map(|i| i.declared);
+        self.runbook_picked = Some(picked_in);
         // A notify step is an update: the composer, on the step's template, is its modal.
         if let Some((template, status)) = notify {
             let ids = (runbook.id.clone(), step.id.clone());
@@ -1248,6 +1259,38 @@ impl State {
             return;
         }
         self.modal = Some(StepModal::new(rb, st, step));
+    }
+
+    /// Shows runbook `ix` as the operator's own choice (what the arrows do, one by one).
+    pub fn choose_runbook(&mut self, ix: usize) {
+        self.view.runbook = ix.min(self.runbooks.len().saturating_sub(1));
+        self.pick_runbook();
+    }
+
+    /// The operator chose the runbook now shown, in the open incident (if any).
+    fn pick_runbook(&mut self) {
+        self.runbook_picked = Some(self.open_incident().map(|i| i.declared));
+    }
+
+    /// Whether the operator chose a runbook in this incident: a choice before any incident
+    /// holds into the one declared next; a choice in an earlier incident does not.
+    pub fn runbook_picked(&self) -> bool {
+        match self.runbook_picked {
+            None => false,
+            Some(None) => true,
+            Some(picked_in) => picked_in == self.open_incident().map(|i| i.declared),
+        }
+    }
+
+    /// Until the operator chooses one, the runbook panel shows the runbook of the suggested
+    /// level (a runbook `level = N`).
+    fn follow_suggestion(&mut self) {
+        if self.runbook_picked() || !self.runbooks.iter().any(|r| r.level.is_some()) {
+            return;
+        }
+        if let Some(ix) = super::suggest::level(self).and_then(|s| s.runbook) {
+            self.view.runbook = ix;
+        }
     }
 
     /// Why this console cannot queue an update now, if it cannot.
@@ -2039,6 +2082,7 @@ pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
             state.abandon(&reason, &mut effects);
         }
     }
+    state.follow_suggestion();
     effects
 }
 

@@ -480,7 +480,7 @@ mod tests {
                 "mem/config.toml:1:31: runbook_files[1]: mem/rb/missing.toml: no such file",
                 "mem/config.toml:3:1: console.titel: unknown key `titel` (known keys: ascii, layout, operators, stalled_after, theme, title)",
                 "mem/rb/a.toml:1:1: runbook[0]: a runbook needs at least one [[runbook.step]]",
-                "mem/rb/a.toml:4:1: runbook[0].bogus: unknown key `bogus` (known keys: id, step, title)",
+                "mem/rb/a.toml:4:1: runbook[0].bogus: unknown key `bogus` (known keys: id, level, step, title)",
             ]
         );
     }

@@ -151,8 +151,22 @@ pub fn draw(state: &State, screen: &Screen, frame: &mut Frame, area: Rect) {
         && incident.is_none_or(|i| i.is_open() && i.level < g.level)
     {
         spans.push(sep.clone());
+        let runbook = g
+            .runbook
+            .and_then(|ix| state.runbooks.get(ix))
+            .map(|r| format!(" {}", clean(&r.id)))
+            .unwrap_or_default();
+        let unverified = if g.unverified > 0 {
+            format!(" (unverified: {})", g.unverified)
+        } else {
+            String::new()
+        };
         spans.push(Span::styled(
-            format!("suggested: L{} ({})", g.level.number(), clean(&g.why)),
+            format!(
+                "suggested: L{}{runbook}{unverified} ({})",
+                g.level.number(),
+                clean(&g.why)
+            ),
             t.degraded,
         ));
     }

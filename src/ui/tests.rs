@@ -702,7 +702,7 @@ fn the_step_modal_shows_what_will_happen_the_live_prechecks_and_the_phrase() {
         .expect("failover runbook");
     rig.state.view.set_panels(&layout.panels());
     rig.state.view.focus = Panel::Runbooks;
-    rig.state.view.runbook = rb;
+    rig.state.choose_runbook(rb);
     // Promote is blocked until sync has succeeded: the key says why.
     update(&mut rig.state, Event::Key(Key::Char('5')));
     assert!(rig.state.modal.is_none());
@@ -759,7 +759,7 @@ fn a_checklist_step_is_ticked_item_by_item() {
         .expect("level-3 runbook");
     rig.state.view.set_panels(&layout.panels());
     rig.state.view.focus = Panel::Runbooks;
-    rig.state.view.runbook = rb;
+    rig.state.choose_runbook(rb);
     update(&mut rig.state, Event::Key(Key::Char('w')));
     update(&mut rig.state, Event::Key(Key::Char(' ')));
     let shot = text(&rig.shot(&layout, &theme, 80, 24));
