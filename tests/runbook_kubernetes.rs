@@ -443,3 +443,71 @@ async fn a_restart_is_verified_once_its_generation_has_rolled_out_and_a_stuck_sc
         other => panic!("expected Checked, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn wait_available_fails_at_once_on_a_progress_deadline_like_kubectl() {
+    let api = FakeApi::start().await;
+    let mut stuck = DeploymentJson::healthy(NS, NAME, 5);
+    stuck.available = Some(2);
+    stuck.updated = Some(2);
+    let stuck = stuck.condition(
+        "Progressing",
+        "False",
+        "ProgressDeadlineExceeded",
+        "ReplicaSet \"api-gateway-5d8f\" has timed out progressing.",
+    );
+    api.put_deployment(stuck.to_json());
+    let (outcome, _) = run(&api, wait(Duration::from_secs(20))).await;
+    assert_eq!(
+        reason(&outcome),
+        "dtem-prod/api-gateway exceeded its progress deadline (ProgressDeadlineExceeded): ReplicaSet \"api-gateway-5d8f\" has timed out progressing."
+    );
+    // Within one poll: kubectl does not wait out a rollout the controller gave up on.
+    let gets = api.requests().iter().filter(|r| r.method == "GET").count();
+    assert_eq!(gets, 1, "{:?}", api.requests());
+
+    // The same condition on a generation the controller has not observed yet is from
+    // before: it is not read, the wait goes on (here until its short timeout).
+    let mut unobserved = stuck.clone();
+    unobserved.generation = 2;
+    api.put_deployment(unobserved.to_json());
+    let (outcome, _) = run(&api, wait(Duration::from_millis(400))).await;
+    assert!(
+        reason(&outcome).contains("not available after 400ms"),
+        "{outcome:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_restart_whose_rollout_exceeds_its_deadline_is_not_verified_at_once() {
+    let api = FakeApi::start().await;
+    api.put_deployment(DeploymentJson::healthy(NS, NAME, 3).to_json());
+    let run = run(&api, restart());
+    // The controller, once it observed the restart's generation, gives up on it.
+    let controller = async {
+        polled(&api, 2).await;
+        let mut stuck = DeploymentJson::healthy(NS, NAME, 3);
+        stuck.generation = 2;
+        stuck.observed_generation = 2;
+        stuck.updated = Some(1);
+        let stuck = stuck.condition(
+            "Progressing",
+            "False",
+            "ProgressDeadlineExceeded",
+            "ReplicaSet \"api-gateway-6f\" has timed out progressing.",
+        );
+        api.put_deployment(stuck.to_json());
+    };
+    let ((outcome, _), ()) = tokio::join!(run, controller);
+    match &outcome {
+        StepOutcome::Checked {
+            held: false,
+            evidence,
+            ..
+        } => assert_eq!(
+            evidence,
+            "dtem-prod/api-gateway rollout failed: exceeded its progress deadline (ProgressDeadlineExceeded): ReplicaSet \"api-gateway-6f\" has timed out progressing."
+        ),
+        other => panic!("expected a rollout not held, got {other:?}"),
+    }
+}

@@ -274,6 +274,14 @@ async fn rolled_out(
                     .as_ref()
                     .and_then(|s| s.observed_generation)
                     .unwrap_or(0);
+                // A rollout the controller gave up on will not complete by waiting.
+                if let Rollout::Failed(why) = rollout(&d, generation) {
+                    return StepOutcome::Checked {
+                        summary,
+                        held: false,
+                        evidence: format!("{} rollout failed: {why}", target.label()),
+                    };
+                }
                 let (ok, detail) = available(&d);
                 if ok && observed >= wanted {
                     return StepOutcome::Checked {
@@ -315,6 +323,81 @@ async fn rolled_out(
     }
 }
 
+/// How a rollout reads, by `kubectl rollout status`'s rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Rollout {
+    Complete,
+    Waiting(String),
+    /// It will not complete by waiting: the controller gave up.
+    Failed(String),
+}
+
+/// `kubectl rollout status` for a Deployment: nothing is read from the status until the
+/// controller observed the generation (`produced`, the one the step's patch made, or the
+/// object's own); then `Progressing` with `ProgressDeadlineExceeded` (or a `ReplicaFailure`
+/// that is True) fails at once; else complete when every desired replica is updated, no old
+/// replica is left and every updated one is available. A condition from before the observed
+/// generation is never read (kubectl ignores it too).
+fn rollout(d: &Deployment, produced: Option<i64>) -> Rollout {
+    let generation = d
+        .metadata
+        .generation
+        .unwrap_or(0)
+        .max(produced.unwrap_or(0));
+    let status = d.status.as_ref();
+    let observed = status.and_then(|s| s.observed_generation).unwrap_or(0);
+    if observed < generation {
+        return Rollout::Waiting(format!(
+            "waiting for generation {generation} to be observed (at {observed})"
+        ));
+    }
+    let conditions = status
+        .and_then(|s| s.conditions.as_deref())
+        .unwrap_or_default();
+    let said = |c: &k8s_openapi::api::apps::v1::DeploymentCondition| {
+        c.message
+            .as_deref()
+            .map(|m| format!(": {m}"))
+            .unwrap_or_default()
+    };
+    for c in conditions {
+        match (c.type_.as_deref(), c.status.as_deref(), c.reason.as_deref()) {
+            (Some("Progressing"), _, Some("ProgressDeadlineExceeded")) => {
+                return Rollout::Failed(format!(
+                    "exceeded its progress deadline (ProgressDeadlineExceeded){}",
+                    said(c)
+                ));
+            }
+            (Some("ReplicaFailure"), Some("True"), reason) => {
+                return Rollout::Failed(format!(
+                    "replica failure ({}){}",
+                    reason.unwrap_or("ReplicaFailure"),
+                    said(c)
+                ));
+            }
+            _ => {}
+        }
+    }
+    let desired = d.spec.replicas.unwrap_or(1);
+    let updated = status.and_then(|s| s.updated_replicas).unwrap_or(0);
+    let replicas = status.and_then(|s| s.replicas).unwrap_or(0);
+    let available = status.and_then(|s| s.available_replicas).unwrap_or(0);
+    if updated < desired {
+        Rollout::Waiting(format!("{updated} of {desired} new replicas updated"))
+    } else if replicas > updated {
+        Rollout::Waiting(format!(
+            "{} old replicas pending termination",
+            replicas - updated
+        ))
+    } else if available < updated {
+        Rollout::Waiting(format!(
+            "{available} of {updated} updated replicas available"
+        ))
+    } else {
+        Rollout::Complete
+    }
+}
+
 /// Whether a Deployment is available for a wait, and how it reads.
 fn available(d: &Deployment) -> (bool, String) {
     let outcome = read_deployment(d, Duration::ZERO);
@@ -328,7 +411,13 @@ fn available(d: &Deployment) -> (bool, String) {
         .and_then(|c| c.status.clone());
     match outcome {
         Outcome::Up { detail, .. } => match condition.as_deref() {
-            Some("True") => (true, format!("{detail}, Available=True")),
+            // Available, and rolled out by kubectl's rules (no old replica left).
+            Some("True") => match rollout(d, None) {
+                Rollout::Complete => (true, format!("{detail}, Available=True")),
+                Rollout::Waiting(w) | Rollout::Failed(w) => {
+                    (false, format!("{detail}, Available=True, but {w}"))
+                }
+            },
             Some(other) => (false, format!("{detail}, but Available={other}")),
             None => (false, format!("{detail}, no Available condition yet")),
         },
@@ -372,6 +461,9 @@ pub async fn wait_available(
         let bound = left.clamp(LAST_LOOK, CALL_TIMEOUT.max(LAST_LOOK));
         let error = match tokio::time::timeout(bound, api.get(name)).await {
             Ok(Ok(d)) => {
+                if let Rollout::Failed(why) = rollout(&d, None) {
+                    return failed(format!("{} {why}", target.label()));
+                }
                 let (ok, detail) = available(&d);
                 if ok {
                     let secs = start.elapsed().as_secs();
@@ -476,5 +568,66 @@ mod tests {
             "spec": {"replicas": 0, "selector": {}, "template": {}}
         }));
         assert!(!available(&zero).0);
+    }
+
+    #[test]
+    fn rollout_reads_like_kubectl_rollout_status() {
+        let d = |generation: i64, observed: i64, status: serde_json::Value| {
+            let mut st = status;
+            st["observedGeneration"] = json!(observed);
+            deployment(json!({
+                "metadata": {"name": "web", "generation": generation},
+                "spec": {"replicas": 3, "selector": {}, "template": {}},
+                "status": st
+            }))
+        };
+        let stuck = json!([{"type": "Progressing", "status": "False",
+            "reason": "ProgressDeadlineExceeded",
+            "message": "ReplicaSet \"web-5d\" has timed out progressing."}]);
+        // Observed: it fails at once, with the condition's message.
+        assert_eq!(
+            rollout(&d(2, 2, json!({"conditions": stuck.clone()})), Some(2)),
+            Rollout::Failed(
+                "exceeded its progress deadline (ProgressDeadlineExceeded): ReplicaSet \"web-5d\" has timed out progressing."
+                    .into()
+            )
+        );
+        // A condition from before the generation the step produced is not read.
+        assert_eq!(
+            rollout(&d(2, 1, json!({"conditions": stuck})), Some(2)),
+            Rollout::Waiting("waiting for generation 2 to be observed (at 1)".into())
+        );
+        let failure = json!([{"type": "ReplicaFailure", "status": "True",
+            "reason": "FailedCreate", "message": "pods \"web-\" is forbidden: exceeded quota"}]);
+        assert_eq!(
+            rollout(&d(1, 1, json!({"conditions": failure})), None),
+            Rollout::Failed(
+                "replica failure (FailedCreate): pods \"web-\" is forbidden: exceeded quota".into()
+            )
+        );
+        let counts = |updated: i32, replicas: i32, available: i32| {
+            rollout(
+                &d(
+                    1,
+                    1,
+                    json!({"updatedReplicas": updated, "replicas": replicas,
+                                "availableReplicas": available}),
+                ),
+                None,
+            )
+        };
+        assert_eq!(
+            counts(1, 3, 3),
+            Rollout::Waiting("1 of 3 new replicas updated".into())
+        );
+        assert_eq!(
+            counts(3, 4, 3),
+            Rollout::Waiting("1 old replicas pending termination".into())
+        );
+        assert_eq!(
+            counts(3, 3, 2),
+            Rollout::Waiting("2 of 3 updated replicas available".into())
+        );
+        assert_eq!(counts(3, 3, 3), Rollout::Complete);
     }
 }
