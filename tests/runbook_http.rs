@@ -146,6 +146,7 @@ fn action(h: Http<'_>) -> Action {
         headers_env: map(h.headers_env),
         body: h.body.map(str::to_string),
         expect_status: h.expect_status,
+        region: None,
     }
 }
 

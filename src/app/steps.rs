@@ -793,6 +793,7 @@ mod tests {
             env: Default::default(),
             cwd: None,
             timeout: std::time::Duration::from_secs(90),
+            region: None,
         };
         rig.key(Key::Char('s'));
         type_text(&mut rig, "synced");
@@ -882,6 +883,7 @@ mod tests {
             env: Default::default(),
             cwd: None,
             timeout: std::time::Duration::from_secs(90),
+            region: None,
         };
         rig.state.runbooks[0].steps[1].requires.clear();
         rig.state.runbooks[0].steps[1].precheck.clear();

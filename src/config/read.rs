@@ -928,6 +928,7 @@ fn read_action(r: &mut Reader, mut t: Tbl) -> Option<Action> {
                 env,
                 cwd,
                 timeout,
+                region: t.opt_str(r, "region"),
             })
         }
         Some("http") => {
@@ -957,6 +958,7 @@ fn read_action(r: &mut Reader, mut t: Tbl) -> Option<Action> {
                 headers_env,
                 body,
                 expect_status,
+                region: t.opt_str(r, "region"),
             })
         }
         Some("checklist") => {

@@ -301,6 +301,9 @@ pub enum Action {
         env: BTreeMap<String, String>,
         cwd: Option<PathBuf>,
         timeout: Duration,
+        /// The region it acts in, when it acts in one (`region = "us-east-1"`): a drill fails
+        /// it like a real call while that region is down.
+        region: Option<String>,
     },
     Http {
         method: String,
@@ -310,6 +313,8 @@ pub enum Action {
         headers_env: BTreeMap<String, String>,
         body: Option<String>,
         expect_status: u16,
+        /// The region it acts in, as for a command.
+        region: Option<String>,
     },
     Checklist {
         items: Vec<String>,

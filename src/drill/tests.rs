@@ -458,8 +458,12 @@ fn the_failback_runbook_brings_the_estate_back_to_healthy() {
 fn the_failover_runbook_passes_its_lag_prechecks_once_writes_stop() {
     let mut d = Offline::new("region-outage");
     d.run_until(20);
-    assert!(d.act("failover", "stop-writes", 20).succeeded());
-    d.run_until(200);
+    // The planned failover stops writes in us-east-1: not while the region is down (the
+    // wrong runbook for a region outage is not rewarded), once it is back (40 min).
+    assert!(!d.act("failover", "stop-writes", 20).succeeded());
+    d.run_until(2420);
+    assert!(d.act("failover", "stop-writes", 2420).succeeded());
+    d.run_until(2600);
     let ix = d.state.estate().ix("db-primary").expect("db-primary");
     let lag = d
         .state
@@ -469,11 +473,15 @@ fn the_failover_runbook_passes_its_lag_prechecks_once_writes_stop() {
         .and_then(|r| r.value())
         .expect("a measured lag");
     assert_eq!(lag.seconds, 2.0);
-    for (id, at) in [("promote", 200), ("activate-services", 210), ("dns", 300)] {
+    for (id, at) in [
+        ("promote", 2600),
+        ("activate-services", 2610),
+        ("dns", 2700),
+    ] {
         d.run_until(at);
         assert!(d.act("failover", id, at).succeeded(), "{id}");
     }
-    d.run_until(500);
+    d.run_until(2900);
     assert_eq!(d.shown("db-dr"), HealthState::Up);
     assert_eq!(d.shown("apps-dr"), HealthState::Up);
     assert_eq!(d.shown("web-apps"), HealthState::Up);

@@ -1090,6 +1090,7 @@ fn action_region(action: &Action) -> Option<&str> {
         | Action::RdsRestoreSnapshot { region, .. }
         | Action::RdsRestorePointInTime { region, .. }
         | Action::RdsFailoverCluster { region, .. } => Some(region),
+        Action::Command { region, .. } | Action::Http { region, .. } => region.as_deref(),
         _ => None,
     }
 }

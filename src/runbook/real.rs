@@ -216,6 +216,7 @@ impl RealExecutor {
                 env,
                 cwd,
                 timeout,
+                ..
             } => {
                 let log = self.step_log(&step.id);
                 command::run(
@@ -235,6 +236,7 @@ impl RealExecutor {
                 headers_env,
                 body,
                 expect_status,
+                ..
             } => {
                 let request = http::Request {
                     method,

@@ -108,6 +108,7 @@ pub fn what_happens(action: &Action, inputs: &BTreeMap<String, String>) -> Vec<S
             env,
             cwd,
             timeout,
+            region,
         } => {
             let mut v = vec![format!(
                 "run (no shell): {}",
@@ -125,6 +126,9 @@ pub fn what_happens(action: &Action, inputs: &BTreeMap<String, String>) -> Vec<S
             if let Some(cwd) = cwd {
                 v.push(format!("  in {}", cwd.display()));
             }
+            if let Some(region) = region {
+                v.push(format!("  acts in region {region}"));
+            }
             v.push(format!(
                 "  killed with its process group after {}",
                 fmt::duration(*timeout)
@@ -136,14 +140,19 @@ pub fn what_happens(action: &Action, inputs: &BTreeMap<String, String>) -> Vec<S
             url,
             body,
             expect_status,
+            region,
             ..
         } => vec![format!(
-            "HTTP {method} {}{} — expects {expect_status}",
+            "HTTP {method} {}{} — expects {expect_status}{}",
             // A URL's credentials or query are not drawn.
             reqwest::Url::parse(url)
                 .map(|u| crate::redact::url(&u))
                 .unwrap_or_else(|_| "<an invalid URL>".into()),
-            if body.is_some() { " with a body" } else { "" }
+            if body.is_some() { " with a body" } else { "" },
+            region
+                .as_ref()
+                .map(|r| format!(" (region {r})"))
+                .unwrap_or_default()
         )],
         Action::Checklist { items } => items.iter().map(|i| format!("☐ {i}")).collect(),
         Action::Notify {
