@@ -53,7 +53,7 @@ async fn health_is_up_on_the_primary_and_the_standby() {
     let primary = PostgresProbe::new(&inline(pg.dsn(&pg.primary)));
     match primary.observe().await {
         Outcome::Up { latency, detail } => {
-            assert_eq!(detail, "accepting connections (primary)");
+            assert_eq!(detail, "accepting connections (primary, unencrypted)");
             assert!(latency > Duration::ZERO && latency < Duration::from_secs(5));
         }
         other => panic!("primary: expected Up, got {other:?}"),
@@ -61,7 +61,10 @@ async fn health_is_up_on_the_primary_and_the_standby() {
     let standby = PostgresProbe::new(&inline(pg.dsn(pg.standby())));
     match standby.observe().await {
         Outcome::Up { detail, .. } => {
-            assert_eq!(detail, "accepting connections (standby, read-only)")
+            assert_eq!(
+                detail,
+                "accepting connections (standby, read-only, unencrypted)"
+            )
         }
         other => panic!("standby: expected Up, got {other:?}"),
     }
@@ -149,32 +152,138 @@ async fn the_dsn_comes_from_its_variable_at_observe_time() {
     assert!(matches!(probe.observe().await, Outcome::Up { .. }));
 }
 
+/// A server with `ssl = on`, TCP only over TLS (`hostssl`), a certificate for `localhost`
+/// signed by a test CA: each sslmode as libpq means it.
 #[tokio::test]
-async fn tls_asked_by_the_dsn_is_said_to_be_unsupported() {
-    for (dsn, mode) in [
-        (
-            "host=db.internal user=app sslmode=require password=pw-8812",
-            "sslmode=require",
+async fn each_sslmode_against_a_server_that_insists_on_tls() {
+    let pg = Pg::primary_only();
+    let (ca, other_ca) = pg.enable_tls(&pg.primary, true);
+    let port = pg.primary.port;
+    let ca = ca.display().to_string();
+    let other_ca = other_ca.display().to_string();
+    let health = |dsn: String| async move { PostgresProbe::new(&inline(dsn)).observe().await };
+    let up_encrypted = |o: &Outcome| matches!(o, Outcome::Up { detail, .. } if detail == "accepting connections (primary, TLS)");
+    // require: encrypted, the certificate not checked (libpq's meaning).
+    let o = health(format!(
+        "host=127.0.0.1 port={port} user=postgres sslmode=require"
+    ))
+    .await;
+    assert!(up_encrypted(&o), "require: {o:?}");
+    // No sslmode is libpq's `prefer`: the server offers TLS, so it is used.
+    let o = health(format!("host=127.0.0.1 port={port} user=postgres")).await;
+    assert!(up_encrypted(&o), "prefer: {o:?}");
+    // verify-full: the chain to the given root, and the name.
+    let o = health(format!(
+        "host=localhost port={port} user=postgres sslmode=verify-full sslrootcert={ca}"
+    ))
+    .await;
+    assert!(up_encrypted(&o), "verify-full by name: {o:?}");
+    let o = health(format!(
+        "postgresql://postgres@localhost:{port}/postgres?sslmode=verify-full&sslrootcert={ca}"
+    ))
+    .await;
+    assert!(up_encrypted(&o), "verify-full, URL form: {o:?}");
+    // The certificate names localhost, not 127.0.0.1: verify-full refuses, verify-ca (the
+    // chain only) accepts.
+    let o = health(format!(
+        "host=127.0.0.1 port={port} user=postgres sslmode=verify-full sslrootcert={ca}"
+    ))
+    .await;
+    match &o {
+        Outcome::CannotObserve {
+            reason: ObserveError::Other(reason),
+        } => assert!(
+            reason.starts_with(&format!(
+                "TLS to 127.0.0.1:{port}: invalid peer certificate"
+            )) && reason.contains("not valid for name \"127.0.0.1\""),
+            "{reason}"
         ),
-        (
-            "postgresql://app:pw-8812@db.internal/app?sslmode=verify-full",
-            "sslmode=verify",
+        other => panic!("verify-full by address: expected UNKNOWN, got {other:?}"),
+    }
+    let o = health(format!(
+        "host=127.0.0.1 port={port} user=postgres sslmode=verify-ca sslrootcert={ca}"
+    ))
+    .await;
+    assert!(up_encrypted(&o), "verify-ca: {o:?}");
+    // The wrong root: UNKNOWN with the reason, never UP.
+    let o = health(format!(
+        "host=localhost port={port} user=postgres sslmode=verify-full sslrootcert={other_ca}"
+    ))
+    .await;
+    match &o {
+        Outcome::CannotObserve {
+            reason: ObserveError::Other(reason),
+        } => assert!(
+            reason.contains("invalid peer certificate") && reason.contains("UnknownIssuer"),
+            "{reason}"
         ),
-    ] {
-        let outcome = PostgresProbe::new(&inline(dsn.into())).observe().await;
-        match outcome {
-            Outcome::CannotObserve {
-                reason: ObserveError::Other(reason),
-            } => {
-                assert!(reason.contains(mode), "{reason}");
-                assert!(
-                    reason.contains("TLS to PostgreSQL is not supported yet"),
-                    "{reason}"
-                );
-                assert!(!reason.contains("pw-8812"), "{reason}");
-            }
-            other => panic!("expected CannotObserve, got {other:?}"),
+        other => panic!("wrong root: expected UNKNOWN, got {other:?}"),
+    }
+    // disable against hostssl only: the server refuses the plain connection.
+    let o = health(format!(
+        "host=127.0.0.1 port={port} user=postgres sslmode=disable"
+    ))
+    .await;
+    match &o {
+        Outcome::CannotObserve {
+            reason: ObserveError::Credentials(message),
+        } => assert!(message.contains("no encryption"), "{message}"),
+        other => panic!("disable: expected refused, got {other:?}"),
+    }
+    // The lag probe connects the same way (a primary without standbys: none connected).
+    let lag = ReplicaLagProbe::new(&inline(format!(
+        "host=localhost port={port} user=postgres sslmode=verify-full sslrootcert={ca}"
+    )));
+    let answers = lag.observe_all(&lag_signal()).await;
+    assert!(
+        answers.iter().all(
+            |(_, o)| matches!(o, Outcome::Down { detail } if detail == "no standby connected")
+        ),
+        "{answers:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_plain_server_is_said_unencrypted_and_verify_needs_a_root() {
+    let pg = shared();
+    let port = pg.primary.port;
+    let o = PostgresProbe::new(&inline(format!(
+        "host=127.0.0.1 port={port} user=postgres sslmode=prefer"
+    )))
+    .observe()
+    .await;
+    assert!(
+        matches!(&o, Outcome::Up { detail, .. } if detail == "accepting connections (primary, unencrypted)"),
+        "{o:?}"
+    );
+    // require against a server without TLS: UNKNOWN, saying so; the password never shown.
+    let o = PostgresProbe::new(&inline(format!(
+        "host=127.0.0.1 port={port} user=postgres password=pw-8812 sslmode=require"
+    )))
+    .observe()
+    .await;
+    match &o {
+        Outcome::CannotObserve {
+            reason: ObserveError::Other(reason),
+        } => {
+            assert!(reason.starts_with("TLS to 127.0.0.1"), "{reason}");
+            assert!(!reason.contains("pw-8812"), "{reason}");
         }
+        other => panic!("expected UNKNOWN, got {other:?}"),
+    }
+    let o = PostgresProbe::new(&inline(
+        "postgresql://app:pw-8812@db.internal/app?sslmode=verify-full".into(),
+    ))
+    .observe()
+    .await;
+    match &o {
+        Outcome::CannotObserve {
+            reason: ObserveError::Other(reason),
+        } => {
+            assert!(reason.contains("needs sslrootcert"), "{reason}");
+            assert!(!reason.contains("pw-8812"), "{reason}");
+        }
+        other => panic!("expected UNKNOWN, got {other:?}"),
     }
 }
 

@@ -14,6 +14,7 @@ pub mod command;
 pub mod files;
 pub mod http;
 pub mod kubernetes;
+pub mod pg_tls;
 pub mod postgres;
 pub mod rds;
 pub mod round;

@@ -6,12 +6,13 @@
 //! ever carries the DSN or its password: messages name the host and port at most, and every
 //! message is scrubbed of the password and the DSN text before it leaves this module.
 //!
-//! TLS is not supported yet: the connection is plain (`NoTls`). `sslmode=prefer` (libpq's
-//! default) therefore connects without TLS; a DSN that asks `sslmode=require` (or
-//! `verify-ca` / `verify-full`) is answered `CannotObserve` saying so, rather than silently
-//! connecting in clear. A server that insists on TLS (`hostssl` only, RDS `rds.force_ssl`)
-//! refuses the plain connection with a `pg_hba.conf` error (SQLSTATE 28000), which reads as
-//! `CannotObserve { Credentials }` with the server's message.
+//! TLS as libpq's `sslmode` says ([`super::pg_tls`]): `disable`, `prefer` (the default),
+//! `require`, `verify-ca`, `verify-full`, with `sslrootcert` (a PEM file, or `system`). The
+//! health detail says whether the session is encrypted, as the server sees it
+//! (`pg_stat_ssl`): "accepting connections (primary, TLS)" or "(primary, unencrypted)". A
+//! certificate that fails verification reads `CannotObserve` with the reason; a server that
+//! insists on TLS (`hostssl` only, RDS `rds.force_ssl`) refuses a `disable` connection with
+//! a `pg_hba.conf` error (SQLSTATE 28000), `CannotObserve { Credentials }` with its message.
 //!
 //! Health:
 //!
@@ -50,9 +51,10 @@ use std::error::Error as StdError;
 use std::time::Instant;
 
 use jiff::Timestamp;
-use tokio_postgres::config::{Host, SslMode};
+use tokio_postgres::config::Host;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{Client, Config, NoTls};
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::{ObserveAllFuture, ObserveFuture, Probe};
 use crate::app::{ObserveError, Outcome, Signal};
@@ -66,6 +68,8 @@ const NEEDS_MONITOR: &str = "needs the pg_monitor role (or pg_read_all_stats)";
 /// A DSN resolved and parsed, with what must never appear in an outcome.
 struct Target {
     config: Config,
+    /// The TLS connector (`None`: `sslmode=disable`).
+    tls: Option<MakeRustlsConnect>,
     secrets: Vec<String>,
 }
 
@@ -94,33 +98,31 @@ impl Target {
             Dsn::Inline(text) => (text.clone(), "the DSN in the config".to_string()),
         };
         let mut secrets = vec![text.clone()];
-        let parsed = text.parse::<Config>();
+        // tokio-postgres knows only disable/prefer/require: the TLS keys are read here.
+        let (rest, tls) = super::pg_tls::split(&text)
+            .map_err(|why| ObserveError::Other(scrub(&format!("{origin}: {why}"), &secrets)))?;
+        let parsed = rest.parse::<Config>();
         let mut config = match parsed {
             Ok(config) => config,
             Err(e) => {
-                let lower = text.to_ascii_lowercase();
-                let reason = if lower.contains("sslmode=verify") {
-                    format!(
-                        "{origin} asks sslmode=verify-ca/verify-full: TLS to PostgreSQL is not supported yet"
-                    )
-                } else {
-                    format!("{origin} is not valid: {}", crate::redact::error_chain(&e))
-                };
+                let reason = format!("{origin} is not valid: {}", crate::redact::error_chain(&e));
                 return Err(ObserveError::Other(scrub(&reason, &secrets)));
             }
         };
         if let Some(password) = config.get_password() {
             secrets.push(String::from_utf8_lossy(password).into_owned());
         }
-        if config.get_ssl_mode() == SslMode::Require {
-            return Err(ObserveError::Other(format!(
-                "{origin} asks sslmode=require: TLS to PostgreSQL is not supported yet (sslmode=prefer or disable connects without it)"
-            )));
-        }
+        config.ssl_mode(tls.mode.ssl_mode());
+        let tls = super::pg_tls::connector(&tls)
+            .map_err(|why| ObserveError::Other(scrub(&format!("{origin}: {why}"), &secrets)))?;
         if config.get_application_name().is_none() {
             config.application_name(APPLICATION_NAME);
         }
-        Ok(Target { config, secrets })
+        Ok(Target {
+            config,
+            tls,
+            secrets,
+        })
     }
 
     /// "db.example:5432", for messages (never the user or the password).
@@ -129,12 +131,23 @@ impl Target {
     }
 
     async fn connect(&self) -> Result<Client, tokio_postgres::Error> {
-        let (client, connection) = self.config.connect(NoTls).await?;
-        tokio::spawn(async move {
-            // Ends when the client is dropped (or the server goes away).
-            let _ = connection.await;
-        });
-        Ok(client)
+        // Each connection task ends when the client is dropped (or the server goes away).
+        match &self.tls {
+            None => {
+                let (client, connection) = self.config.connect(NoTls).await?;
+                tokio::spawn(async move {
+                    let _ = connection.await;
+                });
+                Ok(client)
+            }
+            Some(tls) => {
+                let (client, connection) = self.config.connect(tls.clone()).await?;
+                tokio::spawn(async move {
+                    let _ = connection.await;
+                });
+                Ok(client)
+            }
+        }
     }
 
     fn scrub(&self, text: &str) -> String {
@@ -197,6 +210,10 @@ fn classify(err: &tokio_postgres::Error, target: &Target) -> Failure {
         } else {
             Failure::Down(text)
         }
+    } else if let Some(why) = tls_failure(err) {
+        // A certificate that does not verify, a server without TLS when it is required:
+        // not the database's fault, and not something to connect past.
+        Failure::Cannot(ObserveError::Other(format!("TLS to {address}: {why}")))
     } else if let Some(io) = find_io(err) {
         use std::io::ErrorKind as K;
         let text = io.to_string();
@@ -228,6 +245,27 @@ fn classify(err: &tokio_postgres::Error, target: &Target) -> Failure {
     }
 }
 
+/// Why the TLS part of a connection failed, if that is what failed.
+fn tls_failure(err: &tokio_postgres::Error) -> Option<String> {
+    let mut cur: Option<&(dyn StdError + 'static)> = Some(err);
+    while let Some(e) = cur {
+        if let Some(tls) = e.downcast_ref::<rustls::Error>() {
+            return Some(tls.to_string());
+        }
+        if let Some(tls) = e
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        {
+            return Some(tls.to_string());
+        }
+        cur = e.source();
+    }
+    let text = err.to_string();
+    text.contains("TLS")
+        .then(|| crate::redact::error_chain(err))
+}
+
 fn find_io<'a>(err: &'a (dyn StdError + 'static)) -> Option<&'a std::io::Error> {
     let mut cur = err.source();
     while let Some(e) = cur {
@@ -242,7 +280,11 @@ fn find_io<'a>(err: &'a (dyn StdError + 'static)) -> Option<&'a std::io::Error> 
 fn describe_dsn(kind: &str, dsn: &Dsn) -> String {
     match dsn {
         Dsn::Env(var) => format!("{kind} (DSN from ${var})"),
-        Dsn::Inline(text) => match text.parse::<Config>() {
+        Dsn::Inline(text) => match super::pg_tls::split(text)
+            .ok()
+            .and_then(|(rest, _)| rest.parse::<Config>().ok())
+            .ok_or(())
+        {
             Ok(config) => format!(
                 "{kind} {}/{}",
                 address(&config),
@@ -272,21 +314,31 @@ impl PostgresProbe {
             Err(reason) => return Outcome::CannotObserve { reason },
         };
         let started = Instant::now();
+        // Whether the session is encrypted, as the server sees it (its own row of
+        // pg_stat_ssl needs no privilege).
         let answer = match target.connect().await {
             Ok(client) => client
-                .query_one("select pg_is_in_recovery()", &[])
+                .query_one(
+                    "select pg_is_in_recovery(), \
+                     coalesce((select ssl from pg_stat_ssl where pid = pg_backend_pid()), false)",
+                    &[],
+                )
                 .await
-                .and_then(|row| row.try_get::<_, bool>(0)),
+                .and_then(|row| Ok((row.try_get::<_, bool>(0)?, row.try_get::<_, bool>(1)?))),
             Err(e) => Err(e),
         };
         match answer {
-            Ok(in_recovery) => Outcome::Up {
+            Ok((in_recovery, encrypted)) => Outcome::Up {
                 latency: started.elapsed(),
-                detail: if in_recovery {
-                    "accepting connections (standby, read-only)".to_string()
-                } else {
-                    "accepting connections (primary)".to_string()
-                },
+                detail: format!(
+                    "accepting connections ({}, {})",
+                    if in_recovery {
+                        "standby, read-only"
+                    } else {
+                        "primary"
+                    },
+                    if encrypted { "TLS" } else { "unencrypted" }
+                ),
             },
             Err(e) => match classify(&e, &target) {
                 Failure::Down(detail) => Outcome::Down { detail },

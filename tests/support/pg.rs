@@ -260,6 +260,110 @@ impl Pg {
         }
     }
 
+    /// Turns TLS on for a node with a certificate for `localhost` (only: connecting to
+    /// 127.0.0.1 is a name mismatch) signed by a test CA made here, and, when
+    /// `hostssl_only`, accepts TCP connections only over TLS. Restarts the node. Returns the
+    /// CA's PEM file and another CA's (one that signed nothing of this server).
+    pub fn enable_tls(&self, node: &Node, hostssl_only: bool) -> (PathBuf, PathBuf) {
+        let dir = self.dir.join(format!("{}-tls", node.name));
+        std::fs::create_dir_all(&dir).expect("tls dir");
+        let openssl = |args: &[&str]| {
+            let out = Command::new("openssl")
+                .args(args)
+                .current_dir(&dir)
+                .output()
+                .expect("run openssl (the TLS tests make their certificates with it)");
+            assert!(
+                out.status.success(),
+                "openssl {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        let ec = [
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+        ];
+        for ca in ["ca", "other-ca"] {
+            let (key, crt, subject) = (
+                format!("{ca}.key"),
+                format!("{ca}.crt"),
+                format!("/CN=warroom test {ca}"),
+            );
+            let mut args = vec!["req", "-x509"];
+            args.extend(ec);
+            args.extend([
+                "-keyout", &key, "-out", &crt, "-days", "2", "-subj", &subject,
+            ]);
+            openssl(&args);
+        }
+        let mut req = vec!["req", "-new"];
+        req.extend(ec);
+        req.extend([
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=localhost",
+        ]);
+        openssl(&req);
+        std::fs::write(
+            dir.join("server.ext"),
+            "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyAgreement\nextendedKeyUsage=serverAuth\n",
+        )
+        .expect("write ext");
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.crt",
+            "-days",
+            "2",
+            "-extfile",
+            "server.ext",
+        ]);
+        let key = dir.join("server.key");
+        std::fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+            .expect("chmod key");
+        if self.as_postgres {
+            let user = nix::unistd::User::from_name("postgres")
+                .expect("user database")
+                .expect("postgres user");
+            for f in ["server.key", "server.crt"] {
+                nix::unistd::chown(&dir.join(f), Some(user.uid), Some(user.gid))
+                    .expect("chown to postgres");
+            }
+        }
+        append(
+            &node.data.join("postgresql.conf"),
+            &format!(
+                "ssl = on\nssl_cert_file = '{}'\nssl_key_file = '{}'\n",
+                dir.join("server.crt").display(),
+                key.display()
+            ),
+        );
+        if hostssl_only {
+            std::fs::write(
+                node.data.join("pg_hba.conf"),
+                "local all all trust\nhostssl all all 127.0.0.1/32 trust\nhostssl replication all 127.0.0.1/32 trust\n",
+            )
+            .expect("write pg_hba.conf");
+        }
+        self.stop(node);
+        self.start(node);
+        (dir.join("ca.crt"), dir.join("other-ca.crt"))
+    }
+
     /// Stops a node at once (`pg_ctl stop -m immediate`).
     pub fn stop(&self, node: &Node) {
         self.server_cmd_status(
