@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What the PostgreSQL probe tests (tests/postgres.rs) need on the machine: the PostgreSQL 15
 # server binaries (initdb, pg_ctl, pg_basebackup, psql) and, when run as root, the
-# `postgres` user to run the servers as (PostgreSQL refuses to run as root).
+# `postgres` user to run the servers as (PostgreSQL refuses to run as root); `openssl` for
+# the TLS tests' certificates.
 # The tests start and stop their own primary + standby on free loopback ports: no service
 # is started here. Idempotent: does nothing when everything is there.
 set -euo pipefail
@@ -31,4 +32,10 @@ if ! have; then
 fi
 
 have || { echo "PostgreSQL 15 still missing in $PG_BIN" >&2; exit 1; }
+
+# The TLS tests make their CA and server certificate with the openssl command.
+if ! command -v openssl >/dev/null; then
+    [ "$(id -u)" = 0 ] || { echo "openssl is missing and installing it needs root" >&2; exit 1; }
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openssl >/dev/null
+fi
 echo "PostgreSQL: $("$PG_BIN/postgres" --version) in $PG_BIN"
