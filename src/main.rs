@@ -931,6 +931,14 @@ fn check(explicit: Option<&Path>, data_dir: Option<&Path>) -> ExitCode {
         d
     });
     match loaded {
+        Ok(cfg) if !warroom::app::stake::refusals(&cfg).is_empty() => {
+            let refusals = warroom::app::stake::refusals(&cfg);
+            for r in &refusals {
+                eprintln!("{}", warroom::text::clean(r));
+            }
+            eprintln!("{}: {}", path.display(), count(refusals.len(), "error"));
+            ExitCode::from(1)
+        }
         Ok(cfg) => {
             let stake = warroom::app::stake::warnings(&cfg);
             for w in workdir_warnings(&cfg).into_iter().chain(stake) {

@@ -773,3 +773,43 @@ fn an_rds_step_without_a_component_at_stake_is_warned_about() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn a_cross_region_restore_without_its_network_is_refused() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let write = |network: &str| {
+        let path = tmp.path().join("c.toml");
+        fs::write(
+            &path,
+            format!(
+                "[[component]]\nid = \"db\"\ntier = \"critical\"\nregion = \"us-east-1\"\n\
+                 health = {{ kind = \"tcp\", address = \"127.0.0.1:1\" }}\n\
+                 backup = {{ kind = \"rds_snapshots\", instance = \"db-main\", region = \"us-west-2\", warn = \"25h\", crit = \"26h\" }}\n\
+                 [[runbook]]\nid = \"restore\"\ntitle = \"Restore\"\n\
+                 [[runbook.step]]\nid = \"snap\"\ntitle = \"Restore\"\nkey = \"r\"\n\
+                 action = {{ kind = \"rds_restore_snapshot\", latest_of = \"db-main\", target = \"db-restored\", region = \"us-west-2\"{network} }}\n"
+            ),
+        )
+        .expect("write");
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).expect("chmod");
+    };
+    write("");
+    let out = warroom(tmp.path(), &["check", "-c", "c.toml"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stderr),
+        "c.toml: runbook restore step snap: a restore into us-west-2 from us-east-1 needs `subnet_group` and `security_groups` (the source cannot be asked in a region outage; AWS would use the default VPC and security group)\nc.toml: 1 error\n"
+    );
+    write(", subnet_group = \"db-dr\", security_groups = [\"sg-1\"]");
+    let out = warroom(tmp.path(), &["check", "-c", "c.toml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    // An empty list of security groups is no network at all.
+    write(", subnet_group = \"db-dr\", security_groups = []");
+    let out = warroom(tmp.path(), &["check", "-c", "c.toml"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("an empty list would leave the instance in no security group"),
+        "{}",
+        text(&out.stderr)
+    );
+}

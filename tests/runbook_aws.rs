@@ -15,7 +15,7 @@ use std::time::Duration;
 use jiff::{Timestamp, ToSpan};
 use moto::{Moto, create_instance, create_replica};
 use tokio::sync::mpsc;
-use warroom::config::{Action, Input, InputKind, SnapshotChoice, Step};
+use warroom::config::{Action, Input, InputKind, Placement, SnapshotChoice, Step};
 use warroom::probe::aws::Clients;
 use warroom::probe::build;
 use warroom::runbook::{
@@ -79,6 +79,27 @@ async fn run_step(
 
 async fn run(clients: &Clients, action: Action) -> (StepOutcome, Vec<StepProgress>) {
     run_step(clients, &step(action, Vec::new()), &[]).await
+}
+
+/// As the modal sends a restore confirmed with `override defaults: <reason>` (moto has no
+/// VPC to name a subnet group in).
+async fn run_on_defaults(clients: &Clients, action: Action) -> (StepOutcome, Vec<StepProgress>) {
+    let reason = "moto has no VPCs";
+    run_step(
+        clients,
+        &step(action, Vec::new()),
+        &[(warroom::app::modal::OVERRIDE_DEFAULTS_INPUT, reason)],
+    )
+    .await
+}
+
+/// A configured network (the recorded control planes do not check it exists).
+fn network() -> Placement {
+    Placement {
+        subnet_group: Some("dtem-dr-db".into()),
+        security_groups: Some(vec!["sg-0a1b2c3d".into(), "sg-4e5f6a7b".into()]),
+        ..Placement::default()
+    }
 }
 
 fn summary(outcome: &StepOutcome, moto: &Moto) -> String {
@@ -246,20 +267,25 @@ async fn restore_a_named_snapshot_with_the_instance_class() {
     create_instance(&clients, EAST, "rb-named-src").await;
     create_snapshot(&clients, EAST, "rb-named-src", "rb-named-snap").await;
 
-    let (outcome, progress) = run(
+    let (outcome, progress) = run_on_defaults(
         &clients,
         Action::RdsRestoreSnapshot {
             snapshot: SnapshotChoice::Named("rb-named-snap".into()),
             target: "rb-named-restored".into(),
             instance_class: Some("db.r6g.large".into()),
             region: EAST.into(),
+            placement: Default::default(),
         },
     )
     .await;
     let summary = summary(&outcome, moto);
     assert_eq!(
         checked(&outcome),
-        (true, "rb-named-restored available".to_string()),
+        (
+            true,
+            "rb-named-restored available at rb-named-restored.aaaaaaaaaa.us-east-1.rds.amazonaws.com:5432"
+                .to_string()
+        ),
         "the restore read back available"
     );
     assert!(
@@ -305,6 +331,7 @@ async fn restore_the_newest_snapshot_of_an_instance() {
             target: "rb-latest-restored".into(),
             instance_class: None,
             region: EAST.into(),
+            placement: Default::default(),
         },
     )
     .await;
@@ -318,6 +345,7 @@ async fn restore_the_newest_snapshot_of_an_instance() {
         statuses,
         [
             "DescribeDBSnapshots DBInstanceIdentifier=rb-latest-src (us-east-1)",
+            "DescribeDBInstances DBInstanceIdentifier=rb-latest-src (us-east-1): settings to copy",
             "RestoreDBInstanceFromDBSnapshot DBInstanceIdentifier=rb-latest-restored \
              DBSnapshotIdentifier=rb-latest-new (us-east-1)",
         ]
@@ -340,6 +368,7 @@ async fn no_snapshot_to_restore_fails_and_restores_nothing() {
             target: "rb-nothing-restored".into(),
             instance_class: None,
             region: EAST.into(),
+            placement: Default::default(),
         },
     )
     .await;
@@ -353,13 +382,14 @@ async fn no_snapshot_to_restore_fails_and_restores_nothing() {
             .is_none()
     );
 
-    let (outcome, _) = run(
+    let (outcome, _) = run_on_defaults(
         &clients,
         Action::RdsRestoreSnapshot {
             snapshot: SnapshotChoice::Named("rb-no-such-snap".into()),
             target: "rb-nothing-restored".into(),
             instance_class: None,
             region: EAST.into(),
+            placement: Default::default(),
         },
     )
     .await;
@@ -383,6 +413,7 @@ fn pitr(source: &str, target: &str) -> Step {
             source: source.into(),
             target: target.into(),
             region: EAST.into(),
+            placement: Default::default(),
         },
         vec![Input {
             name: "restore_to".into(),
@@ -418,10 +449,14 @@ async fn restore_to_the_typed_point_in_time() {
     );
     assert_eq!(
         statuses(&progress),
-        [format!(
-            "RestoreDBInstanceToPointInTime SourceDBInstanceIdentifier=rb-pitr-src \
-             TargetDBInstanceIdentifier=rb-pitr-target RestoreTime={typed} (us-east-1)"
-        )]
+        [
+            "DescribeDBInstances DBInstanceIdentifier=rb-pitr-src (us-east-1): settings to copy"
+                .to_string(),
+            format!(
+                "RestoreDBInstanceToPointInTime SourceDBInstanceIdentifier=rb-pitr-src \
+                 TargetDBInstanceIdentifier=rb-pitr-target RestoreTime={typed} (us-east-1)"
+            )
+        ]
     );
     let target = describe(&clients, EAST, "rb-pitr-target")
         .await
@@ -866,6 +901,7 @@ async fn a_restore_still_creating_at_the_deadline_is_left_for_any_console_to_rea
             target: "rb-slow".into(),
             instance_class: None,
             region: EAST.into(),
+            placement: network(),
         },
     )
     .await;
@@ -949,4 +985,225 @@ async fn a_pending_restore_gone_is_not_held_and_an_unreachable_one_is_read_again
         matches!(&reading, PostconditionReading::CannotRead(why) if why.starts_with("DescribeDBInstances: unreachable")),
         "{reading:?}"
     );
+}
+
+// ---- where a restore lands -------------------------------------------------------------------
+
+/// A control plane whose source instance `dtem-postgres` lives in a VPC subnet group with two
+/// security groups, a parameter group, Multi-AZ, deletion protection and tags; a restore is
+/// accepted and the new instance is available at once. Records every request.
+async fn control_plane_with_source() -> (String, Arc<std::sync::Mutex<Vec<String>>>) {
+    let ns = "http://rds.amazonaws.com/doc/2014-10-31/";
+    control_plane(move |request| {
+        let action = action_of(request);
+        Some(match action.as_str() {
+            "RestoreDBInstanceFromDBSnapshot" | "RestoreDBInstanceToPointInTime" => format!(
+                "<{action}Response xmlns=\"{ns}\"><{action}Result><DBInstance><DBInstanceIdentifier>dtem-restored</DBInstanceIdentifier><DBInstanceStatus>creating</DBInstanceStatus></DBInstance></{action}Result><ResponseMetadata><RequestId>r1</RequestId></ResponseMetadata></{action}Response>"
+            ),
+            "DescribeDBSnapshots" => format!(
+                "<DescribeDBSnapshotsResponse xmlns=\"{ns}\"><DescribeDBSnapshotsResult><DBSnapshots><DBSnapshot><DBSnapshotIdentifier>rds:dtem-postgres-2026-12-06</DBSnapshotIdentifier><DBInstanceIdentifier>dtem-postgres</DBInstanceIdentifier><Status>available</Status><SnapshotCreateTime>2026-12-06T03:00:00Z</SnapshotCreateTime></DBSnapshot></DBSnapshots></DescribeDBSnapshotsResult><ResponseMetadata><RequestId>r2</RequestId></ResponseMetadata></DescribeDBSnapshotsResponse>"
+            ),
+            _ if request.contains("DBInstanceIdentifier=gone-source") => format!(
+                "<ErrorResponse xmlns=\"{ns}\"><Error><Type>Sender</Type><Code>DBInstanceNotFound</Code><Message>DBInstance gone-source not found.</Message></Error><RequestId>r5</RequestId></ErrorResponse>"
+            ),
+            _ if request.contains("DBInstanceIdentifier=dtem-postgres&")
+                || request.ends_with("DBInstanceIdentifier=dtem-postgres") =>
+            {
+                format!(
+                    "<DescribeDBInstancesResponse xmlns=\"{ns}\"><DescribeDBInstancesResult><DBInstances><DBInstance><DBInstanceIdentifier>dtem-postgres</DBInstanceIdentifier><DBInstanceStatus>available</DBInstanceStatus><MultiAZ>true</MultiAZ><DeletionProtection>true</DeletionProtection><PubliclyAccessible>false</PubliclyAccessible><StorageType>gp3</StorageType><Iops>12000</Iops><Endpoint><Address>dtem-postgres.c1.us-west-2.rds.amazonaws.com</Address><Port>5432</Port></Endpoint><DBSubnetGroup><DBSubnetGroupName>dtem-db-private</DBSubnetGroupName></DBSubnetGroup><VpcSecurityGroups><VpcSecurityGroupMembership><VpcSecurityGroupId>sg-0aaa</VpcSecurityGroupId><Status>active</Status></VpcSecurityGroupMembership><VpcSecurityGroupMembership><VpcSecurityGroupId>sg-0bbb</VpcSecurityGroupId><Status>active</Status></VpcSecurityGroupMembership></VpcSecurityGroups><DBParameterGroups><DBParameterGroup><DBParameterGroupName>dtem-pg15</DBParameterGroupName></DBParameterGroup></DBParameterGroups><OptionGroupMemberships><OptionGroupMembership><OptionGroupName>default:postgres-15</OptionGroupName></OptionGroupMembership></OptionGroupMemberships><TagList><Tag><Key>team</Key><Value>dtem</Value></Tag></TagList></DBInstance></DBInstances></DescribeDBInstancesResult><ResponseMetadata><RequestId>r3</RequestId></ResponseMetadata></DescribeDBInstancesResponse>"
+                )
+            }
+            _ => format!(
+                "<DescribeDBInstancesResponse xmlns=\"{ns}\"><DescribeDBInstancesResult><DBInstances><DBInstance><DBInstanceIdentifier>dtem-restored</DBInstanceIdentifier><DBInstanceStatus>available</DBInstanceStatus><Endpoint><Address>dtem-restored.c1.us-west-2.rds.amazonaws.com</Address><Port>5432</Port></Endpoint></DBInstance></DBInstances></DescribeDBInstancesResult><ResponseMetadata><RequestId>r4</RequestId></ResponseMetadata></DescribeDBInstancesResponse>"
+            ),
+        })
+    })
+    .await
+}
+
+/// The one request of this action, its form parameters.
+fn sent(asked: &Arc<std::sync::Mutex<Vec<String>>>, action: &str) -> BTreeMap<String, String> {
+    let asked = asked.lock().expect("log").clone();
+    let requests: Vec<&String> = asked.iter().filter(|r| action_of(r) == action).collect();
+    assert_eq!(requests.len(), 1, "one {action}: {asked:?}");
+    let body = requests[0].split("\r\n\r\n").nth(1).unwrap_or_default();
+    body.split('&')
+        .filter_map(|p| p.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.replace("%3A", ":")))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_restore_copies_its_network_from_the_source_and_is_never_public_by_omission() {
+    let (endpoint, asked) = control_plane_with_source().await;
+    let clients = moto::clients_at(&endpoint);
+    let (outcome, progress) = run(
+        &clients,
+        Action::RdsRestoreSnapshot {
+            snapshot: SnapshotChoice::LatestOf("dtem-postgres".into()),
+            target: "dtem-restored".into(),
+            instance_class: None,
+            region: WEST.into(),
+            placement: Placement {
+                // Configured wins over the source's.
+                multi_az: Some(false),
+                ..Placement::default()
+            },
+        },
+    )
+    .await;
+    let request = sent(&asked, "RestoreDBInstanceFromDBSnapshot");
+    let param = |k: &str| request.get(k).map(String::as_str);
+    assert_eq!(param("DBSubnetGroupName"), Some("dtem-db-private"));
+    assert_eq!(
+        param("VpcSecurityGroupIds.VpcSecurityGroupId.1"),
+        Some("sg-0aaa")
+    );
+    assert_eq!(
+        param("VpcSecurityGroupIds.VpcSecurityGroupId.2"),
+        Some("sg-0bbb")
+    );
+    assert_eq!(param("DBParameterGroupName"), Some("dtem-pg15"));
+    // The engine's default option group is AWS's own pick: not sent.
+    assert_eq!(param("OptionGroupName"), None);
+    assert_eq!(param("MultiAZ"), Some("false"));
+    assert_eq!(param("DeletionProtection"), Some("true"));
+    assert_eq!(param("PubliclyAccessible"), Some("false"));
+    assert_eq!(param("Port"), Some("5432"));
+    assert_eq!(param("StorageType"), Some("gp3"));
+    assert_eq!(param("Iops"), Some("12000"));
+    assert_eq!(param("Tags.Tag.1.Key"), Some("team"));
+    assert!(
+        progress.iter().any(|p| matches!(p, StepProgress::Output(o)
+            if o.starts_with("copied from dtem-postgres (us-west-2): subnet group dtem-db-private, security groups sg-0aaa sg-0bbb"))),
+        "{progress:?}"
+    );
+    // Waited until available, and says where the apps reach it.
+    assert_eq!(
+        checked(&outcome),
+        (
+            true,
+            "dtem-restored available at dtem-restored.c1.us-west-2.rds.amazonaws.com:5432".into()
+        )
+    );
+}
+
+#[tokio::test]
+async fn a_configured_placement_is_sent_whole_without_asking_the_source() {
+    let (endpoint, asked) = control_plane_with_source().await;
+    let clients = moto::clients_at(&endpoint);
+    let placement = Placement {
+        parameter_group: Some("dtem-pg15-dr".into()),
+        option_group: Some("dtem-opts".into()),
+        multi_az: Some(true),
+        deletion_protection: Some(true),
+        publicly_accessible: Some(false),
+        port: Some(5433),
+        tags: BTreeMap::from([("restored-by".to_string(), "warroom".to_string())]),
+        storage_type: Some("io2".into()),
+        iops: Some(20000),
+        ..network()
+    };
+    let time = (Timestamp::now() - 1.hour()).to_string();
+    let (outcome, _) = run_step(
+        &clients,
+        &pitr_with("dtem-postgres", "dtem-restored", placement),
+        &[("restore_to", &time)],
+    )
+    .await;
+    assert!(outcome.succeeded(), "{outcome:?}");
+    let request = sent(&asked, "RestoreDBInstanceToPointInTime");
+    for (k, v) in [
+        ("DBSubnetGroupName", "dtem-dr-db"),
+        ("VpcSecurityGroupIds.VpcSecurityGroupId.1", "sg-0a1b2c3d"),
+        ("VpcSecurityGroupIds.VpcSecurityGroupId.2", "sg-4e5f6a7b"),
+        ("DBParameterGroupName", "dtem-pg15-dr"),
+        ("OptionGroupName", "dtem-opts"),
+        ("MultiAZ", "true"),
+        ("DeletionProtection", "true"),
+        ("PubliclyAccessible", "false"),
+        ("Port", "5433"),
+        ("StorageType", "io2"),
+        ("Iops", "20000"),
+        ("Tags.Tag.1.Key", "restored-by"),
+        ("Tags.Tag.1.Value", "warroom"),
+    ] {
+        assert_eq!(
+            request.get(k).map(String::as_str),
+            Some(v),
+            "{k}: {request:?}"
+        );
+    }
+    // Everything was configured: the source was not asked.
+    let asked = asked.lock().expect("log").clone();
+    assert!(
+        !asked.iter().any(|r| action_of(r) == "DescribeDBInstances"
+            && r.contains("DBInstanceIdentifier=dtem-postgres&")),
+        "{asked:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_source_that_cannot_be_asked_stops_the_restore_unless_defaults_are_accepted() {
+    // In a region outage the source's region does not answer: nothing is restored.
+    let clients = moto::clients_at(&moto::closed_endpoint());
+    let time = (Timestamp::now() - 1.hour()).to_string();
+    let step = pitr_with("dtem-postgres", "dtem-restored", Placement::default());
+    let (outcome, _) = run_step(&clients, &step, &[("restore_to", &time)]).await;
+    let why = reason(&outcome);
+    assert!(
+        why.starts_with(
+            "no subnet group or security groups: none configured and DescribeDBInstances"
+        ) && why.contains("nothing restored"),
+        "{why}"
+    );
+    // A source that is not found: the same, and no restore is sent.
+    let (endpoint, asked) = control_plane_with_source().await;
+    let refusing = moto::clients_at(&endpoint);
+    let step = pitr_with("gone-source", "dtem-restored", Placement::default());
+    let (outcome, _) = run_step(&refusing, &step, &[("restore_to", &time)]).await;
+    assert!(
+        reason(&outcome).contains("DBInstanceNotFound"),
+        "{outcome:?}"
+    );
+    assert!(
+        !asked
+            .lock()
+            .expect("log")
+            .iter()
+            .any(|r| action_of(r) == "RestoreDBInstanceToPointInTime")
+    );
+    // With `override defaults: <reason>` it goes on, on AWS's defaults, and says so.
+    let (outcome, progress) = run_step(
+        &refusing,
+        &step,
+        &[
+            ("restore_to", &time),
+            (
+                warroom::app::modal::OVERRIDE_DEFAULTS_INPUT,
+                "the apps follow later",
+            ),
+        ],
+    )
+    .await;
+    assert!(outcome.succeeded(), "{outcome:?}");
+    let request = sent(&asked, "RestoreDBInstanceToPointInTime");
+    assert_eq!(request.get("DBSubnetGroupName"), None);
+    assert_eq!(
+        request.get("PubliclyAccessible").map(String::as_str),
+        Some("false")
+    );
+    assert!(
+        progress.iter().any(|p| matches!(p, StepProgress::Output(o)
+            if o.contains("AWS defaults (default VPC, default security group) — override defaults: the apps follow later"))),
+        "{progress:?}"
+    );
+}
+
+fn pitr_with(source: &str, target: &str, placement: Placement) -> Step {
+    let mut step = pitr(source, target);
+    if let Action::RdsRestorePointInTime { placement: p, .. } = &mut step.action {
+        *p = placement;
+    }
+    step
 }

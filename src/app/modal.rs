@@ -13,6 +13,11 @@ pub const FIELD_MAX: usize = 500;
 /// What a precheck override must start with (it names its gate: a reason typed for one gate
 /// never clears another).
 pub const OVERRIDE_PREFIX: &str = "override precheck:";
+/// What the line that accepts AWS's default network for a restore must start with.
+pub const OVERRIDE_DEFAULTS_PREFIX: &str = "override defaults:";
+/// Under this name the confirmation carries the `override defaults` reason to the executor
+/// (a name with a blank: no configured input can have it).
+pub const OVERRIDE_DEFAULTS_INPUT: &str = "override defaults";
 /// What a break-glass line must start with (a step while the journal is TAMPERED).
 pub const BREAK_GLASS_PREFIX: &str = "break glass:";
 
@@ -24,6 +29,41 @@ pub enum Field {
     Phrase,
     Override,
     BreakGlass,
+    /// `override defaults: <reason>` for a restore whose network is not configured.
+    Defaults,
+}
+
+/// Whether a restore may land on AWS's default network (default VPC and security group).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DefaultsGate {
+    /// Not a restore, or its subnet group and security groups are configured.
+    None,
+    /// Copied from the source at run time; typing the override lets it fall back to the
+    /// defaults should the source not answer (else the restore stops).
+    Optional,
+    /// Nothing to copy from: Enter waits for `override defaults: <reason>`.
+    Required,
+}
+
+/// The defaults gate of a step.
+pub fn defaults_gate(step: &Step) -> DefaultsGate {
+    use crate::config::{Action, SnapshotChoice};
+    match &step.action {
+        Action::RdsRestoreSnapshot { placement, .. }
+        | Action::RdsRestorePointInTime { placement, .. }
+            if placement.has_network() =>
+        {
+            DefaultsGate::None
+        }
+        Action::RdsRestoreSnapshot {
+            snapshot: SnapshotChoice::Named(_),
+            ..
+        } => DefaultsGate::Required,
+        Action::RdsRestoreSnapshot { .. } | Action::RdsRestorePointInTime { .. } => {
+            DefaultsGate::Optional
+        }
+        _ => DefaultsGate::None,
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +76,7 @@ pub struct StepModal {
     pub phrase: String,
     pub override_text: String,
     pub break_glass_text: String,
+    pub defaults_text: String,
     /// The journal is TAMPERED: no claim can be its lock, so running a step needs
     /// `break glass: <reason>` (set by the model from the journal's state at each key).
     pub needs_break_glass: bool,
@@ -52,6 +93,7 @@ pub enum Waiting {
     Phrase,
     Override,
     BreakGlass,
+    Defaults,
 }
 
 impl Waiting {
@@ -64,6 +106,9 @@ impl Waiting {
             Waiting::Phrase => "type the confirm phrase exactly".into(),
             Waiting::Override => {
                 "a precheck fails: type `override precheck: <reason>` to run it anyway".into()
+            }
+            Waiting::Defaults => {
+                "no subnet group or security groups to restore into: type `override defaults: <reason>` to accept AWS's default VPC and security group".into()
             }
             Waiting::BreakGlass => {
                 "the journal is TAMPERED: type `break glass: <reason>` to run it anyway (or `J` to continue the journal first)".into()
@@ -101,6 +146,7 @@ impl StepModal {
             phrase: String::new(),
             override_text: String::new(),
             break_glass_text: String::new(),
+            defaults_text: String::new(),
             needs_break_glass: false,
             field: if items > 0 {
                 Field::Item(0)
@@ -130,6 +176,16 @@ impl StepModal {
             .override_text
             .trim()
             .strip_prefix(OVERRIDE_PREFIX)?
+            .trim();
+        (!reason.is_empty()).then(|| reason.to_string())
+    }
+
+    /// The `override defaults` reason, if the line is well formed.
+    pub fn defaults_reason(&self) -> Option<String> {
+        let reason = self
+            .defaults_text
+            .trim()
+            .strip_prefix(OVERRIDE_DEFAULTS_PREFIX)?
             .trim();
         (!reason.is_empty()).then(|| reason.to_string())
     }
@@ -169,6 +225,9 @@ impl StepModal {
         if self.needs_break_glass && self.break_glass_reason().is_none() {
             return Some(Waiting::BreakGlass);
         }
+        if defaults_gate(step) == DefaultsGate::Required && self.defaults_reason().is_none() {
+            return Some(Waiting::Defaults);
+        }
         None
     }
 
@@ -181,6 +240,9 @@ impl StepModal {
         }
         if self.needs_break_glass {
             f.push(Field::BreakGlass);
+        }
+        if defaults_gate(step) != DefaultsGate::None {
+            f.push(Field::Defaults);
         }
         f
     }
@@ -195,6 +257,7 @@ impl StepModal {
             Field::Item(_) | Field::Phrase => &mut self.phrase,
             Field::Override => &mut self.override_text,
             Field::BreakGlass => &mut self.break_glass_text,
+            Field::Defaults => &mut self.defaults_text,
         }
     }
 
@@ -415,5 +478,55 @@ mod tests {
         m.phrase = " ".into();
         assert!(!m.on_key(&Key::Enter, &s, true));
         assert_eq!(m.waiting(&s, true), Some(Waiting::Phrase));
+    }
+
+    #[test]
+    fn a_restore_with_nowhere_to_land_waits_for_override_defaults() {
+        use crate::config::{Placement, SnapshotChoice};
+        let restore = |snapshot: SnapshotChoice, placement: Placement| {
+            let mut s = step(vec![]);
+            s.confirm = "restore us-west-2/db-restored".into();
+            s.precheck.clear();
+            s.action = Action::RdsRestoreSnapshot {
+                snapshot,
+                target: "db-restored".into(),
+                instance_class: None,
+                region: "us-west-2".into(),
+                placement,
+            };
+            s
+        };
+        let named = restore(SnapshotChoice::Named("snap-1".into()), Placement::default());
+        assert_eq!(defaults_gate(&named), DefaultsGate::Required);
+        let mut m = StepModal::new(0, 0, &named);
+        for c in "restore us-west-2/db-restored".chars() {
+            m.on_key(&Key::Char(c), &named, true);
+        }
+        assert_eq!(m.waiting(&named, true), Some(Waiting::Defaults));
+        // The defaults line is the next field; a bare prefix is no reason.
+        m.on_key(&Key::Tab, &named, true);
+        assert_eq!(m.field, Field::Defaults);
+        for c in "override defaults:".chars() {
+            m.on_key(&Key::Char(c), &named, true);
+        }
+        assert!(!m.on_key(&Key::Enter, &named, true));
+        for c in " apps follow".chars() {
+            m.on_key(&Key::Char(c), &named, true);
+        }
+        assert_eq!(m.defaults_reason().as_deref(), Some("apps follow"));
+        assert!(m.on_key(&Key::Enter, &named, true));
+        // The newest of an instance: copied at run time, the override optional.
+        let latest = restore(SnapshotChoice::LatestOf("db".into()), Placement::default());
+        assert_eq!(defaults_gate(&latest), DefaultsGate::Optional);
+        // Configured: no gate at all.
+        let placed = restore(
+            SnapshotChoice::Named("snap-1".into()),
+            Placement {
+                subnet_group: Some("db-dr".into()),
+                security_groups: Some(vec!["sg-1".into()]),
+                ..Placement::default()
+            },
+        );
+        assert_eq!(defaults_gate(&placed), DefaultsGate::None);
     }
 }

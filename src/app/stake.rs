@@ -106,6 +106,42 @@ pub fn warnings(config: &crate::config::Config) -> Vec<String> {
     out
 }
 
+/// What `check` refuses about where restores land: a restore into another region than its
+/// source's (the region of the component at stake) without `subnet_group` and
+/// `security_groups` — in a region outage the source cannot be asked for them.
+pub fn refusals(config: &crate::config::Config) -> Vec<String> {
+    let estate = Estate::from_config(config);
+    let mut out = Vec::new();
+    for rb in &config.runbooks {
+        for step in &rb.steps {
+            let (placement, region) = match &step.action {
+                Action::RdsRestoreSnapshot {
+                    placement, region, ..
+                }
+                | Action::RdsRestorePointInTime {
+                    placement, region, ..
+                } => (placement, region),
+                _ => continue,
+            };
+            let source_region = component_of(&estate, step)
+                .and_then(|ix| estate.get(ix))
+                .and_then(|c| c.region.as_deref());
+            if let Some(from) = source_region
+                && from != region
+                && !placement.has_network()
+            {
+                out.push(format!(
+                    "{}: runbook {} step {}: a restore into {region} from {from} needs `subnet_group` and `security_groups` (the source cannot be asked in a region outage; AWS would use the default VPC and security group)",
+                    rb.file.display(),
+                    rb.id,
+                    step.id
+                ));
+            }
+        }
+    }
+    out
+}
+
 /// A value may stand for now if it is younger than two intervals of its probe (the rule the
 /// prechecks use).
 fn fresh(m: &Measured, every: Duration, now: Timestamp) -> bool {

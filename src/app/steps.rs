@@ -554,6 +554,41 @@ mod tests {
         );
     }
 
+    #[test]
+    fn override_defaults_travels_with_the_confirmation_and_is_journaled() {
+        let mut rig = rig();
+        rig.all_up(0);
+        rig.state.runbooks[0].steps[0].action = Action::RdsRestoreSnapshot {
+            snapshot: crate::config::SnapshotChoice::Named("snap-1".into()),
+            target: "db-restored".into(),
+            instance_class: None,
+            region: "us-west-2".into(),
+            placement: Default::default(),
+        };
+        rig.state.runbooks[0].steps[0].precheck.clear();
+        rig.key(Key::Char('s'));
+        type_text(&mut rig, "synced");
+        let fx = rig.key(Key::Enter);
+        assert!(
+            !fx.iter().any(|e| matches!(e, Effect::RunStep { .. })),
+            "no network, no override: nothing runs"
+        );
+        rig.key(Key::Tab);
+        type_text(&mut rig, "override defaults: the apps follow later");
+        let fx = rig.key(Key::Enter);
+        let key = crate::app::modal::OVERRIDE_DEFAULTS_INPUT;
+        assert!(
+            fx.iter().any(|e| matches!(e, Effect::RunStep { inputs, .. }
+                if inputs.get(key).map(String::as_str) == Some("the apps follow later"))),
+            "{fx:?}"
+        );
+        assert!(
+            fx.iter().any(|e| matches!(e, Effect::Append(Entry { kind: EntryKind::StepConfirmed { inputs, .. }, .. })
+                if inputs.contains_key(key))),
+            "journaled: {fx:?}"
+        );
+    }
+
     fn type_text(rig: &mut Rig, text: &str) -> Vec<Effect> {
         let mut fx = Vec::new();
         for c in text.chars() {

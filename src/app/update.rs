@@ -1457,12 +1457,17 @@ impl State {
         } else {
             None
         };
-        let inputs: BTreeMap<String, String> = step
+        let defaults = modal.defaults_reason();
+        let mut inputs: BTreeMap<String, String> = step
             .inputs
             .iter()
             .zip(modal.inputs)
             .map(|(i, v)| (i.name.clone(), v.trim().to_string()))
             .collect();
+        // Journaled with the inputs, and read by the restore (see `modal::defaults_gate`).
+        if let Some(reason) = defaults {
+            inputs.insert(super::modal::OVERRIDE_DEFAULTS_INPUT.to_string(), reason);
+        }
         effects.push(Effect::Append(Entry {
             at: self.now,
             kind: EntryKind::StepConfirmed {

@@ -833,21 +833,25 @@ fn read_action(r: &mut Reader, mut t: Tbl) -> Option<Action> {
                     None
                 }
             };
+            let placement = read_placement(r, &mut t);
             Some(Action::RdsRestoreSnapshot {
                 snapshot: snapshot?,
                 target: target?,
                 instance_class,
                 region: region?,
+                placement,
             })
         }
         Some("rds_restore_point_in_time") => {
             let source = t.req_str(r, "source");
             let target = t.req_str(r, "target");
             let region = t.req_str(r, "region");
+            let placement = read_placement(r, &mut t);
             Some(Action::RdsRestorePointInTime {
                 source: source?,
                 target: target?,
                 region: region?,
+                placement,
             })
         }
         Some("rds_failover_cluster") => {
@@ -1035,6 +1039,43 @@ fn read_action(r: &mut Reader, mut t: Tbl) -> Option<Action> {
         t.finish(r);
     }
     action
+}
+
+/// A restore's placement keys (see [`Placement`]).
+fn read_placement(r: &mut Reader, t: &mut Tbl) -> Placement {
+    let security_groups = t.opt_str_list(r, "security_groups");
+    if let Some(groups) = &security_groups
+        && groups.is_empty()
+    {
+        let span = t.get("security_groups").and_then(|f| f.span);
+        r.error(
+            span,
+            &super::tree::join(&t.path, "security_groups"),
+            "an empty list would leave the instance in no security group: name at least one",
+        );
+    }
+    Placement {
+        subnet_group: t.opt_str(r, "subnet_group"),
+        security_groups,
+        parameter_group: t.opt_str(r, "parameter_group"),
+        option_group: t.opt_str(r, "option_group"),
+        multi_az: t.opt_bool(r, "multi_az"),
+        deletion_protection: t.opt_bool(r, "deletion_protection"),
+        publicly_accessible: t.opt_bool(r, "publicly_accessible"),
+        port: t
+            .opt_int(r, "port", 1150, 65535)
+            .and_then(|p| u16::try_from(p).ok()),
+        tags: t
+            .opt_str_map(r, "tags")
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(k, (v, _))| (k, v))
+            .collect(),
+        storage_type: t.opt_str(r, "storage_type"),
+        iops: t
+            .opt_int(r, "iops", 1000, 256_000)
+            .and_then(|n| u32::try_from(n).ok()),
+    }
 }
 
 fn read_precheck(r: &mut Reader, mut t: Tbl, refs: &mut Vec<(String, Loc)>) -> Option<Precheck> {

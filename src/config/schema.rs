@@ -268,11 +268,13 @@ pub enum Action {
         target: String,
         instance_class: Option<String>,
         region: String,
+        placement: Placement,
     },
     RdsRestorePointInTime {
         source: String,
         target: String,
         region: String,
+        placement: Placement,
     },
     RdsFailoverCluster {
         cluster: String,
@@ -514,6 +516,32 @@ impl Expect {
             return Some(format!("says \"{c}\""));
         }
         None
+    }
+}
+
+/// Where a restored instance lands and how it is set up. What is not given is copied from
+/// the source instance when it answers in the target region; what is still unknown is AWS's
+/// default (the default VPC and security group: a database the apps cannot reach).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Placement {
+    pub subnet_group: Option<String>,
+    pub security_groups: Option<Vec<String>>,
+    pub parameter_group: Option<String>,
+    pub option_group: Option<String>,
+    pub multi_az: Option<bool>,
+    pub deletion_protection: Option<bool>,
+    /// Default false: a restored database is never put on the internet by omission.
+    pub publicly_accessible: Option<bool>,
+    pub port: Option<u16>,
+    pub tags: BTreeMap<String, String>,
+    pub storage_type: Option<String>,
+    pub iops: Option<u32>,
+}
+
+impl Placement {
+    /// Whether the network (subnet group and security groups) is known without asking.
+    pub fn has_network(&self) -> bool {
+        self.subnet_group.is_some() && self.security_groups.is_some()
     }
 }
 

@@ -223,6 +223,22 @@ impl<'a> Tbl<'a> {
         }
     }
 
+    /// A boolean.
+    pub fn opt_bool(&mut self, r: &mut Reader, key: &'static str) -> Option<bool> {
+        let f = self.get(key)?;
+        match f.item.as_bool() {
+            Some(b) => Some(b),
+            None => {
+                r.error(
+                    f.span,
+                    &f.path,
+                    format!("expected true or false, found {}", type_name(f.item)),
+                );
+                None
+            }
+        }
+    }
+
     /// An integer within `min..=max`.
     pub fn opt_int(
         &mut self,
@@ -521,6 +537,10 @@ const NONEMPTY: &[&str] = &[
     "region",
     "zone",
     "target",
+    "subnet_group",
+    "parameter_group",
+    "option_group",
+    "storage_type",
     "target_instance",
     "source",
     "snapshot",

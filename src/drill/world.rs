@@ -852,6 +852,7 @@ impl SimWorld {
                 source,
                 target,
                 region,
+                ..
             } => {
                 let input = step
                     .inputs

@@ -8,6 +8,10 @@
 //! | `rds_restore_point_in_time` | `RestoreDBInstanceToPointInTime(SourceDBInstanceIdentifier, TargetDBInstanceIdentifier, RestoreTime)`, the time being the step's `rfc3339` input |
 //! | `rds_failover_cluster` | `FailoverDBCluster(DBClusterIdentifier, TargetDBInstanceIdentifier?)` |
 //!
+//! - A restore is sent with its placement ([`Placement`]): the configured settings, the
+//!   rest copied from the source instance when it answers within [`SOURCE_WITHIN`]; without
+//!   a network (subnet group and security groups) and no source to ask, it stops before the
+//!   call unless the operator accepted AWS's defaults (`override defaults: <reason>`).
 //! - A mutating call is sent once: the SDK's retries are off for it (a restore retried after
 //!   a lost answer would fail with "already exists" while the first one runs), and it has
 //!   [`CALL_TIMEOUT`]. When the answer was lost (no connection, timeout, unreadable answer)
@@ -44,7 +48,7 @@ use super::{
     Postcondition, PostconditionReading, StepOutcome, StepProgress, failed, report, status,
     succeeded,
 };
-use crate::config::{Input, InputKind, SnapshotChoice};
+use crate::config::{Input, InputKind, Placement, SnapshotChoice};
 use crate::probe::aws::{self, Clients};
 use crate::probe::snapshots::{Snap, newest_available};
 
@@ -132,6 +136,7 @@ pub async fn restore_snapshot(
     target: &str,
     instance_class: Option<&str>,
     region: &str,
+    landing: Landing<'_>,
     progress: &mpsc::Sender<StepProgress>,
 ) -> StepOutcome {
     let (snapshot_id, from) = match snapshot {
@@ -153,6 +158,14 @@ pub async fn restore_snapshot(
             }
         }
     };
+    let source = match snapshot {
+        SnapshotChoice::LatestOf(instance) => Some(instance.as_str()),
+        SnapshotChoice::Named(_) => None,
+    };
+    let placement = match land(clients, region, landing, source, progress).await {
+        Ok(p) => p,
+        Err(reason) => return failed(reason),
+    };
     let call = "RestoreDBInstanceFromDBSnapshot";
     let class = instance_class
         .map(|c| format!(" DBInstanceClass={c}"))
@@ -171,6 +184,17 @@ pub async fn restore_snapshot(
         .db_instance_identifier(target)
         .db_snapshot_identifier(&snapshot_id)
         .set_db_instance_class(instance_class.map(str::to_string))
+        .set_db_subnet_group_name(placement.subnet_group.clone())
+        .set_vpc_security_group_ids(placement.security_groups.clone())
+        .set_db_parameter_group_name(placement.parameter_group.clone())
+        .set_option_group_name(placement.option_group.clone())
+        .set_multi_az(placement.multi_az)
+        .set_deletion_protection(placement.deletion_protection)
+        .set_publicly_accessible(placement.publicly_accessible)
+        .set_port(placement.port.map(i32::from))
+        .set_tags(tags(&placement))
+        .set_storage_type(placement.storage_type.clone())
+        .set_iops(placement.iops.and_then(|i| i32::try_from(i).ok()))
         .customize()
         .config_override(once(clients))
         .send()
@@ -190,6 +214,213 @@ pub async fn restore_snapshot(
         }
         Err(err) => failed(aws_failure(call, &err)),
     }
+}
+
+/// How long the source instance has to answer before a restore's settings are copied from it
+/// (in a region outage it cannot be asked at all).
+pub const SOURCE_WITHIN: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// How a restore lands: what the step configured, and whether the operator accepted AWS's
+/// defaults (`override defaults: <reason>`) should the network stay unknown.
+#[derive(Debug, Clone, Copy)]
+pub struct Landing<'a> {
+    pub configured: &'a Placement,
+    pub allow_defaults: Option<&'a str>,
+}
+
+fn tags(p: &Placement) -> Option<Vec<aws_sdk_rds::types::Tag>> {
+    (!p.tags.is_empty()).then(|| {
+        p.tags
+            .iter()
+            .map(|(k, v)| aws_sdk_rds::types::Tag::builder().key(k).value(v).build())
+            .collect()
+    })
+}
+
+/// The settings a restore is sent with: the configured ones; what is missing copied from
+/// `source` when it answers in `region` within [`SOURCE_WITHIN`]; `publicly_accessible`
+/// false unless said. Without a subnet group and security groups AWS would use the default
+/// VPC and security group: refused, unless the operator typed `override defaults`.
+async fn land(
+    clients: &Clients,
+    region: &str,
+    landing: Landing<'_>,
+    source: Option<&str>,
+    progress: &mpsc::Sender<StepProgress>,
+) -> Result<Placement, String> {
+    let mut p = landing.configured.clone();
+    let mut asked = None;
+    // A source that answered lends what it has; what it lacks it lacks too (it lives where
+    // the restore will), so only a source that could not be asked leaves the network unknown.
+    let mut answered = false;
+    if let Some(source) = source.filter(|_| !p.has_network() || p.parameter_group.is_none()) {
+        let call = "DescribeDBInstances";
+        status(
+            progress,
+            format!("{call} DBInstanceIdentifier={source} ({region}): settings to copy"),
+        )
+        .await;
+        let answer = tokio::time::timeout(
+            SOURCE_WITHIN,
+            clients
+                .rds(region)
+                .await
+                .describe_db_instances()
+                .db_instance_identifier(source)
+                .send(),
+        )
+        .await;
+        let found = match answer {
+            Ok(Ok(out)) => out
+                .db_instances()
+                .first()
+                .cloned()
+                .ok_or_else(|| format!("{source} not found in {region}")),
+            Ok(Err(err)) => Err(aws_failure(call, &err)),
+            Err(_) => Err(format!(
+                "{source} did not answer in {region} within {}",
+                crate::app::fmt::duration(SOURCE_WITHIN)
+            )),
+        };
+        match found {
+            Ok(i) => {
+                answered = true;
+                let copied = copy_from(&mut p, &i);
+                if !copied.is_empty() {
+                    report(
+                        progress,
+                        StepProgress::Output(format!(
+                            "copied from {source} ({region}): {}",
+                            copied.join(", ")
+                        )),
+                    )
+                    .await;
+                }
+            }
+            Err(why) => asked = Some(why),
+        }
+    }
+    if p.publicly_accessible.is_none() {
+        p.publicly_accessible = Some(false);
+    }
+    if !p.has_network() && !answered {
+        let why = asked.unwrap_or_else(|| match source {
+            Some(s) => format!("{s} gave none"),
+            None => "no source instance to copy them from".to_string(),
+        });
+        match landing.allow_defaults {
+            Some(reason) => {
+                report(
+                    progress,
+                    StepProgress::Output(format!(
+                        "no subnet group or security groups ({why}): AWS defaults (default VPC, default security group) — override defaults: {reason}"
+                    )),
+                )
+                .await;
+            }
+            None => {
+                return Err(format!(
+                    "no subnet group or security groups: none configured and {why}; AWS would use the default VPC and security group, where the apps cannot reach it: nothing restored (configure subnet_group and security_groups, or type `override defaults: <reason>`)"
+                ));
+            }
+        }
+    }
+    Ok(p)
+}
+
+/// Fills what `p` lacks from the source instance; what was copied, in words.
+fn copy_from(p: &mut Placement, i: &DbInstance) -> Vec<String> {
+    let mut said = Vec::new();
+    if p.subnet_group.is_none()
+        && let Some(g) = i.db_subnet_group().and_then(|g| g.db_subnet_group_name())
+    {
+        p.subnet_group = Some(g.to_string());
+        said.push(format!("subnet group {g}"));
+    }
+    if p.security_groups.is_none() {
+        let groups: Vec<String> = i
+            .vpc_security_groups()
+            .iter()
+            .filter_map(|g| g.vpc_security_group_id().map(str::to_string))
+            .collect();
+        if !groups.is_empty() {
+            said.push(format!("security groups {}", groups.join(" ")));
+            p.security_groups = Some(groups);
+        }
+    }
+    if p.parameter_group.is_none()
+        && let Some(g) = i
+            .db_parameter_groups()
+            .first()
+            .and_then(|g| g.db_parameter_group_name())
+            // The engine's default is what AWS picks anyway.
+            .filter(|g| !g.starts_with("default."))
+    {
+        p.parameter_group = Some(g.to_string());
+        said.push(format!("parameter group {g}"));
+    }
+    if p.option_group.is_none()
+        && let Some(g) = i
+            .option_group_memberships()
+            .first()
+            .and_then(|g| g.option_group_name())
+            .filter(|g| !g.starts_with("default:"))
+    {
+        p.option_group = Some(g.to_string());
+        said.push(format!("option group {g}"));
+    }
+    if p.multi_az.is_none()
+        && let Some(m) = i.multi_az()
+    {
+        p.multi_az = Some(m);
+        said.push(format!("multi-AZ {m}"));
+    }
+    if p.deletion_protection.is_none()
+        && let Some(d) = i.deletion_protection()
+    {
+        p.deletion_protection = Some(d);
+        said.push(format!("deletion protection {d}"));
+    }
+    if p.publicly_accessible.is_none()
+        && let Some(a) = i.publicly_accessible()
+    {
+        p.publicly_accessible = Some(a);
+        said.push(format!("publicly accessible {a}"));
+    }
+    if p.port.is_none()
+        && let Some(port) = i
+            .endpoint()
+            .and_then(|e| e.port())
+            .or(i.db_instance_port())
+            .and_then(|n| u16::try_from(n).ok())
+            .filter(|n| *n > 0)
+    {
+        p.port = Some(port);
+        said.push(format!("port {port}"));
+    }
+    if p.storage_type.is_none()
+        && let Some(s) = i.storage_type()
+    {
+        p.storage_type = Some(s.to_string());
+        said.push(format!("storage {s}"));
+    }
+    if p.iops.is_none()
+        && let Some(n) = i.iops().and_then(|n| u32::try_from(n).ok())
+    {
+        p.iops = Some(n);
+        said.push(format!("{n} IOPS"));
+    }
+    if p.tags.is_empty() {
+        for t in i.tag_list() {
+            if let (Some(k), Some(v)) = (t.key(), t.value()) {
+                p.tags.insert(k.to_string(), v.to_string());
+            }
+        }
+        if !p.tags.is_empty() {
+            said.push(format!("{} tags", p.tags.len()));
+        }
+    }
+    said
 }
 
 /// The newest available snapshot of `instance` in `region`: its id and when its data was
@@ -250,8 +481,13 @@ pub async fn restore_point_in_time(
     target: &str,
     region: &str,
     time: Timestamp,
+    landing: Landing<'_>,
     progress: &mpsc::Sender<StepProgress>,
 ) -> StepOutcome {
+    let placement = match land(clients, region, landing, Some(source), progress).await {
+        Ok(p) => p,
+        Err(reason) => return failed(reason),
+    };
     let call = "RestoreDBInstanceToPointInTime";
     status(
         progress,
@@ -270,6 +506,17 @@ pub async fn restore_point_in_time(
         .source_db_instance_identifier(source)
         .target_db_instance_identifier(target)
         .restore_time(restore_time)
+        .set_db_subnet_group_name(placement.subnet_group.clone())
+        .set_vpc_security_group_ids(placement.security_groups.clone())
+        .set_db_parameter_group_name(placement.parameter_group.clone())
+        .set_option_group_name(placement.option_group.clone())
+        .set_multi_az(placement.multi_az)
+        .set_deletion_protection(placement.deletion_protection)
+        .set_publicly_accessible(placement.publicly_accessible)
+        .set_port(placement.port.map(i32::from))
+        .set_tags(tags(&placement))
+        .set_storage_type(placement.storage_type.clone())
+        .set_iops(placement.iops.and_then(|i| i32::try_from(i).ok()))
         .customize()
         .config_override(once(clients))
         .send()
@@ -720,8 +967,14 @@ async fn instance_postcondition(
 fn instance_seen(i: &DbInstance, asked: &str, shown: Shown) -> String {
     let id = i.db_instance_identifier().unwrap_or(asked);
     let state = i.db_instance_status().unwrap_or("status not given");
+    // Where the apps will reach it, once it is there.
+    let at = i
+        .endpoint()
+        .and_then(|e| Some(format!(" at {}:{}", e.address()?, e.port()?)))
+        .filter(|_| state == "available")
+        .unwrap_or_default();
     match (shown, i.read_replica_source_db_instance_identifier()) {
-        (Shown::State, _) => format!("{id} {state}"),
+        (Shown::State, _) => format!("{id} {state}{at}"),
         (Shown::WithReplication, Some(source)) => format!("{id} {state}, replica of {source}"),
         (Shown::WithReplication, None) => format!("{id} {state}, no replication source"),
     }

@@ -35,6 +35,20 @@ pub struct Options {
     pub rollout_within: Duration,
 }
 
+/// A restore's landing: its configured placement, and the operator's `override defaults`
+/// reason when the modal took one (carried among the inputs under a name no input can have).
+fn landing<'a>(
+    placement: &'a crate::config::Placement,
+    inputs: &'a BTreeMap<String, String>,
+) -> rds::Landing<'a> {
+    rds::Landing {
+        configured: placement,
+        allow_defaults: inputs
+            .get(crate::app::modal::OVERRIDE_DEFAULTS_INPUT)
+            .map(String::as_str),
+    }
+}
+
 impl Default for Options {
     fn default() -> Self {
         Options {
@@ -141,6 +155,7 @@ impl RealExecutor {
                 target,
                 instance_class,
                 region,
+                placement,
             } => {
                 rds::restore_snapshot(
                     aws,
@@ -148,6 +163,7 @@ impl RealExecutor {
                     target,
                     instance_class.as_deref(),
                     region,
+                    landing(placement, inputs),
                     progress,
                 )
                 .await
@@ -156,9 +172,19 @@ impl RealExecutor {
                 source,
                 target,
                 region,
+                placement,
             } => match rds::restore_time(&step.inputs, inputs, Timestamp::now()) {
                 Ok(time) => {
-                    rds::restore_point_in_time(aws, source, target, region, time, progress).await
+                    rds::restore_point_in_time(
+                        aws,
+                        source,
+                        target,
+                        region,
+                        time,
+                        landing(placement, inputs),
+                        progress,
+                    )
+                    .await
                 }
                 Err(reason) => failed(reason),
             },
@@ -351,6 +377,7 @@ mod tests {
             source: "db".into(),
             target: "db-pitr".into(),
             region: "us-east-1".into(),
+            placement: Default::default(),
         };
         let (outcome, progress) = run(action, &[("time", "last tuesday")]).await;
         match outcome {

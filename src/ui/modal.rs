@@ -33,6 +33,7 @@ pub fn what_happens(action: &Action, inputs: &BTreeMap<String, String>) -> Vec<S
             target,
             instance_class,
             region,
+            placement,
         } => {
             let from = match snapshot {
                 SnapshotChoice::Named(s) => format!("DBSnapshotIdentifier={s}"),
@@ -40,22 +41,33 @@ pub fn what_happens(action: &Action, inputs: &BTreeMap<String, String>) -> Vec<S
                     format!("the newest available snapshot of {i} (DescribeDBSnapshots)")
                 }
             };
-            vec![format!(
+            let mut v = vec![format!(
                 "AWS RDS RestoreDBInstanceFromDBSnapshot {from} → DBInstanceIdentifier={target}{} (region {region})",
                 instance_class
                     .as_ref()
                     .map(|c| format!(" DBInstanceClass={c}"))
                     .unwrap_or_default()
-            )]
+            )];
+            let source = match snapshot {
+                SnapshotChoice::LatestOf(i) => Some(i.as_str()),
+                SnapshotChoice::Named(_) => None,
+            };
+            v.extend(landing(placement, source, region));
+            v
         }
         Action::RdsRestorePointInTime {
             source,
             target,
             region,
-        } => vec![format!(
-            "AWS RDS RestoreDBInstanceToPointInTime SourceDBInstanceIdentifier={source} → TargetDBInstanceIdentifier={target} RestoreTime={} (region {region})",
-            typed("time")
-        )],
+            placement,
+        } => {
+            let mut v = vec![format!(
+                "AWS RDS RestoreDBInstanceToPointInTime SourceDBInstanceIdentifier={source} → TargetDBInstanceIdentifier={target} RestoreTime={} (region {region})",
+                typed("time")
+            )];
+            v.extend(landing(placement, Some(source), region));
+            v
+        }
         Action::RdsFailoverCluster {
             cluster,
             target_instance,
@@ -166,6 +178,57 @@ pub fn what_happens(action: &Action, inputs: &BTreeMap<String, String>) -> Vec<S
             "notify with the `{template}` template, announcing {status}"
         )],
     }
+}
+
+/// Where a restore lands: the configured settings, and what is copied from the source.
+fn landing(p: &crate::config::Placement, source: Option<&str>, region: &str) -> Vec<String> {
+    let mut set = Vec::new();
+    if let Some(g) = &p.subnet_group {
+        set.push(format!("DBSubnetGroupName={g}"));
+    }
+    if let Some(g) = &p.security_groups {
+        set.push(format!("VpcSecurityGroupIds={}", g.join(",")));
+    }
+    if let Some(g) = &p.parameter_group {
+        set.push(format!("DBParameterGroupName={g}"));
+    }
+    if let Some(g) = &p.option_group {
+        set.push(format!("OptionGroupName={g}"));
+    }
+    if let Some(m) = p.multi_az {
+        set.push(format!("MultiAZ={m}"));
+    }
+    if let Some(d) = p.deletion_protection {
+        set.push(format!("DeletionProtection={d}"));
+    }
+    set.push(format!(
+        "PubliclyAccessible={}",
+        p.publicly_accessible.unwrap_or(false)
+    ));
+    if let Some(port) = p.port {
+        set.push(format!("Port={port}"));
+    }
+    if let Some(s) = &p.storage_type {
+        set.push(format!("StorageType={s}"));
+    }
+    if let Some(n) = p.iops {
+        set.push(format!("Iops={n}"));
+    }
+    if !p.tags.is_empty() {
+        set.push(format!("{} tags", p.tags.len()));
+    }
+    let mut v = vec![format!("  {}", set.join(" "))];
+    match source {
+        _ if p.has_network() => {}
+        Some(source) => v.push(format!(
+            "  the rest copied from {source} (DescribeDBInstances in {region}, up to 10s); if it does not answer, the restore stops"
+        )),
+        None => v.push(
+            "  NO NETWORK: AWS defaults (default VPC, default security group) will be used — the apps cannot reach it"
+                .to_string(),
+        ),
+    }
+    v
 }
 
 fn inputs_of(step: &Step, modal: &StepModal) -> BTreeMap<String, String> {
@@ -337,6 +400,29 @@ pub fn draw(state: &State, modal: &StepModal, screen: &Screen, frame: &mut Frame
                 if active { t.accent } else { t.down },
             ),
             Span::styled(clean(&modal.break_glass_text).into_owned(), t.text),
+            Span::styled(if active { cursor } else { "" }, t.accent),
+        ]));
+    }
+    let gate = crate::app::modal::defaults_gate(step);
+    if gate != crate::app::modal::DefaultsGate::None {
+        let active = modal.field == Field::Defaults;
+        let words = if gate == crate::app::modal::DefaultsGate::Required {
+            "No subnet group or security groups. To use AWS's defaults anyway: override defaults: <reason> "
+        } else {
+            "Should the source not answer, to use AWS's defaults instead: override defaults: <reason> "
+        };
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("{}{words}", if active { g.focus } else { " " }),
+                if active {
+                    t.accent
+                } else if gate == crate::app::modal::DefaultsGate::Required {
+                    t.down
+                } else {
+                    t.muted
+                },
+            ),
+            Span::styled(clean(&modal.defaults_text).into_owned(), t.text),
             Span::styled(if active { cursor } else { "" }, t.accent),
         ]));
     }

@@ -54,6 +54,7 @@ fn restore(snapshot: SnapshotChoice) -> Step {
         target: "db-restored".into(),
         instance_class: None,
         region: "us-west-2".into(),
+        placement: Default::default(),
     })
 }
 
@@ -62,6 +63,7 @@ fn pitr() -> Step {
         source: "db-main".into(),
         target: "db-pitr".into(),
         region: "us-east-1".into(),
+        placement: Default::default(),
     })
 }
 
