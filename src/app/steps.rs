@@ -554,6 +554,43 @@ mod tests {
         );
     }
 
+    /// Two steps whose verdicts come in one event are journaled in one order, every run
+    /// (runbook, then step id), never in a hash map's.
+    #[test]
+    fn two_verdicts_in_one_event_are_journaled_in_step_order() {
+        let mut rig = rig();
+        rig.all_up(0);
+        let promote = &mut rig.state.runbooks[0].steps[1];
+        promote.precheck.clear();
+        promote.requires.clear();
+        for (key, phrase, id) in [('s', "synced", "sync"), ('p', "dr-Replica", "promote")] {
+            rig.key(Key::Char(key));
+            type_text(&mut rig, phrase);
+            let fx = rig.key(Key::Enter);
+            assert!(
+                fx.iter().any(|e| matches!(e, Effect::RunStep { .. })),
+                "{id}: {fx:?}"
+            );
+            finish(
+                &mut rig,
+                id,
+                StepOutcome::Succeeded {
+                    summary: String::new(),
+                },
+            );
+        }
+        // No fresh answer of dr: both deadlines pass in the same tick.
+        let fx = rig.tick(10_000);
+        let order: Vec<String> = entries(&fx)
+            .into_iter()
+            .filter_map(|k| match k {
+                EntryKind::StepVerified { step, .. } => Some(step),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(order, ["promote", "sync"]);
+    }
+
     #[test]
     fn override_defaults_travels_with_the_confirmation_and_is_journaled() {
         let mut rig = rig();

@@ -4,7 +4,7 @@
 //! finds its component by index and touches that component only; the overall assessment
 //! (O(n)) is recomputed only when a shown level changed, and on every Tick.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::mem;
 use std::time::Duration;
 
@@ -504,9 +504,9 @@ pub struct State {
     /// The confirmation modal of a step, while open.
     pub modal: Option<StepModal>,
     /// Steps this console runs: until their end (and verification) is journaled.
-    own: HashMap<(String, String), OwnRun>,
+    own: BTreeMap<(String, String), OwnRun>,
     /// Pending postconditions this console (as the recorder) reads again.
-    rereads: HashMap<(String, String), Reread>,
+    rereads: BTreeMap<(String, String), Reread>,
     /// The operator chose the runbook shown (an arrow, a step key), and in which incident
     /// (by its declaration time; `None`: before any). Until then the runbook panel follows
     /// the suggested level; after, a new suggestion is said in the header and moves nothing.
@@ -559,8 +559,8 @@ impl State {
             runbooks: Vec::new(),
             steps: Steps::default(),
             modal: None,
-            own: HashMap::new(),
-            rereads: HashMap::new(),
+            own: BTreeMap::new(),
+            rereads: BTreeMap::new(),
             runbook_picked: None,
             step_log: VecDeque::new(),
             title: String::new(),
