@@ -8,6 +8,9 @@ pub mod config;
 pub mod drill;
 pub mod files;
 pub mod journal;
+#[cfg(test)]
+mod layers;
+pub mod paths;
 pub mod probe;
 pub mod process;
 pub mod redact;

@@ -281,7 +281,7 @@ fn is_operator(cfg: &config::Config) -> bool {
 /// Logs go to a file in the state dir: nothing may be printed while the TUI owns the
 /// terminal. Without a writable state dir the console runs without a log.
 fn init_log() -> Option<PathBuf> {
-    let dirs = directories::ProjectDirs::from("", "", "warroom")?;
+    let dirs = warroom::paths::project()?;
     let dir = dirs
         .state_dir()
         .unwrap_or_else(|| dirs.data_local_dir())
@@ -661,7 +661,7 @@ fn finish_journal(keeper: Keeper) {
             .iter()
             .map(|u| serde_json::json!({ "kind": "unsent_update", "update": u }).to_string()),
     );
-    let saved = directories::ProjectDirs::from("", "", "warroom").and_then(|d| {
+    let saved = warroom::paths::project().and_then(|d| {
         let dir = d
             .state_dir()
             .unwrap_or_else(|| d.data_local_dir())
@@ -1004,7 +1004,7 @@ fn check_scenarios(cfg: &config::Config) -> Vec<config::Diagnostic> {
     if let Some(parent) = cfg.path.parent() {
         dirs.push(parent.join("scenarios"));
     }
-    if let Some(d) = directories::ProjectDirs::from("", "", "warroom") {
+    if let Some(d) = warroom::paths::project() {
         dirs.push(d.config_dir().join("scenarios"));
     }
     let mut diags = Vec::new();

@@ -21,7 +21,7 @@ pub fn locate(explicit: Option<&Path>) -> Result<PathBuf, String> {
     if let Some(p) = std::env::var_os(CONFIG_ENV).filter(|p| !p.is_empty()) {
         return Ok(PathBuf::from(p));
     }
-    match directories::ProjectDirs::from("", "", "warroom") {
+    match crate::paths::project() {
         Some(dirs) => Ok(dirs.config_dir().join("config.toml")),
         None => Err(format!(
             "no config file: give one with -c, or set ${CONFIG_ENV} (no home directory to look in)"

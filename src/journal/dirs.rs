@@ -24,7 +24,7 @@ pub fn journal_dir(config_dir: Option<&Path>, data_dir_flag: Option<&Path>) -> P
     if let Some(d) = config_dir {
         return d.to_path_buf();
     }
-    match directories::ProjectDirs::from("", "", "warroom") {
+    match crate::paths::project() {
         Some(dirs) => dirs.data_dir().to_path_buf(),
         None => PathBuf::from("warroom"),
     }

@@ -34,7 +34,7 @@ pub struct SeenBook {
 
 /// `<XDG state dir>/warroom/journals-seen.json`, if there is a home.
 pub fn default_path() -> Option<PathBuf> {
-    let dirs = directories::ProjectDirs::from("", "", "warroom")?;
+    let dirs = crate::paths::project()?;
     Some(
         dirs.state_dir()
             .unwrap_or_else(|| dirs.data_local_dir())

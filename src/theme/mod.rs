@@ -264,7 +264,7 @@ pub fn check_all(user_dir: Option<&Path>) -> Vec<Diagnostic> {
 
 /// `<XDG config dir>/warroom/themes`, where user themes live; `None` without a home directory.
 pub fn user_dir() -> Option<PathBuf> {
-    directories::ProjectDirs::from("", "", "warroom").map(|d| d.config_dir().join("themes"))
+    crate::paths::project().map(|d| d.config_dir().join("themes"))
 }
 
 /// Whether `NO_COLOR` asks for no colour: set and not empty (https://no-color.org).

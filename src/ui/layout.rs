@@ -364,7 +364,7 @@ impl Layout {
 
 /// `<XDG config dir>/warroom/layouts`, where user layouts live.
 pub fn user_dir() -> Option<PathBuf> {
-    directories::ProjectDirs::from("", "", "warroom").map(|d| d.config_dir().join("layouts"))
+    crate::paths::project().map(|d| d.config_dir().join("layouts"))
 }
 
 /// For `warroom check`: every built-in and every layout file in the user's dir.
