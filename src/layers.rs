@@ -35,8 +35,6 @@ const KNOWN: &[(&str, &str)] = &[
     ("drill", "runbook"),
     ("journal", "app"),
     ("journal", "comms"),
-    ("redact", "comms"),
-    ("redact", "config"),
     ("report", "runbook"),
     ("runbook", "probe"),
     ("ui", "comms"),

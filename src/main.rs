@@ -184,7 +184,7 @@ fn load(explicit: Option<&Path>) -> Result<config::Config, ExitCode> {
         );
         ExitCode::from(EXIT_CONFIG)
     })?;
-    warroom::redact::guard(&loaded);
+    warroom::config::secret::guard(&loaded);
     Ok(loaded)
 }
 
@@ -1056,7 +1056,7 @@ fn check_look(cfg: &config::Config, data_dir: Option<&Path>) -> Vec<config::Diag
         }
     }
     for (key, secret) in secrets {
-        if let Some(why) = warroom::comms::secret::check_file(secret) {
+        if let Some(why) = warroom::config::secret::check_file(secret) {
             diags.push(at(key, why));
         }
     }

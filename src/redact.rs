@@ -106,41 +106,6 @@ pub fn learn_secrets<S: AsRef<str>>(values: &[S]) {
     let _ = KNOWN.set(more);
 }
 
-/// Guards the secrets a config names: no child gets their variables, and their values (and
-/// what they carry: a URL's password, a DSN's `password=`) are scrubbed from every
-/// text. A secret that cannot be read now is not known; it is withheld all the same.
-pub fn guard(cfg: &crate::config::Config) {
-    let secrets = cfg.secrets();
-    let names: Vec<String> = secrets
-        .iter()
-        .filter_map(|s| match s {
-            crate::config::Secret::Env(v) => Some(v.clone()),
-            crate::config::Secret::File(_) => None,
-        })
-        .collect();
-    crate::process::withhold_from_children(&names);
-    let mut values: Vec<String> = Vec::new();
-    for s in &secrets {
-        let Ok(v) = crate::comms::secret::read(s) else {
-            continue;
-        };
-        // Not the query's values: `sslmode=require` would mask every "require".
-        if let Some(pw) = Url::parse(v.trim())
-            .ok()
-            .and_then(|u| u.password().map(str::to_string))
-        {
-            values.push(pw);
-        }
-        for part in v.split_whitespace() {
-            if let Some(pw) = part.strip_prefix("password=") {
-                values.push(pw.trim_matches(['\'', '"']).to_string());
-            }
-        }
-        values.push(v);
-    }
-    learn_secrets(&values);
-}
-
 /// Where `needle` (ASCII-case-insensitively) first occurs in `hay` at or after `from`.
 fn find_ci(hay: &str, needle: &str, from: usize) -> Option<usize> {
     let (h, n) = (hay.as_bytes(), needle.as_bytes());

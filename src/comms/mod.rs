@@ -10,7 +10,7 @@ pub mod build;
 pub mod message;
 pub mod outbox;
 pub mod record;
-pub mod secret;
+
 pub mod sink;
 pub mod slack;
 pub mod statuspage;

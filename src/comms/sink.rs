@@ -180,7 +180,7 @@ pub fn http_error(status: u16, retry_after: Option<Duration>, body: &str) -> Sen
 /// A sink's secret, read now; one this console cannot read is not a failure of the update:
 /// another console may send it.
 pub fn read_secret(secret: &crate::config::Secret) -> Result<String, SendError> {
-    super::secret::read(secret).map_err(|e| SendError::NotHere {
+    crate::config::secret::read(secret).map_err(|e| SendError::NotHere {
         reason: e.to_string(),
     })
 }

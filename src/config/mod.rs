@@ -6,6 +6,7 @@ pub use schema::*;
 pub mod diagnostic;
 pub mod load;
 mod read;
+pub mod secret;
 mod secrets;
 pub(crate) mod tree;
 

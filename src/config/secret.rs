@@ -1,10 +1,10 @@
-//! Reading a comms secret (a Slack token, a webhook URL, a Statuspage API key) at the moment
+//! Reading a secret (a Slack token, a webhook URL, a Statuspage API key, a DSN) at the moment
 //! it is needed, from the environment variable or the 0600 file the config names. The value
 //! never appears in an error: errors say where it was looked for, not what was found.
 
 use std::os::unix::fs::MetadataExt;
 
-use crate::config::Secret;
+use super::Secret;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SecretError {
@@ -87,6 +87,41 @@ pub fn check_file(secret: &Secret) -> Option<String> {
         Secret::Env(_) => None,
         Secret::File(_) => read(secret).err().map(|e| e.to_string()),
     }
+}
+
+/// Guards the secrets a config names: no child gets their variables, and their values (and
+/// what they carry: a URL's password, a DSN's `password=`) are scrubbed from every
+/// text. A secret that cannot be read now is not known; it is withheld all the same.
+pub fn guard(cfg: &super::Config) {
+    let secrets = cfg.secrets();
+    let names: Vec<String> = secrets
+        .iter()
+        .filter_map(|s| match s {
+            Secret::Env(v) => Some(v.clone()),
+            Secret::File(_) => None,
+        })
+        .collect();
+    crate::process::withhold_from_children(&names);
+    let mut values: Vec<String> = Vec::new();
+    for s in &secrets {
+        let Ok(v) = read(s) else {
+            continue;
+        };
+        // Not the query's values: `sslmode=require` would mask every "require".
+        if let Some(pw) = reqwest::Url::parse(v.trim())
+            .ok()
+            .and_then(|u| u.password().map(str::to_string))
+        {
+            values.push(pw);
+        }
+        for part in v.split_whitespace() {
+            if let Some(pw) = part.strip_prefix("password=") {
+                values.push(pw.trim_matches(['\'', '"']).to_string());
+            }
+        }
+        values.push(v);
+    }
+    crate::redact::learn_secrets(&values);
 }
 
 #[cfg(test)]
