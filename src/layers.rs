@@ -28,14 +28,12 @@ fn layer(room: &str) -> Option<(u8, bool)> {
 /// Imports against the layers that exist today, as (room, the room it imports).
 const KNOWN: &[(&str, &str)] = &[
     ("app", "comms"),
-    ("app", "runbook"),
     ("comms", "probe"),
     ("config", "app"),
     ("drill", "probe"),
     ("drill", "runbook"),
     ("journal", "app"),
     ("journal", "comms"),
-    ("report", "runbook"),
     ("runbook", "probe"),
     ("ui", "comms"),
 ];

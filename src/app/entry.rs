@@ -205,7 +205,7 @@ pub enum EntryKind {
     StepPending {
         runbook: String,
         step: String,
-        postcondition: crate::runbook::Postcondition,
+        postcondition: crate::app::outcome::Postcondition,
         detail: String,
     },
     /// A gate passed by its typed override (`override resolve: <reason>`): which gate, why,
@@ -1080,7 +1080,7 @@ mod tests {
             EntryKind::StepPending {
                 runbook: "failover".into(),
                 step: "restore".into(),
-                postcondition: crate::runbook::Postcondition::RdsInstanceAvailable {
+                postcondition: crate::app::outcome::Postcondition::RdsInstanceAvailable {
                     region: "us-west-2".into(),
                     instance: "restored".into(),
                 },

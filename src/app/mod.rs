@@ -14,6 +14,7 @@ pub mod fmt;
 pub mod incident;
 pub mod modal;
 pub mod observation;
+pub mod outcome;
 pub mod precheck;
 pub mod public;
 pub mod severity;

@@ -113,19 +113,19 @@ pub enum StepEvent {
     Progress {
         runbook: String,
         step: String,
-        progress: crate::runbook::StepProgress,
+        progress: crate::app::outcome::StepProgress,
     },
     Finished {
         runbook: String,
         step: String,
-        outcome: crate::runbook::StepOutcome,
+        outcome: crate::app::outcome::StepOutcome,
     },
     /// What a read of a step's pending postcondition said (asked by
     /// [`crate::app::Effect::ReadPostcondition`]).
     PostconditionRead {
         runbook: String,
         step: String,
-        reading: crate::runbook::PostconditionReading,
+        reading: crate::app::outcome::PostconditionReading,
     },
 }
 

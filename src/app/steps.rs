@@ -24,7 +24,7 @@ pub struct StepRecord {
     pub verified: Option<bool>,
     /// Accepted, and what it makes still being created when its console stopped waiting:
     /// what to read again and what was read last, until a verdict is journaled.
-    pub still_creating: Option<(crate::runbook::Postcondition, String)>,
+    pub still_creating: Option<(crate::app::outcome::Postcondition, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -180,7 +180,7 @@ impl Steps {
     /// Steps accepted whose postcondition is still pending: (runbook, step, what to read).
     pub fn still_creating(
         &self,
-    ) -> impl Iterator<Item = (&str, &str, &crate::runbook::Postcondition)> + '_ {
+    ) -> impl Iterator<Item = (&str, &str, &crate::app::outcome::Postcondition)> + '_ {
         self.records
             .iter()
             .filter_map(|((rb, st), r)| match (&r.still_creating, r.verified) {
@@ -351,11 +351,11 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::app::outcome::StepOutcome;
     use crate::app::testkit::*;
     use crate::app::{Effect, Entry, Event, Key, StepEvent, update};
     use crate::config::Tier::Critical;
     use crate::config::{Action, ExpectedState, Precheck, Verify};
-    use crate::runbook::StepOutcome;
 
     fn step(id: &str, key: char, confirm: &str, requires: &[&str]) -> Step {
         Step {
@@ -875,7 +875,7 @@ mod tests {
             Event::Step(StepEvent::Progress {
                 runbook: "failover".into(),
                 step: "sync".into(),
-                progress: crate::runbook::StepProgress::Running {
+                progress: crate::app::outcome::StepProgress::Running {
                     pgid: 4321,
                     start: 99,
                 },
@@ -964,7 +964,7 @@ mod tests {
             type_text(&mut rig, phrase);
             assert_eq!(runs(&rig.key(Key::Enter)), 1, "{key}");
         }
-        let progress = |step: &str, p: crate::runbook::StepProgress| {
+        let progress = |step: &str, p: crate::app::outcome::StepProgress| {
             Event::Step(StepEvent::Progress {
                 runbook: "failover".into(),
                 step: step.into(),
@@ -975,14 +975,14 @@ mod tests {
             &mut rig.state,
             progress(
                 "sync",
-                crate::runbook::StepProgress::Status("PromoteReadReplica dr".into()),
+                crate::app::outcome::StepProgress::Status("PromoteReadReplica dr".into()),
             ),
         );
         let fx = update(
             &mut rig.state,
             progress(
                 "promote",
-                crate::runbook::StepProgress::Running { pgid: 77, start: 1 },
+                crate::app::outcome::StepProgress::Running { pgid: 77, start: 1 },
             ),
         );
         rig.journal.echo(&mut rig.state, &fx);
@@ -1218,8 +1218,8 @@ mod tests {
         );
     }
 
-    fn restored() -> crate::runbook::Postcondition {
-        crate::runbook::Postcondition::RdsInstanceAvailable {
+    fn restored() -> crate::app::outcome::Postcondition {
+        crate::app::outcome::Postcondition::RdsInstanceAvailable {
             region: "us-west-2".into(),
             instance: "restored".into(),
         }
@@ -1236,7 +1236,7 @@ mod tests {
         rig
     }
 
-    fn rereads(fx: &[Effect]) -> Vec<(String, crate::runbook::Postcondition)> {
+    fn rereads(fx: &[Effect]) -> Vec<(String, crate::app::outcome::Postcondition)> {
         fx.iter()
             .filter_map(|e| match e {
                 Effect::ReadPostcondition {
@@ -1249,7 +1249,7 @@ mod tests {
             .collect()
     }
 
-    fn reading(rig: &mut Rig, reading: crate::runbook::PostconditionReading) -> Vec<Effect> {
+    fn reading(rig: &mut Rig, reading: crate::app::outcome::PostconditionReading) -> Vec<Effect> {
         let fx = update(
             &mut rig.state,
             Event::Step(StepEvent::PostconditionRead {
@@ -1264,7 +1264,7 @@ mod tests {
 
     #[test]
     fn a_restore_still_creating_at_its_deadline_is_not_failed_and_the_recorder_finishes_it() {
-        use crate::runbook::PostconditionReading as R;
+        use crate::app::outcome::PostconditionReading as R;
         let mut rig = rig_running_a_restore();
         let fx = finish(
             &mut rig,
@@ -1346,7 +1346,7 @@ mod tests {
 
     #[test]
     fn a_restore_that_ends_failed_is_not_verified_and_only_the_recorder_reads_it() {
-        use crate::runbook::PostconditionReading as R;
+        use crate::app::outcome::PostconditionReading as R;
         let mut rig = rig_running_a_restore();
         finish(
             &mut rig,
@@ -1387,7 +1387,7 @@ mod tests {
                 progress: p,
             })
         };
-        use crate::runbook::StepProgress;
+        use crate::app::outcome::StepProgress;
         update(&mut rig.state, progress(StepProgress::Accepted(restored())));
         update(
             &mut rig.state,

@@ -208,7 +208,7 @@ pub fn grant_and_succeed(
                 StepEvent::Finished {
                     runbook: runbook.clone(),
                     step: step.clone(),
-                    outcome: crate::runbook::StepOutcome::Succeeded {
+                    outcome: crate::app::outcome::StepOutcome::Succeeded {
                         summary: String::new(),
                     },
                 },

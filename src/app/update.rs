@@ -26,9 +26,9 @@ use super::steps::{self, StepState, Steps};
 use super::track::{Level, Step, Tracker};
 use super::view::Key;
 use super::view::{KeyOutcome, Panel, View};
+use crate::app::outcome::{Postcondition, PostconditionReading, StepOutcome, StepProgress};
 use crate::comms::message::{Outgoing, Targets, Template};
 use crate::config::{Action, Runbook};
-use crate::runbook::{Postcondition, PostconditionReading, StepOutcome, StepProgress};
 
 /// What a step key or `u` says on a terminal smaller than the smallest layout.
 pub const TOO_SMALL: &str = "terminal too small for steps (need 80×24)";

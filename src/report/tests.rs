@@ -585,7 +585,7 @@ fn a_restore_still_creating_is_reported_as_such_until_a_verdict_settles_it() {
         EntryKind::StepPending {
             runbook: rb.clone(),
             step: st.clone(),
-            postcondition: crate::runbook::Postcondition::RdsInstanceAvailable {
+            postcondition: crate::app::outcome::Postcondition::RdsInstanceAvailable {
                 region: "us-west-2".into(),
                 instance: "db-restored".into(),
             },

@@ -1,0 +1,98 @@
+//! How a step runs and ends, in the model's words: what an executor reports while a step runs
+//! ([`StepProgress`]), how it ended ([`StepOutcome`]), and the postcondition an accepted step
+//! may leave for any console to read ([`Postcondition`]). The executors (`runbook/`, the
+//! drill) produce these; `update` decides what they mean.
+
+/// Something a running step reports before it ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepProgress {
+    /// A line of output (a command's stdout/stderr, an API's answer), untrusted: sanitize
+    /// before drawing.
+    Output(String),
+    /// Where the step is ("PromoteReadReplica accepted", "3/5 available"), for the status line.
+    Status(String),
+    /// A `command` step's program runs: the leader of its own process group, started at
+    /// `start` (`/proc/PID/stat`). It outlives the console if need be; the journal says so.
+    Running { pgid: u32, start: u64 },
+    /// The action was accepted; what is left is a postcondition that anyone can read later
+    /// with one API call (no process of the step needed): if the console ends before it
+    /// holds, the step is journaled as still creating, not interrupted.
+    Accepted(Postcondition),
+}
+
+/// A postcondition that one read-only API call tells, whoever makes it and whenever: what
+/// an accepted step still waits for after its console stopped waiting.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Postcondition {
+    /// A restored RDS instance is `available` (`DescribeDBInstances`).
+    RdsInstanceAvailable { region: String, instance: String },
+}
+
+impl Postcondition {
+    /// What it names: the instance.
+    pub fn target(&self) -> &str {
+        match self {
+            Postcondition::RdsInstanceAvailable { instance, .. } => instance,
+        }
+    }
+
+    /// "us-west-2/dtem-restored available", for the panel and the journal.
+    pub fn describe(&self) -> String {
+        match self {
+            Postcondition::RdsInstanceAvailable { region, instance } => {
+                format!("{region}/{instance} available")
+            }
+        }
+    }
+}
+
+/// One reading of a [`Postcondition`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PostconditionReading {
+    /// It holds: what was read.
+    Held(String),
+    /// Not yet, and the thing is still being made (`still creating (status creating)`).
+    StillCreating(String),
+    /// It does not hold and will not by waiting (failed, deleted, gone): what was read.
+    NotHeld(String),
+    /// No answer to go by (unreachable, credentials): why; read again later.
+    CannotRead(String),
+}
+
+/// How a step ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepOutcome {
+    Succeeded {
+        summary: String,
+    },
+    /// The action was accepted, and its built-in postcondition was read with its own API
+    /// call (like the AWS CLI's waiters): `held`, or not by the deadline; `evidence` is what
+    /// was read last (`dtem-postgres-dr-replica available, no replication source`).
+    Checked {
+        summary: String,
+        held: bool,
+        evidence: String,
+    },
+    /// The action was accepted and what it makes was still being created when the step
+    /// stopped waiting: not failed, not verified; any console reads `postcondition` again.
+    StillCreating {
+        summary: String,
+        evidence: String,
+        postcondition: Postcondition,
+    },
+    Failed {
+        reason: String,
+    },
+}
+
+impl StepOutcome {
+    pub fn succeeded(&self) -> bool {
+        matches!(
+            self,
+            StepOutcome::Succeeded { .. }
+                | StepOutcome::Checked { .. }
+                | StepOutcome::StillCreating { .. }
+        )
+    }
+}
