@@ -3,6 +3,7 @@
 //! Data flow (see DESIGN.md): events in, pure [`app::update`], effects out, pure draw.
 
 pub mod app;
+pub mod clock;
 pub mod comms;
 pub mod config;
 pub mod drill;

@@ -22,9 +22,9 @@ use tokio::time::Instant;
 use super::outbox::{Attempt, Failed, Outbox, Pending, Sent};
 use super::record::{Outcome, Outcomes};
 use super::sink::{Context, SendError, Sink};
+use crate::clock::Clock;
 use crate::journal::keeper::Request;
 use crate::journal::trust::Team;
-use crate::probe::clock::Clock;
 
 /// How often the outbox is looked at.
 pub const POLL: Duration = Duration::from_millis(500);

@@ -8,7 +8,7 @@
 
 pub mod aws;
 pub mod build;
-pub mod clock;
+pub use crate::clock;
 pub mod cloudwatch;
 pub mod command;
 pub mod files;
