@@ -27,14 +27,12 @@ fn layer(room: &str) -> Option<(u8, bool)> {
 
 /// Imports against the layers that exist today, as (room, the room it imports).
 const KNOWN: &[(&str, &str)] = &[
-    ("app", "comms"),
     ("config", "app"),
     ("drill", "probe"),
     ("drill", "runbook"),
     ("journal", "app"),
     ("journal", "comms"),
     ("runbook", "probe"),
-    ("ui", "comms"),
 ];
 
 /// Every `crate::ROOM` a room's files name (comments skipped), as (room, ROOM).

@@ -261,7 +261,7 @@ fn settings(
         runbooks: cfg.runbooks.clone(),
         drill,
         local: jiff::tz::TimeZone::system(),
-        targets: warroom::comms::message::Targets::from_config(cfg),
+        targets: warroom::app::message::Targets::from_config(cfg),
         language: cfg.comms.language,
         stalled_after: cfg.console.stalled_after,
     })

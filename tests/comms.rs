@@ -18,8 +18,8 @@ use serde_json::Value;
 use support::http::{Fault, Reply};
 use support::slack::{CHANNEL_ID, FakeSlack};
 use support::statuspage::{FakeStatuspage, PAGE};
+use warroom::app::message::{Channel, ComponentFact, Facts, Outgoing, Template, Update};
 use warroom::app::{DrLevel, HealthState, IncidentStatus};
-use warroom::comms::message::{Channel, ComponentFact, Facts, Outgoing, Template, Update};
 use warroom::comms::sink::Sink;
 use warroom::comms::slack::SlackSink;
 use warroom::comms::statuspage::StatusPageSink;
@@ -365,7 +365,7 @@ async fn slack_threads_later_updates_and_keeps_the_first_message_current() {
     // writes a placeholder where the delivery's id goes).
     assert_eq!(
         body,
-        warroom::comms::message::slack_post_body(
+        warroom::app::message::slack_post_body(
             &first,
             &id1,
             "#dtem-war-room",
@@ -421,7 +421,7 @@ async fn an_incoming_webhook_gets_the_same_blocks_and_no_token() {
     until("the webhook post", || slack.webhook_posts().len() == 1).await;
     assert_eq!(
         slack.webhook_posts()[0]["blocks"],
-        warroom::comms::message::slack_blocks(&u, &id)
+        warroom::app::message::slack_blocks(&u, &id)
     );
     let req = &slack.server.to(&format!("/hooks/{}", slack.hook))[0];
     assert_eq!(req.header("authorization"), None);
@@ -636,12 +636,12 @@ async fn the_status_page_incident_is_created_then_updated_one_request_a_second()
     // Each request body is, field by field, the one the preview renders.
     assert_eq!(
         reqs[0].json(),
-        warroom::comms::message::statuspage_create_body(&first, &mapping()),
+        warroom::app::message::statuspage_create_body(&first, &mapping()),
         "what was previewed is what was sent"
     );
     assert_eq!(
         reqs[1].json(),
-        warroom::comms::message::statuspage_update_body(&second, &mapping())
+        warroom::app::message::statuspage_update_body(&second, &mapping())
     );
     assert_eq!(
         reqs[0].json()["incident"]["components"]["cmp_database"],
@@ -1256,7 +1256,7 @@ async fn a_public_slack_channel_gets_the_public_part_only() {
     let body = slack.calls("chat.postMessage")[0].json();
     assert_eq!(
         body,
-        warroom::comms::message::slack_post_body(
+        warroom::app::message::slack_post_body(
             &u,
             &id,
             "#dtem-war-room",

@@ -13,11 +13,11 @@ use super::entry::{IncidentStatus, StepResult};
 use super::signals::HealthState;
 use super::update::State;
 use super::view::Key;
-use crate::comms::message::{
+use crate::app::message::{
     self, CUSTOMER_EVERY, Channel, ComponentFact, Facts, PUBLISH_WORD, SUBJECT_MAX, TEXT_MAX,
     Template, Update,
 };
-use crate::comms::template;
+use crate::app::template;
 use crate::text as sanitize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -826,9 +826,9 @@ mod tests {
     fn slack_only(
         channel: &str,
         audience: crate::config::Audience,
-    ) -> crate::comms::message::Targets {
-        crate::comms::message::Targets {
-            slack: Some(crate::comms::message::SlackTarget {
+    ) -> crate::app::message::Targets {
+        crate::app::message::Targets {
+            slack: Some(crate::app::message::SlackTarget {
                 channel: Some(channel.into()),
                 webhook: false,
                 audience,
@@ -1215,7 +1215,7 @@ mod tests {
 
     #[test]
     fn the_preview_says_create_or_update_as_the_worker_will_decide() {
-        use crate::comms::message::{PageTarget, Targets};
+        use crate::app::message::{PageTarget, Targets};
         let mut rig = rig();
         rig.state.targets = Targets {
             slack: None,

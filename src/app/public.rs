@@ -6,7 +6,7 @@
 use jiff::Timestamp;
 
 use super::entry::IncidentStatus;
-use crate::comms::message::{ComponentFact, Facts, Template};
+use crate::app::message::{ComponentFact, Facts, Template};
 use crate::config::Language;
 
 fn utc(t: Timestamp) -> String {

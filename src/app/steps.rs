@@ -412,13 +412,13 @@ mod tests {
             ],
         }];
         rig.state.view.focus = crate::app::Panel::Runbooks;
-        rig.state.targets = crate::comms::message::Targets {
-            slack: Some(crate::comms::message::SlackTarget {
+        rig.state.targets = crate::app::message::Targets {
+            slack: Some(crate::app::message::SlackTarget {
                 channel: Some("#war".into()),
                 webhook: false,
                 audience: crate::config::Audience::Team,
             }),
-            statuspage: Some(crate::comms::message::PageTarget {
+            statuspage: Some(crate::app::message::PageTarget {
                 page_id: Some("page".into()),
                 components: Default::default(),
             }),
@@ -470,7 +470,7 @@ mod tests {
             .compose
             .as_ref()
             .expect("the composer is the step's modal");
-        assert_eq!(c.template, crate::comms::message::Template::Initial);
+        assert_eq!(c.template, crate::app::message::Template::Initial);
         assert_eq!(c.step, Some(("failover".to_string(), "tell".to_string())));
         assert!(
             rig.key(Key::Enter).is_empty(),
@@ -501,8 +501,8 @@ mod tests {
         assert_eq!(
             out.update.to,
             vec![
-                crate::comms::message::Channel::Slack,
-                crate::comms::message::Channel::StatusPage
+                crate::app::message::Channel::Slack,
+                crate::app::message::Channel::StatusPage
             ]
         );
         assert!(out.update.text.contains("Situation"));
@@ -522,13 +522,13 @@ mod tests {
         assert_eq!(posts(&fx), 1);
         // The incident's first update is its initial notification...
         assert!(
-            matches!(&fx[0], Effect::Post(out) if out.update.template == crate::comms::message::Template::Initial)
+            matches!(&fx[0], Effect::Post(out) if out.update.template == crate::app::message::Template::Initial)
         );
         // ... and once one is queued, `u` opens on an update.
         rig.key(Key::Char('u'));
         assert_eq!(
             rig.state.compose.as_ref().map(|c| c.template),
-            Some(crate::comms::message::Template::Update)
+            Some(crate::app::message::Template::Update)
         );
         rig.key(Key::Esc);
         let mut ro = self::rig();
@@ -1777,7 +1777,7 @@ mod drill_monkey {
         let cfg = load_embedded_example();
         let mut state = State::new(Estate::from_config(&cfg), crate::app::testkit::t(0));
         state.runbooks = cfg.runbooks.clone();
-        state.targets = crate::comms::message::Targets::from_config(&cfg);
+        state.targets = crate::app::message::Targets::from_config(&cfg);
         state.can_send = true;
         let mut journal = MemoryJournal::attach(&mut state, "monkey@drill");
         state.view.focus = Panel::Runbooks;

@@ -26,8 +26,8 @@ use super::steps::{self, StepState, Steps};
 use super::track::{Level, Step, Tracker};
 use super::view::Key;
 use super::view::{KeyOutcome, Panel, View};
+use crate::app::message::{Outgoing, Targets, Template};
 use crate::app::outcome::{Postcondition, PostconditionReading, StepOutcome, StepProgress};
-use crate::comms::message::{Outgoing, Targets, Template};
 use crate::config::{Action, Runbook};
 
 /// What a step key or `u` says on a terminal smaller than the smallest layout.
@@ -1399,9 +1399,9 @@ impl State {
     /// The channel customers read: the status page, or Slack when there is no page.
     pub fn customer_channel(&self) -> Option<&'static str> {
         if self.targets.statuspage.is_some() {
-            Some(crate::comms::message::Channel::StatusPage.as_str())
+            Some(crate::app::message::Channel::StatusPage.as_str())
         } else if self.targets.slack.is_some() {
-            Some(crate::comms::message::Channel::Slack.as_str())
+            Some(crate::app::message::Channel::Slack.as_str())
         } else {
             None
         }

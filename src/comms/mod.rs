@@ -7,12 +7,12 @@
 //! - [`record`]: journal and outbox together, for the journal keeper (the order that makes a crash safe).
 
 pub mod build;
-pub mod message;
+pub use crate::app::message;
 pub mod outbox;
 pub mod record;
 
 pub mod sink;
 pub mod slack;
 pub mod statuspage;
-pub mod template;
+pub use crate::app::template;
 pub mod worker;

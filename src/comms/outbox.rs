@@ -511,7 +511,7 @@ fn json_files(dir: &Path) -> Vec<PathBuf> {
 pub(crate) mod tests {
     use super::*;
     use crate::app::IncidentStatus;
-    use crate::comms::message::{Facts, Template};
+    use crate::app::message::{Facts, Template};
 
     pub(crate) fn delivery(id: &str, channel: Channel, at: i64) -> Delivery {
         let at = Timestamp::from_second(1_764_558_000 + at).expect("t");

@@ -132,7 +132,7 @@ fn queued_line(d: &Delivery) -> EntryKind {
 
 /// SHA-256 (hex) of an update as it is kept in the outbox: what its `comms_queued` line
 /// vouches for.
-pub fn update_hash(update: &crate::comms::message::Update) -> String {
+pub fn update_hash(update: &crate::app::message::Update) -> String {
     use sha2::{Digest, Sha256};
     let bytes = serde_json::to_vec(update).unwrap_or_default();
     Sha256::digest(&bytes)
@@ -305,7 +305,7 @@ pub fn record(incidents: &Path, o: &Outcome, actor: &str) -> Result<Option<Entry
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::comms::message::Update;
+    use crate::app::message::Update;
     use crate::comms::outbox::Sent;
 
     fn outgoing(to: Vec<Channel>) -> Outgoing {

@@ -39,11 +39,11 @@ use super::file::{
 };
 use super::trust::{Team, TrustError};
 use crate::app::incident::{JournalEvent, Source};
+use crate::app::message::Outgoing;
 use crate::app::steps::{Claim, Steps, is_step_kind};
 use crate::app::{BackupState, Entry as Wanted, HealthState};
 use crate::app::{DrLevel, EntryKind, IncidentStatus, LagState, RpoLevel, Severity, WATCH_SEQ};
 use crate::comms;
-use crate::comms::message::Outgoing;
 
 /// Who this console is to the journal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

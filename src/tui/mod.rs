@@ -20,8 +20,8 @@ use tokio::time::Instant;
 
 use std::collections::{BTreeMap, HashMap};
 
+use crate::app::message::{Outgoing, Targets};
 use crate::app::{Effect, Event, JournalEvent, Key, Observation, State, StepEvent, Stop, update};
-use crate::comms::message::{Outgoing, Targets};
 use crate::comms::worker::Worker;
 use crate::config::Runbook;
 use crate::journal::keeper::Request;

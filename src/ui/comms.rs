@@ -19,7 +19,7 @@ pub fn due(state: &State) -> Option<(String, bool)> {
         && state.incident.is_some()
         && state.comms.waiting_to(c) > 0
     {
-        let page = crate::comms::message::Channel::StatusPage.as_str();
+        let page = crate::app::message::Channel::StatusPage.as_str();
         return Some((
             if c == page {
                 format!(

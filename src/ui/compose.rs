@@ -7,8 +7,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use crate::app::compose::{Compose, ComposeField};
+use crate::app::message::{PUBLISH_WORD, Template};
 use crate::app::{IncidentStatus, State};
-use crate::comms::message::{PUBLISH_WORD, Template};
 
 use super::{Screen, clean};
 

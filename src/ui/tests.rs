@@ -76,7 +76,7 @@ fn mid_incident(cfg: &Config) -> State {
     state.runbooks = cfg.runbooks.clone();
     state.title = cfg.console.title.clone();
     state.actor = "ana@bastion".into();
-    state.targets = crate::comms::message::Targets::from_config(cfg);
+    state.targets = crate::app::message::Targets::from_config(cfg);
     state.can_send = true;
     let journal = MemoryJournal::attach(&mut state, "ana@bastion");
     JOURNAL.with(|j| *j.borrow_mut() = Some(journal));
@@ -169,11 +169,11 @@ fn mid_incident(cfg: &Config) -> State {
             // retrying after a 503.
             let mut c = crate::app::compose::Compose::new(
                 &state,
-                crate::comms::message::Template::Initial,
+                crate::app::message::Template::Initial,
                 &state.targets.channels(),
             );
             c.publish = "publish".into();
-            let out = crate::comms::message::Outgoing {
+            let out = crate::app::message::Outgoing {
                 journal: "memory.jsonl".into(),
                 update: c.update(&state),
             };
@@ -812,7 +812,7 @@ fn the_update_composer_shows_the_text_and_exactly_what_is_sent() {
     update(&mut rig.state, Event::Key(Key::BackTab));
     update(&mut rig.state, Event::Key(Key::Left));
     let c = rig.state.compose.as_ref().expect("open");
-    assert_eq!(c.template, crate::comms::message::Template::Initial);
+    assert_eq!(c.template, crate::app::message::Template::Initial);
     update(&mut rig.state, Event::Key(Key::BackTab));
     for c in "publish".chars() {
         update(&mut rig.state, Event::Key(Key::Char(c)));

@@ -188,7 +188,7 @@ pub fn text(template: Template, facts: &Facts, next_update: Timestamp) -> String
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::comms::message::ComponentFact;
+    use crate::app::message::ComponentFact;
     use crate::config::Tier;
 
     fn facts(states: &[(&str, HealthState, Option<u64>)]) -> Facts {
