@@ -92,6 +92,41 @@ fn the_every_kind_fixture_counts_components_runbooks_and_steps() {
         text(&out.stdout),
         "every-kind/config.toml: ok: 6 components, 2 runbooks, 12 steps\n"
     );
+    // The restore's placement, component and the runbook's level, read as written.
+    let cfg = warroom::config::load(&tmp.path().join("every-kind/config.toml")).expect("loads");
+    let rb = cfg
+        .runbooks
+        .iter()
+        .find(|r| r.id == "restore")
+        .expect("restore");
+    assert_eq!(rb.level, Some(2));
+    let named = rb
+        .steps
+        .iter()
+        .find(|s| s.id == "named-snapshot")
+        .expect("named");
+    assert_eq!(named.component.as_deref(), Some("db"));
+    match &named.action {
+        warroom::config::Action::RdsRestoreSnapshot { placement, .. } => {
+            assert_eq!(
+                placement,
+                &warroom::config::Placement {
+                    subnet_group: Some("db-dr-private".into()),
+                    security_groups: Some(vec!["sg-0a1".into(), "sg-0b2".into()]),
+                    parameter_group: Some("pg15".into()),
+                    option_group: Some("opts".into()),
+                    multi_az: Some(true),
+                    deletion_protection: Some(true),
+                    publicly_accessible: Some(false),
+                    port: Some(5433),
+                    tags: [("app".to_string(), "db".to_string())].into(),
+                    storage_type: Some("io2".into()),
+                    iops: Some(12000),
+                }
+            );
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]

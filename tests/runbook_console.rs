@@ -276,7 +276,7 @@ title = "Restore the database"
 id = "from-snapshot"
 title = "Restore from the snapshot"
 key = "x"
-action = {{ kind = "rds_restore_snapshot", snapshot = "snap-1", target = "db-restored", region = "us-east-1" }}
+action = {{ kind = "rds_restore_snapshot", snapshot = "snap-1", target = "db-restored", region = "us-east-1", subnet_group = "db-private", security_groups = ["sg-0db"] }}
 "#,
             url = plane.url()
         ),
