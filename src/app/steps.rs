@@ -554,6 +554,43 @@ mod tests {
         );
     }
 
+    /// The journal's output summary counts every line printed, and says how many the
+    /// screen still holds: never the screen's ring as if it were the whole output.
+    #[test]
+    fn the_output_summary_counts_what_was_printed_not_what_was_kept() {
+        let mut rig = rig();
+        rig.all_up(0);
+        rig.key(Key::Char('s'));
+        type_text(&mut rig, "synced");
+        rig.key(Key::Enter);
+        for i in 0..250 {
+            let fx = update(
+                &mut rig.state,
+                Event::Step(StepEvent::Progress {
+                    runbook: "failover".into(),
+                    step: "sync".into(),
+                    progress: crate::app::outcome::StepProgress::Output(format!("line {i}")),
+                }),
+            );
+            rig.journal.echo(&mut rig.state, &fx);
+        }
+        let fx = finish(
+            &mut rig,
+            "sync",
+            StepOutcome::Succeeded {
+                summary: "done".into(),
+            },
+        );
+        let summary = entries(&fx).into_iter().find_map(|k| match k {
+            EntryKind::StepOutput { summary, .. } => Some(summary),
+            _ => None,
+        });
+        assert_eq!(
+            summary.as_deref(),
+            Some("250 lines of output, 200 kept on screen")
+        );
+    }
+
     /// Two steps whose verdicts come in one event are journaled in one order, every run
     /// (runbook, then step id), never in a hash map's.
     #[test]

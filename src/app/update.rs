@@ -1527,6 +1527,7 @@ impl State {
                             verify_until: None,
                             evidence: Vec::new(),
                             accepted: None,
+                            printed: 0,
                         },
                     );
                 } else {
@@ -1543,7 +1544,12 @@ impl State {
             } => {
                 let key = (runbook.clone(), step.clone());
                 let line = match progress {
-                    StepProgress::Output(l) => l,
+                    StepProgress::Output(l) => {
+                        if let Some(o) = self.own.get_mut(&key) {
+                            o.printed += 1;
+                        }
+                        l
+                    }
                     StepProgress::Status(l) => {
                         if let Some(o) = self.own.get_mut(&key)
                             && let Some((_, last)) = o.accepted.as_mut()
@@ -1606,18 +1612,23 @@ impl State {
                     }
                     StepOutcome::Failed { reason } => (StepResult::Failed, reason.clone()),
                 };
-                let lines = self
+                // All it printed, and how many of those the screen still holds: never the
+                // ring's count as if it were the whole output.
+                let printed = self.own.get(&key).map_or(0, |o| o.printed);
+                let prefix = format!("{runbook}/{step}: ");
+                let kept = self
                     .step_log
                     .iter()
-                    .filter(|l| l.starts_with(&format!("{runbook}/{step}: ")))
+                    .filter(|l| l.starts_with(&prefix) && !l[prefix.len()..].starts_with('»'))
                     .count();
-                if lines > 0 {
+                if printed > 0 {
+                    let noun = if printed == 1 { "line" } else { "lines" };
                     effects.push(Effect::Append(Entry {
                         at: self.now,
                         kind: EntryKind::StepOutput {
                             runbook: runbook.clone(),
                             step: step.clone(),
-                            summary: format!("{lines} line(s) of output"),
+                            summary: format!("{printed} {noun} of output, {kept} kept on screen"),
                         },
                     }));
                 }
@@ -2028,6 +2039,8 @@ struct OwnRun {
     /// Its action was accepted; only a postcondition anyone can read is left: which, and
     /// what its last reading said.
     accepted: Option<(Postcondition, String)>,
+    /// Lines of output it printed, all of them (the screen keeps the newest few).
+    printed: u64,
 }
 
 /// A pending postcondition the recorder reads again.
