@@ -123,9 +123,10 @@ fn statuses(progress: &[StepProgress]) -> Vec<&str> {
         .iter()
         .filter_map(|p| match p {
             StepProgress::Status(s) => Some(s.as_str()),
-            StepProgress::Output(_) | StepProgress::Running { .. } | StepProgress::Accepted(_) => {
-                None
-            }
+            StepProgress::Output(_)
+            | StepProgress::Running { .. }
+            | StepProgress::Skipped(_)
+            | StepProgress::Accepted(_) => None,
         })
         .collect()
 }

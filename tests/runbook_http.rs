@@ -188,7 +188,8 @@ fn texts(outcome: &StepOutcome, progress: &[StepProgress]) -> Vec<String> {
     for p in progress {
         match p {
             StepProgress::Output(t) | StepProgress::Status(t) => out.push(t.clone()),
-            StepProgress::Running { .. } | StepProgress::Accepted(_) => {}
+            StepProgress::Running { .. } | StepProgress::Skipped(_) | StepProgress::Accepted(_) => {
+            }
         }
     }
     out

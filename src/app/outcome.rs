@@ -14,6 +14,9 @@ pub enum StepProgress {
     /// A `command` step's program runs: the leader of its own process group, started at
     /// `start` (`/proc/PID/stat`). It outlives the console if need be; the journal says so.
     Running { pgid: u32, start: u64 },
+    /// Lines of output printed faster than the screen takes them, not sent to it (the
+    /// step's log file has them): how many, counted so the journal's summary stays exact.
+    Skipped(u64),
     /// The action was accepted; what is left is a postcondition that anyone can read later
     /// with one API call (no process of the step needed): if the console ends before it
     /// holds, the step is journaled as still creating, not interrupted.

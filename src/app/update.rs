@@ -1550,6 +1550,14 @@ impl State {
                         }
                         l
                     }
+                    StepProgress::Skipped(n) => {
+                        if let Some(o) = self.own.get_mut(&key) {
+                            o.printed += n;
+                        }
+                        format!(
+                            "» {n} lines of output skipped here to keep up (the step log has them)"
+                        )
+                    }
                     StepProgress::Status(l) => {
                         if let Some(o) = self.own.get_mut(&key)
                             && let Some((_, last)) = o.accepted.as_mut()

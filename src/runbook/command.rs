@@ -26,6 +26,71 @@ use crate::redact::excerpt;
 /// streamed anyway).
 pub const OUTPUT_LIMIT: usize = 64 * 1024;
 
+/// At most this many progress items wait for the screen; older output lines are skipped.
+pub const FEED_MAX: usize = 2_000;
+
+/// The queue between a program's output and the (slower) screen: bounded, ordered, and
+/// counting what it skipped.
+#[derive(Clone, Default)]
+struct Feed(std::sync::Arc<(std::sync::Mutex<FeedState>, tokio::sync::Notify)>);
+
+#[derive(Default)]
+struct FeedState {
+    queue: std::collections::VecDeque<StepProgress>,
+    skipped: u64,
+    closed: bool,
+}
+
+impl Feed {
+    fn push(&self, p: StepProgress) {
+        if let Ok(mut s) = self.0.0.lock() {
+            if s.queue.len() >= FEED_MAX
+                && let Some(at) = s
+                    .queue
+                    .iter()
+                    .position(|q| matches!(q, StepProgress::Output(_)))
+            {
+                s.queue.remove(at);
+                s.skipped += 1;
+            }
+            s.queue.push_back(p);
+        }
+        self.0.1.notify_one();
+    }
+
+    fn close(&self) {
+        if let Ok(mut s) = self.0.0.lock() {
+            s.closed = true;
+        }
+        self.0.1.notify_one();
+    }
+
+    /// What is waiting (the count of skipped lines first: they came before), or `None` once
+    /// closed and empty.
+    async fn next(&self) -> Option<Vec<StepProgress>> {
+        loop {
+            let notified = self.0.1.notified();
+            {
+                let Ok(mut s) = self.0.0.lock() else {
+                    return None;
+                };
+                if s.skipped > 0 || !s.queue.is_empty() {
+                    let mut batch = Vec::with_capacity(s.queue.len() + 1);
+                    if s.skipped > 0 {
+                        batch.push(StepProgress::Skipped(std::mem::take(&mut s.skipped)));
+                    }
+                    batch.extend(s.queue.drain(..));
+                    return Some(batch);
+                }
+                if s.closed {
+                    return None;
+                }
+            }
+            notified.await;
+        }
+    }
+}
+
 /// A line quoted in an outcome is cut to this many characters.
 const QUOTE_CHARS: usize = 200;
 
@@ -74,24 +139,24 @@ pub async fn run(
     ));
     status(progress, what).await;
 
-    // The line callback cannot wait: lines go through an unbounded queue to a forwarder that
-    // does, so none is lost and their order is kept.
-    let (lines_tx, mut lines_rx) = mpsc::unbounded_channel::<StepProgress>();
-    // The callbacks own the senders: when the run ends, they go, and the forwarder ends.
+    // The line callback cannot wait: lines go through a queue to a forwarder that does. The
+    // queue is bounded ([`FEED_MAX`]): a program printing faster than the screen takes it
+    // has its oldest unsent lines skipped and counted, never piled up in memory (the log
+    // file, when there is one, has every line).
+    let feed = Feed::default();
     let running = async {
         let on_line = {
-            let lines_tx = lines_tx.clone();
-            move |_, line| {
-                let _ = lines_tx.send(StepProgress::Output(line));
-            }
+            let feed = feed.clone();
+            move |_, line| feed.push(StepProgress::Output(line))
         };
-        match log {
+        let result = match log {
             Some(log) => {
+                let feed = feed.clone();
                 let on_spawn = move |s: process::Spawned| {
-                    let _ = lines_tx.send(StepProgress::Running {
+                    feed.push(StepProgress::Running {
                         pgid: s.pgid,
                         start: s.start,
-                    });
+                    })
                 };
                 process::run_logged(
                     argv,
@@ -105,15 +170,16 @@ pub async fn run(
                 )
                 .await
             }
-            None => {
-                drop(lines_tx);
-                process::run_streaming(argv, env, cwd, timeout, OUTPUT_LIMIT, on_line).await
-            }
-        }
+            None => process::run_streaming(argv, env, cwd, timeout, OUTPUT_LIMIT, on_line).await,
+        };
+        feed.close();
+        result
     };
     let forward = async {
-        while let Some(p) = lines_rx.recv().await {
-            let _ = progress.send(p).await;
+        while let Some(batch) = feed.next().await {
+            for p in batch {
+                let _ = progress.send(p).await;
+            }
         }
     };
     let (result, ()) = tokio::join!(running, forward);
@@ -198,6 +264,7 @@ mod tests {
                 StepProgress::Output(l) => Some(l.clone()),
                 StepProgress::Status(_)
                 | StepProgress::Running { .. }
+                | StepProgress::Skipped(_)
                 | StepProgress::Accepted(_) => None,
             })
             .collect()
@@ -244,6 +311,54 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    /// A program that prints far faster than the screen takes it: the queue stays bounded
+    /// (older unsent lines skipped and counted), every line is accounted for, the newest
+    /// arrive in order.
+    #[tokio::test]
+    async fn a_flood_of_output_is_skipped_and_counted_not_piled_up() {
+        let (tx, mut rx) = mpsc::channel(4);
+        let argv = argv(&["seq", "200000"]);
+        let env = BTreeMap::new();
+        // A screen that takes a line now and then.
+        let collect = async move {
+            let mut seen = Vec::new();
+            while let Some(p) = rx.recv().await {
+                if seen.len() < 50 {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                seen.push(p);
+            }
+            seen
+        };
+        // The sender goes with the run: when it ends, the screen's loop ends too.
+        let run = async move { run(&argv, &env, None, Duration::from_secs(60), None, &tx).await };
+        let (outcome, progress) = tokio::join!(run, collect);
+        assert!(outcome.succeeded(), "{outcome:?}");
+        let shown: Vec<u64> = outputs(&progress)
+            .iter()
+            .map(|l| l.parse().expect("a number"))
+            .collect();
+        let skipped: u64 = progress
+            .iter()
+            .map(|p| match p {
+                StepProgress::Skipped(n) => *n,
+                _ => 0,
+            })
+            .sum();
+        assert!(skipped > 0, "a slow screen skips lines");
+        assert_eq!(
+            shown.len() as u64 + skipped,
+            200_000,
+            "every line accounted for"
+        );
+        assert!(shown.windows(2).all(|w| w[0] < w[1]), "in order");
+        assert_eq!(
+            shown.last(),
+            Some(&200_000),
+            "the newest line is never skipped"
+        );
     }
 
     #[tokio::test]
