@@ -27,7 +27,6 @@ fn layer(room: &str) -> Option<(u8, bool)> {
 
 /// Imports against the layers that exist today, as (room, the room it imports).
 const KNOWN: &[(&str, &str)] = &[
-    ("config", "app"),
     ("drill", "probe"),
     ("drill", "runbook"),
     ("journal", "app"),

@@ -206,3 +206,29 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    /// Whatever a mutated example config still passes, the model builds its estate from it,
+    /// and the data at stake, the suggestion and `check`'s restore rules read it, without
+    /// a panic.
+    #[test]
+    fn the_model_reads_any_config_check_accepts(
+        file in 0usize..8,
+        line in any::<usize>(),
+        how in any::<u8>(),
+        junk in crate::config::load::tests::mutations::junk(),
+    ) {
+        if let Ok(cfg) = crate::config::load::tests::mutations::mutated_example(file, line, how, &junk) {
+            let estate = Estate::from_config(&cfg);
+            let _ = super::stake::warnings(&cfg);
+            let _ = super::stake::refusals(&cfg);
+            let mut state = State::new(estate, testkit::t(0));
+            state.runbooks = cfg.runbooks.clone();
+            let _ = super::suggest::level(&state);
+            for step in cfg.runbooks.iter().flat_map(|r| &r.steps) {
+                let _ = super::stake::of(&state, step, &Default::default());
+            }
+        }
+    }
+}
