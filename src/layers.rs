@@ -28,7 +28,6 @@ fn layer(room: &str) -> Option<(u8, bool)> {
 /// Imports against the layers that exist today, as (room, the room it imports).
 const KNOWN: &[(&str, &str)] = &[
     ("drill", "probe"),
-    ("drill", "runbook"),
     ("journal", "app"),
     ("journal", "comms"),
     ("runbook", "probe"),

@@ -1,7 +1,27 @@
 //! How a step runs and ends, in the model's words: what an executor reports while a step runs
 //! ([`StepProgress`]), how it ended ([`StepOutcome`]), and the postcondition an accepted step
 //! may leave for any console to read ([`Postcondition`]). The executors (`runbook/`, the
-//! drill) produce these; `update` decides what they mean.
+//! drill) produce these; `update` decides what they mean. The [`Executor`] trait is here too
+//! (DESIGN: the traits adapters implement live in the model), so the drill implements it
+//! without importing the real executors.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+use crate::config::Step;
+
+/// How often, and for how long, an RDS postcondition (a promoted replica standing alone, a
+/// restored instance available) is read: a promotion takes minutes.
+pub const INSTANCE_READ: (Duration, Duration) =
+    (Duration::from_secs(15), Duration::from_secs(30 * 60));
+
+/// How long a restart's or a scale's rollout is read by default before NOT verified.
+pub const ROLLOUT_WITHIN: Duration = Duration::from_secs(10 * 60);
 
 /// Something a running step reports before it ends.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,5 +117,30 @@ impl StepOutcome {
                 | StepOutcome::Checked { .. }
                 | StepOutcome::StillCreating { .. }
         )
+    }
+}
+
+/// What [`Executor::run`] returns: a boxed future, so that `dyn Executor` works.
+pub type RunFuture<'a> = Pin<Box<dyn Future<Output = StepOutcome> + Send + 'a>>;
+
+/// What [`Executor::read_postcondition`] returns.
+pub type ReadFuture<'a> = Pin<Box<dyn Future<Output = PostconditionReading> + Send + 'a>>;
+
+/// Runs a step's action. `inputs` are what the operator typed in the modal (by input name);
+/// progress goes into `progress` (a closed receiver is not an error: the step runs on).
+/// Never panics on a bad action: whatever went wrong is a [`StepOutcome::Failed`].
+pub trait Executor: Send + Sync {
+    fn run<'a>(
+        &'a self,
+        step: &'a Step,
+        inputs: &'a BTreeMap<String, String>,
+        progress: mpsc::Sender<StepProgress>,
+    ) -> RunFuture<'a>;
+
+    /// Reads a postcondition left pending by a step (this console's or another's) once.
+    /// An executor that cannot read it says so; the console asks again later.
+    fn read_postcondition<'a>(&'a self, postcondition: &'a Postcondition) -> ReadFuture<'a> {
+        let why = format!("this console cannot read {}", postcondition.describe());
+        Box::pin(async move { PostconditionReading::CannotRead(why) })
     }
 }

@@ -19,11 +19,11 @@ use std::time::Duration;
 use jiff::Timestamp;
 use tokio::sync::mpsc;
 
+use crate::app::outcome::{Executor, RunFuture, StepOutcome, StepProgress};
 use crate::app::{ComponentIx, Observation, Signal};
 use crate::config::{Config, Diagnostics, Step};
 use crate::probe::clock::{add, clamp_speed};
 use crate::probe::{Clock, ObserveFuture, Options, Probe, Scheduled, Scheduler, SimClock, slots};
-use crate::runbook::{Executor, RunFuture, StepOutcome, StepProgress};
 use world::SimCheck;
 
 pub use scenario::Scenario;

@@ -104,7 +104,7 @@ impl Offline {
     }
 
     /// The action of a step, straight on the world (no console, no journal).
-    fn act(&mut self, runbook: &str, id: &str, at: u64) -> crate::runbook::StepOutcome {
+    fn act(&mut self, runbook: &str, id: &str, at: u64) -> crate::app::outcome::StepOutcome {
         let step = step(&self.config, runbook, id).clone();
         self.world
             .act(&step, &BTreeMap::new(), add(t0(), secs(at)))
@@ -114,7 +114,7 @@ impl Offline {
     /// A step as an operator runs it at `at`: the console must show it ready (its requires
     /// succeeded, its prechecks pass on fresh values); its life goes to the journal. A wait
     /// is answered at once: run it when the deployment should be available.
-    fn run(&mut self, runbook: &str, id: &str, at: u64) -> crate::runbook::StepOutcome {
+    fn run(&mut self, runbook: &str, id: &str, at: u64) -> crate::app::outcome::StepOutcome {
         self.run_until(at);
         let rb = self
             .config
@@ -132,10 +132,10 @@ impl Offline {
         let when = add(t0(), secs(at));
         let act = self.world.act(&step, &BTreeMap::new(), when);
         let outcome = match (&act.wait, act.outcome) {
-            (Some((deployment, _)), crate::runbook::StepOutcome::Succeeded { .. }) => {
+            (Some((deployment, _)), crate::app::outcome::StepOutcome::Succeeded { .. }) => {
                 match self.world.deployment(deployment, when) {
-                    (true, summary) => crate::runbook::StepOutcome::Succeeded { summary },
-                    (false, reason) => crate::runbook::StepOutcome::Failed { reason },
+                    (true, summary) => crate::app::outcome::StepOutcome::Succeeded { summary },
+                    (false, reason) => crate::app::outcome::StepOutcome::Failed { reason },
                 }
             }
             (_, outcome) => outcome,
@@ -163,12 +163,14 @@ impl Offline {
             }),
         ]);
         let (result, detail) = match &outcome {
-            crate::runbook::StepOutcome::Succeeded { summary }
-            | crate::runbook::StepOutcome::Checked { summary, .. }
-            | crate::runbook::StepOutcome::StillCreating { summary, .. } => {
+            crate::app::outcome::StepOutcome::Succeeded { summary }
+            | crate::app::outcome::StepOutcome::Checked { summary, .. }
+            | crate::app::outcome::StepOutcome::StillCreating { summary, .. } => {
                 (StepResult::Succeeded, summary.clone())
             }
-            crate::runbook::StepOutcome::Failed { reason } => (StepResult::Failed, reason.clone()),
+            crate::app::outcome::StepOutcome::Failed { reason } => {
+                (StepResult::Failed, reason.clone())
+            }
         };
         self.finishing.push(Entry {
             at: add(when, act.call),

@@ -17,6 +17,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 use super::scenario::{BackupSet, Change, Effect, HealthSet, LagSet, Scenario, SimHealth};
+use crate::app::outcome::StepOutcome;
 use crate::app::{ComponentIx, Estate, Observation, ObserveError, Outcome, Signal};
 use crate::config::{
     Action, BackupKind, Config, Diagnostics, HealthKind, InputKind, LagKind, SnapshotChoice,
@@ -24,7 +25,6 @@ use crate::config::{
 };
 use crate::probe::Slot;
 use crate::probe::clock::add;
-use crate::runbook::StepOutcome;
 
 /// How long an RDS API call of an action takes (simulated).
 pub const RDS_CALL: Duration = Duration::from_secs(2);
@@ -87,8 +87,8 @@ impl SimCheck {
     /// How long the real executor reads it (its default deadline).
     pub fn within(&self) -> Duration {
         match self {
-            SimCheck::Instance { .. } => crate::probe::aws::POSTCONDITION.1,
-            SimCheck::Deployment(_) => crate::runbook::kubernetes::ROLLOUT_WITHIN,
+            SimCheck::Instance { .. } => crate::app::outcome::INSTANCE_READ.1,
+            SimCheck::Deployment(_) => crate::app::outcome::ROLLOUT_WITHIN,
         }
     }
 }

@@ -72,10 +72,8 @@ pub const CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60)
 
 /// A step's postcondition (a promoted replica standing alone, a restored instance
 /// available) is read every 15 s for up to 30 minutes: a promotion takes minutes.
-pub const POSTCONDITION: (std::time::Duration, std::time::Duration) = (
-    std::time::Duration::from_secs(15),
-    std::time::Duration::from_secs(30 * 60),
-);
+pub const POSTCONDITION: (std::time::Duration, std::time::Duration) =
+    crate::app::outcome::INSTANCE_READ;
 
 impl Clients {
     /// Clients that send every request to `endpoint_url` when given (`[aws] endpoint_url`),

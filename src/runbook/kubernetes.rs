@@ -46,7 +46,7 @@ pub const FIELD_MANAGER: &str = "warroom";
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// How long a restart's or a scale's rollout is read by default before NOT verified.
-pub const ROLLOUT_WITHIN: Duration = Duration::from_secs(10 * 60);
+pub use crate::app::outcome::ROLLOUT_WITHIN;
 
 /// How long the look at a wait's deadline may take to answer (a wait may end this much
 /// after its timeout, so that its last word is a reading, not a look cut short).

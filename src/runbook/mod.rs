@@ -20,13 +20,7 @@
 //! its parameters) before making it, ends with what the other side answered, and never lets
 //! a secret into a progress line or an outcome.
 
-use std::collections::BTreeMap;
-use std::future::Future;
-use std::pin::Pin;
-
 use tokio::sync::mpsc;
-
-use crate::config::Step;
 
 pub mod command;
 pub mod http;
@@ -38,32 +32,9 @@ pub use real::{Options, RealExecutor};
 
 // The vocabulary of a step's life is the model's (`app::outcome`); named here too, where
 // the executors that produce it live.
-pub use crate::app::outcome::{Postcondition, PostconditionReading, StepOutcome, StepProgress};
-
-/// What [`Executor::run`] returns: a boxed future, so that `dyn Executor` works.
-pub type RunFuture<'a> = Pin<Box<dyn Future<Output = StepOutcome> + Send + 'a>>;
-
-/// What [`Executor::read_postcondition`] returns.
-pub type ReadFuture<'a> = Pin<Box<dyn Future<Output = PostconditionReading> + Send + 'a>>;
-
-/// Runs a step's action. `inputs` are what the operator typed in the modal (by input name);
-/// progress goes into `progress` (a closed receiver is not an error: the step runs on).
-/// Never panics on a bad action: whatever went wrong is a [`StepOutcome::Failed`].
-pub trait Executor: Send + Sync {
-    fn run<'a>(
-        &'a self,
-        step: &'a Step,
-        inputs: &'a BTreeMap<String, String>,
-        progress: mpsc::Sender<StepProgress>,
-    ) -> RunFuture<'a>;
-
-    /// Reads a postcondition left pending by a step (this console's or another's) once.
-    /// An executor that cannot read it says so; the console asks again later.
-    fn read_postcondition<'a>(&'a self, postcondition: &'a Postcondition) -> ReadFuture<'a> {
-        let why = format!("this console cannot read {}", postcondition.describe());
-        Box::pin(async move { PostconditionReading::CannotRead(why) })
-    }
-}
+pub use crate::app::outcome::{
+    Executor, Postcondition, PostconditionReading, ReadFuture, RunFuture, StepOutcome, StepProgress,
+};
 
 /// Sends a progress report; a closed receiver is not the step's failure.
 pub(crate) async fn report(progress: &mpsc::Sender<StepProgress>, what: StepProgress) {
