@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use warroom::journal::keeper::{Keeper, Mode, Options};
+use warroom::runtime::keeper::{Keeper, Mode, Options};
 
 use warroom::config;
 use warroom::theme::{self, Theme};
@@ -205,7 +205,7 @@ fn settings(
     cfg: &config::Config,
     display: &Display,
     drill: Option<String>,
-) -> Result<warroom::tui::Settings, ExitCode> {
+) -> Result<warroom::runtime::Settings, ExitCode> {
     // A bad name on the command line is a usage error; one in the config, or a file (named
     // anywhere) that is not a sane regular file or not valid, a config error.
     let code = |from_cli: bool, unknown: bool| {
@@ -244,7 +244,7 @@ fn settings(
             })?,
         )
     };
-    Ok(warroom::tui::Settings {
+    Ok(warroom::runtime::Settings {
         title: cfg.console.title.clone(),
         read_only: display.read_only || !is_operator(cfg),
         // `--ascii`, else the config, else the locale: a terminal that is not UTF-8 gets
@@ -253,8 +253,8 @@ fn settings(
             || cfg
                 .console
                 .ascii
-                .unwrap_or_else(|| !warroom::tui::terminal::utf8_locale()),
-        ansi16: warroom::tui::terminal::sixteen_colours(),
+                .unwrap_or_else(|| !warroom::runtime::terminal::utf8_locale()),
+        ansi16: warroom::runtime::terminal::sixteen_colours(),
         low_bandwidth: display.low_bandwidth,
         theme,
         layout,
@@ -392,7 +392,8 @@ fn drill(
             &link,
             clock.clone(),
         );
-        let exit = warroom::tui::run(state, settings, rx, link, Some(executor), comms, clock).await;
+        let exit =
+            warroom::runtime::run(state, settings, rx, link, Some(executor), comms, clock).await;
         drill.stop();
         exit
     });
@@ -428,19 +429,24 @@ fn comms_link(
     incidents: PathBuf,
     cfg: &warroom::config::Config,
     sinks: Vec<std::sync::Arc<dyn warroom::comms::sink::Sink>>,
-    link: &warroom::tui::JournalLink,
+    link: &warroom::runtime::JournalLink,
     clock: std::sync::Arc<dyn warroom::probe::clock::Clock>,
-) -> Option<warroom::tui::CommsLink> {
+) -> Option<warroom::runtime::CommsLink> {
     if sinks.is_empty() {
         return None;
     }
     let (tx, problems) = tokio::sync::mpsc::channel(16);
-    let mut options = warroom::comms::worker::Options::new(incidents);
+    let mut options = warroom::runtime::outbox_worker::Options::new(incidents);
     options.operators = cfg.console.operators.clone();
     options.give_up_after = cfg.comms.give_up_after;
-    let worker =
-        warroom::comms::worker::Worker::start(options, sinks, link.requests.clone(), clock, tx);
-    Some(warroom::tui::CommsLink { worker, problems })
+    let worker = warroom::runtime::outbox_worker::Worker::start(
+        options,
+        sinks,
+        link.requests.clone(),
+        clock,
+        tx,
+    );
+    Some(warroom::runtime::CommsLink { worker, problems })
 }
 
 /// `warroom status`: one round of every probe; the exit code says the overall severity.
@@ -569,7 +575,7 @@ fn console(explicit: Option<&Path>, data_dir: Option<&Path>, display: &Display) 
                 ) as std::sync::Arc<dyn warroom::runbook::Executor>
             });
         let comms = comms_link(incidents, &cfg, sinks, &link, clock.clone());
-        let exit = warroom::tui::run(state, settings, rx, link, executor, comms, clock).await;
+        let exit = warroom::runtime::run(state, settings, rx, link, executor, comms, clock).await;
         scheduler.stop();
         exit
     });
@@ -608,7 +614,7 @@ fn start_journal(
     cfg: &config::Config,
     data_dir: Option<&Path>,
     mode: Mode,
-) -> Result<(warroom::tui::JournalLink, Keeper), ExitCode> {
+) -> Result<(warroom::runtime::JournalLink, Keeper), ExitCode> {
     let dir = warroom::journal::journal_dir(cfg.journal.dir.as_deref(), data_dir);
     refuse_outsider(cfg, &dir, mode)?;
     let (requests, requests_rx) = std::sync::mpsc::channel();
@@ -620,7 +626,7 @@ fn start_journal(
         eprintln!("warroom: cannot start the journal: {e}");
         ExitCode::FAILURE
     })?;
-    Ok((warroom::tui::JournalLink { requests, events }, keeper))
+    Ok((warroom::runtime::JournalLink { requests, events }, keeper))
 }
 
 /// How long a console's ending waits for its journal keeper to write what is queued (a disk
@@ -636,7 +642,7 @@ fn finish_journal(keeper: Keeper) {
             "the journal keeper did not finish within {}s: entries still queued may be lost",
             KEEPER_DEADLINE.as_secs()
         );
-        warroom::tui::terminal::say(
+        warroom::runtime::terminal::say(
             "warroom: the journal did not finish writing in time; see the log",
         );
         return;
@@ -680,7 +686,7 @@ fn finish_journal(keeper: Keeper) {
         kept = ?saved,
         "journal entries could not be written"
     );
-    warroom::tui::terminal::say(&format!(
+    warroom::runtime::terminal::say(&format!(
         "warroom: {} journal entr{} could not be written{}:",
         lines.len(),
         if lines.len() == 1 { "y" } else { "ies" },
@@ -689,11 +695,11 @@ fn finish_journal(keeper: Keeper) {
             .unwrap_or_default()
     ));
     for l in &lines {
-        warroom::tui::terminal::say(l);
+        warroom::runtime::terminal::say(l);
     }
 }
 
-fn finish(result: anyhow::Result<warroom::tui::Exit>, log: Option<PathBuf>) -> ExitCode {
+fn finish(result: anyhow::Result<warroom::runtime::Exit>, log: Option<PathBuf>) -> ExitCode {
     match result {
         Ok(exit) => {
             tracing::info!("console ended ({})", exit.reason());
@@ -701,9 +707,12 @@ fn finish(result: anyhow::Result<warroom::tui::Exit>, log: Option<PathBuf>) -> E
         }
         Err(e) => {
             tracing::error!("console ended (error: {e:#})");
-            warroom::tui::terminal::say(&format!("warroom: {e:#}"));
+            warroom::runtime::terminal::say(&format!("warroom: {e:#}"));
             if let Some(log) = log {
-                warroom::tui::terminal::say(&format!("warroom: the log is at {}", log.display()));
+                warroom::runtime::terminal::say(&format!(
+                    "warroom: the log is at {}",
+                    log.display()
+                ));
             }
             ExitCode::FAILURE
         }

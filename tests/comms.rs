@@ -23,10 +23,10 @@ use warroom::app::{DrLevel, HealthState, IncidentStatus};
 use warroom::comms::sink::Sink;
 use warroom::comms::slack::SlackSink;
 use warroom::comms::statuspage::StatusPageSink;
-use warroom::comms::worker::{Options as WorkerOptions, Worker};
 use warroom::config::{Audience, Secret, Slack, SlackAuth, StatusPage, StatusPageKind, Tier};
-use warroom::journal::keeper::{Keeper, Mode, Options, Request};
 use warroom::probe::clock::SystemClock;
+use warroom::runtime::keeper::{Keeper, Mode, Options, Request};
+use warroom::runtime::outbox_worker::{Options as WorkerOptions, Worker};
 
 const PATIENCE: Duration = Duration::from_secs(20);
 const TOKEN: &str = "xoxb-PLANTED-slack-7f3e9c1d";

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use jiff::Timestamp;
 use tokio::sync::mpsc as tokio_mpsc;
 use warroom::app::{DrLevel, Entry, EntryKind, HealthState, IncidentStatus, JournalEvent, Source};
-use warroom::journal::keeper::{Keeper, Mode, Options, Request};
+use warroom::runtime::keeper::{Keeper, Mode, Options, Request};
 
 use support::local::{closed_port, private_config};
 use support::pty::Pty;

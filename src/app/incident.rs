@@ -265,9 +265,9 @@ impl MemoryJournal {
                     // As the keeper does: the incident starts at the first failure of the
                     // watch log, whose lines from there on are copied into it.
                     let watch = std::mem::take(&mut self.entries);
-                    let first = journal::keeper::first_failure(&watch);
+                    let first = crate::app::episode::first_failure(&watch);
                     let started = first
-                        .map(|i| journal::keeper::failure_began(&watch[i..]))
+                        .map(|i| crate::app::episode::failure_began(&watch[i..]))
                         .unwrap_or(*at);
                     for w in first.map(|i| &watch[i..]).unwrap_or(&[]) {
                         let mut body = w.body.clone();

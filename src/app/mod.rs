@@ -9,6 +9,7 @@ pub mod comms;
 pub mod compose;
 pub mod dialog;
 pub mod entry;
+pub mod episode;
 pub mod estate;
 pub mod fmt;
 pub mod incident;

@@ -15,4 +15,3 @@ pub mod sink;
 pub mod slack;
 pub mod statuspage;
 pub use crate::app::template;
-pub mod worker;

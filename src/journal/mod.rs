@@ -4,7 +4,6 @@
 pub mod dirs;
 pub mod entry;
 pub mod file;
-pub mod keeper;
 pub mod seen;
 pub mod trust;
 

@@ -1,7 +1,7 @@
 //! The outbox worker: one task per channel that delivers what the outbox holds, in order,
 //! with backoff, honouring `Retry-After`, and never posting an update twice after a crash
 //! (a send whose answer was not recorded is looked for on the far side before it is sent
-//! again). It only reports; the journal keeper journals (see [`super::record`]).
+//! again). It only reports; the journal keeper journals (see [`crate::comms::record`]).
 //!
 //! Each (incident, channel) is delivered by the one console holding its outbox lock; the
 //! others wait, and one of them takes over when it goes, where it left off.
@@ -19,12 +19,12 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use super::outbox::{Attempt, Failed, Outbox, Pending, Sent};
-use super::record::{Outcome, Outcomes};
-use super::sink::{Context, SendError, Sink};
 use crate::clock::Clock;
-use crate::journal::keeper::Request;
+use crate::comms::outbox::{Attempt, Failed, Outbox, Pending, Sent};
+use crate::comms::record::{Outcome, Outcomes};
+use crate::comms::sink::{Context, SendError, Sink};
 use crate::journal::trust::Team;
+use crate::runtime::keeper::Request;
 
 /// How often the outbox is looked at.
 pub const POLL: Duration = Duration::from_millis(500);
@@ -477,7 +477,7 @@ impl Channel {
         }
         let queued = &self.vouched.get(&journal)?.1;
         let channel = p.delivery.channel.as_str();
-        let hash = super::record::update_hash(&p.delivery.update);
+        let hash = crate::comms::record::update_hash(&p.delivery.update);
         let matches = queued.iter().any(|(id, ch, body)| {
             *id == p.delivery.id && ch == channel && body.as_ref().is_none_or(|b| *b == hash)
         });
@@ -642,11 +642,11 @@ impl Channel {
     }
 
     /// An answer the far side does not document: retried like a failure that may have
-    /// arrived, and given up at the [`super::sink::UNKNOWN_ATTEMPTS`]th, so it never holds
+    /// arrived, and given up at the [`crate::comms::sink::UNKNOWN_ATTEMPTS`]th, so it never holds
     /// up the updates behind it for good.
     fn unknown(&mut self, outbox: &Outbox, p: &Pending, reason: String) -> Option<String> {
         let failures = self.backoff.get(&p.name).map_or(0, |b| b.failures) + 1;
-        if failures >= super::sink::UNKNOWN_ATTEMPTS {
+        if failures >= crate::comms::sink::UNKNOWN_ATTEMPTS {
             let _ = outbox.clear_attempt(&p.name);
             return self.give_up(
                 outbox,
@@ -768,7 +768,7 @@ fn context(outbox: &Outbox, p: &Pending) -> Context {
             .given_up(p.delivery.channel)
             .into_iter()
             .find(|d| d.name() < p.name)
-            .map(|d| super::message::replaces_note(d.update.template.as_str(), d.queued_at))
+            .map(|d| crate::app::message::replaces_note(d.update.template.as_str(), d.queued_at))
     } else {
         None
     };

@@ -5,7 +5,9 @@
 //! clock ticks) are drawn at most 30 times a second (10 with `--low-bandwidth`); every
 //! frame is wrapped in synchronized output so the terminal never shows half a frame.
 
+pub mod keeper;
 pub mod keys;
+pub mod outbox_worker;
 pub mod terminal;
 pub mod writer;
 
@@ -22,11 +24,11 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::app::message::{Outgoing, Targets};
 use crate::app::{Effect, Event, JournalEvent, Key, Observation, State, StepEvent, Stop, update};
-use crate::comms::worker::Worker;
 use crate::config::Runbook;
-use crate::journal::keeper::Request;
 use crate::probe::clock::Clock;
 use crate::runbook::{Executor, StepOutcome};
+use crate::runtime::keeper::Request;
+use crate::runtime::outbox_worker::Worker;
 use crate::theme::Theme;
 use crate::ui::{self, Glyphs, Layout, Screen};
 use ratatui::Terminal;

@@ -32,18 +32,19 @@ use nix::fcntl::{Flock, FlockArg};
 use serde_json::Value;
 use tokio::sync::mpsc::Sender;
 
-use super::dirs::{drills_dir, incident_file_name, incidents_dir, latest};
-use super::entry::{Entry, GENESIS};
-use super::file::{
-    FILE_MODE, Journal, JournalError, follow, follow_checked, load, load_verified_keeping,
-};
-use super::trust::{Team, TrustError};
+use crate::app::Entry as Wanted;
+use crate::app::episode::{failure_began, first_failure, resolved};
 use crate::app::incident::{JournalEvent, Source};
 use crate::app::message::Outgoing;
 use crate::app::steps::{Claim, Steps, is_step_kind};
-use crate::app::{BackupState, Entry as Wanted, HealthState};
-use crate::app::{DrLevel, EntryKind, IncidentStatus, LagState, RpoLevel, Severity, WATCH_SEQ};
+use crate::app::{DrLevel, EntryKind, IncidentStatus, WATCH_SEQ};
 use crate::comms;
+use crate::journal::dirs::{drills_dir, incident_file_name, incidents_dir, latest};
+use crate::journal::entry::{Entry, GENESIS};
+use crate::journal::file::{
+    FILE_MODE, Journal, JournalError, follow, follow_checked, load, load_verified_keeping,
+};
+use crate::journal::trust::{Team, TrustError};
 
 /// Who this console is to the journal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,10 +70,10 @@ pub struct Options {
     /// recorder finds it larger than this.
     pub watch_max_bytes: u64,
     /// Where this account keeps what it last saw of each incident journal (see
-    /// [`super::seen`]); None: not kept.
+    /// [`crate::journal::seen`]); None: not kept.
     pub seen: Option<PathBuf>,
     /// `[console] operators`: the accounts that may own the journal dir's files (empty: any
-    /// member of the journal group). See [`super::trust`].
+    /// member of the journal group). See [`crate::journal::trust`].
     pub operators: Vec<String>,
 }
 
@@ -83,7 +84,7 @@ impl Options {
             mode,
             poll: Duration::from_millis(250),
             recorder_retry: Duration::from_secs(1),
-            actor: super::entry::actor(),
+            actor: crate::journal::entry::actor(),
             watch_max_bytes: 8 << 20,
             seen: None,
             operators: Vec::new(),
@@ -243,7 +244,7 @@ struct State {
     /// it was): never appended to again, said on every screen.
     tampered: Option<(PathBuf, String)>,
     /// What this account last saw of each incident journal.
-    seen: Option<super::seen::SeenBook>,
+    seen: Option<crate::journal::seen::SeenBook>,
     last_seen_save: Option<Instant>,
     /// The journal dir's team, once the dir exists (what is trusted there).
     team: Option<Team>,
@@ -450,7 +451,11 @@ impl State {
     }
 
     fn run(mut self, requests: Receiver<Request>) -> Leftovers {
-        self.seen = self.o.seen.clone().map(super::seen::SeenBook::open);
+        self.seen = self
+            .o
+            .seen
+            .clone()
+            .map(crate::journal::seen::SeenBook::open);
         if self.o.mode == Mode::Drill {
             self.send(JournalEvent::Recorder {
                 me: true,
@@ -830,7 +835,7 @@ impl State {
         };
         book.record(
             path,
-            super::seen::Seen {
+            crate::journal::seen::Seen {
                 len: self.followed.offset,
                 seq,
                 hash,
@@ -1049,7 +1054,7 @@ impl State {
             .map_err(|e| describe(&e))?;
         // Under the file's own lock too: a writer that is not a console (none should be)
         // never has an append cut in two.
-        super::file::open_nofollow(path)
+        crate::journal::file::open_nofollow(path)
             .map_err(|e| e.to_string())
             .and_then(|f| Flock::lock(f, FlockArg::LockExclusive).map_err(|(_, e)| e.to_string()))
             .and_then(|_locked| std::fs::rename(path, rolled).map_err(|e| e.to_string()))?;
@@ -1178,7 +1183,7 @@ impl State {
         if self.guard(&path).is_err() {
             return;
         }
-        let Ok(file) = super::file::open_nofollow(&path) else {
+        let Ok(file) = crate::journal::file::open_nofollow(&path) else {
             self.tell_holder(None);
             return;
         };
@@ -1922,66 +1927,4 @@ fn holder_of(lock: &Path) -> String {
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "another console".into())
-}
-
-/// Whether these lines resolve the incident (the last status entry says resolved).
-fn resolved(entries: &[Entry]) -> bool {
-    entries
-        .iter()
-        .rev()
-        .find_map(|e| match e.kind.as_str() {
-            "status" => Some(e.body.get("to").and_then(Value::as_str) == Some("resolved")),
-            "declared" => Some(e.body.get("status").and_then(Value::as_str) == Some("resolved")),
-            _ => None,
-        })
-        .unwrap_or(false)
-}
-
-/// Whether a watch-log line says something failed.
-fn is_failure(kind: &EntryKind) -> bool {
-    match kind {
-        EntryKind::ComponentState { to, .. } => *to != HealthState::Up,
-        EntryKind::LagLevel { to, .. } => *to != LagState::Ok,
-        EntryKind::BackupLevel { to, .. } => *to != BackupState::Ok,
-        EntryKind::RpoExposure { to, .. } => matches!(to, RpoLevel::AtRisk | RpoLevel::Breached),
-        EntryKind::RtoBreached { .. } => true,
-        EntryKind::Severity { to, .. } => !matches!(to, Severity::Healthy | Severity::Observing),
-        _ => false,
-    }
-}
-
-/// When the failure that opens `from` (its first line) began: the earliest `since` of the
-/// component state changes among its lines — each the first answer of the failing run the
-/// state was confirmed on — else the first line's time.
-pub fn failure_began(from: &[Entry]) -> Timestamp {
-    let first = from.first().map_or(Timestamp::UNIX_EPOCH, |e| e.at);
-    from.iter()
-        .filter_map(|e| match EntryKind::from_journal(&e.kind, &e.body)? {
-            EntryKind::ComponentState { to, since, .. } if to != HealthState::Up => Some(since),
-            _ => None,
-        })
-        .fold(first, Timestamp::min)
-}
-
-/// The first failure of the current episode: after the last return to HEALTHY, the first line
-/// that says something failed. `None` if nothing has failed since.
-pub fn first_failure(watch: &[Entry]) -> Option<usize> {
-    let known: Vec<Option<EntryKind>> = watch
-        .iter()
-        .map(|e| EntryKind::from_journal(&e.kind, &e.body))
-        .collect();
-    let from = known
-        .iter()
-        .rposition(|k| {
-            matches!(
-                k,
-                Some(EntryKind::Severity {
-                    to: Severity::Healthy,
-                    ..
-                })
-            )
-        })
-        .map(|i| i + 1)
-        .unwrap_or(0);
-    (from..watch.len()).find(|&i| known[i].as_ref().is_some_and(is_failure))
 }
