@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod clock;
+pub mod cloud;
 pub mod comms;
 pub mod config;
 pub mod drill;

@@ -378,8 +378,9 @@ fn drill(
     };
     let result = rt.block_on(async move {
         let (tx, rx) = tokio::sync::mpsc::channel(1024);
-        let drill = warroom::drill::start(&cfg, scenario, speed, tx, |o| o)
-            .map_err(|d| anyhow::anyhow!("{d}"))?;
+        let drill =
+            warroom::drill::start(&cfg, scenario, speed).map_err(|d| anyhow::anyhow!("{d}"))?;
+        let scheduler = warroom::runtime::scheduler::Scheduler::drill(&drill, tx, |o| o);
         let state =
             warroom::app::State::new(warroom::app::Estate::from_config(&cfg), drill.started());
         let clock: std::sync::Arc<dyn warroom::probe::clock::Clock> = drill.clock();
@@ -394,7 +395,7 @@ fn drill(
         );
         let exit =
             warroom::runtime::run(state, settings, rx, link, Some(executor), comms, clock).await;
-        drill.stop();
+        scheduler.stop();
         exit
     });
     finish_journal(keeper);
@@ -461,7 +462,7 @@ fn status(explicit: Option<&Path>, json: bool) -> ExitCode {
     };
     let report = rt.block_on(async {
         let estate = warroom::app::Estate::from_config(&cfg);
-        let clients = warroom::probe::build::Clients::new(&cfg);
+        let clients = warroom::cloud::Clients::new(&cfg);
         let probes = warroom::probe::build::build(&cfg, &estate, &clients);
         let clock: std::sync::Arc<dyn warroom::probe::clock::Clock> =
             std::sync::Arc::new(warroom::probe::clock::SystemClock);
@@ -553,16 +554,16 @@ fn console(explicit: Option<&Path>, data_dir: Option<&Path>, display: &Display) 
     };
     let result = rt.block_on(async move {
         let estate = warroom::app::Estate::from_config(&cfg);
-        let clients = warroom::probe::build::Clients::new(&cfg);
+        let clients = warroom::cloud::Clients::new(&cfg);
         let probes = warroom::probe::build::build(&cfg, &estate, &clients);
         let clock: std::sync::Arc<dyn warroom::probe::clock::Clock> =
             std::sync::Arc::new(warroom::probe::clock::SystemClock);
         let state = warroom::app::State::new(estate, clock.now());
         let (tx, rx) = tokio::sync::mpsc::channel(1024);
-        let scheduler = warroom::probe::Scheduler::start(
+        let scheduler = warroom::runtime::scheduler::Scheduler::start(
             probes,
             clock.clone(),
-            warroom::probe::Options::default(),
+            warroom::runtime::scheduler::Options::default(),
             tx,
             std::convert::identity,
         );

@@ -10,8 +10,9 @@ use std::time::Duration;
 
 use k8s::{DeploymentJson, FakeApi};
 use warroom::app::{ObserveError, Outcome};
+use warroom::cloud::kubernetes::Clients;
 use warroom::probe::Probe;
-use warroom::probe::kubernetes::{Clients, DeploymentProbe};
+use warroom::probe::kubernetes::DeploymentProbe;
 
 const DEPLOYMENT_PATH: &str = "/apis/apps/v1/namespaces/dtem-prod/deployments/api-gateway";
 

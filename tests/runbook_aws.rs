@@ -15,9 +15,9 @@ use std::time::Duration;
 use jiff::{Timestamp, ToSpan};
 use moto::{Moto, create_instance, create_replica};
 use tokio::sync::mpsc;
+use warroom::cloud;
+use warroom::cloud::aws::Clients;
 use warroom::config::{Action, Input, InputKind, Placement, SnapshotChoice, Step};
-use warroom::probe::aws::Clients;
-use warroom::probe::build;
 use warroom::runbook::{
     Executor, Postcondition, PostconditionReading, RealExecutor, StepOutcome, StepProgress,
 };
@@ -38,9 +38,9 @@ fn executor(clients: &Clients) -> RealExecutor {
     let quick = clients
         .clone()
         .with_postcondition(Duration::from_millis(100), Duration::from_secs(2));
-    RealExecutor::new(build::Clients {
+    RealExecutor::new(cloud::Clients {
         aws: quick,
-        kube: warroom::probe::kubernetes::Clients::new(),
+        kube: warroom::cloud::kubernetes::Clients::new(),
     })
 }
 

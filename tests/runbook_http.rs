@@ -10,8 +10,8 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
+use warroom::cloud;
 use warroom::config::{Action, Step};
-use warroom::probe::build;
 use warroom::runbook::{Executor, Options, RealExecutor, StepOutcome, StepProgress};
 
 /// One request as the server read it.
@@ -113,9 +113,9 @@ async fn server(answer: Answer) -> Server {
 }
 
 fn executor() -> RealExecutor {
-    RealExecutor::new(build::Clients {
-        aws: warroom::probe::aws::Clients::new(Some("http://127.0.0.1:9".into())),
-        kube: warroom::probe::kubernetes::Clients::new(),
+    RealExecutor::new(cloud::Clients {
+        aws: warroom::cloud::aws::Clients::new(Some("http://127.0.0.1:9".into())),
+        kube: warroom::cloud::kubernetes::Clients::new(),
     })
     .with_options(Options {
         http_timeout: Duration::from_millis(500),

@@ -14,9 +14,9 @@ use jiff::Timestamp;
 use k8s::{DeploymentJson, FakeApi};
 use serde_json::Value;
 use tokio::sync::mpsc;
+use warroom::cloud;
+use warroom::cloud::kubernetes::Clients as KubeClients;
 use warroom::config::{Action, Step};
-use warroom::probe::build;
-use warroom::probe::kubernetes::Clients as KubeClients;
 use warroom::runbook::{Executor, Options, RealExecutor, StepOutcome, StepProgress};
 
 const NS: &str = "dtem-prod";
@@ -24,9 +24,9 @@ const NAME: &str = "api-gateway";
 const PATH: &str = "/apis/apps/v1/namespaces/dtem-prod/deployments/api-gateway";
 
 fn executor(api: &FakeApi) -> RealExecutor {
-    let clients = build::Clients {
+    let clients = cloud::Clients {
         // No AWS here: an endpoint nobody listens on.
-        aws: warroom::probe::aws::Clients::new(Some("http://127.0.0.1:9".into())),
+        aws: warroom::cloud::aws::Clients::new(Some("http://127.0.0.1:9".into())),
         kube: KubeClients::from_config(api.config()),
     };
     RealExecutor::new(clients).with_options(Options {
@@ -387,8 +387,8 @@ async fn wait_available_through_an_api_that_stopped_answering_says_both() {
 async fn a_restart_is_verified_once_its_generation_has_rolled_out_and_a_stuck_scale_is_not() {
     let api = FakeApi::start().await;
     api.put_deployment(DeploymentJson::healthy(NS, NAME, 3).to_json());
-    let patient = RealExecutor::new(build::Clients {
-        aws: warroom::probe::aws::Clients::new(Some("http://127.0.0.1:9".into())),
+    let patient = RealExecutor::new(cloud::Clients {
+        aws: warroom::cloud::aws::Clients::new(Some("http://127.0.0.1:9".into())),
         kube: KubeClients::from_config(api.config()),
     })
     .with_options(Options {

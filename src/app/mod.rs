@@ -16,6 +16,7 @@ pub mod incident;
 pub mod message;
 pub mod modal;
 pub mod observation;
+pub mod observe;
 pub mod outcome;
 pub mod precheck;
 pub mod public;

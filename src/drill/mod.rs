@@ -19,11 +19,11 @@ use std::time::Duration;
 use jiff::Timestamp;
 use tokio::sync::mpsc;
 
+use crate::app::observe::{ObserveFuture, Probe, Scheduled, slots};
 use crate::app::outcome::{Executor, RunFuture, StepOutcome, StepProgress};
-use crate::app::{ComponentIx, Observation, Signal};
+use crate::app::{ComponentIx, Signal};
+use crate::clock::{Clock, SimClock, add, clamp_speed};
 use crate::config::{Config, Diagnostics, Step};
-use crate::probe::clock::{add, clamp_speed};
-use crate::probe::{Clock, ObserveFuture, Options, Probe, Scheduled, Scheduler, SimClock, slots};
 use world::SimCheck;
 
 pub use scenario::Scenario;
@@ -195,7 +195,7 @@ pub struct DrillHandle {
     clock: Arc<SimClock>,
     world: SharedWorld,
     executor: Arc<SimExecutor>,
-    scheduler: Scheduler,
+    probes: Vec<Scheduled>,
     scenario: Scenario,
 }
 
@@ -232,56 +232,30 @@ impl DrillHandle {
         &self.scenario
     }
 
-    /// How many simulated probes run.
-    pub fn probes(&self) -> usize {
-        self.scheduler.len()
-    }
-
-    /// Stops every probe at once (steps in flight run on). Dropping the handle does the same.
-    pub fn stop(&self) {
-        self.scheduler.stop();
-    }
-
-    /// Stops every probe and waits until their tasks have ended.
-    pub async fn shutdown(self) {
-        self.scheduler.shutdown().await;
+    /// One [`SimProbe`] per configured probe, for the runtime's scheduler to run (at the
+    /// drill's speed, stamped by its clock).
+    pub fn probes(&self) -> Vec<Scheduled> {
+        self.probes.clone()
     }
 }
 
 /// Starts a drill: builds the world from `config` and `scenario` with simulated time starting
 /// now (to the second) and running `speed` times faster, and one [`SimProbe`] per configured
-/// probe run by the scheduler, sending into `tx` through `wrap` (`std::convert::identity`
-/// for a channel of observations, or the runtime's `Event::Observed`). Must be called within
-/// a tokio runtime. Fails if the scenario does not fit the config.
-pub fn start<T, F>(
-    config: &Config,
-    scenario: Scenario,
-    speed: f64,
-    tx: mpsc::Sender<T>,
-    wrap: F,
-) -> Result<DrillHandle, Diagnostics>
-where
-    T: Send + 'static,
-    F: Fn(Observation) -> T + Send + Sync + 'static,
-{
+/// probe ([`DrillHandle::probes`], for the runtime to schedule). Fails if the scenario does
+/// not fit the config.
+pub fn start(config: &Config, scenario: Scenario, speed: f64) -> Result<DrillHandle, Diagnostics> {
     let now = Timestamp::now();
     let start = Timestamp::from_second(now.as_second()).unwrap_or(now);
-    start_at(config, scenario, start, speed, tx, wrap)
+    start_at(config, scenario, start, speed)
 }
 
 /// [`start`] with simulated time starting at `start`.
-pub fn start_at<T, F>(
+pub fn start_at(
     config: &Config,
     scenario: Scenario,
     start: Timestamp,
     speed: f64,
-    tx: mpsc::Sender<T>,
-    wrap: F,
-) -> Result<DrillHandle, Diagnostics>
-where
-    T: Send + 'static,
-    F: Fn(Observation) -> T + Send + Sync + 'static,
-{
+) -> Result<DrillHandle, Diagnostics> {
     let speed = clamp_speed(speed);
     let world = Arc::new(Mutex::new(SimWorld::new(config, &scenario, start)?));
     let clock = Arc::new(SimClock::new(start, speed));
@@ -301,16 +275,11 @@ where
             }),
         })
         .collect();
-    let options = Options {
-        speed,
-        ..Options::default()
-    };
-    let scheduler = Scheduler::start(probes, dyn_clock, options, tx, wrap);
     Ok(DrillHandle {
         executor: Arc::new(SimExecutor::new(world.clone(), clock.clone())),
         clock,
         world,
-        scheduler,
+        probes,
         scenario,
     })
 }

@@ -3,12 +3,12 @@
 
 use super::*;
 use crate::app::entry::{DrLevel, IncidentStatus, StepResult};
+use crate::app::observe::Slot;
 use crate::app::steps::{StepState, state_of};
 use crate::app::{
     Effect, Entry, EntryKind, Estate, Event, HealthState, MemoryJournal, Severity, State, update,
 };
 use crate::config::load::load_embedded_example;
-use crate::probe::Slot;
 
 fn t0() -> Timestamp {
     Timestamp::from_second(1_700_000_000).expect("valid")
@@ -526,55 +526,9 @@ fn region_outage() -> Scenario {
 }
 
 #[tokio::test(start_paused = true)]
-async fn start_runs_one_simulated_probe_per_configured_probe() {
-    let config = load_embedded_example();
-    let (tx, mut rx) = mpsc::channel(64);
-    let drill = start_at(&config, region_outage(), t0(), 10.0, tx, Event::Observed).expect("fits");
-    assert_eq!(drill.probes(), 11);
-    assert_eq!(drill.started(), t0());
-    assert_eq!(drill.speed(), 10.0);
-    assert_eq!(drill.scenario().name, "region-outage");
-    // The first round, all at the start of simulated time.
-    let mut first = Vec::new();
-    for _ in 0..11 {
-        let Some(Event::Observed(o)) = rx.recv().await else {
-            panic!("an observation")
-        };
-        assert_eq!(o.at, t0());
-        first.push(o);
-    }
-    let db = drill
-        .world()
-        .lock()
-        .expect("world")
-        .estate()
-        .ix("db-primary");
-    assert!(first.iter().any(|o| Some(o.component) == db
-        && o.signal == Signal::Health
-        && matches!(o.outcome, crate::app::Outcome::Down { .. })));
-    // 1.5 s of real time is 15 s of simulated time: the 15 s probes answer again.
-    tokio::time::sleep(Duration::from_millis(1600)).await;
-    assert_eq!(drill.now(), add(t0(), Duration::from_secs(16)));
-    let Some(Event::Observed(o)) = rx.recv().await else {
-        panic!("an observation")
-    };
-    assert!(o.at >= add(t0(), secs(15)), "{o:?}");
-    drill.shutdown().await;
-}
-
-#[tokio::test(start_paused = true)]
 async fn the_executor_runs_steps_in_simulated_time() {
     let config = load_embedded_example();
-    let (tx, _rx) = mpsc::channel(1024);
-    let drill = start_at(
-        &config,
-        region_outage(),
-        t0(),
-        10.0,
-        tx,
-        std::convert::identity,
-    )
-    .expect("fits");
+    let drill = start_at(&config, region_outage(), t0(), 10.0).expect("fits");
     let executor: Arc<dyn Executor> = drill.executor();
     let (ptx, mut prx) = mpsc::channel(16);
     let inputs = BTreeMap::new();
@@ -626,7 +580,6 @@ async fn the_executor_runs_steps_in_simulated_time() {
             summary: "dte-service: available".into()
         }
     );
-    drill.shutdown().await;
 }
 
 #[tokio::test(start_paused = true)]
@@ -638,8 +591,7 @@ async fn a_wait_that_never_ends_times_out() {
         "name = \"s\"\n[[event]]\nat = \"0s\"\ncomponent = \"apps-dr\"\nhealth = \"down\"\n",
     )
     .expect("valid");
-    let (tx, _rx) = mpsc::channel(1024);
-    let drill = start_at(&config, scenario, t0(), 100.0, tx, std::convert::identity).expect("fits");
+    let drill = start_at(&config, scenario, t0(), 100.0).expect("fits");
     let executor = drill.executor();
     let (ptx, mut prx) = mpsc::channel(64);
     let wait = Step {
@@ -674,37 +626,13 @@ async fn a_wait_that_never_ends_times_out() {
         prx.recv().await,
         Some(StepProgress::Status("api-gateway: 0/3 available".into()))
     );
-    drill.shutdown().await;
-}
-
-#[tokio::test(start_paused = true)]
-async fn stopping_the_drill_stops_the_probes() {
-    let config = load_embedded_example();
-    let (tx, mut rx) = mpsc::channel(64);
-    let drill = start_at(
-        &config,
-        Scenario::builtin("steady").expect("built in"),
-        t0(),
-        1.0,
-        tx,
-        std::convert::identity,
-    )
-    .expect("fits");
-    for _ in 0..11 {
-        rx.recv().await.expect("first round");
-    }
-    drill.stop();
-    tokio::time::sleep(secs(120)).await;
-    assert!(rx.recv().await.is_none(), "no probe runs after stop");
-    drop(drill);
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_scenario_that_does_not_fit_is_refused() {
     let mut config = load_embedded_example();
     config.components.retain(|c| c.id != "db-primary");
-    let (tx, _rx) = mpsc::channel::<Observation>(4);
-    let Err(e) = start(&config, region_outage(), 1.0, tx, std::convert::identity) else {
+    let Err(e) = start(&config, region_outage(), 1.0) else {
         panic!("refused")
     };
     let known =

@@ -17,14 +17,14 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 use super::scenario::{BackupSet, Change, Effect, HealthSet, LagSet, Scenario, SimHealth};
+use crate::app::observe::Slot;
 use crate::app::outcome::StepOutcome;
 use crate::app::{ComponentIx, Estate, Observation, ObserveError, Outcome, Signal};
+use crate::clock::add;
 use crate::config::{
     Action, BackupKind, Config, Diagnostics, HealthKind, InputKind, LagKind, SnapshotChoice,
     SnapshotSource, Step,
 };
-use crate::probe::Slot;
-use crate::probe::clock::add;
 
 /// How long an RDS API call of an action takes (simulated).
 pub const RDS_CALL: Duration = Duration::from_secs(2);

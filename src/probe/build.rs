@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::{ProbeRole, Scheduled, aws, kubernetes, slots};
+use super::{ProbeRole, Scheduled, slots};
 use super::{
     cloudwatch::CloudwatchLagProbe,
     command::{CommandBackupProbe, CommandProbe},
@@ -17,23 +17,8 @@ use super::{
     tcp::TcpProbe,
 };
 use crate::app::Estate;
+use crate::cloud::Clients;
 use crate::config::{BackupKind, Config, HealthKind, LagKind};
-
-/// The clients every probe of one console shares (and, later, the runbook executors).
-#[derive(Clone)]
-pub struct Clients {
-    pub aws: aws::Clients,
-    pub kube: kubernetes::Clients,
-}
-
-impl Clients {
-    pub fn new(config: &Config) -> Clients {
-        Clients {
-            aws: aws::Clients::new(config.aws.endpoint_url.clone()),
-            kube: kubernetes::Clients::new(),
-        }
-    }
-}
 
 /// Every probe of `config`, ready for the scheduler (or one round of `warroom status`).
 pub fn build(config: &Config, estate: &Estate, clients: &Clients) -> Vec<Scheduled> {

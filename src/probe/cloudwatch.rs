@@ -16,9 +16,9 @@ use aws_sdk_cloudwatch::types::{
     Dimension, Metric, MetricDataQuery, MetricDataResult, MetricStat, ScanBy, StatusCode,
 };
 
-use super::aws::{self, Clients};
 use super::{ObserveFuture, Probe};
 use crate::app::{ObserveError, Outcome};
+use crate::cloud::aws::{self, Clients};
 use crate::config::LagMetric;
 
 /// How far back a datapoint still counts: RDS publishes lag every minute, so five minutes

@@ -4,7 +4,7 @@
 //! change it comes back from (modifying, backing-up, starting, creating…) is DEGRADED; a
 //! status in which it does not serve and will not by itself (failed, stopped, storage-full,
 //! deleting…) is DOWN. An instance RDS does not know is DOWN. A control plane that does not
-//! answer, or refuses us, is UNKNOWN (see [`super::aws::classify`]).
+//! answer, or refuses us, is UNKNOWN (see [`crate::cloud::aws::classify`]).
 //!
 //! Decisions:
 //! - `creating` is DEGRADED, like `starting`: the instance is on its way to `available`
@@ -23,9 +23,9 @@ use std::time::Duration;
 use aws_sdk_rds::operation::describe_db_instances::DescribeDBInstancesError;
 use aws_sdk_rds::types::DbInstance;
 
-use super::aws::{self, Clients};
 use super::{ObserveFuture, Probe};
 use crate::app::Outcome;
+use crate::cloud::aws::{self, Clients};
 
 /// How an RDS instance status reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

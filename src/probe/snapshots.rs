@@ -12,27 +12,10 @@ use aws_sdk_rds::error::ProvideErrorMetadata;
 use aws_sdk_rds::primitives::DateTime;
 use jiff::Timestamp;
 
-use super::aws::{self, Clients};
 use super::{ObserveFuture, Probe};
 use crate::app::Outcome;
+use crate::cloud::aws::{self, Clients, Snap, newest_available};
 use crate::config::SnapshotSource;
-
-/// One snapshot, as far as its age is concerned.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Snap {
-    pub id: String,
-    pub status: String,
-    /// When its data was taken (the original's time, for a copy).
-    pub taken: Option<Timestamp>,
-}
-
-/// The newest available snapshot, if any.
-pub fn newest_available(snaps: &[Snap]) -> Option<&Snap> {
-    snaps
-        .iter()
-        .filter(|s| s.status == "available" && s.taken.is_some())
-        .max_by_key(|s| s.taken)
-}
 
 /// The newest available snapshot's age at `now`, or `Down` naming what has none.
 pub fn outcome(snaps: &[Snap], now: Timestamp, source: &SnapshotSource) -> Outcome {

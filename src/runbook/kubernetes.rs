@@ -34,7 +34,7 @@ use tokio::time::Instant;
 
 use super::{StepOutcome, StepProgress, failed, report, status, succeeded};
 use crate::app::Outcome;
-use crate::probe::kubernetes::{self as k8s, Clients, read_deployment};
+use crate::cloud::kubernetes::{self as k8s, Clients, read_deployment};
 
 /// The annotation `kubectl rollout restart` sets on the pod template.
 pub const RESTARTED_AT: &str = "kubectl.kubernetes.io/restartedAt";

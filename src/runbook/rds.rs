@@ -48,11 +48,11 @@ use super::{
     Postcondition, PostconditionReading, StepOutcome, StepProgress, failed, report, status,
     succeeded,
 };
+use crate::cloud::aws::{self, Clients};
+use crate::cloud::aws::{Snap, newest_available};
 use crate::config::{Input, InputKind, Placement, SnapshotChoice};
-use crate::probe::aws::{self, Clients};
-use crate::probe::snapshots::{Snap, newest_available};
 
-pub use crate::probe::aws::CALL_TIMEOUT;
+pub use crate::cloud::aws::CALL_TIMEOUT;
 
 /// The name of the restore-time input when the step declares no `rfc3339` input.
 pub const DEFAULT_TIME_INPUT: &str = "time";

@@ -3,7 +3,7 @@
 //!
 //! It holds the console's clients: one AWS SDK config per region (with the config's
 //! `[aws] endpoint_url`) and one Kubernetes client per kubeconfig context, built on first
-//! use and shared with the probes when built from the same [`build::Clients`].
+//! use and shared with the probes when built from the same [`cloud::Clients`].
 //!
 //! `checklist` and `notify` are the console's own: it ticks a checklist's items as a person
 //! confirms each, and sends a notify through comms (Slack, the status page) with its outbox.
@@ -20,8 +20,8 @@ use super::{
     Executor, Postcondition, ReadFuture, RunFuture, StepProgress, command, failed, http,
     kubernetes, rds,
 };
+use crate::cloud;
 use crate::config::{Action, Config, Step};
-use crate::probe::build;
 
 /// What the executors wait for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,7 +62,7 @@ impl Default for Options {
 /// Runs every action kind for real. Cheap to share (`Arc` it).
 #[derive(Clone)]
 pub struct RealExecutor {
-    clients: build::Clients,
+    clients: cloud::Clients,
     options: Options,
     /// Where `command` steps write their output (None: pipes, dying with the console).
     step_logs: Option<std::path::PathBuf>,
@@ -81,7 +81,7 @@ impl std::fmt::Debug for RealExecutor {
 impl RealExecutor {
     /// With the clients the probes use (one AWS config per region, one kube client per
     /// context).
-    pub fn new(clients: build::Clients) -> RealExecutor {
+    pub fn new(clients: cloud::Clients) -> RealExecutor {
         RealExecutor {
             clients,
             options: Options::default(),
@@ -92,7 +92,7 @@ impl RealExecutor {
     /// With clients of its own, built from `config` (`[aws] endpoint_url`, the default
     /// kubeconfig).
     pub fn from_config(config: &Config) -> RealExecutor {
-        RealExecutor::new(build::Clients::new(config))
+        RealExecutor::new(cloud::Clients::new(config))
     }
 
     pub fn with_options(mut self, options: Options) -> RealExecutor {
@@ -321,9 +321,9 @@ mod tests {
 
     fn executor() -> RealExecutor {
         // Nothing here may reach a network: an endpoint nobody listens on.
-        let clients = build::Clients {
-            aws: crate::probe::aws::Clients::new(Some("http://127.0.0.1:9".into())),
-            kube: crate::probe::kubernetes::Clients::new(),
+        let clients = cloud::Clients {
+            aws: crate::cloud::aws::Clients::new(Some("http://127.0.0.1:9".into())),
+            kube: crate::cloud::kubernetes::Clients::new(),
         };
         RealExecutor::new(clients)
     }

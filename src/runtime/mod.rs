@@ -8,6 +8,7 @@
 pub mod keeper;
 pub mod keys;
 pub mod outbox_worker;
+pub mod scheduler;
 pub mod terminal;
 pub mod writer;
 

@@ -21,7 +21,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use aws_sdk_rds::config::Credentials;
-use warroom::probe::aws::Clients;
+use warroom::cloud::aws::Clients;
 
 /// The static credentials every test uses (moto accepts any while IAM auth is off).
 pub const ACCESS_KEY_ID: &str = "testing";

@@ -1,8 +1,8 @@
 use super::*;
+use crate::app::observe::slots;
 use crate::config::load::load_embedded_example;
 use crate::config::{Dsn, Runbook};
 use crate::drill::Scenario;
-use crate::probe::slots;
 
 fn t0() -> Timestamp {
     Timestamp::from_second(1_700_000_000).expect("valid")

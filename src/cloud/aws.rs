@@ -1,5 +1,5 @@
-//! AWS clients shared by the AWS probes (and, later, the runbook executors), and how an SDK
-//! error reads as an [`Outcome`].
+//! AWS clients shared by the AWS probes and the runbook executors, and how an SDK error
+//! reads as an [`Outcome`].
 //!
 //! [`Clients`] loads one SDK config per region, lazily and once, from the SDK's default chain
 //! (environment, profiles, SSO, web identity, container and instance metadata): credentials
@@ -20,6 +20,7 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_rds::config::http::HttpResponse;
 use aws_sdk_rds::config::{Credentials, ProvideCredentials, SharedCredentialsProvider};
 use aws_sdk_rds::error::{ProvideErrorMetadata, SdkError};
+use jiff::Timestamp;
 use tokio::sync::OnceCell;
 
 use crate::app::{ObserveError, Outcome};
@@ -200,6 +201,24 @@ impl Clients {
             .get_or_init(|| aws_sdk_cloudwatch::Client::new(&config))
             .clone()
     }
+}
+
+/// One RDS snapshot (instance or cluster), as far as its age is concerned: what the backup
+/// probe and a snapshot restore read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Snap {
+    pub id: String,
+    pub status: String,
+    /// When its data was taken (the original's time, for a copy).
+    pub taken: Option<Timestamp>,
+}
+
+/// The newest available snapshot, if any.
+pub fn newest_available(snaps: &[Snap]) -> Option<&Snap> {
+    snaps
+        .iter()
+        .filter(|s| s.status == "available" && s.taken.is_some())
+        .max_by_key(|s| s.taken)
 }
 
 /// Error codes that mean our credentials are missing, expired or wrong.

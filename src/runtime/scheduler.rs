@@ -22,25 +22,15 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use super::Probe;
-use super::clock::{Clock, clamp_speed, scale};
-use crate::app::{ComponentIx, Observation, ObserveError, Outcome, Signal};
-use crate::config::Schedule;
-
-/// One probe with what the scheduler needs to run it.
-#[derive(Clone)]
-pub struct Scheduled {
-    pub component: ComponentIx,
-    pub signal: Signal,
-    pub schedule: Schedule,
-    pub probe: Arc<dyn Probe>,
-}
+use crate::app::observe::Scheduled;
+use crate::app::{Observation, ObserveError, Outcome};
+use crate::clock::{Clock, clamp_speed, scale};
 
 /// How the scheduler runs its probes.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Options {
     /// Intervals and timeouts are divided by this (a drill's `--speed`); clamped to
-    /// [`MIN_SPEED`](super::clock::MIN_SPEED)..=[`MAX_SPEED`](super::clock::MAX_SPEED).
+    /// [`MIN_SPEED`](crate::clock::MIN_SPEED)..=[`MAX_SPEED`](crate::clock::MAX_SPEED).
     pub speed: f64,
     /// Each round is delayed by a random fraction of the interval below this; 0 = none.
     pub jitter: f64,
@@ -110,6 +100,19 @@ impl Scheduler {
             })
             .collect();
         Scheduler { stop, tasks }
+    }
+
+    /// Runs a drill's simulated probes at the drill's speed, stamped by its clock.
+    pub fn drill<T, F>(drill: &crate::drill::DrillHandle, tx: mpsc::Sender<T>, wrap: F) -> Scheduler
+    where
+        T: Send + 'static,
+        F: Fn(Observation) -> T + Send + Sync + 'static,
+    {
+        let options = Options {
+            speed: drill.speed(),
+            ..Options::default()
+        };
+        Scheduler::start(drill.probes(), drill.clock(), options, tx, wrap)
     }
 
     /// How many probes run.
@@ -234,7 +237,10 @@ impl Task {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::probe::{ObserveFuture, SimClock};
+    use crate::app::observe::{ObserveFuture, Probe};
+    use crate::app::{ComponentIx, Signal};
+    use crate::clock::SimClock;
+    use crate::config::Schedule;
     use jiff::{SignedDuration, Timestamp};
     use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -423,7 +429,10 @@ mod tests {
         fn observe(&self) -> ObserveFuture<'_> {
             Box::pin(async { Outcome::Seconds(0.0) })
         }
-        fn observe_all<'a>(&'a self, _signal: &'a Signal) -> crate::probe::ObserveAllFuture<'a> {
+        fn observe_all<'a>(
+            &'a self,
+            _signal: &'a Signal,
+        ) -> crate::app::observe::ObserveAllFuture<'a> {
             Box::pin(async {
                 vec![
                     (
@@ -556,5 +565,91 @@ mod tests {
         };
         assert_eq!(o.component, ComponentIx(2));
         s.shutdown().await;
+    }
+}
+
+/// The drill's simulated probes, run by the scheduler.
+#[cfg(test)]
+mod drill_tests {
+    use std::time::Duration;
+
+    use jiff::Timestamp;
+    use tokio::sync::mpsc;
+
+    use super::Scheduler;
+    use crate::app::{Event, Signal};
+    use crate::clock::add;
+    use crate::config::load::load_embedded_example;
+    use crate::drill::{Scenario, start_at};
+
+    fn t0() -> Timestamp {
+        Timestamp::from_second(1_700_000_000).expect("valid")
+    }
+
+    fn secs(s: u64) -> Duration {
+        Duration::from_secs(s)
+    }
+
+    fn region_outage() -> Scenario {
+        Scenario::builtin("region-outage").expect("built in")
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn start_runs_one_simulated_probe_per_configured_probe() {
+        let config = load_embedded_example();
+        let (tx, mut rx) = mpsc::channel(64);
+        let drill = start_at(&config, region_outage(), t0(), 10.0).expect("fits");
+        let scheduler = Scheduler::drill(&drill, tx, Event::Observed);
+        assert_eq!(scheduler.len(), 11);
+        assert_eq!(drill.started(), t0());
+        assert_eq!(drill.speed(), 10.0);
+        assert_eq!(drill.scenario().name, "region-outage");
+        // The first round, all at the start of simulated time.
+        let mut first = Vec::new();
+        for _ in 0..11 {
+            let Some(Event::Observed(o)) = rx.recv().await else {
+                panic!("an observation")
+            };
+            assert_eq!(o.at, t0());
+            first.push(o);
+        }
+        let db = drill
+            .world()
+            .lock()
+            .expect("world")
+            .estate()
+            .ix("db-primary");
+        assert!(first.iter().any(|o| Some(o.component) == db
+            && o.signal == Signal::Health
+            && matches!(o.outcome, crate::app::Outcome::Down { .. })));
+        // 1.5 s of real time is 15 s of simulated time: the 15 s probes answer again.
+        tokio::time::sleep(Duration::from_millis(1600)).await;
+        assert_eq!(drill.now(), add(t0(), Duration::from_secs(16)));
+        let Some(Event::Observed(o)) = rx.recv().await else {
+            panic!("an observation")
+        };
+        assert!(o.at >= add(t0(), secs(15)), "{o:?}");
+        scheduler.shutdown().await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn stopping_the_drill_stops_the_probes() {
+        let config = load_embedded_example();
+        let (tx, mut rx) = mpsc::channel(64);
+        let drill = start_at(
+            &config,
+            Scenario::builtin("steady").expect("built in"),
+            t0(),
+            1.0,
+        )
+        .expect("fits");
+        let scheduler = Scheduler::drill(&drill, tx, std::convert::identity);
+        for _ in 0..11 {
+            rx.recv().await.expect("first round");
+        }
+        scheduler.stop();
+        tokio::time::sleep(secs(120)).await;
+        assert!(rx.recv().await.is_none(), "no probe runs after stop");
+        drop(scheduler);
     }
 }
