@@ -20,6 +20,7 @@ fn layer(room: &str) -> Option<(u8, bool)> {
         "report" | "cloud" => (5, false),
         "probe" | "runbook" | "comms" | "drill" => (6, false),
         "runtime" | "status" => (7, false),
+        "commands" => (8, false),
         "lib" | "main" | "layers" => (9, false),
         _ => return None,
     })

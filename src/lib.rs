@@ -5,6 +5,7 @@
 pub mod app;
 pub mod clock;
 pub mod cloud;
+pub mod commands;
 pub mod comms;
 pub mod config;
 pub mod drill;
