@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# What the PostgreSQL probe tests (tests/postgres.rs) need on the machine: the PostgreSQL 15
+# What the PostgreSQL probe tests (tests/integration/postgres.rs) need on the machine: the PostgreSQL 15
 # server binaries (initdb, pg_ctl, pg_basebackup, psql) and, when run as root, the
 # `postgres` user to run the servers as (PostgreSQL refuses to run as root); `openssl` for
 # the TLS tests' certificates.

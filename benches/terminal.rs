@@ -13,7 +13,8 @@
 //! `btm` on the PATH, else `~/.cache/warroom/btm/bin/btm` (`cargo install bottom --locked
 //! --root ~/.cache/warroom/btm`); without it the peer rows say so.
 
-#[path = "../tests/support/pty.rs"]
+#[path = "../tests/integration/support/pty.rs"]
+#[allow(dead_code)] // the bench uses the terminal, not the screen helpers
 mod pty;
 
 use std::time::{Duration, Instant};

@@ -1,8 +1,6 @@
 //! `warroom status` and the console on a real (local) estate: real TCP and HTTP servers, real
 //! commands and files, the real binary.
 
-mod support;
-
 use std::fs;
 use std::io::{Read, Write};
 use std::net::TcpListener;
@@ -11,7 +9,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use support::pty::Pty;
+use crate::support::pty::Pty;
 
 /// A loopback HTTP server answering every request with `status` and `body`, in a thread.
 fn http_server(status: &'static str, body: &'static str) -> u16 {

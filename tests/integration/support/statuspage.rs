@@ -4,7 +4,6 @@
 //! and `GET .../incidents/{id}`. Every request needs `Authorization: OAuth <key>` (else 401).
 //! Scripted faults go through [`super::http::Server::fault`]. Also a generic status-page
 //! webhook at `/page-hook/<secret>` that keeps every body it gets.
-#![allow(dead_code)]
 
 use std::sync::{Arc, Mutex};
 

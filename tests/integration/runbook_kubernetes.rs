@@ -2,16 +2,11 @@
 //! `k8s_wait_available`) through [`RealExecutor`], with a real `kube::Client` against the
 //! in-process API server of `support/k8s.rs`, which records every request with its body.
 
-#[path = "support/http.rs"]
-mod http;
-#[path = "support/k8s.rs"]
-mod k8s;
-
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use crate::support::k8s::{DeploymentJson, FakeApi};
 use jiff::Timestamp;
-use k8s::{DeploymentJson, FakeApi};
 use serde_json::Value;
 use tokio::sync::mpsc;
 use warroom::cloud;
@@ -114,7 +109,7 @@ fn summary(outcome: &StepOutcome) -> &str {
     }
 }
 
-fn patches(api: &FakeApi) -> Vec<k8s::Request> {
+fn patches(api: &FakeApi) -> Vec<crate::support::k8s::Request> {
     api.requests()
         .into_iter()
         .filter(|r| r.method == "PATCH")

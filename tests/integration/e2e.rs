@@ -1,12 +1,10 @@
 //! The real binary in a pseudo-terminal: what an operator sees and what the terminal is
 //! left in afterwards.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::pty::Pty;
 use nix::sys::signal::Signal;
-use support::pty::Pty;
 
 const PATIENCE: Duration = Duration::from_secs(20);
 
@@ -322,7 +320,7 @@ fn a_sixteen_colour_terminal_gets_no_palette_or_rgb_sequences() {
 fn a_small_terminal_gets_the_emergency_view_and_no_step() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut link =
-        support::link::Link::warroom(&["drill", "--speed", "10"], 40, 12, dir.path(), &[]);
+        crate::support::link::Link::warroom(&["drill", "--speed", "10"], 40, 12, dir.path(), &[]);
     let screen = link
         .wait_for_all(&["DRILL", "✖ DOWN", "too small for steps"], PATIENCE)
         .expect("the emergency view");

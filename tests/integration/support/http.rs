@@ -1,7 +1,6 @@
 //! A small HTTP/1.1 server on loopback for tests: every request is recorded (method, path,
 //! query, headers, body) and answered by a handler; scripted faults (a status with headers, a
 //! slow answer, a dropped connection) come first, one per request, in order.
-#![allow(dead_code)]
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;

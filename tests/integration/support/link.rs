@@ -4,8 +4,6 @@
 //! once the pty's buffer is full). The portable-pty harness cannot do either (its reader holds
 //! a copy of the master), so this one owns the master fd itself.
 
-#![allow(dead_code)] // each test file uses a different part of the harness
-
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::path::Path;
@@ -190,11 +188,6 @@ impl Link {
     /// pty's buffer is full).
     pub fn stall(&self) {
         self.reading.store(false, Ordering::SeqCst);
-    }
-
-    /// The link drains again.
-    pub fn resume(&self) {
-        self.reading.store(true, Ordering::SeqCst);
     }
 
     /// Changes the terminal's size (the program gets SIGWINCH and draws a whole new frame).

@@ -4,7 +4,6 @@
 //! and an incoming webhook at `/hooks/<secret>`. Every method but the webhook needs
 //! `Authorization: Bearer <token>` (else `invalid_auth`, HTTP 200, as Slack answers). Scripted
 //! faults (429 with Retry-After, 500, a slow answer) go through [`super::http::Server::fault`].
-#![allow(dead_code)]
 
 use std::sync::{Arc, Mutex};
 

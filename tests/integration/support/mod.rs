@@ -1,6 +1,9 @@
 pub mod http;
+pub mod k8s;
 pub mod link;
 pub mod local;
+pub mod moto;
+pub mod pg;
 pub mod pty;
 pub mod slack;
 pub mod statuspage;

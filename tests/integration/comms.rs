@@ -5,19 +5,17 @@
 //! answers that never come (the update is found, not posted twice), refusals, and secrets
 //! that never reach an error.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::support::http::{Fault, Reply};
+use crate::support::slack::{CHANNEL_ID, FakeSlack};
+use crate::support::statuspage::{FakeStatuspage, PAGE};
 use jiff::Timestamp;
 use serde_json::Value;
-use support::http::{Fault, Reply};
-use support::slack::{CHANNEL_ID, FakeSlack};
-use support::statuspage::{FakeStatuspage, PAGE};
 use warroom::app::message::{Channel, ComponentFact, Facts, Outgoing, Template, Update};
 use warroom::app::{DrLevel, HealthState, IncidentStatus};
 use warroom::comms::sink::Sink;
@@ -242,7 +240,7 @@ impl Rig {
 
     /// Every byte the journal dir holds (journals, outbox, locks), for the planted-secret search.
     fn all_bytes(&self) -> String {
-        support::local::all_bytes(self.dir.path())
+        crate::support::local::all_bytes(self.dir.path())
     }
 }
 
@@ -276,7 +274,7 @@ fn slack_sink_for(
     Arc::new(
         SlackSink::new(&Slack {
             auth: SlackAuth::Token(secret_file(dir, "slack-token", &fake.token)),
-            channel: Some(format!("#{}", support::slack::CHANNEL_NAME)),
+            channel: Some(format!("#{}", crate::support::slack::CHANNEL_NAME)),
             api_url: fake.api_url(),
             audience,
         })

@@ -1,7 +1,5 @@
 //! Small local fixtures shared by the integration tests.
 
-#![allow(dead_code)] // each test file uses a different part
-
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 

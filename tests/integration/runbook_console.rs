@@ -1,14 +1,12 @@
 //! A real console (not a drill) runs a `command` step only from an operator console, on the
 //! exact phrase; the same keys on a `--read-only` console touch nothing.
 
-mod support;
-
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::Duration;
 
-use support::local::{all_bytes, closed_port, private_config};
-use support::pty::Pty;
+use crate::support::local::{all_bytes, closed_port, private_config};
+use crate::support::pty::Pty;
 
 const PATIENCE: Duration = Duration::from_secs(20);
 
@@ -221,10 +219,10 @@ verify = {{ component = "api", up_within = "6s" }}
 /// journals the verdict once it is available.
 #[test]
 fn a_restore_still_creating_when_the_link_drops_is_finished_by_the_next_console() {
+    use crate::support::http::{Reply, Server};
+    use crate::support::link::Link;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
-    use support::http::{Reply, Server};
-    use support::link::Link;
 
     let home = tempfile::tempdir().expect("tempdir");
     let data = tempfile::tempdir().expect("tempdir");

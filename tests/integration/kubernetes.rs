@@ -1,14 +1,9 @@
 //! The `k8s_deployment` probe with a real `kube::Client` against an in-process API server
 //! that answers the real paths with real Deployment and Status JSON.
 
-#[path = "support/http.rs"]
-mod http;
-#[path = "support/k8s.rs"]
-mod k8s;
-
 use std::time::Duration;
 
-use k8s::{DeploymentJson, FakeApi};
+use crate::support::k8s::{DeploymentJson, FakeApi};
 use warroom::app::{ObserveError, Outcome};
 use warroom::cloud::kubernetes::Clients;
 use warroom::probe::Probe;

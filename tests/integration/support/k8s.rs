@@ -21,7 +21,6 @@
 //!
 //! Every request is recorded ([`FakeApi::requests`]) with its method, path, query,
 //! `Authorization` and `Content-Type` headers and body.
-#![allow(dead_code)]
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};

@@ -2,8 +2,6 @@
 //! kernel hangs the terminal up; every read and write fails), a stalled link a pty nobody
 //! reads (the console's writes block). A SIGHUP sent with the pty still open hides both.
 
-mod support;
-
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
@@ -11,10 +9,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use support::http::{Reply, Server};
-use support::link::Link;
-use support::local::{closed_port, private_config};
-use support::pty::Pty;
+use crate::support::http::{Reply, Server};
+use crate::support::link::Link;
+use crate::support::local::{closed_port, private_config};
+use crate::support::pty::Pty;
 
 const PATIENCE: Duration = Duration::from_secs(20);
 

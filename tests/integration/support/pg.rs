@@ -17,7 +17,6 @@
 //! directory. A cluster kept in a `static` is never dropped, so every cluster also has a
 //! watchdog process holding a pipe from the test process: when the test process exits (or
 //! dies), the pipe closes and the watchdog stops the servers and removes the directory.
-#![allow(dead_code)]
 
 use std::io::Write;
 use std::net::TcpListener;

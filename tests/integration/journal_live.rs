@@ -1,8 +1,6 @@
 //! The journal shared live between consoles on one host: the keeper (follow, recorder lock,
 //! watch log, declare) driven directly, then two real consoles in pseudo-terminals.
 
-mod support;
-
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::sync::mpsc;
@@ -13,8 +11,8 @@ use tokio::sync::mpsc as tokio_mpsc;
 use warroom::app::{DrLevel, Entry, EntryKind, HealthState, IncidentStatus, JournalEvent, Source};
 use warroom::runtime::keeper::{Keeper, Mode, Options, Request};
 
-use support::local::{closed_port, private_config};
-use support::pty::Pty;
+use crate::support::local::{closed_port, private_config};
+use crate::support::pty::Pty;
 
 /// How long a test waits for news before it fails (generous: the machine is shared; the
 /// design figure is one poll, 250 ms).

@@ -6,15 +6,13 @@
 //! Needs root (to create accounts and switch to them): skipped with a reason outside CI,
 //! a failure under `CI=true`.
 
-mod support;
-
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use support::local::closed_port;
-use support::pty::Pty;
+use crate::support::local::closed_port;
+use crate::support::pty::Pty;
 
 const PATIENCE: Duration = Duration::from_secs(15);
 const RUNUSER: &str = "/usr/sbin/runuser";

@@ -1,11 +1,9 @@
 //! Guarded runbook steps end to end: the real binary in a pseudo-terminal on the drill estate.
 
-mod support;
-
 use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
 
-use support::pty::Pty;
+use crate::support::pty::Pty;
 
 const PATIENCE: Duration = Duration::from_secs(30);
 

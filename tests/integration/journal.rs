@@ -80,7 +80,12 @@ fn die_mid_append(path: &Path) -> ! {
 
 fn spawn_child(id: u64, count: &str, note_bytes: usize, path: &Path) -> Child {
     Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "child", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "journal::child",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(
             CHILD_ENV,
             format!("{id}:{count}:{note_bytes}:{}", path.display()),

@@ -2,13 +2,10 @@
 //! (tests/support/pg.rs). Tests that only read share one pair; tests that stop or
 //! reconfigure something start their own.
 
-#[path = "support/pg.rs"]
-mod pg;
-
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use pg::{APP_PASSWORD, Pg, STANDBY_NAME};
+use crate::support::pg::{APP_PASSWORD, Pg, STANDBY_NAME};
 use warroom::app::{ObserveError, Outcome, Signal};
 use warroom::config::Dsn;
 use warroom::probe::Probe;
@@ -101,7 +98,7 @@ async fn a_wrong_password_cannot_observe_with_credentials_and_never_shows_it() {
 
 #[tokio::test]
 async fn a_closed_port_is_down_connection_refused() {
-    let [port] = pg::free_ports::<1>();
+    let [port] = crate::support::pg::free_ports::<1>();
     let probe = PostgresProbe::new(&inline(format!(
         "host=127.0.0.1 port={port} user=postgres password=s3cret-in-dsn"
     )));
@@ -392,7 +389,7 @@ async fn without_pg_monitor_the_lag_cannot_be_read() {
 
 #[tokio::test]
 async fn a_lag_probe_that_cannot_connect_cannot_tell() {
-    let [port] = pg::free_ports::<1>();
+    let [port] = crate::support::pg::free_ports::<1>();
     let probe = ReplicaLagProbe::new(&inline(format!("host=127.0.0.1 port={port} user=postgres")));
     assert_eq!(
         probe.observe_all(&lag_signal()).await,

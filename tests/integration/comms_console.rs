@@ -4,18 +4,16 @@
 //! planted token and API key never reach the screen, the terminal's bytes, the log, the
 //! journal or the outbox.
 
-mod support;
-
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use crate::support::http::{Fault, Reply};
+use crate::support::local::{all_bytes, closed_port, private_config};
+use crate::support::pty::Pty;
+use crate::support::slack::FakeSlack;
+use crate::support::statuspage::FakeStatuspage;
 use serde_json::Value;
-use support::http::{Fault, Reply};
-use support::local::{all_bytes, closed_port, private_config};
-use support::pty::Pty;
-use support::slack::FakeSlack;
-use support::statuspage::FakeStatuspage;
 
 const PATIENCE: Duration = Duration::from_secs(30);
 const TOKEN: &str = "xoxb-PLANTED-console-4d2a9e";

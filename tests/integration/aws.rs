@@ -2,15 +2,12 @@
 //! with `.ci/moto.sh`): RDS instances and replicas, CloudWatch lag, snapshots, and what a
 //! control plane that does not answer or refuses us reads as.
 
-#[path = "support/moto.rs"]
-mod moto;
-
 use std::process::Command;
 use std::time::Duration;
 
+use crate::support::moto::{Moto, create_instance, create_replica, create_unbacked_instance};
 use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
-use moto::{Moto, create_instance, create_replica, create_unbacked_instance};
 use warroom::app::{ObserveError, Outcome};
 use warroom::cloud::aws::Clients;
 use warroom::config::{LagMetric, SnapshotSource};
@@ -489,7 +486,7 @@ async fn every_page_of_snapshots_is_read() {
         }
     });
     let probe = snapshots_probe(
-        &moto::clients_at(&url),
+        &crate::support::moto::clients_at(&url),
         WEST,
         SnapshotSource::Instance("dtem-postgres".into()),
     );
@@ -510,8 +507,8 @@ async fn every_page_of_snapshots_is_read() {
 
 #[tokio::test]
 async fn a_control_plane_that_does_not_answer_is_unreachable_never_down() {
-    let endpoint = moto::closed_endpoint();
-    let clients = moto::clients_at(&endpoint);
+    let endpoint = crate::support::moto::closed_endpoint();
+    let clients = crate::support::moto::clients_at(&endpoint);
     let probes: Vec<Box<dyn Probe>> = vec![
         Box::new(rds_probe(&clients, EAST, "dtem-postgres")),
         Box::new(lag_probe(
@@ -661,7 +658,8 @@ fn run_child(test: &str, env: &[(&str, &str)]) {
     let out = Command::new(std::env::current_exe().expect("test binary"))
         .args([
             "--exact",
-            test,
+            // libtest names a test by its module path in this binary.
+            &format!("aws::{test}"),
             "--ignored",
             "--nocapture",
             "--test-threads=1",
@@ -698,7 +696,7 @@ fn child_endpoint() -> Option<String> {
 fn no_credentials_in_the_default_chain_is_credentials() {
     run_child(
         "child_no_credentials_in_the_default_chain",
-        &[(CHILD_ENDPOINT, &moto::closed_endpoint())],
+        &[(CHILD_ENDPOINT, &crate::support::moto::closed_endpoint())],
     );
 }
 
@@ -734,15 +732,18 @@ async fn the_sdk_honours_aws_endpoint_url_and_the_config_endpoint_wins_over_it()
     let moto = Moto::shared();
     create_instance(&moto.clients(), EAST, "dtem-env-endpoint").await;
     let moto_url = moto.url();
-    let closed = moto::closed_endpoint();
+    let closed = crate::support::moto::closed_endpoint();
     // No [aws] endpoint_url: the SDK sends to AWS_ENDPOINT_URL, with the credentials of
     // the environment.
     run_child(
         "child_endpoint_from_the_environment",
         &[
             ("AWS_ENDPOINT_URL", &moto_url),
-            ("AWS_ACCESS_KEY_ID", moto::ACCESS_KEY_ID),
-            ("AWS_SECRET_ACCESS_KEY", moto::SECRET_ACCESS_KEY),
+            ("AWS_ACCESS_KEY_ID", crate::support::moto::ACCESS_KEY_ID),
+            (
+                "AWS_SECRET_ACCESS_KEY",
+                crate::support::moto::SECRET_ACCESS_KEY,
+            ),
             (CHILD_ENDPOINT, ""),
         ],
     );
@@ -751,8 +752,11 @@ async fn the_sdk_honours_aws_endpoint_url_and_the_config_endpoint_wins_over_it()
         "child_endpoint_from_the_environment",
         &[
             ("AWS_ENDPOINT_URL", &closed),
-            ("AWS_ACCESS_KEY_ID", moto::ACCESS_KEY_ID),
-            ("AWS_SECRET_ACCESS_KEY", moto::SECRET_ACCESS_KEY),
+            ("AWS_ACCESS_KEY_ID", crate::support::moto::ACCESS_KEY_ID),
+            (
+                "AWS_SECRET_ACCESS_KEY",
+                crate::support::moto::SECRET_ACCESS_KEY,
+            ),
             (CHILD_ENDPOINT, &moto_url),
         ],
     );

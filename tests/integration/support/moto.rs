@@ -8,8 +8,6 @@
 //! (`$MOTO_VENV`, default `~/.cache/warroom/moto-venv`). Without it the tests fail, saying
 //! to run `.ci/moto.sh`: an AWS test that silently passes without AWS proves nothing.
 
-#![allow(dead_code)] // each test file uses a different part of the harness
-
 use std::fs::File;
 use std::io::Read;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
@@ -207,10 +205,6 @@ impl Moto {
 
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
-    }
-
-    pub fn port(&self) -> u16 {
-        self.port
     }
 
     /// Clients pointed at this moto (`Clients::new(Some(url))`) with static credentials.

@@ -1,8 +1,6 @@
 //! A pseudo-terminal harness: spawn the real `warroom` binary at a size, send keys, read the
 //! screen as a terminal would show it (vt100), and check what it left behind on exit.
 
-#![allow(dead_code)] // each test file uses a different part of the harness
-
 use std::io::{Read, Write};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};

@@ -3,17 +3,14 @@
 //! snapshot (named, and the newest of an instance), restore to a point in time, fail a
 //! cluster over; what a bad restore time and a control plane that does not answer do.
 
-#[path = "support/moto.rs"]
-mod moto;
-
 use std::collections::BTreeMap;
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use crate::support::moto::{Moto, create_instance, create_replica};
 use jiff::{Timestamp, ToSpan};
-use moto::{Moto, create_instance, create_replica};
 use tokio::sync::mpsc;
 use warroom::cloud;
 use warroom::cloud::aws::Clients;
@@ -483,7 +480,7 @@ fn counting_endpoint() -> (String, Arc<AtomicUsize>) {
 #[tokio::test]
 async fn a_bad_or_future_restore_time_fails_without_any_call() {
     let (url, connections) = counting_endpoint();
-    let clients = moto::clients_at(&url);
+    let clients = crate::support::moto::clients_at(&url);
     let step = pitr("rb-pitr-src", "rb-pitr-never");
     let future = (Timestamp::now() + 1.hour()).to_string();
     for (typed, expect) in [
@@ -738,7 +735,8 @@ fn action_of(request: &str) -> String {
 #[tokio::test]
 async fn a_request_taken_and_never_answered_times_out_saying_it_may_have_been_applied() {
     let (endpoint, got) = control_plane(|_| None).await;
-    let clients = moto::clients_at(&endpoint).with_call_timeout(Duration::from_secs(2));
+    let clients =
+        crate::support::moto::clients_at(&endpoint).with_call_timeout(Duration::from_secs(2));
     let (outcome, _) = run(
         &clients,
         Action::RdsPromoteReadReplica {
@@ -765,7 +763,7 @@ async fn a_request_taken_and_never_answered_times_out_saying_it_may_have_been_ap
 
 #[tokio::test]
 async fn a_refused_connection_is_unreachable_and_names_the_doubt() {
-    let clients = moto::clients_at(&moto::closed_endpoint());
+    let clients = crate::support::moto::clients_at(&crate::support::moto::closed_endpoint());
     let (outcome, _) = run(
         &clients,
         Action::RdsPromoteReadReplica {
@@ -818,7 +816,7 @@ async fn recorded_rds(instance: &'static str) -> (String, Arc<std::sync::Mutex<V
 #[tokio::test]
 async fn a_promotion_is_verified_by_reading_the_instance_standalone_and_available() {
     let (endpoint, asked) = recorded_rds("dr").await;
-    let clients = moto::clients_at(&endpoint);
+    let clients = crate::support::moto::clients_at(&endpoint);
     let (outcome, progress) = run(
         &clients,
         Action::RdsPromoteReadReplica {
@@ -894,7 +892,7 @@ async fn a_restore_still_creating_at_the_deadline_is_left_for_any_console_to_rea
         })
     })
     .await;
-    let clients = moto::clients_at(&endpoint);
+    let clients = crate::support::moto::clients_at(&endpoint);
     let (outcome, progress) = run(
         &clients,
         Action::RdsRestoreSnapshot {
@@ -972,16 +970,18 @@ async fn a_pending_restore_gone_is_not_held_and_an_unreachable_one_is_read_again
         region: EAST.into(),
         instance: "rb-gone".into(),
     };
-    let reading = executor(&moto::clients_at(&endpoint))
+    let reading = executor(&crate::support::moto::clients_at(&endpoint))
         .read_postcondition(&pending)
         .await;
     assert_eq!(
         reading,
         PostconditionReading::NotHeld("rb-gone: DBInstanceNotFound".into())
     );
-    let reading = executor(&moto::clients_at(&moto::closed_endpoint()))
-        .read_postcondition(&pending)
-        .await;
+    let reading = executor(&crate::support::moto::clients_at(
+        &crate::support::moto::closed_endpoint(),
+    ))
+    .read_postcondition(&pending)
+    .await;
     assert!(
         matches!(&reading, PostconditionReading::CannotRead(why) if why.starts_with("DescribeDBInstances: unreachable")),
         "{reading:?}"
@@ -1037,7 +1037,7 @@ fn sent(asked: &Arc<std::sync::Mutex<Vec<String>>>, action: &str) -> BTreeMap<St
 #[tokio::test]
 async fn a_restore_copies_its_network_from_the_source_and_is_never_public_by_omission() {
     let (endpoint, asked) = control_plane_with_source().await;
-    let clients = moto::clients_at(&endpoint);
+    let clients = crate::support::moto::clients_at(&endpoint);
     let (outcome, progress) = run(
         &clients,
         Action::RdsRestoreSnapshot {
@@ -1092,7 +1092,7 @@ async fn a_restore_copies_its_network_from_the_source_and_is_never_public_by_omi
 #[tokio::test]
 async fn a_configured_placement_is_sent_whole_without_asking_the_source() {
     let (endpoint, asked) = control_plane_with_source().await;
-    let clients = moto::clients_at(&endpoint);
+    let clients = crate::support::moto::clients_at(&endpoint);
     let placement = Placement {
         parameter_group: Some("dtem-pg15-dr".into()),
         option_group: Some("dtem-opts".into()),
@@ -1147,7 +1147,7 @@ async fn a_configured_placement_is_sent_whole_without_asking_the_source() {
 #[tokio::test]
 async fn a_source_that_cannot_be_asked_stops_the_restore_unless_defaults_are_accepted() {
     // In a region outage the source's region does not answer: nothing is restored.
-    let clients = moto::clients_at(&moto::closed_endpoint());
+    let clients = crate::support::moto::clients_at(&crate::support::moto::closed_endpoint());
     let time = (Timestamp::now() - 1.hour()).to_string();
     let step = pitr_with("dtem-postgres", "dtem-restored", Placement::default());
     let (outcome, _) = run_step(&clients, &step, &[("restore_to", &time)]).await;
@@ -1160,7 +1160,7 @@ async fn a_source_that_cannot_be_asked_stops_the_restore_unless_defaults_are_acc
     );
     // A source that is not found: the same, and no restore is sent.
     let (endpoint, asked) = control_plane_with_source().await;
-    let refusing = moto::clients_at(&endpoint);
+    let refusing = crate::support::moto::clients_at(&endpoint);
     let step = pitr_with("gone-source", "dtem-restored", Placement::default());
     let (outcome, _) = run_step(&refusing, &step, &[("restore_to", &time)]).await;
     assert!(
@@ -1313,7 +1313,7 @@ async fn through_moto_the_restore_request_carries_what_the_source_has() {
         .await
         .expect("the source exists");
     let (endpoint, asked) = recording_proxy(moto.url()).await;
-    let clients = moto::clients_at(&endpoint);
+    let clients = crate::support::moto::clients_at(&endpoint);
     let (outcome, progress) = run(
         &clients,
         Action::RdsRestoreSnapshot {
