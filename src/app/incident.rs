@@ -332,7 +332,9 @@ impl MemoryJournal {
                             super::Event::Journal(JournalEvent::Appended(vec![e])),
                         );
                     }
-                    super::update(
+                    // What the grant sets off (the console's own step ending, an executor
+                    // asked to run) is journaled like any other effect.
+                    let more = super::update(
                         state,
                         super::Event::Step(super::StepEvent::Claimed {
                             runbook: runbook.clone(),
@@ -341,10 +343,12 @@ impl MemoryJournal {
                             why: running.then(|| "already running".to_string()),
                         }),
                     );
+                    self.echo(state, &more);
                 }
                 // Stopping a step is the runtime's: nothing to write here (the request is an
                 // Append before it).
                 super::Effect::Quit
+                | super::Effect::Execute { .. }
                 | super::Effect::CancelStep { .. }
                 | super::Effect::ReadPostcondition { .. }
                 | super::Effect::ContinueJournal { .. } => {}

@@ -508,6 +508,130 @@ mod tests {
         assert!(out.update.text.contains("Situation"));
     }
 
+    /// The claim granted, the model decides what happens (DESIGN: the runtime only carries
+    /// out): a checklist and a notify step end there, anything else goes to the executor.
+    #[test]
+    fn a_granted_claim_ends_the_consoles_own_steps_and_hands_the_rest_to_the_executor() {
+        let mut rig = rig();
+        rig.state.runbooks[0].steps.push(Step {
+            action: Action::Checklist {
+                items: vec!["look".into(), "see".into()],
+            },
+            verify: None,
+            precheck: vec![],
+            ..step("look", 'z', "looked", &[])
+        });
+        let grant = |rig: &mut Rig, step: &str| {
+            update(
+                &mut rig.state,
+                Event::Step(StepEvent::Claimed {
+                    runbook: "failover".into(),
+                    step: step.into(),
+                    granted: true,
+                    why: None,
+                }),
+            )
+        };
+        let finished = |fx: &[Effect]| {
+            fx.iter().find_map(|e| match e {
+                Effect::Append(Entry {
+                    kind:
+                        EntryKind::StepFinished {
+                            step,
+                            outcome: StepResult::Succeeded,
+                            detail,
+                            ..
+                        },
+                    ..
+                }) => Some((step.clone(), detail.clone())),
+                _ => None,
+            })
+        };
+        let executes = |fx: &[Effect]| {
+            fx.iter()
+                .filter(|e| matches!(e, Effect::Execute { .. }))
+                .count()
+        };
+
+        // An executor's step: the grant asks the executor, with what was typed.
+        rig.key(Key::Char('s'));
+        type_text(&mut rig, "synced");
+        let fx = update(&mut rig.state, Event::Key(Key::Enter));
+        assert_eq!(runs(&fx), 1);
+        assert_eq!(executes(&fx), 0, "nothing runs before the claim: {fx:?}");
+        let fx = grant(&mut rig, "sync");
+        assert!(
+            fx.iter()
+                .any(|e| matches!(e, Effect::Execute { step, .. } if step == "sync")),
+            "{fx:?}"
+        );
+        assert_eq!(finished(&fx), None);
+
+        // A checklist: ticked in the modal, ended by the grant; no executor.
+        rig.key(Key::Char('z'));
+        rig.key(Key::Char(' '));
+        rig.key(Key::Char(' '));
+        type_text(&mut rig, "looked");
+        let fx = update(&mut rig.state, Event::Key(Key::Enter));
+        assert_eq!(runs(&fx), 1);
+        let fx = grant(&mut rig, "look");
+        assert_eq!(executes(&fx), 0, "{fx:?}");
+        assert_eq!(
+            finished(&fx),
+            Some((
+                "look".to_string(),
+                "2 item(s) ticked by the operator".to_string()
+            ))
+        );
+
+        // A notify step: the grant queues its update, then ends it; no executor.
+        rig.key(Key::Char('i'));
+        for _ in 0..3 {
+            rig.key(Key::Tab);
+        }
+        type_text(&mut rig, "publish");
+        let fx = update(&mut rig.state, Event::Key(Key::Enter));
+        assert_eq!(posts(&fx), 1);
+        let fx = grant(&mut rig, "tell");
+        assert_eq!(executes(&fx), 0, "{fx:?}");
+        let post = fx.iter().position(|e| matches!(e, Effect::Post(_)));
+        let end = fx.iter().position(|e| {
+            matches!(
+                e,
+                Effect::Append(Entry {
+                    kind: EntryKind::StepFinished { .. },
+                    ..
+                })
+            )
+        });
+        assert!(
+            matches!((post, end), (Some(p), Some(f)) if p < f),
+            "queued, then ended: {fx:?}"
+        );
+        let (step, detail) = finished(&fx).expect("ended");
+        assert_eq!(step, "tell");
+        assert!(
+            detail.contains("update queued for slack and statuspage"),
+            "{detail}"
+        );
+
+        // A claim refused runs nothing, and a later grant of it (not asked) neither.
+        rig.key(Key::Char('s'));
+        type_text(&mut rig, "synced");
+        update(&mut rig.state, Event::Key(Key::Enter));
+        let refused = update(
+            &mut rig.state,
+            Event::Step(StepEvent::Claimed {
+                runbook: "failover".into(),
+                step: "sync".into(),
+                granted: false,
+                why: Some("already running".into()),
+            }),
+        );
+        assert_eq!(executes(&refused), 0);
+        assert_eq!(executes(&grant(&mut rig, "sync")), 0);
+    }
+
     #[test]
     fn u_composes_and_sends_once_and_read_only_or_no_incident_cannot() {
         let mut rig = self::rig();

@@ -178,6 +178,7 @@ pub fn entries(effects: &[Effect]) -> Vec<EntryKind> {
             Effect::Append(entry) => Some(entry.kind.clone()),
             Effect::Declare { .. }
             | Effect::RunStep { .. }
+            | Effect::Execute { .. }
             | Effect::Post(_)
             | Effect::Quit
             | Effect::CancelStep { .. }
@@ -187,8 +188,9 @@ pub fn entries(effects: &[Effect]) -> Vec<EntryKind> {
         .collect()
 }
 
-/// As an executor that always succeeds would: every step `fx` starts is granted its claim
-/// and finishes succeeded, each answer echoed to `journal`. The steps, in order.
+/// As an executor that always succeeds would: every step `fx` started (its claim granted
+/// when the journal echoed `fx`) that is still running finishes succeeded, each answer
+/// echoed to `journal`. The steps, in order.
 pub fn grant_and_succeed(
     state: &mut State,
     journal: &mut MemoryJournal,
@@ -198,22 +200,21 @@ pub fn grant_and_succeed(
     for e in fx {
         if let Effect::RunStep { runbook, step, .. } = e {
             ran.push(step.clone());
-            for event in [
-                StepEvent::Claimed {
-                    runbook: runbook.clone(),
-                    step: step.clone(),
-                    granted: true,
-                    why: None,
-                },
-                StepEvent::Finished {
+            // The journal granted the claim when it echoed `fx`; the console's own steps
+            // ended there, an executor's ends now.
+            if state
+                .steps
+                .get(runbook, step)
+                .is_some_and(|r| r.running.is_some())
+            {
+                let finished = StepEvent::Finished {
                     runbook: runbook.clone(),
                     step: step.clone(),
                     outcome: crate::app::outcome::StepOutcome::Succeeded {
                         summary: String::new(),
                     },
-                },
-            ] {
-                let more = update(state, Event::Step(event));
+                };
+                let more = update(state, Event::Step(finished));
                 journal.echo(state, &more);
             }
         }

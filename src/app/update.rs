@@ -54,6 +54,14 @@ pub enum Effect {
         /// without its lock and written with the held entries in the continuation.
         break_glass: Option<String>,
     },
+    /// Run a step whose claim this console was granted on the executor; its progress and
+    /// end come back as [`StepEvent`]s. (A checklist or a `notify` step is the console's own:
+    /// `update` finishes it itself, see [`Action::console_own`].)
+    Execute {
+        runbook: String,
+        step: String,
+        inputs: BTreeMap<String, String>,
+    },
     /// Queue an update to Slack and the status page: written to the outbox and journaled as
     /// queued before any network call; the outbox worker delivers it.
     Post(Box<Outgoing>),
@@ -505,6 +513,9 @@ pub struct State {
     pub modal: Option<StepModal>,
     /// Steps this console runs: until their end (and verification) is journaled.
     own: BTreeMap<(String, String), OwnRun>,
+    /// Steps whose claim this console asked for, until the journal answers: what to run
+    /// them with once granted.
+    claiming: BTreeMap<(String, String), Claiming>,
     /// Pending postconditions this console (as the recorder) reads again.
     rereads: BTreeMap<(String, String), Reread>,
     /// The operator chose the runbook shown (an arrow, a step key), and in which incident
@@ -560,6 +571,7 @@ impl State {
             steps: Steps::default(),
             modal: None,
             own: BTreeMap::new(),
+            claiming: BTreeMap::new(),
             rereads: BTreeMap::new(),
             runbook_picked: None,
             step_log: VecDeque::new(),
@@ -1381,6 +1393,13 @@ impl State {
                                 break_glass: None,
                             },
                         }));
+                        self.claiming.insert(
+                            (runbook.clone(), step.clone()),
+                            Claiming {
+                                inputs: BTreeMap::new(),
+                                post: Some(outgoing.clone()),
+                            },
+                        );
                         effects.push(Effect::RunStep {
                             runbook,
                             step,
@@ -1478,6 +1497,13 @@ impl State {
                 break_glass: break_glass.clone(),
             },
         }));
+        self.claiming.insert(
+            (runbook.clone(), step.id.clone()),
+            Claiming {
+                inputs: inputs.clone(),
+                post: None,
+            },
+        );
         effects.push(Effect::RunStep {
             runbook,
             step: step.id.clone(),
@@ -1504,6 +1530,62 @@ impl State {
             .is_some_and(|o| o.verify_until.is_some())
     }
 
+    /// A step this console claimed was granted: the console's own steps end here (a
+    /// checklist was ticked in the modal, a `notify` step's update goes to the outbox);
+    /// anything else goes to the executor.
+    fn start_granted(
+        &mut self,
+        runbook: String,
+        step: String,
+        claiming: Claiming,
+        effects: &mut Vec<Effect>,
+    ) {
+        let action = self
+            .runbooks
+            .iter()
+            .find(|r| r.id == runbook)
+            .and_then(|r| r.steps.iter().find(|s| s.id == step))
+            .map(|s| s.action.clone());
+        let summary = match (claiming.post, action) {
+            // Journaled as queued by the outbox; the comms panel shows how delivery goes.
+            (Some(out), _) => {
+                let channels: Vec<&str> = out.update.to.iter().map(|c| c.as_str()).collect();
+                let summary = format!(
+                    "{} update queued for {} (delivery: see the comms panel)",
+                    out.update.template.label(),
+                    channels.join(" and ")
+                );
+                effects.push(Effect::Post(out));
+                summary
+            }
+            // The operator read every item in the modal and typed the phrase; that is the
+            // tick, recorded with who did it.
+            (None, Some(Action::Checklist { items })) => {
+                format!("{} item(s) ticked by the operator", items.len())
+            }
+            // Any other action is the executor's (a `notify` without its update, which the
+            // composer always gives, would be refused there, having sent nothing).
+            (None, Some(_)) => {
+                effects.push(Effect::Execute {
+                    runbook,
+                    step,
+                    inputs: claiming.inputs,
+                });
+                return;
+            }
+            // A runbook this console does not know (cannot happen: it confirmed the step).
+            (None, None) => return,
+        };
+        self.on_step(
+            StepEvent::Finished {
+                runbook,
+                step,
+                outcome: StepOutcome::Succeeded { summary },
+            },
+            effects,
+        );
+    }
+
     fn on_step(&mut self, event: StepEvent, effects: &mut Vec<Effect>) {
         match event {
             StepEvent::PostconditionRead {
@@ -1517,9 +1599,10 @@ impl State {
                 granted,
                 why,
             } => {
+                let claiming = self.claiming.remove(&(runbook.clone(), step.clone()));
                 if granted {
                     self.own.insert(
-                        (runbook, step),
+                        (runbook.clone(), step.clone()),
                         OwnRun {
                             started: self.now,
                             pgid: None,
@@ -1530,6 +1613,9 @@ impl State {
                             printed: 0,
                         },
                     );
+                    if let Some(claiming) = claiming {
+                        self.start_granted(runbook, step, claiming, effects);
+                    }
                 } else {
                     self.view.flash = Some(format!(
                         "{runbook}/{step} not started: {}",
@@ -2028,6 +2114,14 @@ fn last_call(log: &VecDeque<String>, runbook: &str, step: &str) -> String {
             "last call: {call} — no answer had arrived: it may or may not have been applied"
         ),
     }
+}
+
+/// A step whose claim is asked for: what it runs with once granted.
+#[derive(Debug, Clone)]
+struct Claiming {
+    inputs: BTreeMap<String, String>,
+    /// A `notify` step's update.
+    post: Option<Box<Outgoing>>,
 }
 
 /// A step this console runs.

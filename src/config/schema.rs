@@ -407,6 +407,13 @@ impl Action {
         })
     }
 
+    /// Whether the console itself carries the step out, with no executor: a checklist (a
+    /// person ticks each item in the modal) and a `notify` (its update goes to the outbox).
+    /// `app::update` finishes these; an executor handed one refuses it.
+    pub fn console_own(&self) -> bool {
+        matches!(self, Action::Checklist { .. } | Action::Notify { .. })
+    }
+
     /// Whether the step acts on something (a checklist only records that people did).
     pub fn acts(&self) -> bool {
         !matches!(self, Action::Checklist { .. })

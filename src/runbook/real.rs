@@ -5,9 +5,9 @@
 //! `[aws] endpoint_url`) and one Kubernetes client per kubeconfig context, built on first
 //! use and shared with the probes when built from the same [`cloud::Clients`].
 //!
-//! `checklist` and `notify` are the console's own: it ticks a checklist's items as a person
-//! confirms each, and sends a notify through comms (Slack, the status page) with its outbox.
-//! Handed to this executor, they end `Failed` "handled by the console", having done nothing.
+//! `checklist` and `notify` are the console's own ([`Action::console_own`]): the model ends
+//! them when their claim is granted. Handed to this executor, they end `Failed` "handled by
+//! the console", having done nothing.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -274,6 +274,7 @@ impl RealExecutor {
                 };
                 http::run(request, self.options.http_timeout, progress).await
             }
+            // `Action::console_own`: the model finishes these, never an executor.
             Action::Checklist { .. } => failed(
                 "a checklist is handled by the console (a person ticks each item), not run by an executor: nothing done",
             ),

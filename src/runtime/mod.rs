@@ -23,7 +23,7 @@ use tokio::time::Instant;
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::app::message::{Outgoing, Targets};
+use crate::app::message::Targets;
 use crate::app::{Effect, Event, JournalEvent, Key, Observation, State, StepEvent, Stop, update};
 use crate::config::Runbook;
 use crate::probe::clock::Clock;
@@ -81,13 +81,9 @@ struct World {
     requests: std::sync::mpsc::Sender<Request>,
     executor: Option<Arc<dyn Executor>>,
     runbooks: Vec<Runbook>,
-    /// Inputs of steps whose claim is asked for, until the journal answers.
-    claiming: HashMap<(String, String), BTreeMap<String, String>>,
     steps_tx: mpsc::Sender<StepEvent>,
     /// This console has an outbox worker: updates may be queued.
     can_post: bool,
-    /// Updates of `notify` steps whose claim is asked for, until the journal answers.
-    posting: HashMap<(String, String), Box<Outgoing>>,
     /// The executor tasks of the steps running here: `cancel` abandons one.
     tasks: HashMap<(String, String), tokio::task::AbortHandle>,
 }
@@ -160,30 +156,32 @@ impl World {
                     });
                     Ok(())
                 }
-                Effect::RunStep {
+                Effect::Execute {
                     runbook,
                     step,
                     inputs,
+                } => {
+                    self.execute(runbook, step, inputs);
+                    Ok(())
+                }
+                Effect::RunStep {
+                    runbook,
+                    step,
                     at,
                     post,
                     break_glass,
+                    ..
                 } => {
-                    match post {
-                        // A notify step needs the outbox, not an executor.
-                        Some(out) => {
-                            if !self.can_post {
-                                continue;
-                            }
-                            self.posting.insert((runbook.clone(), step.clone()), out);
-                        }
-                        None => {
-                            if self.executor.is_none() {
-                                continue;
-                            }
-                        }
+                    // Nothing to carry it out with, nothing claimed: a notify step needs the
+                    // outbox, any other an executor (the model decides the rest).
+                    let can = if post.is_some() {
+                        self.can_post
+                    } else {
+                        self.executor.is_some()
+                    };
+                    if !can {
+                        continue;
                     }
-                    self.claiming
-                        .insert((runbook.clone(), step.clone()), inputs);
                     self.requests.send(Request::Claim {
                         runbook,
                         step,
@@ -237,74 +235,26 @@ impl World {
         }
     }
 
-    /// A granted claim starts the step here: its progress and end come back as events.
-    fn on_journal(&mut self, news: &JournalEvent) {
-        let JournalEvent::Claimed {
-            runbook,
-            step,
-            granted,
-            ..
-        } = news
-        else {
-            return;
-        };
-        let inputs = self.claiming.remove(&(runbook.clone(), step.clone()));
-        let post = self.posting.remove(&(runbook.clone(), step.clone()));
-        if let (true, Some(out)) = (*granted, post) {
-            // A notify step: its update goes to the outbox (journaled as queued there); the
-            // outbox delivers it, the comms panel shows how that goes.
-            let channels: Vec<&str> = out.update.to.iter().map(|c| c.as_str()).collect();
-            let summary = format!(
-                "{} update queued for {} (delivery: see the comms panel)",
-                out.update.template.label(),
-                channels.join(" and ")
-            );
-            let _ = self.requests.send(Request::Post {
-                out,
-                id: crate::comms::record::new_id(),
-                order: crate::comms::record::next_order(),
-            });
-            let tx = self.steps_tx.clone();
-            let (runbook, step) = (runbook.clone(), step.clone());
-            tokio::spawn(async move {
-                let _ = tx
-                    .send(StepEvent::Finished {
-                        runbook,
-                        step,
-                        outcome: StepOutcome::Succeeded { summary },
-                    })
-                    .await;
-            });
-            return;
-        }
-        let (true, Some(inputs), Some(executor)) = (*granted, inputs, self.executor.clone()) else {
+    /// A step whose claim this console was granted runs here, on a task of its own that
+    /// `cancel` can abandon: its progress and end come back as events.
+    fn execute(&mut self, runbook: String, step: String, inputs: BTreeMap<String, String>) {
+        let Some(executor) = self.executor.clone() else {
             return;
         };
         let Some(config) = self
             .runbooks
             .iter()
-            .find(|r| &r.id == runbook)
-            .and_then(|r| r.steps.iter().find(|s| &s.id == step))
+            .find(|r| r.id == runbook)
+            .and_then(|r| r.steps.iter().find(|s| s.id == step))
             .cloned()
         else {
             return;
         };
         let tx = self.steps_tx.clone();
         let (progress_tx, mut progress_rx) = mpsc::channel(64);
-        // A checklist is people's work (its items ticked in the modal); anything else runs on
-        // a task of its own, which `cancel` can abandon.
-        let run = match &config.action {
-            crate::config::Action::Checklist { items } => Err(items.len()),
-            _ => {
-                let config = config.clone();
-                let run =
-                    tokio::spawn(async move { executor.run(&config, &inputs, progress_tx).await });
-                self.tasks
-                    .insert((runbook.clone(), step.clone()), run.abort_handle());
-                Ok(run)
-            }
-        };
-        let (runbook, step) = (runbook.clone(), step.clone());
+        let run = tokio::spawn(async move { executor.run(&config, &inputs, progress_tx).await });
+        self.tasks
+            .insert((runbook.clone(), step.clone()), run.abort_handle());
         tokio::spawn(async move {
             let forward = {
                 let tx = tx.clone();
@@ -321,24 +271,17 @@ impl World {
                     }
                 })
             };
-            let outcome = match run {
-                // The operator read every item in the modal and typed the phrase; that is the
-                // tick, recorded with who did it.
-                Err(items) => StepOutcome::Succeeded {
-                    summary: format!("{items} item(s) ticked by the operator"),
+            // An executor that panics on a bad answer is a failed step, not a step that never
+            // ends; one cancelled by the operator is abandoned.
+            let outcome = match run.await {
+                Ok(outcome) => outcome,
+                Err(e) if e.is_cancelled() => StepOutcome::Failed {
+                    reason: "cancelled by the operator: its calls were abandoned — the action may or may not have been applied, verify by hand".into(),
                 },
-                // An executor that panics on a bad answer is a failed step, not a step that
-                // never ends; one cancelled by the operator is abandoned.
-                Ok(run) => match run.await {
-                    Ok(outcome) => outcome,
-                    Err(e) if e.is_cancelled() => StepOutcome::Failed {
-                        reason: "cancelled by the operator: its calls were abandoned — the action may or may not have been applied, verify by hand".into(),
-                    },
-                    Err(e) => StepOutcome::Failed {
-                        reason: format!(
-                            "the executor crashed ({e}): the action may or may not have been applied — look at the target"
-                        ),
-                    },
+                Err(e) => StepOutcome::Failed {
+                    reason: format!(
+                        "the executor crashed ({e}): the action may or may not have been applied — look at the target"
+                    ),
                 },
             };
             // Its last lines first; but an executor that kept a sender alive must not keep
@@ -494,10 +437,8 @@ pub async fn run(
         // An observer console has no executor at all.
         executor: executor.filter(|_| !settings.read_only),
         runbooks: settings.runbooks.clone(),
-        claiming: HashMap::new(),
         steps_tx,
         can_post: worker.is_some(),
-        posting: HashMap::new(),
         tasks: HashMap::new(),
     };
     let mut sigterm = signal(SignalKind::terminate())?;
@@ -586,10 +527,8 @@ pub async fn run(
                 dirty = true;
             }
             Some(news) = journal_events.recv() => {
-                world.on_journal(&news);
                 world.dispatch(update(&mut state, Event::Journal(news)));
                 while let Ok(more) = journal_events.try_recv() {
-                    world.on_journal(&more);
                     world.dispatch(update(&mut state, Event::Journal(more)));
                 }
                 dirty = true;
@@ -691,8 +630,7 @@ pub async fn run(
                     world.dispatch(update(&mut state, Event::Observed(observation)));
                 }
                 Some(news) = journal_events.recv() => {
-                    world.on_journal(&news);
-                    world.dispatch(update(&mut state, Event::Journal(news)));
+                        world.dispatch(update(&mut state, Event::Journal(news)));
                 }
                 _ = tick.tick() => {
                     world.dispatch(update(&mut state, Event::Tick(clock.now())));
