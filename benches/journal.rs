@@ -113,7 +113,6 @@ fn bench(c: &mut Criterion) {
         theme: &theme,
         layout: &layout,
         glyphs: Glyphs::for_ascii(false),
-        runbooks: &[],
         drill: None,
         local: &utc,
     };
@@ -129,7 +128,7 @@ fn bench(c: &mut Criterion) {
                 .expect("load_verified_keeping");
             assert!(report.ok() && report.entries as u64 == ENTRIES);
             let entries = loaded.entries;
-            let mut state = State::new(estate.clone(), start);
+            let mut state = State::new(estate.clone(), start, warroom::app::Setup::default());
             state.view.set_panels(&layout.panels());
             state.view.focus = Panel::Timeline;
             update(

@@ -31,7 +31,7 @@ fn at(s: i64) -> Timestamp {
 
 /// An estate mid-incident: a few components down, lag histories full, a long timeline.
 fn state(n: u32) -> State {
-    let mut state = State::new(estate(n), at(0));
+    let mut state = State::new(estate(n), at(0), warroom::app::Setup::default());
     for round in 0..130i64 {
         for i in 0..n {
             let outcome = if i % 97 == 3 && round > 10 {
@@ -104,7 +104,6 @@ fn bench_frames(c: &mut Criterion) {
                 theme: &theme,
                 layout: &layout,
                 glyphs: Glyphs::for_ascii(false),
-                runbooks: &[],
                 drill: None,
                 local: &UTC,
             };

@@ -32,7 +32,7 @@ fn up() -> Outcome {
 
 /// A state where every probe has answered once, UP and fresh.
 fn warm(start: Timestamp) -> State {
-    let mut state = State::new(estate(COMPONENTS), start);
+    let mut state = State::new(estate(COMPONENTS), start, warroom::app::Setup::default());
     for i in 0..COMPONENTS {
         let c = ComponentIx(i);
         let obs = |signal, outcome| {

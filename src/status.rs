@@ -284,7 +284,7 @@ mod tests {
 
     #[test]
     fn a_zero_latency_is_not_reported_as_one() {
-        let mut state = State::new(estate(), at(0));
+        let mut state = State::new(estate(), at(0), crate::app::Setup::default());
         observe(
             &mut state,
             1,
@@ -301,7 +301,7 @@ mod tests {
 
     #[test]
     fn the_report_says_state_reason_lag_and_budget_in_plain_values() {
-        let mut state = State::new(estate(), at(0));
+        let mut state = State::new(estate(), at(0), crate::app::Setup::default());
         observe(
             &mut state,
             0,

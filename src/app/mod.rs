@@ -13,6 +13,7 @@ pub mod episode;
 pub mod estate;
 pub mod fmt;
 pub mod incident;
+pub mod keymap;
 pub mod message;
 pub mod modal;
 pub mod observation;
@@ -46,7 +47,7 @@ pub use signals::{
     Measured, NotRunning, Replica,
 };
 pub use track::{Tracker, UnknownReason};
-pub use update::{ComponentState, Effect, ShownHealth, State, Stop, update};
+pub use update::{ComponentState, Effect, Setup, ShownHealth, State, Stop, update};
 pub use view::{Key, KeyOutcome, Panel, View};
 
 #[cfg(test)]

@@ -223,7 +223,7 @@ proptest! {
             let estate = Estate::from_config(&cfg);
             let _ = super::stake::warnings(&cfg);
             let _ = super::stake::refusals(&cfg);
-            let mut state = State::new(estate, testkit::t(0));
+            let mut state = State::new(estate, testkit::t(0), crate::app::Setup::default());
             state.runbooks = cfg.runbooks.clone();
             let _ = super::suggest::level(&state);
             for step in cfg.runbooks.iter().flat_map(|r| &r.steps) {

@@ -1936,7 +1936,11 @@ mod drill_monkey {
     /// checked at every key; a step that runs is granted and succeeds. The steps that ran.
     fn monkey(keys: &[Key]) -> Result<Vec<String>, TestCaseError> {
         let cfg = load_embedded_example();
-        let mut state = State::new(Estate::from_config(&cfg), crate::app::testkit::t(0));
+        let mut state = State::new(
+            Estate::from_config(&cfg),
+            crate::app::testkit::t(0),
+            crate::app::Setup::default(),
+        );
         state.runbooks = cfg.runbooks.clone();
         state.targets = crate::app::message::Targets::from_config(&cfg);
         state.can_send = true;

@@ -62,7 +62,7 @@ pub struct Rig {
 impl Rig {
     /// The console started at `t(0)`, recording into a journal in memory.
     pub fn new(specs: Vec<ComponentSpec>) -> Rig {
-        let mut state = State::new(Estate::new(specs), t(0));
+        let mut state = State::new(Estate::new(specs), t(0), crate::app::Setup::default());
         let journal = MemoryJournal::attach(&mut state, "ana@test");
         Rig { state, journal }
     }

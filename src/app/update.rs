@@ -61,6 +61,8 @@ pub enum Effect {
         runbook: String,
         step: String,
         inputs: BTreeMap<String, String>,
+        /// The step as configured: what the executor runs.
+        spec: Box<crate::config::Step>,
     },
     /// Queue an update to Slack and the status page: written to the outbox and journaled as
     /// queued before any network call; the outbox worker delivers it.
@@ -499,7 +501,7 @@ pub struct State {
     pub dialog: Option<Dialog>,
     /// Observer console (`--read-only`, or a user not among the operators): no dialog opens.
     pub read_only: bool,
-    /// This console has something to run steps with (set by the runtime).
+    /// This console has something to run steps with.
     pub can_run_steps: bool,
     unrecorded: VecDeque<Entry>,
     ignored: u64,
@@ -528,9 +530,9 @@ pub struct State {
     pub title: String,
     /// Who this console is (user@host): who posts its updates.
     pub actor: String,
-    /// Where updates go (set by the runtime from the config; no secrets).
+    /// Where updates go (from the config; no secrets).
     pub targets: Targets,
-    /// This console can queue updates (it has an outbox; set by the runtime).
+    /// This console can queue updates (it has an outbox).
     pub can_send: bool,
     /// The language of the update templates and public names (`[comms] language`).
     pub language: crate::config::Language,
@@ -542,8 +544,56 @@ pub struct State {
     pub comms_problems: BTreeMap<String, String>,
 }
 
+/// What a console is, fixed when it starts: what it offers and what it can do. Built by the
+/// command that starts the console (the runtime sets none of it).
+#[derive(Debug, Clone)]
+pub struct Setup {
+    /// The runbooks the runbook panel offers.
+    pub runbooks: Vec<Runbook>,
+    /// An observer console: no dialog opens, no step or update starts.
+    pub read_only: bool,
+    /// It has an executor to run steps with.
+    pub can_run_steps: bool,
+    /// It has an outbox worker to queue updates with.
+    pub can_send: bool,
+    /// Where updates go (no secrets).
+    pub targets: Targets,
+    pub language: crate::config::Language,
+    /// The service customers know ("DTEM production").
+    pub title: String,
+    /// Who this console is (user@host).
+    pub actor: String,
+}
+
+impl Default for Setup {
+    /// A console with no runbooks, no comms and no name, that may run steps: what the model
+    /// tests start from.
+    fn default() -> Setup {
+        Setup {
+            runbooks: Vec::new(),
+            read_only: false,
+            can_run_steps: true,
+            can_send: false,
+            targets: Targets::default(),
+            language: crate::config::Language::En,
+            title: String::new(),
+            actor: String::new(),
+        }
+    }
+}
+
 impl State {
-    pub fn new(estate: Estate, started: Timestamp) -> State {
+    pub fn new(estate: Estate, started: Timestamp, setup: Setup) -> State {
+        let Setup {
+            runbooks,
+            read_only,
+            can_run_steps,
+            can_send,
+            targets,
+            language,
+            title,
+            actor,
+        } = setup;
         let components = estate
             .components()
             .iter()
@@ -562,12 +612,12 @@ impl State {
             incident: None,
             journal: JournalState::default(),
             dialog: None,
-            read_only: false,
-            can_run_steps: true,
+            read_only,
+            can_run_steps,
             unrecorded: VecDeque::new(),
             ignored: 0,
             view: View::default(),
-            runbooks: Vec::new(),
+            runbooks,
             steps: Steps::default(),
             modal: None,
             own: BTreeMap::new(),
@@ -575,11 +625,11 @@ impl State {
             rereads: BTreeMap::new(),
             runbook_picked: None,
             step_log: VecDeque::new(),
-            title: String::new(),
-            actor: String::new(),
-            targets: Targets::default(),
-            can_send: false,
-            language: crate::config::Language::En,
+            title,
+            actor,
+            targets,
+            can_send,
+            language,
             comms: Comms::default(),
             compose: None,
             comms_problems: BTreeMap::new(),
@@ -1037,10 +1087,9 @@ impl State {
         // A step's key opens its modal from any panel (the phrase still guards it): a key
         // pressed while another panel has the focus must not fall through to the console.
         // The timeline's own letters stay its own while it has the focus.
-        let timeline_key =
-            self.view.focus == Panel::Timeline && matches!(key, Key::Char('o' | 'k' | 't'));
+        let panel_letter = super::keymap::is_panel_letter(&key, self.view.focus);
         if !typing
-            && !timeline_key
+            && !panel_letter
             && let Key::Char(c) = key
         {
             if let Some((rb, st)) = self.step_for_key(c) {
@@ -1062,16 +1111,21 @@ impl State {
                 return;
             }
         }
-        if !typing && key == Key::Char('R') {
-            if self.view.panels.contains(&Panel::Runbooks) {
-                self.view.focus = Panel::Runbooks;
-            } else {
-                self.view.flash = Some("this layout has no runbook panel".into());
+        use super::keymap::Action as A;
+        let action = if typing {
+            None
+        } else {
+            super::keymap::action(&key, self.view.focus)
+        };
+        match action {
+            Some(A::FocusRunbooks) => {
+                if self.view.panels.contains(&Panel::Runbooks) {
+                    self.view.focus = Panel::Runbooks;
+                } else {
+                    self.view.flash = Some("this layout has no runbook panel".into());
+                }
             }
-            return;
-        }
-        match key {
-            Key::Char('d') if !typing => {
+            Some(A::Declare) => {
                 if self.read_only {
                     self.view.flash =
                         Some("read-only console: cannot declare or change status".into());
@@ -1086,10 +1140,10 @@ impl State {
                     });
                 }
             }
-            Key::Char('u') if !typing && self.view.too_small => {
+            Some(A::Compose) if self.view.too_small => {
                 self.view.flash = Some(format!("[u] update: {TOO_SMALL}"));
             }
-            Key::Char('u') if !typing => {
+            Some(A::Compose) => {
                 if let Some(why) = self.cannot_send() {
                     self.view.flash = Some(why);
                 } else {
@@ -1104,7 +1158,7 @@ impl State {
                     self.compose = Some(Compose::new(self, template, &channels));
                 }
             }
-            Key::Char('J') if !typing => {
+            Some(A::ContinueJournal) => {
                 let tampered = self
                     .journal
                     .problem
@@ -1127,7 +1181,7 @@ impl State {
                     }
                 }
             }
-            Key::Char('n') if !typing => {
+            Some(A::Note) => {
                 if self.read_only {
                     self.view.flash = Some("read-only console: cannot add a note".into());
                 } else if !matches!(self.journal.source, Source::Watch | Source::Incident { .. }) {
@@ -1136,7 +1190,7 @@ impl State {
                     self.dialog = Some(Dialog::note());
                 }
             }
-            key => {
+            _ => {
                 let before = self.view.runbook;
                 let arrow = matches!(key, Key::Up | Key::Down);
                 if self.view.on_key(&key, self.runbooks.len()) == KeyOutcome::Quit {
@@ -1540,12 +1594,13 @@ impl State {
         claiming: Claiming,
         effects: &mut Vec<Effect>,
     ) {
-        let action = self
+        let spec = self
             .runbooks
             .iter()
             .find(|r| r.id == runbook)
             .and_then(|r| r.steps.iter().find(|s| s.id == step))
-            .map(|s| s.action.clone());
+            .cloned();
+        let action = spec.as_ref().map(|s| s.action.clone());
         let summary = match (claiming.post, action) {
             // Journaled as queued by the outbox; the comms panel shows how delivery goes.
             (Some(out), _) => {
@@ -1566,11 +1621,14 @@ impl State {
             // Any other action is the executor's (a `notify` without its update, which the
             // composer always gives, would be refused there, having sent nothing).
             (None, Some(_)) => {
-                effects.push(Effect::Execute {
-                    runbook,
-                    step,
-                    inputs: claiming.inputs,
-                });
+                if let Some(spec) = spec {
+                    effects.push(Effect::Execute {
+                        runbook,
+                        step,
+                        inputs: claiming.inputs,
+                        spec: Box::new(spec),
+                    });
+                }
                 return;
             }
             // A runbook this console does not know (cannot happen: it confirmed the step).
@@ -3092,7 +3150,11 @@ mod tests {
 
     #[test]
     fn without_a_journal_d_and_n_say_why_they_do_nothing() {
-        let mut state = State::new(Estate::new(vec![comp("api", Critical, 1)]), t(0));
+        let mut state = State::new(
+            Estate::new(vec![comp("api", Critical, 1)]),
+            t(0),
+            crate::app::Setup::default(),
+        );
         assert!(update(&mut state, Event::Key(Key::Char('d'))).is_empty());
         assert!(state.dialog.is_none());
         assert_eq!(

@@ -199,46 +199,53 @@ impl View {
                 _ => KeyOutcome::Redraw,
             };
         }
-        match key {
-            Key::Char('q') => return KeyOutcome::Quit,
-            Key::Char('?') => self.help = true,
-            Key::Char('/') => {
+        use super::keymap::Action as A;
+        let Some(action) = super::keymap::action(key, self.focus) else {
+            return KeyOutcome::Nothing;
+        };
+        match action {
+            A::Quit => return KeyOutcome::Quit,
+            A::Help => self.help = true,
+            A::Filter => {
                 self.editing_filter = true;
                 self.focus = Panel::Health;
             }
-            Key::Esc if !self.filter.is_empty() => self.filter.clear(),
-            Key::Tab | Key::Right => self.move_focus(true),
-            Key::BackTab | Key::Left => self.move_focus(false),
-            // Step keys are the operator's (any letter but the console's own), so the
-            // runbook panel chooses its runbook with the arrows, not with letters. They stop
-            // at the ends: a wrap would silently put the step keys on a far runbook.
-            Key::Up if self.focus == Panel::Runbooks => {
+            A::ClearFilter if !self.filter.is_empty() => self.filter.clear(),
+            A::NextPanel => self.move_focus(true),
+            A::PreviousPanel => self.move_focus(false),
+            // They stop at the ends: a wrap would silently put the step keys on a far
+            // runbook.
+            A::PreviousRunbook => {
                 self.runbook = self
                     .runbook
                     .min(runbooks.saturating_sub(1))
                     .saturating_sub(1);
             }
-            Key::Down if self.focus == Panel::Runbooks => {
+            A::NextRunbook => {
                 self.runbook = (self.runbook + 1).min(runbooks.saturating_sub(1));
             }
-            // The timeline's own keys: the runbook panel's letters are its step keys, so
-            // these apply only while the timeline has the focus.
-            Key::Char('o') if self.focus == Panel::Timeline => {
+            A::TimelineOrder => {
                 self.oldest_first = !self.oldest_first;
                 self.scroll[Panel::Timeline as usize] = 0;
             }
-            Key::Char('k') if self.focus == Panel::Timeline => {
+            A::TimelineKinds => {
                 self.kinds = self.kinds.next();
                 self.scroll[Panel::Timeline as usize] = 0;
             }
-            Key::Char('t') if self.focus == Panel::Timeline => self.local_time = !self.local_time,
-            Key::Down => self.scroll_by(1),
-            Key::Up => self.scroll_by(-1),
-            Key::PageDown => self.scroll_by(10),
-            Key::PageUp => self.scroll_by(-10),
-            Key::Home => self.scroll[self.focus as usize] = 0,
-            Key::End => self.scroll[self.focus as usize] = usize::MAX / 2,
-            _ => return KeyOutcome::Nothing,
+            A::TimelineClock => self.local_time = !self.local_time,
+            A::ScrollDown => self.scroll_by(1),
+            A::ScrollUp => self.scroll_by(-1),
+            A::PageDown => self.scroll_by(10),
+            A::PageUp => self.scroll_by(-10),
+            A::Top => self.scroll[self.focus as usize] = 0,
+            A::Bottom => self.scroll[self.focus as usize] = usize::MAX / 2,
+            // The model's: `update` acts on these before the view is asked.
+            A::ClearFilter
+            | A::FocusRunbooks
+            | A::Declare
+            | A::Note
+            | A::Compose
+            | A::ContinueJournal => return KeyOutcome::Nothing,
         }
         KeyOutcome::Redraw
     }

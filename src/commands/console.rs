@@ -68,11 +68,8 @@ pub(crate) fn settings(
         low_bandwidth: display.low_bandwidth,
         theme,
         layout,
-        runbooks: cfg.runbooks.clone(),
         drill,
         local: jiff::tz::TimeZone::system(),
-        targets: crate::app::message::Targets::from_config(cfg),
-        language: cfg.comms.language,
         stalled_after: cfg.console.stalled_after,
     })
 }
@@ -159,7 +156,6 @@ pub fn console(explicit: Option<&Path>, data_dir: Option<&Path>, display: &Displ
         let probes = crate::probe::build::build(&cfg, &estate, &clients);
         let clock: std::sync::Arc<dyn crate::probe::clock::Clock> =
             std::sync::Arc::new(crate::probe::clock::SystemClock);
-        let state = crate::app::State::new(estate, clock.now());
         let (tx, rx) = tokio::sync::mpsc::channel(1024);
         let scheduler = crate::runtime::scheduler::Scheduler::start(
             probes,
@@ -177,6 +173,13 @@ pub fn console(explicit: Option<&Path>, data_dir: Option<&Path>, display: &Displ
                 ) as std::sync::Arc<dyn crate::runbook::Executor>
             });
         let comms = comms_link(incidents, &cfg, sinks, &link, clock.clone());
+        let setup = setup(
+            &cfg,
+            settings.read_only,
+            executor.is_some(),
+            comms.is_some(),
+        );
+        let state = crate::app::State::new(estate, clock.now(), setup);
         let exit = crate::runtime::run(state, settings, rx, link, executor, comms, clock).await;
         scheduler.stop();
         exit
@@ -302,5 +305,25 @@ pub(crate) fn finish_journal(keeper: Keeper) {
     ));
     for l in &lines {
         crate::runtime::terminal::say(l);
+    }
+}
+
+/// What the console is: the config's runbooks, targets, language and title, who runs it, and
+/// whether it can run steps (an executor, not read-only) and queue updates (an outbox worker).
+pub(crate) fn setup(
+    cfg: &config::Config,
+    read_only: bool,
+    has_executor: bool,
+    has_outbox: bool,
+) -> crate::app::Setup {
+    crate::app::Setup {
+        runbooks: cfg.runbooks.clone(),
+        read_only,
+        can_run_steps: has_executor && !read_only,
+        can_send: has_outbox && !read_only,
+        targets: crate::app::message::Targets::from_config(cfg),
+        language: cfg.comms.language,
+        title: cfg.console.title.clone(),
+        actor: crate::journal::actor(),
     }
 }

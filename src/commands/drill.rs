@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use super::console::{comms_link, finish_journal, settings, start_journal};
+use super::console::{comms_link, finish_journal, settings, setup, start_journal};
 use super::*;
 use crate::config;
 use crate::runtime::keeper::Mode;
@@ -86,7 +86,6 @@ pub fn drill(
         let drill =
             crate::drill::start(&cfg, scenario, speed).map_err(|d| anyhow::anyhow!("{d}"))?;
         let scheduler = crate::runtime::scheduler::Scheduler::drill(&drill, tx, |o| o);
-        let state = crate::app::State::new(crate::app::Estate::from_config(&cfg), drill.started());
         let clock: std::sync::Arc<dyn crate::probe::clock::Clock> = drill.clock();
         let executor: std::sync::Arc<dyn crate::runbook::Executor> = drill.executor();
         // A drill's updates go to simulated sinks only, in its own outboxes under drills/.
@@ -96,6 +95,12 @@ pub fn drill(
             crate::comms::build::drill_sinks(&cfg),
             &link,
             clock.clone(),
+        );
+        let setup = setup(&cfg, settings.read_only, true, comms.is_some());
+        let state = crate::app::State::new(
+            crate::app::Estate::from_config(&cfg),
+            drill.started(),
+            setup,
         );
         let exit =
             crate::runtime::run(state, settings, rx, link, Some(executor), comms, clock).await;

@@ -22,7 +22,7 @@ pub fn status(explicit: Option<&Path>, json: bool) -> ExitCode {
         let clock: std::sync::Arc<dyn crate::probe::clock::Clock> =
             std::sync::Arc::new(crate::probe::clock::SystemClock);
         let started = clock.now();
-        let mut state = crate::app::State::new(estate, started);
+        let mut state = crate::app::State::new(estate, started, crate::app::Setup::default());
         for o in crate::probe::round::once(&probes, clock.clone()).await {
             crate::app::update(&mut state, crate::app::Event::Observed(o));
         }

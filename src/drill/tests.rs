@@ -52,7 +52,7 @@ impl Offline {
         .expect("fits");
         let estate = Estate::from_config(&config);
         let slots = slots(&config, &estate);
-        let mut state = State::new(estate, t0());
+        let mut state = State::new(estate, t0(), crate::app::Setup::default());
         state.runbooks = config.runbooks.clone();
         let journal = MemoryJournal::attach(&mut state, "ana@drill");
         Offline {

@@ -23,9 +23,8 @@ use tokio::time::Instant;
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::app::message::Targets;
 use crate::app::{Effect, Event, JournalEvent, Key, Observation, State, StepEvent, Stop, update};
-use crate::config::Runbook;
+use crate::config::Step;
 use crate::probe::clock::Clock;
 use crate::runbook::{Executor, StepOutcome};
 use crate::runtime::keeper::Request;
@@ -48,15 +47,10 @@ pub struct Settings {
     pub theme: Theme,
     /// `None` = auto: the largest layout that fits, chosen again on every resize.
     pub layout: Option<Layout>,
-    pub runbooks: Vec<Runbook>,
     /// "region-outage ×1" for a drill.
     pub drill: Option<String>,
     /// The operator's time zone (the timeline's `t`).
     pub local: jiff::tz::TimeZone,
-    /// Where updates go (no secrets).
-    pub targets: Targets,
-    /// The update templates' language (`[comms] language`).
-    pub language: crate::config::Language,
     /// A terminal that has not drained for this long hands the recorder's lock on.
     pub stalled_after: Duration,
 }
@@ -80,7 +74,6 @@ pub struct JournalLink {
 struct World {
     requests: std::sync::mpsc::Sender<Request>,
     executor: Option<Arc<dyn Executor>>,
-    runbooks: Vec<Runbook>,
     steps_tx: mpsc::Sender<StepEvent>,
     /// This console has an outbox worker: updates may be queued.
     can_post: bool,
@@ -160,8 +153,9 @@ impl World {
                     runbook,
                     step,
                     inputs,
+                    spec,
                 } => {
-                    self.execute(runbook, step, inputs);
+                    self.execute(runbook, step, inputs, *spec);
                     Ok(())
                 }
                 Effect::RunStep {
@@ -237,17 +231,14 @@ impl World {
 
     /// A step whose claim this console was granted runs here, on a task of its own that
     /// `cancel` can abandon: its progress and end come back as events.
-    fn execute(&mut self, runbook: String, step: String, inputs: BTreeMap<String, String>) {
+    fn execute(
+        &mut self,
+        runbook: String,
+        step: String,
+        inputs: BTreeMap<String, String>,
+        config: Step,
+    ) {
         let Some(executor) = self.executor.clone() else {
-            return;
-        };
-        let Some(config) = self
-            .runbooks
-            .iter()
-            .find(|r| r.id == runbook)
-            .and_then(|r| r.steps.iter().find(|s| s.id == step))
-            .cloned()
-        else {
             return;
         };
         let tx = self.steps_tx.clone();
@@ -392,7 +383,6 @@ impl Renderer {
             theme: &settings.theme,
             layout,
             glyphs: Glyphs::for_ascii(settings.ascii),
-            runbooks: &settings.runbooks,
             drill: settings.drill.as_deref(),
             local: &settings.local,
         };
@@ -436,7 +426,6 @@ pub async fn run(
         requests,
         // An observer console has no executor at all.
         executor: executor.filter(|_| !settings.read_only),
-        runbooks: settings.runbooks.clone(),
         steps_tx,
         can_post: worker.is_some(),
         tasks: HashMap::new(),
@@ -452,14 +441,6 @@ pub async fn run(
     state.view.too_small =
         ui::emergency::too_small(ratatui::layout::Rect::new(0, 0, width, height));
     state.view.set_panels(&layout.panels());
-    state.runbooks = settings.runbooks.clone();
-    state.read_only = settings.read_only;
-    state.can_run_steps = world.executor.is_some();
-    state.can_send = world.can_post;
-    state.targets = settings.targets.clone();
-    state.language = settings.language;
-    state.title = settings.title.clone();
-    state.actor = crate::journal::actor();
     world.dispatch(update(&mut state, Event::Tick(clock.now())));
 
     // The first frame, before any probe has answered: the operator sees OBSERVING at once.

@@ -1,4 +1,4 @@
-//! The help overlay on `?`.
+//! The help overlay on `?`: the lines of the model's keymap ([`crate::app::keymap::HELP`]).
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -7,48 +7,16 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use super::Screen;
 
-pub const KEYS: &[(&str, &str)] = &[
-    ("q", "quit (running steps and queued updates finish first)"),
-    ("?", "this help; any key closes it"),
-    (
-        "/",
-        "filter components by id or name; Enter keeps it, Esc clears it",
-    ),
-    ("Tab / Right", "next panel"),
-    ("S-Tab / Left", "previous panel"),
-    (
-        "Up Down PgUp PgDn Home",
-        "scroll the focused panel; in Runbooks: choose the runbook",
-    ),
-    ("Esc", "clear the filter"),
-    (
-        "a step's key",
-        "any panel: its modal; type the phrase, Enter runs it",
-    ),
-    ("R", "focus the runbooks (Up/Down choose one)"),
-    ("d", "declare an incident; with one open: change its status"),
-    ("n", "add a note to the journal"),
-    (
-        "u",
-        "compose an update to Slack / the status page (preview; `publish` for the page)",
-    ),
-    ("J", "after JOURNAL TAMPERED: continue it in a new file"),
-    (
-        "o k t",
-        "in Timeline: oldest/newest first, kind filter, UTC/local",
-    ),
-    ("End", "scroll the focused panel to its end"),
-];
-
 pub fn draw(screen: &Screen, frame: &mut Frame, area: Rect) {
     let t = screen.theme;
     let g = screen.glyphs;
-    let mut lines: Vec<Line> = KEYS
+    // The model's keymap says which keys there are; this only lays them out.
+    let mut lines: Vec<Line> = crate::app::keymap::HELP
         .iter()
-        .map(|(k, what)| {
+        .map(|h| {
             Line::from(vec![
-                Span::styled(format!("{k:>20}  "), t.accent),
-                Span::styled(*what, t.text),
+                Span::styled(format!("{:>20}  ", h.keys), t.accent),
+                Span::styled(h.what, t.text),
             ])
         })
         .collect();

@@ -25,7 +25,6 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders};
 
 use crate::app::{HealthState, Panel, State};
-use crate::config::Runbook;
 use crate::theme::Theme;
 
 pub use glyphs::Glyphs;
@@ -39,7 +38,6 @@ pub struct Screen<'a> {
     pub theme: &'a Theme,
     pub layout: &'a Layout,
     pub glyphs: &'a Glyphs,
-    pub runbooks: &'a [Runbook],
     /// "DRILL region-outage ×10" when the estate is simulated.
     pub drill: Option<&'a str>,
     /// The operator's time zone, for the timeline's local times (`t`).

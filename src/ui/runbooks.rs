@@ -15,7 +15,7 @@ use super::{Screen, clean};
 
 pub fn draw(state: &State, screen: &Screen, frame: &mut Frame, area: Rect) {
     let t = screen.theme;
-    let runbooks = screen.runbooks;
+    let runbooks = &state.runbooks;
     let Some(rb) = runbooks.get(state.view.runbook % runbooks.len().max(1)) else {
         let block = screen.block(state, Panel::Runbooks, "");
         frame.render_widget(

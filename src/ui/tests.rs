@@ -72,7 +72,11 @@ fn up(ms: u64) -> Outcome {
 /// Seven minutes into a region outage: the primary database down, its replica's lag
 /// climbing, the API slow, the queue unobservable, backups ageing.
 fn mid_incident(cfg: &Config) -> State {
-    let mut state = State::new(Estate::from_config(cfg), at(0));
+    let mut state = State::new(
+        Estate::from_config(cfg),
+        at(0),
+        crate::app::Setup::default(),
+    );
     state.runbooks = cfg.runbooks.clone();
     state.title = cfg.console.title.clone();
     state.actor = "ana@bastion".into();
@@ -279,7 +283,6 @@ impl Rig {
             theme,
             layout,
             glyphs: Glyphs::for_ascii(ascii),
-            runbooks: &self.cfg.runbooks,
             drill: None,
             local: &UTC,
         }
@@ -526,7 +529,14 @@ fn no_color_draws_without_any_colour() {
 #[test]
 fn hostile_strings_never_reach_the_terminal() {
     let cfg = example();
-    let mut state = State::new(Estate::from_config(&cfg), at(0));
+    let mut state = State::new(
+        Estate::from_config(&cfg),
+        at(0),
+        crate::app::Setup {
+            runbooks: cfg.runbooks.clone(),
+            ..Default::default()
+        },
+    );
     let journal = MemoryJournal::attach(&mut state, "evil\x1b[2J@host\x07");
     JOURNAL.with(|j| *j.borrow_mut() = Some(journal));
     let evil = Outcome::Down {
@@ -561,7 +571,6 @@ fn hostile_strings_never_reach_the_terminal() {
         theme: &theme,
         layout: &layout,
         glyphs: Glyphs::for_ascii(false),
-        runbooks: &cfg.runbooks,
         drill: None,
         local: &UTC,
     };
@@ -630,7 +639,14 @@ fn incident_dialogs_at_80x24_and_200x50() {
     );
     // Declare: before any incident.
     let cfg = example();
-    let mut state = State::new(Estate::from_config(&cfg), at(0));
+    let mut state = State::new(
+        Estate::from_config(&cfg),
+        at(0),
+        crate::app::Setup {
+            runbooks: cfg.runbooks.clone(),
+            ..Default::default()
+        },
+    );
     MemoryJournal::attach(&mut state, "ana@bastion");
     let mut rig = Rig { cfg, state };
     update(&mut rig.state, Event::Key(Key::Char('d')));
