@@ -18,7 +18,7 @@ use warroom::app::{
 };
 use warroom::config::Tier;
 use warroom::journal::{
-    Entry, GENESIS, load, load_verified, load_verified_keeping, load_verified_with, verify,
+    GENESIS, JournalEntry, load, load_verified, load_verified_keeping, load_verified_with, verify,
 };
 use warroom::theme::Theme;
 use warroom::ui::{Glyphs, Layout, Screen, draw};
@@ -55,7 +55,7 @@ fn journal() -> tempfile::NamedTempFile {
         let at = start
             .checked_add(SignedDuration::from_secs(seq as i64))
             .expect("in range");
-        let entry = Entry::seal(seq, at, "alice@bastion".into(), kind, body, &prev);
+        let entry = JournalEntry::seal(seq, at, "alice@bastion".into(), kind, body, &prev);
         prev = entry.hash.clone();
         out.push_str(&entry.to_line());
         out.push('\n');

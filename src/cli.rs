@@ -17,7 +17,7 @@ pub struct Cli {
     #[command(flatten)]
     pub global: Global,
     #[command(flatten)]
-    pub display: Display,
+    pub display: DisplayArgs,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -35,7 +35,7 @@ pub struct Global {
 
 /// How the console looks; for the console and for drills.
 #[derive(Args, Debug)]
-pub struct Display {
+pub struct DisplayArgs {
     /// Theme: a name in themes/ (dark, light, high-contrast, …) or a path
     #[arg(long, global = true, value_name = "T")]
     pub theme: Option<String>,
@@ -104,8 +104,8 @@ pub enum JournalCommand {
     },
 }
 
-impl From<&Display> for warroom::commands::Display {
-    fn from(d: &Display) -> Self {
+impl From<&DisplayArgs> for warroom::commands::Display {
+    fn from(d: &DisplayArgs) -> Self {
         warroom::commands::Display {
             theme: d.theme.clone(),
             layout: d.layout.clone(),

@@ -99,3 +99,63 @@ fn rooms_import_only_downwards_but_for_the_known_ones() {
         "no longer imported: strike these from KNOWN in src/layers.rs: {gone:?}"
     );
 }
+
+/// Every `.rs` file under `dir`.
+fn sources(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut dirs = vec![dir.to_path_buf()];
+    while let Some(d) = dirs.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    out
+}
+
+/// DESIGN: type names are unique in the crate (no two `Delivery`, `Options`, `State`), so a
+/// name found in a file says which thing it is.
+#[test]
+fn every_type_name_is_defined_once() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut seen: std::collections::BTreeMap<String, String> = Default::default();
+    let mut twice = Vec::new();
+    for path in sources(&src) {
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        for (n, line) in text.lines().enumerate() {
+            let mut code = line.split("//").next().unwrap_or_default().trim_start();
+            // An attribute on the same line (`#[derive(Debug)] struct X;`).
+            while code.starts_with("#[")
+                && let Some(end) = code.find("] ")
+            {
+                code = code[end + 2..].trim_start();
+            }
+            let code = code
+                .strip_prefix("pub(crate) ")
+                .or_else(|| code.strip_prefix("pub(super) "))
+                .or_else(|| code.strip_prefix("pub "))
+                .unwrap_or(code);
+            let Some(rest) = ["struct ", "enum ", "trait "]
+                .iter()
+                .find_map(|k| code.strip_prefix(k))
+            else {
+                continue;
+            };
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            let here = format!("{}:{}", path.display(), n + 1);
+            if let Some(first) = seen.get(&name) {
+                twice.push(format!("{name}: {first} and {here}"));
+            } else {
+                seen.insert(name, here);
+            }
+        }
+    }
+    assert!(twice.is_empty(), "type names defined twice: {twice:#?}");
+}

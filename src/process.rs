@@ -208,8 +208,8 @@ pub async fn run_streaming(
     let stdout = group.child.stdout.take();
     let stderr = group.child.stderr.take();
 
-    let mut out = Reader::new(stdout, Stream::Stdout, output_limit);
-    let mut err = Reader::new(stderr, Stream::Stderr, output_limit);
+    let mut out = LineReader::new(stdout, Stream::Stdout, output_limit);
+    let mut err = LineReader::new(stderr, Stream::Stderr, output_limit);
     let deadline = start + timeout;
     let mut exit: Option<Exit> = None;
     let mut elapsed = Duration::ZERO;
@@ -393,7 +393,7 @@ impl Drop for Group {
 }
 
 /// One output pipe: read into a bounded capture, split into lines for the callback.
-struct Reader<R> {
+struct LineReader<R> {
     pipe: Option<R>,
     stream: Stream,
     buf: Box<[u8]>,
@@ -401,9 +401,9 @@ struct Reader<R> {
     capture: Capture,
 }
 
-impl<R: AsyncRead + Unpin> Reader<R> {
-    fn new(pipe: Option<R>, stream: Stream, limit: usize) -> Reader<R> {
-        Reader {
+impl<R: AsyncRead + Unpin> LineReader<R> {
+    fn new(pipe: Option<R>, stream: Stream, limit: usize) -> LineReader<R> {
+        LineReader {
             pipe,
             stream,
             buf: vec![0; 8192].into_boxed_slice(),
@@ -638,7 +638,7 @@ pub async fn run_logged(
         start: stat_of(pgid).map_or(0, |s| s.start),
     });
 
-    let mut tail = Tail::open(log, from, output_limit).await;
+    let mut tail = OutputTail::open(log, from, output_limit).await;
     let deadline = started + timeout;
     let mut timed_out = false;
     let exit = loop {
@@ -722,14 +722,14 @@ fn scrub_log(log: &Path) {
 }
 
 /// Reads a step log from where the step began, split into lines for the callback.
-struct Tail {
+struct OutputTail {
     file: Option<tokio::fs::File>,
     line: Vec<u8>,
     capture: Capture,
 }
 
-impl Tail {
-    async fn open(log: &Path, from: u64, limit: usize) -> Tail {
+impl OutputTail {
+    async fn open(log: &Path, from: u64, limit: usize) -> OutputTail {
         use tokio::io::AsyncSeekExt;
         let mut file = tokio::fs::File::open(log).await.ok();
         if let Some(f) = file.as_mut()
@@ -737,7 +737,7 @@ impl Tail {
         {
             file = None;
         }
-        Tail {
+        OutputTail {
             file,
             line: Vec::new(),
             capture: Capture::new(limit),

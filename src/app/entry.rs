@@ -793,7 +793,7 @@ pub struct Recorded {
 }
 
 impl Recorded {
-    pub fn from_journal(e: &journal::Entry) -> Recorded {
+    pub fn from_journal(e: &journal::JournalEntry) -> Recorded {
         let what = match EntryKind::from_journal(&e.kind, &e.body) {
             Some(k) => What::Known(k),
             None => What::Other {
@@ -1188,7 +1188,7 @@ mod tests {
         body.insert("z".into(), "last".into());
         body.insert("a".into(), 1.into());
         body.insert("long".into(), "y".repeat(10_000).into());
-        let e = journal::Entry::seal(
+        let e = journal::JournalEntry::seal(
             1,
             t(0),
             "ana@h".into(),
@@ -1207,7 +1207,14 @@ mod tests {
     fn a_known_kind_with_wrong_fields_is_shown_generically_not_dropped() {
         let mut body = Map::new();
         body.insert("text".into(), 5.into());
-        let e = journal::Entry::seal(1, t(0), "a@h".into(), "note".into(), body, journal::GENESIS);
+        let e = journal::JournalEntry::seal(
+            1,
+            t(0),
+            "a@h".into(),
+            "note".into(),
+            body,
+            journal::GENESIS,
+        );
         let r = Recorded::from_journal(&e);
         assert_eq!(r.describe(), "[note] text=5");
     }

@@ -7,10 +7,10 @@ use serde_json::Value;
 
 use crate::app::EntryKind;
 use crate::app::{BackupState, HealthState, LagState, RpoLevel, Severity};
-use crate::journal::Entry;
+use crate::journal::JournalEntry;
 
 /// Whether these lines resolve the incident (the last status entry says resolved).
-pub fn resolved(entries: &[Entry]) -> bool {
+pub fn resolved(entries: &[JournalEntry]) -> bool {
     entries
         .iter()
         .rev()
@@ -38,7 +38,7 @@ pub fn is_failure(kind: &EntryKind) -> bool {
 /// When the failure that opens `from` (its first line) began: the earliest `since` of the
 /// component state changes among its lines — each the first answer of the failing run the
 /// state was confirmed on — else the first line's time.
-pub fn failure_began(from: &[Entry]) -> Timestamp {
+pub fn failure_began(from: &[JournalEntry]) -> Timestamp {
     let first = from.first().map_or(Timestamp::UNIX_EPOCH, |e| e.at);
     from.iter()
         .filter_map(|e| match EntryKind::from_journal(&e.kind, &e.body)? {
@@ -50,7 +50,7 @@ pub fn failure_began(from: &[Entry]) -> Timestamp {
 
 /// The first failure of the current episode: after the last return to HEALTHY, the first line
 /// that says something failed. `None` if nothing has failed since.
-pub fn first_failure(watch: &[Entry]) -> Option<usize> {
+pub fn first_failure(watch: &[JournalEntry]) -> Option<usize> {
     let known: Vec<Option<EntryKind>> = watch
         .iter()
         .map(|e| EntryKind::from_journal(&e.kind, &e.body))

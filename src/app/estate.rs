@@ -348,8 +348,8 @@ impl Estate {
 mod tests {
     use super::*;
     use crate::config::{
-        Aws, BackupKind, BackupProbe, Component, Console, Dsn, HealthProbe, Journal, LagMetric,
-        LagProbe,
+        Aws, BackupKind, BackupProbe, Component, Console, Dsn, HealthProbe, JournalConfig,
+        LagMetric, LagProbe,
     };
     use std::collections::BTreeMap;
     use std::path::PathBuf;
@@ -441,8 +441,8 @@ mod tests {
             runbooks: Vec::new(),
             slack: None,
             statuspage: None,
-            journal: Journal::default(),
-            comms: crate::config::Comms::default(),
+            journal: JournalConfig::default(),
+            comms: crate::config::CommsConfig::default(),
             workdirs: Vec::new(),
         }
     }

@@ -101,10 +101,10 @@ pub enum JournalEvent {
     /// Now following `source`; `entries` is all of it, oldest first.
     Reset {
         source: Source,
-        entries: Vec<journal::Entry>,
+        entries: Vec<journal::JournalEntry>,
     },
     /// New lines of the followed source (own and other consoles'), oldest first.
-    Appended(Vec<journal::Entry>),
+    Appended(Vec<journal::JournalEntry>),
     /// Who records the automatic entries: this console (`me`) or another (`holder`).
     Recorder { me: bool, holder: Option<String> },
     /// Something the operator must know about the journal (cannot write, torn line, entries
@@ -112,7 +112,7 @@ pub enum JournalEvent {
     Problem(Option<String>),
     /// Comms lines written to the journal of an incident no longer followed (the one just
     /// resolved): its updates' delivery is still news for the comms panel.
-    Comms(Vec<journal::Entry>),
+    Comms(Vec<journal::JournalEntry>),
     /// The answer to a step claim of this console.
     Claimed {
         runbook: String,
@@ -144,7 +144,7 @@ pub fn take(
     steps: &mut Steps,
     comms: &mut Comms,
     last_seq: &mut u64,
-    entries: &[journal::Entry],
+    entries: &[journal::JournalEntry],
     cap: usize,
 ) {
     // Only the newest `cap` lines are kept: the others are read for their kind alone.
@@ -178,7 +178,7 @@ pub fn take(
 /// keeper.
 #[derive(Debug, Clone)]
 pub struct MemoryJournal {
-    entries: Vec<journal::Entry>,
+    entries: Vec<journal::JournalEntry>,
     actor: String,
 }
 
@@ -205,18 +205,18 @@ impl MemoryJournal {
         }
     }
 
-    pub fn entries(&self) -> &[journal::Entry] {
+    pub fn entries(&self) -> &[journal::JournalEntry] {
         &self.entries
     }
 
-    fn seal(&mut self, at: Timestamp, kind: &EntryKind) -> journal::Entry {
+    fn seal(&mut self, at: Timestamp, kind: &EntryKind) -> journal::JournalEntry {
         let (k, body) = kind.to_journal();
         let (seq, prev) = self
             .entries
             .last()
             .map(|e| (e.seq + 1, e.hash.clone()))
             .unwrap_or((1, journal::GENESIS.to_string()));
-        let e = journal::Entry::seal(seq, at, self.actor.clone(), k, body, &prev);
+        let e = journal::JournalEntry::seal(seq, at, self.actor.clone(), k, body, &prev);
         self.entries.push(e.clone());
         e
     }
@@ -277,7 +277,7 @@ impl MemoryJournal {
                             .last()
                             .map(|e| (e.seq + 1, e.hash.clone()))
                             .unwrap_or((1, journal::GENESIS.to_string()));
-                        let e = journal::Entry::seal(
+                        let e = journal::JournalEntry::seal(
                             seq,
                             w.at,
                             w.actor.clone(),
@@ -362,9 +362,9 @@ mod tests {
     use super::*;
     use crate::app::testkit::t;
 
-    fn line(seq: u64, at: i64, kind: EntryKind) -> journal::Entry {
+    fn line(seq: u64, at: i64, kind: EntryKind) -> journal::JournalEntry {
         let (k, body) = kind.to_journal();
-        journal::Entry::seal(seq, t(at), "ana@h".into(), k, body, journal::GENESIS)
+        journal::JournalEntry::seal(seq, t(at), "ana@h".into(), k, body, journal::GENESIS)
     }
 
     fn declared(started: i64) -> EntryKind {

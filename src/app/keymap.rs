@@ -11,7 +11,7 @@ use super::view::{Key, Panel};
 
 /// Where a binding applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Context {
+pub enum KeyContext {
     /// Whatever has the focus.
     Anywhere,
     /// Only while this panel has the focus (its letters are step keys elsewhere).
@@ -20,7 +20,7 @@ pub enum Context {
 
 /// What a key does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
+pub enum KeyAction {
     Quit,
     Help,
     Filter,
@@ -49,11 +49,11 @@ pub enum Action {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Binding {
     pub key: Key,
-    pub context: Context,
-    pub action: Action,
+    pub context: KeyContext,
+    pub action: KeyAction,
 }
 
-const fn bind(key: Key, context: Context, action: Action) -> Binding {
+const fn bind(key: Key, context: KeyContext, action: KeyAction) -> Binding {
     Binding {
         key,
         context,
@@ -61,8 +61,8 @@ const fn bind(key: Key, context: Context, action: Action) -> Binding {
     }
 }
 
-use Action as A;
-use Context::{Anywhere, Focused};
+use KeyAction as A;
+use KeyContext::{Anywhere, Focused};
 
 /// Every console key, first match wins: a panel's own binding comes before the same key
 /// anywhere.
@@ -97,7 +97,7 @@ pub const KEYMAP: &[Binding] = &[
 ];
 
 /// What `key` does with `focus` on the focused panel, if anything.
-pub fn action(key: &Key, focus: Panel) -> Option<Action> {
+pub fn action(key: &Key, focus: Panel) -> Option<KeyAction> {
     KEYMAP
         .iter()
         .find(|b| {
@@ -135,7 +135,7 @@ pub struct Help {
     pub keys: &'static str,
     pub what: &'static str,
     /// The actions the line speaks for (none: the step keys, which are the runbooks').
-    pub actions: &'static [Action],
+    pub actions: &'static [KeyAction],
 }
 
 /// The help overlay, in its order. Every action of [`KEYMAP`] is on a line (a test checks),

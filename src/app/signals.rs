@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::estate::{LagSpec, Timing};
 use super::fmt;
 use super::observation::Outcome;
-use super::track::{Level, Step, Tracker, UnknownReason};
+use super::track::{Level, Tracker, Transition, UnknownReason};
 use crate::config::Thresholds;
 
 // ---------------------------------------------------------------- health
@@ -376,9 +376,9 @@ impl Replica {
         outcome: Outcome,
         at: Timestamp,
         spec: &LagSpec,
-    ) -> Step<LagLevel> {
+    ) -> Transition<LagLevel> {
         if self.track.last_answer().is_some_and(|last| at < last) {
-            return Step::Ignored;
+            return Transition::Ignored;
         }
         let (level, value) = LagLevel::from_outcome(outcome, spec);
         if self.history.len() == LAG_HISTORY {
@@ -391,7 +391,7 @@ impl Replica {
         self.track.observe(level, at, spec.timing.confirm_after())
     }
 
-    pub(crate) fn refresh(&mut self, now: Timestamp, timing: &Timing) -> Step<LagLevel> {
+    pub(crate) fn refresh(&mut self, now: Timestamp, timing: &Timing) -> Transition<LagLevel> {
         self.track.refresh(now, timing)
     }
 }
@@ -637,9 +637,9 @@ impl BackupTrack {
         at: Timestamp,
         thresholds: &Thresholds,
         timing: &Timing,
-    ) -> Step<BackupLevel> {
+    ) -> Transition<BackupLevel> {
         if self.track.last_answer().is_some_and(|last| at < last) {
-            return Step::Ignored;
+            return Transition::Ignored;
         }
         let (level, value) = BackupLevel::from_outcome(outcome, thresholds);
         if let Some(seconds) = value {
@@ -648,7 +648,7 @@ impl BackupTrack {
         self.track.observe(level, at, timing.confirm_after())
     }
 
-    pub(crate) fn refresh(&mut self, now: Timestamp, timing: &Timing) -> Step<BackupLevel> {
+    pub(crate) fn refresh(&mut self, now: Timestamp, timing: &Timing) -> Transition<BackupLevel> {
         self.track.refresh(now, timing)
     }
 }

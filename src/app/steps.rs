@@ -72,14 +72,14 @@ impl Steps {
     }
 
     /// Every step's record in these journal lines.
-    pub fn of_journal(entries: &[crate::journal::Entry]) -> Steps {
+    pub fn of_journal(entries: &[crate::journal::JournalEntry]) -> Steps {
         let mut steps = Steps::default();
         steps.fold_journal(entries);
         steps
     }
 
     /// Applies the step lines among these journal lines (the others are not even parsed).
-    pub fn fold_journal(&mut self, entries: &[crate::journal::Entry]) {
+    pub fn fold_journal(&mut self, entries: &[crate::journal::JournalEntry]) {
         for e in entries.iter().filter(|e| is_step_kind(&e.kind)) {
             if let Some(k) = EntryKind::from_journal(&e.kind, &e.body) {
                 self.fold(e.at, &e.actor, &k);

@@ -64,7 +64,7 @@ pub trait Level: Clone {
 
 /// What an observation or the passing of time did to the shown level.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Step<L> {
+pub enum Transition<L> {
     /// Older than the last answer: a newer one has already decided.
     Ignored,
     /// The shown category stayed (its details may have been refreshed in place).
@@ -136,9 +136,9 @@ impl<L: Level> Tracker<L> {
     }
 
     /// Take one answer into account.
-    pub fn observe(&mut self, reading: L, at: Timestamp, confirm_after: u32) -> Step<L> {
+    pub fn observe(&mut self, reading: L, at: Timestamp, confirm_after: u32) -> Transition<L> {
         if self.last_answer.is_some_and(|last| at < last) {
-            return Step::Ignored;
+            return Transition::Ignored;
         }
         self.last_answer = Some(at);
         if self.adopt_next {
@@ -146,17 +146,17 @@ impl<L: Level> Tracker<L> {
             self.candidate = None;
             if reading.kind() == self.shown.kind() {
                 self.shown = reading;
-                return Step::Same;
+                return Transition::Same;
             }
             let from = mem::replace(&mut self.shown, reading);
             self.since = at;
-            return Step::Changed { from };
+            return Transition::Changed { from };
         }
         if reading.kind() == self.shown.kind() {
             // Agrees with what is shown: refresh details in place, forget any challenger.
             self.shown = reading;
             self.candidate = None;
-            return Step::Same;
+            return Transition::Same;
         }
         let count = match &mut self.candidate {
             Some(c) if c.level.kind() == reading.kind() => {
@@ -178,13 +178,13 @@ impl<L: Level> Tracker<L> {
         {
             let from = mem::replace(&mut self.shown, c.level);
             self.since = c.first_at;
-            return Step::Changed { from };
+            return Transition::Changed { from };
         }
-        Step::Same
+        Transition::Same
     }
 
     /// Derive what depends on time alone: a first answer overdue, or the last one stale.
-    pub fn refresh(&mut self, now: Timestamp, timing: &Timing) -> Step<L> {
+    pub fn refresh(&mut self, now: Timestamp, timing: &Timing) -> Transition<L> {
         match self.last_answer {
             None => {
                 if matches!(self.shown.unknown_reason(), Some(UnknownReason::NoDataYet))
@@ -194,11 +194,11 @@ impl<L: Level> Tracker<L> {
                     self.shown =
                         L::unknown(UnknownReason::NoAnswerWithin(timing.schedule().timeout));
                 }
-                Step::Same
+                Transition::Same
             }
             Some(last) => {
                 if self.is_stale() || now.duration_since(last) <= timing.stale_after() {
-                    return Step::Same;
+                    return Transition::Same;
                 }
                 let stale = L::unknown(UnknownReason::Stale { last_answer: last });
                 let changed = stale.kind() != self.shown.kind();
@@ -210,9 +210,9 @@ impl<L: Level> Tracker<L> {
                     self.since = last
                         .checked_add(timing.stale_after())
                         .unwrap_or(Timestamp::MAX);
-                    Step::Changed { from }
+                    Transition::Changed { from }
                 } else {
-                    Step::Same
+                    Transition::Same
                 }
             }
         }
@@ -277,7 +277,7 @@ mod tests {
         assert_eq!(tr.shown(), &L::Unknown(UnknownReason::NoDataYet));
         assert_eq!(
             tr.observe(L::Down, t(3), 2),
-            Step::Changed {
+            Transition::Changed {
                 from: L::Unknown(UnknownReason::NoDataYet)
             }
         );
@@ -289,12 +289,12 @@ mod tests {
     fn a_change_needs_confirm_after_agreeing_answers_and_since_is_the_first() {
         let mut tr: Tracker<L> = Tracker::new(t(0));
         tr.observe(L::Up(1), t(1), 2);
-        assert_eq!(tr.observe(L::Down, t(16), 2), Step::Same);
+        assert_eq!(tr.observe(L::Down, t(16), 2), Transition::Same);
         assert_eq!(tr.shown(), &L::Up(1));
         assert_eq!(tr.pending(), Some((&L::Down, 1)));
         assert_eq!(
             tr.observe(L::Down, t(31), 2),
-            Step::Changed { from: L::Up(1) }
+            Transition::Changed { from: L::Up(1) }
         );
         assert_eq!(tr.shown(), &L::Down);
         assert_eq!(tr.since(), t(16));
@@ -307,14 +307,17 @@ mod tests {
         tr.observe(L::Up(1), t(1), 3);
         tr.observe(L::Down, t(2), 3);
         tr.observe(L::Down, t(3), 3);
-        assert_eq!(tr.observe(L::Up(7), t(4), 3), Step::Same);
+        assert_eq!(tr.observe(L::Up(7), t(4), 3), Transition::Same);
         assert_eq!(tr.shown(), &L::Up(7));
         assert_eq!(tr.since(), t(1));
         assert_eq!(tr.pending(), None);
         // The run was broken: two more Down are not enough with confirm_after 3.
         tr.observe(L::Down, t(5), 3);
-        assert_eq!(tr.observe(L::Down, t(6), 3), Step::Same);
-        assert!(matches!(tr.observe(L::Down, t(7), 3), Step::Changed { .. }));
+        assert_eq!(tr.observe(L::Down, t(6), 3), Transition::Same);
+        assert!(matches!(
+            tr.observe(L::Down, t(7), 3),
+            Transition::Changed { .. }
+        ));
         assert_eq!(tr.since(), t(5));
     }
 
@@ -339,7 +342,7 @@ mod tests {
     fn older_answers_are_ignored() {
         let mut tr: Tracker<L> = Tracker::new(t(0));
         tr.observe(L::Up(1), t(10), 1);
-        assert_eq!(tr.observe(L::Down, t(9), 1), Step::Ignored);
+        assert_eq!(tr.observe(L::Down, t(9), 1), Transition::Ignored);
         assert_eq!(tr.shown(), &L::Up(1));
         assert_eq!(tr.last_answer(), Some(t(10)));
     }
@@ -347,9 +350,9 @@ mod tests {
     #[test]
     fn no_answer_within_timeout_keeps_unknown_and_since() {
         let mut tr: Tracker<L> = Tracker::new(t(0));
-        assert_eq!(tr.refresh(t(9), &timing()), Step::Same);
+        assert_eq!(tr.refresh(t(9), &timing()), Transition::Same);
         assert_eq!(tr.shown(), &L::Unknown(UnknownReason::NoDataYet));
-        assert_eq!(tr.refresh(t(10), &timing()), Step::Same);
+        assert_eq!(tr.refresh(t(10), &timing()), Transition::Same);
         assert_eq!(
             tr.shown(),
             &L::Unknown(UnknownReason::NoAnswerWithin(Duration::from_secs(10)))
@@ -365,7 +368,7 @@ mod tests {
         // The late first answer is still adopted at once.
         assert!(matches!(
             tr.observe(L::Up(1), t(12), 2),
-            Step::Changed { .. }
+            Transition::Changed { .. }
         ));
     }
 
@@ -373,11 +376,15 @@ mod tests {
     fn stale_after_three_intervals_then_the_next_answer_is_adopted() {
         let mut tr: Tracker<L> = Tracker::new(t(0));
         tr.observe(L::Up(1), t(1), 2);
-        assert_eq!(tr.refresh(t(46), &timing()), Step::Same, "exactly 3×15s");
+        assert_eq!(
+            tr.refresh(t(46), &timing()),
+            Transition::Same,
+            "exactly 3×15s"
+        );
         assert!(!tr.is_stale());
         assert_eq!(
             tr.refresh(t(48), &timing()),
-            Step::Changed { from: L::Up(1) }
+            Transition::Changed { from: L::Up(1) }
         );
         assert!(tr.is_stale());
         assert_eq!(tr.since(), t(46));
@@ -388,10 +395,10 @@ mod tests {
                 .as_deref(),
             Some("stale: no answer for 47s")
         );
-        assert_eq!(tr.refresh(t(60), &timing()), Step::Same, "stale once");
+        assert_eq!(tr.refresh(t(60), &timing()), Transition::Same, "stale once");
         assert_eq!(
             tr.observe(L::Down, t(61), 2),
-            Step::Changed {
+            Transition::Changed {
                 from: L::Unknown(UnknownReason::Stale { last_answer: t(1) })
             }
         );
@@ -404,7 +411,7 @@ mod tests {
         let mut tr: Tracker<L> = Tracker::new(t(0));
         let cannot = L::Unknown(UnknownReason::CannotObserve(ObserveError::Timeout));
         tr.observe(cannot, t(1), 2);
-        assert_eq!(tr.refresh(t(100), &timing()), Step::Same);
+        assert_eq!(tr.refresh(t(100), &timing()), Transition::Same);
         assert!(tr.is_stale());
         // The first answer kept the category UNKNOWN it had since the start.
         assert_eq!(tr.since(), t(0));

@@ -23,7 +23,7 @@ use super::observation::{Event, Observation, Outcome, Signal};
 use super::severity::{self, Assessment, Severity};
 use super::signals::{BackupLevel, BackupTrack, Health, HealthState, LagLevel, LagTrack, Replica};
 use super::steps::{self, StepState, Steps};
-use super::track::{Level, Step, Tracker};
+use super::track::{Level, Tracker, Transition};
 use super::view::Key;
 use super::view::{KeyOutcome, Panel, View};
 use crate::app::message::{Outgoing, Targets, Template};
@@ -169,25 +169,30 @@ impl ComponentState {
 
     // ------------------------------------------------------------ observations
 
-    fn observe_health(&mut self, spec: &ComponentSpec, o: Observed, log: &mut Log) -> Seen {
+    fn observe_health(
+        &mut self,
+        spec: &ComponentSpec,
+        o: Observed,
+        log: &mut ObservationLog,
+    ) -> Heard {
         let first = !self.health.answered();
         let reading = Health::from_outcome(o.outcome, spec.health.warn_latency);
         let confirm = spec.health.timing.confirm_after();
         let mut changed = match self.health.observe(reading, o.at, confirm) {
-            Step::Ignored => return Seen::Ignored,
-            Step::Same => first,
-            Step::Changed { from } => {
+            Transition::Ignored => return Heard::Ignored,
+            Transition::Same => first,
+            Transition::Changed { from } => {
                 self.health_changed(spec, from, log);
                 true
             }
         };
         // An observation that arrives late may already be stale.
-        if let Step::Changed { from } = self.health.refresh(log.at, &spec.health.timing) {
+        if let Transition::Changed { from } = self.health.refresh(log.at, &spec.health.timing) {
             self.health_changed(spec, from, log);
             changed = true;
         }
         self.check_rto(spec, log);
-        Seen::from(changed)
+        Heard::from(changed)
     }
 
     fn observe_lag(
@@ -195,32 +200,37 @@ impl ComponentState {
         spec: &ComponentSpec,
         replica: String,
         o: Observed,
-        log: &mut Log,
-    ) -> Seen {
+        log: &mut ObservationLog,
+    ) -> Heard {
         let (Some(lag_spec), Some(lag)) = (spec.lag.as_ref(), self.lag.as_mut()) else {
-            return Seen::Ignored;
+            return Heard::Ignored;
         };
         let (_, r) = lag.replica_mut(replica, o.at);
         let first = !r.track().answered();
         let mut changed = match r.observe(o.outcome, o.at, lag_spec) {
-            Step::Ignored => return Seen::Ignored,
-            Step::Same => first,
-            Step::Changed { from } => {
+            Transition::Ignored => return Heard::Ignored,
+            Transition::Same => first,
+            Transition::Changed { from } => {
                 log_lag(spec, r, from, log);
                 true
             }
         };
-        if let Step::Changed { from } = r.refresh(log.at, &lag_spec.timing) {
+        if let Transition::Changed { from } = r.refresh(log.at, &lag_spec.timing) {
             log_lag(spec, r, from, log);
             changed = true;
         }
         changed |= self.refresh_rpo(spec, log);
-        Seen::from(changed)
+        Heard::from(changed)
     }
 
-    fn observe_backup(&mut self, spec: &ComponentSpec, o: Observed, log: &mut Log) -> Seen {
+    fn observe_backup(
+        &mut self,
+        spec: &ComponentSpec,
+        o: Observed,
+        log: &mut ObservationLog,
+    ) -> Heard {
         let (Some(backup_spec), Some(backup)) = (spec.backup.as_ref(), self.backup.as_mut()) else {
-            return Seen::Ignored;
+            return Heard::Ignored;
         };
         let first = !backup.track().answered();
         let mut changed = match backup.observe(
@@ -229,40 +239,40 @@ impl ComponentState {
             &backup_spec.thresholds,
             &backup_spec.timing,
         ) {
-            Step::Ignored => return Seen::Ignored,
-            Step::Same => first,
-            Step::Changed { from } => {
+            Transition::Ignored => return Heard::Ignored,
+            Transition::Same => first,
+            Transition::Changed { from } => {
                 log_backup(spec, backup, from, log);
                 true
             }
         };
-        if let Step::Changed { from } = backup.refresh(log.at, &backup_spec.timing) {
+        if let Transition::Changed { from } = backup.refresh(log.at, &backup_spec.timing) {
             log_backup(spec, backup, from, log);
             changed = true;
         }
         changed |= self.refresh_rpo(spec, log);
-        Seen::from(changed)
+        Heard::from(changed)
     }
 
     // ------------------------------------------------------------ time
 
     /// Everything that depends on time alone; true when a shown level changed.
-    fn refresh(&mut self, spec: &ComponentSpec, log: &mut Log) -> bool {
+    fn refresh(&mut self, spec: &ComponentSpec, log: &mut ObservationLog) -> bool {
         let mut changed = false;
-        if let Step::Changed { from } = self.health.refresh(log.at, &spec.health.timing) {
+        if let Transition::Changed { from } = self.health.refresh(log.at, &spec.health.timing) {
             self.health_changed(spec, from, log);
             changed = true;
         }
         if let (Some(lag_spec), Some(lag)) = (spec.lag.as_ref(), self.lag.as_mut()) {
             for r in lag.replicas_mut() {
-                if let Step::Changed { from } = r.refresh(log.at, &lag_spec.timing) {
+                if let Transition::Changed { from } = r.refresh(log.at, &lag_spec.timing) {
                     log_lag(spec, r, from, log);
                     changed = true;
                 }
             }
         }
         if let (Some(backup_spec), Some(backup)) = (spec.backup.as_ref(), self.backup.as_mut())
-            && let Step::Changed { from } = backup.refresh(log.at, &backup_spec.timing)
+            && let Transition::Changed { from } = backup.refresh(log.at, &backup_spec.timing)
         {
             log_backup(spec, backup, from, log);
             changed = true;
@@ -274,7 +284,7 @@ impl ComponentState {
 
     // ------------------------------------------------------------ consequences
 
-    fn health_changed(&mut self, spec: &ComponentSpec, from: Health, log: &mut Log) {
+    fn health_changed(&mut self, spec: &ComponentSpec, from: Health, log: &mut ObservationLog) {
         let to = self.health.shown().state();
         let since = self.health.since();
         if !first_answer_all_well(&from, to == HealthState::Up) {
@@ -315,7 +325,7 @@ impl ComponentState {
     }
 
     /// Record an RTO breach once per outage.
-    fn check_rto(&mut self, spec: &ComponentSpec, log: &mut Log) {
+    fn check_rto(&mut self, spec: &ComponentSpec, log: &mut ObservationLog) {
         let (Some(rto), Some(o)) = (spec.rto, self.outage.as_mut()) else {
             return;
         };
@@ -331,7 +341,7 @@ impl ComponentState {
     }
 
     /// Recompute the RPO exposure (a handful of replicas: O(1)); true when its level changed.
-    fn refresh_rpo(&mut self, spec: &ComponentSpec, log: &mut Log) -> bool {
+    fn refresh_rpo(&mut self, spec: &ComponentSpec, log: &mut ObservationLog) -> bool {
         let Some(rpo) = self.rpo.as_mut() else {
             return false;
         };
@@ -363,7 +373,7 @@ fn first_answer_all_well<L: Level>(from: &L, to_is_ok: bool) -> bool {
     to_is_ok && from.unknown_reason().is_some_and(|r| r.is_waiting())
 }
 
-fn log_lag(spec: &ComponentSpec, r: &Replica, from: LagLevel, log: &mut Log) {
+fn log_lag(spec: &ComponentSpec, r: &Replica, from: LagLevel, log: &mut ObservationLog) {
     let to = r.level();
     if first_answer_all_well(&from, *to == LagLevel::Ok) {
         return;
@@ -382,7 +392,7 @@ fn log_lag(spec: &ComponentSpec, r: &Replica, from: LagLevel, log: &mut Log) {
     });
 }
 
-fn log_backup(spec: &ComponentSpec, b: &BackupTrack, from: BackupLevel, log: &mut Log) {
+fn log_backup(spec: &ComponentSpec, b: &BackupTrack, from: BackupLevel, log: &mut ObservationLog) {
     let to = b.level();
     if first_answer_all_well(&from, *to == BackupLevel::Ok) {
         return;
@@ -407,7 +417,7 @@ struct Observed {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Seen {
+enum Heard {
     /// Out of order, or for a signal the component does not have.
     Ignored,
     Unchanged,
@@ -415,19 +425,19 @@ enum Seen {
     Changed,
 }
 
-impl From<bool> for Seen {
-    fn from(changed: bool) -> Seen {
+impl From<bool> for Heard {
+    fn from(changed: bool) -> Heard {
         if changed {
-            Seen::Changed
+            Heard::Changed
         } else {
-            Seen::Unchanged
+            Heard::Unchanged
         }
     }
 }
 
 /// Where automatic entries go: to the journal if this console is the recorder. They reach the
 /// timeline from there, once on disk, like every other console's.
-struct Log<'a> {
+struct ObservationLog<'a> {
     at: Timestamp,
     recording: bool,
     effects: &'a mut Vec<Effect>,
@@ -435,7 +445,7 @@ struct Log<'a> {
     unrecorded: &'a mut VecDeque<Entry>,
 }
 
-impl Log<'_> {
+impl ObservationLog<'_> {
     fn push(&mut self, kind: EntryKind) {
         let entry = Entry { at: self.at, kind };
         if self.recording {
@@ -732,7 +742,7 @@ impl State {
             self.ignored += 1;
             return;
         };
-        let mut log = Log {
+        let mut log = ObservationLog {
             at: self.now,
             recording: self.journal.recording,
             effects,
@@ -783,15 +793,15 @@ impl State {
             Signal::BackupAge => c.observe_backup(spec, observed, &mut log),
         };
         match seen {
-            Seen::Ignored => self.ignored += 1,
-            Seen::Unchanged => {}
-            Seen::Changed => self.reassess(effects),
+            Heard::Ignored => self.ignored += 1,
+            Heard::Unchanged => {}
+            Heard::Changed => self.reassess(effects),
         }
     }
 
     fn on_tick(&mut self, t: Timestamp, effects: &mut Vec<Effect>) {
         self.advance(t);
-        let mut log = Log {
+        let mut log = ObservationLog {
             at: self.now,
             recording: self.journal.recording,
             effects,
@@ -907,7 +917,7 @@ impl State {
     fn reassess(&mut self, effects: &mut Vec<Effect>) {
         let next = severity::assess(self);
         if next.severity != self.assessment.severity {
-            let mut log = Log {
+            let mut log = ObservationLog {
                 at: self.now,
                 recording: self.journal.recording,
                 effects,
@@ -1111,7 +1121,7 @@ impl State {
                 return;
             }
         }
-        use super::keymap::Action as A;
+        use super::keymap::KeyAction as A;
         let action = if typing {
             None
         } else {

@@ -199,7 +199,7 @@ impl View {
                 _ => KeyOutcome::Redraw,
             };
         }
-        use super::keymap::Action as A;
+        use super::keymap::KeyAction as A;
         let Some(action) = super::keymap::action(key, self.focus) else {
             return KeyOutcome::Nothing;
         };

@@ -1,7 +1,7 @@
 //! AWS clients shared by the AWS probes and the runbook executors, and how an SDK error
 //! reads as an [`Outcome`].
 //!
-//! [`Clients`] loads one SDK config per region, lazily and once, from the SDK's default chain
+//! [`AwsClients`] loads one SDK config per region, lazily and once, from the SDK's default chain
 //! (environment, profiles, SSO, web identity, container and instance metadata): credentials
 //! are never in the warroom config. `[aws] endpoint_url` (moto, LocalStack) overrides where
 //! requests go; without it the SDK itself honours `AWS_ENDPOINT_URL`,
@@ -28,11 +28,11 @@ use crate::app::{ObserveError, Outcome};
 /// The AWS clients of one console: cheap to clone (an `Arc` inside), one SDK config per
 /// region, loaded on first use and kept.
 #[derive(Clone)]
-pub struct Clients {
-    inner: Arc<Inner>,
+pub struct AwsClients {
+    inner: Arc<AwsInner>,
 }
 
-struct Inner {
+struct AwsInner {
     endpoint_url: Option<String>,
     /// Replaces the default credentials chain (tests; an operator never sets this).
     credentials: Option<SharedCredentialsProvider>,
@@ -51,7 +51,7 @@ struct Regional {
     cloudwatch: OnceLock<aws_sdk_cloudwatch::Client>,
 }
 
-impl std::fmt::Debug for Clients {
+impl std::fmt::Debug for AwsClients {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let regions: Vec<String> = self
             .inner
@@ -59,7 +59,7 @@ impl std::fmt::Debug for Clients {
             .lock()
             .map(|m| m.keys().cloned().collect())
             .unwrap_or_default();
-        f.debug_struct("Clients")
+        f.debug_struct("AwsClients")
             .field("endpoint_url", &self.inner.endpoint_url)
             .field("static_credentials", &self.inner.credentials.is_some())
             .field("regions", &regions)
@@ -76,13 +76,13 @@ pub const CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60)
 pub const POSTCONDITION: (std::time::Duration, std::time::Duration) =
     crate::app::outcome::INSTANCE_READ;
 
-impl Clients {
+impl AwsClients {
     /// Clients that send every request to `endpoint_url` when given (`[aws] endpoint_url`),
     /// else wherever the SDK's own settings say (`AWS_ENDPOINT_URL`, profiles, AWS itself).
     /// Credentials come from the SDK's default chain. Nothing is loaded until first use.
-    pub fn new(endpoint_url: Option<String>) -> Clients {
-        Clients {
-            inner: Arc::new(Inner {
+    pub fn new(endpoint_url: Option<String>) -> AwsClients {
+        AwsClients {
+            inner: Arc::new(AwsInner {
                 endpoint_url,
                 credentials: None,
                 call_timeout: CALL_TIMEOUT,
@@ -94,14 +94,14 @@ impl Clients {
 
     /// The same clients with the default credentials chain replaced by `provider` (tests
     /// use static credentials). Call before first use: loaded configs are dropped.
-    pub fn with_credentials(self, provider: impl ProvideCredentials + 'static) -> Clients {
+    pub fn with_credentials(self, provider: impl ProvideCredentials + 'static) -> AwsClients {
         let credentials = SharedCredentialsProvider::new(provider);
         self.changed(|i| i.credentials = Some(credentials))
     }
 
     /// The same clients with another bound on a mutating call (tests: a control plane that
     /// never answers, without waiting a minute).
-    pub fn with_call_timeout(self, call_timeout: std::time::Duration) -> Clients {
+    pub fn with_call_timeout(self, call_timeout: std::time::Duration) -> AwsClients {
         self.changed(|i| i.call_timeout = call_timeout)
     }
 
@@ -110,13 +110,13 @@ impl Clients {
         self,
         poll: std::time::Duration,
         within: std::time::Duration,
-    ) -> Clients {
+    ) -> AwsClients {
         self.changed(|i| i.postcondition = (poll, within))
     }
 
     /// The same settings with `change` made, and no region loaded yet.
-    fn changed(self, change: impl FnOnce(&mut Inner)) -> Clients {
-        let mut inner = Inner {
+    fn changed(self, change: impl FnOnce(&mut AwsInner)) -> AwsClients {
+        let mut inner = AwsInner {
             endpoint_url: self.inner.endpoint_url.clone(),
             credentials: self.inner.credentials.clone(),
             call_timeout: self.inner.call_timeout,
@@ -124,7 +124,7 @@ impl Clients {
             regions: Mutex::new(HashMap::new()),
         };
         change(&mut inner);
-        Clients {
+        AwsClients {
             inner: Arc::new(inner),
         }
     }
@@ -628,7 +628,7 @@ mod tests {
 
     #[tokio::test]
     async fn one_config_per_region_with_the_configured_endpoint() {
-        let clients = Clients::new(Some("http://127.0.0.1:9".into()))
+        let clients = AwsClients::new(Some("http://127.0.0.1:9".into()))
             .with_credentials(Credentials::new("a", "b", None, None, "t"));
         let other = clients.clone();
         let (east, again) = tokio::join!(clients.config("us-east-1"), other.config("us-east-1"));
@@ -654,7 +654,7 @@ mod tests {
 
     #[test]
     fn clients_are_one_per_console() {
-        let clients = Clients::new(Some("http://127.0.0.1:9".into()));
+        let clients = AwsClients::new(Some("http://127.0.0.1:9".into()));
         let copy = clients.clone();
         assert!(Arc::ptr_eq(&clients.inner, &copy.inner));
         assert_eq!(copy.endpoint_url(), Some("http://127.0.0.1:9"));

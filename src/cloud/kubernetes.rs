@@ -1,4 +1,4 @@
-//! Kubernetes: one cached [`kube::Client`] per kubeconfig context ([`Clients`]), what a
+//! Kubernetes: one cached [`kube::Client`] per kubeconfig context ([`KubeClients`]), what a
 //! Deployment reads as ([`read_deployment`], for the `k8s_deployment` probe and the rollout
 //! steps alike), and what a kube error means for the screen ([`observe_error`]).
 //!
@@ -37,7 +37,7 @@ use crate::app::{ObserveError, Outcome};
 
 /// Where the clients' configuration comes from.
 #[derive(Clone)]
-enum Source {
+enum KubeconfigSource {
     /// The default: `None` = `Config::infer()` (kubeconfig's current context, else in-cluster),
     /// `Some(ctx)` = that context of the kubeconfig (`$KUBECONFIG` or `~/.kube/config`).
     Default,
@@ -47,8 +47,8 @@ enum Source {
     Config(Box<Config>),
 }
 
-struct Inner {
-    source: Source,
+struct KubeInner {
+    source: KubeconfigSource,
     /// One ready client for every context (tests): no configuration is loaded.
     fixed: Option<Client>,
     /// Built clients by context; a config that failed to load is not cached, so fixing the
@@ -60,58 +60,60 @@ struct Inner {
 /// probes and the runbook executors (rollout restart, scale, wait) ask the same ones.
 /// Cheap to clone.
 #[derive(Clone)]
-pub struct Clients {
-    inner: Arc<Inner>,
+pub struct KubeClients {
+    inner: Arc<KubeInner>,
 }
 
-impl Default for Clients {
-    fn default() -> Clients {
-        Clients::new()
+impl Default for KubeClients {
+    fn default() -> KubeClients {
+        KubeClients::new()
     }
 }
 
-impl std::fmt::Debug for Clients {
+impl std::fmt::Debug for KubeClients {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let source = match (&self.inner.fixed, &self.inner.source) {
             (Some(_), _) => "one client".to_string(),
-            (None, Source::Default) => "default kubeconfig / in-cluster".to_string(),
-            (None, Source::File(p)) => format!("kubeconfig {}", p.display()),
-            (None, Source::Config(c)) => format!("config for {}", c.cluster_url),
+            (None, KubeconfigSource::Default) => "default kubeconfig / in-cluster".to_string(),
+            (None, KubeconfigSource::File(p)) => format!("kubeconfig {}", p.display()),
+            (None, KubeconfigSource::Config(c)) => format!("config for {}", c.cluster_url),
         };
-        f.debug_struct("Clients").field("source", &source).finish()
+        f.debug_struct("KubeClients")
+            .field("source", &source)
+            .finish()
     }
 }
 
-impl Clients {
+impl KubeClients {
     /// Clients from the environment: `$KUBECONFIG` or `~/.kube/config`, or the in-cluster
     /// service account when running in a pod (for the default context only).
-    pub fn new() -> Clients {
-        Clients::from_source(Source::Default)
+    pub fn new() -> KubeClients {
+        KubeClients::from_source(KubeconfigSource::Default)
     }
 
     /// Clients from this kubeconfig file, whatever `$KUBECONFIG` says.
-    pub fn from_kubeconfig_file(path: impl Into<PathBuf>) -> Clients {
-        Clients::from_source(Source::File(path.into()))
+    pub fn from_kubeconfig_file(path: impl Into<PathBuf>) -> KubeClients {
+        KubeClients::from_source(KubeconfigSource::File(path.into()))
     }
 
     /// One configuration for every context: a single API server (tests point it at a
     /// local server with `Config::new("http://127.0.0.1:PORT".parse()?)`).
-    pub fn from_config(config: Config) -> Clients {
-        Clients::from_source(Source::Config(Box::new(config)))
+    pub fn from_config(config: Config) -> KubeClients {
+        KubeClients::from_source(KubeconfigSource::Config(Box::new(config)))
     }
 
     /// One ready client for every context (tests).
-    pub fn with_client(client: Client) -> Clients {
-        Clients::build(Source::Default, Some(client))
+    pub fn with_client(client: Client) -> KubeClients {
+        KubeClients::build(KubeconfigSource::Default, Some(client))
     }
 
-    fn from_source(source: Source) -> Clients {
-        Clients::build(source, None)
+    fn from_source(source: KubeconfigSource) -> KubeClients {
+        KubeClients::build(source, None)
     }
 
-    fn build(source: Source, fixed: Option<Client>) -> Clients {
-        Clients {
-            inner: Arc::new(Inner {
+    fn build(source: KubeconfigSource, fixed: Option<Client>) -> KubeClients {
+        KubeClients {
+            inner: Arc::new(KubeInner {
                 source,
                 fixed,
                 cache: Mutex::new(HashMap::new()),
@@ -151,23 +153,23 @@ impl Clients {
         };
         let label = context_label(context);
         match &self.inner.source {
-            Source::Default if context.is_none() => Config::infer().await.map_err(|e| {
+            KubeconfigSource::Default if context.is_none() => Config::infer().await.map_err(|e| {
                 ObserveError::Other(format!(
                     "{label}: no kubeconfig and not in a cluster ({})",
                     crate::redact::error_chain(&e)
                 ))
             }),
-            Source::Default => Config::from_kubeconfig(&options)
+            KubeconfigSource::Default => Config::from_kubeconfig(&options)
                 .await
                 .map_err(|e| config_error(&label, &e)),
-            Source::File(path) => {
+            KubeconfigSource::File(path) => {
                 let kubeconfig =
                     Kubeconfig::read_from(path).map_err(|e| config_error(&label, &e))?;
                 Config::from_custom_kubeconfig(kubeconfig, &options)
                     .await
                     .map_err(|e| config_error(&label, &e))
             }
-            Source::Config(config) => Ok((**config).clone()),
+            KubeconfigSource::Config(config) => Ok((**config).clone()),
         }
     }
 }

@@ -11,15 +11,15 @@ use crate::config::Config;
 /// The clients every probe and every runbook executor of one console shares.
 #[derive(Clone)]
 pub struct Clients {
-    pub aws: aws::Clients,
-    pub kube: kubernetes::Clients,
+    pub aws: aws::AwsClients,
+    pub kube: kubernetes::KubeClients,
 }
 
 impl Clients {
     pub fn new(config: &Config) -> Clients {
         Clients {
-            aws: aws::Clients::new(config.aws.endpoint_url.clone()),
-            kube: kubernetes::Clients::new(),
+            aws: aws::AwsClients::new(config.aws.endpoint_url.clone()),
+            kube: kubernetes::KubeClients::new(),
         }
     }
 }

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use super::*;
 use crate::config;
-use crate::runtime::keeper::{Keeper, Mode, Options};
+use crate::runtime::keeper::{Keeper, KeeperOptions, Mode};
 use crate::theme::{self, Theme};
 use crate::ui::layout::{self, Layout};
 
@@ -86,7 +86,7 @@ pub(crate) fn comms_link(
         return None;
     }
     let (tx, problems) = tokio::sync::mpsc::channel(16);
-    let mut options = crate::runtime::outbox_worker::Options::new(incidents);
+    let mut options = crate::runtime::outbox_worker::OutboxOptions::new(incidents);
     options.operators = cfg.console.operators.clone();
     options.give_up_after = cfg.comms.give_up_after;
     let worker = crate::runtime::outbox_worker::Worker::start(
@@ -160,7 +160,7 @@ pub fn console(explicit: Option<&Path>, data_dir: Option<&Path>, display: &Displ
         let scheduler = crate::runtime::scheduler::Scheduler::start(
             probes,
             clock.clone(),
-            crate::runtime::scheduler::Options::default(),
+            crate::runtime::scheduler::SchedulerOptions::default(),
             tx,
             std::convert::identity,
         );
@@ -228,7 +228,7 @@ pub(crate) fn start_journal(
     refuse_outsider(cfg, &dir, mode)?;
     let (requests, requests_rx) = std::sync::mpsc::channel();
     let (events_tx, events) = tokio::sync::mpsc::channel(256);
-    let mut options = Options::new(dir, mode);
+    let mut options = KeeperOptions::new(dir, mode);
     options.operators = cfg.console.operators.clone();
     options.seen = crate::journal::seen::default_path();
     let keeper = Keeper::spawn(options, requests_rx, events_tx).map_err(|e| {

@@ -140,7 +140,7 @@ pub(crate) fn needs_terminal() -> Result<(), ExitCode> {
 }
 
 pub(crate) fn finish(
-    result: anyhow::Result<crate::runtime::Exit>,
+    result: anyhow::Result<crate::runtime::ConsoleExit>,
     log: Option<PathBuf>,
 ) -> ExitCode {
     match result {

@@ -40,11 +40,11 @@ pub fn report(
         .and_then(|p| p.file_name())
         .is_some_and(|n| n == "drills");
     let kind = if in_drills {
-        crate::report::Kind::Drill
+        crate::report::ReportKind::Drill
     } else {
-        crate::report::Kind::Incident
+        crate::report::ReportKind::Incident
     };
-    let text = crate::report::render(&crate::report::Source {
+    let text = crate::report::render(&crate::report::ReportInput {
         id: &id,
         kind,
         loaded: &loaded,

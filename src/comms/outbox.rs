@@ -35,7 +35,7 @@ use crate::journal::file::{DIR_MODE, FILE_MODE};
 
 /// One update to one channel, as the outbox keeps it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Delivery {
+pub struct OutboxItem {
     /// The update's id (the same for each of its channels): the dedupe key.
     pub id: String,
     pub channel: Channel,
@@ -55,7 +55,7 @@ pub struct Delivery {
     pub update: Update,
 }
 
-impl Delivery {
+impl OutboxItem {
     /// Its file name: its place in the queue first, so a directory listing is the queue's
     /// order.
     pub fn name(&self) -> String {
@@ -99,7 +99,7 @@ pub struct Failed {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pending {
     pub name: String,
-    pub delivery: Delivery,
+    pub delivery: OutboxItem,
     pub attempt: Option<Attempt>,
     pub sent: Option<Sent>,
     pub failed: Option<Failed>,
@@ -220,7 +220,7 @@ impl Outbox {
     }
 
     /// Writes a delivery to `staged/` (again is harmless: same name, same content).
-    pub fn stage(&self, d: &Delivery) -> Result<(), OutboxError> {
+    pub fn stage(&self, d: &OutboxItem) -> Result<(), OutboxError> {
         let staged = self.sub("staged")?;
         let path = staged.join(format!("{}.json", d.name()));
         let bytes = serde_json::to_vec_pretty(d).map_err(|e| OutboxError {
@@ -256,7 +256,7 @@ impl Outbox {
     }
 
     /// Deliveries written but maybe not journaled (a console ended between the two).
-    pub fn staged(&self) -> (Vec<Delivery>, Vec<Unreadable>) {
+    pub fn staged(&self) -> (Vec<OutboxItem>, Vec<Unreadable>) {
         use std::os::unix::fs::MetadataExt;
         let mut found = Vec::new();
         let mut bad = Vec::new();
@@ -279,7 +279,7 @@ impl Outbox {
                 }
                 Err(_) => continue,
             }
-            match read_json::<Delivery>(&path) {
+            match read_json::<OutboxItem>(&path) {
                 Ok(Some(d)) => found.push(d),
                 Ok(None) => {}
                 Err(why) => bad.push(Unreadable { path, why }),
@@ -300,7 +300,7 @@ impl Outbox {
             if channel.is_some_and(|c| !name.ends_with(&format!("-{}", c.as_str()))) {
                 continue;
             }
-            let delivery = match read_json::<Delivery>(&path) {
+            let delivery = match read_json::<OutboxItem>(&path) {
                 Ok(Some(d)) => d,
                 Ok(None) => continue,
                 Err(why) => {
@@ -422,8 +422,8 @@ impl Outbox {
 
     /// The deliveries of `channel` that arrived, in queue order, with what the far side
     /// called them: the Slack thread's first message, the status page's incident.
-    pub fn sent(&self, channel: Channel) -> Vec<(Delivery, Sent)> {
-        let mut out: Vec<(String, Delivery, Sent)> = Vec::new();
+    pub fn sent(&self, channel: Channel) -> Vec<(OutboxItem, Sent)> {
+        let mut out: Vec<(String, OutboxItem, Sent)> = Vec::new();
         // `pending/` first: a delivery the keeper moves on meanwhile is then found in `sent/`,
         // never in neither.
         for dir in [self.dir.join("pending"), self.dir.join("sent")] {
@@ -435,7 +435,7 @@ impl Outbox {
                     continue;
                 }
                 let (Ok(Some(d)), Ok(Some(s))) = (
-                    read_json::<Delivery>(&path),
+                    read_json::<OutboxItem>(&path),
                     read_json::<Sent>(&self.find_marker(&name, "sent")),
                 ) else {
                     continue;
@@ -450,8 +450,8 @@ impl Outbox {
 
     /// The deliveries of `channel` given up (in `failed/`, or marked failed in `pending/`), in
     /// queue order.
-    pub fn given_up(&self, channel: Channel) -> Vec<Delivery> {
-        let mut out: Vec<(String, Delivery)> = Vec::new();
+    pub fn given_up(&self, channel: Channel) -> Vec<OutboxItem> {
+        let mut out: Vec<(String, OutboxItem)> = Vec::new();
         for dir in [self.dir.join("pending"), self.dir.join("failed")] {
             for path in json_files(&dir) {
                 let Some(name) = path.file_stem().map(|s| s.to_string_lossy().into_owned()) else {
@@ -463,7 +463,7 @@ impl Outbox {
                 if !self.find_marker(&name, "failed").exists() {
                     continue;
                 }
-                if let Ok(Some(d)) = read_json::<Delivery>(&path) {
+                if let Ok(Some(d)) = read_json::<OutboxItem>(&path) {
                     out.push((name, d));
                 }
             }
@@ -513,9 +513,9 @@ pub(crate) mod tests {
     use crate::app::IncidentStatus;
     use crate::app::message::{Facts, Template};
 
-    pub(crate) fn delivery(id: &str, channel: Channel, at: i64) -> Delivery {
+    pub(crate) fn delivery(id: &str, channel: Channel, at: i64) -> OutboxItem {
         let at = Timestamp::from_second(1_764_558_000 + at).expect("t");
-        Delivery {
+        OutboxItem {
             id: id.into(),
             channel,
             journal: "2026-12-01T0300Z-x.jsonl".into(),

@@ -14,9 +14,9 @@ use std::path::Path;
 use jiff::{SignedDuration, Timestamp};
 
 use super::message::{Channel, Outgoing};
-use super::outbox::{Delivery, Outbox};
+use super::outbox::{Outbox, OutboxItem};
 use crate::app::EntryKind;
-use crate::journal::{Entry, Journal, load};
+use crate::journal::{Journal, JournalEntry, load};
 
 /// Why a comms step could not be recorded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -32,7 +32,7 @@ pub enum RecordError {
 
 /// What the worker reports to be journaled.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Outcome {
+pub struct DeliveryReport {
     /// The incident journal's file name.
     pub journal: String,
     /// The delivery's name in the outbox.
@@ -100,11 +100,11 @@ pub fn deliveries(
     order: i128,
     by: &str,
     simulated: bool,
-) -> Vec<Delivery> {
+) -> Vec<OutboxItem> {
     out.update
         .to
         .iter()
-        .map(|channel| Delivery {
+        .map(|channel| OutboxItem {
             id: id.to_string(),
             channel: *channel,
             journal: out.journal.clone(),
@@ -117,7 +117,7 @@ pub fn deliveries(
         .collect()
 }
 
-fn queued_line(d: &Delivery) -> EntryKind {
+fn queued_line(d: &OutboxItem) -> EntryKind {
     EntryKind::CommsQueued {
         id: d.id.clone(),
         channel: d.channel.as_str().into(),
@@ -141,7 +141,7 @@ pub fn update_hash(update: &crate::app::message::Update) -> String {
         .collect()
 }
 
-fn append(journal: &Journal, kind: &EntryKind, at: Timestamp) -> Result<Entry, RecordError> {
+fn append(journal: &Journal, kind: &EntryKind, at: Timestamp) -> Result<JournalEntry, RecordError> {
     let (k, body) = kind.to_journal();
     journal
         .append(&k, body, at)
@@ -183,9 +183,9 @@ fn failed(e: impl std::fmt::Display) -> RecordError {
 /// Returns the lines written.
 pub fn queue(
     incidents: &Path,
-    deliveries: &[Delivery],
+    deliveries: &[OutboxItem],
     actor: &str,
-) -> Result<Vec<Entry>, RecordError> {
+) -> Result<Vec<JournalEntry>, RecordError> {
     let mut written = Vec::new();
     for d in deliveries {
         let outbox = Outbox::of(incidents, &d.journal);
@@ -207,9 +207,9 @@ pub fn queue(
 /// queued unless it already is, then made deliverable.
 pub fn commit_staged(
     incidents: &Path,
-    d: &Delivery,
+    d: &OutboxItem,
     actor: &str,
-) -> Result<Vec<Entry>, RecordError> {
+) -> Result<Vec<JournalEntry>, RecordError> {
     let outbox = Outbox::of(incidents, &d.journal);
     let journal = match open(incidents, &d.journal, actor) {
         Ok(j) => j,
@@ -238,7 +238,11 @@ pub fn commit_staged(
 
 /// Journals what became of a delivery; a delivery that is done (sent, or given up) moves out
 /// of `pending/`. Returns the line written, if one was.
-pub fn record(incidents: &Path, o: &Outcome, actor: &str) -> Result<Option<Entry>, RecordError> {
+pub fn record(
+    incidents: &Path,
+    o: &DeliveryReport,
+    actor: &str,
+) -> Result<Option<JournalEntry>, RecordError> {
     let journal = match open(incidents, &o.journal, actor) {
         Ok(j) => j,
         Err(RecordError::JournalGone(why)) => {
@@ -446,7 +450,7 @@ mod tests {
                 },
             )
             .expect("mark");
-        let o = Outcome {
+        let o = DeliveryReport {
             journal: out.journal.clone(),
             name: d.name(),
             id: "u1".into(),
@@ -462,7 +466,7 @@ mod tests {
         assert!(record(tmp.path(), &o, "ana@b").expect("record").is_some());
         assert!(outbox.pending(None).0.is_empty());
         assert_eq!(outbox.sent(Channel::Slack).len(), 1);
-        let again = Outcome { check: true, ..o };
+        let again = DeliveryReport { check: true, ..o };
         assert!(
             record(tmp.path(), &again, "ana@b")
                 .expect("again")

@@ -10,7 +10,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 use super::message::{Channel, Update};
-use super::outbox::{Delivery, Sent};
+use super::outbox::{OutboxItem, Sent};
 
 /// Why a delivery did not arrive.
 #[derive(Debug, Clone, PartialEq)]
@@ -60,7 +60,7 @@ pub struct Delivered {
 pub struct Context {
     /// The incident's first update that arrived on this channel: the Slack thread's first
     /// message, the status page's incident.
-    pub first: Option<(Delivery, Sent)>,
+    pub first: Option<(OutboxItem, Sent)>,
     /// The incident's earlier updates to this channel, oldest first (the webhook's state).
     pub earlier: Vec<Update>,
     /// When the send now in doubt was started.
@@ -81,19 +81,19 @@ pub trait Sink: Send + Sync {
     }
 
     /// Sends one delivery. Never panics on a bad answer; a secret never reaches the error.
-    fn deliver<'a>(&'a self, d: &'a Delivery, ctx: &'a Context) -> SinkFuture<'a, Delivered>;
+    fn deliver<'a>(&'a self, d: &'a OutboxItem, ctx: &'a Context) -> SinkFuture<'a, Delivered>;
 
     /// After a send whose answer was not recorded (a crash, a timeout): did it arrive?
     /// `Ok(Some(remote))` if it did, `Ok(None)` if it did not, `Err(Refused)` when the far
     /// side cannot be asked (an incoming webhook): then it is not sent again by itself.
-    fn find<'a>(&'a self, d: &'a Delivery, ctx: &'a Context) -> SinkFuture<'a, Option<String>>;
+    fn find<'a>(&'a self, d: &'a OutboxItem, ctx: &'a Context) -> SinkFuture<'a, Option<String>>;
 }
 
 /// A drill's sink: takes every delivery at once and keeps it, touching nothing real.
 #[derive(Debug, Default)]
 pub struct SimSink {
     channel: Option<Channel>,
-    taken: Mutex<Vec<Delivery>>,
+    taken: Mutex<Vec<OutboxItem>>,
 }
 
 impl SimSink {
@@ -105,7 +105,7 @@ impl SimSink {
     }
 
     /// What it took, in order.
-    pub fn taken(&self) -> Vec<Delivery> {
+    pub fn taken(&self) -> Vec<OutboxItem> {
         self.taken.lock().map(|t| t.clone()).unwrap_or_default()
     }
 }
@@ -119,7 +119,7 @@ impl Sink for SimSink {
         true
     }
 
-    fn deliver<'a>(&'a self, d: &'a Delivery, _ctx: &'a Context) -> SinkFuture<'a, Delivered> {
+    fn deliver<'a>(&'a self, d: &'a OutboxItem, _ctx: &'a Context) -> SinkFuture<'a, Delivered> {
         Box::pin(async move {
             let n = match self.taken.lock() {
                 Ok(mut t) => {
@@ -134,7 +134,7 @@ impl Sink for SimSink {
         })
     }
 
-    fn find<'a>(&'a self, d: &'a Delivery, _ctx: &'a Context) -> SinkFuture<'a, Option<String>> {
+    fn find<'a>(&'a self, d: &'a OutboxItem, _ctx: &'a Context) -> SinkFuture<'a, Option<String>> {
         Box::pin(async move {
             let found = self.taken.lock().ok().and_then(|t| {
                 t.iter()

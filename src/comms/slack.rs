@@ -16,7 +16,7 @@ use slack_morphism::errors::*;
 use slack_morphism::prelude::*;
 
 use super::message::{self, Channel};
-use super::outbox::Delivery;
+use super::outbox::OutboxItem;
 use super::sink::{Context, Delivered, REQUEST_TIMEOUT, SendError, Sink, SinkFuture};
 use crate::config::{Audience, Secret, Slack, SlackAuth};
 
@@ -159,7 +159,7 @@ impl SlackSink {
         }
     }
 
-    async fn post(&self, d: &Delivery, ctx: &Context) -> Result<Delivered, SendError> {
+    async fn post(&self, d: &OutboxItem, ctx: &Context) -> Result<Delivered, SendError> {
         let token_value = self.read_secret()?;
         let token = SlackApiToken::new(SlackApiTokenValue(token_value.clone()));
         let session = self.client.open_session(&token);
@@ -210,7 +210,7 @@ impl SlackSink {
         })
     }
 
-    async fn webhook(&self, d: &Delivery) -> Result<Delivered, SendError> {
+    async fn webhook(&self, d: &OutboxItem) -> Result<Delivered, SendError> {
         let url_text = self.read_secret()?;
         let url: reqwest::Url = url_text.parse().map_err(|_| SendError::Refused {
             reason: format!("{} does not hold a valid URL", self.secret().describe()),
@@ -286,7 +286,7 @@ impl SlackSink {
         })
     }
 
-    async fn look(&self, d: &Delivery, ctx: &Context) -> Result<Option<String>, SendError> {
+    async fn look(&self, d: &OutboxItem, ctx: &Context) -> Result<Option<String>, SendError> {
         let token_value = self.read_secret()?;
         let token = SlackApiToken::new(SlackApiTokenValue(token_value.clone()));
         let session = self.client.open_session(&token);
@@ -469,7 +469,7 @@ impl Sink for SlackSink {
         Channel::Slack
     }
 
-    fn deliver<'a>(&'a self, d: &'a Delivery, ctx: &'a Context) -> SinkFuture<'a, Delivered> {
+    fn deliver<'a>(&'a self, d: &'a OutboxItem, ctx: &'a Context) -> SinkFuture<'a, Delivered> {
         Box::pin(async move {
             match &self.auth {
                 SlackAuth::Token(_) => self.post(d, ctx).await,
@@ -478,7 +478,7 @@ impl Sink for SlackSink {
         })
     }
 
-    fn find<'a>(&'a self, d: &'a Delivery, ctx: &'a Context) -> SinkFuture<'a, Option<String>> {
+    fn find<'a>(&'a self, d: &'a OutboxItem, ctx: &'a Context) -> SinkFuture<'a, Option<String>> {
         Box::pin(async move {
             match &self.auth {
                 SlackAuth::Token(_) => self.look(d, ctx).await,

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::message::{self, Channel};
-use super::outbox::Delivery;
+use super::outbox::OutboxItem;
 use super::sink::{
     Context, Delivered, REQUEST_TIMEOUT, SendError, Sink, SinkFuture, http_error, retry_after,
 };
@@ -141,7 +141,7 @@ impl StatusPageSink {
 
     async fn atlassian(
         &self,
-        d: &Delivery,
+        d: &OutboxItem,
         ctx: &Context,
         page_id: &str,
         api_url: &str,
@@ -192,7 +192,7 @@ impl StatusPageSink {
 
     async fn atlassian_find(
         &self,
-        d: &Delivery,
+        d: &OutboxItem,
         ctx: &Context,
         page_id: &str,
         api_url: &str,
@@ -266,7 +266,7 @@ impl StatusPageSink {
         }
     }
 
-    async fn webhook(&self, d: &Delivery, ctx: &Context) -> Result<Delivered, SendError> {
+    async fn webhook(&self, d: &OutboxItem, ctx: &Context) -> Result<Delivered, SendError> {
         let url = self.read_secret()?;
         let stem = d.journal.strip_suffix(".jsonl").unwrap_or(&d.journal);
         let body = message::webhook_state(&d.update, &ctx.earlier, &self.components, stem);
@@ -288,7 +288,7 @@ impl Sink for StatusPageSink {
         Channel::StatusPage
     }
 
-    fn deliver<'a>(&'a self, d: &'a Delivery, ctx: &'a Context) -> SinkFuture<'a, Delivered> {
+    fn deliver<'a>(&'a self, d: &'a OutboxItem, ctx: &'a Context) -> SinkFuture<'a, Delivered> {
         Box::pin(async move {
             match &self.kind {
                 StatusPageKind::Atlassian {
@@ -299,7 +299,7 @@ impl Sink for StatusPageSink {
         })
     }
 
-    fn find<'a>(&'a self, d: &'a Delivery, ctx: &'a Context) -> SinkFuture<'a, Option<String>> {
+    fn find<'a>(&'a self, d: &'a OutboxItem, ctx: &'a Context) -> SinkFuture<'a, Option<String>> {
         Box::pin(async move {
             match &self.kind {
                 StatusPageKind::Atlassian {

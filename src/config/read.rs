@@ -19,8 +19,8 @@ pub const CONSOLE_KEYS: &[char] = &['q', '?', '/', 'd', 'n', 'u', 'J', 'R'];
 pub struct Parts {
     pub console: Option<Console>,
     pub aws: Option<Aws>,
-    pub journal: Option<Journal>,
-    pub comms: Option<Comms>,
+    pub journal: Option<JournalConfig>,
+    pub comms: Option<CommsConfig>,
     pub slack: Option<Slack>,
     pub statuspage: Option<StatusPage>,
     pub components: Vec<Component>,
@@ -97,17 +97,17 @@ pub fn read_main(r: &mut Reader, root: &dyn TableLike) -> Parts {
     });
     parts.journal = Some(match t.opt_table(r, "journal") {
         Some(mut j) => {
-            let journal = Journal {
+            let journal = JournalConfig {
                 dir: j.opt_str(r, "dir").map(PathBuf::from),
             };
             j.finish(r);
             journal
         }
-        None => Journal::default(),
+        None => JournalConfig::default(),
     });
     parts.comms = Some(match t.opt_table(r, "comms") {
         Some(mut c) => {
-            let d = Comms::default();
+            let d = CommsConfig::default();
             let span = c.get("give_up_after").and_then(|f| f.span);
             let give_up_after = c.opt_duration(r, "give_up_after");
             if give_up_after.is_some_and(|g| g < Duration::from_secs(60)) {
@@ -130,14 +130,14 @@ pub fn read_main(r: &mut Reader, root: &dyn TableLike) -> Parts {
                     d.language
                 }),
             };
-            let comms = Comms {
+            let comms = CommsConfig {
                 give_up_after: give_up_after.unwrap_or(d.give_up_after),
                 language,
             };
             c.finish(r);
             comms
         }
-        None => Comms::default(),
+        None => CommsConfig::default(),
     });
     if let Some(s) = t.opt_table(r, "slack") {
         parts.slack = read_slack(r, s);

@@ -645,7 +645,7 @@ pub struct StatusPage {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Journal {
+pub struct JournalConfig {
     pub dir: Option<PathBuf>,
 }
 
@@ -674,7 +674,7 @@ impl Language {
 
 /// `[comms]`: how updates are written and delivered.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Comms {
+pub struct CommsConfig {
     /// An update still not delivered this long after it was queued (and tried) is given up,
     /// so that the ones behind it go on: the next one supersedes it.
     pub give_up_after: Duration,
@@ -685,9 +685,9 @@ pub struct Comms {
 /// The default of `[comms] give_up_after`.
 pub const GIVE_UP_AFTER: Duration = Duration::from_secs(10 * 60);
 
-impl Default for Comms {
-    fn default() -> Comms {
-        Comms {
+impl Default for CommsConfig {
+    fn default() -> CommsConfig {
+        CommsConfig {
             give_up_after: GIVE_UP_AFTER,
             language: Language::En,
         }
@@ -705,8 +705,8 @@ pub struct Config {
     pub runbooks: Vec<Runbook>,
     pub slack: Option<Slack>,
     pub statuspage: Option<StatusPage>,
-    pub journal: Journal,
-    pub comms: Comms,
+    pub journal: JournalConfig,
+    pub comms: CommsConfig,
     /// Every step's `cwd` and where it is written, for `check`'s warning on this machine.
     pub workdirs: Vec<(PathBuf, super::tree::Loc)>,
 }

@@ -197,7 +197,7 @@ pub struct Named {
 
 /// A change at an offset of simulated time.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Event {
+pub struct ScenarioEvent {
     pub at: Duration,
     pub components: Vec<Named>,
     pub change: Change,
@@ -217,7 +217,7 @@ pub struct Trigger {
 
 /// What running a matching action does.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Effect {
+pub struct StepEffect {
     pub trigger: Trigger,
     /// After the action's call completed.
     pub after: Duration,
@@ -269,8 +269,8 @@ pub struct Scenario {
     /// The file it was read from (`config/scenarios/NAME.toml` for a built-in).
     pub path: PathBuf,
     /// In time order; events at the same offset in file order.
-    pub events: Vec<Event>,
-    pub effects: Vec<Effect>,
+    pub events: Vec<ScenarioEvent>,
+    pub effects: Vec<StepEffect>,
     /// Per action kind, replacing [`default_delay`].
     pub delays: BTreeMap<String, Duration>,
 }
@@ -532,7 +532,7 @@ fn read(cx: &mut Cx) -> Option<Scenario> {
         events.extend(read_event(cx, t));
     }
     // Stable: events at the same offset keep their file order.
-    events.sort_by_key(|e: &Event| e.at);
+    events.sort_by_key(|e: &ScenarioEvent| e.at);
 
     let mut effects = Vec::new();
     for t in root.opt_tables(cx, "effect") {
@@ -609,7 +609,7 @@ fn read(cx: &mut Cx) -> Option<Scenario> {
 /// Keys of a change, for the "needs at least one change" message.
 const CHANGE_KEYS: &str = "health, latency, replicas, lag, lag_rate, backup_age, backup_every";
 
-fn read_event(cx: &mut Cx, mut t: Tbl) -> Option<Event> {
+fn read_event(cx: &mut Cx, mut t: Tbl) -> Option<ScenarioEvent> {
     let errors = cx.diags.len();
     let at = if t.has("at") {
         t.opt_duration(cx, "at")
@@ -637,7 +637,7 @@ fn read_event(cx: &mut Cx, mut t: Tbl) -> Option<Event> {
     if cx.diags.len() > errors {
         return None;
     }
-    Some(Event {
+    Some(ScenarioEvent {
         at: at?,
         components: components?,
         change: change?,
@@ -646,7 +646,7 @@ fn read_event(cx: &mut Cx, mut t: Tbl) -> Option<Event> {
     })
 }
 
-fn read_effect(cx: &mut Cx, mut t: Tbl) -> Option<Effect> {
+fn read_effect(cx: &mut Cx, mut t: Tbl) -> Option<StepEffect> {
     let errors = cx.diags.len();
     let mut trigger = Trigger {
         steps: names(&mut t, cx, "step").unwrap_or_default(),
@@ -710,7 +710,7 @@ fn read_effect(cx: &mut Cx, mut t: Tbl) -> Option<Effect> {
     if cx.diags.len() > errors {
         return None;
     }
-    Some(Effect {
+    Some(StepEffect {
         trigger,
         after: after?,
         until,

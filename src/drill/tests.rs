@@ -715,9 +715,9 @@ fn the_drill_report_shows_the_rto_achieved_by_each_component_that_was_down() {
     std::fs::write(&path, lines).expect("write");
     let (loaded, verify) = crate::journal::load_verified(&path).expect("load");
     assert!(verify.ok(), "{verify:?}");
-    let report = crate::report::render(&crate::report::Source {
+    let report = crate::report::render(&crate::report::ReportInput {
         id: "2023-11-14T2213Z-drill-us-east-1-down",
-        kind: crate::report::Kind::Drill,
+        kind: crate::report::ReportKind::Drill,
         loaded: &loaded,
         verify: &verify,
     });

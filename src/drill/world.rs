@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 
-use super::scenario::{BackupSet, Change, Effect, HealthSet, LagSet, Scenario, SimHealth};
+use super::scenario::{BackupSet, Change, HealthSet, LagSet, Scenario, SimHealth, StepEffect};
 use crate::app::observe::Slot;
 use crate::app::outcome::StepOutcome;
 use crate::app::{ComponentIx, Estate, Observation, ObserveError, Outcome, Signal};
@@ -400,7 +400,7 @@ pub struct SimWorld {
     seq: u64,
     /// Rollouts of deployments: done at this time.
     rollouts: HashMap<Deployment, Timestamp>,
-    effects: Vec<Effect>,
+    effects: Vec<StepEffect>,
     delays: BTreeMap<String, Duration>,
     /// Which snapshot source each component's backups are of (for `latest_of`).
     snapshot_sources: Vec<Option<String>>,
@@ -635,7 +635,7 @@ impl SimWorld {
 
         // A scenario may make the action fail: then nothing else happens.
         let offset = Duration::try_from(at.duration_since(self.start)).unwrap_or(Duration::ZERO);
-        let effects: Vec<Effect> = self
+        let effects: Vec<StepEffect> = self
             .effects
             .iter()
             .filter(|e| triggers(e, step, offset))
@@ -1107,7 +1107,7 @@ fn action_context(action: &Action) -> Option<&str> {
 
 /// Whether running `step` at `offset` from the start triggers the effect: every selector
 /// given must match.
-fn triggers(effect: &Effect, step: &Step, offset: Duration) -> bool {
+fn triggers(effect: &StepEffect, step: &Step, offset: Duration) -> bool {
     let t = &effect.trigger;
     effect.until.is_none_or(|until| offset < until)
         && (t.steps.is_empty() || t.steps.iter().any(|s| s.id == step.id))

@@ -6,7 +6,7 @@
 //!
 //! `hash` = lowercase hex of SHA-256(previous entry's `hash`, as its 64 ASCII hex bytes ‖ the
 //! line as written, without its final `,"hash":"…"` member). So the bytes hashed are the line
-//! with that member cut out (`{"seq":3,…,"text":"hi"}`, see [`Entry::unhashed_line`]), taken
+//! with that member cut out (`{"seq":3,…,"text":"hi"}`, see [`JournalEntry::unhashed_line`]), taken
 //! from the file as they are: checking a hash needs no JSON re-serialization, and every byte
 //! of the line counts — a changed character anywhere, a reordered key, added spacing, a
 //! removed field all break it. The first entry's previous hash is [`GENESIS`]. Another writer
@@ -14,7 +14,7 @@
 //! exact form and hashes the rest of its own line.
 //!
 //! The earlier form, still accepted by `verify` (with a warning): the hash of the previous
-//! hash ‖ the entry's *canonical JSON* without `hash` ([`Entry::canonical`]: no whitespace,
+//! hash ‖ the entry's *canonical JSON* without `hash` ([`JournalEntry::canonical`]: no whitespace,
 //! object keys sorted by their bytes at every depth, strings escaped as serde_json escapes
 //! them, numbers as serde_json prints them), whatever the order or spacing of the line. It is
 //! only tried when the line's own hash does not match, so it costs nothing on journals written
@@ -41,7 +41,7 @@ const HASH_MEMBER_LEN: usize = HASH_MEMBER_START.len() + 64 + 2;
 /// One line of a journal. Kinds this build does not know are kept as they are: `body` holds
 /// every field that is not one of [`RESERVED`].
 #[derive(Debug, Clone, PartialEq)]
-pub struct Entry {
+pub struct JournalEntry {
     /// 1 for the first entry, then +1 per entry.
     pub seq: u64,
     /// When it happened (simulated time in drills); RFC 3339 on disk.
@@ -56,9 +56,9 @@ pub struct Entry {
     pub body: Map<String, Value>,
 }
 
-impl Entry {
+impl JournalEntry {
     /// Builds entry `seq` after the entry whose hash is `prev_hash` ([`GENESIS`] for the first)
-    /// and computes its hash, over [`Entry::unhashed_line`]. `body` must not contain a
+    /// and computes its hash, over [`JournalEntry::unhashed_line`]. `body` must not contain a
     /// [`RESERVED`] key (checked by the journal's append, which is the only writer).
     pub fn seal(
         seq: u64,
@@ -67,8 +67,8 @@ impl Entry {
         kind: String,
         body: Map<String, Value>,
         prev_hash: &str,
-    ) -> Entry {
-        let mut e = Entry {
+    ) -> JournalEntry {
+        let mut e = JournalEntry {
             seq,
             at,
             actor,
@@ -124,7 +124,7 @@ impl Entry {
         out
     }
 
-    /// The line written to disk, without its `\n`: [`Entry::unhashed_line`] with
+    /// The line written to disk, without its `\n`: [`JournalEntry::unhashed_line`] with
     /// `,"hash":"<hash>"` before its closing brace.
     pub fn to_line(&self) -> String {
         let mut out = self.unhashed_line();
@@ -138,7 +138,7 @@ impl Entry {
 
     /// Reads one line (without its `\n`). The error says why it is not an entry. A line with
     /// a field twice is not an entry (JSON readers differ on which one counts).
-    pub fn parse_line(line: &[u8]) -> Result<Entry, String> {
+    pub fn parse_line(line: &[u8]) -> Result<JournalEntry, String> {
         // UTF-8 checked once for the whole line rather than string by string.
         let parsed = match std::str::from_utf8(line) {
             Ok(text) => serde_json::from_str::<Parsed>(text),
@@ -153,9 +153,9 @@ impl Entry {
 
     /// Reads only a line's reserved fields (no body, no actor): for the old lines of a long
     /// journal that a console checks but does not keep. `None` if the line does not read this
-    /// way (then [`Entry::parse_line`] says why, or reads it whole). What it returns has an
+    /// way (then [`JournalEntry::parse_line`] says why, or reads it whole). What it returns has an
     /// empty `actor` and `body`: a head, for the chain and for the kind.
-    pub fn parse_head(line: &[u8]) -> Option<Entry> {
+    pub fn parse_head(line: &[u8]) -> Option<JournalEntry> {
         use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 
         // Borrowed strings only (serde's Cow would allocate each one): a line whose reserved
@@ -218,7 +218,7 @@ impl Entry {
         if seq < 1 || !is_hash(hash) {
             return None;
         }
-        Some(Entry {
+        Some(JournalEntry {
             seq,
             at: parse_at(at).ok()?,
             actor: String::new(),
@@ -229,7 +229,7 @@ impl Entry {
     }
 
     /// An entry from its JSON object (all fields, `hash` included).
-    pub fn from_map(mut m: Map<String, Value>) -> Result<Entry, String> {
+    pub fn from_map(mut m: Map<String, Value>) -> Result<JournalEntry, String> {
         let mut fields = Reserved::default();
         for k in RESERVED {
             if let Some(v) = m.remove(k) {
@@ -285,7 +285,7 @@ impl Reserved {
         Ok(())
     }
 
-    fn into_entry(self, body: Map<String, Value>) -> Result<Entry, String> {
+    fn into_entry(self, body: Map<String, Value>) -> Result<JournalEntry, String> {
         let seq = match self.seq {
             Some(Value::Number(n)) => n
                 .as_u64()
@@ -310,7 +310,7 @@ impl Reserved {
         if !is_hash(&hash) {
             return Err("hash is not 64 lowercase hex digits".into());
         }
-        Ok(Entry {
+        Ok(JournalEntry {
             seq,
             at,
             actor,
@@ -321,10 +321,10 @@ impl Reserved {
     }
 }
 
-/// A line read straight into an [`Entry`] (no intermediate `Value` of the whole object): the
+/// A line read straight into a [`JournalEntry`] (no intermediate `Value` of the whole object): the
 /// reserved fields are picked out as their keys go by, the others go into the body. `Err` is
 /// a line that is JSON but not an entry.
-struct Parsed(Result<Entry, String>);
+struct Parsed(Result<JournalEntry, String>);
 
 impl<'de> Deserialize<'de> for Parsed {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Parsed, D::Error> {
@@ -345,15 +345,15 @@ impl<'de> Visitor<'de> for EntryVisitor {
         let mut reserved = Reserved::default();
         let mut body = Map::new();
         let mut error = None;
-        while let Some(key) = map.next_key::<Key>()? {
+        while let Some(key) = map.next_key::<FieldKey>()? {
             if error.is_some() {
                 map.next_value::<IgnoredAny>()?;
                 continue;
             }
             let dup = match key {
-                Key::Reserved("at") => reserved.set_at(map.next_value::<At>()?.0).err(),
-                Key::Reserved(k) => reserved.set(k, map.next_value()?).err(),
-                Key::Other(k) => match body.entry(k) {
+                FieldKey::Reserved("at") => reserved.set_at(map.next_value::<At>()?.0).err(),
+                FieldKey::Reserved(k) => reserved.set(k, map.next_value()?).err(),
+                FieldKey::Other(k) => match body.entry(k) {
                     serde_json::map::Entry::Vacant(slot) => {
                         slot.insert(map.next_value()?);
                         None
@@ -428,13 +428,13 @@ impl<'de> Visitor<'de> for AtVisitor {
 }
 
 /// An object key: one of [`RESERVED`] (not allocated), or a body field's name.
-enum Key {
+enum FieldKey {
     Reserved(&'static str),
     Other(String),
 }
 
-impl<'de> Deserialize<'de> for Key {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Key, D::Error> {
+impl<'de> Deserialize<'de> for FieldKey {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<FieldKey, D::Error> {
         d.deserialize_identifier(KeyVisitor)
     }
 }
@@ -442,27 +442,27 @@ impl<'de> Deserialize<'de> for Key {
 struct KeyVisitor;
 
 impl KeyVisitor {
-    fn reserved(s: &str) -> Option<Key> {
+    fn reserved(s: &str) -> Option<FieldKey> {
         RESERVED
             .iter()
             .find(|&&k| k == s)
-            .map(|&k| Key::Reserved(k))
+            .map(|&k| FieldKey::Reserved(k))
     }
 }
 
 impl<'de> Visitor<'de> for KeyVisitor {
-    type Value = Key;
+    type Value = FieldKey;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a field name")
     }
 
-    fn visit_str<E: de::Error>(self, s: &str) -> Result<Key, E> {
-        Ok(KeyVisitor::reserved(s).unwrap_or_else(|| Key::Other(s.to_owned())))
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<FieldKey, E> {
+        Ok(KeyVisitor::reserved(s).unwrap_or_else(|| FieldKey::Other(s.to_owned())))
     }
 
-    fn visit_string<E: de::Error>(self, s: String) -> Result<Key, E> {
-        Ok(KeyVisitor::reserved(&s).unwrap_or(Key::Other(s)))
+    fn visit_string<E: de::Error>(self, s: String) -> Result<FieldKey, E> {
+        Ok(KeyVisitor::reserved(&s).unwrap_or(FieldKey::Other(s)))
     }
 }
 
@@ -600,8 +600,8 @@ mod tests {
         );
     }
 
-    fn sealed(body_: Value) -> Entry {
-        Entry::seal(
+    fn sealed(body_: Value) -> JournalEntry {
+        JournalEntry::seal(
             3,
             ts("2026-11-25T03:07:00Z"),
             "ana@bastion".into(),
@@ -615,19 +615,19 @@ mod tests {
     fn a_head_reads_like_the_whole_line_and_a_key_written_twice_reads_neither() {
         let e = sealed(json!({"text": "hi"}));
         let line = e.to_line();
-        let head = Entry::parse_head(line.as_bytes()).expect("a head");
+        let head = JournalEntry::parse_head(line.as_bytes()).expect("a head");
         assert_eq!((head.seq, head.at, head.kind.as_str()), (3, e.at, "note"));
         assert_eq!(head.hash, e.hash);
         assert!(head.body.is_empty() && head.actor.is_empty());
         let twice = line.replacen("\"text\":\"hi\"", "\"text\":\"hi\",\"text\":\"ho\"", 1);
-        assert!(Entry::parse_line(twice.as_bytes()).is_err());
+        assert!(JournalEntry::parse_line(twice.as_bytes()).is_err());
         assert!(
-            Entry::parse_head(twice.as_bytes()).is_none(),
+            JournalEntry::parse_head(twice.as_bytes()).is_none(),
             "the console's check must not take what verify refuses"
         );
         let no_actor = line.replacen("\"actor\":\"ana@bastion\",", "", 1);
-        assert!(Entry::parse_head(no_actor.as_bytes()).is_none());
-        assert!(Entry::parse_head(b"{\"seq\":1} trailing").is_none());
+        assert!(JournalEntry::parse_head(no_actor.as_bytes()).is_none());
+        assert!(JournalEntry::parse_head(b"{\"seq\":1} trailing").is_none());
     }
 
     #[test]
@@ -677,9 +677,9 @@ mod tests {
     #[test]
     fn the_chain_links_each_entry_to_the_previous_one() {
         let at = ts("2026-11-25T03:07:00Z");
-        let a = Entry::seal(1, at, "u@h".into(), "note".into(), Map::new(), GENESIS);
-        let b = Entry::seal(2, at, "u@h".into(), "note".into(), Map::new(), &a.hash);
-        let b2 = Entry::seal(2, at, "u@h".into(), "note".into(), Map::new(), GENESIS);
+        let a = JournalEntry::seal(1, at, "u@h".into(), "note".into(), Map::new(), GENESIS);
+        let b = JournalEntry::seal(2, at, "u@h".into(), "note".into(), Map::new(), &a.hash);
+        let b2 = JournalEntry::seal(2, at, "u@h".into(), "note".into(), Map::new(), GENESIS);
         assert!(is_hash(&a.hash) && is_hash(&b.hash));
         assert_ne!(b.hash, b2.hash, "the previous hash is part of the hash");
         assert_eq!(b.hash, chain_hash(&a.hash, b.unhashed_line()));
@@ -715,7 +715,7 @@ mod tests {
                 "{edited}"
             );
             // Still an entry, with the same stored hash: only the hash check catches it.
-            if let Ok(back) = Entry::parse_line(edited.as_bytes()) {
+            if let Ok(back) = JournalEntry::parse_line(edited.as_bytes()) {
                 assert_eq!(back.hash, e.hash);
             }
         }
@@ -744,8 +744,8 @@ mod tests {
             assert_eq!(line_hash(GENESIS, other.as_bytes()), None, "{other}");
         }
         // Still entries (except the upper-case hash): verify falls back to the earlier form.
-        assert_eq!(Entry::parse_line(not_last.as_bytes()).unwrap(), e);
-        assert_eq!(Entry::parse_line(spaced.as_bytes()).unwrap(), e);
+        assert_eq!(JournalEntry::parse_line(not_last.as_bytes()).unwrap(), e);
+        assert_eq!(JournalEntry::parse_line(spaced.as_bytes()).unwrap(), e);
         // A note that quotes a hash member cannot pose as one: quotes inside it are escaped.
         let sly = sealed(json!({"text": format!(r#"x{hash_member}}}"#)}));
         let sly_line = sly.to_line();
@@ -820,19 +820,19 @@ mod tests {
             ("\"just a string\"", "not a JSON object"),
         ];
         for (line, why) in bad {
-            let err = Entry::parse_line(line.as_bytes()).unwrap_err();
+            let err = JournalEntry::parse_line(line.as_bytes()).unwrap_err();
             assert!(err.contains(why), "{line}: {err}");
             // Read the slow way, through a Value, the same reason (duplicates aside: a Value
             // keeps the last).
             if let Ok(Value::Object(m)) = serde_json::from_str(line)
                 && !why.contains("twice")
             {
-                assert_eq!(Entry::from_map(m).unwrap_err(), err, "{line}");
+                assert_eq!(JournalEntry::from_map(m).unwrap_err(), err, "{line}");
             }
         }
         // Escapes in the reserved fields are read as JSON reads them.
         let escaped = r#"{"s\u0065q":1,"at":"2026-11-25T03:07:00\u005a","actor":"a\u0040h","kind":"k","hash":"0000000000000000000000000000000000000000000000000000000000000000"}"#;
-        let e = Entry::parse_line(escaped.as_bytes()).unwrap();
+        let e = JournalEntry::parse_line(escaped.as_bytes()).unwrap();
         assert_eq!((e.seq, e.actor.as_str()), (1, "a@h"));
         assert_eq!(e.at, ts("2026-11-25T03:07:00Z"));
         assert!(e.body.is_empty());

@@ -23,7 +23,7 @@ use nix::errno::Errno;
 use nix::fcntl::{Flock, FlockArg};
 use serde_json::{Map, Value};
 
-use super::entry::{Entry, GENESIS, RESERVED, actor, chain_hash, line_hash};
+use super::entry::{GENESIS, JournalEntry, RESERVED, actor, chain_hash, line_hash};
 
 /// Mode of directories the journal creates (before the umask, or the default ACL of a team's
 /// journal dir): the journal group is the team, and writes too (see [`super::trust`]).
@@ -132,7 +132,7 @@ impl Journal {
         kind: &str,
         body: Map<String, Value>,
         at: Timestamp,
-    ) -> Result<Entry, JournalError> {
+    ) -> Result<JournalEntry, JournalError> {
         self.append_locked(None, kind, body, at)
     }
 
@@ -145,12 +145,12 @@ impl Journal {
         kind: &str,
         body: Map<String, Value>,
         at: Timestamp,
-    ) -> Result<Entry, JournalError> {
+    ) -> Result<JournalEntry, JournalError> {
         self.append_locked(Some(expected_last_seq), kind, body, at)
     }
 
     /// The last valid entry (`None` if there is none), read under a shared lock.
-    pub fn last(&self) -> Result<Option<Entry>, JournalError> {
+    pub fn last(&self) -> Result<Option<JournalEntry>, JournalError> {
         let file = open_nofollow(&self.path).map_err(io(&self.path, "open"))?;
         let file = lock(file, FlockArg::LockShared, &self.path)?;
         let tail = read_tail(&file, &self.path)?;
@@ -163,7 +163,7 @@ impl Journal {
         kind: &str,
         body: Map<String, Value>,
         at: Timestamp,
-    ) -> Result<Entry, JournalError> {
+    ) -> Result<JournalEntry, JournalError> {
         if let Some(k) = body.keys().find(|k| RESERVED.contains(&k.as_str())) {
             return Err(JournalError::ReservedField(k.clone()));
         }
@@ -183,7 +183,7 @@ impl Journal {
                 last: last_seq,
             })?;
         let prev = tail.last.as_ref().map_or(GENESIS, |e| e.hash.as_str());
-        let entry = Entry::seal(next, at, self.actor.clone(), kind.to_string(), body, prev);
+        let entry = JournalEntry::seal(next, at, self.actor.clone(), kind.to_string(), body, prev);
         let mut line = String::new();
         if !tail.ends_with_newline {
             // Close the torn line left by a killed writer, so it stays a line of its own.
@@ -239,16 +239,16 @@ fn lock(file: File, arg: FlockArg, path: &Path) -> Result<Flock<File>, JournalEr
 }
 
 /// What the end of the file says.
-struct Tail {
+struct FileTail {
     /// The last line that is a valid entry, terminated or not.
-    last: Option<Entry>,
+    last: Option<JournalEntry>,
     /// False if the file ends inside a line (a torn write); true for an empty file.
     ends_with_newline: bool,
 }
 
 /// Finds the last valid entry by reading the end of the file in growing chunks (64 KiB, then
 /// doubling), skipping lines that are not entries.
-fn read_tail(file: &File, path: &Path) -> Result<Tail, JournalError> {
+fn read_tail(file: &File, path: &Path) -> Result<FileTail, JournalError> {
     let len = file.metadata().map_err(io(path, "stat"))?.len();
     let mut chunk = TAIL_CHUNK;
     loop {
@@ -263,15 +263,15 @@ fn read_tail(file: &File, path: &Path) -> Result<Tail, JournalError> {
                 break; // may be the end of a longer line: read more
             }
             let line = piece.strip_suffix(b"\n").unwrap_or(piece);
-            if let Ok(e) = Entry::parse_line(line) {
-                return Ok(Tail {
+            if let Ok(e) = JournalEntry::parse_line(line) {
+                return Ok(FileTail {
                     last: Some(e),
                     ends_with_newline,
                 });
             }
         }
         if start == 0 {
-            return Ok(Tail {
+            return Ok(FileTail {
                 last: None,
                 ends_with_newline,
             });
@@ -307,7 +307,7 @@ impl std::fmt::Display for Problem {
 #[derive(Debug, Clone, Default)]
 pub struct Loaded {
     /// Every valid entry, in file order, each with its 1-based line number.
-    pub entries: Vec<Entry>,
+    pub entries: Vec<JournalEntry>,
     /// The line number of each entry of `entries`.
     pub lines: Vec<usize>,
     pub torn: Option<TornLine>,
@@ -415,7 +415,7 @@ struct Part {
 /// Reads `chunk` (whole lines of a journal) into entries and, if `check`, the verdict of each
 /// against the valid entry before it: `prev` (seq, hash) for the first.
 /// Lines numbered below `whole_from` (counting from 1 at the start of the part) whose kind
-/// `wanted` rejects are read as heads only ([`Entry::parse_head`]) and dropped by the caller.
+/// `wanted` rejects are read as heads only ([`JournalEntry::parse_head`]) and dropped by the caller.
 fn read_part(
     chunk: &[u8],
     check: bool,
@@ -435,13 +435,13 @@ fn read_part(
         let n = idx + 1;
         part.lines = n;
         let head = (n < whole_from && terminated)
-            .then(|| Entry::parse_head(line))
+            .then(|| JournalEntry::parse_head(line))
             .flatten()
             .filter(|h| !wanted(&h.kind));
         let (parsed, is_head) = match head {
             Some(h) if !check || head_intact(&h, line, prev_seq, &prev_hash) => (Ok(h), true),
             // Anything but an intact line is read whole, for the whole story.
-            _ => (Entry::parse_line(line), false),
+            _ => (JournalEntry::parse_line(line), false),
         };
         match parsed {
             Ok(entry) => {
@@ -469,13 +469,13 @@ fn read_part(
 }
 
 /// A head whose seq follows and whose line hashes to its hash: nothing more to read.
-fn head_intact(head: &Entry, line: &[u8], prev_seq: u64, prev_hash: &[u8; 64]) -> bool {
+fn head_intact(head: &JournalEntry, line: &[u8], prev_seq: u64, prev_hash: &[u8; 64]) -> bool {
     prev_seq.checked_add(1) == Some(head.seq)
         && line_hash(std::str::from_utf8(prev_hash).unwrap_or(GENESIS), line)
             .is_some_and(|h| h == head.hash.as_bytes())
 }
 
-fn verdict(entry: &Entry, line: &[u8], prev_seq: u64, prev_hash: &[u8; 64]) -> Verdict {
+fn verdict(entry: &JournalEntry, line: &[u8], prev_seq: u64, prev_hash: &[u8; 64]) -> Verdict {
     if prev_seq.checked_add(1) != Some(entry.seq) {
         return Verdict::Seq { prev_seq };
     }
@@ -498,7 +498,7 @@ fn verdict(entry: &Entry, line: &[u8], prev_seq: u64, prev_hash: &[u8; 64]) -> V
 fn last_entry(bytes: &[u8]) -> Option<(u64, [u8; 64])> {
     let body = bytes.strip_suffix(b"\n").unwrap_or(bytes);
     body.rsplit(|&b| b == b'\n').find_map(|line| {
-        let e = Entry::parse_line(line).ok()?;
+        let e = JournalEntry::parse_line(line).ok()?;
         let mut hash = [0u8; 64];
         hash.copy_from_slice(e.hash.as_bytes());
         Some((e.seq, hash))
@@ -733,7 +733,7 @@ pub fn verify(path: &Path) -> Result<VerifyReport, JournalError> {
 /// New entries found by [`follow`].
 #[derive(Debug, Clone, Default)]
 pub struct Followed {
-    pub entries: Vec<Entry>,
+    pub entries: Vec<JournalEntry>,
     /// Complete lines that are not entries, by byte offset: skipped.
     pub problems: Vec<String>,
     /// Where to follow from next time: just after the last complete line read.
@@ -804,8 +804,8 @@ pub fn follow_checked(
 fn read_complete_lines(
     path: &Path,
     offset: u64,
-    mut take: impl FnMut(&[u8], Entry) -> Option<Entry>,
-) -> Result<(Vec<Entry>, Vec<String>, u64), JournalError> {
+    mut take: impl FnMut(&[u8], JournalEntry) -> Option<JournalEntry>,
+) -> Result<(Vec<JournalEntry>, Vec<String>, u64), JournalError> {
     let mut file = open_nofollow(path).map_err(io(path, "open"))?;
     let len = file.metadata().map_err(io(path, "stat"))?.len();
     if len < offset {
@@ -825,7 +825,7 @@ fn read_complete_lines(
     let mut at = offset;
     for line in buf[..complete].split_inclusive(|&b| b == b'\n') {
         let text = &line[..line.len() - 1];
-        match Entry::parse_line(text) {
+        match JournalEntry::parse_line(text) {
             Ok(e) => entries.extend(take(text, e)),
             Err(why) => problems.push(format!("byte {at}: not an entry, skipped: {why}")),
         }
@@ -888,7 +888,7 @@ mod tests {
     fn a_planted_last_seq_of_u64_max_never_wraps_and_no_conditional_append_passes() {
         let (_d, j) = journal();
         let a = j.append("note", note("one"), at(1)).unwrap();
-        let planted = Entry::seal(
+        let planted = JournalEntry::seal(
             u64::MAX,
             at(2),
             "eve@bastion".into(),
@@ -1078,9 +1078,9 @@ mod tests {
         assert_eq!(report.entries, 20);
 
         // Re-hashing the edited entry moves the break to the next one: still caught.
-        let mut e = Entry::parse_line(lines[16].as_bytes()).unwrap();
-        let prev = Entry::parse_line(lines[15].as_bytes()).unwrap();
-        e = Entry::seal(e.seq, e.at, e.actor, e.kind, e.body, &prev.hash);
+        let mut e = JournalEntry::parse_line(lines[16].as_bytes()).unwrap();
+        let prev = JournalEntry::parse_line(lines[15].as_bytes()).unwrap();
+        e = JournalEntry::seal(e.seq, e.at, e.actor, e.kind, e.body, &prev.hash);
         lines[16] = e.to_line();
         write_lines(j.path(), &lines);
         let report = verify(j.path()).unwrap();
@@ -1299,7 +1299,7 @@ mod tests {
         let mut prev = GENESIS.to_string();
         let mut lines = Vec::new();
         for seq in 1..=3u32 {
-            let e = Entry::seal(
+            let e = JournalEntry::seal(
                 u64::from(seq),
                 at(seq),
                 "ana@bastion".into(),

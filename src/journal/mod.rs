@@ -10,7 +10,7 @@ pub mod trust;
 pub use dirs::{
     drills_dir, incident_file_name, incidents_dir, journal_dir, latest, slug, unsafe_dir,
 };
-pub use entry::{Entry, GENESIS, actor};
+pub use entry::{GENESIS, JournalEntry, actor};
 pub use file::{
     Followed, Journal, JournalError, Loaded, Problem, TornLine, VerifyReport, follow, load,
     load_verified, load_verified_keeping, load_verified_with, verify,

@@ -18,7 +18,7 @@ use aws_sdk_cloudwatch::types::{
 
 use super::{ObserveFuture, Probe};
 use crate::app::{ObserveError, Outcome};
-use crate::cloud::aws::{self, Clients};
+use crate::cloud::aws::{self, AwsClients};
 use crate::config::LagMetric;
 
 /// How far back a datapoint still counts: RDS publishes lag every minute, so five minutes
@@ -30,7 +30,7 @@ pub const PERIOD_SECONDS: i32 = 60;
 
 /// GetMetricData for one replica's lag metric.
 pub struct CloudwatchLagProbe {
-    clients: Clients,
+    clients: AwsClients,
     instance: String,
     region: String,
     metric: LagMetric,
@@ -38,7 +38,7 @@ pub struct CloudwatchLagProbe {
 
 impl CloudwatchLagProbe {
     pub fn new(
-        clients: Clients,
+        clients: AwsClients,
         instance: String,
         region: String,
         metric: LagMetric,
@@ -222,7 +222,7 @@ mod tests {
     #[test]
     fn describes_itself() {
         let p = CloudwatchLagProbe::new(
-            Clients::new(None),
+            AwsClients::new(None),
             "db-dr".into(),
             "us-west-2".into(),
             LagMetric::AuroraReplicaLag,

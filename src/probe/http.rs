@@ -53,10 +53,10 @@ pub struct HttpProbe {
     expect_status: u16,
     body_contains: Option<String>,
     /// What to request, or why nothing can be (a bad URL, a bad header name, no client).
-    request: Result<Request, String>,
+    request: Result<ProbeRequest, String>,
 }
 
-struct Request {
+struct ProbeRequest {
     client: Client,
     timeout: Duration,
     url: Url,
@@ -86,7 +86,7 @@ impl HttpProbe {
         };
         let request = parsed
             .map_err(|e| format!("invalid URL: {e}"))
-            .and_then(|url| Request::new(url, headers_env, timeout));
+            .and_then(|url| ProbeRequest::new(url, headers_env, timeout));
         HttpProbe {
             shown,
             expect_status,
@@ -110,7 +110,7 @@ impl HttpProbe {
         scrub(outcome, &secrets)
     }
 
-    async fn ask(&self, request: &Request, headers: HeaderMap, start: Instant) -> Outcome {
+    async fn ask(&self, request: &ProbeRequest, headers: HeaderMap, start: Instant) -> Outcome {
         let response = match request
             .client
             .get(request.url.clone())
@@ -163,12 +163,12 @@ impl Probe for HttpProbe {
     }
 }
 
-impl Request {
+impl ProbeRequest {
     fn new(
         url: Url,
         headers_env: &BTreeMap<String, String>,
         timeout: Duration,
-    ) -> Result<Request, String> {
+    ) -> Result<ProbeRequest, String> {
         if !matches!(url.scheme(), "http" | "https") {
             return Err(format!(
                 "URL scheme {} is not http or https",
@@ -184,7 +184,7 @@ impl Request {
             })
             .collect::<Result<_, _>>()?;
         let client = shared_client()?;
-        Ok(Request {
+        Ok(ProbeRequest {
             client,
             timeout,
             secrets: redact::url_secrets(&url),

@@ -8,12 +8,12 @@ use kube::Api;
 
 use super::{ObserveFuture, Probe};
 use crate::app::Outcome;
-use crate::cloud::kubernetes::{Clients, observe_error, read_deployment};
+use crate::cloud::kubernetes::{KubeClients, observe_error, read_deployment};
 
 /// `k8s_deployment`: are the desired replicas of a Deployment available?
 #[derive(Debug, Clone)]
 pub struct DeploymentProbe {
-    clients: Clients,
+    clients: KubeClients,
     namespace: String,
     deployment: String,
     context: Option<String>,
@@ -21,7 +21,7 @@ pub struct DeploymentProbe {
 
 impl DeploymentProbe {
     pub fn new(
-        clients: Clients,
+        clients: KubeClients,
         namespace: impl Into<String>,
         deployment: impl Into<String>,
         context: Option<String>,

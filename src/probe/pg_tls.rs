@@ -26,7 +26,7 @@ use tokio_postgres_rustls::MakeRustlsConnect;
 
 /// libpq's `sslmode`, all five that mean something with TLS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
+pub enum TlsMode {
     Disable,
     Prefer,
     Require,
@@ -34,14 +34,14 @@ pub enum Mode {
     VerifyFull,
 }
 
-impl Mode {
-    fn parse(text: &str) -> Result<Mode, String> {
+impl TlsMode {
+    fn parse(text: &str) -> Result<TlsMode, String> {
         Ok(match text {
-            "disable" => Mode::Disable,
-            "prefer" => Mode::Prefer,
-            "require" => Mode::Require,
-            "verify-ca" => Mode::VerifyCa,
-            "verify-full" => Mode::VerifyFull,
+            "disable" => TlsMode::Disable,
+            "prefer" => TlsMode::Prefer,
+            "require" => TlsMode::Require,
+            "verify-ca" => TlsMode::VerifyCa,
+            "verify-full" => TlsMode::VerifyFull,
             other => {
                 return Err(format!(
                     "sslmode={} is not supported (disable, prefer, require, verify-ca, verify-full)",
@@ -54,9 +54,9 @@ impl Mode {
     /// What tokio-postgres is told: whether TLS is tried, and whether it is a must.
     pub fn ssl_mode(self) -> SslMode {
         match self {
-            Mode::Disable => SslMode::Disable,
-            Mode::Prefer => SslMode::Prefer,
-            Mode::Require | Mode::VerifyCa | Mode::VerifyFull => SslMode::Require,
+            TlsMode::Disable => SslMode::Disable,
+            TlsMode::Prefer => SslMode::Prefer,
+            TlsMode::Require | TlsMode::VerifyCa | TlsMode::VerifyFull => SslMode::Require,
         }
     }
 }
@@ -64,7 +64,7 @@ impl Mode {
 /// The TLS part of a DSN.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tls {
-    pub mode: Mode,
+    pub mode: TlsMode,
     /// `sslrootcert`: a PEM file, or `system`.
     pub root: Option<String>,
 }
@@ -78,11 +78,11 @@ pub fn split(dsn: &str) -> Result<(String, Tls), String> {
         } else {
             split_key_values(dsn)?
         };
-    let mut mode = Mode::Prefer;
+    let mut mode = TlsMode::Prefer;
     let mut root = None;
     for (key, value) in pairs {
         match key.as_str() {
-            "sslmode" => mode = Mode::parse(&value)?,
+            "sslmode" => mode = TlsMode::parse(&value)?,
             _ => root = Some(value),
         }
     }
@@ -245,13 +245,13 @@ fn roots(root: &str) -> Result<RootCertStore, String> {
 /// The connector for `tls`; `None` for `disable` (no TLS at all).
 pub fn connector(tls: &Tls) -> Result<Option<MakeRustlsConnect>, String> {
     let mode = match (tls.mode, &tls.root) {
-        (Mode::Disable, _) => return Ok(None),
+        (TlsMode::Disable, _) => return Ok(None),
         // libpq: `require` with a root file given checks the chain like verify-ca.
-        (Mode::Require, Some(_)) => Mode::VerifyCa,
-        (Mode::VerifyCa | Mode::VerifyFull, None) => {
+        (TlsMode::Require, Some(_)) => TlsMode::VerifyCa,
+        (TlsMode::VerifyCa | TlsMode::VerifyFull, None) => {
             return Err(format!(
                 "sslmode={} needs sslrootcert (a PEM file of the CA, e.g. the RDS bundle, or `system`)",
-                if tls.mode == Mode::VerifyCa {
+                if tls.mode == TlsMode::VerifyCa {
                     "verify-ca"
                 } else {
                     "verify-full"
@@ -262,13 +262,13 @@ pub fn connector(tls: &Tls) -> Result<Option<MakeRustlsConnect>, String> {
     };
     let provider = provider();
     let verifier: Arc<dyn ServerCertVerifier> = match mode {
-        Mode::VerifyCa | Mode::VerifyFull => {
+        TlsMode::VerifyCa | TlsMode::VerifyFull => {
             let roots = roots(tls.root.as_deref().unwrap_or("system"))?;
             let webpki =
                 WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
                     .build()
                     .map_err(|e| format!("TLS roots: {e}"))?;
-            if mode == Mode::VerifyFull {
+            if mode == TlsMode::VerifyFull {
                 webpki
             } else {
                 Arc::new(ChainOnly(webpki))
@@ -395,7 +395,7 @@ mod tests {
         assert_eq!(
             tls,
             Tls {
-                mode: Mode::VerifyFull,
+                mode: TlsMode::VerifyFull,
                 root: Some("/etc/rds ca.pem".into())
             }
         );
@@ -406,13 +406,13 @@ mod tests {
         assert_eq!(rest, "postgresql://mon@db:5432/app?application_name=w");
         assert_eq!(
             (tls.mode, tls.root.as_deref()),
-            (Mode::Require, Some("/etc/ca.pem"))
+            (TlsMode::Require, Some("/etc/ca.pem"))
         );
         // libpq's default.
         let (rest, tls) = split("host=db user=mon").expect("valid");
         assert_eq!(
             (rest.as_str(), tls.mode),
-            ("host=db user=mon", Mode::Prefer)
+            ("host=db user=mon", TlsMode::Prefer)
         );
         assert_eq!(
             split("host=db sslmode=allow").expect_err("allow"),
@@ -421,7 +421,7 @@ mod tests {
         assert!(split("host=db password='unclosed").is_err());
         // Verifying needs roots to verify with.
         let tls = Tls {
-            mode: Mode::VerifyFull,
+            mode: TlsMode::VerifyFull,
             root: None,
         };
         assert!(

@@ -66,16 +66,16 @@ pub const APPLICATION_NAME: &str = "warroom";
 const NEEDS_MONITOR: &str = "needs the pg_monitor role (or pg_read_all_stats)";
 
 /// A DSN resolved and parsed, with what must never appear in an outcome.
-struct Target {
+struct PgTarget {
     config: Config,
     /// The TLS connector (`None`: `sslmode=disable`).
     tls: Option<MakeRustlsConnect>,
     secrets: Vec<String>,
 }
 
-impl Target {
+impl PgTarget {
     /// Reads the DSN (from its variable, now) and parses it.
-    fn resolve(dsn: &Dsn) -> Result<Target, ObserveError> {
+    fn resolve(dsn: &Dsn) -> Result<PgTarget, ObserveError> {
         let (text, origin) = match dsn {
             Dsn::Env(var) => match std::env::var(var) {
                 Ok(text) if text.trim().is_empty() => {
@@ -118,7 +118,7 @@ impl Target {
         if config.get_application_name().is_none() {
             config.application_name(APPLICATION_NAME);
         }
-        Ok(Target {
+        Ok(PgTarget {
             config,
             tls,
             secrets,
@@ -196,7 +196,7 @@ enum Failure {
     Cannot(ObserveError),
 }
 
-fn classify(err: &tokio_postgres::Error, target: &Target) -> Failure {
+fn classify(err: &tokio_postgres::Error, target: &PgTarget) -> Failure {
     let address = target.address();
     let failure = if let Some(db) = err.as_db_error() {
         let text = format!("{}: {}", db.severity(), db.message());
@@ -309,7 +309,7 @@ impl PostgresProbe {
     }
 
     async fn ask(&self) -> Outcome {
-        let target = match Target::resolve(&self.dsn) {
+        let target = match PgTarget::resolve(&self.dsn) {
             Ok(t) => t,
             Err(reason) => return Outcome::CannotObserve { reason },
         };
@@ -362,7 +362,7 @@ impl Probe for PostgresProbe {
 
 /// What one look at the server found.
 #[derive(Debug, Clone, PartialEq)]
-enum Reading {
+enum PgReading {
     /// A standby (or a failure): one answer, for the configured replica.
     One(Outcome),
     /// A primary: one answer per connected standby, by name (possibly none).
@@ -380,13 +380,13 @@ impl ReplicaLagProbe {
         ReplicaLagProbe { dsn: dsn.clone() }
     }
 
-    async fn read(&self) -> Reading {
-        let target = match Target::resolve(&self.dsn) {
+    async fn read(&self) -> PgReading {
+        let target = match PgTarget::resolve(&self.dsn) {
             Ok(t) => t,
-            Err(reason) => return Reading::One(Outcome::CannotObserve { reason }),
+            Err(reason) => return PgReading::One(Outcome::CannotObserve { reason }),
         };
         let cannot = |e: &tokio_postgres::Error| {
-            Reading::One(Outcome::CannotObserve {
+            PgReading::One(Outcome::CannotObserve {
                 reason: match classify(e, &target) {
                     // A server we cannot reach tells no lag: unknown, not "not running".
                     Failure::Down(text) => ObserveError::Unreachable(text),
@@ -407,7 +407,7 @@ impl ReplicaLagProbe {
             Err(e) => return cannot(&e),
         };
         if standby.in_recovery {
-            return Reading::One(standby.outcome());
+            return PgReading::One(standby.outcome());
         }
         let rows = match client.query(PRIMARY_QUERY, &[]).await {
             Ok(rows) => rows,
@@ -420,7 +420,7 @@ impl ReplicaLagProbe {
                 Err(e) => return cannot(&e),
             }
         }
-        Reading::Standbys(name_senders(senders))
+        PgReading::Standbys(name_senders(senders))
     }
 }
 
@@ -604,8 +604,8 @@ impl Probe for ReplicaLagProbe {
     fn observe(&self) -> ObserveFuture<'_> {
         Box::pin(async move {
             match self.read().await {
-                Reading::One(o) => o,
-                Reading::Standbys(answers) => worst(&answers),
+                PgReading::One(o) => o,
+                PgReading::Standbys(answers) => worst(&answers),
             }
         })
     }
@@ -613,14 +613,14 @@ impl Probe for ReplicaLagProbe {
     fn observe_all<'a>(&'a self, signal: &'a Signal) -> ObserveAllFuture<'a> {
         Box::pin(async move {
             match self.read().await {
-                Reading::One(o) => vec![(signal.clone(), o)],
-                Reading::Standbys(answers) if answers.is_empty() => vec![(
+                PgReading::One(o) => vec![(signal.clone(), o)],
+                PgReading::Standbys(answers) if answers.is_empty() => vec![(
                     signal.clone(),
                     Outcome::Down {
                         detail: NO_STANDBY.into(),
                     },
                 )],
-                Reading::Standbys(answers) => answers
+                PgReading::Standbys(answers) => answers
                     .into_iter()
                     .map(|(replica, o)| (Signal::Lag { replica }, o))
                     .collect(),

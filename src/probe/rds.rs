@@ -25,7 +25,7 @@ use aws_sdk_rds::types::DbInstance;
 
 use super::{ObserveFuture, Probe};
 use crate::app::Outcome;
-use crate::cloud::aws::{self, Clients};
+use crate::cloud::aws::{self, AwsClients};
 
 /// How an RDS instance status reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,13 +59,13 @@ pub fn status_class(status: &str) -> StatusClass {
 
 /// DescribeDBInstances for one instance.
 pub struct RdsInstanceProbe {
-    clients: Clients,
+    clients: AwsClients,
     instance: String,
     region: String,
 }
 
 impl RdsInstanceProbe {
-    pub fn new(clients: Clients, instance: String, region: String) -> RdsInstanceProbe {
+    pub fn new(clients: AwsClients, instance: String, region: String) -> RdsInstanceProbe {
         RdsInstanceProbe {
             clients,
             instance,
@@ -318,7 +318,7 @@ mod tests {
 
     #[test]
     fn describes_itself() {
-        let p = RdsInstanceProbe::new(Clients::new(None), "db".into(), "us-east-1".into());
+        let p = RdsInstanceProbe::new(AwsClients::new(None), "db".into(), "us-east-1".into());
         assert_eq!(p.describe(), "rds_instance db (us-east-1)");
     }
 }

@@ -52,9 +52,9 @@ mod tests {
     use crate::probe::{ObserveFuture, Probe, SystemClock};
     use std::time::Duration;
 
-    struct Slow(Duration, Outcome);
+    struct SlowProbe(Duration, Outcome);
 
-    impl Probe for Slow {
+    impl Probe for SlowProbe {
         fn observe(&self) -> ObserveFuture<'_> {
             Box::pin(async move {
                 tokio::time::sleep(self.0).await;
@@ -75,7 +75,7 @@ mod tests {
                 timeout: Duration::from_secs(timeout),
                 confirm_after: 2,
             },
-            probe: Arc::new(Slow(Duration::from_secs(wait), outcome)),
+            probe: Arc::new(SlowProbe(Duration::from_secs(wait), outcome)),
         }
     }
 

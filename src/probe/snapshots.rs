@@ -14,7 +14,7 @@ use jiff::Timestamp;
 
 use super::{ObserveFuture, Probe};
 use crate::app::Outcome;
-use crate::cloud::aws::{self, Clients, Snap, newest_available};
+use crate::cloud::aws::{self, AwsClients, Snap, newest_available};
 use crate::config::SnapshotSource;
 
 /// The newest available snapshot's age at `now`, or `Down` naming what has none.
@@ -45,13 +45,13 @@ fn taken(original: Option<&DateTime>, created: Option<&DateTime>) -> Option<Time
 
 /// DescribeDBSnapshots or DescribeDBClusterSnapshots, every page.
 pub struct RdsSnapshotsProbe {
-    clients: Clients,
+    clients: AwsClients,
     source: SnapshotSource,
     region: String,
 }
 
 impl RdsSnapshotsProbe {
-    pub fn new(clients: Clients, source: SnapshotSource, region: String) -> RdsSnapshotsProbe {
+    pub fn new(clients: AwsClients, source: SnapshotSource, region: String) -> RdsSnapshotsProbe {
         RdsSnapshotsProbe {
             clients,
             source,
@@ -197,13 +197,13 @@ mod tests {
     #[test]
     fn describes_itself() {
         let p = RdsSnapshotsProbe::new(
-            Clients::new(None),
+            AwsClients::new(None),
             SnapshotSource::Cluster("c1".into()),
             "us-west-2".into(),
         );
         assert_eq!(p.describe(), "rds_snapshots cluster c1 (us-west-2)");
         let p = RdsSnapshotsProbe::new(
-            Clients::new(None),
+            AwsClients::new(None),
             SnapshotSource::Instance("db".into()),
             "us-west-2".into(),
         );

@@ -2,10 +2,10 @@
 //! information, results, RTO/RPO metrics, issues, recommendations, next steps; then the
 //! timeline and the journal's integrity. Every time in it is the drill's simulated clock.
 
-use super::facts::{Facts, RpoVerdict, RtoVerdict, StepRun};
+use super::facts::{JournalFacts, RpoVerdict, RtoVerdict, StepRun};
 use super::md::{self, text};
 use super::sections::{self, NONE};
-use super::{Source, say};
+use super::{ReportInput, say};
 use crate::app::entry::StepResult;
 
 /// The DR plan's next steps after a test.
@@ -15,7 +15,7 @@ const NEXT_STEPS: [&str; 3] = [
     "Plan next test cycle",
 ];
 
-pub fn render(src: &Source, f: &Facts) -> String {
+pub fn render(src: &ReportInput, f: &JournalFacts) -> String {
     let mut out = String::new();
     say!(out, "# Disaster Recovery Test Report");
     say!(out);
@@ -73,7 +73,7 @@ pub fn render(src: &Source, f: &Facts) -> String {
     out
 }
 
-fn information(out: &mut String, src: &Source, f: &Facts) {
+fn information(out: &mut String, src: &ReportInput, f: &JournalFacts) {
     say!(out, "- **Test ID**: {}", text(src.id));
     if let Some(d) = &f.declared {
         say!(
@@ -135,7 +135,7 @@ fn verdict(run: &StepRun) -> &'static str {
     }
 }
 
-fn results(out: &mut String, f: &Facts) {
+fn results(out: &mut String, f: &JournalFacts) {
     if f.steps.is_empty() {
         say!(out, "{NONE}");
         return;
@@ -158,7 +158,7 @@ fn results(out: &mut String, f: &Facts) {
     }
 }
 
-fn issues(out: &mut String, src: &Source, f: &Facts) {
+fn issues(out: &mut String, src: &ReportInput, f: &JournalFacts) {
     let mut list: Vec<String> = f.overrides.iter().map(|o| text(o)).collect();
     for run in &f.steps {
         let name = text(&run.name());

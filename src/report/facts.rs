@@ -23,7 +23,7 @@ pub struct Declared {
 
 /// A component's outage: from its first confirmed DOWN to its first confirmed UP after it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Outage {
+pub struct ComponentOutage {
     pub component: String,
     pub down_since: Timestamp,
     pub rto: Option<SignedDuration>,
@@ -65,9 +65,9 @@ pub enum RpoVerdict {
     NoTarget,
 }
 
-impl Outage {
-    fn open(component: &str, down_since: Timestamp) -> Outage {
-        Outage {
+impl ComponentOutage {
+    fn open(component: &str, down_since: Timestamp) -> ComponentOutage {
+        ComponentOutage {
             component: component.to_string(),
             down_since,
             rto: None,
@@ -121,7 +121,7 @@ pub struct Confirmed {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Finished {
+pub struct FinishedStep {
     pub at: Timestamp,
     pub outcome: StepResult,
     pub took: SignedDuration,
@@ -147,7 +147,7 @@ pub struct StepRun {
     /// How many output lines it wrote, and the last one.
     pub outputs: usize,
     pub last_output: Option<String>,
-    pub finished: Option<Finished>,
+    pub finished: Option<FinishedStep>,
     /// Its claim was released (the process that held it is gone): why.
     pub released: Option<String>,
     pub verified: Option<Verified>,
@@ -212,7 +212,7 @@ pub fn follow_up(note: &str) -> Option<&str> {
 
 /// Everything the report says, read from the journal's entries.
 #[derive(Debug, Clone, Default)]
-pub struct Facts {
+pub struct JournalFacts {
     /// Every entry, in time order (ties in journal order).
     pub entries: Vec<Recorded>,
     pub declared: Option<Declared>,
@@ -223,7 +223,7 @@ pub struct Facts {
     pub worst: Option<Severity>,
     /// Components that left UP, with the worst state each reached, in order of appearance.
     pub affected: Vec<(String, HealthState)>,
-    pub outages: Vec<Outage>,
+    pub outages: Vec<ComponentOutage>,
     pub steps: Vec<StepRun>,
     pub comms: Vec<Message>,
     pub follow_ups: Vec<FollowUp>,
@@ -235,12 +235,12 @@ pub struct Facts {
     pub unknown: usize,
 }
 
-impl Facts {
-    pub fn from_entries(entries: &[journal::Entry]) -> Facts {
+impl JournalFacts {
+    pub fn from_entries(entries: &[journal::JournalEntry]) -> JournalFacts {
         let mut recorded: Vec<Recorded> = entries.iter().map(Recorded::from_journal).collect();
         // Entries copied from the watch log may follow the declaration in the file.
         recorded.sort_by_key(|r| r.at);
-        let mut f = Facts::default();
+        let mut f = JournalFacts::default();
         for r in &recorded {
             f.add(r);
         }
@@ -392,7 +392,7 @@ impl Facts {
                 took,
                 detail,
             } => {
-                self.live_run(runbook, step).finished = Some(Finished {
+                self.live_run(runbook, step).finished = Some(FinishedStep {
                     at: r.at,
                     outcome: *outcome,
                     took: *took,
@@ -503,7 +503,7 @@ impl Facts {
         match (to, open) {
             // A DOWN after a recovery (or the first) opens an outage; during one it changes nothing.
             (HealthState::Down, None) => {
-                let mut o = Outage::open(component, since);
+                let mut o = ComponentOutage::open(component, since);
                 o.rto = rto;
                 o.rpo = rpo;
                 o.exposure = exposure;
@@ -521,7 +521,7 @@ impl Facts {
 
     /// The outage of `component` that started at `down_since`, else its open one, else a new
     /// one (its DOWN entry is missing from the journal).
-    fn outage_for(&mut self, component: &str, down_since: Timestamp) -> &mut Outage {
+    fn outage_for(&mut self, component: &str, down_since: Timestamp) -> &mut ComponentOutage {
         let i = self
             .outages
             .iter()
@@ -534,7 +534,8 @@ impl Facts {
         match i {
             Some(i) => &mut self.outages[i],
             None => {
-                self.outages.push(Outage::open(component, down_since));
+                self.outages
+                    .push(ComponentOutage::open(component, down_since));
                 let last = self.outages.len() - 1;
                 &mut self.outages[last]
             }

@@ -2,13 +2,13 @@
 //! timeline, actions, recovery objectives, comms, open follow-ups (its action items) and the
 //! journal's integrity.
 
-use super::facts::{Facts, RtoVerdict};
+use super::facts::{JournalFacts, RtoVerdict};
 use super::md::{self, text};
 use super::sections::{self, NONE};
-use super::{Source, say};
+use super::{ReportInput, say};
 use crate::app::entry::StepResult;
 
-pub fn render(src: &Source, f: &Facts) -> String {
+pub fn render(src: &ReportInput, f: &JournalFacts) -> String {
     let mut out = String::new();
     let title = f.declared.as_ref().map_or(src.id, |d| d.title.as_str());
     say!(out, "# Post-Incident Report: {}", text(title));
@@ -44,7 +44,7 @@ pub fn render(src: &Source, f: &Facts) -> String {
     out
 }
 
-fn summary(out: &mut String, src: &Source, f: &Facts) {
+fn summary(out: &mut String, src: &ReportInput, f: &JournalFacts) {
     if f.entries.is_empty() {
         say!(out, "The journal has no entries.");
         say!(out);
@@ -108,7 +108,7 @@ fn summary(out: &mut String, src: &Source, f: &Facts) {
 }
 
 /// `1h12m` when resolved; `still open: 45m as of the last entry (…)` otherwise.
-fn duration(f: &Facts) -> String {
+fn duration(f: &JournalFacts) -> String {
     match (f.duration(), f.resolved_at, f.last_at()) {
         (Some(d), Some(_), _) => md::dur(d),
         (Some(d), None, Some(last)) => format!(
@@ -121,7 +121,7 @@ fn duration(f: &Facts) -> String {
 }
 
 /// One sentence: outages, steps, updates, and whether it is over.
-fn in_short(f: &Facts) -> String {
+fn in_short(f: &JournalFacts) -> String {
     let mut parts = Vec::new();
     if let Some(d) = &f.declared {
         parts.push(format!(

@@ -22,7 +22,7 @@ mod tests;
 
 use crate::journal::{Loaded, VerifyReport};
 
-pub use facts::{Facts, RpoVerdict, RtoVerdict, follow_up};
+pub use facts::{JournalFacts, RpoVerdict, RtoVerdict, follow_up};
 
 /// Appends one formatted line (writing to a String cannot fail).
 macro_rules! say {
@@ -38,7 +38,7 @@ pub(crate) use say;
 
 /// Which report to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub enum ReportKind {
     /// A real incident: the post-incident report.
     Incident,
     /// A drill (its file is under `incidents/drills/`): the DR test report, in simulated time.
@@ -47,19 +47,19 @@ pub enum Kind {
 
 /// A journal as read from its file.
 #[derive(Debug, Clone, Copy)]
-pub struct Source<'a> {
+pub struct ReportInput<'a> {
     /// The incident's id: its file name without `.jsonl` (a drill's Test ID).
     pub id: &'a str,
-    pub kind: Kind,
+    pub kind: ReportKind,
     pub loaded: &'a Loaded,
     pub verify: &'a VerifyReport,
 }
 
 /// The report as Markdown.
-pub fn render(src: &Source) -> String {
-    let facts = Facts::from_entries(&src.loaded.entries);
+pub fn render(src: &ReportInput) -> String {
+    let facts = JournalFacts::from_entries(&src.loaded.entries);
     match src.kind {
-        Kind::Incident => incident::render(src, &facts),
-        Kind::Drill => drill::render(src, &facts),
+        ReportKind::Incident => incident::render(src, &facts),
+        ReportKind::Drill => drill::render(src, &facts),
     }
 }

@@ -3,15 +3,15 @@
 
 use jiff::Timestamp;
 
-use super::facts::{Facts, Message, Outage, RpoVerdict, RtoVerdict, StepRun};
+use super::facts::{ComponentOutage, JournalFacts, Message, RpoVerdict, RtoVerdict, StepRun};
 use super::md::{self, text};
-use super::{Source, say};
+use super::{ReportInput, say};
 use crate::app::entry::{EntryKind, StepResult, What};
 
 pub const NONE: &str = "None.";
 
 /// A warning at the top when the chain does not hold: what follows may have been altered.
-pub fn broken_banner(out: &mut String, src: &Source) {
+pub fn broken_banner(out: &mut String, src: &ReportInput) {
     if let Some(why) = &src.verify.first_break {
         say!(
             out,
@@ -25,7 +25,7 @@ pub fn broken_banner(out: &mut String, src: &Source) {
 
 /// One row per entry, in time order, but for step output and queued updates (counted in a
 /// last line that ends with `see`).
-pub fn timeline(out: &mut String, f: &Facts, see: &str) {
+pub fn timeline(out: &mut String, f: &JournalFacts, see: &str) {
     let Some(start) = f.start() else {
         say!(out, "{NONE}");
         return;
@@ -143,7 +143,7 @@ pub fn confirmation(run: &StepRun) -> String {
 }
 
 /// One row per step run.
-pub fn actions(out: &mut String, f: &Facts) {
+pub fn actions(out: &mut String, f: &JournalFacts) {
     if f.steps.is_empty() {
         say!(out, "{NONE}");
         return;
@@ -193,7 +193,7 @@ pub fn actions(out: &mut String, f: &Facts) {
     );
 }
 
-pub fn rto_words(o: &Outage, as_of: Timestamp) -> String {
+pub fn rto_words(o: &ComponentOutage, as_of: Timestamp) -> String {
     match o.rto_verdict(as_of) {
         RtoVerdict::Met => "met".into(),
         RtoVerdict::Missed { by } => format!("MISSED by {}", md::dur(by)),
@@ -205,7 +205,7 @@ pub fn rto_words(o: &Outage, as_of: Timestamp) -> String {
     }
 }
 
-pub fn rpo_words(o: &Outage) -> &'static str {
+pub fn rpo_words(o: &ComponentOutage) -> &'static str {
     match o.rpo_verdict() {
         RpoVerdict::Within => "within",
         RpoVerdict::Exceeded => "EXCEEDED",
@@ -214,13 +214,13 @@ pub fn rpo_words(o: &Outage) -> &'static str {
     }
 }
 
-pub fn exposure_words(o: &Outage) -> String {
+pub fn exposure_words(o: &ComponentOutage) -> String {
     o.exposure
         .map_or_else(|| "not recorded".into(), |e| text(&e.describe()))
 }
 
 /// Per outage: RTO achieved against its target, RPO exposure at failure against its target.
-pub fn objectives(out: &mut String, f: &Facts) {
+pub fn objectives(out: &mut String, f: &JournalFacts) {
     let (Some(as_of), false) = (f.last_at(), f.outages.is_empty()) else {
         say!(out, "{NONE}");
         return;
@@ -283,7 +283,7 @@ fn comms_result(m: &Message) -> String {
 }
 
 /// One row per update and channel.
-pub fn comms(out: &mut String, f: &Facts) {
+pub fn comms(out: &mut String, f: &JournalFacts) {
     if f.comms.is_empty() {
         say!(out, "{NONE}");
         return;
@@ -306,7 +306,7 @@ pub fn comms(out: &mut String, f: &Facts) {
 }
 
 /// The open follow-ups, as the seed's action items.
-pub fn follow_ups(out: &mut String, f: &Facts) {
+pub fn follow_ups(out: &mut String, f: &JournalFacts) {
     if f.follow_ups.is_empty() {
         say!(out, "{NONE}");
         return;
@@ -327,7 +327,7 @@ pub fn follow_ups(out: &mut String, f: &Facts) {
 }
 
 /// Whether the hash chain holds, how many entries, what was skipped.
-pub fn integrity(out: &mut String, src: &Source, f: &Facts) {
+pub fn integrity(out: &mut String, src: &ReportInput, f: &JournalFacts) {
     let entries = md::count(src.verify.entries, "entry", "entries");
     match &src.verify.first_break {
         None => say!(out, "- Hash chain: verified, intact over {entries}."),

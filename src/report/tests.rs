@@ -5,7 +5,7 @@ use super::*;
 use crate::app::entry::{DrLevel, EntryKind, IncidentStatus, StepResult};
 use crate::app::signals::HealthState;
 use crate::app::{Exposure, Severity};
-use crate::journal::{self, Entry, Problem, TornLine};
+use crate::journal::{self, JournalEntry, Problem, TornLine};
 
 fn t(s: i64) -> Timestamp {
     // 2026-11-25 03:00:00 UTC
@@ -18,18 +18,24 @@ fn mins(m: i64) -> SignedDuration {
 
 /// A journal written entry by entry, chained as the real one is.
 #[derive(Default)]
-struct Log {
-    entries: Vec<Entry>,
+struct GoldenLog {
+    entries: Vec<JournalEntry>,
 }
 
-impl Log {
-    fn raw(&mut self, at: i64, actor: &str, kind: &str, body: Map<String, Value>) -> &mut Log {
+impl GoldenLog {
+    fn raw(
+        &mut self,
+        at: i64,
+        actor: &str,
+        kind: &str,
+        body: Map<String, Value>,
+    ) -> &mut GoldenLog {
         let prev = self
             .entries
             .last()
             .map_or(journal::GENESIS.to_string(), |e| e.hash.clone());
         let seq = self.entries.len() as u64 + 1;
-        self.entries.push(Entry::seal(
+        self.entries.push(JournalEntry::seal(
             seq,
             t(at),
             actor.into(),
@@ -40,20 +46,25 @@ impl Log {
         self
     }
 
-    fn add(&mut self, at: i64, actor: &str, k: EntryKind) -> &mut Log {
+    fn add(&mut self, at: i64, actor: &str, k: EntryKind) -> &mut GoldenLog {
         let (kind, body) = k.to_journal();
         self.raw(at, actor, &kind, body)
     }
 
-    fn facts(&self) -> Facts {
-        Facts::from_entries(&self.entries)
+    fn facts(&self) -> JournalFacts {
+        JournalFacts::from_entries(&self.entries)
     }
 
-    fn render(&self, kind: Kind) -> String {
+    fn render(&self, kind: ReportKind) -> String {
         self.render_with(kind, &journal::VerifyReport::default(), &Loaded::default())
     }
 
-    fn render_with(&self, kind: Kind, verify: &journal::VerifyReport, extra: &Loaded) -> String {
+    fn render_with(
+        &self,
+        kind: ReportKind,
+        verify: &journal::VerifyReport,
+        extra: &Loaded,
+    ) -> String {
         let loaded = Loaded {
             entries: self.entries.clone(),
             lines: (1..=self.entries.len()).collect(),
@@ -62,7 +73,7 @@ impl Log {
         };
         let mut verify = verify.clone();
         verify.entries = self.entries.len();
-        render(&Source {
+        render(&ReportInput {
             id: "2026-11-25T0300Z-region-outage",
             kind,
             loaded: &loaded,
@@ -131,7 +142,7 @@ fn note(text: &str) -> EntryKind {
 
 #[test]
 fn rto_is_met_missed_or_not_recovered() {
-    let mut log = Log::default();
+    let mut log = GoldenLog::default();
     log.add(0, REC, down("db", 0, 60, 15, lag(5)))
         .add(0, REC, down("web", 0, 30, 0, lag(0)))
         .add(0, REC, down("mq", 0, 15, 0, None))
@@ -170,7 +181,7 @@ fn rto_is_met_missed_or_not_recovered() {
             exceeded: true
         }
     );
-    let text = log.render(Kind::Incident);
+    let text = log.render(ReportKind::Incident);
     assert!(
         text.contains(
             "| db | 2026-11-25 03:00:00 UTC | 1h | 40m | met | 15m | replication lag 5s | within |"
@@ -186,7 +197,7 @@ fn rto_is_met_missed_or_not_recovered() {
 
 #[test]
 fn an_open_outage_within_its_rto_is_not_missed_and_a_second_down_is_a_second_outage() {
-    let mut log = Log::default();
+    let mut log = GoldenLog::default();
     log.add(0, REC, down("db", 0, 60, 15, lag(5)))
         .add(600, REC, recovered("db", 0, 600, 60))
         .add(900, REC, down("db", 900, 60, 15, lag(5)))
@@ -201,7 +212,7 @@ fn an_open_outage_within_its_rto_is_not_missed_and_a_second_down_is_a_second_out
         }
     );
     // A recorded breach counts even if the clock says otherwise (no target recorded).
-    let mut log = Log::default();
+    let mut log = GoldenLog::default();
     log.add(0, REC, state("x", HealthState::Up, HealthState::Down, 0))
         .add(
             100,
@@ -223,7 +234,7 @@ fn an_open_outage_within_its_rto_is_not_missed_and_a_second_down_is_a_second_out
 
 #[test]
 fn exposure_at_failure_is_within_exceeded_or_unknown() {
-    let mut log = Log::default();
+    let mut log = GoldenLog::default();
     log.add(0, REC, down("at-rpo", 0, 60, 15, lag(900)))
         .add(0, REC, down("over", 0, 60, 15, lag(901)))
         .add(
@@ -270,7 +281,7 @@ fn exposure_at_failure_is_within_exceeded_or_unknown() {
     assert_eq!(verdict("unrecorded"), RpoVerdict::Unknown);
     assert_eq!(verdict("backup"), RpoVerdict::Within);
     assert_eq!(verdict("no-target"), RpoVerdict::NoTarget);
-    let text = log.render(Kind::Drill);
+    let text = log.render(ReportKind::Drill);
     assert!(
         text.contains("- over: RPO EXCEEDED at failure: replication lag 15m01s (target 15m)"),
         "{text}"
@@ -306,7 +317,7 @@ fn follow_ups_are_notes_starting_with_the_prefix_in_any_case() {
     );
     assert_eq!(follow_up(""), None);
 
-    let mut log = Log::default();
+    let mut log = GoldenLog::default();
     log.add(0, "ana@bastion", note("follow-up: add a lag alarm"))
         .add(10, "bob@bastion", note("db is back"))
         .add(
@@ -327,7 +338,7 @@ fn follow_ups_are_notes_starting_with_the_prefix_in_any_case() {
             ("rotate the DR credentials", "bob@bastion")
         ]
     );
-    let text = log.render(Kind::Incident);
+    let text = log.render(ReportKind::Incident);
     assert!(
         text.contains(
             "| add a lag alarm | ana@bastion | 2026-11-25 03:00:00 UTC | open |\n| rotate the DR credentials | bob@bastion | 2026-11-25 03:00:20 UTC | open |"
@@ -338,7 +349,7 @@ fn follow_ups_are_notes_starting_with_the_prefix_in_any_case() {
 
 #[test]
 fn unknown_kinds_are_shown_generically_in_the_timeline() {
-    let mut log = Log::default();
+    let mut log = GoldenLog::default();
     let mut body = Map::new();
     body.insert("to".into(), "oncall-db".into());
     body.insert("level".into(), 2.into());
@@ -346,7 +357,7 @@ fn unknown_kinds_are_shown_generically_in_the_timeline() {
         .raw(60, "pagerbot@h", "pager_escalated", body);
     let f = log.facts();
     assert_eq!(f.unknown, 1);
-    let text = log.render(Kind::Incident);
+    let text = log.render(ReportKind::Incident);
     assert!(
         text.contains(
             "| 2026-11-25 03:01:00 UTC | T+1m | pagerbot@h | [pager_escalated] level=2, to=oncall-db |"
@@ -389,7 +400,7 @@ fn assert_tables_hold(text: &str) {
 #[test]
 fn hostile_text_cannot_drive_the_terminal_or_break_the_markdown() {
     let hostile = "follow-up: \x1b[2Jwipe\x1b]0;pwned\x07 | col \\| x\nnew line\r\n# heading <img src=x onerror=alert(1)>\u{202E}";
-    let mut log = Log::default();
+    let mut log = GoldenLog::default();
     log.add(0, "ana@bastion", declared(0))
         .add(5, "evil\x1b[31m|actor", note(hostile))
         .add(
@@ -406,7 +417,7 @@ fn hostile_text_cannot_drive_the_terminal_or_break_the_markdown() {
     let mut body = Map::new();
     body.insert("x".into(), "a|b\nc\x1b[2J".into());
     log.raw(20, REC, "weird|kind", body);
-    for kind in [Kind::Incident, Kind::Drill] {
+    for kind in [ReportKind::Incident, ReportKind::Drill] {
         let text = log.render(kind);
         assert!(!text.contains('\x1b'), "{text:?}");
         assert!(!text.contains('\x07') && !text.contains('\r'), "{text:?}");
@@ -422,7 +433,7 @@ fn hostile_text_cannot_drive_the_terminal_or_break_the_markdown() {
             "{text}"
         );
     }
-    let text = log.render(Kind::Incident);
+    let text = log.render(ReportKind::Incident);
     assert!(text.contains("| evil\\|actor |"), "{text}");
     assert!(
         text.contains("override: lag \\| unknown (ana@bastion)"),
@@ -435,7 +446,7 @@ fn hostile_text_cannot_drive_the_terminal_or_break_the_markdown() {
 fn a_step_run_gathers_its_entries_and_a_retry_is_a_new_row() {
     let step = |k: &str| (String::from("region-failover"), String::from(k));
     let (rb, st) = step("promote-db");
-    let mut log = Log::default();
+    let mut log = GoldenLog::default();
     log.add(0, REC, declared(0))
         .add(
             60,
@@ -539,7 +550,7 @@ fn a_step_run_gathers_its_entries_and_a_retry_is_a_new_row() {
         f.steps[1].verified.as_ref().map(|v| v.verified),
         Some(false)
     );
-    let text = log.render(Kind::Incident);
+    let text = log.render(ReportKind::Incident);
     assert!(text.contains("| region-failover/promote-db | ana@bastion at 2026-11-25 03:01:00 UTC | bob@bastion | FAILED: InvalidDBInstanceState | 29s | not recorded | 3 lines, last: line 2 |"), "{text}");
     assert!(text.contains("| region-failover/promote-db | ana@bastion at 2026-11-25 03:03:20 UTC | override: lag probe down, checked by hand (ana@bastion) | succeeded | 1m30s | NO: db-dr still read-only | — |"), "{text}");
     assert!(
@@ -547,7 +558,7 @@ fn a_step_run_gathers_its_entries_and_a_retry_is_a_new_row() {
         "{text}"
     );
     assert!(!text.contains("line 0"), "outputs are not in the timeline");
-    let text = log.render(Kind::Drill);
+    let text = log.render(ReportKind::Drill);
     assert!(text.contains("- **FAIL** region-failover/promote-db: FAILED: InvalidDBInstanceState (took 29s); verified: not recorded; confirmed: bob@bastion"), "{text}");
     assert!(
         text.contains(
@@ -567,7 +578,7 @@ fn a_step_run_gathers_its_entries_and_a_retry_is_a_new_row() {
 #[test]
 fn a_restore_still_creating_is_reported_as_such_until_a_verdict_settles_it() {
     let (rb, st) = ("restore".to_string(), "from-snapshot".to_string());
-    let mut log = Log::default();
+    let mut log = GoldenLog::default();
     log.add(
         100,
         "ana@bastion",
@@ -592,7 +603,7 @@ fn a_restore_still_creating_is_reported_as_such_until_a_verdict_settles_it() {
             detail: "still creating (status creating): db-restored creating".into(),
         },
     );
-    let text = log.render(Kind::Drill);
+    let text = log.render(ReportKind::Drill);
     assert!(text.contains("- **STILL CREATING** restore/from-snapshot: succeeded: RestoreDBInstanceFromDBSnapshot accepted (took 30m); verified: not yet: still creating (status creating): db-restored creating;"), "{text}");
     assert!(text.contains("- Step restore/from-snapshot accepted but not verified yet: still creating (status creating): db-restored creating\n"), "{text}");
     log.add(
@@ -606,14 +617,14 @@ fn a_restore_still_creating_is_reported_as_such_until_a_verdict_settles_it() {
             detail: "db-restored available".into(),
         },
     );
-    let text = log.render(Kind::Drill);
+    let text = log.render(ReportKind::Drill);
     assert!(text.contains("- **PASS** restore/from-snapshot:"), "{text}");
     assert!(!text.contains("not verified yet"), "{text}");
 }
 
 #[test]
 fn comms_show_their_result_and_queued_ones_are_folded() {
-    let mut log = Log::default();
+    let mut log = GoldenLog::default();
     let queued = |id: &str, channel: &str| EntryKind::CommsQueued {
         id: id.into(),
         channel: channel.into(),
@@ -659,7 +670,7 @@ fn comms_show_their_result_and_queued_ones_are_folded() {
                 retry_in: None,
             },
         );
-    let text = log.render(Kind::Incident);
+    let text = log.render(ReportKind::Incident);
     assert!(text.contains("| 2026-11-25 03:00:00 UTC | slack | initial (m1): DB primary down | sent at 2026-11-25 03:00:10 UTC after 1 failed attempt (last: 429 Too Many Requests) |"), "{text}");
     assert!(text.contains("| 2026-11-25 03:00:00 UTC | statuspage | initial (m1): DB primary down | FAILED at 2026-11-25 03:00:12 UTC: 401 Unauthorized; gave up |"), "{text}");
     assert!(
@@ -674,7 +685,7 @@ fn comms_show_their_result_and_queued_ones_are_folded() {
 
 #[test]
 fn status_decides_resolved_and_the_duration() {
-    let mut log = Log::default();
+    let mut log = GoldenLog::default();
     log.add(30, "ana@bastion", declared(0))
         .add(
             40,
@@ -706,7 +717,7 @@ fn status_decides_resolved_and_the_duration() {
     assert_eq!(f.resolved_at, Some(t(4320)));
     assert_eq!(f.duration(), Some(mins(72)));
     assert_eq!(f.worst, Some(Severity::Emergency));
-    let text = log.render(Kind::Incident);
+    let text = log.render(ReportKind::Incident);
     assert!(text.contains("- **Duration**: 1h12m\n"), "{text}");
     assert!(text.contains("- **Worst severity**: EMERGENCY\n"), "{text}");
     assert!(
@@ -727,7 +738,7 @@ fn status_decides_resolved_and_the_duration() {
     let f = log.facts();
     assert_eq!(f.resolved_at, None);
     assert_eq!(f.status, Some(IncidentStatus::Monitoring));
-    let text = log.render(Kind::Incident);
+    let text = log.render(ReportKind::Incident);
     assert!(
         text.contains(
             "- **Duration**: still open: 1h15m as of the last entry (2026-11-25 04:15:00 UTC)\n"
@@ -739,10 +750,10 @@ fn status_decides_resolved_and_the_duration() {
 
 #[test]
 fn watch_log_entries_before_the_declaration_sort_into_place() {
-    let mut log = Log::default();
+    let mut log = GoldenLog::default();
     log.add(120, "ana@bastion", declared(0))
         .add(0, REC, down("db", 0, 60, 15, lag(5)));
-    let text = log.render(Kind::Incident);
+    let text = log.render(ReportKind::Incident);
     let down_at = text
         .find("| T+0s | recorder@bastion | db: UP → DOWN")
         .expect("down");
@@ -754,7 +765,7 @@ fn watch_log_entries_before_the_declaration_sort_into_place() {
 
 #[test]
 fn an_empty_journal_says_none_everywhere() {
-    let text = Log::default().render(Kind::Incident);
+    let text = GoldenLog::default().render(ReportKind::Incident);
     assert!(text.starts_with("# Post-Incident Report: 2026-11-25T0300Z-region-outage\n"));
     for section in [
         "## Timeline",
@@ -768,7 +779,7 @@ fn an_empty_journal_says_none_everywhere() {
             "{section}: {text}"
         );
     }
-    let text = Log::default().render(Kind::Drill);
+    let text = GoldenLog::default().render(ReportKind::Drill);
     for section in [
         "## Test Results",
         "## RTO/RPO Metrics",
@@ -785,7 +796,7 @@ fn an_empty_journal_says_none_everywhere() {
 
 #[test]
 fn a_broken_chain_and_skipped_lines_are_said() {
-    let mut log = Log::default();
+    let mut log = GoldenLog::default();
     log.add(0, "ana@bastion", declared(0))
         .add(10, "ana@bastion", note("x"));
     let verify = journal::VerifyReport {
@@ -804,7 +815,7 @@ fn a_broken_chain_and_skipped_lines_are_said() {
         }],
         ..Loaded::default()
     };
-    let text = log.render_with(Kind::Incident, &verify, &extra);
+    let text = log.render_with(ReportKind::Incident, &verify, &extra);
     assert!(
         text.contains(
             "> **Warning: the journal's hash chain is broken** (first broken entry: line 2 (seq 2)"
@@ -823,7 +834,7 @@ fn a_broken_chain_and_skipped_lines_are_said() {
         text.contains("- Skipped: line 3, not an entry: not JSON: bad."),
         "{text}"
     );
-    let text = log.render(Kind::Incident);
+    let text = log.render(ReportKind::Incident);
     assert!(
         text.contains("- Hash chain: verified, intact over 2 entries.\n- Skipped lines: none.\n"),
         "{text}"

@@ -5,7 +5,7 @@
 //!   holding its value, read when the step runs; a variable that is not set fails the step
 //!   before anything is sent, naming the variable), `body` (sent as written).
 //! - Sent once, no retry, redirects not followed (a redirect would carry our headers
-//!   elsewhere, and is an answer like any other), [`crate::runbook::Options::http_timeout`].
+//!   elsewhere, and is an answer like any other), [`crate::runbook::ExecutorOptions::http_timeout`].
 //!   A timeout or a connection lost after sending says the request may have been applied.
 //! - The answer's body (at most [`BODY_LIMIT`] bytes) is sent line by line as
 //!   [`StepProgress::Output`]; the outcome quotes its first line.
@@ -35,7 +35,7 @@ const QUOTE_CHARS: usize = 200;
 
 /// The parts of an `http` action.
 #[derive(Debug, Clone, Copy)]
-pub struct Request<'a> {
+pub struct StepRequest<'a> {
     pub method: &'a str,
     pub url: &'a str,
     pub headers: &'a BTreeMap<String, String>,
@@ -46,7 +46,7 @@ pub struct Request<'a> {
 
 /// Runs an `http` step.
 pub async fn run(
-    request: Request<'_>,
+    request: StepRequest<'_>,
     timeout: Duration,
     progress: &mpsc::Sender<StepProgress>,
 ) -> StepOutcome {
@@ -74,7 +74,7 @@ pub async fn run(
 }
 
 async fn send(
-    request: Request<'_>,
+    request: StepRequest<'_>,
     timeout: Duration,
     secrets: &mut Vec<String>,
     progress: &mpsc::Sender<StepProgress>,
@@ -177,7 +177,7 @@ async fn send(
 }
 
 /// The plain headers and the `headers_env` ones (read now; each value joins `secrets`).
-fn headers(request: Request<'_>, secrets: &mut Vec<String>) -> Result<HeaderMap, String> {
+fn headers(request: StepRequest<'_>, secrets: &mut Vec<String>) -> Result<HeaderMap, String> {
     let mut map = HeaderMap::new();
     for (name, value) in request.headers {
         let parsed = HeaderName::try_from(name.as_str())

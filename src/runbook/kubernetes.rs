@@ -1,11 +1,11 @@
 //! The Kubernetes actions, with the console's client of the action's context
-//! ([`kubernetes::Clients`], the same clients the probes use):
+//! ([`kubernetes::KubeClients`], the same clients the probes use):
 //!
 //! | action | API calls |
 //! |---|---|
 //! | `k8s_rollout_restart` | `GET` the Deployment (a paused one is refused, as kubectl does), then a strategic-merge `PATCH` setting `spec.template.metadata.annotations["kubectl.kubernetes.io/restartedAt"]` to now (RFC 3339, seconds, UTC) |
 //! | `k8s_scale` | `GET` then merge `PATCH` of the `scale` subresource, `{"spec":{"replicas":N}}` |
-//! | `k8s_wait_available` | `GET` the Deployment every [`crate::runbook::Options::wait_poll`] until it is available, or the step's timeout |
+//! | `k8s_wait_available` | `GET` the Deployment every [`crate::runbook::ExecutorOptions::wait_poll`] until it is available, or the step's timeout |
 //!
 //! The restart annotation is kubectl's (`kubectl rollout restart` sets exactly this), not
 //! kube-rs's `Api::restart`, which sets `kube.kubernetes.io/restartedAt`: a later `kubectl
@@ -34,7 +34,7 @@ use tokio::time::Instant;
 
 use super::{StepOutcome, StepProgress, failed, report, status, succeeded};
 use crate::app::Outcome;
-use crate::cloud::kubernetes::{self as k8s, Clients, read_deployment};
+use crate::cloud::kubernetes::{self as k8s, KubeClients, read_deployment};
 
 /// The annotation `kubectl rollout restart` sets on the pod template.
 pub const RESTARTED_AT: &str = "kubectl.kubernetes.io/restartedAt";
@@ -68,7 +68,7 @@ impl Target<'_> {
         }
     }
 
-    async fn api(&self, clients: &Clients) -> Result<Api<Deployment>, String> {
+    async fn api(&self, clients: &KubeClients) -> Result<Api<Deployment>, String> {
         match clients.client(self.context).await {
             Ok(client) => Ok(Api::namespaced(client, self.namespace)),
             Err(reason) => Err(reason.to_string()),
@@ -123,7 +123,7 @@ pub fn restart_patch(at: Timestamp) -> serde_json::Value {
 
 /// `k8s_rollout_restart`.
 pub async fn rollout_restart(
-    clients: &Clients,
+    clients: &KubeClients,
     target: Target<'_>,
     watch: (Duration, Duration),
     progress: &mpsc::Sender<StepProgress>,
@@ -191,7 +191,7 @@ pub async fn rollout_restart(
 
 /// `k8s_scale`.
 pub async fn scale(
-    clients: &Clients,
+    clients: &KubeClients,
     target: Target<'_>,
     replicas: u32,
     watch: (Duration, Duration),
@@ -428,7 +428,7 @@ fn available(d: &Deployment) -> (bool, String) {
 
 /// `k8s_wait_available`: polls every `poll` until available, or `timeout`.
 pub async fn wait_available(
-    clients: &Clients,
+    clients: &KubeClients,
     target: Target<'_>,
     timeout: Duration,
     poll: Duration,

@@ -28,7 +28,7 @@ pub mod kubernetes;
 pub mod rds;
 pub mod real;
 
-pub use real::{Options, RealExecutor};
+pub use real::{ExecutorOptions, RealExecutor};
 
 // The vocabulary of a step's life is the model's (`app::outcome`); named here too, where
 // the executors that produce it live.

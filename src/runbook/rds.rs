@@ -1,4 +1,4 @@
-//! The RDS actions, with the SDK's RDS client of the action's region ([`aws::Clients`], the
+//! The RDS actions, with the SDK's RDS client of the action's region ([`aws::AwsClients`], the
 //! same clients the probes use, `[aws] endpoint_url` honoured):
 //!
 //! | action | API call |
@@ -27,7 +27,7 @@
 //!   failover the writer AWS named.
 //! - Accepted is not done: a promotion and a restore then read their postcondition with
 //!   their own `DescribeDBInstances` calls, like the AWS CLI's waiters, every
-//!   [`Clients::postcondition`] poll for at most its deadline — promote: `available` and no
+//!   [`AwsClients::postcondition`] poll for at most its deadline — promote: `available` and no
 //!   `ReadReplicaSourceDBInstanceIdentifier`; restore: the new instance `available`. The
 //!   step ends [`StepOutcome::Checked`]: held, or not (a restore still creating says `still
 //!   creating (status X)`), with what was read last.
@@ -48,7 +48,7 @@ use super::{
     Postcondition, PostconditionReading, StepOutcome, StepProgress, failed, report, status,
     succeeded,
 };
-use crate::cloud::aws::{self, Clients};
+use crate::cloud::aws::{self, AwsClients};
 use crate::cloud::aws::{Snap, newest_available};
 use crate::config::{Input, InputKind, Placement, SnapshotChoice};
 
@@ -57,8 +57,8 @@ pub use crate::cloud::aws::CALL_TIMEOUT;
 /// The name of the restore-time input when the step declares no `rfc3339` input.
 pub const DEFAULT_TIME_INPUT: &str = "time";
 
-/// Settings for one mutating call: sent once, bounded in time ([`Clients::call_timeout`]).
-fn once(clients: &Clients) -> aws_sdk_rds::config::Builder {
+/// Settings for one mutating call: sent once, bounded in time ([`AwsClients::call_timeout`]).
+fn once(clients: &AwsClients) -> aws_sdk_rds::config::Builder {
     aws_sdk_rds::config::Builder::default()
         .retry_config(RetryConfig::disabled())
         .timeout_config(
@@ -70,7 +70,7 @@ fn once(clients: &Clients) -> aws_sdk_rds::config::Builder {
 
 /// `PromoteReadReplica`.
 pub async fn promote_read_replica(
-    clients: &Clients,
+    clients: &AwsClients,
     instance: &str,
     region: &str,
     progress: &mpsc::Sender<StepProgress>,
@@ -131,7 +131,7 @@ pub async fn promote_read_replica(
 /// `RestoreDBInstanceFromDBSnapshot`, from a named snapshot or the newest available one of
 /// an instance.
 pub async fn restore_snapshot(
-    clients: &Clients,
+    clients: &AwsClients,
     snapshot: &SnapshotChoice,
     target: &str,
     instance_class: Option<&str>,
@@ -242,7 +242,7 @@ fn tags(p: &Placement) -> Option<Vec<aws_sdk_rds::types::Tag>> {
 /// false unless said. Without a subnet group and security groups AWS would use the default
 /// VPC and security group: refused, unless the operator typed `override defaults`.
 async fn land(
-    clients: &Clients,
+    clients: &AwsClients,
     region: &str,
     landing: Landing<'_>,
     source: Option<&str>,
@@ -426,7 +426,7 @@ fn copy_from(p: &mut Placement, i: &DbInstance) -> Vec<String> {
 /// The newest available snapshot of `instance` in `region`: its id and when its data was
 /// taken; or why there is none.
 async fn newest_snapshot(
-    clients: &Clients,
+    clients: &AwsClients,
     instance: &str,
     region: &str,
     progress: &mpsc::Sender<StepProgress>,
@@ -476,7 +476,7 @@ async fn newest_snapshot(
 
 /// `RestoreDBInstanceToPointInTime`, to the time the operator typed.
 pub async fn restore_point_in_time(
-    clients: &Clients,
+    clients: &AwsClients,
     source: &str,
     target: &str,
     region: &str,
@@ -623,7 +623,7 @@ pub fn parse_rfc3339(text: &str) -> Result<Timestamp, String> {
 
 /// `FailoverDBCluster`.
 pub async fn failover_cluster(
-    clients: &Clients,
+    clients: &AwsClients,
     cluster: &str,
     target_instance: Option<&str>,
     region: &str,
@@ -688,7 +688,7 @@ pub async fn failover_cluster(
 
 /// A failover's postcondition: `DescribeDBClusters` names `target` as the writer.
 async fn cluster_writer(
-    clients: &Clients,
+    clients: &AwsClients,
     region: &str,
     cluster: &str,
     target: &str,
@@ -716,7 +716,7 @@ async fn cluster_writer(
                         writer.unwrap_or("none named")
                     );
                     if writer == Some(target) {
-                        return Reading::Held(seen);
+                        return InstanceReading::Held(seen);
                     }
                     seen
                 }
@@ -724,7 +724,7 @@ async fn cluster_writer(
             },
             Err(err) => aws_failure("DescribeDBClusters", &err),
         };
-        Reading::Not {
+        InstanceReading::Not {
             seen,
             creating: None,
         }
@@ -746,7 +746,7 @@ async fn cluster_writer(
 /// [`StepProgress::Accepted`], so a console that ends while it waits journals the step as
 /// still creating; still being created at the deadline ends the same way, never failed.
 async fn restored(
-    clients: &Clients,
+    clients: &AwsClients,
     region: &str,
     target: &str,
     summary: String,
@@ -792,23 +792,23 @@ async fn restored(
 /// Reads a pending postcondition once (any console, any time after the step: Describe needs
 /// no process of the step).
 pub async fn read_postcondition(
-    clients: &Clients,
+    clients: &AwsClients,
     postcondition: &Postcondition,
 ) -> PostconditionReading {
     match postcondition {
         Postcondition::RdsInstanceAvailable { region, instance } => {
             let holds = |i: &DbInstance| i.db_instance_status() == Some("available");
             match read_instance(clients, region, instance, Shown::State, &holds).await {
-                Reading::Held(seen) => PostconditionReading::Held(seen),
-                Reading::Not {
+                InstanceReading::Held(seen) => PostconditionReading::Held(seen),
+                InstanceReading::Not {
                     seen,
                     creating: Some(status),
                 } => PostconditionReading::StillCreating(still_creating(&status, &seen)),
-                Reading::Not {
+                InstanceReading::Not {
                     seen,
                     creating: None,
                 } => PostconditionReading::NotHeld(seen),
-                Reading::Unreadable(why) => PostconditionReading::CannotRead(why),
+                InstanceReading::Unreadable(why) => PostconditionReading::CannotRead(why),
             }
         }
     }
@@ -821,7 +821,7 @@ fn still_creating(status: &str, seen: &str) -> String {
 
 /// One reading of a postcondition: it holds (what was read); or not yet (what was read, and
 /// the status of a thing AWS is still making, which may yet hold); or no answer to go by.
-enum Reading {
+enum InstanceReading {
     Held(String),
     Not {
         seen: String,
@@ -848,26 +848,26 @@ const DEAD_ENDS: &[&str] = &[
     "stopping",
 ];
 
-/// Reads with `read` every [`Clients::postcondition`] poll until it holds or the deadline
+/// Reads with `read` every [`AwsClients::postcondition`] poll until it holds or the deadline
 /// passes, saying each reading that does not hold as progress (`waiting for {waiting}: …`).
 /// `Err`: what was read last when time ran out, and the status of a thing still being made.
 async fn read_until<F, Fut>(
-    clients: &Clients,
+    clients: &AwsClients,
     waiting: &str,
     progress: &mpsc::Sender<StepProgress>,
     read: F,
 ) -> Result<String, (String, Option<String>)>
 where
     F: Fn() -> Fut,
-    Fut: std::future::Future<Output = Reading>,
+    Fut: std::future::Future<Output = InstanceReading>,
 {
     let (poll, within) = clients.postcondition();
     let deadline = tokio::time::Instant::now() + within;
     loop {
         let (seen, creating) = match read().await {
-            Reading::Held(seen) => return Ok(seen),
-            Reading::Not { seen, creating } => (seen, creating),
-            Reading::Unreadable(why) => (why, None),
+            InstanceReading::Held(seen) => return Ok(seen),
+            InstanceReading::Not { seen, creating } => (seen, creating),
+            InstanceReading::Unreadable(why) => (why, None),
         };
         status(progress, format!("waiting for {waiting}: {seen}")).await;
         let now = tokio::time::Instant::now();
@@ -897,12 +897,12 @@ enum Makes {
 
 /// One `DescribeDBInstances` of `instance`, weighed by `holds`.
 async fn read_instance(
-    clients: &Clients,
+    clients: &AwsClients,
     region: &str,
     instance: &str,
     shown: Shown,
     holds: &(dyn Fn(&DbInstance) -> bool + Sync),
-) -> Reading {
+) -> InstanceReading {
     let answer = clients
         .rds(region)
         .await
@@ -912,27 +912,27 @@ async fn read_instance(
         .await;
     match answer {
         Ok(out) => match out.db_instances().first() {
-            Some(i) if holds(i) => Reading::Held(instance_seen(i, instance, shown)),
+            Some(i) if holds(i) => InstanceReading::Held(instance_seen(i, instance, shown)),
             Some(i) => {
                 let state = i.db_instance_status().unwrap_or("status not given");
-                Reading::Not {
+                InstanceReading::Not {
                     seen: instance_seen(i, instance, shown),
                     creating: (!DEAD_ENDS.contains(&state)).then(|| state.to_string()),
                 }
             }
-            None => Reading::Not {
+            None => InstanceReading::Not {
                 seen: format!("{instance}: not in the answer"),
                 creating: None,
             },
         },
         // Gone is an answer: it will not become available by waiting.
         Err(err) if err.as_service_error().and_then(|e| e.code()) == Some("DBInstanceNotFound") => {
-            Reading::Not {
+            InstanceReading::Not {
                 seen: format!("{instance}: DBInstanceNotFound"),
                 creating: None,
             }
         }
-        Err(err) => Reading::Unreadable(aws_failure("DescribeDBInstances", &err)),
+        Err(err) => InstanceReading::Unreadable(aws_failure("DescribeDBInstances", &err)),
     }
 }
 
@@ -941,7 +941,7 @@ async fn read_instance(
 /// time, with what was read last.
 #[allow(clippy::too_many_arguments)]
 async fn instance_postcondition(
-    clients: &Clients,
+    clients: &AwsClients,
     region: &str,
     instance: &str,
     what: &str,

@@ -25,7 +25,7 @@ use crate::config::{Action, Config, Step};
 
 /// What the executors wait for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Options {
+pub struct ExecutorOptions {
     /// How often `k8s_wait_available` looks at the Deployment.
     pub wait_poll: Duration,
     /// How long an `http` step may take (connect, answer and body).
@@ -49,9 +49,9 @@ fn landing<'a>(
     }
 }
 
-impl Default for Options {
+impl Default for ExecutorOptions {
     fn default() -> Self {
-        Options {
+        ExecutorOptions {
             wait_poll: Duration::from_secs(2),
             http_timeout: Duration::from_secs(30),
             rollout_within: super::kubernetes::ROLLOUT_WITHIN,
@@ -63,7 +63,7 @@ impl Default for Options {
 #[derive(Clone)]
 pub struct RealExecutor {
     clients: cloud::Clients,
-    options: Options,
+    options: ExecutorOptions,
     /// Where `command` steps write their output (None: pipes, dying with the console).
     step_logs: Option<std::path::PathBuf>,
 }
@@ -84,7 +84,7 @@ impl RealExecutor {
     pub fn new(clients: cloud::Clients) -> RealExecutor {
         RealExecutor {
             clients,
-            options: Options::default(),
+            options: ExecutorOptions::default(),
             step_logs: None,
         }
     }
@@ -95,7 +95,7 @@ impl RealExecutor {
         RealExecutor::new(cloud::Clients::new(config))
     }
 
-    pub fn with_options(mut self, options: Options) -> RealExecutor {
+    pub fn with_options(mut self, options: ExecutorOptions) -> RealExecutor {
         self.options = options;
         self
     }
@@ -134,7 +134,7 @@ impl RealExecutor {
         )))
     }
 
-    pub fn options(&self) -> Options {
+    pub fn options(&self) -> ExecutorOptions {
         self.options
     }
 
@@ -264,7 +264,7 @@ impl RealExecutor {
                 expect_status,
                 ..
             } => {
-                let request = http::Request {
+                let request = http::StepRequest {
                     method,
                     url,
                     headers,
@@ -323,8 +323,8 @@ mod tests {
     fn executor() -> RealExecutor {
         // Nothing here may reach a network: an endpoint nobody listens on.
         let clients = cloud::Clients {
-            aws: crate::cloud::aws::Clients::new(Some("http://127.0.0.1:9".into())),
-            kube: crate::cloud::kubernetes::Clients::new(),
+            aws: crate::cloud::aws::AwsClients::new(Some("http://127.0.0.1:9".into())),
+            kube: crate::cloud::kubernetes::KubeClients::new(),
         };
         RealExecutor::new(clients)
     }

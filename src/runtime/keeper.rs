@@ -2,12 +2,12 @@
 //!
 //! It runs on its own thread (fsyncs never stall the screen), takes the console's write
 //! requests, and tells the model what the journal says:
-//! - **follow**: it polls the followed file every [`Options::poll`] and sends new lines, its own
+//! - **follow**: it polls the followed file every [`KeeperOptions::poll`] and sends new lines, its own
 //!   included (a line reaches the screen once it is on disk), so every console on the host sees
 //!   every other console's entries within a second;
 //! - **recorder**: an operator console tries to take `recorder.lock` (an exclusive `flock`,
 //!   released by the kernel when its holder exits, however it exits); the holder writes the
-//!   automatic entries, the others retry every [`Options::recorder_retry`] and take over when it
+//!   automatic entries, the others retry every [`KeeperOptions::recorder_retry`] and take over when it
 //!   goes. An observer never takes it;
 //! - **watch log**: before an incident is declared, entries go to `watch.jsonl`; declaring
 //!   copies the watch log from the first failure of the current episode into the new incident
@@ -40,7 +40,7 @@ use crate::app::steps::{Claim, Steps, is_step_kind};
 use crate::app::{DrLevel, EntryKind, IncidentStatus, WATCH_SEQ};
 use crate::comms;
 use crate::journal::dirs::{drills_dir, incident_file_name, incidents_dir, latest};
-use crate::journal::entry::{Entry, GENESIS};
+use crate::journal::entry::{GENESIS, JournalEntry};
 use crate::journal::file::{
     FILE_MODE, Journal, JournalError, follow, follow_checked, load, load_verified_keeping,
 };
@@ -58,7 +58,7 @@ pub enum Mode {
 }
 
 #[derive(Debug, Clone)]
-pub struct Options {
+pub struct KeeperOptions {
     /// The journal dir (`incidents/` and the watch log are inside it).
     pub dir: PathBuf,
     pub mode: Mode,
@@ -77,9 +77,9 @@ pub struct Options {
     pub operators: Vec<String>,
 }
 
-impl Options {
-    pub fn new(dir: PathBuf, mode: Mode) -> Options {
-        Options {
+impl KeeperOptions {
+    pub fn new(dir: PathBuf, mode: Mode) -> KeeperOptions {
+        KeeperOptions {
             dir,
             mode,
             poll: Duration::from_millis(250),
@@ -124,10 +124,10 @@ pub enum Request {
     },
     /// What became of a delivery, from the outbox worker: journaled, then the delivery leaves
     /// `pending/` if it is done.
-    Delivery(Box<comms::record::Outcome>),
+    Delivery(Box<comms::record::DeliveryReport>),
     /// A delivery a console staged but did not make deliverable before it ended (the outbox
     /// worker found it): journal it as queued unless it is, and make it deliverable.
-    Commit(Box<comms::outbox::Delivery>),
+    Commit(Box<comms::outbox::OutboxItem>),
     /// After JOURNAL TAMPERED: start a new file from the last verified entry of the tampered
     /// one (`continue journal: <reason>` typed by an operator).
     Continue { reason: String, at: Timestamp },
@@ -158,13 +158,13 @@ pub struct Keeper {
 
 impl Keeper {
     pub fn spawn(
-        options: Options,
+        options: KeeperOptions,
         requests: Receiver<Request>,
         events: Sender<JournalEvent>,
     ) -> std::io::Result<Keeper> {
         let handle = std::thread::Builder::new()
             .name("journal".into())
-            .spawn(move || State::new(options, events).run(requests))?;
+            .spawn(move || KeeperState::new(options, events).run(requests))?;
         Ok(Keeper { handle })
     }
 
@@ -190,10 +190,10 @@ impl Keeper {
 /// The watch log file, or a drill's in memory.
 enum Watch {
     File(PathBuf),
-    Memory(Vec<Entry>),
+    Memory(Vec<JournalEntry>),
 }
 
-struct Followed {
+struct FollowedFile {
     path: Option<PathBuf>,
     offset: u64,
     ino: u64,
@@ -201,13 +201,13 @@ struct Followed {
     last: Option<(u64, String)>,
 }
 
-struct State {
-    o: Options,
+struct KeeperState {
+    o: KeeperOptions,
     events: Sender<JournalEvent>,
     watch: Watch,
     incidents: PathBuf,
     source: Source,
-    followed: Followed,
+    followed: FollowedFile,
     /// An open incident is followed: appends go there.
     incident: Option<PathBuf>,
     recorder: Option<Flock<File>>,
@@ -227,7 +227,7 @@ struct State {
     last_release_check: Option<Instant>,
     /// The incident just resolved, followed for its comms lines only: the delivery of its
     /// last updates is still news after the consoles went back to the watch log.
-    comms_tail: Option<Followed>,
+    comms_tail: Option<FollowedFile>,
     /// Dead claims whose release is queued or written (never queued twice while a write fails).
     released: std::collections::HashSet<(String, String, u32)>,
     /// Claims whose console is gone and whose program this recorder follows (journaled once).
@@ -260,8 +260,8 @@ fn describe(e: &JournalError) -> String {
     e.to_string()
 }
 
-impl State {
-    fn new(o: Options, events: Sender<JournalEvent>) -> State {
+impl KeeperState {
+    fn new(o: KeeperOptions, events: Sender<JournalEvent>) -> KeeperState {
         let (watch, incidents) = match o.mode {
             Mode::Drill => (Watch::Memory(Vec::new()), drills_dir(&o.dir)),
             _ => (
@@ -269,13 +269,13 @@ impl State {
                 incidents_dir(&o.dir),
             ),
         };
-        State {
+        KeeperState {
             o,
             events,
             watch,
             incidents,
             source: Source::Nothing,
-            followed: Followed {
+            followed: FollowedFile {
                 path: None,
                 offset: 0,
                 ino: 0,
@@ -324,7 +324,7 @@ impl State {
         let _ = self.events.blocking_send(e);
     }
 
-    fn fold_steps(&mut self, entries: &[Entry]) {
+    fn fold_steps(&mut self, entries: &[JournalEntry]) {
         self.steps.fold_journal(entries);
     }
 
@@ -537,7 +537,7 @@ impl State {
     fn follow_watch(&mut self) {
         // Leaving an incident (resolved): its comms lines are still followed.
         self.comms_tail = match (&self.source, &self.followed.path) {
-            (Source::Incident { .. }, Some(p)) => Some(Followed {
+            (Source::Incident { .. }, Some(p)) => Some(FollowedFile {
                 path: Some(p.clone()),
                 offset: self.followed.offset,
                 ino: self.followed.ino,
@@ -585,7 +585,7 @@ impl State {
     }
 
     /// All of a file (missing = empty), remembering where to follow from.
-    fn reload(&mut self, path: &Path) -> Vec<Entry> {
+    fn reload(&mut self, path: &Path) -> Vec<JournalEntry> {
         self.followed.offset = 0;
         self.followed.ino = 0;
         self.followed.last = None;
@@ -765,7 +765,7 @@ impl State {
         }
         if let Ok(f) = follow(&path, tail.offset) {
             tail.offset = f.offset;
-            let comms: Vec<Entry> = f
+            let comms: Vec<JournalEntry> = f
                 .entries
                 .into_iter()
                 .filter(|e| crate::app::comms::is_comms_kind(&e.kind))
@@ -805,7 +805,7 @@ impl State {
     }
 
     /// Whether what this account saw of an incident journal contradicts it now.
-    fn seen_contradicts(&self, path: &Path, len: u64, entries: &[Entry]) -> Option<String> {
+    fn seen_contradicts(&self, path: &Path, len: u64, entries: &[JournalEntry]) -> Option<String> {
         if !self.is_incident_file(path) {
             return None;
         }
@@ -1355,7 +1355,7 @@ impl State {
                     .last()
                     .map(|e| (e.seq + 1, e.hash.clone()))
                     .unwrap_or((1, GENESIS.to_string()));
-                let e = Entry::seal(seq, w.at, self.o.actor.clone(), kind, body, &prev);
+                let e = JournalEntry::seal(seq, w.at, self.o.actor.clone(), kind, body, &prev);
                 v.push(e.clone());
                 self.send(JournalEvent::Appended(vec![e]));
                 Ok(())
@@ -1426,7 +1426,7 @@ impl State {
             .clone()
             .unwrap_or((0, GENESIS.to_string()));
         // The verified part: up to and with the last entry this console checked.
-        let verified: Vec<Entry> = match load(&path) {
+        let verified: Vec<JournalEntry> = match load(&path) {
             Ok(l) => {
                 let mut v = Vec::new();
                 for e in l.entries {
@@ -1481,7 +1481,7 @@ impl State {
         .to_journal();
         journal.append(&kind, body, at).map_err(|e| describe(&e))?;
         // What makes it the incident: its declaration, its latest status, the claims running.
-        let copy = |e: &Entry| {
+        let copy = |e: &JournalEntry| {
             journal
                 .clone()
                 .with_actor(e.actor.clone())
@@ -1556,7 +1556,7 @@ impl State {
 
     /// Lines this keeper wrote to a journal: read back from the followed file, or told as
     /// comms lines when they went to another (the incident just resolved).
-    fn wrote(&mut self, journal: &str, lines: Vec<Entry>) {
+    fn wrote(&mut self, journal: &str, lines: Vec<JournalEntry>) {
         if lines.is_empty() {
             return;
         }
@@ -1592,7 +1592,10 @@ impl State {
         Ok(())
     }
 
-    fn delivery(&mut self, o: &comms::record::Outcome) -> Result<(), comms::record::RecordError> {
+    fn delivery(
+        &mut self,
+        o: &comms::record::DeliveryReport,
+    ) -> Result<(), comms::record::RecordError> {
         if self.o.mode == Mode::Observer {
             return Ok(());
         }
@@ -1601,7 +1604,7 @@ impl State {
         Ok(())
     }
 
-    fn commit(&mut self, d: &comms::outbox::Delivery) -> Result<(), comms::record::RecordError> {
+    fn commit(&mut self, d: &comms::outbox::OutboxItem) -> Result<(), comms::record::RecordError> {
         if self.o.mode == Mode::Observer {
             return Ok(());
         }
@@ -1639,7 +1642,7 @@ impl State {
         let me = (std::process::id(), host_of(&self.o.actor).to_string());
         // Who runs the step now, if anyone: `Ok(())` if it is this process (a claim written
         // whose fsync failed and was retried), `Err(why)` if another.
-        let running_in = |entries: &[Entry]| -> Option<Result<(), String>> {
+        let running_in = |entries: &[JournalEntry]| -> Option<Result<(), String>> {
             let steps = Steps::of_journal(entries);
             let c = steps.get(runbook, step).and_then(|r| r.running.clone())?;
             if c.pid == me.0 && c.host == me.1 {
@@ -1678,7 +1681,7 @@ impl State {
                     .last()
                     .map(|e| (e.seq + 1, e.hash.clone()))
                     .unwrap_or((1, GENESIS.to_string()));
-                let e = Entry::seal(seq, at, self.o.actor.clone(), kind, body, &prev);
+                let e = JournalEntry::seal(seq, at, self.o.actor.clone(), kind, body, &prev);
                 if let Watch::Memory(v) = &mut self.watch {
                     v.push(e.clone());
                 }
@@ -1845,7 +1848,7 @@ impl State {
         let until = first.unwrap_or(watch.len());
         let before = Steps::of_journal(&watch[..until]);
         // A watch-log line copied in as it was written, marked with its place there.
-        let copy = |e: &Entry| -> Result<(), String> {
+        let copy = |e: &JournalEntry| -> Result<(), String> {
             let mut body = e.body.clone();
             body.insert(WATCH_SEQ.into(), Value::from(e.seq));
             journal

@@ -309,7 +309,7 @@ const QUIT_COMMS_DEADLINE: Duration = Duration::from_secs(10);
 
 /// Why the console ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Exit {
+pub enum ConsoleExit {
     Quit,
     /// SIGTERM: restore the terminal and stop.
     Terminated,
@@ -320,14 +320,14 @@ pub enum Exit {
     TerminalGone,
 }
 
-impl Exit {
+impl ConsoleExit {
     /// Why, in the log's words: `console ended (<reason>)`.
     pub fn reason(self) -> &'static str {
         match self {
-            Exit::Quit => "quit",
-            Exit::Terminated => "SIGTERM",
-            Exit::HungUp => "SIGHUP",
-            Exit::TerminalGone => "terminal gone",
+            ConsoleExit::Quit => "quit",
+            ConsoleExit::Terminated => "SIGTERM",
+            ConsoleExit::HungUp => "SIGHUP",
+            ConsoleExit::TerminalGone => "terminal gone",
         }
     }
 }
@@ -410,7 +410,7 @@ pub async fn run(
     executor: Option<Arc<dyn Executor>>,
     comms: Option<CommsLink>,
     clock: Arc<dyn Clock>,
-) -> anyhow::Result<Exit> {
+) -> anyhow::Result<ConsoleExit> {
     let JournalLink {
         requests,
         events: mut journal_events,
@@ -458,11 +458,11 @@ pub async fn run(
         let next_draw = last_draw + gap;
         tokio::select! {
             biased;
-            _ = sigterm.recv() => break Exit::Terminated,
-            _ = sighup.recv() => break Exit::HungUp,
+            _ = sigterm.recv() => break ConsoleExit::Terminated,
+            _ = sighup.recv() => break ConsoleExit::HungUp,
             Some(why) = gone_rx.recv() => {
                 tracing::warn!("the terminal is gone: {why}");
-                break Exit::TerminalGone;
+                break ConsoleExit::TerminalGone;
             }
             event = events.next() => {
                 let key = match event {
@@ -482,16 +482,16 @@ pub async fn run(
                     // EOF or EIO on the terminal's input: the link is gone, as after SIGHUP.
                     Some(Err(e)) => {
                         tracing::warn!("the terminal's input failed: {e}");
-                        break Exit::TerminalGone;
+                        break ConsoleExit::TerminalGone;
                     }
                     None => {
                         tracing::warn!("the terminal's input ended");
-                        break Exit::TerminalGone;
+                        break ConsoleExit::TerminalGone;
                     }
                 };
                 if let Some(key) = key {
                     if world.dispatch(update(&mut state, Event::Key(key))) {
-                        break Exit::Quit;
+                        break ConsoleExit::Quit;
                     }
                     // Input is drawn at once, whatever the rate cap says.
                     renderer.render(&writer, &state, &settings, &layout);
@@ -549,11 +549,11 @@ pub async fn run(
             }
         }
     };
-    if matches!(exit, Exit::HungUp | Exit::TerminalGone) {
+    if matches!(exit, ConsoleExit::HungUp | ConsoleExit::TerminalGone) {
         // Nobody reads this terminal any more: nothing else is printed to it.
         terminal::mark_detached();
     }
-    if exit == Exit::TerminalGone {
+    if exit == ConsoleExit::TerminalGone {
         terminal::mark_gone();
     }
     // The last frame under way, then the terminal back (each bounded: a stalled link must not
@@ -569,11 +569,11 @@ pub async fn run(
     // after SIGHUP, a gone terminal or `q`. What still runs then is handed over or released
     // as interrupted. A (second) SIGTERM while waiting ends the wait at once.
     let wait = match exit {
-        Exit::Terminated => TERM_DEADLINE,
-        Exit::HungUp | Exit::TerminalGone | Exit::Quit => DETACH_DEADLINE,
+        ConsoleExit::Terminated => TERM_DEADLINE,
+        ConsoleExit::HungUp | ConsoleExit::TerminalGone | ConsoleExit::Quit => DETACH_DEADLINE,
     };
     let mut reason = exit.reason();
-    if exit == Exit::Terminated {
+    if exit == ConsoleExit::Terminated {
         world.dispatch(update(
             &mut state,
             Event::HandOver {
@@ -584,7 +584,7 @@ pub async fn run(
     // A step accepted and waiting only on a postcondition any console can read (a restore
     // still creating) is not waited for: it is journaled as still creating, for the recorder.
     if state.own_runs_to_wait_for() > 0 {
-        if exit == Exit::Quit {
+        if exit == ConsoleExit::Quit {
             terminal::say(&format!(
                 "warroom: waiting for {} step(s) started here to finish and be journaled (SIGTERM to stop waiting)",
                 state.own_runs_to_wait_for()
@@ -594,7 +594,7 @@ pub async fn run(
         while state.own_runs_to_wait_for() > 0 {
             tokio::select! {
                 _ = tokio::time::sleep_until(deadline) => {
-                    if exit != Exit::Terminated {
+                    if exit != ConsoleExit::Terminated {
                         reason = "detach deadline";
                     }
                     break;
@@ -635,9 +635,9 @@ pub async fn run(
     // a moment (the outbox keeps whatever is left for the next console); SIGTERM does not wait.
     if let Some(worker) = worker {
         let wait = match exit {
-            Exit::Terminated => Duration::ZERO,
-            Exit::HungUp | Exit::TerminalGone => DETACH_DEADLINE,
-            Exit::Quit => QUIT_COMMS_DEADLINE,
+            ConsoleExit::Terminated => Duration::ZERO,
+            ConsoleExit::HungUp | ConsoleExit::TerminalGone => DETACH_DEADLINE,
+            ConsoleExit::Quit => QUIT_COMMS_DEADLINE,
         };
         // An update queued a moment ago may not be in the outbox yet: the worker gets a look
         // at it before "nothing waiting" is believed.
@@ -648,7 +648,7 @@ pub async fn run(
             Duration::ZERO
         };
         if (worker.waiting() > 0 || queued > 0) && !wait.is_zero() {
-            if exit == Exit::Quit {
+            if exit == ConsoleExit::Quit {
                 terminal::say(&format!(
                     "warroom: delivering {} update(s) still in the outbox (up to {}s; the next console sends what is left)",
                     worker.waiting().max(queued),

@@ -21,7 +21,7 @@ use tokio::time::Instant;
 
 use crate::clock::Clock;
 use crate::comms::outbox::{Attempt, Failed, Outbox, Pending, Sent};
-use crate::comms::record::{Outcome, Outcomes};
+use crate::comms::record::{DeliveryReport, Outcomes};
 use crate::comms::sink::{Context, SendError, Sink};
 use crate::journal::trust::Team;
 use crate::runtime::keeper::Request;
@@ -34,7 +34,7 @@ pub const MAX_BACKOFF: Duration = Duration::from_secs(300);
 const STAGED_LEFT: Duration = Duration::from_secs(60);
 
 #[derive(Clone)]
-pub struct Options {
+pub struct OutboxOptions {
     /// The incidents directory whose outboxes are delivered (`incidents/`, or a drill's).
     pub incidents: PathBuf,
     /// "user@host pid N": who makes the attempts.
@@ -50,9 +50,9 @@ pub struct Options {
     pub give_up_after: Duration,
 }
 
-impl Options {
-    pub fn new(incidents: PathBuf) -> Options {
-        Options {
+impl OutboxOptions {
+    pub fn new(incidents: PathBuf) -> OutboxOptions {
+        OutboxOptions {
             incidents,
             me: format!("{} pid {}", crate::journal::actor(), std::process::id()),
             poll: POLL,
@@ -101,7 +101,7 @@ impl Worker {
     /// Starts one task per sink. `problems` hears what the operator must know about the
     /// outbox (`None` once it is over).
     pub fn start(
-        options: Options,
+        options: OutboxOptions,
         sinks: Vec<Arc<dyn Sink>>,
         requests: std::sync::mpsc::Sender<Request>,
         clock: Arc<dyn Clock>,
@@ -112,7 +112,7 @@ impl Worker {
         let tasks = sinks
             .into_iter()
             .map(|sink| {
-                let run = Channel {
+                let run = ChannelWorker {
                     o: options.clone(),
                     sink,
                     requests: requests.clone(),
@@ -159,8 +159,8 @@ struct Backoff {
 }
 
 /// One channel's deliverer.
-struct Channel {
-    o: Options,
+struct ChannelWorker {
+    o: OutboxOptions,
     sink: Arc<dyn Sink>,
     requests: std::sync::mpsc::Sender<Request>,
     clock: Arc<dyn Clock>,
@@ -190,7 +190,7 @@ fn queued_lines(journal: &std::path::Path, team: &Result<Team, String>) -> Queue
     let Ok(loaded) = crate::journal::load(journal) else {
         return Vec::new();
     };
-    let text = |e: &crate::journal::Entry, k: &str| {
+    let text = |e: &crate::journal::JournalEntry, k: &str| {
         e.body.get(k).and_then(|v| v.as_str()).map(str::to_string)
     };
     loaded
@@ -201,7 +201,7 @@ fn queued_lines(journal: &std::path::Path, team: &Result<Team, String>) -> Queue
         .collect()
 }
 
-impl Channel {
+impl ChannelWorker {
     async fn run(mut self, mut stopped: watch::Receiver<bool>) {
         use futures_util::FutureExt;
         let channel = self.sink.channel().as_str();
@@ -243,14 +243,14 @@ impl Channel {
         self.mine = n;
     }
 
-    fn tell(&mut self, name: &str, what: Outcome) {
+    fn tell(&mut self, name: &str, what: DeliveryReport) {
         // A keeper that has gone cannot take it: the outbox still says, the next worker tells.
         let _ = self.requests.send(Request::Delivery(Box::new(what)));
         self.told.insert(name.to_string());
     }
 
-    fn outcome(&self, outbox: &Outbox, p: &Pending, what: Outcomes, check: bool) -> Outcome {
-        Outcome {
+    fn outcome(&self, outbox: &Outbox, p: &Pending, what: Outcomes, check: bool) -> DeliveryReport {
+        DeliveryReport {
             journal: outbox.journal(),
             name: p.name.clone(),
             id: p.delivery.id.clone(),

@@ -28,7 +28,7 @@ use crate::clock::{Clock, clamp_speed, scale};
 
 /// How the scheduler runs its probes.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Options {
+pub struct SchedulerOptions {
     /// Intervals and timeouts are divided by this (a drill's `--speed`); clamped to
     /// [`MIN_SPEED`](crate::clock::MIN_SPEED)..=[`MAX_SPEED`](crate::clock::MAX_SPEED).
     pub speed: f64,
@@ -44,9 +44,9 @@ pub const DEFAULT_JITTER: f64 = 0.05;
 /// No probe runs more often than this in real time, whatever the speed.
 pub const MIN_INTERVAL: Duration = Duration::from_millis(1);
 
-impl Default for Options {
+impl Default for SchedulerOptions {
     fn default() -> Self {
-        Options {
+        SchedulerOptions {
             speed: 1.0,
             jitter: DEFAULT_JITTER,
             seed: fastrand::u64(..),
@@ -68,7 +68,7 @@ impl Scheduler {
     pub fn start<T, F>(
         probes: Vec<Scheduled>,
         clock: Arc<dyn Clock>,
-        options: Options,
+        options: SchedulerOptions,
         tx: mpsc::Sender<T>,
         wrap: F,
     ) -> Scheduler
@@ -108,9 +108,9 @@ impl Scheduler {
         T: Send + 'static,
         F: Fn(Observation) -> T + Send + Sync + 'static,
     {
-        let options = Options {
+        let options = SchedulerOptions {
             speed: drill.speed(),
-            ..Options::default()
+            ..SchedulerOptions::default()
         };
         Scheduler::start(drill.probes(), drill.clock(), options, tx, wrap)
     }
@@ -154,7 +154,7 @@ struct Task {
 }
 
 /// Why a task ends.
-struct Stop;
+struct Stopped;
 
 impl Task {
     async fn run<T, F>(
@@ -171,7 +171,7 @@ impl Task {
         loop {
             let backoff = match self.round(&tx, &*wrap, &mut stopped).await {
                 Ok(backoff) => backoff,
-                Err(Stop) => return,
+                Err(Stopped) => return,
             };
             // The next tick after now: a round that ended late skips the ticks it missed.
             let elapsed = start.elapsed();
@@ -194,7 +194,7 @@ impl Task {
         tx: &mpsc::Sender<T>,
         wrap: &F,
         stopped: &mut watch::Receiver<bool>,
-    ) -> Result<bool, Stop>
+    ) -> Result<bool, Stopped>
     where
         F: Fn(Observation) -> T,
     {
@@ -202,8 +202,8 @@ impl Task {
         let started = self.clock.now();
         let answers = tokio::select! {
             biased;
-            _ = stopped.wait_for(|s| *s) => return Err(Stop),
-            _ = tx.closed() => return Err(Stop),
+            _ = stopped.wait_for(|s| *s) => return Err(Stopped),
+            _ = tx.closed() => return Err(Stopped),
             answer = tokio::time::timeout(self.timeout, self.probe.probe.observe_all(signal)) => {
                 answer.unwrap_or_else(|_| vec![(
                     signal.clone(),
@@ -226,8 +226,8 @@ impl Task {
             };
             tokio::select! {
                 biased;
-                _ = stopped.wait_for(|s| *s) => return Err(Stop),
-                sent = tx.send(wrap(observation)) => sent.map_err(|_| Stop)?,
+                _ = stopped.wait_for(|s| *s) => return Err(Stopped),
+                sent = tx.send(wrap(observation)) => sent.map_err(|_| Stopped)?,
             }
         }
         Ok(backoff)
@@ -299,8 +299,8 @@ mod tests {
         }
     }
 
-    fn options(speed: f64, jitter: f64) -> Options {
-        Options {
+    fn options(speed: f64, jitter: f64) -> SchedulerOptions {
+        SchedulerOptions {
             speed,
             jitter,
             seed: 7,
@@ -548,7 +548,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn wrap_maps_observations_into_the_callers_events() {
         #[derive(Debug)]
-        enum Ev {
+        enum SchedEvent {
             Obs(Observation),
         }
         let clock = Arc::new(SimClock::new(t0(), 1.0));
@@ -558,9 +558,9 @@ mod tests {
             clock,
             options(1.0, 0.0),
             tx,
-            Ev::Obs,
+            SchedEvent::Obs,
         );
-        let Some(Ev::Obs(o)) = rx.recv().await else {
+        let Some(SchedEvent::Obs(o)) = rx.recv().await else {
             panic!("an event")
         };
         assert_eq!(o.component, ComponentIx(2));

@@ -33,13 +33,13 @@ type FrameTerminal = Terminal<CrosstermBackend<Sgr16<BufWriter<Tty>>>>;
 const FRAME_BUFFER: usize = 64 * 1024;
 
 #[derive(Default)]
-struct Slot {
+struct CellSlot {
     frame: Option<Buffer>,
     stop: bool,
 }
 
 struct Shared {
-    slot: Mutex<Slot>,
+    slot: Mutex<CellSlot>,
     wake: Condvar,
     epoch: Instant,
     /// When the write under way started, in ms since `epoch`, plus one; 0 = not writing.
@@ -61,7 +61,7 @@ impl FrameWriter {
         ansi16: bool,
     ) -> std::io::Result<FrameWriter> {
         let shared = Arc::new(Shared {
-            slot: Mutex::new(Slot::default()),
+            slot: Mutex::new(CellSlot::default()),
             wake: Condvar::new(),
             epoch: Instant::now(),
             busy_since: AtomicU64::new(0),

@@ -264,16 +264,16 @@ fn styled(buffer: &Buffer) -> String {
     out
 }
 
-struct Rig {
+struct UiRig {
     cfg: Config,
     state: State,
 }
 
-impl Rig {
-    fn new() -> Rig {
+impl UiRig {
+    fn new() -> UiRig {
         let cfg = example();
         let state = mid_incident(&cfg);
-        Rig { cfg, state }
+        UiRig { cfg, state }
     }
 
     fn screen<'a>(&'a self, theme: &'a Theme, layout: &'a Layout, ascii: bool) -> Screen<'a> {
@@ -303,7 +303,7 @@ fn dark() -> Theme {
 /// and why nothing else shows — in a drill, `DRILL` first.
 #[test]
 fn the_emergency_view_below_80x24() {
-    let rig = Rig::new();
+    let rig = UiRig::new();
     let layout = Layout::builtin("bastion").expect("bastion");
     let theme = dark();
     let not_up: Vec<String> = rig
@@ -341,7 +341,7 @@ fn the_emergency_view_below_80x24() {
 
 #[test]
 fn every_layout_at_the_sizes_it_supports() {
-    let mut rig = Rig::new();
+    let mut rig = UiRig::new();
     for (name, sizes) in [
         ("war-room", &[(160u16, 40u16), (200, 50)][..]),
         ("bastion", &[(80, 24), (200, 50)]),
@@ -357,7 +357,7 @@ fn every_layout_at_the_sizes_it_supports() {
 
 #[test]
 fn every_layout_at_its_sizes_in_three_themes_with_styles() {
-    let mut rig = Rig::new();
+    let mut rig = UiRig::new();
     for (name, sizes) in [
         ("war-room", &[(160u16, 40u16), (200, 50)][..]),
         ("bastion", &[(80, 24), (200, 50)]),
@@ -376,7 +376,7 @@ fn every_layout_at_its_sizes_in_three_themes_with_styles() {
 
 #[test]
 fn auto_at_80x24_and_200x50() {
-    let mut rig = Rig::new();
+    let mut rig = UiRig::new();
     for (w, h) in [(80, 24), (200, 50)] {
         let layout = Layout::auto(w, h, false);
         let buffer = rig.shot(&layout, &dark(), w, h);
@@ -386,7 +386,7 @@ fn auto_at_80x24_and_200x50() {
 
 #[test]
 fn the_bastion_layout_shows_what_matters_at_80x24() {
-    let mut rig = Rig::new();
+    let mut rig = UiRig::new();
     let layout = Layout::builtin("bastion").expect("bastion");
     let screen = text(&rig.shot(&layout, &dark(), 80, 24));
     for needle in [
@@ -407,7 +407,7 @@ fn the_bastion_layout_shows_what_matters_at_80x24() {
 
 #[test]
 fn every_panel_alone_at_80x24_and_200x50() {
-    let mut rig = Rig::new();
+    let mut rig = UiRig::new();
     for panel in Panel::ALL {
         let layout = Layout {
             name: "one".into(),
@@ -432,7 +432,7 @@ fn every_panel_alone_at_80x24_and_200x50() {
 
 #[test]
 fn help_overlay_and_filter() {
-    let mut rig = Rig::new();
+    let mut rig = UiRig::new();
     let layout = Layout::builtin("bastion").expect("bastion");
     update(&mut rig.state, Event::Key(Key::Char('?')));
     insta::assert_snapshot!("help_80x24", text(&rig.shot(&layout, &dark(), 80, 24)));
@@ -446,7 +446,7 @@ fn help_overlay_and_filter() {
 
 #[test]
 fn ascii_replaces_every_glyph() {
-    let mut rig = Rig::new();
+    let mut rig = UiRig::new();
     let layout = Layout::builtin("bastion").expect("bastion");
     rig.state.view.set_panels(&layout.panels());
     let theme = dark();
@@ -461,7 +461,7 @@ fn ascii_replaces_every_glyph() {
 /// A terminal of 16 colours gets only the 16 named colours, whatever the theme says.
 #[test]
 fn a_sixteen_colour_terminal_gets_only_the_sixteen_colours() {
-    let mut rig = Rig::new();
+    let mut rig = UiRig::new();
     let layout = Layout::builtin("bastion").expect("bastion");
     for name in ["light", "solarized-dark", "deuteranopia"] {
         let theme = Theme::builtin(name).expect(name);
@@ -489,7 +489,7 @@ fn a_sixteen_colour_terminal_gets_only_the_sixteen_colours() {
 
 #[test]
 fn themes_with_their_styles() {
-    let mut rig = Rig::new();
+    let mut rig = UiRig::new();
     let layout = Layout::builtin("bastion").expect("bastion");
     for name in [
         "dark",
@@ -509,7 +509,7 @@ fn themes_with_their_styles() {
 
 #[test]
 fn no_color_draws_without_any_colour() {
-    let mut rig = Rig::new();
+    let mut rig = UiRig::new();
     let layout = Layout::builtin("bastion").expect("bastion");
     let theme = Theme::resolve("dark", None, true).expect("NO_COLOR theme");
     let buffer = rig.shot(&layout, &theme, 80, 24);
@@ -591,7 +591,7 @@ fn hostile_strings_never_reach_the_terminal() {
 
 #[test]
 fn a_tiny_terminal_does_not_panic() {
-    let mut rig = Rig::new();
+    let mut rig = UiRig::new();
     for (w, h) in [(1, 1), (10, 3), (40, 10), (79, 23)] {
         let layout = Layout::auto(w, h, false);
         let _ = rig.shot(&layout, &dark(), w, h);
@@ -606,7 +606,7 @@ fn incident_dialogs_at_80x24_and_200x50() {
     let wide = Layout::builtin("war-room").expect("war-room");
     let theme = dark();
     // Status: an incident is open in the fixture.
-    let mut rig = Rig::new();
+    let mut rig = UiRig::new();
     update(&mut rig.state, Event::Key(Key::Char('d')));
     for _ in 0..3 {
         update(&mut rig.state, Event::Key(Key::Right));
@@ -623,7 +623,7 @@ fn incident_dialogs_at_80x24_and_200x50() {
         text(&rig.shot(&wide, &theme, 200, 50))
     );
     // Note, with hostile text pasted.
-    let mut rig = Rig::new();
+    let mut rig = UiRig::new();
     update(&mut rig.state, Event::Key(Key::Char('n')));
     update(
         &mut rig.state,
@@ -648,7 +648,7 @@ fn incident_dialogs_at_80x24_and_200x50() {
         },
     );
     MemoryJournal::attach(&mut state, "ana@bastion");
-    let mut rig = Rig { cfg, state };
+    let mut rig = UiRig { cfg, state };
     update(&mut rig.state, Event::Key(Key::Char('d')));
     for c in "db primary down".chars() {
         update(&mut rig.state, Event::Key(Key::Char(c)));
@@ -667,7 +667,7 @@ fn incident_dialogs_at_80x24_and_200x50() {
 
 #[test]
 fn timeline_order_kind_filter_and_local_time() {
-    let mut rig = Rig::new();
+    let mut rig = UiRig::new();
     let layout = Layout::builtin("bastion").expect("bastion");
     let theme = dark();
     rig.state.view.set_panels(&layout.panels());
@@ -706,7 +706,7 @@ fn timeline_order_kind_filter_and_local_time() {
 
 #[test]
 fn the_step_modal_shows_what_will_happen_the_live_prechecks_and_the_phrase() {
-    let mut rig = Rig::new();
+    let mut rig = UiRig::new();
     let layout = Layout::builtin("bastion").expect("bastion");
     let wide = Layout::builtin("war-room").expect("war-room");
     let theme = dark();
@@ -764,7 +764,7 @@ fn the_step_modal_shows_what_will_happen_the_live_prechecks_and_the_phrase() {
 
 #[test]
 fn a_checklist_step_is_ticked_item_by_item() {
-    let mut rig = Rig::new();
+    let mut rig = UiRig::new();
     let layout = Layout::builtin("bastion").expect("bastion");
     let theme = dark();
     let rb = rig
@@ -793,7 +793,7 @@ fn the_update_composer_shows_the_text_and_exactly_what_is_sent() {
     let layout = Layout::builtin("bastion").expect("bastion");
     let wide = Layout::builtin("war-room").expect("war-room");
     let theme = dark();
-    let mut rig = Rig::new();
+    let mut rig = UiRig::new();
     update(&mut rig.state, Event::Key(Key::Char('u')));
     assert!(rig.state.compose.is_some(), "{:?}", rig.state.view.flash);
     // A later update: Slack replies in the thread, the page's incident is created (the first
@@ -845,7 +845,7 @@ fn first_row(buffer: &Buffer) -> String {
 
 #[test]
 fn a_drill_begins_every_frame_with_drill_and_a_read_only_console_never_says_rec() {
-    let mut rig = Rig::new();
+    let mut rig = UiRig::new();
     // A drill's keeper always records; a read-only console must not say so all the same.
     rig.state.journal.recording = true;
     let theme = dark();

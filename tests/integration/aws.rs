@@ -9,7 +9,7 @@ use crate::support::moto::{Moto, create_instance, create_replica, create_unbacke
 use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
 use warroom::app::{ObserveError, Outcome};
-use warroom::cloud::aws::Clients;
+use warroom::cloud::aws::AwsClients;
 use warroom::config::{LagMetric, SnapshotSource};
 use warroom::probe::Probe;
 use warroom::probe::cloudwatch::CloudwatchLagProbe;
@@ -19,7 +19,7 @@ use warroom::probe::snapshots::RdsSnapshotsProbe;
 const EAST: &str = "us-east-1";
 const WEST: &str = "us-west-2";
 
-fn rds_probe(clients: &Clients, region: &str, id: &str) -> RdsInstanceProbe {
+fn rds_probe(clients: &AwsClients, region: &str, id: &str) -> RdsInstanceProbe {
     RdsInstanceProbe::new(clients.clone(), id.into(), region.into())
 }
 
@@ -139,7 +139,7 @@ async fn an_unknown_instance_is_down_not_found() {
 // ---- cloudwatch lag -----------------------------------------------------------------------
 
 async fn put_lag(
-    clients: &Clients,
+    clients: &AwsClients,
     region: &str,
     metric: &str,
     instance: &str,
@@ -174,7 +174,12 @@ async fn put_lag(
     req.send().await.expect("put metric data");
 }
 
-fn lag_probe(clients: &Clients, region: &str, id: &str, metric: LagMetric) -> CloudwatchLagProbe {
+fn lag_probe(
+    clients: &AwsClients,
+    region: &str,
+    id: &str,
+    metric: LagMetric,
+) -> CloudwatchLagProbe {
     CloudwatchLagProbe::new(clients.clone(), id.into(), region.into(), metric)
 }
 
@@ -259,7 +264,11 @@ async fn no_datapoints_is_unknown_never_zero() {
 
 // ---- rds_snapshots -------------------------------------------------------------------------
 
-fn snapshots_probe(clients: &Clients, region: &str, source: SnapshotSource) -> RdsSnapshotsProbe {
+fn snapshots_probe(
+    clients: &AwsClients,
+    region: &str,
+    source: SnapshotSource,
+) -> RdsSnapshotsProbe {
     RdsSnapshotsProbe::new(clients.clone(), source, region.into())
 }
 
@@ -578,13 +587,13 @@ async fn observer_key(moto: &Moto) -> (String, String) {
     )
 }
 
-fn clients_with_key(moto: &Moto, key: &str, secret: &str) -> Clients {
-    Clients::new(Some(moto.url())).with_credentials(aws_sdk_rds::config::Credentials::new(
+fn clients_with_key(moto: &Moto, key: &str, secret: &str) -> AwsClients {
+    AwsClients::new(Some(moto.url())).with_credentials(aws_sdk_rds::config::Credentials::new(
         key, secret, None, None, "test",
     ))
 }
 
-fn all_probes(clients: &Clients) -> Vec<Box<dyn Probe>> {
+fn all_probes(clients: &AwsClients) -> Vec<Box<dyn Probe>> {
     vec![
         Box::new(rds_probe(clients, EAST, "dtem-postgres")),
         Box::new(lag_probe(
@@ -706,7 +715,7 @@ async fn child_no_credentials_in_the_default_chain() {
     let Some(endpoint) = child_endpoint() else {
         return;
     };
-    let clients = Clients::new(Some(endpoint));
+    let clients = AwsClients::new(Some(endpoint));
     for probe in [
         Box::new(rds_probe(&clients, EAST, "dtem-postgres")) as Box<dyn Probe>,
         Box::new(lag_probe(
@@ -769,7 +778,7 @@ async fn child_endpoint_from_the_environment() {
         return;
     };
     let endpoint = Some(endpoint).filter(|e| !e.is_empty());
-    let clients = Clients::new(endpoint);
+    let clients = AwsClients::new(endpoint);
     match rds_probe(&clients, EAST, "dtem-env-endpoint")
         .observe()
         .await

@@ -23,8 +23,8 @@ use warroom::comms::slack::SlackSink;
 use warroom::comms::statuspage::StatusPageSink;
 use warroom::config::{Audience, Secret, Slack, SlackAuth, StatusPage, StatusPageKind, Tier};
 use warroom::probe::clock::SystemClock;
-use warroom::runtime::keeper::{Keeper, Mode, Options, Request};
-use warroom::runtime::outbox_worker::{Options as WorkerOptions, Worker};
+use warroom::runtime::keeper::{Keeper, KeeperOptions, Mode, Request};
+use warroom::runtime::outbox_worker::{OutboxOptions, Worker};
 
 const PATIENCE: Duration = Duration::from_secs(20);
 const TOKEN: &str = "xoxb-PLANTED-slack-7f3e9c1d";
@@ -113,7 +113,7 @@ impl Rig {
         let (tx, mut events) = tokio::sync::mpsc::channel(1024);
         // Nobody reads the model's side here: drained, so the keeper never waits on it.
         std::thread::spawn(move || while events.blocking_recv().is_some() {});
-        let mut o = Options::new(dir.path().to_path_buf(), Mode::Operator);
+        let mut o = KeeperOptions::new(dir.path().to_path_buf(), Mode::Operator);
         // The account running the tests: an outbox delivers only what an operator of the
         // journal dir's team queued.
         o.actor = warroom::journal::actor();
@@ -195,7 +195,7 @@ impl Rig {
         &self,
         sinks: Vec<Arc<dyn Sink>>,
         told: Arc<std::sync::Mutex<Vec<String>>>,
-        tune: impl FnOnce(&mut WorkerOptions),
+        tune: impl FnOnce(&mut OutboxOptions),
     ) -> Worker {
         let (tx, mut problems) = tokio::sync::mpsc::channel(16);
         tokio::spawn(async move {
@@ -205,7 +205,7 @@ impl Rig {
                 }
             }
         });
-        let mut o = WorkerOptions::new(self.incidents());
+        let mut o = OutboxOptions::new(self.incidents());
         o.poll = Duration::from_millis(50);
         o.first_backoff = Duration::from_millis(200);
         tune(&mut o);

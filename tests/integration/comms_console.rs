@@ -486,7 +486,7 @@ async fn resolved_while_a_component_is_down_needs_its_override_and_moves_the_inc
     wait("the resolved update delivered", || {
         count(&incidents, "comms_sent") == 4
     });
-    let lines: Vec<warroom::journal::Entry> = journals(&incidents)
+    let lines: Vec<warroom::journal::JournalEntry> = journals(&incidents)
         .iter()
         .flat_map(|p| {
             warroom::journal::load(p)

@@ -62,7 +62,7 @@ fn die_mid_append(path: &Path) -> ! {
     let file = std::fs::OpenOptions::new().append(true).open(path).unwrap();
     let mut file = nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusive)
         .unwrap_or_else(|_| panic!("lock"));
-    let next = journal::Entry::seal(
+    let next = journal::JournalEntry::seal(
         last.seq + 1,
         Timestamp::now(),
         journal::actor(),

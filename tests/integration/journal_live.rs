@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use jiff::Timestamp;
 use tokio::sync::mpsc as tokio_mpsc;
 use warroom::app::{DrLevel, Entry, EntryKind, HealthState, IncidentStatus, JournalEvent, Source};
-use warroom::runtime::keeper::{Keeper, Mode, Options, Request};
+use warroom::runtime::keeper::{Keeper, KeeperOptions, Mode, Request};
 
 use crate::support::local::{closed_port, private_config};
 use crate::support::pty::Pty;
@@ -28,7 +28,7 @@ impl Console {
     fn start(dir: &Path, mode: Mode, actor: &str) -> Console {
         let (requests, rx) = mpsc::channel();
         let (tx, events) = tokio_mpsc::channel(1024);
-        let mut o = Options::new(dir.to_path_buf(), mode);
+        let mut o = KeeperOptions::new(dir.to_path_buf(), mode);
         o.actor = actor.into();
         o.poll = Duration::from_millis(50);
         o.recorder_retry = Duration::from_millis(200);
@@ -521,7 +521,7 @@ fn the_recorder_rolls_a_large_watch_log_over_and_keeps_the_old_one() {
     obs.wait("the old notes", |e| has_note(e, "old note 49"));
     let (requests, rx) = mpsc::channel();
     let (tx, mut events) = tokio_mpsc::channel(1024);
-    let mut o = Options::new(dir.path().to_path_buf(), Mode::Operator);
+    let mut o = KeeperOptions::new(dir.path().to_path_buf(), Mode::Operator);
     o.poll = Duration::from_millis(50);
     o.watch_max_bytes = 1024;
     let keeper = Keeper::spawn(o, rx, tx).expect("spawn");
@@ -844,7 +844,7 @@ fn tampered(e: &JournalEvent) -> bool {
 fn planted(seq: u64, prev: &str, text: &str) -> String {
     let mut body = serde_json::Map::new();
     body.insert("text".into(), text.into());
-    warroom::journal::Entry::seal(
+    warroom::journal::JournalEntry::seal(
         seq,
         Timestamp::now(),
         "eve@bastion".into(),
@@ -1125,7 +1125,7 @@ fn an_incident_journal_shorter_than_seen_before_a_restart_is_tampered() {
     let start = |actor: &str| {
         let (requests, rx) = mpsc::channel();
         let (tx, events) = tokio_mpsc::channel(1024);
-        let mut o = Options::new(dir.path().to_path_buf(), Mode::Operator);
+        let mut o = KeeperOptions::new(dir.path().to_path_buf(), Mode::Operator);
         o.actor = actor.into();
         o.poll = Duration::from_millis(50);
         o.recorder_retry = Duration::from_millis(200);

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::support::k8s::{DeploymentJson, FakeApi};
 use warroom::app::{ObserveError, Outcome};
-use warroom::cloud::kubernetes::Clients;
+use warroom::cloud::kubernetes::KubeClients;
 use warroom::probe::Probe;
 use warroom::probe::kubernetes::DeploymentProbe;
 
@@ -17,7 +17,12 @@ async fn observe(api: &FakeApi, d: &DeploymentJson) -> Outcome {
 }
 
 fn probe(api: &FakeApi, namespace: &str, name: &str) -> DeploymentProbe {
-    DeploymentProbe::new(Clients::from_config(api.config()), namespace, name, None)
+    DeploymentProbe::new(
+        KubeClients::from_config(api.config()),
+        namespace,
+        name,
+        None,
+    )
 }
 
 fn gateway(replicas: i32) -> DeploymentJson {
@@ -241,7 +246,7 @@ async fn a_closed_port_is_unreachable_never_down() {
     };
     let config = kube::Config::new(format!("http://127.0.0.1:{port}").parse().expect("uri"));
     let probe = DeploymentProbe::new(
-        Clients::from_config(config),
+        KubeClients::from_config(config),
         "dtem-prod",
         "api-gateway",
         None,
@@ -272,7 +277,7 @@ async fn an_api_server_that_does_not_answer_is_unreachable() {
     let mut config = kube::Config::new(format!("http://127.0.0.1:{port}").parse().expect("uri"));
     config.read_timeout = Some(Duration::from_millis(300));
     let probe = DeploymentProbe::new(
-        Clients::from_config(config),
+        KubeClients::from_config(config),
         "dtem-prod",
         "api-gateway",
         None,
@@ -352,7 +357,7 @@ async fn contexts_come_from_the_kubeconfig_with_their_own_credentials() {
     api.put_deployment(gateway(5).to_json());
     api.require_token("good-token-4f1a");
     let dir = tempfile::tempdir().expect("tempdir");
-    let clients = Clients::from_kubeconfig_file(kubeconfig(dir.path(), &api.url()));
+    let clients = KubeClients::from_kubeconfig_file(kubeconfig(dir.path(), &api.url()));
 
     let east = DeploymentProbe::new(
         clients.clone(),
@@ -416,7 +421,7 @@ async fn contexts_come_from_the_kubeconfig_with_their_own_credentials() {
 
 #[tokio::test]
 async fn no_kubeconfig_cannot_observe_with_the_reason() {
-    let clients = Clients::from_kubeconfig_file("/nonexistent/warroom/kubeconfig");
+    let clients = KubeClients::from_kubeconfig_file("/nonexistent/warroom/kubeconfig");
     let probe = DeploymentProbe::new(clients, "dtem-prod", "api-gateway", None);
     match probe.observe().await {
         Outcome::CannotObserve {
@@ -440,7 +445,7 @@ async fn one_client_for_every_context() {
     let api = FakeApi::start().await;
     api.put_deployment(gateway(2).to_json());
     let client = kube::Client::try_from(api.config()).expect("client");
-    let clients = Clients::with_client(client);
+    let clients = KubeClients::with_client(client);
     let probe = DeploymentProbe::new(clients, "dtem-prod", "api-gateway", Some("any".into()));
     assert!(matches!(probe.observe().await, Outcome::Up { .. }));
 }

@@ -13,7 +13,7 @@ use crate::support::moto::{Moto, create_instance, create_replica};
 use jiff::{Timestamp, ToSpan};
 use tokio::sync::mpsc;
 use warroom::cloud;
-use warroom::cloud::aws::Clients;
+use warroom::cloud::aws::AwsClients;
 use warroom::config::{Action, Input, InputKind, Placement, SnapshotChoice, Step};
 use warroom::runbook::{
     Executor, Postcondition, PostconditionReading, RealExecutor, StepOutcome, StepProgress,
@@ -31,13 +31,13 @@ fn checked(outcome: &StepOutcome) -> (bool, String) {
 }
 
 /// The executor, reading a step's postcondition every 100 ms for 2 s (not 15 s for 30 min).
-fn executor(clients: &Clients) -> RealExecutor {
+fn executor(clients: &AwsClients) -> RealExecutor {
     let quick = clients
         .clone()
         .with_postcondition(Duration::from_millis(100), Duration::from_secs(2));
     RealExecutor::new(cloud::Clients {
         aws: quick,
-        kube: warroom::cloud::kubernetes::Clients::new(),
+        kube: warroom::cloud::kubernetes::KubeClients::new(),
     })
 }
 
@@ -57,7 +57,7 @@ fn step(action: Action, inputs: Vec<Input>) -> Step {
 }
 
 async fn run_step(
-    clients: &Clients,
+    clients: &AwsClients,
     step: &Step,
     inputs: &[(&str, &str)],
 ) -> (StepOutcome, Vec<StepProgress>) {
@@ -74,13 +74,13 @@ async fn run_step(
     (outcome, progress)
 }
 
-async fn run(clients: &Clients, action: Action) -> (StepOutcome, Vec<StepProgress>) {
+async fn run(clients: &AwsClients, action: Action) -> (StepOutcome, Vec<StepProgress>) {
     run_step(clients, &step(action, Vec::new()), &[]).await
 }
 
 /// As the modal sends a restore confirmed with `override defaults: <reason>` (moto has no
 /// VPC to name a subnet group in).
-async fn run_on_defaults(clients: &Clients, action: Action) -> (StepOutcome, Vec<StepProgress>) {
+async fn run_on_defaults(clients: &AwsClients, action: Action) -> (StepOutcome, Vec<StepProgress>) {
     let reason = "moto has no VPCs";
     run_step(
         clients,
@@ -128,7 +128,7 @@ fn statuses(progress: &[StepProgress]) -> Vec<&str> {
         .collect()
 }
 
-async fn create_snapshot(clients: &Clients, region: &str, instance: &str, id: &str) {
+async fn create_snapshot(clients: &AwsClients, region: &str, instance: &str, id: &str) {
     clients
         .rds(region)
         .await
@@ -142,7 +142,7 @@ async fn create_snapshot(clients: &Clients, region: &str, instance: &str, id: &s
 
 /// The instance as moto describes it, or None when it does not exist.
 async fn describe(
-    clients: &Clients,
+    clients: &AwsClients,
     region: &str,
     id: &str,
 ) -> Option<aws_sdk_rds::types::DbInstance> {
@@ -529,7 +529,7 @@ async fn a_bad_or_future_restore_time_fails_without_any_call() {
 
 // ---- rds_failover_cluster ------------------------------------------------------------------
 
-async fn create_cluster(clients: &Clients, region: &str, id: &str, members: &[&str]) {
+async fn create_cluster(clients: &AwsClients, region: &str, id: &str, members: &[&str]) {
     let rds = clients.rds(region).await;
     rds.create_db_cluster()
         .db_cluster_identifier(id)
@@ -551,7 +551,7 @@ async fn create_cluster(clients: &Clients, region: &str, id: &str, members: &[&s
     }
 }
 
-async fn writer(clients: &Clients, region: &str, cluster: &str) -> Option<String> {
+async fn writer(clients: &AwsClients, region: &str, cluster: &str) -> Option<String> {
     let out = clients
         .rds(region)
         .await

@@ -12,7 +12,7 @@ use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use warroom::cloud;
 use warroom::config::{Action, Step};
-use warroom::runbook::{Executor, Options, RealExecutor, StepOutcome, StepProgress};
+use warroom::runbook::{Executor, ExecutorOptions, RealExecutor, StepOutcome, StepProgress};
 
 /// One request as the server read it.
 #[derive(Debug, Clone, Default)]
@@ -114,12 +114,12 @@ async fn server(answer: Answer) -> Server {
 
 fn executor() -> RealExecutor {
     RealExecutor::new(cloud::Clients {
-        aws: warroom::cloud::aws::Clients::new(Some("http://127.0.0.1:9".into())),
-        kube: warroom::cloud::kubernetes::Clients::new(),
+        aws: warroom::cloud::aws::AwsClients::new(Some("http://127.0.0.1:9".into())),
+        kube: warroom::cloud::kubernetes::KubeClients::new(),
     })
-    .with_options(Options {
+    .with_options(ExecutorOptions {
         http_timeout: Duration::from_millis(500),
-        ..Options::default()
+        ..ExecutorOptions::default()
     })
 }
 

@@ -10,9 +10,9 @@ use jiff::Timestamp;
 use serde_json::Value;
 use tokio::sync::mpsc;
 use warroom::cloud;
-use warroom::cloud::kubernetes::Clients as KubeClients;
+use warroom::cloud::kubernetes::KubeClients;
 use warroom::config::{Action, Step};
-use warroom::runbook::{Executor, Options, RealExecutor, StepOutcome, StepProgress};
+use warroom::runbook::{Executor, ExecutorOptions, RealExecutor, StepOutcome, StepProgress};
 
 const NS: &str = "dtem-prod";
 const NAME: &str = "api-gateway";
@@ -21,14 +21,14 @@ const PATH: &str = "/apis/apps/v1/namespaces/dtem-prod/deployments/api-gateway";
 fn executor(api: &FakeApi) -> RealExecutor {
     let clients = cloud::Clients {
         // No AWS here: an endpoint nobody listens on.
-        aws: warroom::cloud::aws::Clients::new(Some("http://127.0.0.1:9".into())),
+        aws: warroom::cloud::aws::AwsClients::new(Some("http://127.0.0.1:9".into())),
         kube: KubeClients::from_config(api.config()),
     };
-    RealExecutor::new(clients).with_options(Options {
+    RealExecutor::new(clients).with_options(ExecutorOptions {
         wait_poll: Duration::from_millis(50),
         // The fake API has no controller: a rollout completes only when a test says so.
         rollout_within: Duration::from_secs(1),
-        ..Options::default()
+        ..ExecutorOptions::default()
     })
 }
 
@@ -383,13 +383,13 @@ async fn a_restart_is_verified_once_its_generation_has_rolled_out_and_a_stuck_sc
     let api = FakeApi::start().await;
     api.put_deployment(DeploymentJson::healthy(NS, NAME, 3).to_json());
     let patient = RealExecutor::new(cloud::Clients {
-        aws: warroom::cloud::aws::Clients::new(Some("http://127.0.0.1:9".into())),
+        aws: warroom::cloud::aws::AwsClients::new(Some("http://127.0.0.1:9".into())),
         kube: KubeClients::from_config(api.config()),
     })
-    .with_options(Options {
+    .with_options(ExecutorOptions {
         wait_poll: Duration::from_millis(50),
         rollout_within: Duration::from_secs(20),
-        ..Options::default()
+        ..ExecutorOptions::default()
     });
     let step = step(restart());
     let inputs = BTreeMap::new();

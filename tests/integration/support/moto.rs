@@ -19,7 +19,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use aws_sdk_rds::config::Credentials;
-use warroom::cloud::aws::Clients;
+use warroom::cloud::aws::AwsClients;
 
 /// The static credentials every test uses (moto accepts any while IAM auth is off).
 pub const ACCESS_KEY_ID: &str = "testing";
@@ -76,8 +76,8 @@ pub fn closed_endpoint() -> String {
 }
 
 /// Clients that send to `endpoint` with the static test credentials.
-pub fn clients_at(endpoint: &str) -> Clients {
-    Clients::new(Some(endpoint.to_string())).with_credentials(Credentials::new(
+pub fn clients_at(endpoint: &str) -> AwsClients {
+    AwsClients::new(Some(endpoint.to_string())).with_credentials(Credentials::new(
         ACCESS_KEY_ID,
         SECRET_ACCESS_KEY,
         None,
@@ -207,8 +207,8 @@ impl Moto {
         format!("http://127.0.0.1:{}", self.port)
     }
 
-    /// Clients pointed at this moto (`Clients::new(Some(url))`) with static credentials.
-    pub fn clients(&self) -> Clients {
+    /// Clients pointed at this moto (`AwsClients::new(Some(url))`) with static credentials.
+    pub fn clients(&self) -> AwsClients {
         clients_at(&self.url())
     }
 }
@@ -221,16 +221,16 @@ impl Drop for Moto {
 }
 
 /// A PostgreSQL RDS instance in moto.
-pub async fn create_instance(clients: &Clients, region: &str, id: &str) {
+pub async fn create_instance(clients: &AwsClients, region: &str, id: &str) {
     create(clients, region, id, None).await
 }
 
 /// The same with automated backups off (no snapshots of its own).
-pub async fn create_unbacked_instance(clients: &Clients, region: &str, id: &str) {
+pub async fn create_unbacked_instance(clients: &AwsClients, region: &str, id: &str) {
     create(clients, region, id, Some(0)).await
 }
 
-async fn create(clients: &Clients, region: &str, id: &str, backup_retention: Option<i32>) {
+async fn create(clients: &AwsClients, region: &str, id: &str, backup_retention: Option<i32>) {
     clients
         .rds(region)
         .await
@@ -248,7 +248,7 @@ async fn create(clients: &Clients, region: &str, id: &str, backup_retention: Opt
 }
 
 /// A read replica of `source` in moto.
-pub async fn create_replica(clients: &Clients, region: &str, id: &str, source: &str) {
+pub async fn create_replica(clients: &AwsClients, region: &str, id: &str, source: &str) {
     clients
         .rds(region)
         .await
