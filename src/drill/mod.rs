@@ -9,6 +9,7 @@
 //! Tick events with [`DrillHandle::clock`], runs steps through [`DrillHandle::executor`], and
 //! stops the drill with [`DrillHandle::stop`] (or by dropping the handle).
 
+mod act;
 pub mod scenario;
 pub mod world;
 

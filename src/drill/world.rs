@@ -22,8 +22,7 @@ use crate::app::outcome::StepOutcome;
 use crate::app::{ComponentIx, Estate, Observation, ObserveError, Outcome, Signal};
 use crate::clock::add;
 use crate::config::{
-    Action, BackupKind, Config, Diagnostics, HealthKind, InputKind, LagKind, SnapshotChoice,
-    SnapshotSource, Step,
+    Action, BackupKind, Config, Diagnostics, HealthKind, LagKind, SnapshotSource, Step,
 };
 
 /// How long an RDS API call of an action takes (simulated).
@@ -45,7 +44,7 @@ pub struct Deployment {
 
 impl Deployment {
     /// Same namespace and name, and the same context unless one of them is the default.
-    fn is(&self, other: &Deployment) -> bool {
+    pub(in crate::drill) fn is(&self, other: &Deployment) -> bool {
         self.namespace == other.namespace
             && self.name == other.name
             && match (&self.context, &other.context) {
@@ -94,23 +93,23 @@ impl SimCheck {
 }
 
 #[derive(Debug, Clone)]
-struct HealthNow {
-    state: SimHealth,
+pub(in crate::drill) struct HealthNow {
+    pub(in crate::drill) state: SimHealth,
     /// `None`: the default of the probe kind for the state.
     detail: Option<String>,
     latency: Duration,
 }
 
 #[derive(Debug, Clone)]
-enum LagMode {
+pub(in crate::drill) enum LagMode {
     Value,
     NotRunning(Option<String>),
     NoData,
 }
 
 #[derive(Debug, Clone)]
-struct LagNow {
-    kind: LagKind,
+pub(in crate::drill) struct LagNow {
+    pub(in crate::drill) kind: LagKind,
     mode: LagMode,
     /// The lag at `since`, in seconds.
     base: f64,
@@ -130,8 +129,8 @@ impl LagNow {
 }
 
 #[derive(Debug, Clone)]
-struct BackupNow {
-    missing: Option<Option<String>>,
+pub(in crate::drill) struct BackupNow {
+    pub(in crate::drill) missing: Option<Option<String>>,
     /// The age at `since`, in seconds.
     base: f64,
     since: Timestamp,
@@ -139,7 +138,7 @@ struct BackupNow {
 }
 
 impl BackupNow {
-    fn age(&self, at: Timestamp) -> f64 {
+    pub(in crate::drill) fn age(&self, at: Timestamp) -> f64 {
         let age = self.base + secs_between(self.since, at);
         match self.every {
             Some(every) if !every.is_zero() => age % every.as_secs_f64(),
@@ -154,19 +153,19 @@ impl BackupNow {
 }
 
 #[derive(Debug, Clone)]
-struct SimComponent {
-    health_kind: HealthKind,
-    health: HealthNow,
-    replicas: u32,
-    lag: Option<LagNow>,
-    backup: Option<BackupNow>,
+pub(in crate::drill) struct SimComponent {
+    pub(in crate::drill) health_kind: HealthKind,
+    pub(in crate::drill) health: HealthNow,
+    pub(in crate::drill) replicas: u32,
+    pub(in crate::drill) lag: Option<LagNow>,
+    pub(in crate::drill) backup: Option<BackupNow>,
     /// The replica its lag watches was promoted: a primary now, whatever the timeline says.
     promoted: bool,
 }
 
 /// Where a queued change comes from.
 #[derive(Debug, Clone, PartialEq)]
-enum Origin {
+pub(in crate::drill) enum Origin {
     /// The scenario's timeline; it does not happen if one of these steps ran before it.
     Timeline { unless_steps: Vec<String> },
     /// A step's action: its built-in effect or a scenario effect.
@@ -256,7 +255,7 @@ impl SimComponent {
         }
     }
 
-    fn health_outcome(&self) -> Outcome {
+    pub(in crate::drill) fn health_outcome(&self) -> Outcome {
         let detail = || {
             self.health
                 .detail
@@ -366,7 +365,7 @@ impl SimComponent {
         }
     }
 
-    fn deployment(&self) -> Option<Deployment> {
+    pub(in crate::drill) fn deployment(&self) -> Option<Deployment> {
         match &self.health_kind {
             HealthKind::K8sDeployment {
                 namespace,
@@ -381,7 +380,7 @@ impl SimComponent {
         }
     }
 
-    fn is_rds(&self, instance: &str) -> bool {
+    pub(in crate::drill) fn is_rds(&self, instance: &str) -> bool {
         matches!(&self.health_kind, HealthKind::RdsInstance { instance: i, .. } if i == instance)
     }
 }
@@ -392,18 +391,18 @@ pub struct SimWorld {
     start: Timestamp,
     now: Timestamp,
     estate: Estate,
-    components: Vec<SimComponent>,
+    pub(in crate::drill) components: Vec<SimComponent>,
     /// Changes to come, by (time, order scheduled).
     pending: BTreeMap<(Timestamp, u64), (ComponentIx, Change, Origin)>,
     /// Steps whose action succeeded, by id: when each first ran.
     ran: HashMap<String, Timestamp>,
     seq: u64,
     /// Rollouts of deployments: done at this time.
-    rollouts: HashMap<Deployment, Timestamp>,
+    pub(in crate::drill) rollouts: HashMap<Deployment, Timestamp>,
     effects: Vec<StepEffect>,
     delays: BTreeMap<String, Duration>,
     /// Which snapshot source each component's backups are of (for `latest_of`).
-    snapshot_sources: Vec<Option<String>>,
+    pub(in crate::drill) snapshot_sources: Vec<Option<String>>,
 }
 
 impl SimWorld {
@@ -479,11 +478,17 @@ impl SimWorld {
     }
 
     /// Queues a change made by a step's action.
-    fn schedule(&mut self, at: Timestamp, ix: ComponentIx, change: Change) {
+    pub(in crate::drill) fn schedule(&mut self, at: Timestamp, ix: ComponentIx, change: Change) {
         self.schedule_from(Origin::Step, at, ix, change);
     }
 
-    fn schedule_from(&mut self, origin: Origin, at: Timestamp, ix: ComponentIx, change: Change) {
+    pub(in crate::drill) fn schedule_from(
+        &mut self,
+        origin: Origin,
+        at: Timestamp,
+        ix: ComponentIx,
+        change: Change,
+    ) {
         self.pending.insert((at, self.seq), (ix, change, origin));
         self.seq += 1;
     }
@@ -605,7 +610,7 @@ impl SimWorld {
             .unwrap_or_else(|| super::scenario::default_delay(kind))
     }
 
-    fn find(&self, pred: impl Fn(&SimComponent) -> bool) -> Vec<ComponentIx> {
+    pub(in crate::drill) fn find(&self, pred: impl Fn(&SimComponent) -> bool) -> Vec<ComponentIx> {
         self.components
             .iter()
             .enumerate()
@@ -631,7 +636,7 @@ impl SimWorld {
             | Action::K8sWaitAvailable { .. } => K8S_CALL,
             _ => delay,
         };
-        let status = describe_call(&step.action);
+        let status = super::act::describe_call(&step.action);
 
         // A scenario may make the action fail: then nothing else happens.
         let offset = Duration::try_from(at.duration_since(self.start)).unwrap_or(Duration::ZERO);
@@ -743,346 +748,6 @@ impl SimWorld {
             }
         }
     }
-
-    /// The built-in effect of an action: output lines, summary, what to wait for; or why it fails.
-    #[allow(clippy::type_complexity)]
-    fn builtin(
-        &mut self,
-        step: &Step,
-        inputs: &BTreeMap<String, String>,
-        at: Timestamp,
-        done: Timestamp,
-        ready: Timestamp,
-    ) -> Result<(Vec<String>, String, Option<(Deployment, Duration)>), String> {
-        let health = |state: SimHealth, detail: &str| Change {
-            health: Some(HealthSet {
-                state,
-                detail: Some(detail.to_string()),
-            }),
-            ..Change::default()
-        };
-        let up = Change {
-            health: Some(HealthSet {
-                state: SimHealth::Up,
-                detail: None,
-            }),
-            ..Change::default()
-        };
-        match &step.action {
-            Action::RdsPromoteReadReplica { instance, region } => {
-                for ix in self.find(|c| c.is_rds(instance)) {
-                    self.schedule(
-                        done,
-                        ix,
-                        health(SimHealth::Degraded, "modifying (promoting read replica)"),
-                    );
-                    self.schedule(
-                        ready,
-                        ix,
-                        health(SimHealth::Up, "available (promoted to primary)"),
-                    );
-                }
-                let replica_of = self.find(|c| {
-                    matches!(&c.lag, Some(LagNow { kind: LagKind::Cloudwatch { instance: i, .. }, .. }) if i == instance)
-                });
-                for ix in replica_of {
-                    // Promotion starts by stopping replication: the replica is a primary now.
-                    self.schedule_from(
-                        Origin::Promotion,
-                        done,
-                        ix,
-                        Change {
-                            lag: Some(LagSet::NotRunning(Some(format!(
-                                "{instance} was promoted: it is a primary now"
-                            )))),
-                            ..Change::default()
-                        },
-                    );
-                }
-                Ok((
-                    vec![format!(
-                        "PromoteReadReplica {instance} ({region}): accepted, status modifying"
-                    )],
-                    format!("{instance} is being promoted to a standalone primary"),
-                    None,
-                ))
-            }
-            Action::RdsRestoreSnapshot {
-                snapshot,
-                target,
-                region,
-                ..
-            } => {
-                let from = match snapshot {
-                    SnapshotChoice::Named(s) => s.clone(),
-                    SnapshotChoice::LatestOf(instance) => {
-                        let source = self
-                            .snapshot_sources
-                            .iter()
-                            .position(|s| s.as_deref() == Some(instance));
-                        let newest = source.and_then(|i| {
-                            let b = self.components[i].backup.as_ref()?;
-                            Some(match &b.missing {
-                                Some(_) => None,
-                                None => Some(b.age(at)),
-                            })
-                        });
-                        match newest {
-                            Some(None) => {
-                                return Err(format!("no snapshot of {instance} found in {region}"));
-                            }
-                            Some(Some(age)) => format!(
-                                "the newest snapshot of {instance} (taken {} ago)",
-                                crate::app::fmt::seconds(age)
-                            ),
-                            None => format!("the newest snapshot of {instance}"),
-                        }
-                    }
-                };
-                self.restore(target, done, ready);
-                Ok((
-                    vec![format!(
-                        "RestoreDBInstanceFromDBSnapshot {target} ({region}): accepted, status creating"
-                    )],
-                    format!("{target} is being restored from {from}"),
-                    None,
-                ))
-            }
-            Action::RdsRestorePointInTime {
-                source,
-                target,
-                region,
-                ..
-            } => {
-                let input = step
-                    .inputs
-                    .iter()
-                    .find(|i| i.kind == InputKind::Rfc3339)
-                    .map(|i| i.name.as_str())
-                    .unwrap_or("time");
-                let Some(text) = inputs.get(input) else {
-                    return Err(format!("no restore time given (input `{input}`)"));
-                };
-                let time: Timestamp = text
-                    .parse()
-                    .map_err(|e| format!("restore time \"{text}\" is not RFC 3339: {e}"))?;
-                if time > at {
-                    return Err(format!("restore time {time} is in the future (now {at})"));
-                }
-                self.restore(target, done, ready);
-                Ok((
-                    vec![format!(
-                        "RestoreDBInstanceToPointInTime {source} → {target} at {time} ({region}): accepted, status creating"
-                    )],
-                    format!("{target} is being restored from {source} as of {time}"),
-                    None,
-                ))
-            }
-            Action::RdsFailoverCluster {
-                cluster,
-                target_instance,
-                region,
-            } => {
-                let to = target_instance
-                    .as_deref()
-                    .map(|t| format!(" to {t}"))
-                    .unwrap_or_default();
-                Ok((
-                    vec![format!(
-                        "FailoverDBCluster {cluster}{to} ({region}): accepted"
-                    )],
-                    format!("{cluster} is failing over{to}"),
-                    None,
-                ))
-            }
-            Action::K8sRolloutRestart {
-                namespace,
-                deployment,
-                context,
-            } => {
-                let d = Deployment {
-                    context: context.clone(),
-                    namespace: namespace.clone(),
-                    name: deployment.clone(),
-                };
-                for ix in self.find(|c| c.deployment().is_some_and(|cd| cd.is(&d))) {
-                    let n = self.components[ix.index()].replicas;
-                    self.schedule(
-                        done,
-                        ix,
-                        health(
-                            SimHealth::Degraded,
-                            &format!("rolling restart: 0/{n} updated"),
-                        ),
-                    );
-                    self.schedule(ready, ix, up.clone());
-                }
-                self.rollouts.insert(d, ready);
-                Ok((
-                    vec![format!("deployment.apps/{deployment} restarted")],
-                    format!("{deployment} is restarting"),
-                    None,
-                ))
-            }
-            Action::K8sScale {
-                namespace,
-                deployment,
-                context,
-                replicas,
-            } => {
-                let d = Deployment {
-                    context: context.clone(),
-                    namespace: namespace.clone(),
-                    name: deployment.clone(),
-                };
-                let n = *replicas;
-                for ix in self.find(|c| c.deployment().is_some_and(|cd| cd.is(&d))) {
-                    let c = &self.components[ix.index()];
-                    let have = if c.health.state == SimHealth::Up {
-                        c.replicas
-                    } else {
-                        0
-                    };
-                    let scaling = Change {
-                        replicas: Some(n),
-                        ..if n == 0 {
-                            health(SimHealth::Down, "0/0 available (scaled to 0)")
-                        } else if have >= n {
-                            up.clone()
-                        } else {
-                            health(SimHealth::Degraded, &format!("{have}/{n} available"))
-                        }
-                    };
-                    self.schedule(done, ix, scaling);
-                    if n > 0 {
-                        self.schedule(ready, ix, up.clone());
-                    }
-                }
-                self.rollouts.insert(d, ready);
-                Ok((
-                    vec![format!("deployment.apps/{deployment} scaled")],
-                    format!("{deployment} scaled to {n}"),
-                    None,
-                ))
-            }
-            Action::K8sWaitAvailable {
-                namespace,
-                deployment,
-                context,
-                timeout,
-            } => Ok((
-                Vec::new(),
-                format!("{deployment} is available"),
-                Some((
-                    Deployment {
-                        context: context.clone(),
-                        namespace: namespace.clone(),
-                        name: deployment.clone(),
-                    },
-                    *timeout,
-                )),
-            )),
-            Action::Http { method, url, .. } => {
-                let host = host_of(url);
-                let watched = self.find(|c| {
-                    matches!(&c.health_kind, HealthKind::Http { url: u, .. } if host_of(u) == host)
-                });
-                for ix in watched {
-                    match self.components[ix.index()].health_outcome() {
-                        Outcome::Down { detail } => {
-                            return Err(format!("{method} {url}: {detail}"));
-                        }
-                        Outcome::CannotObserve { reason } => {
-                            return Err(format!("{method} {url}: {reason}"));
-                        }
-                        _ => {}
-                    }
-                }
-                Ok((
-                    vec![format!("{method} {url}: HTTP 200")],
-                    format!("{method} {url}: HTTP 200"),
-                    None,
-                ))
-            }
-            Action::Command { argv, .. } => Ok((
-                vec!["(drill: simulated, nothing was run)".to_string()],
-                format!(
-                    "{} exited 0",
-                    argv.first().map(String::as_str).unwrap_or("command")
-                ),
-                None,
-            )),
-            Action::Checklist { items } => {
-                Ok((Vec::new(), format!("{} items checked", items.len()), None))
-            }
-            Action::Notify { template, .. } => Ok((
-                vec![format!(
-                    "(drill: the {template} notice goes to the simulated sink only)"
-                )],
-                format!("{template} notice posted (drill)"),
-                None,
-            )),
-        }
-    }
-
-    fn restore(&mut self, target: &str, done: Timestamp, ready: Timestamp) {
-        for ix in self.find(|c| c.is_rds(target)) {
-            self.schedule(
-                done,
-                ix,
-                Change {
-                    health: Some(HealthSet {
-                        state: SimHealth::Degraded,
-                        detail: Some("creating (restoring)".into()),
-                    }),
-                    ..Change::default()
-                },
-            );
-            self.schedule(
-                ready,
-                ix,
-                Change {
-                    health: Some(HealthSet {
-                        state: SimHealth::Up,
-                        detail: Some("available (restored)".into()),
-                    }),
-                    ..Change::default()
-                },
-            );
-        }
-    }
-}
-
-/// What the call is doing, for the step's status line.
-fn describe_call(action: &Action) -> String {
-    match action {
-        Action::RdsPromoteReadReplica { instance, .. } => format!("PromoteReadReplica {instance}…"),
-        Action::RdsRestoreSnapshot { target, .. } => {
-            format!("RestoreDBInstanceFromDBSnapshot {target}…")
-        }
-        Action::RdsRestorePointInTime { target, .. } => {
-            format!("RestoreDBInstanceToPointInTime {target}…")
-        }
-        Action::RdsFailoverCluster { cluster, .. } => format!("FailoverDBCluster {cluster}…"),
-        Action::K8sRolloutRestart { deployment, .. } => format!("rollout restart {deployment}…"),
-        Action::K8sScale {
-            deployment,
-            replicas,
-            ..
-        } => format!("scale {deployment} to {replicas}…"),
-        Action::K8sWaitAvailable { deployment, .. } => format!("waiting for {deployment}…"),
-        Action::Command { argv, .. } => format!("running {}…", argv.join(" ")),
-        Action::Http { method, url, .. } => format!("{method} {url}…"),
-        Action::Checklist { .. } => "checklist…".to_string(),
-        Action::Notify { template, .. } => format!("posting the {template} notice…"),
-    }
-}
-
-/// The host of a URL ("https://api.example/health" → "api.example").
-fn host_of(url: &str) -> &str {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
-    authority.rsplit('@').next().unwrap_or(authority)
 }
 
 fn action_region(action: &Action) -> Option<&str> {
