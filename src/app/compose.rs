@@ -20,6 +20,10 @@ use crate::app::message::{
 use crate::app::template;
 use crate::text as sanitize;
 
+mod preview;
+use preview::*;
+mod editor;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ComposeField {
     Template,
@@ -217,136 +221,6 @@ pub fn next_update(now: Timestamp) -> Timestamp {
         .unwrap_or(now)
 }
 
-fn byte_at(text: &str, chars: usize) -> usize {
-    text.char_indices()
-        .nth(chars)
-        .map_or(text.len(), |(i, _)| i)
-}
-
-/// What the preview calls the id the outbox gives when the update is queued.
-const ID_LATER: &str = "u(id given when queued)";
-
-fn pretty(v: &serde_json::Value) -> Vec<String> {
-    serde_json::to_string_pretty(v)
-        .unwrap_or_default()
-        .lines()
-        .map(str::to_string)
-        .collect()
-}
-
-/// What one channel will get of `u`: the request, then its body.
-fn channel_preview(state: &State, channel: Channel, u: &Update) -> Vec<String> {
-    // The first update to arrive starts the thread / creates the page's incident; one given
-    // up does not count, one still on its way does (the worker delivers in order).
-    let first = !state.comms.started(channel.as_str());
-    let before = state.comms.waiting_to(channel.as_str());
-    let after = if before > 0 {
-        format!(" (after the {before} update(s) still waiting before it)")
-    } else {
-        String::new()
-    };
-    let mut out = Vec::new();
-    match channel {
-        Channel::Slack => match &state.targets.slack {
-            Some(s) if !s.webhook => {
-                let ch = s.channel.clone().unwrap_or_default();
-                if first {
-                    // After one given up, it says what it replaces (as the outbox will).
-                    let replaces = state
-                        .comms
-                        .all()
-                        .iter()
-                        .find(|d| d.channel == channel.as_str())
-                        .map(|d| message::replaces_note(&d.template, d.queued_at));
-                    out.push(format!(
-                        "▶ Slack chat.postMessage to {ch} — the incident's first update to arrive: it starts the thread"
-                    ));
-                    out.extend(pretty(&message::slack_post_body(
-                        u,
-                        ID_LATER,
-                        &ch,
-                        None,
-                        replaces.as_deref(),
-                        state.targets.audience(channel),
-                    )));
-                } else {
-                    out.push(format!(
-                        "▶ Slack chat.postMessage to {ch}, a reply in the incident's thread{after}; then chat.update of the thread's first message (its status summary: {}, {})",
-                        u.status.label(),
-                        u.facts.severity
-                    ));
-                    out.extend(pretty(&message::slack_post_body(
-                        u,
-                        ID_LATER,
-                        "(the thread's channel)",
-                        Some("(the first message's ts)"),
-                        None,
-                        state.targets.audience(channel),
-                    )));
-                }
-            }
-            Some(_) => {
-                out.push(format!("▶ Slack incoming webhook: POST (no thread){after}"));
-                out.extend(pretty(&message::slack_webhook_body(
-                    u,
-                    ID_LATER,
-                    state.targets.audience(channel),
-                )));
-            }
-            None => out.push("▶ Slack: not configured".into()),
-        },
-        Channel::StatusPage => match &state.targets.statuspage {
-            Some(p) => match &p.page_id {
-                Some(page) => {
-                    if first {
-                        out.push(format!(
-                            "▶ Status page (PUBLIC): POST /pages/{page}/incidents — creates the incident"
-                        ));
-                        out.extend(pretty(&message::statuspage_create_body(u, &p.components)));
-                    } else {
-                        out.push(format!(
-                            "▶ Status page (PUBLIC): PATCH /pages/{page}/incidents/(the incident's id){after}"
-                        ));
-                        out.extend(pretty(&message::statuspage_update_body(u, &p.components)));
-                    }
-                }
-                None => {
-                    let earlier = state
-                        .comms
-                        .all()
-                        .iter()
-                        .filter(|d| d.channel == channel.as_str())
-                        .count();
-                    out.push(format!(
-                        "▶ Status page webhook (PUBLIC): POST the whole page{}",
-                        if earlier > 0 {
-                            format!(
-                                " — shown as if this were the incident's only update: the page's incident also takes its title, description and createdAt from the first of the {earlier} earlier update(s), and its `updates` list them all{after}"
-                            )
-                        } else {
-                            String::new()
-                        }
-                    ));
-                    let stem = state
-                        .incident
-                        .as_ref()
-                        .and_then(|i| i.journal.as_deref())
-                        .map(|j| j.trim_end_matches(".jsonl").to_string())
-                        .unwrap_or_default();
-                    out.extend(pretty(&message::webhook_state(
-                        u,
-                        &[],
-                        &p.components,
-                        &stem,
-                    )));
-                }
-            },
-            None => out.push("▶ Status page: not configured".into()),
-        },
-    }
-    out
-}
-
 impl Compose {
     /// A composer on `template`, for the channels configured (all ticked).
     pub fn new(state: &State, template: Template, channels: &[Channel]) -> Compose {
@@ -538,87 +412,6 @@ impl Compose {
             at,
             next_update: next_update(at),
             to: self.channels(),
-        }
-    }
-
-    fn insert(&mut self, text: &str) {
-        self.edited = true;
-        let room = TEXT_MAX.saturating_sub(self.text.chars().count());
-        let piece: String = text
-            .chars()
-            .filter(|c| *c == '\n' || !c.is_control())
-            .take(room)
-            .collect();
-        let at = byte_at(&self.text, self.cursor);
-        self.text.insert_str(at, &piece);
-        self.cursor += piece.chars().count();
-    }
-
-    /// The start of the line the cursor is on, and of the lines before and after it.
-    fn line_starts(&self) -> Vec<usize> {
-        let mut starts = vec![0];
-        for (i, c) in self.text.chars().enumerate() {
-            if c == '\n' {
-                starts.push(i + 1);
-            }
-        }
-        starts
-    }
-
-    fn cursor_line(&mut self, down: bool) {
-        let starts = self.line_starts();
-        let line = starts.iter().rposition(|s| *s <= self.cursor).unwrap_or(0);
-        let col = self.cursor - starts[line];
-        let target = if down {
-            if line + 1 >= starts.len() {
-                return;
-            }
-            line + 1
-        } else {
-            if line == 0 {
-                return;
-            }
-            line - 1
-        };
-        let len = self.text.chars().count();
-        let end = starts.get(target + 1).map_or(len, |s| s - 1);
-        self.cursor = (starts[target] + col).min(end);
-    }
-
-    /// A key in the text editor (the team's text; the public one is swapped in for it).
-    fn edit_text(&mut self, key: &Key) {
-        match key {
-            Key::Char(c) => self.insert(&c.to_string()),
-            Key::Newline => self.insert("\n"),
-            Key::Paste(p) => self.insert(&p.replace("\r\n", "\n").replace('\r', "\n")),
-            Key::Backspace if self.cursor > 0 => {
-                let at = byte_at(&self.text, self.cursor - 1);
-                self.text.remove(at);
-                self.cursor -= 1;
-                self.edited = true;
-            }
-            Key::Left => self.cursor = self.cursor.saturating_sub(1),
-            Key::Right => self.cursor = (self.cursor + 1).min(self.text.chars().count()),
-            Key::Up => self.cursor_line(false),
-            Key::Down => self.cursor_line(true),
-            Key::Home => {
-                let starts = self.line_starts();
-                self.cursor = starts
-                    .iter()
-                    .rev()
-                    .find(|s| **s <= self.cursor)
-                    .copied()
-                    .unwrap_or(0);
-            }
-            Key::End => {
-                let len = self.text.chars().count();
-                self.cursor = self
-                    .line_starts()
-                    .into_iter()
-                    .find(|s| *s > self.cursor)
-                    .map_or(len, |s| s - 1);
-            }
-            _ => {}
         }
     }
 
