@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs moto_server (the AWS the tests talk to) in a virtualenv, once; prints its path.
+# Installs moto_server (the AWS the tests talk to) and jsonschema (the schema test's
+# validator) in a virtualenv, once; prints moto_server's path.
 #
 #   MOTO_VENV   where the venv goes (default: ~/.cache/warroom/moto-venv)
 #
@@ -16,7 +17,8 @@ server="$venv/bin/moto_server"
 
 installed() {
     [ -x "$server" ] &&
-        [ "$("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("moto"))' 2>/dev/null)" = "$MOTO_VERSION" ]
+        [ "$("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("moto"))' 2>/dev/null)" = "$MOTO_VERSION" ] &&
+        "$venv/bin/python" -c 'import jsonschema' 2>/dev/null
 }
 
 if ! installed; then
@@ -37,7 +39,7 @@ if ! installed; then
         [ -n "$made" ] || { echo "moto.sh: cannot make a venv (python3 -m venv; Debian: apt-get install python3-venv)" >&2; exit 1; }
     fi
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-        "moto[server]==$MOTO_VERSION" >&2
+        "moto[server]==$MOTO_VERSION" jsonschema >&2
     installed || { echo "moto.sh: moto $MOTO_VERSION did not install in $venv" >&2; exit 1; }
 fi
 

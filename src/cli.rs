@@ -78,6 +78,8 @@ pub enum Command {
         #[arg(value_name = "INCIDENT")]
         incident: Option<String>,
     },
+    /// Print a JSON Schema of the config for editors (Taplo, VS Code's Even Better TOML)
+    Schema,
     /// Work with incident journals
     Journal {
         #[command(subcommand)]

@@ -33,6 +33,7 @@ fn main() -> ExitCode {
         Some(Command::Status { json }) => {
             commands::status::status(cli.global.config.as_deref(), *json)
         }
+        Some(Command::Schema) => commands::schema::schema(),
         Some(Command::Report { incident }) => commands::report::report(
             cli.global.config.as_deref(),
             cli.global.data_dir.as_deref(),

@@ -7,6 +7,7 @@ pub mod console;
 pub mod drill;
 pub mod journal;
 pub mod report;
+pub mod schema;
 pub mod status;
 
 use std::path::{Path, PathBuf};

@@ -8,6 +8,7 @@ pub mod load;
 mod read;
 pub mod secret;
 mod secrets;
+pub mod sketch;
 pub(crate) mod tree;
 
 pub use diagnostic::{Diagnostic, Diagnostics};

@@ -8,7 +8,7 @@ use std::time::Duration;
 use toml_edit::TableLike;
 
 use super::schema::*;
-use super::tree::{Loc, Reader, Span, Tbl};
+use super::tree::{Loc, Reader, Span, Tbl, Ty};
 
 mod action;
 mod comms;
@@ -129,6 +129,7 @@ pub fn read_main(r: &mut Reader, root: &dyn TableLike) -> Parts {
                 );
             }
             let language_span = c.get("language").and_then(|f| f.span);
+            c.sketch("language", Ty::OneOf(&["en", "es"]));
             let language = match c.opt_str(r, "language") {
                 None => d.language,
                 Some(code) => Language::parse(&code).unwrap_or_else(|| {
@@ -221,6 +222,7 @@ fn read_console(r: &mut Reader, mut t: Tbl) -> Console {
             ),
         );
     }
+    t.sketch("ascii", Ty::BoolOr(&["auto"]));
     let ascii = match t.get("ascii") {
         None => None,
         Some(f) => match (f.item.as_bool(), f.item.as_str()) {
@@ -256,13 +258,24 @@ fn is_env_name(s: &str) -> bool {
         && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
-fn read_kind(r: &mut Reader, t: &mut Tbl, what: &str) -> Option<String> {
+/// Reads `kind`, one of `known` (while the schema is sketched: the kind of this run).
+fn read_kind(
+    r: &mut Reader,
+    t: &mut Tbl,
+    what: &str,
+    known: &'static [&'static str],
+) -> Option<String> {
+    if let Some(kind) = super::sketch::kind_for(&t.path, known) {
+        t.sketch("kind", Ty::OneOf(known));
+        return Some(kind.to_string());
+    }
     let kind = t.req_str(r, "kind")?;
     t.context = format!("for {what} kind `{kind}`");
     Some(kind)
 }
 
-fn unknown_kind(r: &mut Reader, t: &mut Tbl, what: &str, kind: &str, known: &str) {
+fn unknown_kind(r: &mut Reader, t: &mut Tbl, what: &str, kind: &str, known: &[&str]) {
+    let known = known.join(", ");
     let span = t.get("kind").and_then(|f| f.span);
     r.error(
         span,

@@ -91,6 +91,34 @@ pub enum Dsn {
     Inline(String),
 }
 
+/// Health probe kinds, as `kind` names them (`check` and `warroom schema` read this list).
+pub const HEALTH_KINDS: &[&str] = &[
+    "http",
+    "tcp",
+    "command",
+    "k8s_deployment",
+    "rds_instance",
+    "postgres",
+];
+/// Lag probe kinds.
+pub const LAG_KINDS: &[&str] = &["cloudwatch", "postgres_replica"];
+/// Backup probe kinds.
+pub const BACKUP_KINDS: &[&str] = &["rds_snapshots", "files", "command"];
+/// Action kinds, as a step's `action.kind` names them (also a scenario's `kinds`).
+pub const ACTION_KINDS: &[&str] = &[
+    "rds_promote_read_replica",
+    "rds_restore_snapshot",
+    "rds_restore_point_in_time",
+    "rds_failover_cluster",
+    "k8s_rollout_restart",
+    "k8s_scale",
+    "k8s_wait_available",
+    "command",
+    "http",
+    "checklist",
+    "notify",
+];
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum HealthKind {
     Http {

@@ -14,6 +14,28 @@ use super::secrets::is_secret_key;
 
 pub type Span = Option<Range<usize>>;
 
+/// What a reader asks a key to hold: the schema's types ([`super::sketch`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Ty {
+    /// Read by hand; [`Tbl::sketch`] says more.
+    Any,
+    Str,
+    Bool,
+    Int(i64, i64),
+    Duration,
+    ExitCodes,
+    StrList,
+    StrMap,
+    Table,
+    Tables,
+    /// One of these strings.
+    OneOf(&'static [&'static str]),
+    /// `true`, `false` or one of these strings.
+    BoolOr(&'static [&'static str]),
+    /// One character.
+    Char,
+}
+
 /// Where something was written, kept for checks that span files (references, duplicates).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Loc {
@@ -104,6 +126,9 @@ pub fn parse_duration(r: &mut Reader, text: &str, span: Span, path: &str) -> Opt
 /// A table (standard or inline) being read.
 pub struct Tbl<'a> {
     table: &'a dyn TableLike,
+    /// Read while sketching the schema ([`super::sketch`]): the table is empty, every typed
+    /// request is recorded, sub-tables are phantoms too.
+    phantom: bool,
     pub path: String,
     pub span: Span,
     asked: Vec<&'static str>,
@@ -126,7 +151,25 @@ impl<'a> Tbl<'a> {
             span,
             asked: Vec::new(),
             context: String::new(),
+            phantom: super::sketch::sketching(),
         }
+    }
+
+    /// Records what a reader asks of `key` while the schema is sketched.
+    fn note(&self, key: &'static str, ty: Ty, required: bool) {
+        if self.phantom {
+            super::sketch::note(&self.path, key, ty, required);
+        }
+    }
+
+    /// Says what a key read by hand (through [`Tbl::get`]) holds, for the schema.
+    pub fn sketch(&self, key: &'static str, ty: Ty) {
+        self.note(key, ty, false);
+    }
+
+    /// Says that a key checked by hand must be there, for the schema.
+    pub fn sketch_required(&self, key: &'static str, ty: Ty) {
+        self.note(key, ty, true);
     }
 
     /// The span of a key itself (where an unknown or misplaced key is reported).
@@ -144,6 +187,7 @@ impl<'a> Tbl<'a> {
 
     pub fn get(&mut self, key: &'static str) -> Option<Found<'a>> {
         self.asked.push(key);
+        self.note(key, Ty::Any, false);
         let table: &'a dyn TableLike = self.table;
         let item = table.get(key)?;
         Some(Found {
@@ -178,6 +222,7 @@ impl<'a> Tbl<'a> {
 
     /// A string with where it was written: its span and key path.
     pub fn str_at(&mut self, r: &mut Reader, key: &'static str) -> Option<(String, Span, String)> {
+        self.note(key, Ty::Str, false);
         let f = self.get(key)?;
         match f.item.as_str() {
             Some(s) => Some((s.to_string(), f.span, f.path)),
@@ -193,6 +238,7 @@ impl<'a> Tbl<'a> {
     }
 
     pub fn req_str(&mut self, r: &mut Reader, key: &'static str) -> Option<String> {
+        self.note(key, Ty::Str, true);
         if !self.table.contains_key(key) {
             self.asked.push(key);
             self.missing(r, key);
@@ -202,6 +248,7 @@ impl<'a> Tbl<'a> {
     }
 
     pub fn opt_str(&mut self, r: &mut Reader, key: &'static str) -> Option<String> {
+        self.note(key, Ty::Str, false);
         let f = self.get(key)?;
         match f.item.as_str() {
             Some(s) => {
@@ -225,6 +272,7 @@ impl<'a> Tbl<'a> {
 
     /// A boolean.
     pub fn opt_bool(&mut self, r: &mut Reader, key: &'static str) -> Option<bool> {
+        self.note(key, Ty::Bool, false);
         let f = self.get(key)?;
         match f.item.as_bool() {
             Some(b) => Some(b),
@@ -247,6 +295,7 @@ impl<'a> Tbl<'a> {
         min: i64,
         max: i64,
     ) -> Option<i64> {
+        self.note(key, Ty::Int(min, max), false);
         let f = self.get(key)?;
         match f.item.as_integer() {
             Some(n) if (min..=max).contains(&n) => Some(n),
@@ -270,6 +319,7 @@ impl<'a> Tbl<'a> {
     }
 
     pub fn opt_duration(&mut self, r: &mut Reader, key: &'static str) -> Option<Duration> {
+        self.note(key, Ty::Duration, false);
         let f = self.get(key)?;
         let Some(text) = f.item.as_str() else {
             r.error(
@@ -295,6 +345,7 @@ impl<'a> Tbl<'a> {
     }
 
     pub fn req_duration(&mut self, r: &mut Reader, key: &'static str) -> Option<Duration> {
+        self.note(key, Ty::Duration, true);
         if !self.table.contains_key(key) {
             self.asked.push(key);
             self.missing(r, key);
@@ -305,6 +356,7 @@ impl<'a> Tbl<'a> {
 
     /// A list of process exit codes (0..=255); `None` when absent or wrong (recorded).
     pub fn opt_exit_codes(&mut self, r: &mut Reader, key: &'static str) -> Option<Vec<i32>> {
+        self.note(key, Ty::ExitCodes, false);
         let f = self.get(key)?;
         let Some(array) = f.item.as_array() else {
             r.error(
@@ -334,6 +386,7 @@ impl<'a> Tbl<'a> {
 
     /// A list of strings; `None` when absent or wrong (the error is recorded).
     pub fn opt_str_list(&mut self, r: &mut Reader, key: &'static str) -> Option<Vec<String>> {
+        self.note(key, Ty::StrList, false);
         let f = self.get(key)?;
         let Some(array) = f.item.as_array() else {
             r.error(
@@ -367,6 +420,7 @@ impl<'a> Tbl<'a> {
         r: &mut Reader,
         key: &'static str,
     ) -> Option<Vec<(String, Span, String)>> {
+        self.note(key, Ty::StrList, false);
         let f = self.get(key)?;
         let Some(array) = f.item.as_array() else {
             r.error(
@@ -399,6 +453,7 @@ impl<'a> Tbl<'a> {
         r: &mut Reader,
         key: &'static str,
     ) -> Option<BTreeMap<String, (String, Span)>> {
+        self.note(key, Ty::StrMap, false);
         let f = self.get(key)?;
         let Some(t) = f.item.as_table_like() else {
             r.error(
@@ -444,6 +499,14 @@ impl<'a> Tbl<'a> {
 
     /// A sub-table, standard (`[console]`) or inline (`health = { … }`).
     pub fn opt_table(&mut self, r: &mut Reader, key: &'static str) -> Option<Tbl<'a>> {
+        if self.phantom {
+            self.note(key, Ty::Table, false);
+            return Some(Tbl::new(
+                super::sketch::empty(),
+                join(&self.path, key),
+                None,
+            ));
+        }
         let f = self.get(key)?;
         match f.item.as_table_like() {
             Some(t) => Some(Tbl::new(t, f.path, f.span)),
@@ -460,6 +523,11 @@ impl<'a> Tbl<'a> {
 
     /// A list of tables: `[[key]]` sections or an array of inline tables.
     pub fn opt_tables(&mut self, r: &mut Reader, key: &'static str) -> Vec<Tbl<'a>> {
+        if self.phantom {
+            self.note(key, Ty::Tables, false);
+            let path = format!("{}[]", join(&self.path, key));
+            return vec![Tbl::new(super::sketch::empty(), path, None)];
+        }
         let Some(f) = self.get(key) else {
             return Vec::new();
         };

@@ -233,21 +233,6 @@ pub struct StepEffect {
     pub spot: Spot,
 }
 
-/// Action kinds, as in the config.
-pub const ACTION_KINDS: &[&str] = &[
-    "rds_promote_read_replica",
-    "rds_restore_snapshot",
-    "rds_restore_point_in_time",
-    "rds_failover_cluster",
-    "k8s_rollout_restart",
-    "k8s_scale",
-    "k8s_wait_available",
-    "command",
-    "http",
-    "checklist",
-    "notify",
-];
-
 /// The default delay of an action kind: until its built-in effect lands (rds, k8s), or the
 /// call itself (command, http, checklist, notify).
 pub fn default_delay(kind: &str) -> Duration {

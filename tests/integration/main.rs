@@ -21,5 +21,6 @@ mod runbook_console;
 mod runbook_drill;
 mod runbook_http;
 mod runbook_kubernetes;
+mod schema;
 mod status;
 mod team;

@@ -3,22 +3,27 @@
 use super::*;
 
 pub(super) fn req_u32(r: &mut Reader, t: &mut Tbl, key: &'static str) -> Option<u32> {
+    t.sketch_required(key, Ty::Int(0, 10_000));
+    let n = t.opt_int(r, key, 0, 10_000);
     if !t.has(key) {
         r.error(t.span.clone(), &t.path, format!("missing key `{key}`"));
         return None;
     }
-    t.opt_int(r, key, 0, 10_000).map(|n| n as u32)
+    n.map(|n| n as u32)
 }
 
 pub(super) fn read_action(r: &mut Reader, mut t: Tbl) -> Option<Action> {
-    let kind = read_kind(r, &mut t, "action");
-    let k8s = |r: &mut Reader, t: &mut Tbl| {
-        let namespace = t.req_str(r, "namespace");
-        let deployment = t.req_str(r, "deployment");
-        let context = t.opt_str(r, "context");
-        (namespace, deployment, context)
-    };
-    let action = match kind.as_deref() {
+    let kind = read_kind(r, &mut t, "action", ACTION_KINDS);
+    let action = action_of_kind(r, &mut t, kind.as_deref());
+    if !t.context.is_empty() {
+        t.finish(r);
+    }
+    action
+}
+
+/// The keys of a action kind, read whatever else is missing (a `?` here ends only this).
+fn action_of_kind(r: &mut Reader, t: &mut Tbl, kind: Option<&str>) -> Option<Action> {
+    match kind {
         Some("rds_promote_read_replica") => {
             let instance = t.req_str(r, "instance");
             let region = t.req_str(r, "region");
@@ -46,14 +51,14 @@ pub(super) fn read_action(r: &mut Reader, mut t: Tbl) -> Option<Action> {
                 }
                 (None, None) => {
                     r.error(
-                        t.span.clone(),
-                        &t.path,
-                        "missing key `snapshot` (a snapshot id) or `latest_of` (an instance whose newest snapshot to use)",
-                    );
+                    t.span.clone(),
+                    &t.path,
+                    "missing key `snapshot` (a snapshot id) or `latest_of` (an instance whose newest snapshot to use)",
+                );
                     None
                 }
             };
-            let placement = read_placement(r, &mut t);
+            let placement = read_placement(r, t);
             Some(Action::RdsRestoreSnapshot {
                 snapshot: snapshot?,
                 target: target?,
@@ -66,7 +71,7 @@ pub(super) fn read_action(r: &mut Reader, mut t: Tbl) -> Option<Action> {
             let source = t.req_str(r, "source");
             let target = t.req_str(r, "target");
             let region = t.req_str(r, "region");
-            let placement = read_placement(r, &mut t);
+            let placement = read_placement(r, t);
             Some(Action::RdsRestorePointInTime {
                 source: source?,
                 target: target?,
@@ -85,7 +90,7 @@ pub(super) fn read_action(r: &mut Reader, mut t: Tbl) -> Option<Action> {
             })
         }
         Some("k8s_rollout_restart") => {
-            let (namespace, deployment, context) = k8s(r, &mut t);
+            let (namespace, deployment, context) = k8s_keys(r, t);
             Some(Action::K8sRolloutRestart {
                 namespace: namespace?,
                 deployment: deployment?,
@@ -93,8 +98,8 @@ pub(super) fn read_action(r: &mut Reader, mut t: Tbl) -> Option<Action> {
             })
         }
         Some("k8s_scale") => {
-            let (namespace, deployment, context) = k8s(r, &mut t);
-            let replicas = req_u32(r, &mut t, "replicas");
+            let (namespace, deployment, context) = k8s_keys(r, t);
+            let replicas = req_u32(r, t, "replicas");
             Some(Action::K8sScale {
                 namespace: namespace?,
                 deployment: deployment?,
@@ -103,7 +108,7 @@ pub(super) fn read_action(r: &mut Reader, mut t: Tbl) -> Option<Action> {
             })
         }
         Some("k8s_wait_available") => {
-            let (namespace, deployment, context) = k8s(r, &mut t);
+            let (namespace, deployment, context) = k8s_keys(r, t);
             let timeout = t
                 .opt_duration(r, "timeout")
                 .unwrap_or(Duration::from_secs(600));
@@ -115,7 +120,7 @@ pub(super) fn read_action(r: &mut Reader, mut t: Tbl) -> Option<Action> {
             })
         }
         Some("command") => {
-            let argv = read_argv(r, &mut t);
+            let argv = read_argv(r, t);
             let env = t
                 .opt_str_map(r, "env")
                 .unwrap_or_default()
@@ -126,12 +131,12 @@ pub(super) fn read_action(r: &mut Reader, mut t: Tbl) -> Option<Action> {
                 Some((dir, span, path)) if !dir.starts_with('/') => {
                     // Relative to what? The directory the console happened to start in.
                     r.error(
-                        span,
-                        &path,
-                        format!(
-                            "cwd \"{dir}\" is relative: the step would run wherever the console was started; write an absolute path"
-                        ),
-                    );
+                    span,
+                    &path,
+                    format!(
+                        "cwd \"{dir}\" is relative: the step would run wherever the console was started; write an absolute path"
+                    ),
+                );
                     None
                 }
                 Some((dir, span, path)) => {
@@ -147,15 +152,17 @@ pub(super) fn read_action(r: &mut Reader, mut t: Tbl) -> Option<Action> {
             let timeout = t
                 .opt_duration(r, "timeout")
                 .unwrap_or(Duration::from_secs(600));
+            let region = t.opt_str(r, "region");
             Some(Action::Command {
                 argv: argv?,
                 env,
                 cwd,
                 timeout,
-                region: t.opt_str(r, "region"),
+                region,
             })
         }
         Some("http") => {
+            t.sketch("method", Ty::OneOf(METHODS));
             let method = t.opt_str(r, "method").unwrap_or_else(|| "POST".into());
             let url = t.req_str(r, "url");
             let headers = t
@@ -164,17 +171,21 @@ pub(super) fn read_action(r: &mut Reader, mut t: Tbl) -> Option<Action> {
                 .into_iter()
                 .map(|(k, (v, _))| (k, v))
                 .collect();
-            let headers_env = read_headers_env(r, &mut t);
+            let headers_env = read_headers_env(r, t);
             let body = t.opt_str(r, "body");
             let expect_status = t.opt_int(r, "expect_status", 100, 599).unwrap_or(200) as u16;
-            if !["GET", "POST", "PUT", "PATCH", "DELETE"].contains(&method.as_str()) {
+            if !METHODS.contains(&method.as_str()) {
                 let span = t.get("method").and_then(|f| f.span);
                 r.error(
                     span,
                     &crate::config::tree::join(&t.path, "method"),
-                    format!("unknown method \"{method}\" (known: GET, POST, PUT, PATCH, DELETE)"),
+                    format!(
+                        "unknown method \"{method}\" (known: {})",
+                        METHODS.join(", ")
+                    ),
                 );
             }
+            let region = t.opt_str(r, "region");
             Some(Action::Http {
                 method,
                 url: url?,
@@ -182,10 +193,11 @@ pub(super) fn read_action(r: &mut Reader, mut t: Tbl) -> Option<Action> {
                 headers_env,
                 body,
                 expect_status,
-                region: t.opt_str(r, "region"),
+                region,
             })
         }
         Some("checklist") => {
+            t.sketch_required("items", Ty::StrList);
             if !t.has("items") {
                 r.error(t.span.clone(), &t.path, "missing key `items`");
             }
@@ -212,17 +224,25 @@ pub(super) fn read_action(r: &mut Reader, mut t: Tbl) -> Option<Action> {
             Some(Action::Checklist { items: items? })
         }
         Some("notify") => {
+            t.sketch("template", Ty::OneOf(TEMPLATES));
             let template = t.req_str(r, "template");
             if let Some(tpl) = &template
-                && !["initial", "update", "restoration"].contains(&tpl.as_str())
+                && !TEMPLATES.contains(&tpl.as_str())
             {
                 let span = t.get("template").and_then(|f| f.span);
                 r.error(
                     span,
                     &crate::config::tree::join(&t.path, "template"),
-                    format!("unknown template \"{tpl}\" (known: initial, update, restoration)"),
+                    format!(
+                        "unknown template \"{tpl}\" (known: {})",
+                        TEMPLATES.join(", ")
+                    ),
                 );
             }
+            t.sketch(
+                "status",
+                Ty::OneOf(&crate::config::schema::INCIDENT_STATUSES),
+            );
             let status = t.opt_str(r, "status");
             if let Some(s) = &status
                 && !crate::config::schema::INCIDENT_STATUSES.contains(&s.as_str())
@@ -244,21 +264,11 @@ pub(super) fn read_action(r: &mut Reader, mut t: Tbl) -> Option<Action> {
             })
         }
         Some(other) => {
-            unknown_kind(
-                r,
-                &mut t,
-                "action",
-                other,
-                "rds_promote_read_replica, rds_restore_snapshot, rds_restore_point_in_time, rds_failover_cluster, k8s_rollout_restart, k8s_scale, k8s_wait_available, command, http, checklist, notify",
-            );
+            unknown_kind(r, t, "action", other, ACTION_KINDS);
             None
         }
         None => None,
-    };
-    if !t.context.is_empty() {
-        t.finish(r);
     }
-    action
 }
 
 /// A restore's placement keys (see [`Placement`]).
@@ -299,6 +309,8 @@ pub(super) fn read_placement(r: &mut Reader, t: &mut Tbl) -> Placement {
 }
 
 pub(super) fn read_argv(r: &mut Reader, t: &mut Tbl) -> Option<Vec<String>> {
+    t.sketch_required("argv", Ty::StrList);
+    let argv = t.opt_str_list(r, "argv");
     if !t.has("argv") {
         r.error(
             t.span.clone(),
@@ -307,7 +319,7 @@ pub(super) fn read_argv(r: &mut Reader, t: &mut Tbl) -> Option<Vec<String>> {
         );
         return None;
     }
-    let argv = t.opt_str_list(r, "argv")?;
+    let argv = argv?;
     if argv.is_empty() || argv[0].is_empty() {
         let span = t.get("argv").and_then(|f| f.span);
         r.error(
@@ -337,3 +349,16 @@ pub(super) fn read_headers_env(r: &mut Reader, t: &mut Tbl) -> BTreeMap<String, 
     }
     out
 }
+
+/// The keys every Kubernetes action has: namespace, deployment, context.
+fn k8s_keys(r: &mut Reader, t: &mut Tbl) -> (Option<String>, Option<String>, Option<String>) {
+    let namespace = t.req_str(r, "namespace");
+    let deployment = t.req_str(r, "deployment");
+    let context = t.opt_str(r, "context");
+    (namespace, deployment, context)
+}
+
+/// An `http` step's methods.
+const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];
+/// A `notify` step's templates.
+const TEMPLATES: &[&str] = &["initial", "update", "restoration"];

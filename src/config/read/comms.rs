@@ -44,6 +44,7 @@ pub(super) fn read_slack(r: &mut Reader, mut t: Tbl) -> Option<Slack> {
         .opt_str(r, "api_url")
         .unwrap_or_else(|| "https://slack.com/api".into());
     let audience_span = t.get("audience").and_then(|f| f.span);
+    t.sketch("audience", Ty::OneOf(&["team", "public"]));
     let audience = match t.opt_str(r, "audience").as_deref() {
         None | Some("team") => Audience::Team,
         Some("public") => Audience::Public,
@@ -99,45 +100,8 @@ pub(super) fn read_statuspage(
     mut t: Tbl,
     refs: &mut Vec<(String, Loc)>,
 ) -> Option<StatusPage> {
-    let kind = t.req_str(r, "kind");
-    t.context = match &kind {
-        Some(k) => format!("for statuspage kind `{k}`"),
-        None => String::new(),
-    };
-    let kind = match kind.as_deref() {
-        Some("atlassian") => {
-            let page_id = t.req_str(r, "page_id");
-            let api_key = read_secret(r, &mut t, "api_key", "the API key");
-            if api_key.is_none() {
-                t.missing_because(r, "api_key_env", " (or `api_key_file`, a 0600 file)");
-            }
-            let api_url = t
-                .opt_str(r, "api_url")
-                .unwrap_or_else(|| "https://api.statuspage.io/v1".into());
-            Some(StatusPageKind::Atlassian {
-                page_id: page_id?,
-                api_key: api_key?,
-                api_url,
-            })
-        }
-        Some("webhook") => {
-            let url = read_secret(r, &mut t, "url", "the webhook URL");
-            if url.is_none() {
-                t.missing_because(r, "url_env", " (or `url_file`, a 0600 file)");
-            }
-            url.map(|url| StatusPageKind::Webhook { url })
-        }
-        Some(other) => {
-            let span = t.get("kind").and_then(|f| f.span);
-            r.error(
-                span,
-                &crate::config::tree::join(&t.path, "kind"),
-                format!("unknown statuspage kind \"{other}\" (known: atlassian, webhook)"),
-            );
-            None
-        }
-        None => None,
-    };
+    let kind = read_kind(r, &mut t, "statuspage", STATUSPAGE_KINDS);
+    let kind = statuspage_kind(r, &mut t, kind.as_deref());
     let mut components = BTreeMap::new();
     if let Some(map) = t.opt_str_map(r, "components") {
         for (ours, (theirs, span)) in map {
@@ -154,3 +118,39 @@ pub(super) fn read_statuspage(
         components,
     })
 }
+
+/// The keys of a status page kind, read whatever else is missing.
+fn statuspage_kind(r: &mut Reader, t: &mut Tbl, kind: Option<&str>) -> Option<StatusPageKind> {
+    match kind {
+        Some("atlassian") => {
+            let page_id = t.req_str(r, "page_id");
+            let api_key = read_secret(r, t, "api_key", "the API key");
+            if api_key.is_none() {
+                t.missing_because(r, "api_key_env", " (or `api_key_file`, a 0600 file)");
+            }
+            let api_url = t
+                .opt_str(r, "api_url")
+                .unwrap_or_else(|| "https://api.statuspage.io/v1".into());
+            Some(StatusPageKind::Atlassian {
+                page_id: page_id?,
+                api_key: api_key?,
+                api_url,
+            })
+        }
+        Some("webhook") => {
+            let url = read_secret(r, t, "url", "the webhook URL");
+            if url.is_none() {
+                t.missing_because(r, "url_env", " (or `url_file`, a 0600 file)");
+            }
+            url.map(|url| StatusPageKind::Webhook { url })
+        }
+        Some(other) => {
+            unknown_kind(r, t, "statuspage", other, STATUSPAGE_KINDS);
+            None
+        }
+        None => None,
+    }
+}
+
+/// Status page kinds.
+const STATUSPAGE_KINDS: &[&str] = &["atlassian", "webhook"];

@@ -59,14 +59,26 @@ pub(super) fn read_dsn(r: &mut Reader, t: &mut Tbl) -> Option<Dsn> {
 }
 
 pub(super) fn read_health(r: &mut Reader, mut t: Tbl) -> Option<HealthProbe> {
-    let kind = read_kind(r, &mut t, "health");
+    let kind = read_kind(r, &mut t, "health", HEALTH_KINDS);
     let schedule = read_schedule(r, &mut t);
-    let kind = match kind.as_deref() {
+    let kind = health_kind(r, &mut t, kind.as_deref());
+    if !t.context.is_empty() {
+        t.finish(r);
+    }
+    Some(HealthProbe {
+        kind: kind?,
+        schedule,
+    })
+}
+
+/// The keys of a health kind, read whatever else is missing (a `?` here ends only this).
+fn health_kind(r: &mut Reader, t: &mut Tbl, kind: Option<&str>) -> Option<HealthKind> {
+    match kind {
         Some("http") => {
             let url = t.req_str(r, "url");
             let expect_status = t.opt_int(r, "expect_status", 100, 599).unwrap_or(200) as u16;
             let body_contains = t.opt_str(r, "body_contains");
-            let headers_env = read_headers_env(r, &mut t);
+            let headers_env = read_headers_env(r, t);
             let warn_latency = t.opt_duration(r, "warn_latency");
             url.map(|url| HealthKind::Http {
                 url,
@@ -93,7 +105,7 @@ pub(super) fn read_health(r: &mut Reader, mut t: Tbl) -> Option<HealthProbe> {
         }
         Some("command") => {
             let unknown_exit = t.opt_exit_codes(r, "unknown_exit").unwrap_or_default();
-            read_argv(r, &mut t).map(|argv| HealthKind::Command { argv, unknown_exit })
+            read_argv(r, t).map(|argv| HealthKind::Command { argv, unknown_exit })
         }
         Some("k8s_deployment") => {
             let namespace = t.req_str(r, "namespace");
@@ -113,26 +125,13 @@ pub(super) fn read_health(r: &mut Reader, mut t: Tbl) -> Option<HealthProbe> {
                 region: region?,
             })
         }
-        Some("postgres") => read_dsn(r, &mut t).map(|dsn| HealthKind::Postgres { dsn }),
+        Some("postgres") => read_dsn(r, t).map(|dsn| HealthKind::Postgres { dsn }),
         Some(other) => {
-            unknown_kind(
-                r,
-                &mut t,
-                "health",
-                other,
-                "http, tcp, command, k8s_deployment, rds_instance, postgres",
-            );
+            unknown_kind(r, t, "health", other, HEALTH_KINDS);
             None
         }
         None => None,
-    };
-    if !t.context.is_empty() {
-        t.finish(r);
     }
-    Some(HealthProbe {
-        kind: kind?,
-        schedule,
-    })
 }
 
 /// Warn and crit of a lag or backup age: given, or derived from the component's RPO.
@@ -178,12 +177,27 @@ pub(super) fn read_thresholds(
 }
 
 pub(super) fn read_lag(r: &mut Reader, mut t: Tbl, rpo: Option<Duration>) -> Option<LagProbe> {
-    let kind = read_kind(r, &mut t, "lag");
+    let kind = read_kind(r, &mut t, "lag", LAG_KINDS);
     let schedule = read_schedule(r, &mut t);
-    let kind = match kind.as_deref() {
+    let kind = lag_kind(r, &mut t, kind.as_deref());
+    let thresholds = read_thresholds(r, &mut t, rpo);
+    if !t.context.is_empty() {
+        t.finish(r);
+    }
+    Some(LagProbe {
+        kind: kind?,
+        schedule,
+        thresholds: thresholds?,
+    })
+}
+
+/// The keys of a lag kind, read whatever else is missing (a `?` here ends only this).
+fn lag_kind(r: &mut Reader, t: &mut Tbl, kind: Option<&str>) -> Option<LagKind> {
+    match kind {
         Some("cloudwatch") => {
             let instance = t.req_str(r, "instance");
             let region = t.req_str(r, "region");
+            t.sketch("metric", Ty::OneOf(&["ReplicaLag", "AuroraReplicaLag"]));
             let metric = match t.opt_str(r, "metric").as_deref() {
                 None | Some("ReplicaLag") => Some(LagMetric::ReplicaLag),
                 Some("AuroraReplicaLag") => Some(LagMetric::AuroraReplicaLag),
@@ -203,22 +217,13 @@ pub(super) fn read_lag(r: &mut Reader, mut t: Tbl, rpo: Option<Duration>) -> Opt
                 metric: metric?,
             })
         }
-        Some("postgres_replica") => read_dsn(r, &mut t).map(|dsn| LagKind::PostgresReplica { dsn }),
+        Some("postgres_replica") => read_dsn(r, t).map(|dsn| LagKind::PostgresReplica { dsn }),
         Some(other) => {
-            unknown_kind(r, &mut t, "lag", other, "cloudwatch, postgres_replica");
+            unknown_kind(r, t, "lag", other, LAG_KINDS);
             None
         }
         None => None,
-    };
-    let thresholds = read_thresholds(r, &mut t, rpo);
-    if !t.context.is_empty() {
-        t.finish(r);
     }
-    Some(LagProbe {
-        kind: kind?,
-        schedule,
-        thresholds: thresholds?,
-    })
 }
 
 pub(super) fn read_backup(
@@ -226,9 +231,23 @@ pub(super) fn read_backup(
     mut t: Tbl,
     rpo: Option<Duration>,
 ) -> Option<BackupProbe> {
-    let kind = read_kind(r, &mut t, "backup");
+    let kind = read_kind(r, &mut t, "backup", BACKUP_KINDS);
     let schedule = read_schedule(r, &mut t);
-    let kind = match kind.as_deref() {
+    let kind = backup_kind(r, &mut t, kind.as_deref());
+    let thresholds = read_thresholds(r, &mut t, rpo);
+    if !t.context.is_empty() {
+        t.finish(r);
+    }
+    Some(BackupProbe {
+        kind: kind?,
+        schedule,
+        thresholds: thresholds?,
+    })
+}
+
+/// The keys of a backup kind, read whatever else is missing (a `?` here ends only this).
+fn backup_kind(r: &mut Reader, t: &mut Tbl, kind: Option<&str>) -> Option<BackupKind> {
+    match kind {
         Some("rds_snapshots") => {
             let instance = t.opt_str(r, "instance");
             let cluster = t.opt_str(r, "cluster");
@@ -259,22 +278,13 @@ pub(super) fn read_backup(
             })
         }
         Some("files") => t.req_str(r, "glob").map(|glob| BackupKind::Files { glob }),
-        Some("command") => read_argv(r, &mut t).map(|argv| BackupKind::Command { argv }),
+        Some("command") => read_argv(r, t).map(|argv| BackupKind::Command { argv }),
         Some(other) => {
-            unknown_kind(r, &mut t, "backup", other, "rds_snapshots, files, command");
+            unknown_kind(r, t, "backup", other, BACKUP_KINDS);
             None
         }
         None => None,
-    };
-    let thresholds = read_thresholds(r, &mut t, rpo);
-    if !t.context.is_empty() {
-        t.finish(r);
     }
-    Some(BackupProbe {
-        kind: kind?,
-        schedule,
-        thresholds: thresholds?,
-    })
 }
 
 pub(super) fn read_component(
@@ -285,6 +295,7 @@ pub(super) fn read_component(
     let name = t.opt_str(r, "name");
     let public_name = t.opt_str(r, "public_name");
     let public_name_es = t.opt_str(r, "public_name_es");
+    t.sketch("tier", Ty::OneOf(&["critical", "standard"]));
     let tier = match t.req_str(r, "tier").as_deref() {
         Some("critical") => Some(Tier::Critical),
         Some("standard") => Some(Tier::Standard),

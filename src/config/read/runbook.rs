@@ -17,6 +17,7 @@ pub(super) fn read_precheck(
     }
     let lag = t.opt_duration(r, "lag_below");
     let backup = t.opt_duration(r, "backup_younger_than");
+    t.sketch("state", Ty::OneOf(&["up", "down"]));
     let state = t.opt_str(r, "state");
     let given = [
         t.has("lag_below"),
@@ -73,6 +74,7 @@ pub(super) fn read_input(r: &mut Reader, mut t: Tbl) -> Option<(Input, Span)> {
             "an input needs a name: the modal asks for it by name",
         );
     }
+    t.sketch("kind", Ty::OneOf(&["text", "rfc3339", "integer"]));
     let kind = match t.opt_str(r, "kind").as_deref() {
         None | Some("text") => Some(InputKind::Text),
         Some("rfc3339") => Some(InputKind::Rfc3339),
@@ -120,6 +122,7 @@ pub(super) fn read_step(
 ) -> StepRead {
     let id = read_id(&mut t, r);
     let title = t.req_str(r, "title");
+    t.sketch("key", Ty::Char);
     let key_found = t.get("key").map(|f| (f.span, f.path));
     let key = match t.opt_str(r, "key") {
         Some(k) => {

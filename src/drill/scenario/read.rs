@@ -1,6 +1,7 @@
 //! Reading a scenario file: its timeline, step effects and changes, each error where written.
 
 use super::*;
+use crate::config::ACTION_KINDS;
 
 /// Where something was written, kept for the checks against a config.
 pub(super) fn spot(cx: &Cx, span: &Span, path: &str) -> Spot {
