@@ -12,7 +12,7 @@ use std::path::Path;
 fn layer(room: &str) -> Option<(u8, bool)> {
     // (layer, siblings of the layer may import each other)
     Some(match room {
-        "text" | "redact" | "paths" | "files" | "process" | "clock" => (0, true),
+        "text" | "paths" | "files" | "process" | "clock" => (0, true),
         "config" | "theme" => (1, true),
         "journal" => (2, false),
         "app" => (3, false),

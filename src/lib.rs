@@ -16,7 +16,6 @@ mod layers;
 pub mod paths;
 pub mod probe;
 pub mod process;
-pub mod redact;
 pub mod report;
 pub mod runbook;
 pub mod runtime;

@@ -450,7 +450,7 @@ fn emit(stream: Stream, line: &mut Vec<u8>, on_line: &mut impl FnMut(Stream, Str
         line.pop();
     }
     let text = String::from_utf8_lossy(line);
-    on_line(stream, crate::redact::scrub_known(&text).into_owned());
+    on_line(stream, crate::text::redact::scrub_known(&text).into_owned());
     line.clear();
 }
 
@@ -504,7 +504,7 @@ impl Capture {
         let tail = [a, b].concat();
         text.push_str(&String::from_utf8_lossy(&tail));
         Captured {
-            text: crate::redact::scrub_known(&text).into_owned(),
+            text: crate::text::redact::scrub_known(&text).into_owned(),
             omitted: self.omitted,
         }
     }
@@ -708,7 +708,7 @@ fn scrub_log(log: &Path) {
         return;
     }
     let text = String::from_utf8_lossy(&bytes);
-    let std::borrow::Cow::Owned(clean) = crate::redact::scrub_known(&text) else {
+    let std::borrow::Cow::Owned(clean) = crate::text::redact::scrub_known(&text) else {
         return;
     };
     let rewritten = file

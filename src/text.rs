@@ -5,6 +5,8 @@
 //! stacks of combining marks cut — a health endpoint must not be able to drive the
 //! operator's terminal, nor a paste hide text in an update.
 
+pub mod redact;
+
 use std::borrow::Cow;
 
 /// Bidirectional overrides and isolates: they reorder what the operator reads.
@@ -52,7 +54,7 @@ fn is_unsafe(c: char) -> bool {
 /// breaks and tabs turned into spaces.
 pub fn clean(text: &str) -> Cow<'_, str> {
     // No secret the console knows is ever drawn or written from here.
-    match crate::redact::scrub_known(text) {
+    match crate::text::redact::scrub_known(text) {
         Cow::Borrowed(t) => strip(t),
         Cow::Owned(t) => Cow::Owned(strip(&t).into_owned()),
     }

@@ -152,7 +152,7 @@ pub fn facts(state: &State) -> Facts {
                 .map(|(_, n)| n.clone()),
             tier: spec.tier,
             state: health,
-            reason: crate::redact::excerpt(&reason, 200),
+            reason: crate::text::redact::excerpt(&reason, 200),
             rto_seconds: spec.rto.map(|d| d.as_secs()),
             // Not UP now, or DOWN at some point since the incident's first failure.
             affected: health != HealthState::Up

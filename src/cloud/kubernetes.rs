@@ -139,7 +139,7 @@ impl KubeClients {
             ObserveError::Other(format!(
                 "{}: {}",
                 context_label(context),
-                crate::redact::error_chain(&e)
+                crate::text::redact::error_chain(&e)
             ))
         })?;
         cache.insert(key, client.clone());
@@ -156,7 +156,7 @@ impl KubeClients {
             KubeconfigSource::Default if context.is_none() => Config::infer().await.map_err(|e| {
                 ObserveError::Other(format!(
                     "{label}: no kubeconfig and not in a cluster ({})",
-                    crate::redact::error_chain(&e)
+                    crate::text::redact::error_chain(&e)
                 ))
             }),
             KubeconfigSource::Default => Config::from_kubeconfig(&options)
@@ -183,7 +183,7 @@ fn context_label(context: Option<&str>) -> String {
 
 fn config_error(label: &str, e: &kube::config::KubeconfigError) -> ObserveError {
     use kube::config::KubeconfigError as K;
-    let text = format!("{label}: {}", crate::redact::error_chain(e));
+    let text = format!("{label}: {}", crate::text::redact::error_chain(e));
     match e {
         K::LoadClientCertificate(_) | K::LoadClientKey(_) => ObserveError::Credentials(text),
         _ => ObserveError::Other(text),
@@ -221,7 +221,7 @@ pub fn observe_error(err: &kube::Error) -> ObserveError {
             }
             ObserveError::Unreachable(transport_message(err))
         }
-        other => ObserveError::Other(crate::redact::error_chain(other)),
+        other => ObserveError::Other(crate::text::redact::error_chain(other)),
     }
 }
 
@@ -262,7 +262,10 @@ fn transport_message(err: &(dyn StdError + 'static)) -> String {
             return what.to_string();
         }
     }
-    format!("kubernetes API server: {}", crate::redact::error_chain(err))
+    format!(
+        "kubernetes API server: {}",
+        crate::text::redact::error_chain(err)
+    )
 }
 
 fn find_in_chain<'a, T: StdError + 'static>(err: &'a (dyn StdError + 'static)) -> Option<&'a T> {

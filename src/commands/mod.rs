@@ -97,7 +97,9 @@ pub(crate) fn init_log() -> Option<PathBuf> {
     // Every line through the one cleaner and redactor: a logged error may quote a server or
     // a program, and the log is read in a terminal.
     tracing_subscriber::fmt()
-        .with_writer(crate::redact::ScrubbedLog(std::sync::Mutex::new(file)))
+        .with_writer(crate::text::redact::ScrubbedLog(std::sync::Mutex::new(
+            file,
+        )))
         .with_ansi(false)
         .try_init()
         .ok()?;

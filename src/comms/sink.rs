@@ -204,7 +204,7 @@ pub fn retry_after(value: Option<&str>) -> Option<Duration> {
 pub fn secrets_of(secret: &str) -> Vec<String> {
     let mut out = vec![secret.to_string()];
     if let Ok(url) = reqwest::Url::parse(secret) {
-        out.extend(crate::redact::url_secrets(&url));
+        out.extend(crate::text::redact::url_secrets(&url));
         let path = url.path();
         if path.len() > 1 {
             out.push(path.to_string());
@@ -221,7 +221,7 @@ pub fn secrets_of(secret: &str) -> Vec<String> {
 /// A far side's text made fit for a reason: secrets taken out first (a secret cut in two by
 /// the length limit would survive in part), then cut.
 pub fn scrubbed(text: &str, secrets: &[String]) -> String {
-    crate::redact::excerpt(&crate::redact::scrub(text, secrets), 300)
+    crate::text::redact::excerpt(&crate::text::redact::scrub(text, secrets), 300)
 }
 
 #[cfg(test)]

@@ -121,7 +121,7 @@ pub fn guard(cfg: &super::Config) {
         }
         values.push(v);
     }
-    crate::redact::learn_secrets(&values);
+    crate::text::redact::learn_secrets(&values);
 }
 
 #[cfg(test)]

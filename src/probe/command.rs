@@ -20,7 +20,7 @@ use jiff::Timestamp;
 use super::{ObserveFuture, Probe};
 use crate::app::{ObserveError, Outcome};
 use crate::process::{self, Exit, Finished, ProcessError};
-use crate::redact::excerpt;
+use crate::text::redact::excerpt;
 
 /// Each of stdout and stderr is captured up to this many bytes (head and tail).
 pub const OUTPUT_LIMIT: usize = 64 * 1024;

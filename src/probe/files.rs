@@ -22,7 +22,7 @@ use jiff::Timestamp;
 use super::{ObserveFuture, Probe};
 use crate::app::{ObserveError, Outcome};
 use crate::process::io_reason;
-use crate::redact::excerpt;
+use crate::text::redact::excerpt;
 
 #[derive(Debug, Clone)]
 pub struct FilesBackupProbe {

@@ -39,7 +39,7 @@ use super::tcp::{connect_failure, dns_failure};
 use super::{ObserveFuture, Probe};
 use crate::app::{ObserveError, Outcome};
 use crate::process::io_reason;
-use crate::redact::{self, excerpt};
+use crate::text::redact::{self, excerpt};
 
 /// At most this much of a body is searched for `body_contains`.
 pub const BODY_LIMIT: usize = 64 * 1024;

@@ -105,7 +105,10 @@ impl PgTarget {
         let mut config = match parsed {
             Ok(config) => config,
             Err(e) => {
-                let reason = format!("{origin} is not valid: {}", crate::redact::error_chain(&e));
+                let reason = format!(
+                    "{origin} is not valid: {}",
+                    crate::text::redact::error_chain(&e)
+                );
                 return Err(ObserveError::Other(scrub(&reason, &secrets)));
             }
         };
@@ -226,14 +229,20 @@ fn classify(err: &tokio_postgres::Error, target: &PgTarget) -> Failure {
             _ if text.contains("lookup address") || text.contains("Name or service not known") => {
                 Failure::Down(format!("DNS: cannot resolve {address}: {text}"))
             }
-            _ => Failure::Down(format!("{address}: {}", crate::redact::error_chain(err))),
+            _ => Failure::Down(format!(
+                "{address}: {}",
+                crate::text::redact::error_chain(err)
+            )),
         }
     } else if err.to_string().starts_with("timeout") {
         Failure::Cannot(ObserveError::Timeout)
     } else if err.is_closed() {
         Failure::Down(format!("{address}: the server closed the connection"))
     } else {
-        Failure::Down(format!("{address}: {}", crate::redact::error_chain(err)))
+        Failure::Down(format!(
+            "{address}: {}",
+            crate::text::redact::error_chain(err)
+        ))
     };
     match failure {
         Failure::Down(text) => Failure::Down(target.scrub(&text)),
@@ -263,7 +272,7 @@ fn tls_failure(err: &tokio_postgres::Error) -> Option<String> {
     }
     let text = err.to_string();
     text.contains("TLS")
-        .then(|| crate::redact::error_chain(err))
+        .then(|| crate::text::redact::error_chain(err))
 }
 
 fn find_io<'a>(err: &'a (dyn StdError + 'static)) -> Option<&'a std::io::Error> {

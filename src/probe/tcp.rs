@@ -17,7 +17,7 @@ use tokio::net::{TcpStream, lookup_host};
 use super::{ObserveFuture, Probe};
 use crate::app::{ObserveError, Outcome};
 use crate::process::io_reason;
-use crate::redact;
+use crate::text::redact;
 
 /// Probes `host:port` (`[v6]:port` for an IPv6 literal).
 #[derive(Debug, Clone)]

@@ -20,7 +20,7 @@ use tokio::sync::mpsc;
 
 use super::{StepOutcome, StepProgress, failed, status, succeeded};
 use crate::process::{self, Captured, ProcessError};
-use crate::redact::excerpt;
+use crate::text::redact::excerpt;
 
 /// Each of stdout and stderr is kept up to this many bytes for the outcome (every line is
 /// streamed anyway).

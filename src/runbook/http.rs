@@ -22,7 +22,7 @@ use reqwest::{Client, Method, StatusCode, Url};
 use tokio::sync::mpsc;
 
 use super::{StepOutcome, StepProgress, failed, report, status, succeeded};
-use crate::redact::{self, excerpt};
+use crate::text::redact::{self, excerpt};
 
 /// At most this much of an answer's body is read and shown.
 pub const BODY_LIMIT: usize = 16 * 1024;

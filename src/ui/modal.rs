@@ -158,7 +158,7 @@ pub fn what_happens(action: &Action, inputs: &BTreeMap<String, String>) -> Vec<S
             "HTTP {method} {}{} — expects {expect_status}{}",
             // A URL's credentials or query are not drawn.
             reqwest::Url::parse(url)
-                .map(|u| crate::redact::url(&u))
+                .map(|u| crate::text::redact::url(&u))
                 .unwrap_or_else(|_| "<an invalid URL>".into()),
             if body.is_some() { " with a body" } else { "" },
             region

@@ -160,7 +160,7 @@ impl State {
                         step,
                         component: postcondition.target().to_string(),
                         verified,
-                        detail: crate::redact::excerpt(&said, 300),
+                        detail: crate::text::redact::excerpt(&said, 300),
                     },
                 }));
             }
@@ -400,7 +400,7 @@ impl State {
                         step: step.clone(),
                         outcome: result,
                         took: self.now.duration_since(started),
-                        detail: crate::redact::excerpt(&detail, 300),
+                        detail: crate::text::redact::excerpt(&detail, 300),
                     },
                 }));
                 // Accepted, still being created at its deadline: not failed, not verified; the
@@ -417,7 +417,7 @@ impl State {
                             runbook: runbook.clone(),
                             step: step.clone(),
                             postcondition: postcondition.clone(),
-                            detail: crate::redact::excerpt(evidence, 300),
+                            detail: crate::text::redact::excerpt(evidence, 300),
                         },
                     }));
                 }
@@ -438,7 +438,7 @@ impl State {
                             step: step.clone(),
                             component: target,
                             verified: *held,
-                            detail: crate::redact::excerpt(evidence, 300),
+                            detail: crate::text::redact::excerpt(evidence, 300),
                         },
                     }));
                 }
@@ -598,7 +598,7 @@ impl State {
                         runbook: rb.clone(),
                         step: st.clone(),
                         postcondition,
-                        detail: crate::redact::excerpt(&last, 300),
+                        detail: crate::text::redact::excerpt(&last, 300),
                     },
                 }));
                 self.own.remove(&(rb, st));

@@ -435,7 +435,7 @@ pub fn restore_time(
     let time = parse_rfc3339(text).map_err(|why| {
         format!(
             "restore time {:?} is not an RFC 3339 time ({why}; e.g. 2024-01-15T14:30:00Z): nothing restored",
-            crate::redact::excerpt(text, 60)
+            crate::text::redact::excerpt(text, 60)
         )
     })?;
     if time > now {
