@@ -82,3 +82,14 @@ pub fn draw(state: &State, screen: &Screen, frame: &mut Frame, area: Rect) {
     };
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
+
+#[cfg(test)]
+mod tests {
+    /// Alone, at the size each built-in layout gives it (see `ui::tests::panel_alone`).
+    #[test]
+    fn at_the_sizes_the_layouts_give_it() {
+        for (name, text) in crate::ui::tests::panel_alone(crate::app::Panel::Backups) {
+            insta::assert_snapshot!(name, text);
+        }
+    }
+}

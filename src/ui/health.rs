@@ -159,6 +159,14 @@ mod tests {
     use super::*;
     use jiff::SignedDuration;
 
+    /// Alone, at the size each built-in layout gives it (see `ui::tests::panel_alone`).
+    #[test]
+    fn at_the_sizes_the_layouts_give_it() {
+        for (name, text) in crate::ui::tests::panel_alone(crate::app::Panel::Health) {
+            insta::assert_snapshot!(name, text);
+        }
+    }
+
     #[test]
     fn since_and_age_change_rarely_once_things_settle() {
         assert_eq!(coarse(SignedDuration::from_secs(47)), "47s");

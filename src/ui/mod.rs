@@ -99,6 +99,28 @@ impl Screen<'_> {
     }
 }
 
+/// Where the layout puts each panel on a screen of `area`: below the header.
+fn panel_areas(layout: &Layout, area: Rect) -> Vec<(Panel, Rect)> {
+    let header = header::height(layout, area).min(area.height);
+    layout.split(Rect {
+        y: area.y + header,
+        height: area.height.saturating_sub(header),
+        ..area
+    })
+}
+
+/// One panel, in its rectangle.
+fn draw_panel(panel: Panel, state: &State, screen: &Screen, frame: &mut Frame, rect: Rect) {
+    match panel {
+        Panel::Health => health::draw(state, screen, frame, rect),
+        Panel::Replication => replication::draw(state, screen, frame, rect),
+        Panel::Backups => backups::draw(state, screen, frame, rect),
+        Panel::Timeline => timeline::draw(state, screen, frame, rect),
+        Panel::Runbooks => runbooks::draw(state, screen, frame, rect),
+        Panel::Comms => comms::draw(state, screen, frame, rect),
+    }
+}
+
 /// Draws one frame.
 pub fn draw(state: &State, screen: &Screen, frame: &mut Frame) {
     let area = frame.area();
@@ -116,21 +138,9 @@ pub fn draw(state: &State, screen: &Screen, frame: &mut Frame) {
         height: header_height.min(area.height),
         ..area
     };
-    let body = Rect {
-        y: area.y + header_area.height,
-        height: area.height.saturating_sub(header_area.height),
-        ..area
-    };
     header::draw(state, screen, frame, header_area);
-    for (panel, rect) in screen.layout.split(body) {
-        match panel {
-            Panel::Health => health::draw(state, screen, frame, rect),
-            Panel::Replication => replication::draw(state, screen, frame, rect),
-            Panel::Backups => backups::draw(state, screen, frame, rect),
-            Panel::Timeline => timeline::draw(state, screen, frame, rect),
-            Panel::Runbooks => runbooks::draw(state, screen, frame, rect),
-            Panel::Comms => comms::draw(state, screen, frame, rect),
-        }
+    for (panel, rect) in panel_areas(screen.layout, area) {
+        draw_panel(panel, state, screen, frame, rect);
     }
     if let Some(d) = &state.dialog {
         dialog::draw(state, d, screen, frame, area);

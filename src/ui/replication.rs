@@ -125,6 +125,14 @@ mod tests {
     use super::*;
     use crate::ui::glyphs::UNICODE;
 
+    /// Alone, at the size each built-in layout gives it (see `ui::tests::panel_alone`).
+    #[test]
+    fn at_the_sizes_the_layouts_give_it() {
+        for (name, text) in crate::ui::tests::panel_alone(crate::app::Panel::Replication) {
+            insta::assert_snapshot!(name, text);
+        }
+    }
+
     #[test]
     fn sparkline_scales_to_the_top_and_leaves_gaps_for_missing_values() {
         let s = sparkline(

@@ -121,3 +121,14 @@ fn state_style(t: &Theme, s: &StepState) -> ratatui::style::Style {
         StepState::Blocked { .. } | StepState::Pending { .. } => t.muted,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// Alone, at the size each built-in layout gives it (see `ui::tests::panel_alone`).
+    #[test]
+    fn at_the_sizes_the_layouts_give_it() {
+        for (name, text) in crate::ui::tests::panel_alone(crate::app::Panel::Runbooks) {
+            insta::assert_snapshot!(name, text);
+        }
+    }
+}

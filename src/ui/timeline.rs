@@ -158,6 +158,14 @@ mod tests {
     use super::*;
     use crate::app::testkit::t;
 
+    /// Alone, at the size each built-in layout gives it (see `ui::tests::panel_alone`).
+    #[test]
+    fn at_the_sizes_the_layouts_give_it() {
+        for (name, text) in crate::ui::tests::panel_alone(crate::app::Panel::Timeline) {
+            insta::assert_snapshot!(name, text);
+        }
+    }
+
     #[test]
     fn elapsed_counts_from_the_first_failure_both_ways() {
         assert_eq!(elapsed(t(3723), t(0)), "T+01:02:03");
