@@ -5,6 +5,7 @@
 use jiff::Timestamp;
 
 use super::entry::{EntryKind, IncidentStatus};
+use super::message::{Channel, Template};
 
 /// Where one update to one channel stands.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,8 +33,8 @@ pub enum DeliveryState {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Delivery {
     pub id: String,
-    pub channel: String,
-    pub template: String,
+    pub channel: Channel,
+    pub template: Template,
     pub summary: String,
     pub status: Option<IncidentStatus>,
     pub queued_at: Timestamp,
@@ -63,13 +64,13 @@ impl Comms {
         &self.deliveries
     }
 
-    pub fn get(&self, id: &str, channel: &str) -> Option<&Delivery> {
+    pub fn get(&self, id: &str, channel: Channel) -> Option<&Delivery> {
         self.deliveries
             .iter()
             .find(|d| d.id == id && d.channel == channel)
     }
 
-    fn get_mut(&mut self, id: &str, channel: &str) -> Option<&mut Delivery> {
+    fn get_mut(&mut self, id: &str, channel: Channel) -> Option<&mut Delivery> {
         self.deliveries
             .iter_mut()
             .find(|d| d.id == id && d.channel == channel)
@@ -87,13 +88,13 @@ impl Comms {
                 simulated,
                 ..
             } => {
-                if self.get(id, channel).is_some() {
+                if self.get(id, *channel).is_some() {
                     return;
                 }
                 self.deliveries.push(Delivery {
                     id: id.clone(),
-                    channel: channel.clone(),
-                    template: template.clone(),
+                    channel: *channel,
+                    template: *template,
                     summary: summary.clone(),
                     status: *status,
                     queued_at: at,
@@ -109,7 +110,7 @@ impl Comms {
                 simulated,
                 found,
             } => {
-                if let Some(d) = self.get_mut(id, channel) {
+                if let Some(d) = self.get_mut(id, *channel) {
                     d.simulated |= *simulated;
                     d.state = DeliveryState::Sent {
                         at,
@@ -125,7 +126,7 @@ impl Comms {
                 gave_up,
                 retry_in,
             } => {
-                if let Some(d) = self.get_mut(id, channel) {
+                if let Some(d) = self.get_mut(id, *channel) {
                     // A late failure line never undoes a delivery.
                     if matches!(d.state, DeliveryState::Sent { .. }) {
                         return;
@@ -170,10 +171,10 @@ impl Comms {
     /// oldest waiting one if it is failing (the worker delivers in order: everything after it
     /// waits too). With how many updates wait behind it.
     pub fn trouble(&self) -> Option<(&Delivery, usize)> {
-        let mut channels: Vec<&str> = Vec::new();
+        let mut channels: Vec<Channel> = Vec::new();
         for d in &self.deliveries {
-            if !channels.contains(&d.channel.as_str()) {
-                channels.push(&d.channel);
+            if !channels.contains(&d.channel) {
+                channels.push(d.channel);
             }
         }
         let waiting = |d: &&Delivery| {
@@ -210,7 +211,7 @@ impl Comms {
     }
 
     /// The status the page shows: that of the newest update to `channel` that arrived.
-    pub fn page_says(&self, channel: &str) -> Option<IncidentStatus> {
+    pub fn page_says(&self, channel: Channel) -> Option<IncidentStatus> {
         self.deliveries
             .iter()
             .filter(|d| d.channel == channel)
@@ -245,7 +246,7 @@ impl Comms {
     }
 
     /// When the newest update to this channel that arrived was sent.
-    pub fn last_sent(&self, channel: &str) -> Option<Timestamp> {
+    pub fn last_sent(&self, channel: Channel) -> Option<Timestamp> {
         self.deliveries
             .iter()
             .filter(|d| d.channel == channel)
@@ -257,7 +258,7 @@ impl Comms {
     }
 
     /// Updates to this channel queued and not yet delivered (nor given up).
-    pub fn waiting_to(&self, channel: &str) -> usize {
+    pub fn waiting_to(&self, channel: Channel) -> usize {
         self.deliveries
             .iter()
             .filter(|d| d.channel == channel)
@@ -273,7 +274,7 @@ impl Comms {
     /// Whether an update to this channel has arrived or is on its way: the next one then
     /// replies in the Slack thread / updates the page's incident (one given up does not count:
     /// the next one is the first to arrive).
-    pub fn started(&self, channel: &str) -> bool {
+    pub fn started(&self, channel: Channel) -> bool {
         self.deliveries
             .iter()
             .any(|d| d.channel == channel && !matches!(d.state, DeliveryState::Failed { .. }))
@@ -288,7 +289,11 @@ mod tests {
     fn the_oldest_waiting_update_that_fails_is_the_news_with_what_waits_behind_it() {
         let mut c = Comms::default();
         for id in ["u1", "u2", "u3"] {
-            c.fold(t(0), "ana@b", &queued(id, "statuspage"));
+            c.fold(
+                t(0),
+                "ana@b",
+                &queued(id, crate::app::message::Channel::StatusPage),
+            );
         }
         assert!(c.trouble().is_none(), "queued is not trouble");
         c.fold(
@@ -296,7 +301,7 @@ mod tests {
             "ana@b",
             &EntryKind::CommsFailed {
                 id: "u1".into(),
-                channel: "statuspage".into(),
+                channel: crate::app::message::Channel::StatusPage,
                 reason: "HTTP 503".into(),
                 gave_up: false,
                 retry_in: None,
@@ -304,14 +309,14 @@ mod tests {
         );
         let (d, behind) = c.trouble().expect("trouble");
         assert_eq!((d.id.as_str(), behind), ("u1", 2));
-        assert_eq!(c.waiting_to("statuspage"), 3);
+        assert_eq!(c.waiting_to(crate::app::message::Channel::StatusPage), 3);
         // u1 given up: the news until a later one arrives.
         c.fold(
             t(6),
             "ana@b",
             &EntryKind::CommsFailed {
                 id: "u1".into(),
-                channel: "statuspage".into(),
+                channel: crate::app::message::Channel::StatusPage,
                 reason: "HTTP 401".into(),
                 gave_up: true,
                 retry_in: None,
@@ -326,7 +331,7 @@ mod tests {
             "ana@b",
             &EntryKind::CommsSent {
                 id: "u2".into(),
-                channel: "statuspage".into(),
+                channel: crate::app::message::Channel::StatusPage,
                 remote: None,
                 simulated: false,
                 found: false,
@@ -339,11 +344,11 @@ mod tests {
         Timestamp::from_second(1_700_000_000 + s).expect("t")
     }
 
-    fn queued(id: &str, channel: &str) -> EntryKind {
+    fn queued(id: &str, channel: Channel) -> EntryKind {
         EntryKind::CommsQueued {
             id: id.into(),
-            channel: channel.into(),
-            template: "initial".into(),
+            channel,
+            template: crate::app::message::Template::Initial,
             summary: "DB down".into(),
             status: Some(IncidentStatus::Investigating),
             text: Some("x".into()),
@@ -357,7 +362,7 @@ mod tests {
         let mut c = Comms::default();
         let sent = |id: &str| EntryKind::CommsSent {
             id: id.into(),
-            channel: "statuspage".into(),
+            channel: crate::app::message::Channel::StatusPage,
             remote: None,
             simulated: false,
             found: false,
@@ -372,7 +377,7 @@ mod tests {
                 simulated,
                 body,
                 ..
-            } = queued(id, "statuspage")
+            } = queued(id, crate::app::message::Channel::StatusPage)
             else {
                 unreachable!()
             };
@@ -392,14 +397,14 @@ mod tests {
             );
         };
         assert_eq!(
-            c.page_says("statuspage"),
+            c.page_says(crate::app::message::Channel::StatusPage),
             None,
             "no incident on the page yet"
         );
         with_status("u1", IncidentStatus::Investigating, 0, &mut c);
         c.fold(t(1), "ana@b", &sent("u1"));
         assert_eq!(
-            c.page_says("statuspage"),
+            c.page_says(crate::app::message::Channel::StatusPage),
             Some(IncidentStatus::Investigating)
         );
         with_status("u2", IncidentStatus::Identified, 120, &mut c);
@@ -408,18 +413,21 @@ mod tests {
             "ana@b",
             &EntryKind::CommsFailed {
                 id: "u2".into(),
-                channel: "statuspage".into(),
+                channel: crate::app::message::Channel::StatusPage,
                 reason: "not delivered 10m after it was queued".into(),
                 gave_up: true,
                 retry_in: None,
             },
         );
         assert_eq!(
-            c.page_says("statuspage"),
+            c.page_says(crate::app::message::Channel::StatusPage),
             Some(IncidentStatus::Investigating),
             "the page still says what arrived"
         );
-        let u2 = c.get("u2", "statuspage").expect("u2").clone();
+        let u2 = c
+            .get("u2", crate::app::message::Channel::StatusPage)
+            .expect("u2")
+            .clone();
         assert_eq!(c.superseded(&u2), "the next update supersedes it");
         with_status("u3", IncidentStatus::Monitoring, 720, &mut c);
         assert_eq!(
@@ -427,28 +435,39 @@ mod tests {
             "superseded by the initial update of 22:25Z"
         );
         c.fold(t(721), "ana@b", &sent("u3"));
-        assert_eq!(c.page_says("statuspage"), Some(IncidentStatus::Monitoring));
+        assert_eq!(
+            c.page_says(crate::app::message::Channel::StatusPage),
+            Some(IncidentStatus::Monitoring)
+        );
     }
 
     #[test]
     fn queued_retrying_sent_and_failed_are_folded_per_channel() {
         let mut c = Comms::default();
-        c.fold(t(0), "ana@b", &queued("u1", "slack"));
-        c.fold(t(0), "ana@b", &queued("u1", "statuspage"));
+        c.fold(
+            t(0),
+            "ana@b",
+            &queued("u1", crate::app::message::Channel::Slack),
+        );
+        c.fold(
+            t(0),
+            "ana@b",
+            &queued("u1", crate::app::message::Channel::StatusPage),
+        );
         assert_eq!(c.waiting(), 2);
         c.fold(
             t(5),
             "ana@b",
             &EntryKind::CommsFailed {
                 id: "u1".into(),
-                channel: "slack".into(),
+                channel: crate::app::message::Channel::Slack,
                 reason: "HTTP 429".into(),
                 gave_up: false,
                 retry_in: Some(jiff::SignedDuration::from_secs(30)),
             },
         );
         assert!(matches!(
-            &c.get("u1", "slack").expect("d").state,
+            &c.get("u1", crate::app::message::Channel::Slack).expect("d").state,
             DeliveryState::Retrying { attempts: 1, next: Some(n), .. } if *n == t(35)
         ));
         c.fold(
@@ -456,7 +475,7 @@ mod tests {
             "ana@b",
             &EntryKind::CommsSent {
                 id: "u1".into(),
-                channel: "slack".into(),
+                channel: crate::app::message::Channel::Slack,
                 remote: Some("1700.1".into()),
                 simulated: false,
                 found: false,
@@ -467,7 +486,7 @@ mod tests {
             "ana@b",
             &EntryKind::CommsFailed {
                 id: "u1".into(),
-                channel: "slack".into(),
+                channel: crate::app::message::Channel::Slack,
                 reason: "late".into(),
                 gave_up: true,
                 retry_in: None,
@@ -475,7 +494,9 @@ mod tests {
         );
         assert!(
             matches!(
-                c.get("u1", "slack").expect("d").state,
+                c.get("u1", crate::app::message::Channel::Slack)
+                    .expect("d")
+                    .state,
                 DeliveryState::Sent { .. }
             ),
             "a late failure never undoes a delivery"
@@ -485,7 +506,7 @@ mod tests {
             "ana@b",
             &EntryKind::CommsFailed {
                 id: "u1".into(),
-                channel: "statuspage".into(),
+                channel: crate::app::message::Channel::StatusPage,
                 reason: "HTTP 401".into(),
                 gave_up: true,
                 retry_in: None,
@@ -496,7 +517,13 @@ mod tests {
             c.trouble().map(|(d, behind)| (d.channel.as_str(), behind)),
             Some(("statuspage", 0))
         );
-        assert_eq!(c.last_sent("slack"), Some(t(36)));
-        assert!(c.started("slack") && !c.started("statuspage"));
+        assert_eq!(
+            c.last_sent(crate::app::message::Channel::Slack),
+            Some(t(36))
+        );
+        assert!(
+            c.started(crate::app::message::Channel::Slack)
+                && !c.started(crate::app::message::Channel::StatusPage)
+        );
     }
 }

@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 
 use super::budget::{Exposure, RpoLevel};
 use super::fmt;
+use super::message::{Channel, Template};
 use super::severity::Severity;
 use super::signals::{BackupState, HealthState, LagState};
 use crate::journal;
@@ -233,8 +234,8 @@ pub enum EntryKind {
     /// goes to (its `id` is the delivery's, the dedupe key of the outbox).
     CommsQueued {
         id: String,
-        channel: String,
-        template: String,
+        channel: Channel,
+        template: Template,
         /// Its subject (the Slack header, the status page's incident name).
         summary: String,
         /// The incident status it announces.
@@ -253,7 +254,7 @@ pub enum EntryKind {
     },
     CommsSent {
         id: String,
-        channel: String,
+        channel: Channel,
         /// What the far side calls it: the Slack message's `ts`, the status page's incident id.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         remote: Option<String>,
@@ -265,7 +266,7 @@ pub enum EntryKind {
     },
     CommsFailed {
         id: String,
-        channel: String,
+        channel: Channel,
         reason: String,
         /// No more attempts will be made.
         gave_up: bool,

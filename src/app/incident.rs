@@ -241,8 +241,8 @@ impl MemoryJournal {
                             out.update.at,
                             &EntryKind::CommsQueued {
                                 id: format!("mem-{n}"),
-                                channel: channel.as_str().into(),
-                                template: out.update.template.as_str().into(),
+                                channel: *channel,
+                                template: out.update.template,
                                 summary: out.update.subject.clone(),
                                 status: Some(out.update.status),
                                 text: Some(out.update.text.clone()),

@@ -43,6 +43,22 @@ impl Channel {
     }
 }
 
+impl std::fmt::Display for Channel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Channel {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Channel, String> {
+        Channel::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| format!("unknown channel \"{s}\" (known: slack, statuspage)"))
+    }
+}
+
 /// What must be typed to post where the public reads ([`Targets::audience`]).
 pub const PUBLISH_WORD: &str = "publish";
 
@@ -84,6 +100,12 @@ impl Template {
             Template::Update => "update",
             Template::Restoration => "restoration",
         }
+    }
+}
+
+impl std::fmt::Display for Template {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -85,7 +85,7 @@ pub enum Event {
     /// What a channel's outbox worker says the operator must know (an unreadable outbox file,
     /// an update that cannot be sent from here); `None` once it is over.
     CommsProblem {
-        channel: String,
+        channel: super::message::Channel,
         problem: Option<String>,
     },
     /// The console is ending (`reason`: SIGTERM, the detach deadline): the programs of its

@@ -181,7 +181,7 @@ pub struct State {
     /// The update composer, while open.
     pub compose: Option<Compose>,
     /// What each channel's outbox worker says is wrong, by channel.
-    pub comms_problems: BTreeMap<String, String>,
+    pub comms_problems: BTreeMap<crate::app::message::Channel, String>,
 }
 
 /// What a console is, fixed when it starts: what it offers and what it can do. Built by the

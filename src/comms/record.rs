@@ -120,8 +120,8 @@ pub fn deliveries(
 fn queued_line(d: &OutboxItem) -> EntryKind {
     EntryKind::CommsQueued {
         id: d.id.clone(),
-        channel: d.channel.as_str().into(),
-        template: d.update.template.as_str().into(),
+        channel: d.channel,
+        template: d.update.template,
         summary: d.update.subject.clone(),
         status: Some(d.update.status),
         text: Some(d.update.text.clone()),
@@ -269,7 +269,7 @@ pub fn record(
         } => (
             EntryKind::CommsSent {
                 id: o.id.clone(),
-                channel: o.channel.as_str().into(),
+                channel: o.channel,
                 remote: remote.clone(),
                 simulated: *simulated,
                 found: *found,
@@ -283,7 +283,7 @@ pub fn record(
         } => (
             EntryKind::CommsFailed {
                 id: o.id.clone(),
-                channel: o.channel.as_str().into(),
+                channel: o.channel,
                 reason: reason.clone(),
                 gave_up: *gave_up,
                 retry_in: *retry_in,

@@ -253,7 +253,7 @@ fn issues(out: &mut String, src: &ReportInput, f: &JournalFacts) {
             list.push(format!(
                 "Update {} to {} was not sent: {}",
                 text(&m.id),
-                text(&m.channel),
+                text(m.channel.as_str()),
                 text(why)
             ));
         }

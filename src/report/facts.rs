@@ -183,7 +183,7 @@ impl StepRun {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Message {
     pub id: String,
-    pub channel: String,
+    pub channel: crate::app::message::Channel,
     /// When it was queued, its template and summary.
     pub queued: Option<(Timestamp, String, String)>,
     /// Failed attempts: when, why, and whether that was the last attempt.
@@ -443,9 +443,12 @@ impl JournalFacts {
                 summary,
                 ..
             } => {
-                self.message(id, channel).queued = Some((r.at, template.clone(), summary.clone()));
+                self.message(id, *channel).queued =
+                    Some((r.at, template.to_string(), summary.clone()));
             }
-            EntryKind::CommsSent { id, channel, .. } => self.message(id, channel).sent = Some(r.at),
+            EntryKind::CommsSent { id, channel, .. } => {
+                self.message(id, *channel).sent = Some(r.at)
+            }
             EntryKind::CommsFailed {
                 id,
                 channel,
@@ -453,7 +456,7 @@ impl JournalFacts {
                 gave_up,
                 ..
             } => self
-                .message(id, channel)
+                .message(id, *channel)
                 .failures
                 .push((r.at, reason.clone(), *gave_up)),
             EntryKind::LagLevel { .. }
@@ -559,7 +562,7 @@ impl JournalFacts {
         }
     }
 
-    fn message(&mut self, id: &str, channel: &str) -> &mut Message {
+    fn message(&mut self, id: &str, channel: crate::app::message::Channel) -> &mut Message {
         match self
             .comms
             .iter()
@@ -569,7 +572,7 @@ impl JournalFacts {
             None => {
                 self.comms.push(Message {
                     id: id.to_string(),
-                    channel: channel.to_string(),
+                    channel,
                     queued: None,
                     failures: Vec::new(),
                     sent: None,
@@ -581,7 +584,11 @@ impl JournalFacts {
     }
 
     /// The template and summary of update `id`, if it was queued.
-    pub fn queued(&self, id: &str, channel: &str) -> Option<&(Timestamp, String, String)> {
+    pub fn queued(
+        &self,
+        id: &str,
+        channel: crate::app::message::Channel,
+    ) -> Option<&(Timestamp, String, String)> {
         self.comms
             .iter()
             .find(|m| m.id == id && m.channel == channel)

@@ -52,7 +52,7 @@ pub fn timeline(out: &mut String, f: &JournalFacts, see: &str) {
                 md::dur(*rto),
                 md::time(*down_since)
             ),
-            What::Known(EntryKind::CommsSent { id, channel, .. }) => match f.queued(id, channel) {
+            What::Known(EntryKind::CommsSent { id, channel, .. }) => match f.queued(id, *channel) {
                 Some((_, template, summary)) => {
                     format!("{}: sent {id} ({template}: {summary})", channel)
                 }
@@ -299,7 +299,7 @@ pub fn comms(out: &mut String, f: &JournalFacts) {
                 ),
                 None => (String::new(), text(&m.id)),
             };
-            vec![queued, text(&m.channel), update, comms_result(m)]
+            vec![queued, text(m.channel.as_str()), update, comms_result(m)]
         })
         .collect();
     md::table(out, &["Queued", "Channel", "Update", "Result"], &rows);

@@ -625,51 +625,59 @@ fn a_restore_still_creating_is_reported_as_such_until_a_verdict_settles_it() {
 #[test]
 fn comms_show_their_result_and_queued_ones_are_folded() {
     let mut log = GoldenLog::default();
-    let queued = |id: &str, channel: &str| EntryKind::CommsQueued {
+    let queued = |id: &str, channel: crate::app::message::Channel| EntryKind::CommsQueued {
         id: id.into(),
-        channel: channel.into(),
-        template: "initial".into(),
+        channel,
+        template: crate::app::message::Template::Initial,
         summary: "DB primary down".into(),
         status: None,
         text: None,
         simulated: false,
         body: None,
     };
-    log.add(0, "ana@bastion", queued("m1", "slack"))
-        .add(0, "ana@bastion", queued("m1", "statuspage"))
-        .add(
-            5,
-            "ana@bastion",
-            EntryKind::CommsFailed {
-                id: "m1".into(),
-                channel: "slack".into(),
-                reason: "429 Too Many Requests".into(),
-                gave_up: false,
-                retry_in: None,
-            },
-        )
-        .add(
-            10,
-            "ana@bastion",
-            EntryKind::CommsSent {
-                id: "m1".into(),
-                channel: "slack".into(),
-                remote: None,
-                simulated: false,
-                found: false,
-            },
-        )
-        .add(
-            12,
-            "ana@bastion",
-            EntryKind::CommsFailed {
-                id: "m1".into(),
-                channel: "statuspage".into(),
-                reason: "401 Unauthorized".into(),
-                gave_up: true,
-                retry_in: None,
-            },
-        );
+    log.add(
+        0,
+        "ana@bastion",
+        queued("m1", crate::app::message::Channel::Slack),
+    )
+    .add(
+        0,
+        "ana@bastion",
+        queued("m1", crate::app::message::Channel::StatusPage),
+    )
+    .add(
+        5,
+        "ana@bastion",
+        EntryKind::CommsFailed {
+            id: "m1".into(),
+            channel: crate::app::message::Channel::Slack,
+            reason: "429 Too Many Requests".into(),
+            gave_up: false,
+            retry_in: None,
+        },
+    )
+    .add(
+        10,
+        "ana@bastion",
+        EntryKind::CommsSent {
+            id: "m1".into(),
+            channel: crate::app::message::Channel::Slack,
+            remote: None,
+            simulated: false,
+            found: false,
+        },
+    )
+    .add(
+        12,
+        "ana@bastion",
+        EntryKind::CommsFailed {
+            id: "m1".into(),
+            channel: crate::app::message::Channel::StatusPage,
+            reason: "401 Unauthorized".into(),
+            gave_up: true,
+            retry_in: None,
+        },
+    );
     let text = log.render(ReportKind::Incident);
     assert!(text.contains("| 2026-11-25 03:00:00 UTC | slack | initial (m1): DB primary down | sent at 2026-11-25 03:00:10 UTC after 1 failed attempt (last: 429 Too Many Requests) |"), "{text}");
     assert!(text.contains("| 2026-11-25 03:00:00 UTC | statuspage | initial (m1): DB primary down | FAILED at 2026-11-25 03:00:12 UTC: 401 Unauthorized; gave up |"), "{text}");

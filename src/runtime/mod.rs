@@ -60,7 +60,7 @@ pub struct Settings {
 pub struct CommsLink {
     pub worker: Worker,
     /// (channel, problem): `None` once it is over.
-    pub problems: mpsc::Receiver<(String, Option<String>)>,
+    pub problems: mpsc::Receiver<(crate::app::message::Channel, Option<String>)>,
 }
 
 /// The console's line to its journal keeper: what to write, and what the journal says.
@@ -672,8 +672,8 @@ pub async fn run(
 
 /// The next problem the outbox worker reports, if the console has one.
 async fn recv_problem(
-    problems: &mut Option<mpsc::Receiver<(String, Option<String>)>>,
-) -> Option<(String, Option<String>)> {
+    problems: &mut Option<mpsc::Receiver<(crate::app::message::Channel, Option<String>)>>,
+) -> Option<(crate::app::message::Channel, Option<String>)> {
     match problems {
         Some(rx) => rx.recv().await,
         None => std::future::pending().await,

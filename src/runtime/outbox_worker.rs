@@ -17,6 +17,8 @@ use jiff::SignedDuration;
 use nix::fcntl::Flock;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
+
+use crate::app::message::Channel;
 use tokio::time::Instant;
 
 use crate::clock::Clock;
@@ -105,7 +107,7 @@ impl Worker {
         sinks: Vec<Arc<dyn Sink>>,
         requests: std::sync::mpsc::Sender<Request>,
         clock: Arc<dyn Clock>,
-        problems: mpsc::Sender<(String, Option<String>)>,
+        problems: mpsc::Sender<(Channel, Option<String>)>,
     ) -> Worker {
         let (stop, stopped) = watch::channel(false);
         let waiting = Arc::new(AtomicUsize::new(0));
@@ -164,7 +166,7 @@ struct ChannelWorker {
     sink: Arc<dyn Sink>,
     requests: std::sync::mpsc::Sender<Request>,
     clock: Arc<dyn Clock>,
-    problems: mpsc::Sender<(String, Option<String>)>,
+    problems: mpsc::Sender<(Channel, Option<String>)>,
     locks: HashMap<PathBuf, Flock<File>>,
     backoff: HashMap<String, Backoff>,
     /// Outcomes already handed to the keeper by this process.
@@ -221,7 +223,7 @@ impl ChannelWorker {
             };
             if problem != self.problem {
                 self.problem = problem.clone();
-                let _ = self.problems.send((channel.to_string(), problem)).await;
+                let _ = self.problems.send((self.sink.channel(), problem)).await;
             }
             tokio::select! {
                 _ = stopped.changed() => break,
@@ -400,7 +402,7 @@ impl ChannelWorker {
                     at: self.clock.now(),
                     kind: crate::app::EntryKind::CommsFailed {
                         id: next.delivery.id.clone(),
-                        channel: channel.as_str().into(),
+                        channel,
                         reason: why.clone(),
                         gave_up: true,
                         retry_in: None,
@@ -768,7 +770,7 @@ fn context(outbox: &Outbox, p: &Pending) -> Context {
             .given_up(p.delivery.channel)
             .into_iter()
             .find(|d| d.name() < p.name)
-            .map(|d| crate::app::message::replaces_note(d.update.template.as_str(), d.queued_at))
+            .map(|d| crate::app::message::replaces_note(d.update.template, d.queued_at))
     } else {
         None
     };

@@ -19,7 +19,7 @@ pub fn due(state: &State) -> Option<(String, bool)> {
         && state.incident.is_some()
         && state.comms.waiting_to(c) > 0
     {
-        let page = crate::app::message::Channel::StatusPage.as_str();
+        let page = crate::app::message::Channel::StatusPage;
         return Some((
             if c == page {
                 format!(
@@ -84,12 +84,7 @@ pub fn draw(state: &State, screen: &Screen, frame: &mut Frame, area: Rect) {
         });
     }
     for (channel, p) in &state.comms_problems {
-        out.push(|| {
-            Line::from(Span::styled(
-                format!("{}: {}", clean(channel), clean(p)),
-                t.down,
-            ))
-        });
+        out.push(|| Line::from(Span::styled(format!("{channel}: {}", clean(p)), t.down)));
     }
     for d in all.iter().rev() {
         if out.full() {
@@ -137,11 +132,11 @@ pub fn draw(state: &State, screen: &Screen, frame: &mut Frame, area: Rect) {
             };
             let mut spans = vec![
                 Span::styled(format!("{} ", d.queued_at.strftime("%H:%MZ")), t.muted),
-                Span::styled(format!("{:<10} ", clean(&d.channel)), t.text),
+                Span::styled(format!("{:<10} ", d.channel.as_str()), t.text),
             ];
             if roomy {
                 spans.push(Span::styled(
-                    format!("{:<11} ", clean(&d.template)),
+                    format!("{:<11} ", d.template.as_str()),
                     t.muted,
                 ));
             }

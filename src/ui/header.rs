@@ -286,7 +286,7 @@ fn summary_line<'a>(state: &State, screen: &Screen) -> Line<'a> {
     }
     if let Some((channel, problem)) = state.comms_problems.iter().next() {
         return Line::from(Span::styled(
-            format!("COMMS {}: {}", clean(channel), clean(problem)),
+            format!("COMMS {channel}: {}", clean(problem)),
             t.down,
         ));
     }
@@ -307,8 +307,8 @@ fn summary_line<'a>(state: &State, screen: &Screen) -> Line<'a> {
         return Line::from(Span::styled(
             format!(
                 "COMMS: {} {} {}{behind}",
-                clean(&d.channel),
-                clean(&d.template),
+                d.channel,
+                d.template,
                 clean(&what)
             ),
             if matches!(d.state, DeliveryState::Failed { .. }) {

@@ -194,7 +194,7 @@ fn mid_incident(cfg: &Config) -> State {
                         at: at(361),
                         kind: EntryKind::CommsSent {
                             id: id.clone(),
-                            channel: "slack".into(),
+                            channel: crate::app::message::Channel::Slack,
                             remote: Some("C0DTEMWAR:1795575961.000100".into()),
                             simulated: false,
                             found: false,
@@ -204,7 +204,7 @@ fn mid_incident(cfg: &Config) -> State {
                         at: at(362),
                         kind: EntryKind::CommsFailed {
                             id,
-                            channel: "statuspage".into(),
+                            channel: crate::app::message::Channel::StatusPage,
                             reason: "create the incident: HTTP 503: upstream unavailable".into(),
                             gave_up: false,
                             retry_in: Some(jiff::SignedDuration::from_secs(30)),

@@ -227,8 +227,8 @@ impl Rec {
             COMMANDER,
             EntryKind::CommsQueued {
                 id: id.into(),
-                channel: channel.into(),
-                template: template.into(),
+                channel: channel.parse().expect("a channel"),
+                template: warroom::app::message::Template::parse(template).expect("a template"),
                 summary: summary.into(),
                 status: None,
                 text: None,
@@ -244,7 +244,7 @@ impl Rec {
             COMMANDER,
             EntryKind::CommsSent {
                 id: id.into(),
-                channel: channel.into(),
+                channel: channel.parse().expect("a channel"),
                 remote: None,
                 simulated: false,
                 found: false,
@@ -258,7 +258,7 @@ impl Rec {
             COMMANDER,
             EntryKind::CommsFailed {
                 id: id.into(),
-                channel: channel.into(),
+                channel: channel.parse().expect("a channel"),
                 reason: reason.into(),
                 gave_up,
                 retry_in: None,
@@ -476,7 +476,7 @@ fn failover(data: &Path) -> Rec {
             3000,
             "m2",
             "slack",
-            "restored",
+            "restoration",
             "RESOLVED: DTEM services restored from us-west-2",
         )
         .sent(3001, "m2", "slack")

@@ -17,8 +17,8 @@ pub(super) fn pretty(v: &serde_json::Value) -> Vec<String> {
 pub(super) fn channel_preview(state: &State, channel: Channel, u: &Update) -> Vec<String> {
     // The first update to arrive starts the thread / creates the page's incident; one given
     // up does not count, one still on its way does (the worker delivers in order).
-    let first = !state.comms.started(channel.as_str());
-    let before = state.comms.waiting_to(channel.as_str());
+    let first = !state.comms.started(channel);
+    let before = state.comms.waiting_to(channel);
     let after = if before > 0 {
         format!(" (after the {before} update(s) still waiting before it)")
     } else {
@@ -35,8 +35,8 @@ pub(super) fn channel_preview(state: &State, channel: Channel, u: &Update) -> Ve
                         .comms
                         .all()
                         .iter()
-                        .find(|d| d.channel == channel.as_str())
-                        .map(|d| message::replaces_note(&d.template, d.queued_at));
+                        .find(|d| d.channel == channel)
+                        .map(|d| message::replaces_note(d.template, d.queued_at));
                     out.push(format!(
                         "▶ Slack chat.postMessage to {ch} — the incident's first update to arrive: it starts the thread"
                     ));
@@ -94,7 +94,7 @@ pub(super) fn channel_preview(state: &State, channel: Channel, u: &Update) -> Ve
                         .comms
                         .all()
                         .iter()
-                        .filter(|d| d.channel == channel.as_str())
+                        .filter(|d| d.channel == channel)
                         .count();
                     out.push(format!(
                         "▶ Status page webhook (PUBLIC): POST the whole page{}",

@@ -323,8 +323,8 @@ fn the_preview_of_the_first_to_arrive_after_one_given_up_says_what_it_replaces()
     for kind in [
         EntryKind::CommsQueued {
             id: "u1".into(),
-            channel: "slack".into(),
-            template: "initial".into(),
+            channel: crate::app::message::Channel::Slack,
+            template: crate::app::message::Template::Initial,
             summary: "s".into(),
             status: None,
             text: None,
@@ -333,7 +333,7 @@ fn the_preview_of_the_first_to_arrive_after_one_given_up_says_what_it_replaces()
         },
         EntryKind::CommsFailed {
             id: "u1".into(),
-            channel: "slack".into(),
+            channel: crate::app::message::Channel::Slack,
             reason: "not delivered 10m after it was queued".into(),
             gave_up: true,
             retry_in: None,
@@ -343,7 +343,7 @@ fn the_preview_of_the_first_to_arrive_after_one_given_up_says_what_it_replaces()
     }
     let c = Compose::new(&rig.state, Template::Update, &[Channel::Slack]);
     let p = c.preview(&rig.state).join("\n");
-    let note = message::replaces_note("initial", t(2));
+    let note = message::replaces_note(message::Template::Initial, t(2));
     assert!(
         p.contains("the incident's first update to arrive: it starts the thread")
             && p.contains(&format!(
@@ -424,8 +424,8 @@ fn the_preview_says_create_or_update_as_the_worker_will_decide() {
         &mut rig,
         EntryKind::CommsQueued {
             id: "u1".into(),
-            channel: "statuspage".into(),
-            template: "initial".into(),
+            channel: crate::app::message::Channel::StatusPage,
+            template: crate::app::message::Template::Initial,
             summary: "s".into(),
             status: None,
             text: None,
@@ -442,7 +442,7 @@ fn the_preview_says_create_or_update_as_the_worker_will_decide() {
         &mut rig,
         EntryKind::CommsFailed {
             id: "u1".into(),
-            channel: "statuspage".into(),
+            channel: crate::app::message::Channel::StatusPage,
             reason: "HTTP 401".into(),
             gave_up: true,
             retry_in: None,

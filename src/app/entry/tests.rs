@@ -226,8 +226,8 @@ fn one_of_every_kind() -> Vec<EntryKind> {
         },
         EntryKind::CommsQueued {
             id: "m1".into(),
-            channel: "slack".into(),
-            template: "initial".into(),
+            channel: crate::app::message::Channel::Slack,
+            template: crate::app::message::Template::Initial,
             summary: "db down".into(),
             status: Some(IncidentStatus::Identified),
             text: Some("body".into()),
@@ -236,14 +236,14 @@ fn one_of_every_kind() -> Vec<EntryKind> {
         },
         EntryKind::CommsSent {
             id: "m1".into(),
-            channel: "slack".into(),
+            channel: crate::app::message::Channel::Slack,
             remote: Some("1700000000.000100".into()),
             simulated: false,
             found: true,
         },
         EntryKind::CommsFailed {
             id: "m1".into(),
-            channel: "slack".into(),
+            channel: crate::app::message::Channel::Slack,
             reason: "429".into(),
             gave_up: false,
             retry_in: Some(d),

@@ -188,7 +188,7 @@ pub fn slack_blocks(u: &Update, delivery: &str) -> Value {
 
 /// What a first update to arrive replaces: "the initial update queued 03:14Z, which could not
 /// be delivered" (the outbox and the preview say it alike).
-pub fn replaces_note(template: &str, queued_at: Timestamp) -> String {
+pub fn replaces_note(template: super::Template, queued_at: Timestamp) -> String {
     format!(
         "the {template} update queued {}, which could not be delivered",
         queued_at.strftime("%H:%MZ")

@@ -115,11 +115,11 @@ impl State {
     }
 
     /// The channel customers read: the status page, or Slack when there is no page.
-    pub fn customer_channel(&self) -> Option<&'static str> {
+    pub fn customer_channel(&self) -> Option<crate::app::message::Channel> {
         if self.targets.statuspage.is_some() {
-            Some(crate::app::message::Channel::StatusPage.as_str())
+            Some(crate::app::message::Channel::StatusPage)
         } else if self.targets.slack.is_some() {
-            Some(crate::app::message::Channel::Slack.as_str())
+            Some(crate::app::message::Channel::Slack)
         } else {
             None
         }
