@@ -1,5 +1,7 @@
 //! What the world tells the core: observations from probes, and the passing of time.
 
+use crate::cloud::CallFailure;
+use crate::cloud::kubernetes::RolloutReading;
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -51,6 +53,24 @@ pub enum Outcome {
     Seconds(f64),
 }
 
+impl Outcome {
+    /// A call to AWS or Kubernetes that told nothing: UNKNOWN, with why.
+    pub fn cannot_observe(failure: CallFailure) -> Outcome {
+        Outcome::CannotObserve {
+            reason: failure.into(),
+        }
+    }
+
+    /// What a Deployment's rollout says, read in `latency`.
+    pub fn of_rollout(reading: RolloutReading, latency: Duration) -> Outcome {
+        match reading {
+            RolloutReading::Up { detail } => Outcome::Up { latency, detail },
+            RolloutReading::Degraded { detail } => Outcome::Degraded { detail },
+            RolloutReading::Down { detail } => Outcome::Down { detail },
+        }
+    }
+}
+
 /// Why a probe could not tell.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ObserveError {
@@ -66,6 +86,17 @@ pub enum ObserveError {
     NoDatapoints,
     #[error("{0}")]
     Other(String),
+}
+
+impl From<CallFailure> for ObserveError {
+    fn from(f: CallFailure) -> ObserveError {
+        match f {
+            CallFailure::Credentials(t) => ObserveError::Credentials(t),
+            CallFailure::AccessDenied(t) => ObserveError::AccessDenied(t),
+            CallFailure::Unreachable(t) => ObserveError::Unreachable(t),
+            CallFailure::Other(t) => ObserveError::Other(t),
+        }
+    }
 }
 
 /// Everything `update` reacts to. More kinds (keys, step progress, deliveries) will come:

@@ -16,9 +16,9 @@ use tokio::sync::mpsc;
 use crate::config::Step;
 
 /// How often, and for how long, an RDS postcondition (a promoted replica standing alone, a
-/// restored instance available) is read: a promotion takes minutes.
-pub const INSTANCE_READ: (Duration, Duration) =
-    (Duration::from_secs(15), Duration::from_secs(30 * 60));
+/// restored instance available) is read: a promotion takes minutes. The AWS clients' own
+/// default, so a drill reads as long as production does.
+pub const INSTANCE_READ: (Duration, Duration) = crate::cloud::aws::POSTCONDITION;
 
 /// How long a restart's or a scale's rollout is read by default before NOT verified.
 pub const ROLLOUT_WITHIN: Duration = Duration::from_secs(10 * 60);

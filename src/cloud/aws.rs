@@ -1,5 +1,5 @@
-//! AWS clients shared by the AWS probes and the runbook executors, and how an SDK error
-//! reads as an [`Outcome`].
+//! AWS clients shared by the AWS probes and the runbook executors, and what a failed SDK
+//! call means ([`CallFailure`]).
 //!
 //! [`AwsClients`] loads one SDK config per region, lazily and once, from the SDK's default chain
 //! (environment, profiles, SSO, web identity, container and instance metadata): credentials
@@ -7,9 +7,9 @@
 //! requests go; without it the SDK itself honours `AWS_ENDPOINT_URL`,
 //! `AWS_ENDPOINT_URL_<SERVICE>` and a profile's `endpoint_url`.
 //!
-//! [`classify`] is the one place that decides what an SDK error means for the screen: a
-//! control plane that did not answer, refused our credentials or our permissions is
-//! `CannotObserve` (UNKNOWN), never `Down`: it is not the database's fault.
+//! [`observe_error`] is the one place that decides what an SDK error means: a control plane
+//! that did not answer, refused our credentials or our permissions is a [`CallFailure`]
+//! (UNKNOWN on the screen), never DOWN: it is not the database's fault.
 
 use std::collections::HashMap;
 use std::error::Error;
@@ -23,7 +23,7 @@ use aws_sdk_rds::error::{ProvideErrorMetadata, SdkError};
 use jiff::Timestamp;
 use tokio::sync::OnceCell;
 
-use crate::app::{ObserveError, Outcome};
+use super::CallFailure;
 
 /// The AWS clients of one console: cheap to clone (an `Arc` inside), one SDK config per
 /// region, loaded on first use and kept.
@@ -73,8 +73,10 @@ pub const CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60)
 
 /// A step's postcondition (a promoted replica standing alone, a restored instance
 /// available) is read every 15 s for up to 30 minutes: a promotion takes minutes.
-pub const POSTCONDITION: (std::time::Duration, std::time::Duration) =
-    crate::app::outcome::INSTANCE_READ;
+pub const POSTCONDITION: (std::time::Duration, std::time::Duration) = (
+    std::time::Duration::from_secs(15),
+    std::time::Duration::from_secs(30 * 60),
+);
 
 impl AwsClients {
     /// Clients that send every request to `endpoint_url` when given (`[aws] endpoint_url`),
@@ -264,28 +266,17 @@ const UNAVAILABLE_CODES: &[&str] = &[
     "InternalServerError",
 ];
 
-/// What an SDK error means for the screen: always `CannotObserve`, with the reason.
-///
-/// A probe first handles the errors that are answers about the thing itself (an instance
-/// that does not exist is `Down`), then gives the rest to this.
-pub fn classify<E>(err: &SdkError<E, HttpResponse>) -> Outcome
-where
-    E: ProvideErrorMetadata + Error + 'static,
-{
-    Outcome::CannotObserve {
-        reason: observe_error(err),
-    }
-}
-
-/// The reason behind [`classify`]: credentials, access denied, unreachable, or other.
-pub fn observe_error<E>(err: &SdkError<E, HttpResponse>) -> ObserveError
+/// Why an SDK call failed: credentials, access denied, unreachable, or other. A probe first
+/// handles the errors that are answers about the thing itself (an instance that does not
+/// exist is DOWN), then gives the rest to this: UNKNOWN with the reason.
+pub fn observe_error<E>(err: &SdkError<E, HttpResponse>) -> CallFailure
 where
     E: ProvideErrorMetadata + Error + 'static,
 {
     // No credentials (or a provider that failed to get them: an expired SSO session, a
     // broken profile) is found before anything is sent: look for it in every error.
     if let Some(creds) = credentials_error(err) {
-        return ObserveError::Credentials(creds);
+        return CallFailure::Credentials(creds);
     }
     match err {
         SdkError::ServiceError(service) => {
@@ -304,16 +295,16 @@ where
             let text = code_and_message(code, message.as_deref());
             let status = service.raw().status().as_u16();
             if CREDENTIAL_CODES.contains(&code) {
-                ObserveError::Credentials(text)
+                CallFailure::Credentials(text)
             } else if ACCESS_CODES.contains(&code) {
-                ObserveError::AccessDenied(text)
+                CallFailure::AccessDenied(text)
             } else if UNAVAILABLE_CODES.contains(&code) || status >= 500 {
-                ObserveError::Unreachable(text)
+                CallFailure::Unreachable(text)
             } else if status == 403 {
                 // A 403 whose code we do not know: our identity was refused something.
-                ObserveError::AccessDenied(text)
+                CallFailure::AccessDenied(text)
             } else {
-                ObserveError::Other(text)
+                CallFailure::Other(text)
             }
         }
         SdkError::DispatchFailure(failure) => {
@@ -322,20 +313,20 @@ where
             } else {
                 "no answer"
             };
-            ObserveError::Unreachable(format!("{what}: {}", causes(err)))
+            CallFailure::Unreachable(format!("{what}: {}", causes(err)))
         }
         SdkError::TimeoutError(_) => {
-            ObserveError::Unreachable(format!("timed out: {}", causes(err)))
+            CallFailure::Unreachable(format!("timed out: {}", causes(err)))
         }
         SdkError::ResponseError(response) => {
             let status = response.raw().status().as_u16();
-            ObserveError::Unreachable(format!(
+            CallFailure::Unreachable(format!(
                 "unreadable answer (HTTP {status}): {}",
                 causes(err)
             ))
         }
-        SdkError::ConstructionFailure(_) => ObserveError::Other(causes(err)),
-        _ => ObserveError::Other(causes(err)),
+        SdkError::ConstructionFailure(_) => CallFailure::Other(causes(err)),
+        _ => CallFailure::Other(causes(err)),
     }
 }
 
@@ -471,11 +462,8 @@ mod tests {
         SdkError::service_error(DescribeDBInstancesError::generic(meta), raw)
     }
 
-    fn reason(err: &Err) -> ObserveError {
-        match classify(err) {
-            Outcome::CannotObserve { reason } => reason,
-            other => panic!("not CannotObserve: {other:?}"),
-        }
+    fn reason(err: &Err) -> CallFailure {
+        observe_error(err)
     }
 
     #[test]
@@ -488,7 +476,7 @@ mod tests {
         ] {
             assert_eq!(
                 reason(&service(code, "nope", 403)),
-                ObserveError::Credentials(format!("{code}: nope")),
+                CallFailure::Credentials(format!("{code}: nope")),
                 "{code}"
             );
         }
@@ -502,7 +490,7 @@ mod tests {
                 "User: arn:aws:iam::1:user/o is not authorized to perform: rds:DescribeDBInstances",
                 403
             )),
-            ObserveError::AccessDenied(
+            CallFailure::AccessDenied(
                 "AccessDenied: User: arn:aws:iam::1:user/o is not authorized to perform: \
                  rds:DescribeDBInstances"
                     .into()
@@ -510,11 +498,11 @@ mod tests {
         );
         assert!(matches!(
             reason(&service("UnauthorizedOperation", "x", 403)),
-            ObserveError::AccessDenied(_)
+            CallFailure::AccessDenied(_)
         ));
         assert!(matches!(
             reason(&service("SomethingNew", "x", 403)),
-            ObserveError::AccessDenied(_)
+            CallFailure::AccessDenied(_)
         ));
     }
 
@@ -522,15 +510,15 @@ mod tests {
     fn throttling_and_failing_control_planes_are_unreachable() {
         assert_eq!(
             reason(&service("Throttling", "Rate exceeded", 400)),
-            ObserveError::Unreachable("Throttling: Rate exceeded".into())
+            CallFailure::Unreachable("Throttling: Rate exceeded".into())
         );
         assert!(matches!(
             reason(&service("InternalFailure", "", 500)),
-            ObserveError::Unreachable(t) if t == "InternalFailure"
+            CallFailure::Unreachable(t) if t == "InternalFailure"
         ));
         assert!(matches!(
             reason(&service("Whatever", "bad gateway", 502)),
-            ObserveError::Unreachable(_)
+            CallFailure::Unreachable(_)
         ));
     }
 
@@ -548,7 +536,7 @@ mod tests {
         );
         assert_eq!(
             reason(&err),
-            ObserveError::Credentials(
+            CallFailure::Credentials(
                 "InvalidClientTokenId: The security token included in the request is invalid."
                     .into()
             )
@@ -561,7 +549,7 @@ mod tests {
         );
         assert_eq!(
             reason(&err),
-            ObserveError::AccessDenied("unknown error".into())
+            CallFailure::AccessDenied("unknown error".into())
         );
     }
 
@@ -569,7 +557,7 @@ mod tests {
     fn other_service_errors_are_other_with_code_and_message() {
         assert_eq!(
             reason(&service("InvalidParameterValue", "bad id", 400)),
-            ObserveError::Other("InvalidParameterValue: bad id".into())
+            CallFailure::Other("InvalidParameterValue: bad id".into())
         );
     }
 
@@ -578,13 +566,13 @@ mod tests {
         let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "Connection refused");
         let err: Err = SdkError::dispatch_failure(ConnectorError::io(Box::new(io)));
         match reason(&err) {
-            ObserveError::Unreachable(t) => assert!(t.contains("Connection refused"), "{t}"),
+            CallFailure::Unreachable(t) => assert!(t.contains("Connection refused"), "{t}"),
             other => panic!("{other:?}"),
         }
         let slow = std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timeout");
         let err: Err = SdkError::dispatch_failure(ConnectorError::timeout(Box::new(slow)));
         match reason(&err) {
-            ObserveError::Unreachable(t) => assert!(t.starts_with("timed out"), "{t}"),
+            CallFailure::Unreachable(t) => assert!(t.starts_with("timed out"), "{t}"),
             other => panic!("{other:?}"),
         }
     }
@@ -602,13 +590,13 @@ mod tests {
         // As the orchestrator hands it over: the identity was not resolved, nothing was sent.
         let err: Err = SdkError::dispatch_failure(ConnectorError::other(Box::new(failed), None));
         match reason(&err) {
-            ObserveError::Credentials(t) => assert!(!t.is_empty()),
+            CallFailure::Credentials(t) => assert!(!t.is_empty()),
             other => panic!("{other:?}"),
         }
         // And anywhere else it may be found.
         let failed = provider.provide_credentials().await.expect_err("again");
         let err: Err = SdkError::construction_failure(failed);
-        assert!(matches!(reason(&err), ObserveError::Credentials(_)));
+        assert!(matches!(reason(&err), CallFailure::Credentials(_)));
     }
 
     #[test]
@@ -622,7 +610,7 @@ mod tests {
         );
         assert_eq!(
             reason(&service("Throttling", "Rate\nexceeded", 400)),
-            ObserveError::Unreachable("Throttling: Rate; exceeded".into())
+            CallFailure::Unreachable("Throttling: Rate; exceeded".into())
         );
     }
 

@@ -33,7 +33,7 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 use tokio::sync::Mutex;
 
-use crate::app::{ObserveError, Outcome};
+use super::CallFailure;
 
 /// Where the clients' configuration comes from.
 #[derive(Clone)]
@@ -122,10 +122,10 @@ impl KubeClients {
     }
 
     /// The client for `context` (`None` = the default context), built on first use.
-    /// A configuration that cannot be loaded is an [`ObserveError`] with the reason:
+    /// A configuration that cannot be loaded is an [`CallFailure`] with the reason:
     /// `Credentials` for a client certificate or key that cannot be read, `Other` for the
     /// rest (no kubeconfig, unknown context, bad cluster URL).
-    pub async fn client(&self, context: Option<&str>) -> Result<Client, ObserveError> {
+    pub async fn client(&self, context: Option<&str>) -> Result<Client, CallFailure> {
         if let Some(client) = &self.inner.fixed {
             return Ok(client.clone());
         }
@@ -136,7 +136,7 @@ impl KubeClients {
         }
         let config = self.config(context).await?;
         let client = Client::try_from(config).map_err(|e| {
-            ObserveError::Other(format!(
+            CallFailure::Other(format!(
                 "{}: {}",
                 context_label(context),
                 crate::text::redact::error_chain(&e)
@@ -146,7 +146,7 @@ impl KubeClients {
         Ok(client)
     }
 
-    async fn config(&self, context: Option<&str>) -> Result<Config, ObserveError> {
+    async fn config(&self, context: Option<&str>) -> Result<Config, CallFailure> {
         let options = KubeConfigOptions {
             context: context.map(str::to_string),
             ..KubeConfigOptions::default()
@@ -154,7 +154,7 @@ impl KubeClients {
         let label = context_label(context);
         match &self.inner.source {
             KubeconfigSource::Default if context.is_none() => Config::infer().await.map_err(|e| {
-                ObserveError::Other(format!(
+                CallFailure::Other(format!(
                     "{label}: no kubeconfig and not in a cluster ({})",
                     crate::text::redact::error_chain(&e)
                 ))
@@ -181,19 +181,19 @@ fn context_label(context: Option<&str>) -> String {
     }
 }
 
-fn config_error(label: &str, e: &kube::config::KubeconfigError) -> ObserveError {
+fn config_error(label: &str, e: &kube::config::KubeconfigError) -> CallFailure {
     use kube::config::KubeconfigError as K;
     let text = format!("{label}: {}", crate::text::redact::error_chain(e));
     match e {
-        K::LoadClientCertificate(_) | K::LoadClientKey(_) => ObserveError::Credentials(text),
-        _ => ObserveError::Other(text),
+        K::LoadClientCertificate(_) | K::LoadClientKey(_) => CallFailure::Credentials(text),
+        _ => CallFailure::Other(text),
     }
 }
 
-/// How a failed API call reads as an [`ObserveError`], for everything but a 404 (which is
+/// How a failed API call reads as an [`CallFailure`], for everything but a 404 (which is
 /// the caller's business: a missing object is usually `Down`). The runbook executors use it
 /// too.
-pub fn observe_error(err: &kube::Error) -> ObserveError {
+pub fn observe_error(err: &kube::Error) -> CallFailure {
     match err {
         kube::Error::Api(status) => {
             let message = if status.message.is_empty() {
@@ -202,26 +202,26 @@ pub fn observe_error(err: &kube::Error) -> ObserveError {
                 status.message.clone()
             };
             match status.code {
-                401 => ObserveError::Credentials(format!("kubernetes API 401: {message}")),
-                403 => ObserveError::AccessDenied(message),
-                502..=504 => ObserveError::Unreachable(format!(
+                401 => CallFailure::Credentials(format!("kubernetes API 401: {message}")),
+                403 => CallFailure::AccessDenied(message),
+                502..=504 => CallFailure::Unreachable(format!(
                     "kubernetes API answered {}: {message}",
                     status.code
                 )),
-                code => ObserveError::Other(format!("kubernetes API answered {code}: {message}")),
+                code => CallFailure::Other(format!("kubernetes API answered {code}: {message}")),
             }
         }
-        kube::Error::Auth(auth) => ObserveError::Credentials(auth_message(auth)),
+        kube::Error::Auth(auth) => CallFailure::Credentials(auth_message(auth)),
         kube::Error::SerdeError(e) => {
-            ObserveError::Other(format!("unexpected answer from the kubernetes API: {e}"))
+            CallFailure::Other(format!("unexpected answer from the kubernetes API: {e}"))
         }
         kube::Error::HyperError(_) | kube::Error::Service(_) => {
             if let Some(auth) = find_in_chain::<kube::client::AuthError>(err) {
-                return ObserveError::Credentials(auth_message(auth));
+                return CallFailure::Credentials(auth_message(auth));
             }
-            ObserveError::Unreachable(transport_message(err))
+            CallFailure::Unreachable(transport_message(err))
         }
-        other => ObserveError::Other(crate::text::redact::error_chain(other)),
+        other => CallFailure::Other(crate::text::redact::error_chain(other)),
     }
 }
 
@@ -279,8 +279,19 @@ fn find_in_chain<'a, T: StdError + 'static>(err: &'a (dyn StdError + 'static)) -
     None
 }
 
-/// How one Deployment reads (see the module's table). `latency` is the GET's.
-pub fn read_deployment(d: &Deployment, latency: std::time::Duration) -> Outcome {
+/// What a Deployment's status says of its rollout, with the words for the screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RolloutReading {
+    /// Every desired replica updated and available.
+    Up { detail: String },
+    /// Serving, but not all of it (rolling out, fewer available than desired).
+    Degraded { detail: String },
+    /// Nothing available, scaled to 0, or stuck past its progress deadline.
+    Down { detail: String },
+}
+
+/// How one Deployment reads (see the module's table).
+pub fn read_deployment(d: &Deployment) -> RolloutReading {
     let desired = d.spec.replicas.unwrap_or(1);
     let status = d.status.as_ref();
     let available = status.and_then(|s| s.available_replicas).unwrap_or(0);
@@ -292,7 +303,7 @@ pub fn read_deployment(d: &Deployment, latency: std::time::Duration) -> Outcome 
     let message = |c: &DeploymentCondition| c.message.clone().unwrap_or_default();
 
     if desired <= 0 {
-        return Outcome::Down {
+        return RolloutReading::Down {
             detail: format!("{available}/0 available (scaled to 0)"),
         };
     }
@@ -301,7 +312,7 @@ pub fn read_deployment(d: &Deployment, latency: std::time::Duration) -> Outcome 
         && p.status.as_deref() == Some("False")
         && p.reason.as_deref() == Some("ProgressDeadlineExceeded")
     {
-        return Outcome::Down {
+        return RolloutReading::Down {
             detail: with_message(
                 format!("rollout stuck: {available}/{desired} available"),
                 &message(p),
@@ -310,7 +321,7 @@ pub fn read_deployment(d: &Deployment, latency: std::time::Duration) -> Outcome 
     }
     if available <= 0 {
         let why = condition("Available").map(message).unwrap_or_default();
-        return Outcome::Down {
+        return RolloutReading::Down {
             detail: with_message(format!("0/{desired} available"), &why),
         };
     }
@@ -324,7 +335,7 @@ pub fn read_deployment(d: &Deployment, latency: std::time::Duration) -> Outcome 
             )
     });
     if observed < generation || updated < desired || rolling_reason {
-        return Outcome::Degraded {
+        return RolloutReading::Degraded {
             detail: format!(
                 "rolling out: {}/{desired} updated, {available}/{desired} available",
                 updated.min(desired)
@@ -332,22 +343,21 @@ pub fn read_deployment(d: &Deployment, latency: std::time::Duration) -> Outcome 
         };
     }
     if available < desired {
-        return Outcome::Degraded {
+        return RolloutReading::Degraded {
             detail: format!("{available}/{desired} available"),
         };
     }
     if let Some(a) = condition("Available")
         && a.status.as_deref() == Some("False")
     {
-        return Outcome::Degraded {
+        return RolloutReading::Degraded {
             detail: with_message(
                 format!("{desired}/{desired} available, but Available=False"),
                 &message(a),
             ),
         };
     }
-    Outcome::Up {
-        latency,
+    RolloutReading::Up {
         detail: format!("{desired}/{desired} available"),
     }
 }
@@ -363,18 +373,16 @@ fn with_message(head: String, message: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     fn deployment(json: serde_json::Value) -> Deployment {
         serde_json::from_value(json).expect("a deployment")
     }
 
-    fn detail(o: &Outcome) -> String {
+    fn detail(o: &RolloutReading) -> String {
         match o {
-            Outcome::Up { detail, .. }
-            | Outcome::Degraded { detail }
-            | Outcome::Down { detail } => detail.clone(),
-            other => format!("{other:?}"),
+            RolloutReading::Up { detail }
+            | RolloutReading::Degraded { detail }
+            | RolloutReading::Down { detail } => detail.clone(),
         }
     }
 
@@ -385,8 +393,8 @@ mod tests {
             "spec": {"selector": {}, "template": {}},
             "status": {"observedGeneration": 1, "availableReplicas": 1, "updatedReplicas": 1}
         }));
-        let o = read_deployment(&d, Duration::from_millis(3));
-        assert!(matches!(o, Outcome::Up { .. }), "{o:?}");
+        let o = read_deployment(&d);
+        assert!(matches!(o, RolloutReading::Up { .. }), "{o:?}");
         assert_eq!(detail(&o), "1/1 available");
     }
 
@@ -396,10 +404,10 @@ mod tests {
             "metadata": {"name": "web", "generation": 1},
             "spec": {"replicas": 3, "selector": {}, "template": {}}
         }));
-        let o = read_deployment(&d, Duration::ZERO);
+        let o = read_deployment(&d);
         assert_eq!(
             o,
-            Outcome::Down {
+            RolloutReading::Down {
                 detail: "0/3 available".into()
             }
         );

@@ -1,12 +1,26 @@
 //! The AWS and Kubernetes clients of one console, built once and shared by the probes and
-//! the runbook executors, and how what those control planes answer reads in the model's
-//! words (an [`ObserveError`](crate::app::ObserveError), an [`Outcome`](crate::app::Outcome)).
-//! Above the model, below the adapters that use it (see the README's "Architecture").
+//! the runbook executors, and what a failed call or a Deployment's status says, in plain
+//! types ([`CallFailure`], [`kubernetes::RolloutReading`]) that the model turns into its own
+//! words. At the bottom of the layers: it knows nothing of the model.
 
 pub mod aws;
 pub mod kubernetes;
 
 use crate::config::Config;
+
+/// Why a call to AWS or Kubernetes told nothing about the thing asked (the model reads it as
+/// UNKNOWN with this reason: `app::ObserveError` is made from it).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CallFailure {
+    #[error("credentials: {0}")]
+    Credentials(String),
+    #[error("access denied: {0}")]
+    AccessDenied(String),
+    #[error("unreachable: {0}")]
+    Unreachable(String),
+    #[error("{0}")]
+    Other(String),
+}
 
 /// The clients every probe and every runbook executor of one console shares.
 #[derive(Clone)]

@@ -96,7 +96,7 @@ impl CloudwatchLagProbe {
                 Some(result) => lag_of(result, self.metric),
                 None => no_datapoints(),
             },
-            Err(err) => aws::classify(&err),
+            Err(err) => Outcome::cannot_observe(aws::observe_error(&err)),
         }
     }
 }

@@ -37,21 +37,19 @@ impl DeploymentProbe {
     async fn ask(&self) -> Outcome {
         let client = match self.clients.client(self.context.as_deref()).await {
             Ok(client) => client,
-            Err(reason) => return Outcome::CannotObserve { reason },
+            Err(failure) => return Outcome::cannot_observe(failure),
         };
         let api: Api<Deployment> = Api::namespaced(client, &self.namespace);
         let started = Instant::now();
         match api.get(&self.deployment).await {
-            Ok(d) => read_deployment(&d, started.elapsed()),
+            Ok(d) => Outcome::of_rollout(read_deployment(&d), started.elapsed()),
             Err(kube::Error::Api(status)) if status.code == 404 => Outcome::Down {
                 detail: format!(
                     "deployment {} not found in {}",
                     self.deployment, self.namespace
                 ),
             },
-            Err(e) => Outcome::CannotObserve {
-                reason: observe_error(&e),
-            },
+            Err(e) => Outcome::cannot_observe(observe_error(&e)),
         }
     }
 }

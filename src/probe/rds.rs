@@ -94,7 +94,7 @@ impl RdsInstanceProbe {
                 Some(DescribeDBInstancesError::DbInstanceNotFoundFault(_)) => {
                     not_found(&self.instance)
                 }
-                _ => aws::classify(&err),
+                _ => Outcome::cannot_observe(aws::observe_error(&err)),
             },
         }
     }

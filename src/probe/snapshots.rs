@@ -84,7 +84,7 @@ impl RdsSnapshotsProbe {
                         Err(err) if err.code() == Some("DBInstanceNotFound") => {
                             return none_of(&self.source);
                         }
-                        Err(err) => return aws::classify(&err),
+                        Err(err) => return Outcome::cannot_observe(aws::observe_error(&err)),
                     }
                 }
             }
@@ -109,7 +109,7 @@ impl RdsSnapshotsProbe {
                         Err(err) if err.code() == Some("DBClusterNotFoundFault") => {
                             return none_of(&self.source);
                         }
-                        Err(err) => return aws::classify(&err),
+                        Err(err) => return Outcome::cannot_observe(aws::observe_error(&err)),
                     }
                 }
             }

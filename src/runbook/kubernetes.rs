@@ -33,8 +33,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::{StepOutcome, StepProgress, failed, report, status, succeeded};
-use crate::app::Outcome;
-use crate::cloud::kubernetes::{self as k8s, KubeClients, read_deployment};
+use crate::cloud::kubernetes::{self as k8s, KubeClients, RolloutReading, read_deployment};
 
 /// The annotation `kubectl rollout restart` sets on the pod template.
 pub const RESTARTED_AT: &str = "kubectl.kubernetes.io/restartedAt";
@@ -400,7 +399,7 @@ fn rollout(d: &Deployment, produced: Option<i64>) -> Rollout {
 
 /// Whether a Deployment is available for a wait, and how it reads.
 fn available(d: &Deployment) -> (bool, String) {
-    let outcome = read_deployment(d, Duration::ZERO);
+    let reading = read_deployment(d);
     let condition = d
         .status
         .as_ref()
@@ -409,8 +408,8 @@ fn available(d: &Deployment) -> (bool, String) {
         .iter()
         .find(|c| c.type_.as_deref() == Some("Available"))
         .and_then(|c| c.status.clone());
-    match outcome {
-        Outcome::Up { detail, .. } => match condition.as_deref() {
+    match reading {
+        RolloutReading::Up { detail } => match condition.as_deref() {
             // Available, and rolled out by kubectl's rules (no old replica left).
             Some("True") => match rollout(d, None) {
                 Rollout::Complete => (true, format!("{detail}, Available=True")),
@@ -421,8 +420,7 @@ fn available(d: &Deployment) -> (bool, String) {
             Some(other) => (false, format!("{detail}, but Available={other}")),
             None => (false, format!("{detail}, no Available condition yet")),
         },
-        Outcome::Degraded { detail } | Outcome::Down { detail } => (false, detail),
-        other => (false, format!("{other:?}")),
+        RolloutReading::Degraded { detail } | RolloutReading::Down { detail } => (false, detail),
     }
 }
 
