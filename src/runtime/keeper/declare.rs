@@ -97,8 +97,12 @@ impl KeeperState {
         let steps = Steps::of_journal(&verified);
         for e in verified.iter().filter(|e| {
             matches!(
-                e.kind.as_str(),
-                "step_started" | "step_process" | "step_adopted"
+                EntryKind::from_journal(&e.kind, &e.body),
+                Some(
+                    EntryKind::StepStarted { .. }
+                        | EntryKind::StepProcess { .. }
+                        | EntryKind::StepAdopted { .. }
+                )
             )
         }) {
             let (rb, st) = (
@@ -222,7 +226,12 @@ impl KeeperState {
                 .map(|_| ())
                 .map_err(|e| describe(&e))
         };
-        for e in watch[..until].iter().filter(|e| e.kind == "step_started") {
+        for e in watch[..until].iter().filter(|e| {
+            matches!(
+                EntryKind::from_journal(&e.kind, &e.body),
+                Some(EntryKind::StepStarted { .. })
+            )
+        }) {
             let runbook = e
                 .body
                 .get("runbook")
