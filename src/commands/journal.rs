@@ -55,7 +55,13 @@ pub fn journal_verify(
     let shown = clean(&path.display().to_string());
     // What this account saw of it before: a journal shorter than that was rewritten.
     let seen = crate::journal::seen::default_path().map(crate::journal::seen::SeenBook::open);
-    match crate::journal::load_verified(&path) {
+    // Streamed: only the entry this account saw last is kept (memory is one window of the
+    // file, however long the incident).
+    let seen_seq = seen
+        .as_ref()
+        .and_then(|book| book.get(&path))
+        .map(|s| s.seq);
+    match crate::journal::load_verified_keeping(&path, 0, &|head| Some(head.seq) == seen_seq) {
         Ok((loaded, report)) => {
             for w in &report.warnings {
                 eprintln!("{shown}: warning: {}", clean(w));

@@ -13,7 +13,6 @@ pub fn report(
     data_dir: Option<&Path>,
     incident: Option<&str>,
 ) -> ExitCode {
-    use std::io::Write as _;
     let dir = journal_dir(explicit, data_dir);
     let path = match incident_file(&dir, incident) {
         Ok(p) => p,
@@ -22,13 +21,26 @@ pub fn report(
             return ExitCode::from(1);
         }
     };
-    let read = crate::journal::load(&path)
-        .and_then(|loaded| crate::journal::verify(&path).map(|v| (loaded, v)));
-    let (loaded, verify) = match read {
+    // Streamed: the chain checked window by window (nothing kept but what was skipped), then
+    // an index of where each entry is, sorted by time, read back entry by entry twice (the
+    // facts, the timeline). A long incident is never held whole.
+    let read = crate::journal::load_verified_keeping(&path, 0, &|_| false)
+        .and_then(|(loaded, verify)| Ok((loaded, verify, crate::journal::index(&path)?)));
+    let (loaded, verify, (file, mut index)) = match read {
         Ok(x) => x,
         Err(e) => {
             eprintln!("warroom report: {e}");
             return ExitCode::from(1);
+        }
+    };
+    // Entries copied from the watch log may follow the declaration in the file: time order,
+    // ties in journal order (a stable sort).
+    index.sort_by_key(|e| e.at);
+    let entries = |visit: &mut dyn FnMut(&crate::app::entry::Recorded)| {
+        for at in &index {
+            if let Some(entry) = crate::journal::entry_at(&file, at) {
+                visit(&crate::app::entry::Recorded::from_journal(&entry));
+            }
         }
     };
     let id = path
@@ -44,14 +56,14 @@ pub fn report(
     } else {
         crate::report::ReportKind::Incident
     };
-    let text = crate::report::render(&crate::report::ReportInput {
+    let input = crate::report::ReportInput {
         id: &id,
         kind,
         loaded: &loaded,
         verify: &verify,
-    });
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        entries: &entries,
+    };
+    match crate::report::render_to(&input, &mut std::io::stdout().lock()) {
         Ok(()) => ExitCode::SUCCESS,
         // `warroom report | head`: the reader has what it wanted.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,

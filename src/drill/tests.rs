@@ -715,11 +715,13 @@ fn the_drill_report_shows_the_rto_achieved_by_each_component_that_was_down() {
     std::fs::write(&path, lines).expect("write");
     let (loaded, verify) = crate::journal::load_verified(&path).expect("load");
     assert!(verify.ok(), "{verify:?}");
+    let recorded = crate::report::in_time_order(&loaded.entries);
     let report = crate::report::render(&crate::report::ReportInput {
         id: "2023-11-14T2213Z-drill-us-east-1-down",
         kind: crate::report::ReportKind::Drill,
         loaded: &loaded,
         verify: &verify,
+        entries: &|visit| recorded.iter().for_each(visit),
     });
     // Every component that was DOWN, with its RTO target, the time it took and the verdict:
     // the queue and the web apps back from us-west-2 within their 15 and 30 minutes, the

@@ -25,7 +25,9 @@ use serde_json::{Map, Value};
 
 use super::entry::{GENESIS, JournalEntry, RESERVED, actor, chain_hash, line_hash};
 
+mod index;
 mod verify;
+pub use index::{EntryAt, entry_at, index};
 pub use verify::*;
 
 /// Mode of directories the journal creates (before the umask, or the default ACL of a team's
@@ -222,14 +224,6 @@ pub fn open_nofollow(path: &Path) -> std::io::Result<File> {
 }
 
 /// The whole file, read through [`open_nofollow`].
-fn read_nofollow(path: &Path) -> Result<Vec<u8>, JournalError> {
-    let mut bytes = Vec::new();
-    open_nofollow(path)
-        .and_then(|mut f| f.read_to_end(&mut bytes))
-        .map_err(io(path, "read"))?;
-    Ok(bytes)
-}
-
 fn lock(file: File, arg: FlockArg, path: &Path) -> Result<Flock<File>, JournalError> {
     let mut file = file;
     loop {

@@ -12,6 +12,7 @@ pub use dirs::{
 };
 pub use entry::{GENESIS, JournalEntry, actor};
 pub use file::{
-    Followed, Journal, JournalError, Loaded, Problem, TornLine, VerifyReport, follow, load,
-    load_verified, load_verified_keeping, load_verified_with, verify,
+    EntryAt, Followed, Journal, JournalError, Loaded, Problem, TornLine, VerifyReport, entry_at,
+    follow, index, load, load_only, load_verified, load_verified_keeping, load_verified_with,
+    verify,
 };

@@ -5,7 +5,7 @@
 use super::facts::{JournalFacts, RpoVerdict, RtoVerdict, StepRun};
 use super::md::{self, text};
 use super::sections::{self, NONE};
-use super::{ReportInput, say};
+use super::{Out, ReportInput, say};
 use crate::app::entry::StepResult;
 
 /// The DR plan's next steps after a test.
@@ -15,62 +15,60 @@ const NEXT_STEPS: [&str; 3] = [
     "Plan next test cycle",
 ];
 
-pub fn render(src: &ReportInput, f: &JournalFacts) -> String {
-    let mut out = String::new();
-    say!(out, "# Disaster Recovery Test Report");
-    say!(out);
+pub(super) fn render(src: &ReportInput, f: &JournalFacts, out: &mut Out) {
+    say!(out.text, "# Disaster Recovery Test Report");
+    say!(out.text);
     say!(
-        out,
+        out.text,
         "> **Drill**: a simulated estate in simulated time. Every time and duration below is \
          the drill's simulated clock; no real system, Slack channel or status page was touched."
     );
-    say!(out);
-    sections::broken_banner(&mut out, src);
-    say!(out, "## Test Information");
-    say!(out);
-    information(&mut out, src, f);
-    say!(out);
-    say!(out, "## Test Results");
-    say!(out);
-    results(&mut out, f);
-    say!(out);
-    say!(out, "## RTO/RPO Metrics");
-    say!(out);
-    sections::objectives(&mut out, f);
-    say!(out);
-    say!(out, "## Issues Identified");
-    say!(out);
-    issues(&mut out, src, f);
-    say!(out);
-    say!(out, "## Recommendations");
-    say!(out);
+    say!(out.text);
+    sections::broken_banner(&mut out.text, src);
+    say!(out.text, "## Test Information");
+    say!(out.text);
+    information(&mut out.text, src, f);
+    say!(out.text);
+    say!(out.text, "## Test Results");
+    say!(out.text);
+    results(&mut out.text, f);
+    say!(out.text);
+    say!(out.text, "## RTO/RPO Metrics");
+    say!(out.text);
+    sections::objectives(&mut out.text, f);
+    say!(out.text);
+    say!(out.text, "## Issues Identified");
+    say!(out.text);
+    issues(&mut out.text, src, f);
+    say!(out.text);
+    say!(out.text, "## Recommendations");
+    say!(out.text);
     if f.follow_ups.is_empty() {
-        say!(out, "{NONE}");
+        say!(out.text, "{NONE}");
     }
     for u in &f.follow_ups {
         say!(
-            out,
+            out.text,
             "- {} (raised by {} at {})",
             text(&u.text),
             text(&u.actor),
             md::time(u.at)
         );
     }
-    say!(out);
-    say!(out, "## Next Steps");
-    say!(out);
+    say!(out.text);
+    say!(out.text, "## Next Steps");
+    say!(out.text);
     for s in NEXT_STEPS {
-        say!(out, "- {s}");
+        say!(out.text, "- {s}");
     }
-    say!(out);
-    say!(out, "## Timeline");
-    say!(out);
-    sections::timeline(&mut out, f, "");
-    say!(out);
-    say!(out, "## Journal Integrity");
-    say!(out);
-    sections::integrity(&mut out, src, f);
-    out
+    say!(out.text);
+    say!(out.text, "## Timeline");
+    say!(out.text);
+    sections::timeline(out, src, f, "");
+    say!(out.text);
+    say!(out.text, "## Journal Integrity");
+    say!(out.text);
+    sections::integrity(&mut out.text, src, f);
 }
 
 fn information(out: &mut String, src: &ReportInput, f: &JournalFacts) {

@@ -210,11 +210,26 @@ pub fn follow_up(note: &str) -> Option<&str> {
         .then(|| t[PREFIX.len()..].trim())
 }
 
+/// Entries as the report reads them: in time order, ties in journal order (entries copied
+/// from the watch log may follow the declaration in the file).
+pub fn in_time_order(entries: &[journal::JournalEntry]) -> Vec<Recorded> {
+    let mut recorded: Vec<Recorded> = entries.iter().map(Recorded::from_journal).collect();
+    recorded.sort_by_key(|r| r.at);
+    recorded
+}
+
 /// Everything the report says, read from the journal's entries.
 #[derive(Debug, Clone, Default)]
 pub struct JournalFacts {
-    /// Every entry, in time order (ties in journal order).
-    pub entries: Vec<Recorded>,
+    /// How many entries, and the times of the first and the last (in time order).
+    pub entry_count: usize,
+    pub first_at: Option<Timestamp>,
+    pub last_entry_at: Option<Timestamp>,
+    /// Entries the timeline lists one by one; step output lines and queued updates it only
+    /// counts.
+    pub listed: usize,
+    pub outputs: usize,
+    pub queued_updates: usize,
     pub declared: Option<Declared>,
     /// The status now: the declaration's, then every status change.
     pub status: Option<IncidentStatus>,
@@ -236,15 +251,17 @@ pub struct JournalFacts {
 }
 
 impl JournalFacts {
+    /// The facts of entries held in memory (see [`in_time_order`]).
     pub fn from_entries(entries: &[journal::JournalEntry]) -> JournalFacts {
-        let mut recorded: Vec<Recorded> = entries.iter().map(Recorded::from_journal).collect();
-        // Entries copied from the watch log may follow the declaration in the file.
-        recorded.sort_by_key(|r| r.at);
+        let recorded = in_time_order(entries);
+        JournalFacts::fold(&|visit: &mut dyn FnMut(&Recorded)| recorded.iter().for_each(visit))
+    }
+
+    /// The facts of every entry `entries` hands over, in time order: nothing of an entry is
+    /// kept but what the report says of it.
+    pub fn fold(entries: super::Entries) -> JournalFacts {
         let mut f = JournalFacts::default();
-        for r in &recorded {
-            f.add(r);
-        }
-        f.entries = recorded;
+        entries(&mut |r| f.add(r));
         f
     }
 
@@ -252,13 +269,13 @@ impl JournalFacts {
     pub fn start(&self) -> Option<Timestamp> {
         match &self.declared {
             Some(d) => Some(d.started),
-            None => self.entries.first().map(|r| r.at),
+            None => self.first_at,
         }
     }
 
     /// The time of the latest entry.
     pub fn last_at(&self) -> Option<Timestamp> {
-        self.entries.last().map(|r| r.at)
+        self.last_entry_at
     }
 
     /// The incident's duration: to its resolution, else (still open) to the last entry.
@@ -269,6 +286,14 @@ impl JournalFacts {
     }
 
     fn add(&mut self, r: &Recorded) {
+        self.entry_count += 1;
+        self.first_at.get_or_insert(r.at);
+        self.last_entry_at = Some(r.at);
+        match r.known() {
+            Some(EntryKind::StepOutput { .. }) => self.outputs += 1,
+            Some(EntryKind::CommsQueued { .. }) => self.queued_updates += 1,
+            _ => self.listed += 1,
+        }
         if !self.actors.contains(&r.actor) {
             self.actors.push(r.actor.clone());
         }

@@ -5,47 +5,45 @@
 use super::facts::{JournalFacts, RtoVerdict};
 use super::md::{self, text};
 use super::sections::{self, NONE};
-use super::{ReportInput, say};
+use super::{Out, ReportInput, say};
 use crate::app::entry::StepResult;
 
-pub fn render(src: &ReportInput, f: &JournalFacts) -> String {
-    let mut out = String::new();
+pub(super) fn render(src: &ReportInput, f: &JournalFacts, out: &mut Out) {
     let title = f.declared.as_ref().map_or(src.id, |d| d.title.as_str());
-    say!(out, "# Post-Incident Report: {}", text(title));
-    say!(out);
-    sections::broken_banner(&mut out, src);
-    say!(out, "## Summary");
-    say!(out);
-    summary(&mut out, src, f);
-    say!(out);
-    say!(out, "## Timeline");
-    say!(out);
-    sections::timeline(&mut out, f, " (see Actions and Comms)");
-    say!(out);
-    say!(out, "## Actions");
-    say!(out);
-    sections::actions(&mut out, f);
-    say!(out);
-    say!(out, "## Recovery objectives (RTO/RPO)");
-    say!(out);
-    sections::objectives(&mut out, f);
-    say!(out);
-    say!(out, "## Comms");
-    say!(out);
-    sections::comms(&mut out, f);
-    say!(out);
-    say!(out, "## Open follow-ups");
-    say!(out);
-    sections::follow_ups(&mut out, f);
-    say!(out);
-    say!(out, "## Journal integrity");
-    say!(out);
-    sections::integrity(&mut out, src, f);
-    out
+    say!(out.text, "# Post-Incident Report: {}", text(title));
+    say!(out.text);
+    sections::broken_banner(&mut out.text, src);
+    say!(out.text, "## Summary");
+    say!(out.text);
+    summary(&mut out.text, src, f);
+    say!(out.text);
+    say!(out.text, "## Timeline");
+    say!(out.text);
+    sections::timeline(out, src, f, " (see Actions and Comms)");
+    say!(out.text);
+    say!(out.text, "## Actions");
+    say!(out.text);
+    sections::actions(&mut out.text, f);
+    say!(out.text);
+    say!(out.text, "## Recovery objectives (RTO/RPO)");
+    say!(out.text);
+    sections::objectives(&mut out.text, f);
+    say!(out.text);
+    say!(out.text, "## Comms");
+    say!(out.text);
+    sections::comms(&mut out.text, f);
+    say!(out.text);
+    say!(out.text, "## Open follow-ups");
+    say!(out.text);
+    sections::follow_ups(&mut out.text, f);
+    say!(out.text);
+    say!(out.text, "## Journal integrity");
+    say!(out.text);
+    sections::integrity(&mut out.text, src, f);
 }
 
 fn summary(out: &mut String, src: &ReportInput, f: &JournalFacts) {
-    if f.entries.is_empty() {
+    if f.entry_count == 0 {
         say!(out, "The journal has no entries.");
         say!(out);
     } else {

@@ -55,14 +55,19 @@ pub fn table(out: &mut String, header: &[&str], rows: &[Vec<String>]) {
     }
     out.push('\n');
     for row in rows {
-        out.push('|');
-        for cell in row {
-            out.push(' ');
-            out.push_str(if cell.is_empty() { "—" } else { cell });
-            out.push_str(" |");
-        }
-        out.push('\n');
+        self::row(out, row);
     }
+}
+
+/// One row of a Markdown table (after its header, [`table`] with no rows).
+pub fn row(out: &mut String, cells: &[String]) {
+    out.push('|');
+    for cell in cells {
+        out.push(' ');
+        out.push_str(if cell.is_empty() { "—" } else { cell });
+        out.push_str(" |");
+    }
+    out.push('\n');
 }
 
 /// `n thing` / `n things`.

@@ -5,7 +5,7 @@ use jiff::Timestamp;
 
 use super::facts::{ComponentOutage, JournalFacts, Message, RpoVerdict, RtoVerdict, StepRun};
 use super::md::{self, text};
-use super::{ReportInput, say};
+use super::{Out, ReportInput, say};
 use crate::app::entry::{EntryKind, StepResult, What};
 
 pub const NONE: &str = "None.";
@@ -24,61 +24,58 @@ pub fn broken_banner(out: &mut String, src: &ReportInput) {
 }
 
 /// One row per entry, in time order, but for step output and queued updates (counted in a
-/// last line that ends with `see`).
-pub fn timeline(out: &mut String, f: &JournalFacts, see: &str) {
+/// last line that ends with `see`). Rows are written out as they are made.
+pub fn timeline(out: &mut Out, src: &ReportInput, f: &JournalFacts, see: &str) {
     let Some(start) = f.start() else {
-        say!(out, "{NONE}");
+        say!(out.text, "{NONE}");
         return;
     };
-    let mut rows = Vec::new();
-    let (mut outputs, mut queued) = (0, 0);
-    for r in &f.entries {
-        let what = match &r.what {
-            What::Known(EntryKind::StepOutput { .. }) => {
-                outputs += 1;
-                continue;
-            }
-            What::Known(EntryKind::CommsQueued { .. }) => {
-                queued += 1;
-                continue;
-            }
-            // The console's line has the time in RFC 3339; the report writes every time alike.
-            What::Known(EntryKind::RtoBreached {
-                component,
-                down_since,
-                rto,
-            }) => format!(
-                "{component} RTO {} breached (DOWN since {})",
-                md::dur(*rto),
-                md::time(*down_since)
-            ),
-            What::Known(EntryKind::CommsSent { id, channel, .. }) => match f.queued(id, *channel) {
-                Some((_, template, summary)) => {
-                    format!("{}: sent {id} ({template}: {summary})", channel)
-                }
-                None => r.describe(),
-            },
-            _ => r.describe(),
-        };
-        rows.push(vec![
-            md::time(r.at),
-            md::t_plus(r.at, start),
-            text(&r.actor),
-            text(&what),
-        ]);
-    }
-    if rows.is_empty() {
-        say!(out, "{NONE}");
+    if f.listed == 0 {
+        say!(out.text, "{NONE}");
     } else {
-        md::table(out, &["Time", "T+", "Actor", "What"], &rows);
+        md::table(&mut out.text, &["Time", "T+", "Actor", "What"], &[]);
+        (src.entries)(&mut |r| {
+            let what = match &r.what {
+                What::Known(EntryKind::StepOutput { .. } | EntryKind::CommsQueued { .. }) => return,
+                // The console's line has the time in RFC 3339; the report writes every time alike.
+                What::Known(EntryKind::RtoBreached {
+                    component,
+                    down_since,
+                    rto,
+                }) => format!(
+                    "{component} RTO {} breached (DOWN since {})",
+                    md::dur(*rto),
+                    md::time(*down_since)
+                ),
+                What::Known(EntryKind::CommsSent { id, channel, .. }) => {
+                    match f.queued(id, *channel) {
+                        Some((_, template, summary)) => {
+                            format!("{}: sent {id} ({template}: {summary})", channel)
+                        }
+                        None => r.describe(),
+                    }
+                }
+                _ => r.describe(),
+            };
+            md::row(
+                &mut out.text,
+                &[
+                    md::time(r.at),
+                    md::t_plus(r.at, start),
+                    text(&r.actor),
+                    text(&what),
+                ],
+            );
+            out.spill();
+        });
     }
-    if outputs + queued > 0 {
-        say!(out);
+    if f.outputs + f.queued_updates > 0 {
+        say!(out.text);
         say!(
-            out,
+            out.text,
             "Not listed one by one: {} and {}{see}.",
-            md::count(outputs, "step output line", "step output lines"),
-            md::count(queued, "queued update", "queued updates"),
+            md::count(f.outputs, "step output line", "step output lines"),
+            md::count(f.queued_updates, "queued update", "queued updates"),
         );
     }
 }

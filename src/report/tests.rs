@@ -73,11 +73,13 @@ impl GoldenLog {
         };
         let mut verify = verify.clone();
         verify.entries = self.entries.len();
+        let recorded = crate::report::in_time_order(&loaded.entries);
         render(&ReportInput {
             id: "2026-11-25T0300Z-region-outage",
             kind,
             loaded: &loaded,
             verify: &verify,
+            entries: &|visit| recorded.iter().for_each(visit),
         })
     }
 }

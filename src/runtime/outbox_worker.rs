@@ -189,7 +189,7 @@ fn queued_lines(journal: &std::path::Path, team: &Result<Team, String>) -> Queue
     let Ok(team) = team else {
         return Vec::new();
     };
-    let Ok(loaded) = crate::journal::load(journal) else {
+    let Ok(loaded) = crate::journal::load_only(journal, 0, &|h| h.kind == "comms_queued") else {
         return Vec::new();
     };
     let text = |e: &crate::journal::JournalEntry, k: &str| {

@@ -13,6 +13,7 @@ mod journal_live;
 mod journal_verify;
 mod kubernetes;
 mod links;
+mod memory;
 mod postgres;
 mod probe_basic;
 mod report;

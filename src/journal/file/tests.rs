@@ -271,6 +271,17 @@ fn load_verified_agrees(path: &Path) -> (Loaded, VerifyReport) {
         same_loaded(&loaded, &l, &what);
         same_report(&report, &r, &what);
     }
+    // Read in windows smaller than a line, than a few lines, than the file: the same.
+    for window in [1, 7, 100, 300, 1000] {
+        for threads in [1, 3] {
+            let (l, r) = read_journal(path, true, threads, usize::MAX, &|_| true, window).unwrap();
+            let what = format!("{window}-byte windows on {threads} threads");
+            same_loaded(&loaded, &l, &what);
+            same_report(&report, &r, &what);
+            let (_, r) = read_journal(path, true, threads, 0, &|_| false, window).unwrap();
+            same_report(&report, &r, &format!("{what}, nothing kept"));
+        }
+    }
     (loaded, report)
 }
 
@@ -615,7 +626,7 @@ fn keeping_reads_whole_only_the_newest_and_the_wanted_and_verifies_all() {
         let kind = if i == 3 { "declared" } else { "note" };
         j.append(kind, note(&format!("n{i}")), at(i)).unwrap();
     }
-    let wanted = |k: &str| k == "declared";
+    let wanted = |h: &JournalEntry| h.kind == "declared";
     let (loaded, report) = load_verified_keeping(&path, 10, &wanted).unwrap();
     assert!(report.ok(), "{report:?}");
     assert_eq!(report.entries, 50, "every line is checked");

@@ -283,7 +283,7 @@ impl KeeperState {
         // A claim made in another source still runs: in the watch log before the incident was
         // declared, or in the incident just resolved (its consoles went back to the watch log).
         for other in self.other_sources(&path) {
-            if let Ok(loaded) = load(&other)
+            if let Ok(loaded) = crate::journal::load_only(&other, 0, &|h| is_step_kind(&h.kind))
                 && let Some(found) = running_in(&loaded.entries)
             {
                 self.send(match found {
@@ -298,7 +298,9 @@ impl KeeperState {
             .with_actor(self.o.actor.clone());
         // Another console may append between our read and our write: then read again.
         for _ in 0..20 {
-            let loaded = load(&path).map_err(|e| describe(&e))?;
+            // The steps' lines, and the newest line: the claim is written only after it.
+            let loaded = crate::journal::load_only(&path, 1, &|h| is_step_kind(&h.kind))
+                .map_err(|e| describe(&e))?;
             if let Some(found) = running_in(&loaded.entries) {
                 self.send(match found {
                     Ok(()) => answer(true, None),

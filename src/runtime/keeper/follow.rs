@@ -67,10 +67,17 @@ impl KeeperState {
         };
         // Read and verified in one pass: a console opening a journal says at once if its
         // chain is broken (an edited or removed line).
-        match load_verified_keeping(path, KEEP, &|kind| {
-            crate::app::incident::shapes_incident(kind)
-                || is_step_kind(kind)
-                || crate::app::comms::is_comms_kind(kind)
+        // The entry this account saw last is kept too: a journal rewritten since says so.
+        let seen_seq = self
+            .seen
+            .as_ref()
+            .and_then(|book| book.get(path))
+            .map(|seen| seen.seq);
+        match load_verified_keeping(path, KEEP, &|head| {
+            crate::app::incident::shapes_incident(&head.kind)
+                || is_step_kind(&head.kind)
+                || crate::app::comms::is_comms_kind(&head.kind)
+                || Some(head.seq) == seen_seq
         }) {
             Ok((loaded, report)) => {
                 self.followed.offset = meta.len();
@@ -268,8 +275,10 @@ impl KeeperState {
         }
         // A file without its `declared` line is a declaration that failed half-way (it is
         // written last): not an open incident.
-        let open = load(&path)
-            .is_ok_and(|l| l.entries.iter().any(|e| e.kind == "declared") && !resolved(&l.entries));
+        let open = crate::journal::load_only(&path, 0, &|h| {
+            crate::app::incident::shapes_incident(&h.kind)
+        })
+        .is_ok_and(|l| l.entries.iter().any(|e| e.kind == "declared") && !resolved(&l.entries));
         self.checked = Some((path.clone(), len, open));
         open.then_some(path)
     }

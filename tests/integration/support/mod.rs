@@ -2,6 +2,7 @@ pub mod http;
 pub mod k8s;
 pub mod link;
 pub mod local;
+pub mod long_journal;
 pub mod moto;
 pub mod pg;
 pub mod pty;
