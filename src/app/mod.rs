@@ -7,6 +7,7 @@
 pub mod budget;
 pub mod comms;
 pub mod compose;
+pub mod deliver;
 pub mod dialog;
 pub mod entry;
 pub mod episode;

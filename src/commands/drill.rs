@@ -92,7 +92,7 @@ pub fn drill(
         let comms = comms_link(
             drills,
             &cfg,
-            crate::comms::build::drill_sinks(&cfg),
+            crate::drill::sink::drill_sinks(&cfg),
             &link,
             clock.clone(),
         );

@@ -1,10 +1,9 @@
-//! The sinks a console delivers with: its config's Slack and status page, or, in a drill,
-//! only simulated ones (a drill never touches Slack or the status page).
+//! The sinks a console delivers with: its config's Slack and status page (a drill's
+//! simulated ones are `drill::sink`'s).
 
 use std::sync::Arc;
 
-use super::message::Channel;
-use super::sink::{SimSink, Sink};
+use super::sink::Sink;
 use super::slack::SlackSink;
 use super::statuspage::StatusPageSink;
 use crate::config::Config;
@@ -20,16 +19,4 @@ pub fn real_sinks(cfg: &Config) -> Result<Vec<Arc<dyn Sink>>, String> {
         sinks.push(Arc::new(StatusPageSink::new(page)?));
     }
     Ok(sinks)
-}
-
-/// A drill's sinks: one simulated sink per channel the config has.
-pub fn drill_sinks(cfg: &Config) -> Vec<Arc<dyn Sink>> {
-    let mut sinks: Vec<Arc<dyn Sink>> = Vec::new();
-    if cfg.slack.is_some() {
-        sinks.push(Arc::new(SimSink::new(Channel::Slack)));
-    }
-    if cfg.statuspage.is_some() {
-        sinks.push(Arc::new(SimSink::new(Channel::StatusPage)));
-    }
-    sinks
 }

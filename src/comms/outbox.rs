@@ -27,46 +27,12 @@ use jiff::Timestamp;
 use nix::fcntl::{Flock, FlockArg};
 use serde::{Deserialize, Serialize};
 
-use super::message::{Channel, Update};
+use super::message::Channel;
+pub use crate::app::deliver::{OutboxItem, Sent};
 
 // An outbox is the team's, like its journal: any operator's console may deliver what
 // another queued (others get nothing).
 use crate::journal::file::{DIR_MODE, FILE_MODE};
-
-/// One update to one channel, as the outbox keeps it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct OutboxItem {
-    /// The update's id (the same for each of its channels): the dedupe key.
-    pub id: String,
-    pub channel: Channel,
-    /// The incident journal's file name (where its lines go).
-    pub journal: String,
-    pub queued_at: Timestamp,
-    /// Its place in the queue: when it was queued on this host, in nanoseconds, never the
-    /// same twice in a process (updates composed within one tick of the model's clock keep
-    /// the order they were sent in).
-    #[serde(default)]
-    pub order: i128,
-    /// A drill's: only the drill's simulated sink may take it.
-    #[serde(default)]
-    pub simulated: bool,
-    /// Who queued it (user@host).
-    pub by: String,
-    pub update: Update,
-}
-
-impl OutboxItem {
-    /// Its file name: its place in the queue first, so a directory listing is the queue's
-    /// order.
-    pub fn name(&self) -> String {
-        format!(
-            "{:020}-{}-{}",
-            self.order.max(0),
-            self.id,
-            self.channel.as_str()
-        )
-    }
-}
 
 /// A send that was started.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -75,17 +41,6 @@ pub struct Attempt {
     pub at: Timestamp,
     /// "user@host pid N".
     pub by: String,
-}
-
-/// A delivery that arrived.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Sent {
-    pub at: Timestamp,
-    /// What the far side calls it (Slack: `CHANNEL_ID:ts`; Statuspage: the incident id).
-    pub remote: Option<String>,
-    /// Found already there after a crash: not sent again.
-    #[serde(default)]
-    pub found: bool,
 }
 
 /// A delivery given up.
@@ -510,45 +465,8 @@ fn json_files(dir: &Path) -> Vec<PathBuf> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::app::IncidentStatus;
-    use crate::app::message::{Facts, Template};
 
-    pub(crate) fn delivery(id: &str, channel: Channel, at: i64) -> OutboxItem {
-        let at = Timestamp::from_second(1_764_558_000 + at).expect("t");
-        OutboxItem {
-            id: id.into(),
-            channel,
-            journal: "2026-12-01T0300Z-x.jsonl".into(),
-            queued_at: at,
-            order: at.as_nanosecond(),
-            simulated: false,
-            by: "ana@bastion".into(),
-            update: Update {
-                template: Template::Initial,
-                status: IncidentStatus::Investigating,
-                subject: "s".into(),
-                text: "t".into(),
-                public_subject: String::new(),
-                public_text: String::new(),
-                facts: Facts {
-                    service: "svc".into(),
-                    incident: "x".into(),
-                    level: crate::app::DrLevel::new(1).expect("1"),
-                    severity: "CRITICAL".into(),
-                    started: at,
-                    commander: "ana".into(),
-                    components: vec![],
-                    lag: vec![],
-                    backups: vec![],
-                    actions: vec![],
-                },
-                by: "ana@bastion".into(),
-                at,
-                next_update: at,
-                to: vec![channel],
-            },
-        }
-    }
+    pub(crate) use crate::app::deliver::tests::delivery;
 
     #[test]
     fn a_delivery_moves_from_staged_to_pending_to_sent_with_its_markers() {

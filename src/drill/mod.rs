@@ -11,6 +11,7 @@
 
 mod act;
 pub mod scenario;
+pub mod sink;
 pub mod world;
 
 use std::collections::BTreeMap;

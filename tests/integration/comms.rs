@@ -765,7 +765,7 @@ async fn an_unset_variable_is_retried_and_named_and_a_drill_sink_never_takes_a_r
         api_url: slack.api_url(),
         audience: Audience::Team,
     }));
-    let sim = Arc::new(warroom::comms::sink::SimSink::new(Channel::StatusPage));
+    let sim = Arc::new(warroom::drill::sink::SimSink::new(Channel::StatusPage));
     let told: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
     let worker = rig.worker_telling(vec![sink, sim.clone() as Arc<dyn Sink>], told.clone());
     rig.post(update(
