@@ -1,6 +1,7 @@
 //! Timeline: the followed journal's lines — time (UTC or local), elapsed since the incident
 //! started, who, what. Newest first unless toggled (`o`), filtered by kind (`k`), `t` for
-//! local time; scrolls like every panel.
+//! local time; scrolls like every panel. Entries of the journal not kept on screen (a long
+//! incident's older lines) are counted in the title and said at the oldest end.
 
 use jiff::Timestamp;
 use ratatui::Frame;
@@ -57,6 +58,12 @@ pub fn draw(state: &State, screen: &Screen, frame: &mut Frame, area: Rect) {
     let view = &state.view;
     let shows = |r: &&Recorded| view.kinds == KindGroup::All || r.group() == view.kinds;
     let matching = state.timeline.iter().filter(shows).count();
+    // Entries of the followed journal the console does not keep (a long incident keeps its
+    // newest lines and those that shape it): said, at the oldest end, never silently cut.
+    let earlier = state
+        .journal
+        .last_seq
+        .saturating_sub(state.timeline.len() as u64);
     let source = match &state.journal.source {
         Source::Nothing => "not recorded",
         Source::Watch => "watch log",
@@ -65,6 +72,9 @@ pub fn draw(state: &State, screen: &Screen, frame: &mut Frame, area: Rect) {
     };
     // What narrows or orders the list first: a narrow panel cuts the end of its title.
     let mut extra = format!("{matching}");
+    if earlier > 0 {
+        extra.push_str(&format!(" (+{earlier} earlier)"));
+    }
     if view.kinds != KindGroup::All {
         extra.push_str(&format!(" · only {}", view.kinds.label()));
     }
@@ -82,9 +92,10 @@ pub fn draw(state: &State, screen: &Screen, frame: &mut Frame, area: Rect) {
     let block = screen.block(state, Panel::Timeline, &extra);
     let rows = area.height.saturating_sub(2) as usize;
     let roomy = area.width >= 120;
+    let marker = (earlier > 0).then_some(None);
     let skip = view
         .scroll_of(Panel::Timeline)
-        .min(matching.saturating_sub(rows));
+        .min((matching + marker.iter().count()).saturating_sub(rows));
     let started = state.incident.as_ref().map(|i| i.started);
     let line = |r: &Recorded| {
         let time = if view.local_time {
@@ -118,14 +129,23 @@ pub fn draw(state: &State, screen: &Screen, frame: &mut Frame, area: Rect) {
         spans.push(Span::styled(clean(&what).into_owned(), style_of(t, r)));
         Line::from(spans)
     };
+    let row = |r: Option<&Recorded>| match r {
+        Some(r) => line(r),
+        None => Line::from(Span::styled(
+            format!(
+                "… {earlier} earlier entries are in the journal, not kept on screen: \
+                 `warroom report` lists every one"
+            ),
+            t.muted,
+        )),
+    };
     let lines: Vec<Line> = if view.oldest_first {
-        state
-            .timeline
-            .iter()
-            .filter(shows)
+        marker
+            .into_iter()
+            .chain(state.timeline.iter().filter(shows).map(Some))
             .skip(skip)
             .take(rows)
-            .map(line)
+            .map(row)
             .collect()
     } else {
         state
@@ -133,9 +153,11 @@ pub fn draw(state: &State, screen: &Screen, frame: &mut Frame, area: Rect) {
             .iter()
             .rev()
             .filter(shows)
+            .map(Some)
+            .chain(marker)
             .skip(skip)
             .take(rows)
-            .map(line)
+            .map(row)
             .collect()
     };
     let lines = if lines.is_empty() {
@@ -164,6 +186,87 @@ mod tests {
         for (name, text) in crate::ui::tests::panel_alone(crate::app::Panel::Timeline) {
             insta::assert_snapshot!(name, text);
         }
+    }
+
+    /// A long incident's console keeps its newest lines: the ones it does not keep are
+    /// counted in the title and said at the oldest end, whichever way the list runs.
+    #[test]
+    fn entries_not_kept_are_said_at_the_oldest_end() {
+        use crate::app::{Event, JournalEvent, Key, update};
+        use crate::journal::{GENESIS, JournalEntry};
+        let mut rig = crate::app::testkit::Rig::new(Vec::new());
+        // The newest 5 lines of a journal of 1000 (as the keeper hands them over).
+        let mut prev = GENESIS.to_string();
+        let entries: Vec<JournalEntry> = (996..=1000)
+            .map(|seq| {
+                let (kind, body) = EntryKind::Note {
+                    text: format!("note {seq}"),
+                }
+                .to_journal();
+                let e = JournalEntry::seal(seq, t(seq as i64), "ana@h".into(), kind, body, &prev);
+                prev = e.hash.clone();
+                e
+            })
+            .collect();
+        update(
+            &mut rig.state,
+            Event::Journal(JournalEvent::Reset {
+                source: Source::Incident {
+                    name: "long".into(),
+                    drill: false,
+                },
+                entries,
+            }),
+        );
+        let screen_of = |state: &State| {
+            let theme = crate::theme::Theme::builtin("dark").expect("dark");
+            let layout = crate::ui::Layout::builtin("war-room").expect("war-room");
+            let screen = Screen {
+                title: "t",
+                read_only: false,
+                theme: &theme,
+                layout: &layout,
+                glyphs: crate::ui::Glyphs::for_ascii(false),
+                drill: None,
+                local: &jiff::tz::TimeZone::UTC,
+            };
+            let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 10))
+                .expect("terminal");
+            terminal
+                .draw(|f| {
+                    let area = f.area();
+                    draw(state, &screen, f, area)
+                })
+                .expect("draw");
+            let b = terminal.backend().buffer().clone();
+            (0..b.area.height)
+                .map(|y| {
+                    (0..b.area.width)
+                        .map(|x| b[(x, y)].symbol())
+                        .collect::<String>()
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        let text = screen_of(&rig.state);
+        assert!(text.contains("(+995 earlier)"), "{text}");
+        let lines: Vec<&str> = text.lines().collect();
+        // Newest first: the five notes, then the marker, last.
+        assert!(lines[1].contains("note 1000"), "{text}");
+        assert!(
+            lines[6].contains("995 earlier entries are in the journal"),
+            "{text}"
+        );
+        // Oldest first (`o`, the timeline focused): the marker first.
+        rig.state.view.focus = Panel::Timeline;
+        update(&mut rig.state, Event::Key(Key::Char('o')));
+        let text = screen_of(&rig.state);
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(
+            lines[1].contains("995 earlier entries are in the journal"),
+            "{text}"
+        );
+        assert!(lines[2].contains("note 996"), "{text}");
     }
 
     #[test]

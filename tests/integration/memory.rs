@@ -114,6 +114,24 @@ fn a_million_line_incident_is_opened_verified_and_reported_in_bounded_memory() {
         "the console peaked at {} MB",
         mb(console_rss)
     );
+    // What it does not keep it says, at the oldest end of the timeline.
+    for _ in 0..8 {
+        if console.screen().contains("▶ Timeline") {
+            break;
+        }
+        console.send(b"\t");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    console
+        .wait_for("▶ Timeline", Duration::from_secs(10))
+        .expect("Tab focuses the timeline");
+    console.send(b"\x1b[F");
+    console
+        .wait_for(
+            "earlier entries are in the journal",
+            Duration::from_secs(10),
+        )
+        .expect("End shows what was not kept");
     console.send(b"q");
     console
         .wait_exit(Duration::from_secs(30))
