@@ -21,6 +21,8 @@ type Keys = Vec<(&'static str, Ty, bool)>;
 struct Sketch {
     /// Which run this is: the kind chosen for a kinded table is its `pass`-th (wrapping).
     pass: usize,
+    /// The most kinds any kinded table has: how many runs read each as every kind.
+    most_kinds: usize,
     /// Keys by table path (`component[].health`), this run.
     tables: BTreeMap<String, Keys>,
     /// Tables read with a kind this run, by path: the kind chosen.
@@ -42,23 +44,32 @@ pub(crate) fn empty() -> &'static Table {
     &EMPTY
 }
 
-/// Records that the table at `path` asks `key` for a `ty` (a typed ask wins over a
-/// by-hand `get`; required once asked as required).
+/// Records that the table at `path` asks `key` for a `ty`.
 pub(crate) fn note(path: &str, key: &'static str, ty: Ty, required: bool) {
     SKETCH.with(|s| {
-        let mut s = s.borrow_mut();
-        let Some(s) = s.as_mut() else { return };
-        let keys = s.tables.entry(path.to_string()).or_default();
-        match keys.iter_mut().find(|(k, _, _)| *k == key) {
-            Some((_, t, r)) => {
-                if *t == Ty::Any {
-                    *t = ty;
-                }
-                *r |= required;
-            }
-            None => keys.push((key, ty, required)),
+        if let Some(s) = s.borrow_mut().as_mut() {
+            add(
+                s.tables.entry(path.to_string()).or_default(),
+                key,
+                ty,
+                required,
+            );
         }
     });
+}
+
+/// Adds a key to a table's keys: a typed ask wins over a by-hand `get` ([`Ty::Any`]); a key
+/// asked as required once is required.
+fn add(keys: &mut Keys, key: &'static str, ty: Ty, required: bool) {
+    match keys.iter_mut().find(|(k, _, _)| *k == key) {
+        Some((_, t, r)) => {
+            if *t == Ty::Any {
+                *t = ty;
+            }
+            *r |= required;
+        }
+        None => keys.push((key, ty, required)),
+    }
 }
 
 /// While sketching: the kind the table at `path` is read as in this run (the `kind` key is
@@ -68,6 +79,7 @@ pub(crate) fn kind_for(path: &str, known: &'static [&'static str]) -> Option<&'s
         let mut s = s.borrow_mut();
         let s = s.as_mut()?;
         let kind = known[s.pass % known.len()];
+        s.most_kinds = s.most_kinds.max(known.len());
         s.kinds.insert(path.to_string(), kind);
         Some(kind)
     })
@@ -83,31 +95,28 @@ struct SketchedTables {
 /// The JSON Schema (draft-07) of the main config file.
 pub fn json_schema() -> Value {
     let mut seen = SketchedTables::default();
-    // Enough runs for the table with the most kinds to be read as each of them.
-    let runs = [
-        super::ACTION_KINDS.len(),
-        super::HEALTH_KINDS.len(),
-        super::LAG_KINDS.len(),
-        super::BACKUP_KINDS.len(),
-    ]
-    .into_iter()
-    .max()
-    .unwrap_or(1);
-    for pass in 0..runs {
+    // Enough runs for the table with the most kinds to be read as each of them (the first
+    // run finds how many that is).
+    let mut runs = 1;
+    let mut pass = 0;
+    while pass < runs {
         let sketch = run(pass);
+        runs = runs.max(sketch.most_kinds);
         for (path, keys) in sketch.tables {
-            match sketch.kinds.get(&path) {
-                Some(kind) => merge(
-                    seen.kinded
-                        .entry(path)
-                        .or_default()
-                        .entry(kind)
-                        .or_default(),
-                    keys,
-                ),
-                None => merge(seen.plain.entry(path).or_default(), keys),
+            let into = match sketch.kinds.get(&path) {
+                Some(kind) => seen
+                    .kinded
+                    .entry(path)
+                    .or_default()
+                    .entry(kind)
+                    .or_default(),
+                None => seen.plain.entry(path).or_default(),
+            };
+            for (key, ty, required) in keys {
+                add(into, key, ty, required);
             }
         }
+        pass += 1;
     }
     let mut root = object(&seen, "");
     if let Value::Object(m) = &mut root {
@@ -143,20 +152,6 @@ fn run(pass: usize) -> Sketch {
     };
     super::read::read_main(&mut r, empty());
     SKETCH.with(|s| s.borrow_mut().take()).unwrap_or_default()
-}
-
-fn merge(into: &mut Keys, keys: Keys) {
-    for (key, ty, required) in keys {
-        match into.iter_mut().find(|(k, _, _)| *k == key) {
-            Some((_, t, r)) => {
-                if *t == Ty::Any {
-                    *t = ty;
-                }
-                *r |= required;
-            }
-            None => into.push((key, ty, required)),
-        }
-    }
 }
 
 /// The schema of the table at `path`: one object, or one variant per kind.
