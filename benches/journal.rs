@@ -14,86 +14,48 @@
 //! same load+verify alone, without dropping the entries read (timed apart), on one thread,
 //! and each alone (`load`; `verify`, what `warroom journal verify` does).
 
-use std::io::Write;
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group};
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use warroom::app::{
-    ComponentSpec, EntryKind, Estate, Event, HealthState, JournalEvent, Panel, Source, State,
-    update,
-};
+use warroom::app::{ComponentSpec, Estate, Event, JournalEvent, Panel, Source, State, update};
 use warroom::config::Tier;
-use warroom::journal::{
-    GENESIS, JournalEntry, load, load_verified, load_verified_keeping, load_verified_with, verify,
-};
+use warroom::journal::{load, load_verified, load_verified_keeping, load_verified_with, verify};
 use warroom::theme::Theme;
 use warroom::ui::{Glyphs, Layout, Screen, draw};
 
 const ENTRIES: u64 = 100_000;
 
-/// Writes the journal directly (sealed entries, one write): appending through the lock
-/// and an fsync per entry would make the setup, not the bench, take minutes.
-fn journal() -> tempfile::NamedTempFile {
-    let mut file = tempfile::NamedTempFile::new().expect("temp file");
-    let start = Timestamp::from_second(1_795_575_600).expect("time");
-    let mut prev = GENESIS.to_string();
-    let mut out = String::new();
-    for seq in 1..=ENTRIES {
-        // Every 50th line a note, the others component state changes: real kinds, so the
-        // model reads them as the console would.
-        let kind = if seq % 50 == 0 {
-            EntryKind::Note {
-                text: format!("note {seq}: checked the DR replica by hand"),
-            }
-        } else {
-            EntryKind::ComponentState {
-                component: format!("svc-{:04}", seq % 1000),
-                from: HealthState::Up,
-                to: HealthState::Down,
-                reason: "connection refused".into(),
-                since: start,
-                rto: None,
-                rpo: None,
-                exposure: None,
-            }
-        };
-        let (kind, body) = kind.to_journal();
-        let at = start
-            .checked_add(SignedDuration::from_secs(seq as i64))
-            .expect("in range");
-        let entry = JournalEntry::seal(seq, at, "alice@bastion".into(), kind, body, &prev);
-        prev = entry.hash.clone();
-        out.push_str(&entry.to_line());
-        out.push('\n');
-    }
-    file.write_all(out.as_bytes()).expect("write journal");
-    file
+/// The 100 000-line journal, written as the long incident is (`long_journal`): sealed
+/// entries in one buffered write, since an fsync per entry would make the setup take minutes.
+fn journal() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = long_journal::write(dir.path(), ENTRIES);
+    (dir, path)
 }
 
 fn bench(c: &mut Criterion) {
-    let file = journal();
+    let (_dir, file) = journal();
     let mut group = c.benchmark_group("journal_100k");
     group.sample_size(10);
     group.bench_function("load", |b| {
         b.iter(|| {
-            let loaded = load(file.path()).expect("load");
+            let loaded = load(&file).expect("load");
             assert_eq!(loaded.entries.len() as u64, ENTRIES);
         })
     });
     group.bench_function("verify", |b| {
         b.iter(|| {
-            let report = verify(file.path()).expect("verify");
+            let report = verify(&file).expect("verify");
             assert!(report.ok());
         })
     });
     group.bench_function("load+verify", |b| {
         b.iter(|| {
-            let (loaded, report) = load_verified(file.path()).expect("load_verified");
+            let (loaded, report) = load_verified(&file).expect("load_verified");
             assert!(report.ok() && report.warnings.is_empty());
             assert_eq!(loaded.entries.len() as u64, ENTRIES);
         })
@@ -102,14 +64,14 @@ fn bench(c: &mut Criterion) {
     // later, or elsewhere.
     group.bench_function("load+verify, drop untimed", |b| {
         b.iter_with_large_drop(|| {
-            let (loaded, report) = load_verified(file.path()).expect("load_verified");
+            let (loaded, report) = load_verified(&file).expect("load_verified");
             assert!(report.ok() && loaded.entries.len() as u64 == ENTRIES);
             loaded
         })
     });
     group.bench_function("load+verify 1 thread", |b| {
         b.iter(|| {
-            let (loaded, report) = load_verified_with(file.path(), 1).expect("load_verified");
+            let (loaded, report) = load_verified_with(&file, 1).expect("load_verified");
             assert!(report.ok() && report.warnings.is_empty());
             assert_eq!(loaded.entries.len() as u64, ENTRIES);
         })
@@ -133,7 +95,7 @@ fn bench(c: &mut Criterion) {
         // The console keeps its state: dropping it is not part of the path.
         b.iter_with_large_drop(|| {
             let (loaded, report) =
-                load_verified_keeping(file.path(), warroom::app::update::TIMELINE_CAP, &|k| {
+                load_verified_keeping(&file, warroom::app::update::TIMELINE_CAP, &|k| {
                     k.kind == "declared" || k.kind == "status" || k.kind.starts_with("step_")
                 })
                 .expect("load_verified_keeping");
@@ -168,6 +130,8 @@ mod long_journal;
 #[path = "../tests/integration/support/pty.rs"]
 #[allow(dead_code)] // the bench reads the screen, not the other helpers
 mod pty;
+#[path = "../tests/integration/support/rss.rs"]
+mod rss;
 
 const LONG: u64 = 1_000_000;
 
@@ -179,47 +143,20 @@ struct Long {
     console_rss: u64,
 }
 
-/// Wall time and peak RSS (bytes) of `program ARGS --data-dir DATA`, run by Python, which
-/// reads the one child's ru_maxrss.
-fn measured(program: &str, data: &Path, args: &[&str]) -> (Duration, u64) {
-    let script = "import resource, subprocess, sys, time\n\
-                  t = time.monotonic()\n\
-                  r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)\n\
-                  print(r.returncode, time.monotonic() - t, \
-                  resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)";
-    let out = Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .arg(program)
-        .args(args)
-        .arg("--data-dir")
-        .arg(data)
-        .env_remove("WARROOM_CONFIG")
-        .env("HOME", data)
-        .output()
-        .expect("python3");
-    let text = String::from_utf8_lossy(&out.stdout);
-    let w: Vec<&str> = text.split_whitespace().collect();
-    assert_eq!(w.first(), Some(&"0"), "{program} {args:?}: {text}");
-    let secs: f64 = w.get(1).and_then(|s| s.parse().ok()).expect("time");
-    let kib: u64 = w.get(2).and_then(|s| s.parse().ok()).expect("rss");
-    (Duration::from_secs_f64(secs), kib * 1024)
-}
-
-fn vm_hwm(pid: i32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        .expect("VmHWM")
-        * 1024
-}
-
 fn long_figures(program: &str, data: &Path, home: &Path, config: &str) -> Long {
-    let verify = measured(program, data, &["journal", "verify"]);
-    let report = measured(program, data, &["report"]);
     let data_dir = data.to_string_lossy().into_owned();
+    let measured = |args: &[&str]| {
+        let args: Vec<&str> = args
+            .iter()
+            .copied()
+            .chain(["--data-dir", &data_dir])
+            .collect();
+        let run = rss::measured(program, &args, data);
+        assert_eq!(run.code, 0, "{program} {args:?}");
+        (run.took, run.peak)
+    };
+    let verify = measured(&["journal", "verify"]);
+    let report = measured(&["report"]);
     let started = Instant::now();
     let mut console = pty::Pty::spawn_program(
         program,
@@ -241,7 +178,7 @@ fn long_figures(program: &str, data: &Path, home: &Path, config: &str) -> Long {
         .wait_for_all(&["long incident", &newest], Duration::from_secs(300))
         .expect("the console opens the long incident");
     let first_frame = started.elapsed();
-    let console_rss = vm_hwm(console.pid());
+    let console_rss = rss::vm_hwm(console.pid()).expect("the console runs");
     console.send(b"q");
     let _ = console.wait_exit(Duration::from_secs(30));
     Long {
@@ -286,60 +223,25 @@ fn long_incident() {
     let baseline = std::env::var("WARROOM_BASELINE")
         .ok()
         .map(|b| long_figures(&b, data.path(), home.path(), &config));
-    let mb = |b: u64| format!("{} MB", b >> 20);
-    let s = |d: Duration| format!("{:.2} s", d.as_secs_f64());
-    let rows: Vec<(&str, String, Option<String>, f64)> = {
-        let b = baseline.as_ref();
-        vec![
-            (
-                "journal verify: time",
-                s(ours.verify.0),
-                b.map(|b| s(b.verify.0)),
-                b.map_or(0.0, |b| {
-                    ours.verify.0.as_secs_f64() / b.verify.0.as_secs_f64()
-                }),
-            ),
-            (
-                "journal verify: peak RSS",
-                mb(ours.verify.1),
-                b.map(|b| mb(b.verify.1)),
-                b.map_or(0.0, |b| ours.verify.1 as f64 / b.verify.1 as f64),
-            ),
-            (
-                "report: time",
-                s(ours.report.0),
-                b.map(|b| s(b.report.0)),
-                b.map_or(0.0, |b| {
-                    ours.report.0.as_secs_f64() / b.report.0.as_secs_f64()
-                }),
-            ),
-            (
-                "report: peak RSS",
-                mb(ours.report.1),
-                b.map(|b| mb(b.report.1)),
-                b.map_or(0.0, |b| ours.report.1 as f64 / b.report.1 as f64),
-            ),
-            (
-                "console: first frame",
-                s(ours.first_frame),
-                b.map(|b| s(b.first_frame)),
-                b.map_or(0.0, |b| {
-                    ours.first_frame.as_secs_f64() / b.first_frame.as_secs_f64()
-                }),
-            ),
-            (
-                "console: peak RSS",
-                mb(ours.console_rss),
-                b.map(|b| mb(b.console_rss)),
-                b.map_or(0.0, |b| ours.console_rss as f64 / b.console_rss as f64),
-            ),
+    // (what, ours, the baseline's, as text) with ours / baseline.
+    let mb = |b: u64| (format!("{} MB", b >> 20), b as f64);
+    let s = |d: Duration| (format!("{:.2} s", d.as_secs_f64()), d.as_secs_f64());
+    let figures = |f: &Long| {
+        [
+            ("journal verify: time", s(f.verify.0)),
+            ("journal verify: peak RSS", mb(f.verify.1)),
+            ("report: time", s(f.report.0)),
+            ("report: peak RSS", mb(f.report.1)),
+            ("console: first frame", s(f.first_frame)),
+            ("console: peak RSS", mb(f.console_rss)),
         ]
     };
     println!("| | ours | baseline | ours / baseline |");
     println!("|---|---|---|---|");
-    for (what, o, b, ratio) in rows {
-        match b {
-            Some(b) => println!("| {what} | {o} | {b} | {ratio:.2} |"),
+    let theirs = baseline.as_ref().map(figures);
+    for (i, (what, (o, ov))) in figures(&ours).into_iter().enumerate() {
+        match theirs.as_ref().map(|t| &t[i].1) {
+            Some((b, bv)) => println!("| {what} | {o} | {b} | {:.2} |", ov / bv),
             None => println!("| {what} | {o} | (no WARROOM_BASELINE) | |"),
         }
     }

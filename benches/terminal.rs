@@ -16,6 +16,9 @@
 #[path = "../tests/integration/support/pty.rs"]
 #[allow(dead_code)] // the bench uses the terminal, not the screen helpers
 mod pty;
+#[path = "../tests/integration/support/rss.rs"]
+#[allow(dead_code)] // the running process's peak only
+mod rss;
 
 use std::time::{Duration, Instant};
 
@@ -42,9 +45,7 @@ fn cpu_ticks(pid: i32) -> Option<u64> {
 }
 
 fn peak_rss_kb(pid: i32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
+    rss::vm_hwm(pid).map(|bytes| bytes / 1024)
 }
 
 fn ticks_per_second() -> f64 {

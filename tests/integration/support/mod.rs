@@ -6,5 +6,6 @@ pub mod long_journal;
 pub mod moto;
 pub mod pg;
 pub mod pty;
+pub mod rss;
 pub mod slack;
 pub mod statuspage;
