@@ -97,7 +97,7 @@ pub(super) fn read_journal(
         0 => threads_for(len.min(window as u64) as usize),
         n => n,
     };
-    // Lines as `scan` numbers them: every '\n', plus the piece after the last.
+    // Lines as `read_part` numbers them: every '\n', plus the piece after the last.
     let whole_from = if keep == usize::MAX {
         0
     } else {
@@ -105,13 +105,11 @@ pub(super) fn read_journal(
         file.seek(SeekFrom::Start(0)).map_err(io(path, "read"))?;
         total.saturating_sub(keep).max(1)
     };
-    let mut genesis = [0u8; 64];
-    genesis.copy_from_slice(GENESIS.as_bytes());
     let mut merger = Merger {
         drop_heads: keep != usize::MAX,
         ..Merger::default()
     };
-    let mut prev = (0, genesis);
+    let mut prev = (0, genesis());
     let mut line_base = 0usize;
     let mut buf: Vec<u8> = Vec::new();
     let mut read: u64 = 0;
@@ -152,6 +150,13 @@ pub(super) fn read_journal(
         }
     }
     Ok(merger.finish())
+}
+
+/// [`GENESIS`] as the bytes a chain starts from (seq 0's hash).
+fn genesis() -> [u8; 64] {
+    let mut g = [0u8; 64];
+    g.copy_from_slice(GENESIS.as_bytes());
+    g
 }
 
 /// The number of '\n' in the first `len` bytes of `file`, read in 1 MiB pieces.
@@ -332,8 +337,6 @@ pub(super) fn read_window(
     whole_from: usize,
     wanted: &(dyn Fn(&JournalEntry) -> bool + Sync),
 ) -> Vec<Part> {
-    let mut genesis = [0u8; 64];
-    genesis.copy_from_slice(GENESIS.as_bytes());
     // Stretch starts: after the first '\n' at or past each (k/threads)th of the window.
     let mut starts = vec![0];
     for k in 1..threads {
@@ -358,7 +361,7 @@ pub(super) fn read_window(
     let read = |k: usize| {
         let prev = match k {
             0 => prev,
-            _ if !check => (0, genesis),
+            _ if !check => (0, genesis()),
             _ => last_entry(&bytes[..starts[k]]).unwrap_or(prev),
         };
         read_part(
