@@ -113,6 +113,14 @@ pub enum JournalEvent {
     /// Comms lines written to the journal of an incident no longer followed (the one just
     /// resolved): its updates' delivery is still news for the comms panel.
     Comms(Vec<journal::JournalEntry>),
+    /// A page of earlier entries read back from `source` (see [`super::earlier`]): the
+    /// answer to [`super::Effect::ReadEarlier`].
+    Earlier {
+        source: Source,
+        from: u64,
+        to: u64,
+        page: super::earlier::EarlierPage,
+    },
     /// The answer to a step claim of this console.
     Claimed {
         runbook: String,
@@ -207,6 +215,20 @@ impl MemoryJournal {
 
     pub fn entries(&self) -> &[journal::JournalEntry] {
         &self.entries
+    }
+
+    /// Writes many entries at once and feeds them back in one piece, as the keeper hands over
+    /// a long journal: the model keeps the newest of them.
+    pub fn write_all(
+        &mut self,
+        state: &mut super::State,
+        entries: impl IntoIterator<Item = (Timestamp, EntryKind)>,
+    ) {
+        let lines: Vec<_> = entries
+            .into_iter()
+            .map(|(at, kind)| self.seal(at, &kind))
+            .collect();
+        super::update(state, super::Event::Journal(JournalEvent::Appended(lines)));
     }
 
     fn seal(&mut self, at: Timestamp, kind: &EntryKind) -> journal::JournalEntry {
@@ -307,6 +329,27 @@ impl MemoryJournal {
                             entries: self.entries.clone(),
                         }),
                     );
+                }
+                super::Effect::ReadEarlier { source, from, to } => {
+                    // As the keeper does: the entries of the range, and whether it reached
+                    // the first.
+                    let page = self
+                        .entries
+                        .iter()
+                        .filter(|e| e.seq >= *from && e.seq <= *to)
+                        .cloned()
+                        .collect();
+                    let start = self.entries.first().is_none_or(|e| e.seq >= *from);
+                    let effects = super::update(
+                        state,
+                        super::Event::Journal(JournalEvent::Earlier {
+                            source: source.clone(),
+                            from: *from,
+                            to: *to,
+                            page: Ok((page, start)),
+                        }),
+                    );
+                    self.echo(state, &effects);
                 }
                 super::Effect::RunStep {
                     runbook, step, at, ..

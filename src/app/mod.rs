@@ -9,6 +9,7 @@ pub mod comms;
 pub mod compose;
 pub mod deliver;
 pub mod dialog;
+pub mod earlier;
 pub mod entry;
 pub mod episode;
 pub mod estate;

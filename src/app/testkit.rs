@@ -183,6 +183,7 @@ pub fn entries(effects: &[Effect]) -> Vec<EntryKind> {
             | Effect::Quit
             | Effect::CancelStep { .. }
             | Effect::ReadPostcondition { .. }
+            | Effect::ReadEarlier { .. }
             | Effect::ContinueJournal { .. } => None,
         })
         .collect()

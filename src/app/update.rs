@@ -86,6 +86,9 @@ pub enum Effect {
         status: IncidentStatus,
         at: Timestamp,
     },
+    /// Read the entries `from..=to` of the followed journal (`source`) back from disk: the
+    /// timeline's earlier page, answered by [`JournalEvent::Earlier`].
+    ReadEarlier { source: Source, from: u64, to: u64 },
     /// The operator asked to leave.
     Quit,
     /// Continue a tampered journal in a new file (`continue journal: <reason>`).
@@ -133,6 +136,8 @@ pub struct State {
     /// The followed journal's lines, newest last, at most [`TIMELINE_CAP`] (the oldest are
     /// dropped). A deque, so dropping the oldest costs nothing.
     pub timeline: VecDeque<Recorded>,
+    /// Older entries read back from the journal as the operator scrolls to them.
+    pub earlier: super::earlier::Earlier,
     /// The incident of the followed journal (kept, resolved, after the console goes back to
     /// the watch log).
     pub incident: Option<Incident>,
@@ -249,6 +254,7 @@ impl State {
                 reasons: Vec::new(),
             },
             timeline: VecDeque::new(),
+            earlier: Default::default(),
             incident: None,
             journal: JournalState::default(),
             dialog: None,

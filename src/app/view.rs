@@ -75,6 +75,9 @@ pub struct View {
     pub editing_filter: bool,
     /// First row shown per panel (scrolling), indexed like [`Panel::ALL`].
     pub scroll: [usize; 6],
+    /// Rows each panel shows inside its border (set by the runtime from the layout and the
+    /// terminal's size; 0 while unknown).
+    pub rows: [usize; 6],
     /// The runbook shown in the runbook panel.
     pub runbook: usize,
     /// A one-line answer to the last key (why it did nothing), until the next key.
@@ -99,6 +102,7 @@ impl Default for View {
             filter: String::new(),
             editing_filter: false,
             scroll: [0; 6],
+            rows: [0; 6],
             runbook: 0,
             flash: None,
             oldest_first: false,
@@ -128,6 +132,10 @@ impl View {
 
     pub fn scroll_of(&self, panel: Panel) -> usize {
         self.scroll[panel as usize]
+    }
+
+    pub fn rows_of(&self, panel: Panel) -> usize {
+        self.rows[panel as usize]
     }
 
     /// Whether a component passes the filter.

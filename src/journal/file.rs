@@ -26,8 +26,10 @@ use serde_json::{Map, Value};
 use super::entry::{GENESIS, JournalEntry, RESERVED, actor, chain_hash, line_hash};
 
 mod index;
+mod pages;
 mod verify;
 pub use index::{EntryAt, entry_at, index};
+pub use pages::{PAGE_MAX, Page, Pages};
 pub use verify::*;
 
 /// Mode of directories the journal creates (before the umask, or the default ACL of a team's

@@ -50,6 +50,7 @@ mod claim;
 mod declare;
 mod follow;
 mod outbox;
+mod pager;
 mod recorder;
 
 /// Who this console is to the journal.
@@ -137,6 +138,9 @@ pub enum Request {
     /// After JOURNAL TAMPERED: start a new file from the last verified entry of the tampered
     /// one (`continue journal: <reason>` typed by an operator).
     Continue { reason: String, at: Timestamp },
+    /// Read the entries `from..=to` of the followed journal back for the timeline (answered
+    /// by [`JournalEvent::Earlier`]; nothing is written).
+    ReadEarlier { source: Source, from: u64, to: u64 },
     /// This console's terminal does not drain: let go of `recorder.lock` so a live console
     /// records, and take it back no sooner than `for_` from now if nobody did.
     StepAside { for_: Duration },
@@ -259,6 +263,8 @@ struct KeeperState {
     unsafe_paths: std::collections::BTreeMap<PathBuf, String>,
     /// Those the watch log already says (written by this console as the recorder).
     unsafe_recorded: std::collections::HashSet<PathBuf>,
+    /// Reads earlier pages of the timeline, once one is asked for.
+    pager: Option<pager::Pager>,
 }
 
 /// Files the keeper has nothing to say about are fine; a JournalError reads as "what, where".
@@ -312,6 +318,7 @@ impl KeeperState {
             team: None,
             unsafe_paths: std::collections::BTreeMap::new(),
             unsafe_recorded: std::collections::HashSet::new(),
+            pager: None,
         }
     }
 
@@ -385,6 +392,7 @@ impl KeeperState {
                 Request::Declare { .. }
                 | Request::Claim { .. }
                 | Request::StepAside { .. }
+                | Request::ReadEarlier { .. }
                 | Request::Continue { .. } => {}
             }
         }
@@ -395,6 +403,7 @@ impl KeeperState {
     fn take(&mut self, r: Request) {
         match r {
             Request::StepAside { for_ } => self.step_aside(for_),
+            Request::ReadEarlier { source, from, to } => self.read_earlier(source, from, to),
             // At once: the entries held by the tampered journal wait for it.
             Request::Continue { reason, at } => {
                 if let Err(why) = self.continue_journal(&reason, at) {

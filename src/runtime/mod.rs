@@ -115,6 +115,9 @@ impl World {
                         order: crate::comms::record::next_order(),
                     })
                 }
+                Effect::ReadEarlier { source, from, to } => self
+                    .requests
+                    .send(Request::ReadEarlier { source, from, to }),
                 Effect::ContinueJournal { reason, at } => {
                     self.requests.send(Request::Continue { reason, at })
                 }
@@ -441,6 +444,7 @@ pub async fn run(
     state.view.too_small =
         ui::emergency::too_small(ratatui::layout::Rect::new(0, 0, width, height));
     state.view.set_panels(&layout.panels());
+    state.view.rows = ui::panel_rows(&layout, ratatui::layout::Rect::new(0, 0, width, height));
     world.dispatch(update(&mut state, Event::Tick(clock.now())));
 
     // The first frame, before any probe has answered: the operator sees OBSERVING at once.
@@ -471,6 +475,7 @@ pub async fn run(
                     Some(Ok(TermEvent::Resize(w, h))) => {
                         state.view.too_small = ui::emergency::too_small(ratatui::layout::Rect::new(0, 0, w, h));
                         layout = pick_layout(&settings, w, h);
+                        state.view.rows = ui::panel_rows(&layout, ratatui::layout::Rect::new(0, 0, w, h));
                         state.view.set_panels(&layout.panels());
                         renderer.resize(w, h);
                         renderer.render(&writer, &state, &settings, &layout);

@@ -109,6 +109,19 @@ fn panel_areas(layout: &Layout, area: Rect) -> Vec<(Panel, Rect)> {
     })
 }
 
+/// Rows each panel of `layout` shows inside its border on a terminal of `area` (what the
+/// model needs to keep a scroll within them), indexed like [`Panel::ALL`].
+pub fn panel_rows(layout: &Layout, area: Rect) -> [usize; 6] {
+    let mut rows = [0; 6];
+    if emergency::too_small(area) {
+        return rows;
+    }
+    for (panel, rect) in panel_areas(layout, area) {
+        rows[panel as usize] = rect.height.saturating_sub(2) as usize;
+    }
+    rows
+}
+
 /// One panel, in its rectangle.
 fn draw_panel(panel: Panel, state: &State, screen: &Screen, frame: &mut Frame, rect: Rect) {
     match panel {

@@ -1,7 +1,8 @@
 //! Timeline: the followed journal's lines — time (UTC or local), elapsed since the incident
 //! started, who, what. Newest first unless toggled (`o`), filtered by kind (`k`), `t` for
-//! local time; scrolls like every panel. Entries of the journal not kept on screen (a long
-//! incident's older lines) are counted in the title and said at the oldest end.
+//! local time; scrolls like every panel. A long incident's older lines are read back from the
+//! journal as the operator scrolls to them (see [`crate::app::earlier`]); those not held are
+//! counted in the title and said by a marker row where they are.
 
 use jiff::Timestamp;
 use ratatui::Frame;
@@ -10,6 +11,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use crate::app::earlier::TimelineRow;
 use crate::app::{EntryKind, HealthState, KindGroup, Panel, Recorded, Source, State};
 use crate::theme::Theme;
 
@@ -56,14 +58,21 @@ fn who(actor: &str, roomy: bool) -> &str {
 pub fn draw(state: &State, screen: &Screen, frame: &mut Frame, area: Rect) {
     let t = screen.theme;
     let view = &state.view;
-    let shows = |r: &&Recorded| view.kinds == KindGroup::All || r.group() == view.kinds;
-    let matching = state.timeline.iter().filter(shows).count();
-    // Entries of the followed journal the console does not keep (a long incident keeps its
-    // newest lines and those that shape it): said, at the oldest end, never silently cut.
-    let earlier = state
-        .journal
-        .last_seq
-        .saturating_sub(state.timeline.len() as u64);
+    let total = state.timeline_rows().count();
+    let matching = state
+        .timeline_rows()
+        .filter(|r| matches!(r, TimelineRow::Entry(_)))
+        .count();
+    // Entries of the followed journal the console does not hold (a long incident keeps its
+    // newest lines, and reads older ones back as the operator scrolls to them): counted here
+    // and said by a marker row where they are, never silently cut.
+    let not_held: u64 = state
+        .timeline_rows()
+        .map(|r| match r {
+            TimelineRow::Gap(n) | TimelineRow::Start(n) => n,
+            TimelineRow::Entry(_) => 0,
+        })
+        .sum();
     let source = match &state.journal.source {
         Source::Nothing => "not recorded",
         Source::Watch => "watch log",
@@ -72,8 +81,8 @@ pub fn draw(state: &State, screen: &Screen, frame: &mut Frame, area: Rect) {
     };
     // What narrows or orders the list first: a narrow panel cuts the end of its title.
     let mut extra = format!("{matching}");
-    if earlier > 0 {
-        extra.push_str(&format!(" (+{earlier} earlier)"));
+    if not_held > 0 {
+        extra.push_str(&format!(" (+{not_held} on disk)"));
     }
     if view.kinds != KindGroup::All {
         extra.push_str(&format!(" · only {}", view.kinds.label()));
@@ -92,10 +101,9 @@ pub fn draw(state: &State, screen: &Screen, frame: &mut Frame, area: Rect) {
     let block = screen.block(state, Panel::Timeline, &extra);
     let rows = area.height.saturating_sub(2) as usize;
     let roomy = area.width >= 120;
-    let marker = (earlier > 0).then_some(None);
     let skip = view
         .scroll_of(Panel::Timeline)
-        .min((matching + marker.iter().count()).saturating_sub(rows));
+        .min(total.saturating_sub(rows));
     let started = state.incident.as_ref().map(|i| i.started);
     let line = |r: &Recorded| {
         let time = if view.local_time {
@@ -129,37 +137,33 @@ pub fn draw(state: &State, screen: &Screen, frame: &mut Frame, area: Rect) {
         spans.push(Span::styled(clean(&what).into_owned(), style_of(t, r)));
         Line::from(spans)
     };
-    let row = |r: Option<&Recorded>| match r {
-        Some(r) => line(r),
-        None => Line::from(Span::styled(
-            format!(
-                "… {earlier} earlier entries are in the journal, not kept on screen: \
-                 `warroom report` lists every one"
+    let earlier = &state.earlier;
+    let marker = |n: u64, older: bool| {
+        let what = if older { "earlier" } else { "more" };
+        let text = match (&earlier.problem, earlier.asked) {
+            (Some(why), _) => format!(
+                "… {n} {what} entries: cannot read them from the journal: {} \
+                 (`warroom report` lists every one)",
+                clean(why)
             ),
-            t.muted,
-        )),
+            (None, Some(_)) => format!("… {n} {what} entries: reading them from the journal…"),
+            (None, None) if older => {
+                format!("… {n} earlier entries in the journal: End reads the oldest")
+            }
+            (None, None) => format!("… {n} more entries in the journal: scroll here to read them"),
+        };
+        Line::from(Span::styled(text, t.muted))
     };
-    let lines: Vec<Line> = if view.oldest_first {
-        marker
-            .into_iter()
-            .chain(state.timeline.iter().filter(shows).map(Some))
-            .skip(skip)
-            .take(rows)
-            .map(row)
-            .collect()
-    } else {
-        state
-            .timeline
-            .iter()
-            .rev()
-            .filter(shows)
-            .map(Some)
-            .chain(marker)
-            .skip(skip)
-            .take(rows)
-            .map(row)
-            .collect()
-    };
+    let lines: Vec<Line> = state
+        .timeline_rows()
+        .skip(skip)
+        .take(rows)
+        .map(|r| match r {
+            TimelineRow::Entry(r) => line(r),
+            TimelineRow::Gap(n) => marker(n, false),
+            TimelineRow::Start(n) => marker(n, true),
+        })
+        .collect();
     let lines = if lines.is_empty() {
         vec![Line::from(Span::styled(
             if matches!(state.journal.source, Source::Nothing) {
@@ -188,8 +192,9 @@ mod tests {
         }
     }
 
-    /// A long incident's console keeps its newest lines: the ones it does not keep are
-    /// counted in the title and said at the oldest end, whichever way the list runs.
+    /// A long incident's console keeps its newest lines: the ones it does not hold are
+    /// counted in the title and said at the oldest end, whichever way the list runs, and
+    /// the marker says when they are being read.
     #[test]
     fn entries_not_kept_are_said_at_the_oldest_end() {
         use crate::app::{Event, JournalEvent, Key, update};
@@ -249,21 +254,26 @@ mod tests {
                 .join("\n")
         };
         let text = screen_of(&rig.state);
-        assert!(text.contains("(+995 earlier)"), "{text}");
+        assert!(text.contains("(+995 on disk)"), "{text}");
         let lines: Vec<&str> = text.lines().collect();
         // Newest first: the five notes, then the marker, last.
         assert!(lines[1].contains("note 1000"), "{text}");
         assert!(
-            lines[6].contains("995 earlier entries are in the journal"),
+            lines[6].contains("995 earlier entries in the journal: End reads the oldest"),
             "{text}"
         );
-        // Oldest first (`o`, the timeline focused): the marker first.
+        // Oldest first (`o`, the timeline focused): the marker first, and near, so the page
+        // before the kept entries is asked for.
         rig.state.view.focus = Panel::Timeline;
-        update(&mut rig.state, Event::Key(Key::Char('o')));
+        let fx = update(&mut rig.state, Event::Key(Key::Char('o')));
+        assert!(
+            fx.iter()
+                .any(|e| matches!(e, crate::app::Effect::ReadEarlier { to: 995, .. }))
+        );
         let text = screen_of(&rig.state);
         let lines: Vec<&str> = text.lines().collect();
         assert!(
-            lines[1].contains("995 earlier entries are in the journal"),
+            lines[1].contains("995 earlier entries: reading them from the journal…"),
             "{text}"
         );
         assert!(lines[2].contains("note 996"), "{text}");

@@ -142,6 +142,9 @@ impl State {
                 if self.view.on_key(&key, self.runbooks.len()) == KeyOutcome::Quit {
                     effects.push(Effect::Quit);
                 }
+                if self.view.focus == crate::app::Panel::Timeline {
+                    self.timeline_scrolled(action, effects);
+                }
                 if arrow && self.view.focus == crate::app::Panel::Runbooks {
                     self.pick_runbook();
                 }

@@ -38,6 +38,7 @@ impl State {
         match event {
             JournalEvent::Reset { source, entries } => {
                 self.timeline.clear();
+                self.earlier = Default::default();
                 j.last_seq = 0;
                 // Back on the watch log after a resolution, the header still tells it.
                 let kept = self.incident.take().filter(|_| source == Source::Watch);
@@ -80,6 +81,7 @@ impl State {
                 &entries,
                 TIMELINE_CAP,
             ),
+            e @ JournalEvent::Earlier { .. } => self.on_earlier(e, effects),
             JournalEvent::Comms(entries) => {
                 for e in &entries {
                     let r = Recorded::from_journal(e);

@@ -239,7 +239,9 @@ impl KeeperState {
                     continue;
                 }
                 // Done when taken (`take`), never queued: they must not wait behind held lines.
-                Request::StepAside { .. } | Request::Continue { .. } => Ok(()),
+                Request::StepAside { .. }
+                | Request::ReadEarlier { .. }
+                | Request::Continue { .. } => Ok(()),
             };
             if let Err(e) = result {
                 failed = Some(e);
