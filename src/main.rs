@@ -10,6 +10,16 @@ use cli::{Cli, Command, JournalCommand};
 use warroom::commands::{self, EXIT_USAGE};
 
 fn main() -> ExitCode {
+    // A step's relay (started by a console, never by hand): before clap, so it starts at once
+    // and its program's arguments are never read as warroom's.
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if args
+        .get(1)
+        .is_some_and(|a| a == warroom::process::relay::ARG)
+        && args.get(2).is_some_and(|a| a == "--")
+    {
+        std::process::exit(warroom::process::relay::main(&args[3..]));
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

@@ -134,6 +134,8 @@ pub struct Finished {
     pub stderr: Captured,
     /// From the spawn to the exit.
     pub elapsed: Duration,
+    /// What its relay wrote to its log ([`run_logged`] only).
+    pub logged: Option<relay::Relayed>,
 }
 
 impl Finished {
@@ -194,7 +196,7 @@ pub async fn run_streaming(
     output_limit: usize,
     mut on_line: impl FnMut(Stream, String) + Send,
 ) -> Result<Finished, ProcessError> {
-    let (name, mut command) = session_command(argv, env, cwd).await?;
+    let (name, mut command) = session_command(argv, env, cwd, None).await?;
     command
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -256,6 +258,7 @@ pub async fn run_streaming(
         stdout: out.capture.done(),
         stderr: err.capture.done(),
         elapsed,
+        logged: None,
     })
 }
 
@@ -272,6 +275,7 @@ async fn session_command(
     argv: &[String],
     env: &BTreeMap<String, String>,
     cwd: Option<&Path>,
+    relay: Option<&Path>,
 ) -> Result<(String, Command), ProcessError> {
     let Some(program) = argv.first() else {
         return Err(ProcessError::EmptyArgv);
@@ -284,7 +288,16 @@ async fn session_command(
             Err(e) => return Err(cwd_error(&name, cwd, io_reason(&e))),
         }
     }
-    let mut command = Command::new(program);
+    let mut command = match relay {
+        Some(relay) => {
+            // Found here, so a missing program reads as before, not as the relay's exit.
+            find_program(program, env, cwd)?;
+            let mut c = Command::new(relay);
+            c.arg(relay::ARG).arg("--").arg(program);
+            c
+        }
+        None => Command::new(program),
+    };
     if let Ok(withheld) = WITHHELD.read() {
         for name in withheld.iter().filter(|n| !env.contains_key(*n)) {
             command.env_remove(name);
@@ -590,13 +603,62 @@ pub struct Spawned {
 /// How often a logged run looks for new output in its log.
 const TAIL_EVERY: Duration = Duration::from_millis(100);
 
+/// Looks `program` up as `execvp` would (in the `PATH` the child gets, or relative to `cwd`
+/// when it has a slash): missing is [`ProcessError::NotFound`], a file nobody may execute
+/// [`ProcessError::PermissionDenied`].
+fn find_program(
+    program: &str,
+    env: &BTreeMap<String, String>,
+    cwd: Option<&Path>,
+) -> Result<(), ProcessError> {
+    use std::os::unix::fs::PermissionsExt;
+    let executable = |p: &Path| match std::fs::metadata(p) {
+        Ok(m) if m.is_file() && m.permissions().mode() & 0o111 != 0 => Some(true),
+        Ok(m) if m.is_file() => Some(false),
+        _ => None,
+    };
+    let found = if program.contains('/') {
+        let p = match cwd {
+            Some(cwd) => cwd.join(program),
+            None => Path::new(program).to_path_buf(),
+        };
+        executable(&p)
+    } else {
+        let path = env
+            .get("PATH")
+            .map(std::ffi::OsString::from)
+            .or_else(|| std::env::var_os("PATH"))
+            .unwrap_or_default();
+        let mut found = None;
+        for dir in std::env::split_paths(&path) {
+            match executable(&dir.join(program)) {
+                Some(true) => {
+                    found = Some(true);
+                    break;
+                }
+                Some(false) => found = Some(false),
+                None => {}
+            }
+        }
+        found
+    };
+    let program = program.to_string();
+    match found {
+        Some(true) => Ok(()),
+        Some(false) => Err(ProcessError::PermissionDenied { program }),
+        None => Err(ProcessError::NotFound { program }),
+    }
+}
+
 /// Runs `argv` like [`run_streaming`], but for a runbook step that must outlive the console:
-/// its stdout and stderr go (together, as written) to the file `log`, appended, and are read
-/// back from there line by line. A console that ends (SIGTERM, a detach deadline, SIGKILL)
-/// leaves the program running with nowhere broken to write to; whoever records adopts it by
-/// its process group ([`group_alive`]). `on_spawn` hears the group once it exists. The group
-/// is killed on timeout and after the program exits (what it left in its group goes too),
-/// never when this future is dropped. Everything the program printed is in `stdout`.
+/// through `relay` (this binary, see [`relay`]), which leads the step's session and process
+/// group, reads the program's output from a pipe, and appends it to the file `log` scrubbed
+/// of every known secret and capped at [`relay::LOG_CAP`]; the lines are read back from
+/// there. A console that ends (SIGTERM, a detach deadline, SIGKILL) leaves the relay and the
+/// program running; whoever records adopts them by their process group ([`group_alive`]).
+/// `on_spawn` hears the group once it exists. The group is killed on timeout and after the
+/// relay exits (what the program left in its group goes too), never when this future is
+/// dropped. Everything the log holds is in `stdout`; [`Finished::logged`] counts the lines.
 #[allow(clippy::too_many_arguments)]
 pub async fn run_logged(
     argv: &[String],
@@ -605,15 +667,17 @@ pub async fn run_logged(
     timeout: Duration,
     output_limit: usize,
     log: &Path,
+    relay: &Path,
     on_spawn: impl FnOnce(Spawned) + Send,
     mut on_line: impl FnMut(Stream, String) + Send,
 ) -> Result<Finished, ProcessError> {
-    let (name, mut command) = session_command(argv, env, cwd).await?;
+    use tokio::io::AsyncWriteExt;
+    let (name, mut command) = session_command(argv, env, cwd, Some(relay)).await?;
     let spawn_failed = |reason: String| ProcessError::Spawn {
         program: name.clone(),
         reason,
     };
-    // A new file, never through a link: a name planted in `steps/` must not have the
+    // A new file, never through a link: a name planted beside the journal must not have the
     // program's output written into someone else's file.
     let out = std::fs::OpenOptions::new()
         .create_new(true)
@@ -622,10 +686,11 @@ pub async fn run_logged(
         .custom_flags(nix::libc::O_NOFOLLOW)
         .open(log)
         .map_err(|e| spawn_failed(format!("step log {}: {}", log.display(), io_reason(&e))))?;
+    // The relay's own last words (a panic) land in the log too.
     let err = out.try_clone().map_err(|e| spawn_failed(io_reason(&e)))?;
-    let from = out.metadata().map(|m| m.len()).unwrap_or(0);
-    // Never killed on drop: the program outlives a console that ends first.
+    // Never killed on drop: the relay and its program outlive a console that ends first.
     command
+        .stdin(Stdio::piped())
         .stdout(Stdio::from(out))
         .stderr(Stdio::from(err))
         .kill_on_drop(false);
@@ -637,10 +702,19 @@ pub async fn run_logged(
         pgid,
         start: stat_of(pgid).map_or(0, |s| s.start),
     });
+    // The secrets, through a pipe nobody else can read (never in argv or the environment).
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(&relay::secrets_for_relay()).await;
+    }
 
-    let mut tail = OutputTail::open(log, from, output_limit).await;
+    let mut tail = OutputTail::open(log, 0, output_limit).await;
     let deadline = started + timeout;
     let mut timed_out = false;
+    let mut last = String::new();
+    let mut on_line = |stream, line: String| {
+        last.clone_from(&line);
+        on_line(stream, line);
+    };
     let exit = loop {
         tokio::select! {
             status = child.wait() => break status.map_or(Exit::Code(-1), Exit::from_status),
@@ -657,9 +731,12 @@ pub async fn run_logged(
     tail.read(&mut on_line).await;
     tail.finish(&mut on_line);
     let stdout = tail.capture.done();
-    // The program wrote its log itself: once it is gone, the log is scrubbed of every secret
-    // the console knows (the team reads `steps/`).
-    scrub_log(log);
+    let dropped = relay::parse_trailer(&last);
+    let kept = tail.newlines - u64::from(dropped.is_some());
+    let logged = relay::Relayed {
+        lines: kept + dropped.unwrap_or(0),
+        kept,
+    };
     if timed_out {
         return Err(ProcessError::TimedOut {
             program: name,
@@ -673,52 +750,8 @@ pub async fn run_logged(
         stdout,
         stderr: Captured::default(),
         elapsed,
+        logged: Some(logged),
     })
-}
-
-/// The largest step log rewritten without the console's secrets; a larger one is left as
-/// the program wrote it (and said so in the log).
-const SCRUB_LOG_MAX: u64 = 16 * 1024 * 1024;
-
-/// Rewrites `log` in place without the secrets the console knows, if it holds any.
-fn scrub_log(log: &Path) {
-    use std::io::{Seek, Write};
-    let Ok(mut file) = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .custom_flags(nix::libc::O_NOFOLLOW)
-        .open(log)
-    else {
-        return;
-    };
-    match file.metadata() {
-        Ok(m) if m.is_file() && m.len() <= SCRUB_LOG_MAX => {}
-        Ok(m) if m.is_file() => {
-            tracing::warn!(
-                "step log {} is {} bytes: not scrubbed of secrets",
-                log.display(),
-                m.len()
-            );
-            return;
-        }
-        _ => return,
-    }
-    let mut bytes = Vec::new();
-    if std::io::Read::read_to_end(&mut file, &mut bytes).is_err() {
-        return;
-    }
-    let text = String::from_utf8_lossy(&bytes);
-    let std::borrow::Cow::Owned(clean) = crate::text::redact::scrub_known(&text) else {
-        return;
-    };
-    let rewritten = file
-        .set_len(0)
-        .and_then(|()| file.rewind())
-        .and_then(|()| file.write_all(clean.as_bytes()))
-        .and_then(|()| file.sync_all());
-    if let Err(e) = rewritten {
-        tracing::error!("step log {}: cannot scrub it: {e}", log.display());
-    }
 }
 
 /// Reads a step log from where the step began, split into lines for the callback.
@@ -726,6 +759,8 @@ struct OutputTail {
     file: Option<tokio::fs::File>,
     line: Vec<u8>,
     capture: Capture,
+    /// Line breaks read: the log's lines.
+    newlines: u64,
 }
 
 impl OutputTail {
@@ -741,6 +776,7 @@ impl OutputTail {
             file,
             line: Vec::new(),
             capture: Capture::new(limit),
+            newlines: 0,
         }
     }
 
@@ -755,6 +791,7 @@ impl OutputTail {
                 Ok(0) | Err(_) => return,
                 Ok(n) => {
                     self.capture.push(&buf[..n]);
+                    self.newlines += buf[..n].iter().filter(|b| **b == b'\n').count() as u64;
                     split_lines(Stream::Stdout, &mut self.line, &buf[..n], on_line);
                 }
             }
@@ -767,6 +804,8 @@ impl OutputTail {
         }
     }
 }
+
+pub mod relay;
 
 #[cfg(test)]
 mod tests;

@@ -177,6 +177,9 @@ pub enum EntryKind {
         pgid: u32,
         start: u64,
         timeout: SignedDuration,
+        /// The file its output goes to (scrubbed, capped), for anyone to read.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        log: Option<String>,
     },
     /// The console that ran the step is gone but its program still runs: the recorder follows
     /// it (journals its end, stops it at its timeout).

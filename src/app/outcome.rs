@@ -32,8 +32,16 @@ pub enum StepProgress {
     /// Where the step is ("PromoteReadReplica accepted", "3/5 available"), for the status line.
     Status(String),
     /// A `command` step's program runs: the leader of its own process group, started at
-    /// `start` (`/proc/PID/stat`). It outlives the console if need be; the journal says so.
-    Running { pgid: u32, start: u64 },
+    /// `start` (`/proc/PID/stat`), its output going to the file `log`. It outlives the
+    /// console if need be; the journal says so.
+    Running {
+        pgid: u32,
+        start: u64,
+        log: Option<String>,
+    },
+    /// What the step's log holds, once it ended: every line it printed, those kept (the log is
+    /// capped), and the file.
+    Logged { lines: u64, kept: u64, log: String },
     /// Lines of output printed faster than the screen takes them, not sent to it (the
     /// step's log file has them): how many, counted so the journal's summary stays exact.
     Skipped(u64),
@@ -120,6 +128,15 @@ impl StepOutcome {
     }
 }
 
+/// Where a run of a step keeps its output: a file of its own beside the journal it runs
+/// under (`<incident>.steps/<run>.log`); an executor that keeps logs makes the path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepLog {
+    pub source: super::Source,
+    /// The run's name: `<runbook>.<step>.<milliseconds since the epoch>`.
+    pub run: String,
+}
+
 /// What [`Executor::run`] returns: a boxed future, so that `dyn Executor` works.
 pub type RunFuture<'a> = Pin<Box<dyn Future<Output = StepOutcome> + Send + 'a>>;
 
@@ -134,6 +151,7 @@ pub trait Executor: Send + Sync {
         &'a self,
         step: &'a Step,
         inputs: &'a BTreeMap<String, String>,
+        log: Option<&'a StepLog>,
         progress: mpsc::Sender<StepProgress>,
     ) -> RunFuture<'a>;
 

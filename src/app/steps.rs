@@ -25,6 +25,8 @@ pub struct StepRecord {
     /// Accepted, and what it makes still being created when its console stopped waiting:
     /// what to read again and what was read last, until a verdict is journaled.
     pub still_creating: Option<(crate::app::outcome::Postcondition, String)>,
+    /// The file the last run's output went to (a `command` step's), for anyone to read.
+    pub log: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -124,6 +126,7 @@ impl Steps {
                 r.finished = None;
                 r.verified = None;
                 r.still_creating = None;
+                r.log = None;
             }
             EntryKind::StepFinished {
                 outcome, detail, ..
@@ -146,8 +149,12 @@ impl Steps {
                 pgid,
                 start,
                 timeout,
+                log,
                 ..
             } => {
+                if log.is_some() {
+                    r.log.clone_from(log);
+                }
                 if let Some(c) = r.running.as_mut() {
                     c.group = Some(ClaimGroup {
                         pgid: *pgid,

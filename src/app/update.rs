@@ -75,6 +75,8 @@ pub enum Effect {
         inputs: BTreeMap<String, String>,
         /// The step as configured: what the executor runs.
         spec: Box<crate::config::Step>,
+        /// Where its output is kept (None: no journal is followed).
+        log: Option<super::outcome::StepLog>,
     },
     /// Queue an update to Slack and the status page: written to the outbox and journaled as
     /// queued before any network call; the outbox worker delivers it.

@@ -130,9 +130,15 @@ pub fn console(explicit: Option<&Path>, data_dir: Option<&Path>, display: &Displ
     };
     let journal_dir = crate::journal::journal_dir(cfg.journal.dir.as_deref(), data_dir);
     let incidents = crate::journal::incidents_dir(&journal_dir);
-    // A `command` step's output goes to a file beside the journal: its program outlives a
-    // console that ends first, and whoever records follows it.
-    let step_logs = journal_dir.join("steps");
+    // A `command` step's output goes through a relay to a file beside the journal: its
+    // program outlives a console that ends first, and whoever records follows it. The relay
+    // is this binary as the console runs it (`/proc/self/exe` at the child's exec is still the
+    // console's image), even if a newer one was installed over it mid-incident.
+    let step_logs = crate::runbook::StepLogs {
+        journal_dir: journal_dir.clone(),
+        operators: cfg.console.operators.clone(),
+        relay: std::path::PathBuf::from("/proc/self/exe"),
+    };
     // An observer console builds no sink at all: nothing to send an update with.
     let sinks = if settings.read_only {
         Vec::new()

@@ -534,7 +534,7 @@ async fn the_executor_runs_steps_in_simulated_time() {
     let inputs = BTreeMap::new();
     let promote = step(&config, "l3-region-failover", "promote-db");
     let real = tokio::time::Instant::now();
-    let outcome = executor.run(promote, &inputs, ptx.clone()).await;
+    let outcome = executor.run(promote, &inputs, None, ptx.clone()).await;
     // Accepted is not done: the promotion's postcondition is read from the world, as the
     // real executor reads it from AWS.
     assert_eq!(
@@ -564,7 +564,7 @@ async fn the_executor_runs_steps_in_simulated_time() {
     // A scale is verified by its rollout: until it is done, in simulated time.
     let scale = step(&config, "l3-region-failover", "scale-dte-service");
     let before = drill.now();
-    let outcome = executor.run(scale, &inputs, ptx.clone()).await;
+    let outcome = executor.run(scale, &inputs, None, ptx.clone()).await;
     assert!(
         matches!(&outcome, StepOutcome::Checked { held: true, evidence, .. } if evidence.ends_with("(simulated)")),
         "{outcome:?}"
@@ -573,7 +573,7 @@ async fn the_executor_runs_steps_in_simulated_time() {
     assert!((58..=64).contains(&waited), "waited {waited}s");
     // Then waiting for it is over at once.
     let wait = step(&config, "l3-region-failover", "wait-dte-service");
-    let outcome = executor.run(wait, &inputs, ptx.clone()).await;
+    let outcome = executor.run(wait, &inputs, None, ptx.clone()).await;
     assert_eq!(
         outcome,
         StepOutcome::Succeeded {
@@ -611,7 +611,7 @@ async fn a_wait_that_never_ends_times_out() {
         inputs: vec![],
         component: None,
     };
-    let outcome = executor.run(&wait, &BTreeMap::new(), ptx).await;
+    let outcome = executor.run(&wait, &BTreeMap::new(), None, ptx).await;
     assert_eq!(
         outcome,
         StepOutcome::Failed {

@@ -536,7 +536,7 @@ pub fn init(top: &Path, group: &str, observers: Option<&str>) -> Result<InitRepo
             ));
         }
     }
-    for sub in ["incidents", "incidents/drills", "steps"] {
+    for sub in ["incidents", "incidents/drills"] {
         let p = top.join(sub);
         if std::fs::symlink_metadata(&p).is_err() {
             std::fs::create_dir(&p).map_err(|e| format!("{}: cannot create: {e}", p.display()))?;

@@ -203,6 +203,7 @@ mod tests {
             stdout: captured(stdout),
             stderr: captured(stderr),
             elapsed: Duration::ZERO,
+            logged: None,
         }
     }
 

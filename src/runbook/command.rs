@@ -111,18 +111,28 @@ pub fn shown(argv: &[String]) -> String {
         .join(" ")
 }
 
+/// Where a `command` step's output is kept: the file, and the relay that writes it (this
+/// binary; see [`process::relay`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Logging<'a> {
+    pub log: &'a Path,
+    pub relay: &'a Path,
+}
+
 /// Runs a `command` step.
 ///
-/// With a `log` file, the program's output goes there (and is read back from it) and the
-/// program outlives the console if the console ends first (see [`process::run_logged`]): its
-/// process group is reported as [`StepProgress::Running`] for the journal. Without one, its
-/// output comes through pipes and it dies with the console.
+/// With `logging`, the program's output goes through its relay to the log file (and is read
+/// back from it) and the program outlives the console if the console ends first (see
+/// [`process::run_logged`]): its process group and log are reported as
+/// [`StepProgress::Running`] for the journal, and what the log holds as
+/// [`StepProgress::Logged`]. Without, its output comes through pipes and it dies with the
+/// console.
 pub async fn run(
     argv: &[String],
     env: &BTreeMap<String, String>,
     cwd: Option<&Path>,
     timeout: Duration,
-    log: Option<&Path>,
+    logging: Option<Logging<'_>>,
     progress: &mpsc::Sender<StepProgress>,
 ) -> StepOutcome {
     let mut what = format!("run {}", excerpt(&shown(argv), 300));
@@ -149,26 +159,43 @@ pub async fn run(
             let feed = feed.clone();
             move |_, line| feed.push(StepProgress::Output(line))
         };
-        let result = match log {
-            Some(log) => {
-                let feed = feed.clone();
-                let on_spawn = move |s: process::Spawned| {
-                    feed.push(StepProgress::Running {
-                        pgid: s.pgid,
-                        start: s.start,
-                    })
+        let result = match logging {
+            Some(Logging { log, relay }) => {
+                let shown = log.display().to_string();
+                let on_spawn = {
+                    let feed = feed.clone();
+                    let shown = shown.clone();
+                    move |s: process::Spawned| {
+                        feed.push(StepProgress::Running {
+                            pgid: s.pgid,
+                            start: s.start,
+                            log: Some(shown),
+                        })
+                    }
                 };
-                process::run_logged(
+                let result = process::run_logged(
                     argv,
                     env,
                     cwd,
                     timeout,
                     OUTPUT_LIMIT,
                     log,
+                    relay,
                     on_spawn,
                     on_line,
                 )
-                .await
+                .await;
+                if let Ok(process::Finished {
+                    logged: Some(r), ..
+                }) = &result
+                {
+                    feed.push(StepProgress::Logged {
+                        lines: r.lines,
+                        kept: r.kept,
+                        log: shown,
+                    });
+                }
+                result
             }
             None => process::run_streaming(argv, env, cwd, timeout, OUTPUT_LIMIT, on_line).await,
         };
@@ -264,6 +291,7 @@ mod tests {
                 StepProgress::Output(l) => Some(l.clone()),
                 StepProgress::Status(_)
                 | StepProgress::Running { .. }
+                | StepProgress::Logged { .. }
                 | StepProgress::Skipped(_)
                 | StepProgress::Accepted(_) => None,
             })

@@ -28,12 +28,13 @@ pub mod kubernetes;
 pub mod rds;
 pub mod real;
 
-pub use real::{ExecutorOptions, RealExecutor};
+pub use real::{ExecutorOptions, RealExecutor, StepLogs};
 
 // The vocabulary of a step's life is the model's (`app::outcome`); named here too, where
 // the executors that produce it live.
 pub use crate::app::outcome::{
-    Executor, Postcondition, PostconditionReading, ReadFuture, RunFuture, StepOutcome, StepProgress,
+    Executor, Postcondition, PostconditionReading, ReadFuture, RunFuture, StepLog, StepOutcome,
+    StepProgress,
 };
 
 /// Sends a progress report; a closed receiver is not the step's failure.

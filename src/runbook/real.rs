@@ -17,7 +17,7 @@ use tokio::sync::mpsc;
 
 use super::kubernetes::Target;
 use super::{
-    Executor, Postcondition, ReadFuture, RunFuture, StepProgress, command, failed, http,
+    Executor, Postcondition, ReadFuture, RunFuture, StepLog, StepProgress, command, failed, http,
     kubernetes, rds,
 };
 use crate::cloud;
@@ -64,8 +64,18 @@ impl Default for ExecutorOptions {
 pub struct RealExecutor {
     clients: cloud::Clients,
     options: ExecutorOptions,
-    /// Where `command` steps write their output (None: pipes, dying with the console).
-    step_logs: Option<std::path::PathBuf>,
+    /// Where `command` steps keep their output (None: pipes, dying with the console).
+    step_logs: Option<StepLogs>,
+}
+
+/// Where `command` steps keep their output: beside the journal in `journal_dir`, trusted as
+/// its files are (`operators` as `[console] operators` says), written by `relay`.
+#[derive(Debug, Clone)]
+pub struct StepLogs {
+    pub journal_dir: std::path::PathBuf,
+    pub operators: Vec<String>,
+    /// This binary: the step's relay is `<relay> __step-relay -- <argv>`.
+    pub relay: std::path::PathBuf,
 }
 
 impl std::fmt::Debug for RealExecutor {
@@ -100,38 +110,60 @@ impl RealExecutor {
         self
     }
 
-    /// `command` steps write their output to a file of their own in `dir` and outlive a
-    /// console that ends before them (the console's executor does this; tests need not).
-    pub fn with_step_logs(mut self, dir: std::path::PathBuf) -> RealExecutor {
-        self.step_logs = Some(dir);
+    /// `command` steps keep their output in a log of their own beside the journal, through
+    /// a relay, and outlive a console that ends before them (the console's executor does
+    /// this; tests need not).
+    pub fn with_step_logs(mut self, logs: StepLogs) -> RealExecutor {
+        self.step_logs = Some(logs);
         self
     }
 
-    /// A new log file's path for a run of `step`, its dir made if need be (None: output
-    /// through pipes).
-    fn step_log(&self, step: &str) -> Option<std::path::PathBuf> {
+    /// The log file for a run: `<incident>.steps/<run>.log` beside the journal it runs under
+    /// (`watch.steps/` before an incident), its dir made if need be and trusted as the
+    /// journal's files are; why not, when it cannot be.
+    fn step_log(logs: &StepLogs, log: &StepLog) -> Result<std::path::PathBuf, String> {
+        use crate::app::Source;
         use std::os::unix::fs::DirBuilderExt;
-        let dir = self.step_logs.as_ref()?;
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(crate::journal::file::DIR_MODE)
-            .create(dir)
-            .ok()?;
-        let safe: String = step
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '-' {
-                    c
+        let safe = |name: &str| -> String {
+            name.chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect::<String>()
+                .trim_start_matches('.')
+                .to_string()
+        };
+        let dir = match &log.source {
+            Source::Incident { name, drill } => {
+                let base = if *drill {
+                    crate::journal::drills_dir(&logs.journal_dir)
                 } else {
-                    '_'
-                }
-            })
-            .collect();
-        Some(dir.join(format!(
-            "{safe}-{}-{}.log",
-            Timestamp::now().as_millisecond(),
-            std::process::id()
-        )))
+                    crate::journal::incidents_dir(&logs.journal_dir)
+                };
+                base.join(format!("{}.steps", safe(name.trim_end_matches(".jsonl"))))
+            }
+            Source::Watch => logs.journal_dir.join("watch.steps"),
+            Source::Nothing => return Err("no journal is followed".into()),
+        };
+        let team = crate::journal::trust::Team::of(&logs.journal_dir, &logs.operators)
+            .map_err(|e| e.to_string())?;
+        match std::fs::DirBuilder::new()
+            .mode(crate::journal::file::DIR_MODE)
+            .create(&dir)
+        {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(format!("{}: cannot create: {e}", dir.display())),
+        }
+        match team.check(&dir) {
+            Ok(true) => Ok(dir.join(format!("{}.log", safe(&log.run)))),
+            Ok(false) => Err(format!("{}: not there", dir.display())),
+            Err(e) => Err(e.to_string()),
+        }
     }
 
     pub fn options(&self) -> ExecutorOptions {
@@ -142,6 +174,7 @@ impl RealExecutor {
         &self,
         step: &Step,
         inputs: &BTreeMap<String, String>,
+        log: Option<&StepLog>,
         progress: &mpsc::Sender<StepProgress>,
     ) -> super::StepOutcome {
         let aws = &self.clients.aws;
@@ -244,16 +277,28 @@ impl RealExecutor {
                 timeout,
                 ..
             } => {
-                let log = self.step_log(&step.id);
-                command::run(
-                    argv,
-                    env,
-                    cwd.as_deref(),
-                    *timeout,
-                    log.as_deref(),
-                    progress,
-                )
-                .await
+                let kept = match (&self.step_logs, log) {
+                    (Some(logs), Some(log)) => match Self::step_log(logs, log) {
+                        Ok(path) => Some((path, logs.relay.as_path())),
+                        Err(why) => {
+                            super::status(
+                                progress,
+                                format!(
+                                    "no step log ({why}): the output is only on screen, and \
+                                     the program ends with this console"
+                                ),
+                            )
+                            .await;
+                            None
+                        }
+                    },
+                    _ => None,
+                };
+                let logging = kept.as_ref().map(|(log, relay)| command::Logging {
+                    log: log.as_path(),
+                    relay,
+                });
+                command::run(argv, env, cwd.as_deref(), *timeout, logging, progress).await
             }
             Action::Http {
                 method,
@@ -290,9 +335,10 @@ impl Executor for RealExecutor {
         &'a self,
         step: &'a Step,
         inputs: &'a BTreeMap<String, String>,
+        log: Option<&'a StepLog>,
         progress: mpsc::Sender<StepProgress>,
     ) -> RunFuture<'a> {
-        Box::pin(async move { self.execute(step, inputs, &progress).await })
+        Box::pin(async move { self.execute(step, inputs, log, &progress).await })
     }
 
     fn read_postcondition<'a>(&'a self, postcondition: &'a Postcondition) -> ReadFuture<'a> {
@@ -336,7 +382,7 @@ mod tests {
             .collect();
         let (tx, mut rx) = mpsc::channel(16);
         let step = step(action);
-        let outcome = executor().run(&step, &inputs, tx).await;
+        let outcome = executor().run(&step, &inputs, None, tx).await;
         let mut n = 0;
         while rx.recv().await.is_some() {
             n += 1;

@@ -157,8 +157,9 @@ impl World {
                     step,
                     inputs,
                     spec,
+                    log,
                 } => {
-                    self.execute(runbook, step, inputs, *spec);
+                    self.execute(runbook, step, inputs, *spec, log);
                     Ok(())
                 }
                 Effect::RunStep {
@@ -240,13 +241,18 @@ impl World {
         step: String,
         inputs: BTreeMap<String, String>,
         config: Step,
+        log: Option<crate::app::outcome::StepLog>,
     ) {
         let Some(executor) = self.executor.clone() else {
             return;
         };
         let tx = self.steps_tx.clone();
         let (progress_tx, mut progress_rx) = mpsc::channel(64);
-        let run = tokio::spawn(async move { executor.run(&config, &inputs, progress_tx).await });
+        let run = tokio::spawn(async move {
+            executor
+                .run(&config, &inputs, log.as_ref(), progress_tx)
+                .await
+        });
         self.tasks
             .insert((runbook.clone(), step.clone()), run.abort_handle());
         tokio::spawn(async move {

@@ -106,6 +106,11 @@ pub fn learn_secrets<S: AsRef<str>>(values: &[S]) {
     let _ = KNOWN.set(more);
 }
 
+/// The secrets learned (longest first), to hand to a step's relay.
+pub fn known() -> &'static [String] {
+    KNOWN.get().map(Vec::as_slice).unwrap_or(&[])
+}
+
 /// Where `needle` (ASCII-case-insensitively) first occurs in `hay` at or after `from`.
 fn find_ci(hay: &str, needle: &str, from: usize) -> Option<usize> {
     let (h, n) = (hay.as_bytes(), needle.as_bytes());

@@ -24,4 +24,5 @@ mod runbook_http;
 mod runbook_kubernetes;
 mod schema;
 mod status;
+mod step_output;
 mod team;

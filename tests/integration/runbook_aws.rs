@@ -66,7 +66,7 @@ async fn run_step(
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     let (tx, mut rx) = mpsc::channel(64);
-    let outcome = executor(clients).run(step, &inputs, tx).await;
+    let outcome = executor(clients).run(step, &inputs, None, tx).await;
     let mut progress = Vec::new();
     while let Some(p) = rx.recv().await {
         progress.push(p);
@@ -122,6 +122,7 @@ fn statuses(progress: &[StepProgress]) -> Vec<&str> {
             StepProgress::Status(s) => Some(s.as_str()),
             StepProgress::Output(_)
             | StepProgress::Running { .. }
+            | StepProgress::Logged { .. }
             | StepProgress::Skipped(_)
             | StepProgress::Accepted(_) => None,
         })

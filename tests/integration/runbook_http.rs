@@ -165,7 +165,7 @@ async fn run(action: Action) -> (StepOutcome, Vec<StepProgress>) {
     };
     let (tx, mut rx) = mpsc::channel(128);
     let inputs = BTreeMap::new();
-    let outcome = executor().run(&step, &inputs, tx).await;
+    let outcome = executor().run(&step, &inputs, None, tx).await;
     let mut progress = Vec::new();
     while let Some(p) = rx.recv().await {
         progress.push(p);
@@ -188,8 +188,10 @@ fn texts(outcome: &StepOutcome, progress: &[StepProgress]) -> Vec<String> {
     for p in progress {
         match p {
             StepProgress::Output(t) | StepProgress::Status(t) => out.push(t.clone()),
-            StepProgress::Running { .. } | StepProgress::Skipped(_) | StepProgress::Accepted(_) => {
-            }
+            StepProgress::Running { .. }
+            | StepProgress::Logged { .. }
+            | StepProgress::Skipped(_)
+            | StepProgress::Accepted(_) => {}
         }
     }
     out

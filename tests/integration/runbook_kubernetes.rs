@@ -52,7 +52,7 @@ async fn run(api: &FakeApi, action: Action) -> (StepOutcome, Vec<StepProgress>) 
     let step = step(action);
     let inputs = BTreeMap::new();
     let (tx, mut rx) = mpsc::channel(64);
-    let outcome = executor.run(&step, &inputs, tx).await;
+    let outcome = executor.run(&step, &inputs, None, tx).await;
     let mut progress = Vec::new();
     while let Some(p) = rx.recv().await {
         progress.push(p);
@@ -394,7 +394,7 @@ async fn a_restart_is_verified_once_its_generation_has_rolled_out_and_a_stuck_sc
     let step = step(restart());
     let inputs = BTreeMap::new();
     let (tx, mut rx) = mpsc::channel(256);
-    let restarting = patient.run(&step, &inputs, tx);
+    let restarting = patient.run(&step, &inputs, None, tx);
     // Once the step has read the Deployment after its PATCH (its third GET), the rollout
     // completes: generation 2 observed, every replica updated and available.
     let controller = async {

@@ -177,11 +177,18 @@ impl EntryKind {
                 step,
                 pgid,
                 timeout,
+                log,
                 ..
-            } => format!(
-                "step {runbook}/{step}: program running as process group {pgid} (timeout {})",
-                fmt::signed(*timeout)
-            ),
+            } => {
+                let mut s = format!(
+                    "step {runbook}/{step}: program running as process group {pgid} (timeout {})",
+                    fmt::signed(*timeout)
+                );
+                if let Some(log) = log {
+                    s.push_str(&format!(", output in {log}"));
+                }
+                s
+            }
             EntryKind::StepAdopted {
                 runbook,
                 step,

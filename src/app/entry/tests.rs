@@ -179,6 +179,7 @@ fn one_of_every_kind() -> Vec<EntryKind> {
             pgid: 43,
             start: 124,
             timeout: d,
+            log: Some("incidents/i.steps/failover.promote.1.log".into()),
         },
         EntryKind::StepAdopted {
             runbook: "failover".into(),

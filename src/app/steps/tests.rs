@@ -691,6 +691,7 @@ fn cancelling_a_command_step_signals_its_process_group() {
             progress: crate::app::outcome::StepProgress::Running {
                 pgid: 4321,
                 start: 99,
+                log: None,
             },
         }),
     );
@@ -794,7 +795,11 @@ fn an_ending_console_hands_its_programs_over_and_releases_its_unfinished_calls()
         &mut rig.state,
         progress(
             "promote",
-            crate::app::outcome::StepProgress::Running { pgid: 77, start: 1 },
+            crate::app::outcome::StepProgress::Running {
+                pgid: 77,
+                start: 1,
+                log: None,
+            },
         ),
     );
     rig.journal.echo(&mut rig.state, &fx);

@@ -57,6 +57,8 @@ pub(super) struct OwnRun {
     pub(super) accepted: Option<(Postcondition, String)>,
     /// Lines of output it printed, all of them (the screen keeps the newest few).
     pub(super) printed: u64,
+    /// What its log holds once it ended: (lines printed, lines kept, the file).
+    pub(super) logged: Option<(u64, u64, String)>,
 }
 
 /// A pending postcondition the recorder reads again.
@@ -231,11 +233,18 @@ impl State {
             // composer always gives, would be refused there, having sent nothing).
             (None, Some(_)) => {
                 if let Some(spec) = spec {
+                    let log = (self.journal.source != Source::Nothing).then(|| {
+                        super::super::outcome::StepLog {
+                            source: self.journal.source.clone(),
+                            run: format!("{runbook}.{step}.{}", self.now.as_millisecond()),
+                        }
+                    });
                     effects.push(Effect::Execute {
                         runbook,
                         step,
                         inputs: claiming.inputs,
                         spec: Box::new(spec),
+                        log,
                     });
                 }
                 return;
@@ -278,6 +287,7 @@ impl State {
                             evidence: Vec::new(),
                             accepted: None,
                             printed: 0,
+                            logged: None,
                         },
                     );
                     if let Some(claiming) = claiming {
@@ -326,7 +336,13 @@ impl State {
                         }
                         line
                     }
-                    StepProgress::Running { pgid, start } => {
+                    StepProgress::Logged { lines, kept, log } => {
+                        if let Some(o) = self.own.get_mut(&key) {
+                            o.logged = Some((lines, kept, log.clone()));
+                        }
+                        format!("» {lines} lines of output, {kept} kept in {log}")
+                    }
+                    StepProgress::Running { pgid, start, log } => {
                         let key = (runbook.clone(), step.clone());
                         let timeout = self
                             .runbooks
@@ -347,6 +363,7 @@ impl State {
                                     pgid,
                                     start,
                                     timeout: signed(timeout),
+                                    log,
                                 },
                             }));
                         }
@@ -376,20 +393,33 @@ impl State {
                 // All it printed, and how many of those the screen still holds: never the
                 // ring's count as if it were the whole output.
                 let printed = self.own.get(&key).map_or(0, |o| o.printed);
+                let logged = self.own.get(&key).and_then(|o| o.logged.clone());
                 let prefix = format!("{runbook}/{step}: ");
                 let kept = self
                     .step_log
                     .iter()
                     .filter(|l| l.starts_with(&prefix) && !l[prefix.len()..].starts_with('»'))
                     .count();
-                if printed > 0 {
-                    let noun = if printed == 1 { "line" } else { "lines" };
+                // With a log, what the log holds (the relay counted every line); else what
+                // the screen saw.
+                let summary = match logged {
+                    Some((lines, kept, log)) => {
+                        let noun = if lines == 1 { "line" } else { "lines" };
+                        Some(format!("{lines} {noun}, {kept} kept, log {log}"))
+                    }
+                    None if printed > 0 => {
+                        let noun = if printed == 1 { "line" } else { "lines" };
+                        Some(format!("{printed} {noun} of output, {kept} kept on screen"))
+                    }
+                    None => None,
+                };
+                if let Some(summary) = summary {
                     effects.push(Effect::Append(Entry {
                         at: self.now,
                         kind: EntryKind::StepOutput {
                             runbook: runbook.clone(),
                             step: step.clone(),
-                            summary: format!("{printed} {noun} of output, {kept} kept on screen"),
+                            summary,
                         },
                     }));
                 }
