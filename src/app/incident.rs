@@ -121,6 +121,12 @@ pub enum JournalEvent {
         to: u64,
         page: super::earlier::EarlierPage,
     },
+    /// The newest lines of a step's log, or why they cannot be read: the answer to
+    /// [`super::Effect::ReadStepLog`].
+    StepLog {
+        path: String,
+        tail: super::log_viewer::LogTail,
+    },
     /// The answer to a step claim of this console.
     Claimed {
         runbook: String,
@@ -350,6 +356,16 @@ impl MemoryJournal {
                         }),
                     );
                     self.echo(state, &effects);
+                }
+                // A journal in memory keeps no step logs.
+                super::Effect::ReadStepLog { path } => {
+                    super::update(
+                        state,
+                        super::Event::Journal(JournalEvent::StepLog {
+                            path: path.clone(),
+                            tail: Err("no step logs in memory".into()),
+                        }),
+                    );
                 }
                 super::Effect::RunStep {
                     runbook, step, at, ..

@@ -43,6 +43,8 @@ pub enum KeyAction {
     TimelineOrder,
     TimelineKinds,
     TimelineClock,
+    /// In Runbooks: the log of the step that ran last.
+    StepLog,
 }
 
 /// One key, where it applies and what it does.
@@ -79,6 +81,7 @@ pub const KEYMAP: &[Binding] = &[
     // chooses its runbook with the arrows, not with letters.
     bind(Key::Up, Focused(Panel::Runbooks), A::PreviousRunbook),
     bind(Key::Down, Focused(Panel::Runbooks), A::NextRunbook),
+    bind(Key::Enter, Focused(Panel::Runbooks), A::StepLog),
     // The timeline's own letters: elsewhere they may be step keys.
     bind(Key::Char('o'), Focused(Panel::Timeline), A::TimelineOrder),
     bind(Key::Char('k'), Focused(Panel::Timeline), A::TimelineKinds),
@@ -155,6 +158,11 @@ pub const HELP: &[Help] = &[
         keys: "/",
         what: "filter components by id or name; Enter keeps it, Esc clears it",
         actions: &[A::Filter],
+    },
+    Help {
+        keys: "Enter",
+        what: "in Runbooks: the log of the step that ran last (Tab: the next step's)",
+        actions: &[A::StepLog],
     },
     Help {
         keys: "Tab / Right",

@@ -16,6 +16,7 @@ pub mod estate;
 pub mod fmt;
 pub mod incident;
 pub mod keymap;
+pub mod log_viewer;
 pub mod message;
 pub mod modal;
 pub mod observation;

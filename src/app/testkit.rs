@@ -184,6 +184,7 @@ pub fn entries(effects: &[Effect]) -> Vec<EntryKind> {
             | Effect::CancelStep { .. }
             | Effect::ReadPostcondition { .. }
             | Effect::ReadEarlier { .. }
+            | Effect::ReadStepLog { .. }
             | Effect::ContinueJournal { .. } => None,
         })
         .collect()

@@ -91,6 +91,9 @@ pub enum Effect {
     /// Read the entries `from..=to` of the followed journal (`source`) back from disk: the
     /// timeline's earlier page, answered by [`JournalEvent::Earlier`].
     ReadEarlier { source: Source, from: u64, to: u64 },
+    /// Read the newest lines of a step's log (`path` as the journal names it), answered by
+    /// [`JournalEvent::StepLog`].
+    ReadStepLog { path: String },
     /// The operator asked to leave.
     Quit,
     /// Continue a tampered journal in a new file (`continue journal: <reason>`).
@@ -187,6 +190,8 @@ pub struct State {
     pub comms: Comms,
     /// The update composer, while open.
     pub compose: Option<Compose>,
+    /// The step log viewer, while open.
+    pub log_viewer: Option<super::log_viewer::LogViewer>,
     /// What each channel's outbox worker says is wrong, by channel.
     pub comms_problems: BTreeMap<crate::app::message::Channel, String>,
 }
@@ -280,6 +285,7 @@ impl State {
             language,
             comms: Comms::default(),
             compose: None,
+            log_viewer: None,
             comms_problems: BTreeMap::new(),
         };
         state.assessment = severity::assess(&state);
@@ -385,6 +391,7 @@ impl State {
         }
         self.reassess(effects);
         self.reread_pending(effects);
+        self.refresh_log_viewer(effects);
     }
 
     fn reassess(&mut self, effects: &mut Vec<Effect>) {

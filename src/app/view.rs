@@ -249,6 +249,7 @@ impl View {
             A::Bottom => self.scroll[self.focus as usize] = usize::MAX / 2,
             // The model's: `update` acts on these before the view is asked.
             A::ClearFilter
+            | A::StepLog
             | A::FocusRunbooks
             | A::Declare
             | A::Note

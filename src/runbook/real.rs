@@ -351,6 +351,78 @@ mod tests {
     use super::*;
     use crate::config::Action;
 
+    /// A journal dir as `journal init` leaves it (mode 2770, `incidents/` in it).
+    fn journal_dir() -> (tempfile::TempDir, StepLogs) {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let top = dir.path().join("journal");
+        std::fs::create_dir_all(top.join("incidents")).expect("mkdir");
+        for d in [top.clone(), top.join("incidents")] {
+            std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o2770)).expect("chmod");
+        }
+        let logs = StepLogs {
+            journal_dir: top,
+            operators: Vec::new(),
+            relay: "/proc/self/exe".into(),
+        };
+        (dir, logs)
+    }
+
+    fn run_of(name: &str) -> StepLog {
+        StepLog {
+            source: crate::app::Source::Incident {
+                name: name.into(),
+                drill: false,
+            },
+            run: "rb.step.1700000000000".into(),
+        }
+    }
+
+    #[test]
+    fn a_runs_log_is_beside_its_incidents_journal_in_a_dir_made_for_the_team() {
+        use std::os::unix::fs::PermissionsExt;
+        let (_d, logs) = journal_dir();
+        let path = RealExecutor::step_log(&logs, &run_of("2026-12-07T0300Z-db.jsonl"))
+            .expect("a log path");
+        let steps = logs.journal_dir.join("incidents/2026-12-07T0300Z-db.steps");
+        assert_eq!(path, steps.join("rb.step.1700000000000.log"));
+        let mode = std::fs::metadata(&steps)
+            .expect("made")
+            .permissions()
+            .mode();
+        // Keeps the journal group (setgid), nothing for others, whatever the umask.
+        assert_eq!(mode & 0o7007, 0o2000, "{mode:o}");
+        // A name from another console's journal cannot climb out of the dir.
+        let path = RealExecutor::step_log(&logs, &run_of("../../etc/x.jsonl")).expect("path");
+        assert!(
+            path.starts_with(logs.journal_dir.join("incidents")),
+            "{}",
+            path.display()
+        );
+    }
+
+    #[test]
+    fn a_steps_dir_planted_as_a_link_is_refused_and_nothing_is_written_through_it() {
+        let (d, logs) = journal_dir();
+        let elsewhere = d.path().join("elsewhere");
+        std::fs::create_dir(&elsewhere).expect("mkdir");
+        std::os::unix::fs::symlink(
+            &elsewhere,
+            logs.journal_dir.join("incidents/2026-12-07T0300Z-db.steps"),
+        )
+        .expect("plant");
+        let why = RealExecutor::step_log(&logs, &run_of("2026-12-07T0300Z-db.jsonl"))
+            .expect_err("refused");
+        assert!(why.contains("2026-12-07T0300Z-db.steps"), "{why}");
+        assert_eq!(std::fs::read_dir(&elsewhere).expect("read").count(), 0);
+        // No journal followed: no log.
+        let none = StepLog {
+            source: crate::app::Source::Nothing,
+            run: "r".into(),
+        };
+        assert!(RealExecutor::step_log(&logs, &none).is_err());
+    }
+
     fn step(action: Action) -> Step {
         Step {
             id: "s".into(),

@@ -52,6 +52,7 @@ mod follow;
 mod outbox;
 mod pager;
 mod recorder;
+mod step_log;
 
 /// Who this console is to the journal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -141,6 +142,9 @@ pub enum Request {
     /// Read the entries `from..=to` of the followed journal back for the timeline (answered
     /// by [`JournalEvent::Earlier`]; nothing is written).
     ReadEarlier { source: Source, from: u64, to: u64 },
+    /// Read the newest lines of a step's log for the viewer (answered by
+    /// [`JournalEvent::StepLog`]; nothing is written).
+    ReadStepLog { path: String },
     /// This console's terminal does not drain: let go of `recorder.lock` so a live console
     /// records, and take it back no sooner than `for_` from now if nobody did.
     StepAside { for_: Duration },
@@ -393,6 +397,7 @@ impl KeeperState {
                 | Request::Claim { .. }
                 | Request::StepAside { .. }
                 | Request::ReadEarlier { .. }
+                | Request::ReadStepLog { .. }
                 | Request::Continue { .. } => {}
             }
         }
@@ -404,6 +409,7 @@ impl KeeperState {
         match r {
             Request::StepAside { for_ } => self.step_aside(for_),
             Request::ReadEarlier { source, from, to } => self.read_earlier(source, from, to),
+            Request::ReadStepLog { path } => self.read_step_log(path),
             // At once: the entries held by the tampered journal wait for it.
             Request::Continue { reason, at } => {
                 if let Err(why) = self.continue_journal(&reason, at) {

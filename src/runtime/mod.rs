@@ -115,6 +115,7 @@ impl World {
                         order: crate::comms::record::next_order(),
                     })
                 }
+                Effect::ReadStepLog { path } => self.requests.send(Request::ReadStepLog { path }),
                 Effect::ReadEarlier { source, from, to } => self
                     .requests
                     .send(Request::ReadEarlier { source, from, to }),

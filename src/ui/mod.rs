@@ -11,6 +11,7 @@ pub mod header;
 pub mod health;
 pub mod help;
 pub mod layout;
+pub mod log_viewer;
 pub mod modal;
 pub mod replication;
 pub mod runbooks;
@@ -163,6 +164,9 @@ pub fn draw(state: &State, screen: &Screen, frame: &mut Frame) {
     }
     if let Some(c) = &state.compose {
         compose::draw(state, c, screen, frame, area);
+    }
+    if let Some(v) = &state.log_viewer {
+        log_viewer::draw(v, screen, frame, area);
     }
     if state.view.help {
         help::draw(screen, frame, area);

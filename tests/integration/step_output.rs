@@ -207,6 +207,46 @@ confirm = "flood it"
         .expect("the step ran to its end");
     let peak = rss::vm_hwm(console.pid()).expect("the console runs");
     eprintln!("console after 5M lines: peak RSS {} MB", peak >> 20);
+    // A read-only console opens the log from the runbook panel: its newest lines, the count
+    // of those not kept last.
+    let mut observer = Pty::spawn(
+        &[
+            "-c",
+            &config,
+            "--data-dir",
+            &data_dir,
+            "--layout",
+            "war-room",
+            "--read-only",
+        ],
+        200,
+        50,
+        home.path(),
+        &[],
+    );
+    // (The timeline cuts the line at the panel's edge: its start.)
+    let quick = Duration::from_secs(60);
+    observer
+        .wait_for(&format!("{} lines, ", LINES + 2), quick)
+        .expect("the summary on the observer's timeline");
+    observer.send(b"R");
+    observer
+        .wait_for("▶ Runbooks", quick)
+        .expect("runbooks focused");
+    observer.send(b"\r");
+    observer
+        .wait_for_all(
+            &["Log of flood/print (64.0 MiB)", "the log is capped at 64 MiB"],
+            quick,
+        )
+        .expect("the observer reads the end of the log");
+    // q closes the viewer (as in `less`), a second q the console.
+    observer.send(b"q");
+    observer
+        .wait_gone("Log of flood/print", quick)
+        .expect("q closes the viewer");
+    observer.send(b"q");
+    assert!(observer.wait_exit(Duration::from_secs(60)).is_some());
     console.send(b"q");
     assert!(console.wait_exit(Duration::from_secs(60)).is_some());
     assert!(peak < LOOSE, "the console peaked at {} MB", peak >> 20);

@@ -84,6 +84,17 @@ id = "db"
 tier = "critical"
 rto = "1h"
 health = {{ kind = "tcp", address = "127.0.0.1:{}", every = "1s", timeout = "1s" }}
+
+[[runbook]]
+id = "logs"
+title = "Collect logs"
+
+[[runbook.step]]
+id = "collect"
+title = "Collect the logs"
+key = "x"
+action = {{ kind = "command", argv = ["sh", "-c", "echo collected by $(id -un); for i in 1 2 3; do echo part $i; done"], timeout = "30s" }}
+confirm = "collect"
 "#,
                 closed_port()
             ),
@@ -400,4 +411,85 @@ backup = {{ kind = "files", glob = "{}/*.dump", warn = "2h", crit = "3h" }}
     assert!(said.contains("backup unknown"), "{said}");
     assert!(said.to_lowercase().contains("denied"), "{said}");
     assert!(!said.contains("no file matches"), "{said}");
+}
+
+#[test]
+fn a_steps_log_is_the_teams_and_an_observer_reads_it_from_the_runbook_panel() {
+    if !accounts() {
+        return;
+    }
+    let b = Bastion::new();
+    let made = b.run(
+        "root",
+        &[
+            "journal",
+            "init",
+            "--group",
+            "wr-ops",
+            "--observers",
+            "wr-obs",
+        ],
+    );
+    assert!(made.status.success(), "{}", text(&made));
+    let mut op1 = b.console("wr-op1", &[]);
+    op1.wait_for("REC", PATIENCE).expect("the operator records");
+    op1.send(b"d");
+    op1.wait_for("Declare an incident", PATIENCE)
+        .expect("dialog");
+    op1.send(b"db gone\t2\r");
+    op1.wait_for("L2 investigating: db gone", PATIENCE)
+        .expect("declared");
+    op1.send(b"x");
+    op1.wait_for("run (no shell)", PATIENCE).expect("the modal");
+    op1.send(b"collect\r");
+    op1.wait_for("step logs/collect: succeeded", PATIENCE)
+        .expect("the step ran");
+    op1.wait_for("4 lines, 4 kept, log", PATIENCE)
+        .expect("the journal's summary names the log");
+
+    // The log: beside the incident's journal, the team's.
+    let incident = warroom::journal::latest(&b.journal.join("incidents")).expect("incident");
+    let steps = incident.with_extension("steps");
+    let log = std::fs::read_dir(&steps)
+        .expect("the incident's steps dir")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .next()
+        .expect("a log");
+    let dir = std::fs::metadata(&steps).expect("meta");
+    assert_eq!(dir.gid(), gid("wr-ops"));
+    assert_eq!(dir.mode() & 0o7777, 0o2770);
+    let m = std::fs::metadata(&log).expect("meta");
+    assert_eq!(m.gid(), gid("wr-ops"), "{}", log.display());
+    assert_eq!(m.mode() & 0o007, 0, "others read nothing: {:o}", m.mode());
+    let read_as = |user: &str| {
+        Command::new(RUNUSER)
+            .args(["-u", user, "--", "cat"])
+            .arg(&log)
+            .output()
+            .expect("cat")
+    };
+    assert!(read_as("wr-op2").status.success(), "an operator reads it");
+    assert!(!read_as("wr-out").status.success(), "an outsider does not");
+
+    // The observer opens it from the runbook panel (R, then Enter).
+    let mut obs = b.console("wr-obs1", &[]);
+    obs.wait_for("[RO]", PATIENCE).expect("read-only by group");
+    obs.wait_for("step logs/collect: succeeded", PATIENCE)
+        .expect("the step on the observer's timeline");
+    obs.send(b"R");
+    obs.wait_for("▶ Runbooks", PATIENCE)
+        .expect("runbooks focused");
+    obs.send(b"\r");
+    obs.wait_for_all(
+        &["Log of logs/collect", "collected by wr-op1", "part 3"],
+        PATIENCE,
+    )
+    .expect("the observer reads the operator's step log");
+    obs.send(b"\x1b");
+    obs.wait_gone("Log of logs/collect", PATIENCE)
+        .expect("Esc closes it");
+    for c in [&mut op1, &mut obs] {
+        c.send(b"q");
+        assert!(c.wait_exit(PATIENCE).is_some(), "a console did not quit");
+    }
 }

@@ -28,6 +28,10 @@ impl State {
             self.on_compose_key(key, effects);
             return;
         }
+        if self.log_viewer.is_some() {
+            self.on_log_viewer_key(key, effects);
+            return;
+        }
         let typing = self.view.editing_filter || self.view.help;
         // A step's key opens its modal from any panel (the phrase still guards it): a key
         // pressed while another panel has the focus must not fall through to the console.
@@ -63,6 +67,7 @@ impl State {
             crate::app::keymap::action(&key, self.view.focus)
         };
         match action {
+            Some(A::StepLog) => self.open_log_viewer(effects),
             Some(A::FocusRunbooks) => {
                 if self.view.panels.contains(&Panel::Runbooks) {
                     self.view.focus = Panel::Runbooks;

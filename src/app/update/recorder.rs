@@ -82,6 +82,7 @@ impl State {
                 TIMELINE_CAP,
             ),
             e @ JournalEvent::Earlier { .. } => self.on_earlier(e, effects),
+            JournalEvent::StepLog { path, tail } => self.on_log_tail(&path, tail),
             JournalEvent::Comms(entries) => {
                 for e in &entries {
                     let r = Recorded::from_journal(e);

@@ -148,7 +148,7 @@ fn init_adopts_after_verifying_and_new_files_are_the_teams_whatever_the_umask() 
         .expect("a second group");
     let root_group = group_name(0);
     let r = init(&top, &root_group, Some(&obs.name)).unwrap();
-    assert!(r.created && r.dirs == 4, "{r:?}");
+    assert!(r.created && r.dirs == 3, "{r:?}");
     let m = std::fs::metadata(top.join("incidents")).unwrap();
     assert_eq!(m.mode() & 0o7777, 0o2770);
     let team = Team::of(&top, &[]).unwrap();

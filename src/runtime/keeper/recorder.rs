@@ -241,6 +241,7 @@ impl KeeperState {
                 // Done when taken (`take`), never queued: they must not wait behind held lines.
                 Request::StepAside { .. }
                 | Request::ReadEarlier { .. }
+                | Request::ReadStepLog { .. }
                 | Request::Continue { .. } => Ok(()),
             };
             if let Err(e) = result {
