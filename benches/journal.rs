@@ -4,7 +4,12 @@
 //! (time to its first frame showing the newest entry, peak RSS then). `WARROOM_BASELINE=PATH`
 //! runs the same with another build (an earlier commit's release binary), interleaved, and
 //! prints ours over it. Budgets: a console ≤ 150 MB and its first frame ≤ 1.5 s, `report`
-//! and `verify` ≤ 200 MB.
+//! and `verify` ≤ 200 MB. Ours also goes to the timeline's oldest entry (End): the time until
+//! it shows, read back from disk, and the console's peak RSS after.
+//!
+//! `step flood` (`-- flood`): a console runs a `command` step that prints 5,000,000 lines (48 bytes each)
+//! on ours and the baseline: the time until it has ended on screen, the console's peak and
+//! resident RSS then.
 //!
 //! Then a journal of 100 000 entries. The budget (issue 5): it loads, verifies and the timeline
 //! draws in ≤ 300 ms — `console: open+draw` is exactly that path (load and verify in one
@@ -141,9 +146,11 @@ struct Long {
     report: (Duration, u64),
     first_frame: Duration,
     console_rss: u64,
+    /// Ours: End on the timeline until the oldest entry shows, and the peak RSS after.
+    oldest: Option<(Duration, u64)>,
 }
 
-fn long_figures(program: &str, data: &Path, home: &Path, config: &str) -> Long {
+fn long_figures(program: &str, data: &Path, home: &Path, config: &str, paging: bool) -> Long {
     let data_dir = data.to_string_lossy().into_owned();
     let measured = |args: &[&str]| {
         let args: Vec<&str> = args
@@ -179,6 +186,23 @@ fn long_figures(program: &str, data: &Path, home: &Path, config: &str) -> Long {
         .expect("the console opens the long incident");
     let first_frame = started.elapsed();
     let console_rss = rss::vm_hwm(console.pid()).expect("the console runs");
+    let oldest = paging.then(|| {
+        // Health, Replication, Backups, Timeline: three Tabs in the war-room layout.
+        console.send(b"\t\t\t");
+        console
+            .wait_for("▶ Timeline", Duration::from_secs(30))
+            .expect("the timeline focused");
+        let asked = Instant::now();
+        console.send(b"\x1b[F");
+        console
+            .wait_for(&long_journal::OLDEST_NOTE[..30], Duration::from_secs(60))
+            .expect("End shows the oldest entry");
+        (
+            asked.elapsed(),
+            rss::vm_hwm(console.pid()).expect("the console runs"),
+        )
+    });
+    console.send(b"\x1b");
     console.send(b"q");
     let _ = console.wait_exit(Duration::from_secs(30));
     Long {
@@ -186,6 +210,7 @@ fn long_figures(program: &str, data: &Path, home: &Path, config: &str) -> Long {
         report,
         first_frame,
         console_rss,
+        oldest,
     }
 }
 
@@ -219,10 +244,11 @@ fn long_incident() {
         data.path(),
         home.path(),
         &config,
+        true,
     );
     let baseline = std::env::var("WARROOM_BASELINE")
         .ok()
-        .map(|b| long_figures(&b, data.path(), home.path(), &config));
+        .map(|b| long_figures(&b, data.path(), home.path(), &config, false));
     // (what, ours, the baseline's, as text) with ours / baseline.
     let mb = |b: u64| (format!("{} MB", b >> 20), b as f64);
     let s = |d: Duration| (format!("{:.2} s", d.as_secs_f64()), d.as_secs_f64());
@@ -245,6 +271,102 @@ fn long_incident() {
             None => println!("| {what} | {o} | (no WARROOM_BASELINE) | |"),
         }
     }
+    if let Some((took, peak)) = ours.oldest {
+        println!(
+            "| console: End until the oldest entry shows | {:.2} s | (not shown) | |",
+            took.as_secs_f64()
+        );
+        println!("| console: peak RSS after End | {} MB | | |", peak >> 20);
+    }
+}
+
+/// A console's figures for one flooding step: time until it ended on screen, peak and
+/// resident RSS then.
+fn flood_figures(program: &str, home: &Path, config: &str) -> (Duration, u64, u64) {
+    let data = tempfile::tempdir().expect("tempdir");
+    let data_dir = data.path().to_string_lossy().into_owned();
+    let mut console = pty::Pty::spawn_program(
+        program,
+        &[
+            "-c",
+            config,
+            "--data-dir",
+            &data_dir,
+            "--layout",
+            "war-room",
+        ],
+        200,
+        50,
+        home,
+        &[],
+    );
+    console
+        .wait_for("Print a lot", Duration::from_secs(60))
+        .expect("the console shows the runbook");
+    console.send(b"x");
+    console
+        .wait_for("run (no shell)", Duration::from_secs(30))
+        .expect("the modal");
+    let started = Instant::now();
+    console.send(b"flood it\r");
+    console
+        .wait_for("step flood/print: succeeded", Duration::from_secs(900))
+        .expect("the step ends");
+    let took = started.elapsed();
+    let peak = rss::vm_hwm(console.pid()).expect("the console runs");
+    let resident = rss::vm_rss(console.pid()).expect("the console runs");
+    console.send(b"q");
+    let _ = console.wait_exit(Duration::from_secs(60));
+    (took, peak, resident)
+}
+
+fn step_flood() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let config = home.path().join("estate.toml");
+    std::fs::write(
+        &config,
+        "[[component]]\nid = \"db\"\ntier = \"critical\"\n\
+         health = { kind = \"tcp\", address = \"127.0.0.1:9\", every = \"5s\" }\n\n\
+         [[runbook]]\nid = \"flood\"\ntitle = \"Flood\"\n\n\
+         [[runbook.step]]\nid = \"print\"\ntitle = \"Print a lot\"\nkey = \"x\"\n\
+         action = { kind = \"command\", argv = [\"sh\", \"-c\", \"yes 'a line of step output, padded to forty-eight.' | head -n 5000000\"], timeout = \"15m\" }\n\
+         confirm = \"flood it\"\n",
+    )
+    .expect("config");
+    std::fs::set_permissions(
+        &config,
+        <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o600),
+    )
+    .expect("chmod");
+    let config = config.to_string_lossy().into_owned();
+    let ours = flood_figures(env!("CARGO_BIN_EXE_warroom"), home.path(), &config);
+    let baseline = std::env::var("WARROOM_BASELINE")
+        .ok()
+        .map(|b| flood_figures(&b, home.path(), &config));
+    println!("| step printing 5,000,000 lines | ours | baseline | ours / baseline |");
+    println!("|---|---|---|---|");
+    let rows = |f: (Duration, u64, u64)| {
+        [
+            (
+                "until it ended on screen",
+                format!("{:.1} s", f.0.as_secs_f64()),
+                f.0.as_secs_f64(),
+            ),
+            ("console: peak RSS", format!("{} MB", f.1 >> 20), f.1 as f64),
+            (
+                "console: resident after",
+                format!("{} MB", f.2 >> 20),
+                f.2 as f64,
+            ),
+        ]
+    };
+    let theirs = baseline.map(rows);
+    for (i, (what, o, ov)) in rows(ours).into_iter().enumerate() {
+        match theirs.as_ref().map(|t| (&t[i].1, t[i].2)) {
+            Some((b, bv)) => println!("| {what} | {o} | {b} | {:.2} |", ov / bv),
+            None => println!("| {what} | {o} | (no WARROOM_BASELINE) | |"),
+        }
+    }
 }
 
 criterion_group!(benches, bench);
@@ -257,6 +379,9 @@ fn main() {
         .collect();
     if filters.is_empty() || filters.iter().any(|f| "long incident".contains(f.as_str())) {
         long_incident();
+    }
+    if filters.is_empty() || filters.iter().any(|f| "step flood".contains(f.as_str())) {
+        step_flood();
     }
     benches();
     Criterion::default().configure_from_args().final_summary();

@@ -160,7 +160,7 @@ pub fn main(argv: &[std::ffi::OsString]) -> i32 {
         Signal::SIGPIPE,
     ];
     learn_from(io::stdin().lock());
-    let mut log = io::stdout().lock();
+    let mut log = io::stdout();
     let Some(program) = argv.first() else {
         let _ = writeln!(log, "[warroom] step relay: no program to run");
         return 2;
@@ -216,16 +216,38 @@ pub fn main(argv: &[std::ffi::OsString]) -> i32 {
     // Our copies of the pipe's write end go with `command`: the read ends at the program's
     // (and its children's) last close.
     drop(command);
-    if let Err(e) = copy_lines(&reader, &mut log, LOG_CAP) {
-        // The log cannot be written (a full disk): the program must not block on a full
-        // pipe, so what it prints is read and dropped.
-        let _ = writeln!(log, "[warroom] step relay: cannot write the log: {e}");
-        let _ = io::copy(&mut &reader, &mut io::sink());
-    }
+    // The copy runs apart: a process the program left running in a session of its own may
+    // hold the pipe open forever, and the step ends when the program does (as a step without
+    // a relay would), its output read until then and for a moment after.
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let copier = std::thread::spawn(move || {
+        // Few large writes (stdout alone flushes at each line); not locked for long, so the
+        // last words below are never held up.
+        let mut log = io::BufWriter::with_capacity(256 * 1024, io::stdout());
+        if let Err(e) = copy_lines(&reader, &mut log, LOG_CAP) {
+            // The log cannot be written (a full disk): the program must not block on a
+            // full pipe, so what it prints is read and dropped.
+            let _ = writeln!(log, "[warroom] step relay: cannot write the log: {e}");
+            let _ = io::copy(&mut &reader, &mut io::sink());
+        }
+        let _ = done_tx.send(());
+    });
     let status = match child.wait() {
         Ok(s) => s,
         Err(_) => return 1,
     };
+    match done_rx.recv_timeout(super::DRAIN_GRACE) {
+        Ok(()) => {
+            let _ = copier.join();
+        }
+        Err(_) => {
+            let _ = writeln!(
+                log,
+                "[warroom] the program has ended; what the processes it left running print is not kept"
+            );
+            let _ = log.flush();
+        }
+    }
     match (status.code(), status.signal()) {
         (Some(code), _) => code,
         (None, Some(sig)) => {

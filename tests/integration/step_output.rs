@@ -206,7 +206,12 @@ confirm = "flood it"
         .wait_for("step flood/print: succeeded", patience)
         .expect("the step ran to its end");
     let peak = rss::vm_hwm(console.pid()).expect("the console runs");
-    eprintln!("console after 5M lines: peak RSS {} MB", peak >> 20);
+    let resident = rss::vm_rss(console.pid()).expect("the console runs");
+    eprintln!(
+        "console after 5M lines: peak RSS {} MB, resident {} MB",
+        peak >> 20,
+        resident >> 20
+    );
     // A read-only console opens the log from the runbook panel: its newest lines, the count
     // of those not kept last.
     let mut observer = Pty::spawn(
@@ -236,7 +241,10 @@ confirm = "flood it"
     observer.send(b"\r");
     observer
         .wait_for_all(
-            &["Log of flood/print (64.0 MiB)", "the log is capped at 64 MiB"],
+            &[
+                "Log of flood/print (64.0 MiB)",
+                "the log is capped at 64 MiB",
+            ],
             quick,
         )
         .expect("the observer reads the end of the log");
@@ -250,6 +258,7 @@ confirm = "flood it"
     console.send(b"q");
     assert!(console.wait_exit(Duration::from_secs(60)).is_some());
     assert!(peak < LOOSE, "the console peaked at {} MB", peak >> 20);
+    assert!(resident < LOOSE, "the console kept {} MB", resident >> 20);
 
     // The log: beside the incident's journal, its run's own file.
     let steps = journal.with_extension("steps");
@@ -300,5 +309,38 @@ confirm = "flood it"
             .filter(|l| l.contains("step_output"))
             .collect::<Vec<_>>()
             .join("\n")
+    );
+}
+
+#[tokio::test]
+async fn a_step_ends_when_its_program_does_even_if_what_it_left_running_holds_the_pipe() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("step.log");
+    // A daemon in a session of its own keeps the program's stdout open for a minute.
+    let argv = argv(&["sh", "-c", "echo started; setsid sleep 60 & echo done"]);
+    let started = std::time::Instant::now();
+    let done = run_logged(
+        &argv,
+        &BTreeMap::new(),
+        None,
+        Duration::from_secs(120),
+        1024,
+        &log,
+        relay(),
+        |_| {},
+        |_, _| {},
+    )
+    .await
+    .expect("it ran");
+    assert_eq!(done.exit, Exit::Code(0));
+    assert!(
+        started.elapsed() < Duration::from_secs(50),
+        "the step waited for the daemon"
+    );
+    let text = std::fs::read_to_string(&log).expect("log");
+    assert!(text.starts_with("started\ndone\n"), "{text}");
+    assert!(
+        text.contains("what the processes it left running print is not kept"),
+        "{text}"
     );
 }

@@ -8,10 +8,19 @@ use std::time::Duration;
 
 /// The peak resident set of a running process (`VmHWM`), in bytes; `None` once it is gone.
 pub fn vm_hwm(pid: i32) -> Option<u64> {
+    status_bytes(pid, "VmHWM:")
+}
+
+/// The resident set of a running process now (`VmRSS`), in bytes.
+pub fn vm_rss(pid: i32) -> Option<u64> {
+    status_bytes(pid, "VmRSS:")
+}
+
+fn status_bytes(pid: i32, key: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let kib: u64 = status
         .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .find_map(|l| l.strip_prefix(key))?
         .trim()
         .trim_end_matches("kB")
         .trim()
