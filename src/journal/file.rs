@@ -156,6 +156,56 @@ impl Journal {
         self.append_locked(Some(expected_last_seq), kind, body, at)
     }
 
+    /// Appends many entries at once, each `(actor, kind, body, at)`, chained in order, under
+    /// one lock, in one write and one fsync: a declaration copying thousands of watch-log
+    /// lines costs one fsync, not thousands. Nothing is written if a body uses a reserved
+    /// name.
+    pub fn append_all(
+        &self,
+        items: Vec<(String, String, Map<String, Value>, Timestamp)>,
+    ) -> Result<Vec<JournalEntry>, JournalError> {
+        for (_, _, body, _) in &items {
+            if let Some(k) = body.keys().find(|k| RESERVED.contains(&k.as_str())) {
+                return Err(JournalError::ReservedField(k.clone()));
+            }
+        }
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
+        let file = open_for_append(&self.path)?;
+        let mut file = lock(file, FlockArg::LockExclusive, &self.path)?;
+        let tail = read_tail(&file, &self.path)?;
+        let mut last_seq = tail.last.as_ref().map_or(0, |e| e.seq);
+        let mut prev = tail
+            .last
+            .as_ref()
+            .map_or(GENESIS.to_string(), |e| e.hash.clone());
+        let mut text = String::new();
+        if !tail.ends_with_newline {
+            // Close the torn line left by a killed writer, so it stays a line of its own.
+            text.push('\n');
+        }
+        let mut written = Vec::with_capacity(items.len());
+        for (actor, kind, body, at) in items {
+            let next = last_seq
+                .checked_add(1)
+                .ok_or_else(|| JournalError::SeqOverflow {
+                    path: self.path.clone(),
+                    last: last_seq,
+                })?;
+            let entry = JournalEntry::seal(next, at, actor, kind, body, &prev);
+            text.push_str(&entry.to_line());
+            text.push('\n');
+            last_seq = next;
+            prev.clone_from(&entry.hash);
+            written.push(entry);
+        }
+        file.write_all(text.as_bytes())
+            .map_err(io(&self.path, "append"))?;
+        file.sync_data().map_err(io(&self.path, "fsync"))?;
+        Ok(written)
+    }
+
     /// The last valid entry (`None` if there is none), read under a shared lock.
     pub fn last(&self) -> Result<Option<JournalEntry>, JournalError> {
         let file = open_nofollow(&self.path).map_err(io(&self.path, "open"))?;

@@ -652,3 +652,39 @@ fn keeping_reads_whole_only_the_newest_and_the_wanted_and_verifies_all() {
         "{report:?}"
     );
 }
+
+#[test]
+fn append_all_chains_many_entries_in_one_write_after_what_is_there() {
+    let (_d, j) = journal();
+    j.append("note", note("first"), at(0)).expect("append");
+    let items: Vec<_> = (1..=500)
+        .map(|n| {
+            (
+                "bo@h".to_string(),
+                "note".to_string(),
+                note(&format!("n{n}")),
+                at(n % 60),
+            )
+        })
+        .collect();
+    let written = j.append_all(items).expect("append_all");
+    assert_eq!(written.len(), 500);
+    assert_eq!(written[0].seq, 2);
+    assert_eq!(written[499].seq, 501);
+    assert_eq!(written[0].actor, "bo@h");
+    let report = verify(j.path()).expect("verify");
+    assert!(report.ok(), "{report:?}");
+    assert_eq!(load(j.path()).expect("load").entries.len(), 501);
+    // One reserved name: nothing written.
+    let mut bad = note("x");
+    bad.insert("seq".into(), Value::from(9));
+    let items = vec![
+        ("bo@h".to_string(), "note".to_string(), note("ok"), at(1)),
+        ("bo@h".to_string(), "note".to_string(), bad, at(2)),
+    ];
+    assert!(matches!(
+        j.append_all(items),
+        Err(JournalError::ReservedField(_))
+    ));
+    assert_eq!(load(j.path()).expect("load").entries.len(), 501);
+}

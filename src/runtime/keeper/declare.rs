@@ -215,16 +215,13 @@ impl KeeperState {
         // running in the incident, and nobody can start it again there.
         let until = first.unwrap_or(watch.len());
         let before = Steps::of_journal(&watch[..until]);
+        // The new journal's lines, written at once (one fsync, however long the episode).
+        let mut lines = Vec::new();
         // A watch-log line copied in as it was written, marked with its place there.
-        let copy = |e: &JournalEntry| -> Result<(), String> {
+        let mut copy = |e: &JournalEntry| {
             let mut body = e.body.clone();
             body.insert(WATCH_SEQ.into(), Value::from(e.seq));
-            journal
-                .clone()
-                .with_actor(e.actor.clone())
-                .append(&e.kind, body, e.at)
-                .map(|_| ())
-                .map_err(|e| describe(&e))
+            lines.push((e.actor.clone(), e.kind.clone(), body, e.at));
         };
         for e in watch[..until].iter().filter(|e| {
             matches!(
@@ -248,12 +245,12 @@ impl KeeperState {
                 .and_then(|r| r.running.as_ref())
                 .is_some_and(|c| Some(u64::from(c.pid)) == pid);
             if still {
-                copy(e)?;
+                copy(e);
             }
         }
         if let Some(i) = first {
             for e in &watch[i..] {
-                copy(e)?;
+                copy(e);
             }
         }
         let (kind, body) = EntryKind::Declared {
@@ -264,10 +261,8 @@ impl KeeperState {
             started,
         }
         .to_journal();
-        journal
-            .with_actor(self.o.actor.clone())
-            .append(&kind, body, at)
-            .map_err(|e| describe(&e))?;
+        lines.push((self.o.actor.clone(), kind, body, at));
+        journal.append_all(lines).map_err(|e| describe(&e))?;
         drop(lock);
         self.checked = None;
         self.follow_incident(path);
