@@ -37,6 +37,20 @@ pub struct Earlier {
     /// The operator asked for the oldest end (`End`, or `Home` oldest first): it stays in
     /// view as pages arrive.
     pub pinned_oldest: bool,
+    /// Where the last page asked for was heading: the next one asked without a key goes the
+    /// same way, so reading on (under a kind filter that hides what is read) always ends.
+    pub heading: Option<Heading>,
+}
+
+/// Which way a page extends what is held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Heading {
+    /// Towards the journal's first entry.
+    Start,
+    /// Into the gap, down from the kept timeline.
+    GapFromKept,
+    /// Into the gap, up from the earlier entries held.
+    GapFromHeld,
 }
 
 /// One row of the timeline.
@@ -153,20 +167,23 @@ impl State {
         }
         // A key is a new try after a page that could not be read.
         self.earlier.problem = None;
-        self.settle_timeline(effects);
+        self.settle_timeline(None, effects);
     }
 
     /// Puts the scroll where it belongs (the oldest end when pinned, else within the rows)
-    /// and asks for the next page if a marker is near.
-    fn settle_timeline(&mut self, effects: &mut Vec<Effect>) {
+    /// and asks for the next page if a marker is near: any marker after a key, only one
+    /// `heading` the same way after a page arrived (two markers side by side must not have
+    /// pages read back and forth for ever).
+    fn settle_timeline(&mut self, heading: Option<Heading>, effects: &mut Vec<Effect>) {
         let total = self.timeline_rows().count();
         if self.earlier.pinned_oldest {
             self.view.scroll[Panel::Timeline as usize] =
                 if self.view.oldest_first { 0 } else { total };
         }
         self.view.scroll[Panel::Timeline as usize] = self.timeline_top(total);
-        if let Some((from, to)) = self.next_page(total) {
+        if let Some((way, (from, to))) = self.next_page(total, heading) {
             self.earlier.asked = Some((from, to));
+            self.earlier.heading = Some(way);
             effects.push(Effect::ReadEarlier {
                 source: self.journal.source.clone(),
                 from,
@@ -176,7 +193,7 @@ impl State {
     }
 
     /// The page to read next, if a marker is near the rows shown.
-    fn next_page(&self, total: usize) -> Option<(u64, u64)> {
+    fn next_page(&self, total: usize, heading: Option<Heading>) -> Option<(Heading, (u64, u64))> {
         let e = &self.earlier;
         if e.asked.is_some() || e.problem.is_some() || self.journal.source == Source::Nothing {
             return None;
@@ -185,8 +202,8 @@ impl State {
         let first_kept = self.first_kept();
         let lowest = e.entries.front().map(|r| r.seq).unwrap_or(first_kept);
         let older = self.older_than_held();
-        if e.pinned_oldest && older > 0 {
-            return Some((start, (start + PAGE - 1).min(lowest - 1)));
+        if e.pinned_oldest && older > 0 && heading.is_none_or(|h| h == Heading::Start) {
+            return Some((Heading::Start, (start, (start + PAGE - 1).min(lowest - 1))));
         }
         let top = self.timeline_top(total);
         let bottom = top + self.view.rows_of(Panel::Timeline);
@@ -198,7 +215,7 @@ impl State {
                 row.saturating_sub(bottom)
             }
         };
-        let mut near: Vec<(usize, (u64, u64))> = Vec::new();
+        let mut near: Vec<(usize, Heading, (u64, u64))> = Vec::new();
         let rows: Vec<(usize, TimelineRow)> = self
             .timeline_rows()
             .enumerate()
@@ -207,7 +224,11 @@ impl State {
         for (row, marker) in rows {
             match marker {
                 TimelineRow::Start(_) => {
-                    near.push((row, (lowest.saturating_sub(PAGE).max(start), lowest - 1)));
+                    near.push((
+                        row,
+                        Heading::Start,
+                        (lowest.saturating_sub(PAGE).max(start), lowest - 1),
+                    ));
                 }
                 TimelineRow::Gap(_) => {
                     let Some(last) = e.entries.back().map(|r| r.seq) else {
@@ -216,25 +237,30 @@ impl State {
                     // From the side the operator looks at it: the kept timeline's, or the
                     // earlier page's.
                     let from_kept = (top <= row) != self.view.oldest_first;
-                    near.push((
-                        row,
-                        if from_kept {
+                    near.push(if from_kept {
+                        (
+                            row,
+                            Heading::GapFromKept,
                             (
                                 first_kept.saturating_sub(PAGE).max(last + 1),
                                 first_kept - 1,
-                            )
-                        } else {
-                            (last + 1, (last + PAGE).min(first_kept - 1))
-                        },
-                    ));
+                            ),
+                        )
+                    } else {
+                        (
+                            row,
+                            Heading::GapFromHeld,
+                            (last + 1, (last + PAGE).min(first_kept - 1)),
+                        )
+                    });
                 }
                 TimelineRow::Entry(_) => {}
             }
         }
         near.into_iter()
-            .filter(|(row, _)| distance(*row) <= MARGIN)
-            .min_by_key(|(row, _)| distance(*row))
-            .map(|(_, page)| page)
+            .filter(|(row, way, _)| distance(*row) <= MARGIN && heading.is_none_or(|h| h == *way))
+            .min_by_key(|(row, _, _)| distance(*row))
+            .map(|(_, way, page)| (way, page))
     }
 
     /// A page the keeper read (or could not).
@@ -280,7 +306,8 @@ impl State {
         let anchor = self.anchor();
         self.merge(page);
         self.restore(anchor);
-        self.settle_timeline(effects);
+        let heading = self.earlier.heading;
+        self.settle_timeline(heading.or(Some(Heading::Start)), effects);
     }
 
     /// Joins a page to the earlier entries held, dropping those furthest from it.

@@ -215,3 +215,58 @@ fn another_journal_forgets_what_was_read() {
     );
     assert_eq!(rig.state.earlier, Earlier::default());
 }
+
+/// Answers every page asked for from `rig`'s journal, as the keeper would, until nothing
+/// more is asked; how many pages were read (a loop would never end: capped and asserted).
+fn answer_all(rig: &mut Rig, mut fx: Vec<Effect>) -> usize {
+    let mut read = 0;
+    loop {
+        let Some((from, to)) = asked(&fx).into_iter().next() else {
+            return read;
+        };
+        read += 1;
+        assert!(read < 200, "pages asked for without end");
+        let page: Vec<_> = rig
+            .journal
+            .entries()
+            .iter()
+            .filter(|e| e.seq >= from && e.seq <= to)
+            .cloned()
+            .collect();
+        let source = rig.state.journal.source.clone();
+        fx = update(
+            &mut rig.state,
+            Event::Journal(JournalEvent::Earlier {
+                source,
+                from,
+                to,
+                page: Ok((page, from <= 1)),
+            }),
+        );
+    }
+}
+
+#[test]
+fn under_a_kind_filter_that_hides_every_earlier_entry_reading_on_ends() {
+    let mut rig = long(20_000);
+    // Only step entries: there are none, so both markers sit side by side on screen.
+    let mut read = 0;
+    while rig.state.view.kinds != KindGroup::Steps {
+        let fx = update(&mut rig.state, Event::Key(Key::Char('k')));
+        read += answer_all(&mut rig, fx);
+    }
+    let fx = update(&mut rig.state, Event::Key(Key::Down));
+    read += answer_all(&mut rig, fx);
+    // Each key reads on one way at most through the journal (the operator is looking for an
+    // earlier step) and stops; what it read is held within the bound. (Before, the gap and
+    // the start marker side by side had pages read back and forth for ever.)
+    let journal_pages = 20_000 / PAGE as usize;
+    assert!(read > 0 && read <= 3 * journal_pages, "{read} pages");
+    assert!(held_well(&rig.state));
+    for key in [Key::Down, Key::PageDown, Key::End, Key::Up, Key::Home] {
+        let fx = update(&mut rig.state, Event::Key(key.clone()));
+        let read = answer_all(&mut rig, fx);
+        assert!(read <= journal_pages, "{key:?}: {read} pages");
+        assert!(held_well(&rig.state));
+    }
+}
