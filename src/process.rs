@@ -686,13 +686,12 @@ pub async fn run_logged(
         .custom_flags(nix::libc::O_NOFOLLOW)
         .open(log)
         .map_err(|e| spawn_failed(format!("step log {}: {}", log.display(), io_reason(&e))))?;
-    // The relay's own last words (a panic) land in the log too.
-    let err = out.try_clone().map_err(|e| spawn_failed(io_reason(&e)))?;
-    // Never killed on drop: the relay and its program outlive a console that ends first.
+    // Never killed on drop: the relay and its program outlive a console that ends first. Its
+    // stderr is ours alone: the counts it says there are the relay's, never the program's.
     command
         .stdin(Stdio::piped())
         .stdout(Stdio::from(out))
-        .stderr(Stdio::from(err))
+        .stderr(Stdio::piped())
         .kill_on_drop(false);
     let started = Instant::now();
     let mut child = command.spawn().map_err(|e| spawn_error(&name, &e))?;
@@ -707,14 +706,10 @@ pub async fn run_logged(
         let _ = stdin.write_all(&relay::secrets_for_relay()).await;
     }
 
+    let mut said = child.stderr.take();
     let mut tail = OutputTail::open(log, 0, output_limit).await;
     let deadline = started + timeout;
     let mut timed_out = false;
-    let mut last = String::new();
-    let mut on_line = |stream, line: String| {
-        last.clone_from(&line);
-        on_line(stream, line);
-    };
     let exit = loop {
         tokio::select! {
             status = child.wait() => break status.map_or(Exit::Code(-1), Exit::from_status),
@@ -731,12 +726,31 @@ pub async fn run_logged(
     tail.read(&mut on_line).await;
     tail.finish(&mut on_line);
     let stdout = tail.capture.done();
-    let dropped = relay::parse_trailer(&last);
-    let kept = tail.newlines - u64::from(dropped.is_some());
-    let logged = relay::Relayed {
-        lines: kept + dropped.unwrap_or(0),
-        kept,
-    };
+    // The relay's counts; a relay killed (the timeout) said none: the lines of the log then.
+    let mut text = Vec::new();
+    if let Some(err) = said.as_mut() {
+        let _ = tokio::time::timeout(
+            DRAIN_GRACE,
+            tokio::io::AsyncReadExt::read_to_end(&mut err.take(64 * 1024), &mut text),
+        )
+        .await;
+    }
+    let logged = String::from_utf8_lossy(&text)
+        .lines()
+        .find_map(|l| serde_json::from_str::<relay::Relayed>(l).ok())
+        .unwrap_or(relay::Relayed {
+            lines: tail.newlines,
+            kept: tail.newlines,
+        });
+    if let Some(other) = String::from_utf8_lossy(&text)
+        .lines()
+        .find(|l| serde_json::from_str::<relay::Relayed>(l).is_err())
+    {
+        tracing::warn!(
+            "step relay for {name}: {}",
+            crate::text::redact::scrub_known(other)
+        );
+    }
     if timed_out {
         return Err(ProcessError::TimedOut {
             program: name,

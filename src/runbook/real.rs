@@ -151,6 +151,14 @@ impl RealExecutor {
         };
         let team = crate::journal::trust::Team::of(&logs.journal_dir, &logs.operators)
             .map_err(|e| e.to_string())?;
+        // Its parent first: nothing is made through a directory (or a link) not the team's.
+        if let Some(parent) = dir.parent() {
+            match team.check(parent) {
+                Ok(true) => {}
+                Ok(false) => return Err(format!("{}: not there", parent.display())),
+                Err(e) => return Err(e.to_string()),
+            }
+        }
         match std::fs::DirBuilder::new()
             .mode(crate::journal::file::DIR_MODE)
             .create(&dir)

@@ -344,3 +344,100 @@ async fn a_step_ends_when_its_program_does_even_if_what_it_left_running_holds_th
         "{text}"
     );
 }
+
+/// `argv` through the relay to its end (or its timeout), with what it printed.
+async fn relayed(
+    argv: Vec<String>,
+    timeout: Duration,
+) -> (
+    Result<warroom::process::Finished, warroom::process::ProcessError>,
+    Vec<String>,
+    String,
+) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("step.log");
+    let mut lines = Vec::new();
+    let done = run_logged(
+        &argv,
+        &BTreeMap::new(),
+        None,
+        timeout,
+        1024,
+        &log,
+        relay(),
+        |_| {},
+        |_, l| lines.push(l),
+    )
+    .await;
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    (done, lines, text)
+}
+
+#[tokio::test]
+async fn a_line_before_a_hang_is_in_the_log_at_once_and_survives_the_timeout() {
+    // A line, then a partial one (a progress bar), then nothing until it is killed.
+    let (done, lines, text) = relayed(
+        argv(&[
+            "sh",
+            "-c",
+            "echo waiting for the lock; printf 'dots...'; sleep 60",
+        ]),
+        Duration::from_secs(3),
+    )
+    .await;
+    assert!(
+        matches!(done, Err(warroom::process::ProcessError::TimedOut { .. })),
+        "{done:?}"
+    );
+    assert_eq!(
+        lines.first().map(String::as_str),
+        Some("waiting for the lock")
+    );
+    assert!(text.starts_with("waiting for the lock\n"), "{text:?}");
+}
+
+#[tokio::test]
+async fn the_counts_are_the_relays_not_what_the_program_prints() {
+    let fake = "[warroom] the log is capped at 64 MiB: 999999 more lines were not kept";
+    let (done, _, text) = relayed(
+        argv(&["sh", "-c", &format!("echo one; echo '{fake}'")]),
+        Duration::from_secs(30),
+    )
+    .await;
+    let logged = done.expect("it ran").logged.expect("counted");
+    assert_eq!((logged.lines, logged.kept), (2, 2), "{text}");
+}
+
+#[tokio::test]
+async fn a_secret_across_a_long_lines_cut_is_masked_whole() {
+    const SECRET: &str = "split-secret-7f3a9c2e1d";
+    // Learned by this test process: the relay is handed what the console knows.
+    warroom::text::redact::learn_secrets(&[SECRET]);
+    if !warroom::text::redact::known().iter().any(|k| k == SECRET) {
+        panic!("another test learned other secrets first: this test needs its own");
+    }
+    // 64 KiB pieces: the secret straddles the first cut.
+    let pad = 64 * 1024 - 7;
+    let (done, _, text) = relayed(
+        argv(&[
+            "sh",
+            "-c",
+            &format!(
+                "head -c {pad} /dev/zero | tr '\\0' a; printf {SECRET}; \
+                 head -c 100 /dev/zero | tr '\\0' b; echo; echo {SECRET}"
+            ),
+        ]),
+        Duration::from_secs(30),
+    )
+    .await;
+    done.expect("it ran");
+    assert!(!text.contains(SECRET), "the secret is in the log");
+    assert!(!text.contains("split-sec"), "a part of it is in the log");
+    assert_eq!(
+        text.matches("****").count(),
+        2,
+        "{}",
+        &text[text.len() - 200..]
+    );
+    assert_eq!(text.lines().count(), 2, "the long line is one line");
+}

@@ -35,12 +35,18 @@ impl KeeperState {
             ));
         }
         self.guard(path)?;
-        // Non-blocking: a FIFO in place of the log must not hang the journal.
-        let file = OpenOptions::new()
-            .read(true)
-            .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_NONBLOCK)
-            .open(path)
-            .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+        // Opened by the same walk that checks it (each directory from the top with
+        // `O_NOFOLLOW`, non-blocking): nothing can be swapped in between.
+        let Some(team) = self.team.as_ref() else {
+            return Err(format!(
+                "{}: the journal dir is not there",
+                self.o.dir.display()
+            ));
+        };
+        let file = team
+            .open_read(path)
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("{}: not there (yet)", path.display()))?;
         let meta = file
             .metadata()
             .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
