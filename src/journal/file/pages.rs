@@ -31,6 +31,9 @@ pub struct Pages {
     indexed_to: u64,
     /// The seq of the first line, once read.
     first_seq: Option<u64>,
+    /// Lines that are not entries before the last page found (its entries are that many
+    /// lines further down than their seqs say).
+    shift: i128,
 }
 
 impl Pages {
@@ -44,6 +47,7 @@ impl Pages {
             lines: 0,
             indexed_to: 0,
             first_seq: None,
+            shift: 0,
         })
     }
 
@@ -151,18 +155,31 @@ impl Pages {
         }
         // In a journal of one line per entry, entry `seq` is line `seq - first`: a seek to the
         // indexed line before it, then a few lines. Any other line (a torn fragment, garbage)
-        // shifts the numbering: then the page is found by reading from the start.
-        let line = from.max(first) - first;
-        let fast = self.scan((line / STRIDE) as usize, line % STRIDE, from, to, &mut buf)?;
-        let entries = match fast {
-            Some(e) => e,
-            None => self.scan(0, 0, from, to, &mut buf)?.unwrap_or_default(),
+        // shifts the numbering: the entry found there says by how much, and the shift is kept
+        // for the next page; only if that does not find it is the page read from the start.
+        let wanted = (from.max(first) - first) as i128;
+        let mut line = wanted + self.shift;
+        for _ in 0..8 {
+            let Ok(at) = u64::try_from(line) else { break };
+            match self.scan((at / STRIDE) as usize, at % STRIDE, from, to, &mut buf)? {
+                Scan::Found(entries) => {
+                    self.shift = line - wanted;
+                    return Ok(Page { entries, start });
+                }
+                Scan::Elsewhere(Some(seq)) => line += from as i128 - seq as i128,
+                Scan::Elsewhere(None) => line += 1,
+            }
+        }
+        let entries = match self.scan(0, 0, from, to, &mut buf)? {
+            Scan::Found(e) => e,
+            Scan::Elsewhere(_) => Vec::new(),
         };
         Ok(Page { entries, start })
     }
 
     /// Reads from indexed line `block * STRIDE`, skips `skip` lines, and collects the
-    /// entries of `from..=to`; None if the first entry read is not where the index said.
+    /// entries of `from..=to`; `Elsewhere` (with the seq found, if an entry) when the first
+    /// line read is not entry `from` where the index said it would be.
     fn scan(
         &self,
         block: usize,
@@ -170,15 +187,15 @@ impl Pages {
         from: u64,
         to: u64,
         buf: &mut Vec<u8>,
-    ) -> Result<Option<Vec<JournalEntry>>, JournalError> {
+    ) -> Result<Scan, JournalError> {
         let Some(&(mut offset)) = self.offsets.get(block) else {
-            return Ok(Some(Vec::new()));
+            return Ok(Scan::Found(Vec::new()));
         };
         let exact = block > 0 || skip > 0;
         for _ in 0..skip {
             match self.line_at(offset, buf)? {
                 Some(next) => offset = next,
-                None => return Ok(Some(Vec::new())),
+                None => return Ok(Scan::Found(Vec::new())),
             }
         }
         let mut out = Vec::new();
@@ -189,12 +206,12 @@ impl Pages {
                 JournalEntry::parse_head(buf).or_else(|| JournalEntry::parse_line(buf).ok())
             else {
                 if exact && first {
-                    return Ok(None);
+                    return Ok(Scan::Elsewhere(None));
                 }
                 continue;
             };
             if exact && first && head.seq != from {
-                return Ok(None);
+                return Ok(Scan::Elsewhere(Some(head.seq)));
             }
             first = false;
             if head.seq > to {
@@ -207,8 +224,14 @@ impl Pages {
                 out.push(e);
             }
         }
-        Ok(Some(out))
+        Ok(Scan::Found(out))
     }
+}
+
+/// What one scan found.
+enum Scan {
+    Found(Vec<JournalEntry>),
+    Elsewhere(Option<u64>),
 }
 
 #[cfg(test)]
@@ -281,6 +304,25 @@ mod tests {
         let mut pages = Pages::open(&path).expect("open");
         let p = pages.read(1500, 1510).expect("read");
         assert_eq!(seqs(&p), (1500..=1510).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn pages_on_both_sides_of_several_garbage_lines_are_found() {
+        let (_d, path) = journal(5000);
+        let text = std::fs::read_to_string(&path).expect("read");
+        let mut lines: Vec<&str> = text.lines().collect();
+        // Three lines that are not entries: after entries 100, 2000 and 2001.
+        for at in [2001, 2000, 100] {
+            lines.insert(at, "{\"torn\":");
+        }
+        std::fs::write(&path, lines.join("\n") + "\n").expect("write");
+        let mut pages = Pages::open(&path).expect("open");
+        // Later pages first (the shift learned there is wrong for the earlier ones), then
+        // back and forth.
+        for (from, to) in [(4000, 4999), (50, 150), (1990, 2010), (3000, 3999), (1, 99)] {
+            let p = pages.read(from, to).expect("read");
+            assert_eq!(seqs(&p), (from..=to).collect::<Vec<_>>(), "{from}..={to}");
+        }
     }
 
     #[test]
