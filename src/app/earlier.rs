@@ -11,7 +11,7 @@
 
 use std::collections::VecDeque;
 
-use super::incident::{JournalEvent, Source};
+use super::incident::Source;
 use super::update::{Effect, State};
 use super::{KindGroup, Panel, Recorded};
 use crate::journal::JournalEntry;
@@ -264,16 +264,13 @@ impl State {
     }
 
     /// A page the keeper read (or could not).
-    pub(super) fn on_earlier(&mut self, event: JournalEvent, effects: &mut Vec<Effect>) {
-        let JournalEvent::Earlier {
-            source,
-            from,
-            to,
-            page,
-        } = event
-        else {
-            return;
-        };
+    pub(super) fn on_earlier(
+        &mut self,
+        source: Source,
+        (from, to): (u64, u64),
+        page: EarlierPage,
+        effects: &mut Vec<Effect>,
+    ) {
         if source != self.journal.source || self.earlier.asked != Some((from, to)) {
             return;
         }
@@ -360,6 +357,18 @@ impl State {
 
 /// The page a keeper read, as the model is told it: `(entries, reached the file's start)`.
 pub type EarlierPage = Result<(Vec<JournalEntry>, bool), String>;
+
+/// A page of a journal held in memory (a drill's watch log, [`super::MemoryJournal`]): the
+/// entries of `from..=to`, and whether nothing is older.
+pub fn page_in_memory(entries: &[JournalEntry], from: u64, to: u64) -> (Vec<JournalEntry>, bool) {
+    let page = entries
+        .iter()
+        .filter(|e| e.seq >= from && e.seq <= to)
+        .cloned()
+        .collect();
+    let start = entries.first().is_none_or(|e| e.seq >= from);
+    (page, start)
+}
 
 #[cfg(test)]
 mod tests;

@@ -337,22 +337,14 @@ impl MemoryJournal {
                     );
                 }
                 super::Effect::ReadEarlier { source, from, to } => {
-                    // As the keeper does: the entries of the range, and whether it reached
-                    // the first.
-                    let page = self
-                        .entries
-                        .iter()
-                        .filter(|e| e.seq >= *from && e.seq <= *to)
-                        .cloned()
-                        .collect();
-                    let start = self.entries.first().is_none_or(|e| e.seq >= *from);
+                    let page = super::earlier::page_in_memory(&self.entries, *from, *to);
                     let effects = super::update(
                         state,
                         super::Event::Journal(JournalEvent::Earlier {
                             source: source.clone(),
                             from: *from,
                             to: *to,
-                            page: Ok((page, start)),
+                            page: Ok(page),
                         }),
                     );
                     self.echo(state, &effects);

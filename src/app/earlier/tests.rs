@@ -1,7 +1,7 @@
 use super::*;
 use crate::app::testkit::{Rig, t};
 use crate::app::update::TIMELINE_CAP;
-use crate::app::{Effect, EntryKind, Event, Key, update};
+use crate::app::{Effect, EntryKind, Event, JournalEvent, Key, update};
 
 /// Rows the timeline shows in these tests.
 const ROWS: usize = 20;
@@ -226,13 +226,7 @@ fn answer_all(rig: &mut Rig, mut fx: Vec<Effect>) -> usize {
         };
         read += 1;
         assert!(read < 200, "pages asked for without end");
-        let page: Vec<_> = rig
-            .journal
-            .entries()
-            .iter()
-            .filter(|e| e.seq >= from && e.seq <= to)
-            .cloned()
-            .collect();
+        let page = page_in_memory(rig.journal.entries(), from, to);
         let source = rig.state.journal.source.clone();
         fx = update(
             &mut rig.state,
@@ -240,7 +234,7 @@ fn answer_all(rig: &mut Rig, mut fx: Vec<Effect>) -> usize {
                 source,
                 from,
                 to,
-                page: Ok((page, from <= 1)),
+                page: Ok(page),
             }),
         );
     }

@@ -81,7 +81,12 @@ impl State {
                 &entries,
                 TIMELINE_CAP,
             ),
-            e @ JournalEvent::Earlier { .. } => self.on_earlier(e, effects),
+            JournalEvent::Earlier {
+                source,
+                from,
+                to,
+                page,
+            } => self.on_earlier(source, (from, to), page, effects),
             JournalEvent::StepLog { path, tail } => self.on_log_tail(&path, tail),
             JournalEvent::Comms(entries) => {
                 for e in &entries {

@@ -53,15 +53,14 @@ fn read(pages: &mut Option<Pages>, job: &Job) -> EarlierPage {
     let Some(p) = pages.as_mut() else {
         return Err(format!("{}: not open", job.path.display()));
     };
-    let page = p.read(job.from, job.to).map_err(|e| {
-        // A file that shrank is indexed again next time.
-        e.to_string()
-    });
-    if page.is_err() {
-        *pages = None;
+    match p.read(job.from, job.to) {
+        Ok(page) => Ok((page.entries, page.start)),
+        Err(e) => {
+            // A file that shrank (or failed) is opened and indexed again next time.
+            *pages = None;
+            Err(e.to_string())
+        }
     }
-    let page = page?;
-    Ok((page.entries, page.start))
 }
 
 impl KeeperState {
@@ -82,13 +81,8 @@ impl KeeperState {
             (Some(p), _) => p.clone(),
             // A drill's watch log, in memory.
             (None, Watch::Memory(v)) => {
-                let page = v
-                    .iter()
-                    .filter(|e| e.seq >= from && e.seq <= to)
-                    .cloned()
-                    .collect();
-                let start = v.first().is_none_or(|e| e.seq >= from);
-                self.send(answer(Ok((page, start))));
+                let page = crate::app::earlier::page_in_memory(v, from, to);
+                self.send(answer(Ok(page)));
                 return;
             }
             (None, Watch::File(_)) => {
