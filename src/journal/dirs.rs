@@ -60,6 +60,15 @@ pub fn slug(title: &str) -> String {
     }
 }
 
+/// The extension of the directory of step logs beside a journal file.
+pub const STEPS_EXTENSION: &str = "steps";
+
+/// Where the step logs of the journal file `journal` go: beside it, its name with `.steps`
+/// for `.jsonl` (`…-db.jsonl` → `…-db.steps/`, `watch.jsonl` → `watch.steps/`).
+pub fn steps_dir(journal: &Path) -> PathBuf {
+    journal.with_extension(STEPS_EXTENSION)
+}
+
 /// `2026-11-25T0307Z-<slug>.jsonl` for an incident declared at `declared` with this title.
 pub fn incident_file_name(declared: Timestamp, title: &str) -> String {
     let utc = declared.to_zoned_datetime(TimeZone::UTC);

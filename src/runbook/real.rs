@@ -125,7 +125,8 @@ impl RealExecutor {
         use crate::app::Source;
         use std::os::unix::fs::DirBuilderExt;
         let safe = |name: &str| -> String {
-            name.chars()
+            let name: String = name
+                .chars()
                 .map(|c| {
                     if c.is_ascii_alphanumeric() || "-_.".contains(c) {
                         c
@@ -133,9 +134,12 @@ impl RealExecutor {
                         '_'
                     }
                 })
-                .collect::<String>()
-                .trim_start_matches('.')
-                .to_string()
+                .collect();
+            // Never a name that climbs or hides (`..`, `.x`), never none at all.
+            match name.trim_start_matches('.') {
+                "" => "_".to_string(),
+                kept => kept.to_string(),
+            }
         };
         let dir = match &log.source {
             Source::Incident { name, drill } => {
@@ -144,9 +148,9 @@ impl RealExecutor {
                 } else {
                     crate::journal::incidents_dir(&logs.journal_dir)
                 };
-                base.join(format!("{}.steps", safe(name.trim_end_matches(".jsonl"))))
+                crate::journal::dirs::steps_dir(&base.join(safe(name)))
             }
-            Source::Watch => logs.journal_dir.join("watch.steps"),
+            Source::Watch => crate::journal::dirs::steps_dir(&logs.journal_dir.join("watch.jsonl")),
             Source::Nothing => return Err("no journal is followed".into()),
         };
         let team = crate::journal::trust::Team::of(&logs.journal_dir, &logs.operators)
@@ -172,6 +176,15 @@ impl RealExecutor {
             Ok(false) => Err(format!("{}: not there", dir.display())),
             Err(e) => Err(e.to_string()),
         }
+    }
+
+    /// [`RealExecutor::step_log`] off the runtime's workers: it walks and makes directories,
+    /// and a slow disk must not stall the screen's tasks.
+    async fn made_step_log(logs: &StepLogs, log: &StepLog) -> Result<std::path::PathBuf, String> {
+        let (logs, log) = (logs.clone(), log.clone());
+        tokio::task::spawn_blocking(move || Self::step_log(&logs, &log))
+            .await
+            .unwrap_or_else(|e| Err(format!("cannot make the step log: {e}")))
     }
 
     pub fn options(&self) -> ExecutorOptions {
@@ -286,7 +299,7 @@ impl RealExecutor {
                 ..
             } => {
                 let kept = match (&self.step_logs, log) {
-                    (Some(logs), Some(log)) => match Self::step_log(logs, log) {
+                    (Some(logs), Some(log)) => match Self::made_step_log(logs, log).await {
                         Ok(path) => Some((path, logs.relay.as_path())),
                         Err(why) => {
                             super::status(
@@ -404,6 +417,13 @@ mod tests {
         let path = RealExecutor::step_log(&logs, &run_of("../../etc/x.jsonl")).expect("path");
         assert!(
             path.starts_with(logs.journal_dir.join("incidents")),
+            "{}",
+            path.display()
+        );
+        // Nothing left of a name: still a dir of its own inside.
+        let path = RealExecutor::step_log(&logs, &run_of("..")).expect("path");
+        assert!(
+            path.starts_with(logs.journal_dir.join("incidents/_.steps")),
             "{}",
             path.display()
         );

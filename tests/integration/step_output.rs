@@ -261,7 +261,7 @@ confirm = "flood it"
     assert!(resident < LOOSE, "the console kept {} MB", resident >> 20);
 
     // The log: beside the incident's journal, its run's own file.
-    let steps = journal.with_extension("steps");
+    let steps = warroom::journal::dirs::steps_dir(&journal);
     let logs: Vec<_> = std::fs::read_dir(&steps)
         .unwrap_or_else(|e| panic!("{}: {e}", steps.display()))
         .filter_map(|e| e.ok().map(|e| e.path()))

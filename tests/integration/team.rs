@@ -449,7 +449,7 @@ fn a_steps_log_is_the_teams_and_an_observer_reads_it_from_the_runbook_panel() {
 
     // The log: beside the incident's journal, the team's.
     let incident = warroom::journal::latest(&b.journal.join("incidents")).expect("incident");
-    let steps = incident.with_extension("steps");
+    let steps = warroom::journal::dirs::steps_dir(&incident);
     let log = std::fs::read_dir(&steps)
         .expect("the incident's steps dir")
         .filter_map(|e| e.ok().map(|e| e.path()))

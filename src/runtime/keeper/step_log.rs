@@ -26,7 +26,8 @@ impl KeeperState {
         let in_steps = path
             .parent()
             .and_then(|d| d.file_name())
-            .is_some_and(|d| d.to_string_lossy().ends_with(".steps"));
+            .and_then(|d| Path::new(d).extension())
+            .is_some_and(|e| e == crate::journal::dirs::STEPS_EXTENSION);
         let is_log = path.extension().is_some_and(|e| e == "log");
         if !(plain && in_steps && is_log && path.starts_with(&self.o.dir)) {
             return Err(format!(
