@@ -88,34 +88,7 @@ mod tests {
     use super::*;
 
     fn drawn(v: &LogViewer, w: u16, h: u16) -> String {
-        let theme = crate::theme::Theme::builtin("dark").expect("dark");
-        let layout = crate::ui::Layout::builtin("bastion").expect("bastion");
-        let screen = Screen {
-            title: "t",
-            read_only: true,
-            theme: &theme,
-            layout: &layout,
-            glyphs: crate::ui::Glyphs::for_ascii(false),
-            drill: None,
-            local: &jiff::tz::TimeZone::UTC,
-        };
-        let mut terminal =
-            ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).expect("terminal");
-        terminal
-            .draw(|f| {
-                let area = f.area();
-                draw(v, &screen, f, area)
-            })
-            .expect("draw");
-        let b = terminal.backend().buffer().clone();
-        (0..b.area.height)
-            .map(|y| {
-                (0..b.area.width)
-                    .map(|x| b[(x, y)].symbol())
-                    .collect::<String>()
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
+        crate::ui::tests::drawn(w, h, |screen, frame, area| draw(v, screen, frame, area))
     }
 
     fn viewer() -> LogViewer {

@@ -298,6 +298,34 @@ fn dark() -> Theme {
     Theme::builtin("dark").expect("dark")
 }
 
+/// What `draw_part` draws on a `w`×`h` terminal (the dark theme, the war-room layout, UTC),
+/// as text: for a part's own tests (a panel with a state of its own, an overlay).
+pub(super) fn drawn(
+    w: u16,
+    h: u16,
+    draw_part: impl FnOnce(&Screen, &mut ratatui::Frame, ratatui::layout::Rect),
+) -> String {
+    let theme = dark();
+    let layout = Layout::builtin("war-room").expect("war-room");
+    let screen = Screen {
+        title: "t",
+        read_only: false,
+        theme: &theme,
+        layout: &layout,
+        glyphs: Glyphs::for_ascii(false),
+        drill: None,
+        local: &UTC,
+    };
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("terminal");
+    terminal
+        .draw(|frame| {
+            let area = frame.area();
+            draw_part(&screen, frame, area)
+        })
+        .expect("draw");
+    text(terminal.backend().buffer())
+}
+
 /// Below 80×24: the header's first line, every component not UP with its state word whole,
 /// and why nothing else shows — in a drill, `DRILL` first.
 #[test]

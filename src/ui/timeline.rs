@@ -224,34 +224,9 @@ mod tests {
             }),
         );
         let screen_of = |state: &State| {
-            let theme = crate::theme::Theme::builtin("dark").expect("dark");
-            let layout = crate::ui::Layout::builtin("war-room").expect("war-room");
-            let screen = Screen {
-                title: "t",
-                read_only: false,
-                theme: &theme,
-                layout: &layout,
-                glyphs: crate::ui::Glyphs::for_ascii(false),
-                drill: None,
-                local: &jiff::tz::TimeZone::UTC,
-            };
-            let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 10))
-                .expect("terminal");
-            terminal
-                .draw(|f| {
-                    let area = f.area();
-                    draw(state, &screen, f, area)
-                })
-                .expect("draw");
-            let b = terminal.backend().buffer().clone();
-            (0..b.area.height)
-                .map(|y| {
-                    (0..b.area.width)
-                        .map(|x| b[(x, y)].symbol())
-                        .collect::<String>()
-                })
-                .collect::<Vec<_>>()
-                .join("\n")
+            crate::ui::tests::drawn(120, 10, |screen, frame, area| {
+                draw(state, screen, frame, area)
+            })
         };
         let text = screen_of(&rig.state);
         assert!(text.contains("(+995 on disk)"), "{text}");
