@@ -140,6 +140,18 @@ mod rss;
 
 const LONG: u64 = 1_000_000;
 
+/// `program`'s console on `config` and `data_dir`, war-room layout, in a 200×50 pty.
+fn console(program: &str, config: &str, data_dir: &str, home: &Path) -> pty::Pty {
+    pty::Pty::spawn_program(
+        program,
+        &["-c", config, "--data-dir", data_dir, "--layout", "war-room"],
+        200,
+        50,
+        home,
+        &[],
+    )
+}
+
 /// One binary's figures on the long incident.
 struct Long {
     verify: (Duration, u64),
@@ -165,21 +177,7 @@ fn long_figures(program: &str, data: &Path, home: &Path, config: &str, paging: b
     let verify = measured(&["journal", "verify"]);
     let report = measured(&["report"]);
     let started = Instant::now();
-    let mut console = pty::Pty::spawn_program(
-        program,
-        &[
-            "-c",
-            config,
-            "--data-dir",
-            &data_dir,
-            "--layout",
-            "war-room",
-        ],
-        200,
-        50,
-        home,
-        &[],
-    );
+    let mut console = console(program, config, &data_dir, home);
     let newest = format!("note {}", (LONG / 50) * 50);
     console
         .wait_for_all(&["long incident", &newest], Duration::from_secs(300))
@@ -285,21 +283,7 @@ fn long_incident() {
 fn flood_figures(program: &str, home: &Path, config: &str) -> (Duration, u64, u64) {
     let data = tempfile::tempdir().expect("tempdir");
     let data_dir = data.path().to_string_lossy().into_owned();
-    let mut console = pty::Pty::spawn_program(
-        program,
-        &[
-            "-c",
-            config,
-            "--data-dir",
-            &data_dir,
-            "--layout",
-            "war-room",
-        ],
-        200,
-        50,
-        home,
-        &[],
-    );
+    let mut console = console(program, config, &data_dir, home);
     console
         .wait_for("Print a lot", Duration::from_secs(60))
         .expect("the console shows the runbook");

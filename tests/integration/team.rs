@@ -17,6 +17,16 @@ use crate::support::pty::Pty;
 const PATIENCE: Duration = Duration::from_secs(15);
 const RUNUSER: &str = "/usr/sbin/runuser";
 
+/// The team's journal dir: `wr-ops` writes, `wr-obs` reads.
+const INIT: [&str; 6] = [
+    "journal",
+    "init",
+    "--group",
+    "wr-ops",
+    "--observers",
+    "wr-obs",
+];
+
 /// Whether the accounts are there (made now if this is root and they are not).
 fn accounts() -> bool {
     let why = if !nix::unistd::getuid().is_root() {
@@ -206,14 +216,7 @@ fn two_operators_and_an_observer_share_one_journal_and_an_outsider_is_refused() 
         return;
     }
     let b = Bastion::new();
-    let init = [
-        "journal",
-        "init",
-        "--group",
-        "wr-ops",
-        "--observers",
-        "wr-obs",
-    ];
+    let init = INIT;
     let made = b.run("root", &init);
     assert!(made.status.success(), "{}", text(&made));
     assert!(
@@ -295,17 +298,7 @@ fn an_outsiders_plant_in_a_directory_left_open_is_unsafe_and_gets_nothing() {
         return;
     }
     let b = Bastion::new();
-    let made = b.run(
-        "root",
-        &[
-            "journal",
-            "init",
-            "--group",
-            "wr-ops",
-            "--observers",
-            "wr-obs",
-        ],
-    );
+    let made = b.run("root", &INIT);
     assert!(made.status.success(), "{}", text(&made));
     // Someone "fixes" a permission problem the wrong way; the outsider uses it.
     let incidents = b.journal.join("incidents");
@@ -419,17 +412,7 @@ fn a_steps_log_is_the_teams_and_an_observer_reads_it_from_the_runbook_panel() {
         return;
     }
     let b = Bastion::new();
-    let made = b.run(
-        "root",
-        &[
-            "journal",
-            "init",
-            "--group",
-            "wr-ops",
-            "--observers",
-            "wr-obs",
-        ],
-    );
+    let made = b.run("root", &INIT);
     assert!(made.status.success(), "{}", text(&made));
     let mut op1 = b.console("wr-op1", &[]);
     op1.wait_for("REC", PATIENCE).expect("the operator records");
